@@ -1,0 +1,133 @@
+"""The ``flankmap`` command: a thin layer over the Python API.
+
+Each subcommand parses its arguments and calls one API function. A :class:`geo.GeoError` (a user
+mistake: bad input, unknown layer, bad date) becomes one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from geo import __version__
+from geo._errors import GeoError
+
+EXIT_USER_ERROR = 2
+
+
+def format_table(rows: Sequence[Sequence[object]], header: Sequence[str]) -> str:
+    """Lay out rows as a plain-text table with aligned columns.
+
+    Parameters
+    ----------
+    rows : sequence of sequences
+        The cells, converted with ``str``.
+    header : sequence of str
+        Column titles.
+
+    Returns
+    -------
+    table : str
+        The table, with a rule under the header and no trailing newline.
+
+    Examples
+    --------
+    >>> print(format_table([["a", 1]], ["name", "n"]))
+    name  n
+    ----  -
+    a     1
+    """
+    cells = [[str(c) for c in header], *[[str(c) for c in row] for row in rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    lines = [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _cmd_layers(args: argparse.Namespace) -> int:
+    from geo import layers
+
+    if args.name is None:
+        infos = layers.list_layers()
+        rows = [[i.name, i.title, i.count, f"{i.first}..{i.last}"] for i in infos]
+        print(format_table(rows, ["layer", "title", "features", "dates"]))
+        return 0
+    frame = layers.load_layer(args.name, as_of=args.as_of)
+    if args.geojson:
+        json.dump(layers.to_feature_collection(frame), sys.stdout, ensure_ascii=False, indent=2)
+        print()
+        return 0
+    rows = [
+        [
+            r["id"],
+            r["name"],
+            r["kind"],
+            r["country"],
+            r["operator"],
+            r["status"],
+            r["since"],
+            r["until"] or "-",
+            f"{geom.y:.4f},{geom.x:.4f}" if geom.geom_type == "Point" else geom.geom_type,
+            int(r["coord_uncertainty_m"]),
+        ]
+        for r, geom in zip(frame.to_dict("records"), frame.geometry, strict=True)
+    ]
+    header = ["id", "name", "kind", "country", "operator", "status", "since", "until"]
+    print(format_table(rows, [*header, "lat,lon", "±m"]))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser of the ``flankmap`` command.
+
+    Returns
+    -------
+    parser : argparse.ArgumentParser
+        The parser; each subcommand sets ``func``.
+    """
+    parser = argparse.ArgumentParser(
+        prog="flankmap",
+        description="Sourced, dated maps and geodesic measurements of NATO's eastern flank.",
+    )
+    parser.add_argument("--version", action="version", version=f"flankmap {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("layers", help="list the layers, or show one layer's features")
+    p.add_argument("name", nargs="?", help="a layer name; omit to list the layers")
+    p.add_argument("--geojson", action="store_true", help="print the layer as GeoJSON")
+    p.add_argument("--as-of", metavar="DATE", help="only features active on YYYY-MM-DD")
+    p.set_defaults(func=_cmd_layers)
+
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments without the program name; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    code : int
+        0 on success, 2 for a user error.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except GeoError as exc:
+        print(f"flankmap: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except BrokenPipeError:  # e.g. `flankmap layers x | head`
+        sys.stderr.close()
+        return 0
+    except KeyboardInterrupt:
+        print("flankmap: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,114 @@
+"""Partial ISO dates (``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD``) as used by the layers."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+
+_DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+
+def date_bounds(value: str) -> tuple[dt.date, dt.date]:
+    """Return the first and last day that a partial ISO date covers.
+
+    Parameters
+    ----------
+    value : str
+        ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``.
+
+    Returns
+    -------
+    bounds : tuple of datetime.date
+        ``(first_day, last_day)``.
+
+    Raises
+    ------
+    ValueError
+        If ``value`` is not one of the three forms or names no real day.
+
+    Examples
+    --------
+    >>> date_bounds("2022-02")
+    (datetime.date(2022, 2, 1), datetime.date(2022, 2, 28))
+    """
+    match = _DATE_RE.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError(f"{value!r} is not a date of the form YYYY, YYYY-MM or YYYY-MM-DD")
+    year, month, day = (int(g) if g else None for g in match.groups())
+    assert year is not None
+    if month is None:
+        return dt.date(year, 1, 1), dt.date(year, 12, 31)
+    if not 1 <= month <= 12:
+        raise ValueError(f"{value!r} has month {month}, which is not 1 to 12")
+    if day is None:
+        return dt.date(year, month, 1), dt.date(year, month, calendar.monthrange(year, month)[1])
+    try:
+        day_date = dt.date(year, month, day)
+    except ValueError:
+        raise ValueError(f"{value!r} names no real day") from None
+    return day_date, day_date
+
+
+def parse_as_of(value: str | dt.date | None) -> dt.date:
+    """Return the analysis date: ``value`` as a date, or today when it is ``None``.
+
+    Parameters
+    ----------
+    value : str, datetime.date or None
+        A full ISO date ``YYYY-MM-DD``, a date, or ``None`` for today.
+
+    Returns
+    -------
+    as_of : datetime.date
+        The date.
+
+    Raises
+    ------
+    ValueError
+        If the string is not a full ISO date.
+
+    Examples
+    --------
+    >>> parse_as_of("2021-10-20")
+    datetime.date(2021, 10, 20)
+    """
+    if value is None:
+        return dt.date.today()
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"as-of date {value!r} is not a date of the form YYYY-MM-DD") from None
+
+
+def active_on(since: str, until: str, as_of: dt.date) -> bool:
+    """Whether an interval of partial dates covers ``as_of``.
+
+    ``since`` counts from its first day; ``until`` counts to its last day, and an empty
+    ``until`` means the interval lasts.
+
+    Parameters
+    ----------
+    since, until : str
+        Partial ISO dates; ``until`` may be empty.
+    as_of : datetime.date
+        The day to test.
+
+    Returns
+    -------
+    active : bool
+        True if ``as_of`` lies in the interval.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> active_on("2017", "", dt.date(2016, 12, 31))
+    False
+    """
+    if since and date_bounds(since)[0] > as_of:
+        return False
+    return not (until and date_bounds(until)[1] < as_of)
