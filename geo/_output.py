@@ -46,7 +46,7 @@ def check_output_path(path: Path | str, *, inputs: tuple[Path | str, ...] = ()) 
 
 @contextlib.contextmanager
 def atomic_writer(path: Path | str, mode: str = "w") -> Iterator[IO]:
-    """Open a temporary file beside ``path`` and move it into place only on success.
+    r"""Open a temporary file beside ``path`` and move it into place only on success.
 
     An error or interrupt inside the ``with`` block removes the temporary file and leaves any
     existing file at ``path`` untouched.
@@ -56,7 +56,7 @@ def atomic_writer(path: Path | str, mode: str = "w") -> Iterator[IO]:
     path : pathlib.Path or str
         The final file.
     mode : str
-        ``"w"`` for text (UTF-8, ``\\n`` line ends) or ``"wb"`` for bytes.
+        ``"w"`` for text (UTF-8, ``\n`` line ends) or ``"wb"`` for bytes.
 
     Yields
     ------
