@@ -6,6 +6,8 @@ import calendar
 import datetime as dt
 import re
 
+from geo._errors import InputError
+
 _DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
 
@@ -65,8 +67,8 @@ def parse_as_of(value: str | dt.date | None) -> dt.date:
 
     Raises
     ------
-    ValueError
-        If the string is not a full ISO date.
+    InputError
+        If the string is not a full ISO date (``InputError`` is a ``ValueError``).
 
     Examples
     --------
@@ -82,7 +84,7 @@ def parse_as_of(value: str | dt.date | None) -> dt.date:
     try:
         return dt.date.fromisoformat(value)
     except (TypeError, ValueError):
-        raise ValueError(f"as-of date {value!r} is not a date of the form YYYY-MM-DD") from None
+        raise InputError(f"as-of date {value!r} is not a date of the form YYYY-MM-DD") from None
 
 
 def active_on(since: str, until: str, as_of: dt.date) -> bool:

@@ -1,0 +1,128 @@
+import pytest
+import shapely
+
+from geo import borders
+from geo._errors import InputError
+
+# Published land-border lengths, km. CIA World Factbook via indexmundi.com, "Belarus vs.
+# Lithuania: Geography" (https://indexmundi.com/factbook/compare/belarus.lithuania/geography,
+# accessed 2026-11-25) for Belarus's borders and Lithuania-Russia; geographyofrussia.com,
+# "Vignette 6.2 Current Boundaries of Russia"
+# (https://geographyofrussia.com/vignette-6-2-current-boundaries-of-russia/, accessed
+# 2026-11-25) for Russia's other borders.
+PUBLISHED_KM = {
+    "BLR-LTU": 640,
+    "BLR-LVA": 161,
+    "BLR-POL": 375,
+    "LTU-RUS": 261,
+    "EST-RUS": 294,
+    "FIN-RUS": 1340,
+    "LVA-RUS": 217,
+    "NOR-RUS": 196,
+    "POL-RUS": 232,
+}
+# Natural Earth 1:10m is generalised: it straightens the meanders of river borders, so its
+# lengths come out shorter than surveyed figures, never longer (measured: 71 % to 98 %).
+# Tolerance: the 1:10m length lies between 70 % and 102 % of the published figure.
+LOW, HIGH = 0.70, 1.02
+
+
+@pytest.fixture(scope="module")
+def nato_frontier():
+    return borders.frontier("RUS,BLR", "NATO", as_of="2025-01-01")
+
+
+def test_frontier_has_every_pair(nato_frontier):
+    assert sorted(nato_frontier["pair"]) == sorted(PUBLISHED_KM)
+
+
+@pytest.mark.parametrize("pair", sorted(PUBLISHED_KM))
+def test_frontier_lengths_match_published_figures(nato_frontier, pair):
+    length = nato_frontier.set_index("pair").loc[pair, "length_km"]
+    assert LOW * PUBLISHED_KM[pair] <= length <= HIGH * PUBLISHED_KM[pair]
+
+
+def test_total_frontier_length(nato_frontier):
+    total = nato_frontier["length_km"].sum()
+    assert LOW * sum(PUBLISHED_KM.values()) <= total <= HIGH * sum(PUBLISHED_KM.values())
+
+
+def test_finland_joins_the_frontier_on_accession_day():
+    before = borders.frontier("RUS,BLR", "NATO", as_of="2023-04-03")
+    after = borders.frontier("RUS,BLR", "NATO", as_of="2023-04-04")
+    assert "FIN-RUS" not in set(before["pair"])
+    assert "FIN-RUS" in set(after["pair"])
+
+
+def test_labels_do_not_depend_on_direction():
+    forward = borders.frontier("RUS", "EST")
+    backward = borders.frontier("EST", "RUS")
+    assert forward["pair"].tolist() == backward["pair"].tolist() == ["EST-RUS"]
+    assert forward["length_km"].item() == pytest.approx(backward["length_km"].item(), rel=1e-9)
+    assert (forward["a"].item(), backward["a"].item()) == ("RUS", "EST")
+
+
+def test_shared_border_lies_on_both_countries():
+    line = borders.shared_border("BLR", "POL")
+    pol, blr = borders.countries(["POL", "BLR"]).geometry
+    assert shapely.distance(line, pol.boundary) < 1e-9
+    assert shapely.distance(line, blr.boundary) < 1e-9
+
+
+def test_no_shared_border():
+    assert borders.shared_border("EST", "POL").is_empty
+    assert len(borders.frontier("EST", "POL")) == 0
+
+
+def test_nato_members_by_date():
+    assert len(borders.nato_members("2021-10-20")) == 30
+    assert len(borders.nato_members("2024-03-07")) == 32
+    assert "SWE" not in borders.nato_members("2024-03-06")
+    assert "POL" not in borders.nato_members("1999-03-11")
+    assert "POL" in borders.nato_members("1999-03-12")
+
+
+def test_every_member_is_a_country_of_the_dataset():
+    assert set(borders.NATO_ACCESSION) <= borders.country_codes()
+
+
+def test_countries_by_code():
+    frame = borders.countries(["POL", "LTU"])
+    assert frame.index.tolist() == ["POL", "LTU"]
+    assert frame.loc["LTU", "name"] == "Lithuania"
+    assert frame.crs.to_epsg() == 4326
+
+
+def test_norway_and_france_have_their_iso_codes():
+    assert {"NOR", "FRA"} <= borders.country_codes()
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: borders.countries(["XYZ"]), r"unknown country code\(s\) XYZ"),
+        (lambda: borders.resolve_group("RUS,XX"), r"unknown country code 'XX' in group 'RUS,XX'"),
+        (lambda: borders.resolve_group(" , "), r"group ' , ' names no country"),
+        (lambda: borders.parse_frontier("RUS,BLR"), r"must be two groups separated by ':'"),
+        (lambda: borders.parse_frontier("POL:NATO"), r"POL stands on both sides"),
+        (lambda: borders.frontier("POL", "NATO"), r"POL stands on both sides"),
+        (lambda: borders.nato_members("yesterday"), r"'yesterday' is not a date"),
+    ],
+)
+def test_errors(call, message):
+    with pytest.raises((InputError, ValueError), match=message):
+        call()
+
+
+def test_parse_frontier():
+    side_a, side_b = borders.parse_frontier("rus,blr:NATO", as_of="2021-10-20")
+    assert side_a == ["BLR", "RUS"]
+    assert "FIN" not in side_b
+    assert "POL" in side_b
+
+
+def test_territory_contains_capitals():
+    area = borders.territory("RUS,BLR")
+    assert area.contains(shapely.Point(27.5615, 53.9045))  # Minsk
+    assert area.contains(shapely.Point(20.5101, 54.7104))  # Kaliningrad
+    assert not area.contains(shapely.Point(25.2797, 54.6872))  # Vilnius
