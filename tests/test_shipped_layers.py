@@ -110,3 +110,18 @@ def test_the_2021_report_date_shows_the_pre_2022_posture():
     assert {"POL", "LTU", "LVA", "EST"} <= groups(before)
     assert not {"ROU", "BGR", "HUN", "SVK"} & groups(before)
     assert {"ROU", "BGR", "HUN", "SVK"} <= groups(after)
+
+
+def test_sources_file_is_up_to_date():
+    """layers/SOURCES.md is generated from the layers; rebuild it with scripts/build_sources.py."""
+    import importlib.util
+
+    root = _data.layers_dir().parent
+    spec = importlib.util.spec_from_file_location(
+        "build_sources", root / "scripts" / "build_sources.py"
+    )
+    if spec is None or not (root / "scripts").is_dir():
+        pytest.skip("not a source checkout")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert (root / "layers" / "SOURCES.md").read_text(encoding="utf-8") == module.render()
