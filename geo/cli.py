@@ -81,6 +81,34 @@ def _cmd_layers(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parse_km_list(text: str) -> list[float]:
+    from geo._errors import InputError
+
+    try:
+        return [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise InputError(
+            f"--rings {text!r} is not a comma-separated list of km, e.g. 100,300"
+        ) from None
+
+
+def _cmd_map(args: argparse.Namespace) -> int:
+    from geo import maps
+
+    fmap = maps.build_map(
+        args.layers.split(",") if args.layers else None,
+        as_of=args.as_of,
+        add=args.add,
+        rings_km=_parse_km_list(args.rings) if args.rings else (),
+        ring_sites=args.ring_sites.split(",") if args.ring_sites else None,
+        tiles=args.tiles,
+    )
+    out = maps.save_map(fmap, args.output, fragment=args.fragment, inputs=tuple(args.add))
+    size_kb = out.stat().st_size / 1024
+    print(f"wrote {out} ({size_kb:,.0f} KB)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser of the ``flankmap`` command.
 
@@ -101,6 +129,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--geojson", action="store_true", help="print the layer as GeoJSON")
     p.add_argument("--as-of", metavar="DATE", help="only features active on YYYY-MM-DD")
     p.set_defaults(func=_cmd_layers)
+
+    p = sub.add_parser(
+        "map", help="write the interactive map: one offline, self-contained HTML file"
+    )
+    p.add_argument("-o", "--output", default="flankmap.html", help="the HTML file to write")
+    p.add_argument("--as-of", metavar="DATE", help="features active and NATO as on YYYY-MM-DD")
+    p.add_argument("--layers", metavar="A,B", help="comma-separated layer names; default all")
+    p.add_argument(
+        "--add",
+        metavar="FILE",
+        action="append",
+        default=[],
+        help="a user layer (GeoJSON, GeoPackage or CSV with lat/lon); repeatable",
+    )
+    p.add_argument("--rings", metavar="KM,KM", help="geodesic range rings, e.g. 100,300")
+    p.add_argument(
+        "--ring-sites", metavar="ID,ID", help="site ids to ring; default Russian sites in Belarus"
+    )
+    p.add_argument(
+        "--tiles", metavar="NAME", help="online tiles by xyzservices name, e.g. CartoDB.Positron"
+    )
+    p.add_argument(
+        "--fragment", action="store_true", help="write an <iframe srcdoc> to paste into a page"
+    )
+    p.set_defaults(func=_cmd_map)
 
     return parser
 

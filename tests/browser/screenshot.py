@@ -1,0 +1,38 @@
+"""Take a PNG screenshot of a map file in headless Chromium, offline.
+
+Usage: ``python tests/browser/screenshot.py MAP.html OUT.png [WIDTH HEIGHT]``; the README's
+``docs/map.png`` is made by ``flankmap map -o map.html`` and this script.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from chromium import browser, open_offline
+
+
+def screenshot(html: Path, png: Path, *, width: int = 1280, height: int = 800) -> list[str]:
+    """Write a screenshot of ``html`` to ``png``; return the blocked requests and errors."""
+    with browser() as chromium:
+        page = open_offline(chromium, html, width=width, height=height)
+        page.page.wait_for_timeout(500)
+        page.page.screenshot(path=str(png))
+        return page.requests + page.errors
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) not in (2, 4):
+        print(__doc__, file=sys.stderr)
+        return 2
+    size = (int(argv[2]), int(argv[3])) if len(argv) == 4 else (1280, 800)
+    problems = screenshot(Path(argv[0]), Path(argv[1]), width=size[0], height=size[1])
+    for problem in problems:
+        print(f"screenshot: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
