@@ -109,6 +109,73 @@ def _cmd_map(args: argparse.Namespace) -> int:
     return 0
 
 
+def _layer_list(text: str | None) -> list[str] | None:
+    return [part.strip() for part in text.split(",") if part.strip()] if text else None
+
+
+def _ring_radii(text: str | None) -> list[float]:
+    return [r for r in _parse_km_list(text) if r != 0] if text else []
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from geo import report
+
+    page = report.build_report(
+        _layer_list(args.layers),
+        as_of=args.as_of,
+        compare=args.compare,
+        rings_km=_ring_radii(args.rings),
+        ring_sites=_layer_list(args.ring_sites),
+        title=args.title,
+        interactive=not args.static,
+    )
+    out = report.save_report(args.output, page)
+    print(f"wrote {out} ({out.stat().st_size / 1024:,.0f} KB)")
+    return 0
+
+
+def _cmd_figure(args: argparse.Namespace) -> int:
+    from geo import figures
+
+    out = figures.check_figure_path(args.output)
+    if args.kind == "distances":
+        fig = figures.distance_figure(
+            _layer_list(args.layers),
+            as_of=args.as_of,
+            size_cm=None if args.height_cm is None else (args.width_cm, args.height_cm),
+            dpi=args.dpi,
+        )
+    else:
+        fig = figures.map_figure(
+            layers=_layer_list(args.layers),
+            as_of=args.as_of,
+            rings_km=_ring_radii(args.rings),
+            ring_sites=_layer_list(args.ring_sites),
+            labels=not args.no_labels,
+            title=args.title,
+            size_cm=(args.width_cm, args.height_cm or figures.A4_SIZE_CM[1]),
+            dpi=args.dpi,
+        )
+    figures.save_figure(fig, out)
+    print(f"wrote {out} ({out.stat().st_size / 1024:,.0f} KB)")
+    return 0
+
+
+def _add_scope_options(p: argparse.ArgumentParser) -> None:
+    """Add the options that the report and figure commands share."""
+    p.add_argument("--as-of", metavar="DATE", help="sites active and NATO as on YYYY-MM-DD")
+    p.add_argument("--layers", metavar="A,B", help="comma-separated layer names; default all")
+    p.add_argument(
+        "--rings",
+        metavar="KM,KM",
+        default="300",
+        help="range rings in km (default 300; 0 for none)",
+    )
+    p.add_argument(
+        "--ring-sites", metavar="ID,ID", help="site ids to ring; default Russian sites in Belarus"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser of the ``flankmap`` command.
 
@@ -154,6 +221,35 @@ def build_parser() -> argparse.ArgumentParser:
         "--fragment", action="store_true", help="write an <iframe srcdoc> to paste into a page"
     )
     p.set_defaults(func=_cmd_map)
+
+    p = sub.add_parser(
+        "report", help="write a report page: map, sites table, distances, references (HTML)"
+    )
+    p.add_argument("-o", "--output", default="report.html", help="the HTML file to write")
+    _add_scope_options(p)
+    p.add_argument(
+        "--compare", nargs=2, metavar=("DATE1", "DATE2"), help="show what changed between two dates"
+    )
+    p.add_argument("--title", help="the page title")
+    p.add_argument(
+        "--static", action="store_true", help="the static figure instead of the interactive map"
+    )
+    p.set_defaults(func=_cmd_report)
+
+    p = sub.add_parser(
+        "figure", help="draw a static figure (PNG, SVG or PDF): the map or the distance chart"
+    )
+    p.add_argument("-o", "--output", required=True, help="FILE.png, FILE.svg or FILE.pdf")
+    p.add_argument(
+        "--kind", choices=["map", "distances"], default="map", help="what to draw (default map)"
+    )
+    _add_scope_options(p)
+    p.add_argument("--no-labels", action="store_true", help="draw the sites without their names")
+    p.add_argument("--title", help="the figure title")
+    p.add_argument("--width-cm", type=float, default=17.0, help="width in cm (default 17, A4)")
+    p.add_argument("--height-cm", type=float, help="height in cm (default 22; chart: fits bars)")
+    p.add_argument("--dpi", type=float, default=200, help="resolution of PNG output (default 200)")
+    p.set_defaults(func=_cmd_figure)
 
     return parser
 

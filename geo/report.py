@@ -1,0 +1,778 @@
+"""Report pages: one self-contained HTML document to publish the map and its measurements.
+
+:func:`build_report` gathers the sites active on a date (or on two dates, to compare them),
+measures them with :func:`geo.distance.site_analysis` and renders one HTML page with
+
+- a title, the date and a short summary (sites, layers, frontier length, NATO members);
+- the interactive map of :mod:`geo.maps` in a sandboxed ``<iframe srcdoc>`` (two maps with a
+  toggle when comparing dates), replaced in print by the static figure of :mod:`geo.figures`;
+- when comparing: what changed (features added and ended, NATO members who joined, the
+  frontier by country pair);
+- a sortable table of the sites with the geodesic distance to the opposing frontier and to the
+  nearest foreign border, in km with the range that the coordinate uncertainty allows;
+- the border dataset and its point of view, and every source as a numbered reference.
+
+The page makes no network request (a Content-Security-Policy forbids any), escapes every text,
+prints cleanly (a print stylesheet for A4) and builds to the same bytes from the same data.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from geo import _data
+from geo._errors import InputError
+from geo._output import check_output_path, write_text_atomic
+from geo.dates import parse_as_of
+from geo.styles import BASE, LayerStyle, layer_styles
+
+#: The frontier the report measures against.
+FRONTIER = "RUS,BLR:NATO"
+#: The columns of the sites table, in order: (key, heading, numeric).
+TABLE_COLUMNS: tuple[tuple[str, str, bool], ...] = (
+    ("name", "Site", False),
+    ("layer", "Layer", False),
+    ("kind", "Kind", False),
+    ("country", "Host", False),
+    ("operator", "Operator", False),
+    ("status", "Status", False),
+    ("dates", "Dates", False),
+    ("opposing", "To the opposing frontier, km", True),
+    ("host_border", "To the nearest foreign border, km", True),
+    ("sources", "Sources", False),
+)
+_NATO_SOURCE = "https://www.nato.int/cps/en/natohq/topics_52044.htm"
+_NE_TERMS = "https://www.naturalearthdata.com/about/terms-of-use/"
+
+
+@dataclass(frozen=True)
+class Source:
+    """One numbered reference: a source cited by one or more features."""
+
+    number: int
+    title: str
+    url: str
+    publisher: str
+    accessed: str
+
+
+@dataclass
+class ReportState:
+    """The sites and the frontier on one date, measured."""
+
+    as_of: dt.date
+    sites: gpd.GeoDataFrame
+    frontier: gpd.GeoDataFrame
+    members: list[str]
+
+    @property
+    def frontier_km(self) -> float:
+        """Total frontier length in kilometres."""
+        return float(self.frontier["length_km"].sum()) if len(self.frontier) else 0.0
+
+
+@dataclass
+class ReportData:
+    """Everything a report page shows, gathered by :func:`report_data`."""
+
+    states: list[ReportState]
+    rows: pd.DataFrame
+    sources: list[Source]
+    styles: dict[str, LayerStyle]
+    titles: dict[str, str]
+    layer_names: list[str] | None = None
+    rings_km: tuple[float, ...] = ()
+    ring_sites: list[str] | None = None
+
+    @property
+    def compare(self) -> bool:
+        """Whether the report compares two dates."""
+        return len(self.states) == 2
+
+
+def _state(names: list[str] | None, day: dt.date) -> ReportState:
+    from geo import distance
+    from geo.borders import frontier, nato_members, parse_frontier
+    from geo.layers import load_layers
+
+    sites = load_layers(names, as_of=day)
+    if len(sites):
+        sites = distance.site_analysis(sites, as_of=day)
+    side_a, side_b = parse_frontier(FRONTIER, as_of=day)
+    return ReportState(
+        as_of=day,
+        sites=sites,
+        frontier=frontier(side_a, side_b, as_of=day),
+        members=nato_members(day),
+    )
+
+
+def _numbered_sources(rows: pd.DataFrame) -> tuple[list[Source], list[list[int]]]:
+    """Give each cited URL a number, in the order the table cites them first."""
+    numbers: dict[str, Source] = {}
+    cited: list[list[int]] = []
+    for sources in rows["sources"]:
+        mine: list[int] = []
+        for src in sources or []:
+            url = str(src.get("url", ""))
+            if url not in numbers:
+                numbers[url] = Source(
+                    number=len(numbers) + 1,
+                    title=str(src.get("title", "")),
+                    url=url,
+                    publisher=str(src.get("publisher", "")),
+                    accessed=str(src.get("accessed", "")),
+                )
+            if numbers[url].number not in mine:
+                mine.append(numbers[url].number)
+        cited.append(mine)
+    return list(numbers.values()), cited
+
+
+def report_data(
+    names: Iterable[str] | None = None,
+    *,
+    as_of: str | dt.date | None = None,
+    compare: Sequence[str | dt.date] | None = None,
+    rings_km: Sequence[float] = (),
+    ring_sites: Iterable[str] | None = None,
+) -> ReportData:
+    """Gather and measure the sites that a report shows.
+
+    Parameters
+    ----------
+    names : iterable of str, optional
+        Layer names; default every shipped layer.
+    as_of : str, datetime.date or None
+        The date; default today. Not allowed together with ``compare``.
+    compare : sequence of two dates, optional
+        Compare the posture on two dates (in either order; the earlier comes first).
+    rings_km : sequence of float
+        Radii of the range rings drawn on the map and the figure.
+    ring_sites : iterable of str, optional
+        Ids of the sites to ring; default the Russian-operated sites in Belarus.
+
+    Returns
+    -------
+    data : ReportData
+        The measured states, one table row per site (the union of both dates' sites when
+        comparing, with a ``change`` of ``added``, ``ended`` or ``kept``), the numbered
+        sources, the layer symbols and titles.
+
+    Raises
+    ------
+    InputError
+        If a date is invalid, ``compare`` does not hold two different dates, or both
+        ``as_of`` and ``compare`` are given.
+    """
+    from geo.figures import layer_titles
+    from geo.layers import load_layers
+
+    layer_names = list(names) if names is not None else None
+    if compare is not None:
+        if as_of is not None:
+            raise InputError("give either --as-of or --compare, not both")
+        days = sorted({parse_as_of(d) for d in compare})
+        if len(compare) != 2 or len(days) != 2:
+            raise InputError(f"--compare needs two different dates, got {list(map(str, compare))}")
+    else:
+        days = [parse_as_of(as_of)]
+    states = [_state(layer_names, day) for day in days]
+    everything = load_layers(layer_names)
+    styles = layer_styles(everything)
+    titles = layer_titles(sorted(styles))
+
+    last = states[-1].sites.assign(change="kept")
+    if len(states) == 2:
+        first = states[0].sites
+        last.loc[~last["id"].isin(first["id"]), "change"] = "added"
+        ended = first[~first["id"].isin(last["id"])].assign(change="ended")
+        rows = pd.concat([last, ended], ignore_index=True) if len(ended) else last
+    else:
+        rows = last
+    if len(rows):
+        rows = rows.sort_values(
+            ["opposing_distance_m", "id"], kind="stable", na_position="last", ignore_index=True
+        )
+    sources, cited = _numbered_sources(rows)
+    rows = rows.assign(cited=cited) if len(rows) else rows.assign(cited=[])
+    return ReportData(
+        states=states,
+        rows=rows,
+        sources=sources,
+        styles=styles,
+        titles=titles,
+        layer_names=layer_names,
+        rings_km=tuple(float(r) for r in rings_km),
+        ring_sites=list(ring_sites) if ring_sites is not None else None,
+    )
+
+
+# --- rendering --------------------------------------------------------------------------
+
+_e = html.escape
+
+
+def _km(metres: Any) -> str:
+    try:
+        value = float(metres) / 1000.0
+    except (TypeError, ValueError):
+        return "–"
+    if value != value:  # NaN
+        return "–"
+    return f"{value:,.1f}" if value < 10 else f"{value:,.0f}"
+
+
+def _distance_cell(row: Mapping[str, Any], prefix: str, where: str) -> str:
+    metres = row.get(f"{prefix}_m")
+    if metres is None or pd.isna(metres):
+        return '<td class="num" data-sort="">–</td>'
+    low, high = row.get(f"{prefix}_min_m"), row.get(f"{prefix}_max_m")
+    text = _km(metres)
+    if low is not None and high is not None and not (pd.isna(low) or pd.isna(high)):
+        span = f"{_km(low)}–{_km(high)}"
+        text += f' <span class="range" title="range allowed by the coordinate uncertainty">({span})</span>'
+    place = str(row.get(where) or "")
+    if place:
+        text += f' <span class="where">{_e(place)}</span>'
+    return f'<td class="num" data-sort="{float(metres):.1f}">{text}</td>'
+
+
+def _dates(since: str, until: str) -> str:
+    return f"{since or '?'} – {until}" if until else f"since {since}" if since else ""
+
+
+def _row_html(row: Mapping[str, Any], data: ReportData) -> str:
+    style = data.styles.get(str(row["layer"]))
+    title = data.titles.get(str(row["layer"]), str(row["layer"]))
+    symbol = style.svg(size=12, title=title) if style else ""
+    refs = ", ".join(f'<a href="#ref-{n}">{n}</a>' for n in row["cited"])
+    refs = f"[{refs}]" if refs else ""
+    change = str(row.get("change", "kept"))
+    cells = [
+        f'<td data-sort="{_e(str(row["name"]).casefold(), quote=True)}">{symbol} '
+        f"{_e(str(row['name']))}</td>",
+        f'<td class="col-layer" data-sort="{_e(title.casefold(), quote=True)}">{_e(title)}</td>',
+        f"<td>{_e(str(row['kind']).replace('_', ' '))}</td>",
+        f"<td>{_e(str(row['country']))}</td>",
+        f"<td>{_e(str(row['operator']))}</td>",
+        f"<td>{_e(str(row['status']).replace('_', ' '))}</td>",
+        f'<td data-sort="{_e(str(row["since"]), quote=True)}">'
+        f"{_e(_dates(str(row['since']), str(row['until'])))}</td>",
+        _distance_cell(row, "opposing_distance", "opposing_border"),
+        _host_cell(row),
+        f'<td class="refs">{refs}</td>',
+    ]
+    if data.compare:
+        cells.insert(0, f'<td class="change change-{_e(change)}">{_e(change)}</td>')
+    return (
+        f'<tr id="site-{_e(str(row["id"]), quote=True)}" data-layer="{_e(str(row["layer"]), quote=True)}"'
+        f' data-change="{_e(change, quote=True)}">' + "".join(cells) + "</tr>"
+    )
+
+
+def _host_cell(row: Mapping[str, Any]) -> str:
+    renamed = {
+        "host_distance_m": row.get("host_border_distance_m"),
+        "host_distance_min_m": row.get("host_border_distance_min_m"),
+        "host_distance_max_m": row.get("host_border_distance_max_m"),
+        "host_where": row.get("host_border"),
+    }
+    return _distance_cell(renamed, "host_distance", "host_where")
+
+
+def _table_html(data: ReportData) -> str:
+    columns = list(TABLE_COLUMNS)
+    if data.compare:
+        columns.insert(0, ("change", "Change", False))
+    heads = "".join(
+        f'<th scope="col" class="col-{key}" data-type="{"num" if numeric else "text"}"'
+        f"{' aria-sort=' + chr(34) + 'ascending' + chr(34) if key == 'opposing' else ''}>"
+        f'<button type="button">{_e(heading)}</button></th>'
+        for key, heading, numeric in columns
+    )
+    body = "\n".join(_row_html(row, data) for row in data.rows.to_dict("records"))
+    return (
+        '<table id="sites-table" class="sortable">\n'
+        f"<thead><tr>{heads}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>"
+    )
+
+
+def _references_html(sources: Sequence[Source]) -> str:
+    items = []
+    for src in sources:
+        parts = [f"<cite>{_e(src.title)}</cite>"]
+        if src.publisher:
+            parts.append(_e(src.publisher))
+        link = f'<a href="{_e(src.url, quote=True)}" rel="noreferrer">{_e(src.url)}</a>'
+        accessed = f" (accessed {_e(src.accessed)})" if src.accessed else ""
+        items.append(
+            f'<li id="ref-{src.number}" value="{src.number}">{", ".join(parts)}. {link}{accessed}</li>'
+        )
+    return '<ol class="references">\n' + "\n".join(items) + "\n</ol>"
+
+
+def _summary_html(data: ReportData) -> str:
+    state = data.states[-1]
+    n_layers = state.sites["layer"].nunique() if len(state.sites) else 0
+    return (
+        f'<p class="summary">{len(state.sites):,} sites in {n_layers} layers · frontier between '
+        f"Russia and Belarus and NATO {state.frontier_km:,.0f} km · {len(state.members)} NATO "
+        "members</p>"
+    )
+
+
+def _changes_html(data: ReportData) -> str:
+    from geo.borders import countries
+
+    old, new = data.states
+    names = {str(k): str(v) for k, v in countries()["name"].items()}
+    joined = [c for c in new.members if c not in old.members]
+    left = [c for c in old.members if c not in new.members]
+    added = data.rows[data.rows["change"] == "added"]
+    ended = data.rows[data.rows["change"] == "ended"]
+
+    def people(codes: list[str]) -> str:
+        return ", ".join(_e(names.get(c, c)) for c in codes) or "none"
+
+    def sites(frame: pd.DataFrame) -> str:
+        if not len(frame):
+            return "none"
+        links = [
+            f'<a href="#site-{_e(str(r["id"]), quote=True)}">{_e(str(r["name"]))}</a>'
+            for r in frame.sort_values("name").to_dict("records")
+        ]
+        return ", ".join(links)
+
+    pairs = sorted(set(old.frontier["pair"]) | set(new.frontier["pair"]))
+    before = dict(zip(old.frontier["pair"], old.frontier["length_km"], strict=True))
+    after = dict(zip(new.frontier["pair"], new.frontier["length_km"], strict=True))
+    rows = []
+    for pair in pairs:
+        a, b = before.get(pair, 0.0), after.get(pair, 0.0)
+        rows.append(
+            f"<tr><td>{_e(pair)}</td><td class='num'>{a:,.0f}</td><td class='num'>{b:,.0f}</td>"
+            f"<td class='num'>{b - a:+,.0f}</td></tr>"
+        )
+    d0, d1 = old.as_of.isoformat(), new.as_of.isoformat()
+    total = (
+        f"<tr class='total'><th scope='row'>total</th><td class='num'>{old.frontier_km:,.0f}</td>"
+        f"<td class='num'>{new.frontier_km:,.0f}</td>"
+        f"<td class='num'>{new.frontier_km - old.frontier_km:+,.0f}</td></tr>"
+    )
+    return f"""<section id="changes">
+<h2>What changed from {d0} to {d1}</h2>
+<ul class="changes">
+<li><strong>Sites added</strong> ({len(added)}): {sites(added)}</li>
+<li><strong>Sites ended</strong> ({len(ended)}): {sites(ended)}</li>
+<li><strong>NATO members who joined</strong>: {people(joined)}{"; left: " + people(left) if left else ""}
+({len(old.members)} members on {d0}, {len(new.members)} on {d1})</li>
+</ul>
+<table id="frontier-table">
+<caption>Frontier between Russia and Belarus and NATO by country pair, km (Natural Earth 1:10m)</caption>
+<thead><tr><th scope="col">Pair</th><th scope="col">{d0}</th><th scope="col">{d1}</th><th scope="col">Change</th></tr></thead>
+<tbody>
+{chr(10).join(rows)}
+{total}
+</tbody>
+</table>
+</section>"""
+
+
+def _data_html(data: ReportData) -> str:
+    layer_items = "".join(
+        f"<li>{data.styles[name].svg(size=12, title=data.titles[name])} "
+        f"<code>{_e(name)}</code>: {_e(data.titles[name])}</li>"
+        for name in sorted(data.styles)
+    )
+    return f"""<section id="data">
+<h2>Data and method</h2>
+<p><strong>Borders:</strong> <a href="{_e(_data.NE_URL, quote=True)}" rel="noreferrer">{_e(_data.NE_TITLE)}</a>,
+version {_e(_data.NE_VERSION)}, public domain (<a href="{_NE_TERMS}" rel="noreferrer">terms</a>).
+<strong>Point of view:</strong> Germany's: disputed areas follow Germany's recognitions (for
+example, Crimea is part of Ukraine). The frontier is the land border that Russia and Belarus
+share with the NATO members of the date.</p>
+<p><strong>NATO membership</strong> by accession date: <a href="{_NATO_SOURCE}" rel="noreferrer">NATO, member countries</a>.</p>
+<p><strong>Distances</strong> are geodesic on the WGS84 ellipsoid, from each site (a polygon's
+interior point) to the nearest point of the opposing frontier (for a NATO site, the border of
+Russia and Belarus; for a Russian or Belarusian site, the border of NATO) and to the nearest
+border of its host country with another country. The range in brackets is what the site's
+coordinate uncertainty allows; the country pair or country after it is the border reached.</p>
+<p><strong>Layers:</strong></p>
+<ul class="layers">{layer_items}</ul>
+</section>"""
+
+
+def _figure_img(data: ReportData, state: ReportState) -> str:
+    from geo.figures import figure_bytes, map_figure
+
+    fig = map_figure(
+        state.sites,
+        as_of=state.as_of,
+        styles=data.styles,
+        rings_km=data.rings_km,
+        ring_sites=_rings_here(data, state),
+        size_cm=(17.0, 21.0),
+        dpi=150,
+    )
+    png = base64.b64encode(figure_bytes(fig, "png")).decode("ascii")
+    alt = f"Static map of the sites on {state.as_of.isoformat()}"
+    return (
+        f'<img class="static-map" src="data:image/png;base64,{png}" alt="{_e(alt, quote=True)}" '
+        'width="1004" height="1240">'
+    )
+
+
+def _rings_here(data: ReportData, state: ReportState) -> list[str] | None:
+    """Return the ring sites active on the state's date (a site may be absent on one)."""
+    if data.ring_sites is None:
+        return None
+    return [fid for fid in data.ring_sites if fid in set(state.sites["id"])]
+
+
+def _map_fragment(data: ReportData, state: ReportState) -> str:
+    from geo import maps
+
+    fmap = maps.build_map(
+        data.layer_names,
+        as_of=state.as_of,
+        rings_km=data.rings_km,
+        ring_sites=_rings_here(data, state),
+    )
+    return maps.render_fragment(fmap, height="640px")
+
+
+def _map_section(data: ReportData, *, interactive: bool) -> str:
+    panes, figures, toggles = [], [], []
+    for i, state in enumerate(data.states):
+        day = state.as_of.isoformat()
+        hidden = "" if i == len(data.states) - 1 else " inactive"
+        if interactive:
+            panes.append(
+                f'<div class="map-pane{hidden}" data-state="{day}">{_map_fragment(data, state)}</div>'
+            )
+        figures.append(
+            f'<figure class="print-map" data-state="{day}">{_figure_img(data, state)}'
+            f"<figcaption>The sites and the frontier on {day}.</figcaption></figure>"
+        )
+        checked = " checked" if i == len(data.states) - 1 else ""
+        toggles.append(
+            f'<label><input type="radio" name="map-state" value="{day}"{checked}> {day}</label>'
+        )
+    toggle = (
+        f'<fieldset class="map-toggle screen-only"><legend>Show the map on</legend>{"".join(toggles)}</fieldset>'
+        if data.compare and interactive
+        else ""
+    )
+    screen = f'<div class="map-frame screen-only">{"".join(panes)}</div>' if interactive else ""
+    return f"""<section id="map">
+{toggle}
+{screen}
+<div class="{"print-only" if interactive else ""} figures">{"".join(figures)}</div>
+</section>"""
+
+
+_CSS = (
+    (
+        f":root {{ --text: {BASE['text']}; --line: #c9cdd3; --muted: #5b6470; "
+        f"--accent: {BASE['frontier']}; }}"
+    )
+    + """
+* { box-sizing: border-box; }
+body { margin: 0 auto; max-width: 1180px; padding: 1.5rem 1.5rem 3rem; color: var(--text);
+  font: 15px/1.5 "DejaVu Sans", "Liberation Sans", Arial, sans-serif; }
+h1 { font-size: 1.7rem; margin: 0 0 .2rem; }
+h2 { font-size: 1.25rem; margin: 2rem 0 .6rem; border-bottom: 2px solid var(--accent); padding-bottom: .2rem; }
+.date { margin: 0; font-size: 1.05rem; color: var(--muted); }
+.summary { margin: .4rem 0 1rem; }
+a { color: #1f4f99; }
+.map-frame { position: relative; height: 640px; border: 1px solid var(--line); }
+.map-pane { position: absolute; inset: 0; }
+.map-pane.inactive { visibility: hidden; }
+.map-toggle { border: 0; padding: 0; margin: 0 0 .5rem; }
+.map-toggle legend { float: left; margin-right: .8rem; font-weight: bold; }
+.map-toggle label { margin-right: 1rem; cursor: pointer; }
+.figures img { width: 100%; max-width: 900px; height: auto; }
+.print-only { display: none; }
+table { border-collapse: collapse; width: 100%; font-size: .85rem; }
+th, td { border-bottom: 1px solid var(--line); padding: .3rem .45rem; text-align: left; vertical-align: top; }
+thead th { position: sticky; top: 0; background: #f3f5f8; }
+th button { all: unset; cursor: pointer; font-weight: bold; }
+th button:focus-visible { outline: 2px solid #1f4f99; }
+th[aria-sort="ascending"] button::after { content: " \\25B2"; font-size: .7em; }
+th[aria-sort="descending"] button::after { content: " \\25BC"; font-size: .7em; }
+td.num { text-align: right; white-space: nowrap; }
+td svg { vertical-align: -1px; }
+.range, .where { color: var(--muted); font-size: .85em; }
+.where { display: block; }
+td.refs a { text-decoration: none; white-space: nowrap; }
+.change-added { color: #1e7b34; font-weight: bold; }
+.change-ended { color: #a12b2b; font-weight: bold; }
+tr[data-change="ended"] td { color: var(--muted); }
+.references { font-size: .85rem; padding-left: 2.2rem; }
+.references li { margin: .15rem 0; word-break: break-word; }
+.references li:target { background: #fff4c2; }
+ul.layers { list-style: none; padding-left: 0; }
+footer { margin-top: 2rem; color: var(--muted); font-size: .8rem; }
+@page { size: A4; margin: 14mm 12mm; }
+@media print {
+  body { max-width: none; padding: 0; font-size: 9.5pt; }
+  .screen-only { display: none !important; }
+  .print-only { display: block; }
+  .print-map { break-inside: avoid; margin: 0 0 1rem; }
+  thead { display: table-header-group; }
+  thead th { position: static; background: none; }
+  tr { break-inside: avoid; }
+  th button::after { content: "" !important; }
+  h2 { break-after: avoid; }
+  a { color: inherit; text-decoration: none; }
+  .references a { color: #1f4f99; }
+  table { font-size: 7pt; }
+  th, td { padding: .15rem .25rem; }
+  .col-layer { display: none; }
+  .figures img { max-height: 245mm; width: auto; max-width: 100%; }
+}
+"""
+)
+
+_SCRIPT = """
+(function () {
+  "use strict";
+  var table = document.getElementById("sites-table");
+  if (table) {
+    var heads = table.tHead.rows[0].cells;
+    Array.prototype.forEach.call(heads, function (th, index) {
+      th.querySelector("button").addEventListener("click", function () {
+        var ascending = th.getAttribute("aria-sort") !== "ascending";
+        Array.prototype.forEach.call(heads, function (h) { h.removeAttribute("aria-sort"); });
+        th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+        var numeric = th.getAttribute("data-type") === "num";
+        var body = table.tBodies[0];
+        var rows = Array.prototype.slice.call(body.rows);
+        function key(row) {
+          var cell = row.cells[index];
+          var value = cell.hasAttribute("data-sort") ? cell.getAttribute("data-sort") : cell.textContent.trim().toLowerCase();
+          if (numeric) { return value === "" ? Infinity : parseFloat(value); }
+          return value;
+        }
+        rows.map(function (row, i) { return [key(row), i, row]; })
+          .sort(function (a, b) {
+            if (a[0] < b[0]) { return ascending ? -1 : 1; }
+            if (a[0] > b[0]) { return ascending ? 1 : -1; }
+            return a[1] - b[1];
+          })
+          .forEach(function (item) { body.appendChild(item[2]); });
+      });
+    });
+  }
+  Array.prototype.forEach.call(document.querySelectorAll("input[name=map-state]"), function (input) {
+    input.addEventListener("change", function () {
+      Array.prototype.forEach.call(document.querySelectorAll(".map-pane"), function (pane) {
+        pane.classList.toggle("inactive", pane.getAttribute("data-state") !== input.value);
+      });
+    });
+  });
+})();
+"""
+
+#: No request may leave the page or its map frames: inline scripts, styles and data: images.
+CSP = (
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+    "img-src data:; font-src data:; frame-src 'self' about:; base-uri 'none'; form-action 'none'"
+)
+
+
+def render_report(data: ReportData, *, title: str | None = None, interactive: bool = True) -> str:
+    """Render gathered report data as one self-contained HTML page.
+
+    Parameters
+    ----------
+    data : ReportData
+        From :func:`report_data`.
+    title : str, optional
+        The page title; default ``"Military posture on NATO's eastern flank"``.
+    interactive : bool
+        Embed the interactive map; ``False`` shows the static figure on screen too (a
+        smaller page without scripts in frames).
+
+    Returns
+    -------
+    page : str
+        The HTML document.
+    """
+    from geo import __version__
+
+    title = title or "Military posture on NATO's eastern flank"
+    days = [s.as_of.isoformat() for s in data.states]
+    when = " and ".join(days)
+    date_line = (
+        f'Comparing <time datetime="{days[0]}">{days[0]}</time> with '
+        f'<time datetime="{days[1]}">{days[1]}</time>'
+        if data.compare
+        else f'As of <time datetime="{days[0]}">{days[0]}</time>'
+    )
+    changes = _changes_html(data) if data.compare else ""
+    n_rows = len(data.rows)
+    basis = (
+        f"The {n_rows} sites active on {days[0]} or {days[1]}; distances on the date each was "
+        f"last active (the later date for sites active on both)."
+        if data.compare
+        else f"The {n_rows} sites active on {days[0]}, nearest to the frontier first."
+    )
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{CSP}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="flankmap {_e(__version__, quote=True)}">
+<title>{_e(title)} – {_e(when)}</title>
+<style>{_CSS}</style>
+</head>
+<body>
+<header>
+<h1>{_e(title)}</h1>
+<p class="date">{date_line}</p>
+{_summary_html(data)}
+</header>
+{_map_section(data, interactive=interactive)}
+{changes}
+<section id="sites">
+<h2>Sites</h2>
+<p>{_e(basis)} Click a heading to sort.</p>
+{_table_html(data)}
+</section>
+{_data_html(data)}
+<section id="references-section">
+<h2>References</h2>
+{_references_html(data.sources)}
+</section>
+<footer>Made with flankmap {_e(__version__)} from the data of {_e(when)}. Every distance is
+geodesic on WGS84; every site carries its sources.</footer>
+<script>{_SCRIPT}</script>
+</body>
+</html>
+"""
+
+
+def build_report(
+    names: Iterable[str] | None = None,
+    *,
+    as_of: str | dt.date | None = None,
+    compare: Sequence[str | dt.date] | None = None,
+    rings_km: Sequence[float] = (),
+    ring_sites: Iterable[str] | None = None,
+    title: str | None = None,
+    interactive: bool = True,
+) -> str:
+    """Build the report page for a date, or comparing two dates.
+
+    Parameters
+    ----------
+    names : iterable of str, optional
+        Layer names; default every shipped layer.
+    as_of : str, datetime.date or None
+        The date; default today.
+    compare : sequence of two dates, optional
+        Compare two dates instead (not with ``as_of``).
+    rings_km : sequence of float
+        Radii of range rings around the Russian-operated sites in Belarus, on the map and the
+        figure; default none.
+    ring_sites : iterable of str, optional
+        Ids of the sites to ring; default the Russian-operated sites in Belarus.
+    title : str, optional
+        The page title.
+    interactive : bool
+        Embed the interactive map (default); else the static figure only.
+
+    Returns
+    -------
+    page : str
+        The HTML document; the same data gives the same text.
+
+    Raises
+    ------
+    InputError, LayerNotFoundError, LayerValidationError
+    """
+    data = report_data(
+        names, as_of=as_of, compare=compare, rings_km=rings_km, ring_sites=ring_sites
+    )
+    return render_report(data, title=title, interactive=interactive)
+
+
+def save_report(path: Path | str, page: str) -> Path:
+    """Write a report page atomically.
+
+    Parameters
+    ----------
+    path : pathlib.Path or str
+        The output file (``.html``).
+    page : str
+        From :func:`build_report`.
+
+    Returns
+    -------
+    path : pathlib.Path
+        The file written.
+
+    Raises
+    ------
+    InputError
+        If the folder is missing or the path is a folder.
+    """
+    out = check_output_path(path)
+    write_text_atomic(out, page)
+    return out
+
+
+def sites_table(data: ReportData) -> pd.DataFrame:
+    """Return the report's sites table as a plain frame (for CSV export or notebooks).
+
+    Parameters
+    ----------
+    data : ReportData
+        From :func:`report_data`.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        One row per site: id, name, layer, kind, country, operator, status, since, until,
+        distances in km (with their ranges) and the reference numbers.
+    """
+    rows = data.rows
+    out = pd.DataFrame(
+        {
+            "id": rows["id"],
+            "name": rows["name"],
+            "layer": rows["layer"],
+            "kind": rows["kind"],
+            "country": rows["country"],
+            "operator": rows["operator"],
+            "status": rows["status"],
+            "since": rows["since"],
+            "until": rows["until"],
+        }
+    )
+    for prefix, name in (("opposing_distance", "opposing"), ("host_border_distance", "host")):
+        for suffix in ("", "_min", "_max"):
+            column = f"{prefix}{suffix}_m"
+            if column in rows:
+                out[f"{name}{suffix}_km"] = rows[column].astype(float) / 1000.0
+    if "opposing_border" in rows:
+        out["opposing_border"] = rows["opposing_border"]
+    if "host_border" in rows:
+        out["host_border"] = rows["host_border"]
+    if data.compare:
+        out["change"] = rows["change"]
+    out["references"] = [json.dumps(c) for c in rows["cited"]]
+    return out

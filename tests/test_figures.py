@@ -1,0 +1,225 @@
+import itertools
+import re
+import struct
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from geo import figures, layers
+from geo._errors import InputError
+from geo.cli import main
+from geo.styles import MARKERS, layer_styles
+
+AS_OF = "2023-01-01"
+SMALL = (12.0, 15.0)
+
+
+@pytest.fixture
+def mini_figure(mini_layers):
+    return figures.map_figure(as_of=AS_OF, size_cm=SMALL, dpi=80)
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", data[16:24])
+
+
+def test_map_figure_draws_every_layer_legend_and_furniture(mini_figure):
+    svg = figures.figure_bytes(mini_figure, "svg").decode()
+    active = layers.load_layers(as_of=AS_OF)
+    for name in active["layer"].unique():
+        assert f'id="layer-{name}"' in svg
+    for gid in ("legend", "frontier", "scale-bar-0", "north-arrow", "title", "attribution"):
+        assert f'id="{gid}"' in svg, gid
+    assert 'id="territory-west"' in svg
+    assert 'id="territory-east"' in svg
+
+
+def test_each_layer_draws_its_active_sites(mini_figure):
+    active = layers.load_layers(as_of=AS_OF)
+    ax = mini_figure.axes[0]
+    drawn = {}
+    for collection in ax.collections:
+        gid = collection.get_gid() or ""
+        if gid.startswith("layer-"):
+            name = gid.removeprefix("layer-").removesuffix("-not-active")
+            drawn[name] = drawn.get(name, 0) + len(collection.get_offsets())
+    assert drawn == active["layer"].value_counts().to_dict()
+
+
+def test_legend_names_every_layer_with_its_count(mini_figure):
+    labels = [t.get_text() for t in mini_figure.axes[0].get_legend().get_texts()]
+    active = layers.load_layers(as_of=AS_OF)
+    titles = figures.layer_titles(active["layer"].unique())
+    for name, count in active["layer"].value_counts().items():
+        assert f"{titles[name]} ({count})" in labels
+    assert any(label.startswith("Frontier") for label in labels)
+    assert "300 km" in labels
+
+
+def test_legend_uses_the_shared_styles(mini_layers, mini_figure):
+    styles = layer_styles(layers.load_layers())
+    ax = mini_figure.axes[0]
+    for collection in ax.collections:
+        gid = collection.get_gid() or ""
+        if gid.startswith("layer-") and not gid.endswith("-not-active"):
+            style = styles[gid.removeprefix("layer-")]
+            face = collection.get_facecolor()[0]
+            assert tuple(np.round(face[:3] * 255)) == tuple(
+                int(style.colour[i : i + 2], 16) for i in (1, 3, 5)
+            )
+
+
+def test_labels_do_not_collide(mini_figure):
+    ax = mini_figure.axes[0]
+    renderer = mini_figure.canvas.get_renderer()
+    labels = [t for t in ax.texts if (t.get_gid() or "").startswith("label-")]
+    active = layers.load_layers(as_of=AS_OF)
+    assert {t.get_gid() for t in labels} == {f"label-{i}" for i in active["id"]}
+    boxes = [t.get_window_extent(renderer) for t in labels]
+    for a, b in itertools.combinations(boxes, 2):
+        assert not a.overlaps(b)
+
+
+def test_place_labels_numbers_what_does_not_fit():
+    fig = Figure(figsize=(2, 2), dpi=72)
+    figures.FigureCanvasAgg(fig)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 10)
+    points = np.array([[5.0, 5.0]] * 12)
+    texts = [f"A rather long site name number {i}" for i in range(12)]
+    placed, numbered = figures.place_labels(ax, points, texts)
+    assert len(placed) == 12
+    assert numbered, "some labels must fall back to numbers"
+    for i, n in zip(numbered, itertools.count(1), strict=False):
+        assert placed[i].get_text() == str(n)
+    renderer = fig.canvas.get_renderer()
+    boxes = [p.get_window_extent(renderer) for p in placed if p is not None]
+    for a, b in itertools.combinations(boxes, 2):
+        assert not a.overlaps(b)
+
+
+def test_rings_around_russian_sites_in_belarus(mini_figure):
+    gids = {p.get_gid() for p in mini_figure.axes[0].patches}
+    assert "ring-east-radar-300" in gids
+
+
+def test_ring_sites_and_radii(mini_layers):
+    fig = figures.map_figure(
+        as_of=AS_OF, size_cm=SMALL, dpi=60, rings_km=(100, 500), ring_sites=["west-bg"]
+    )
+    gids = {p.get_gid() for p in fig.axes[0].patches}
+    assert {"ring-west-bg-100", "ring-west-bg-500"} <= gids
+    assert "ring-east-radar-300" not in gids
+    with pytest.raises(InputError, match=r"ring site.*nowhere"):
+        figures.map_figure(as_of=AS_OF, size_cm=SMALL, dpi=60, ring_sites=["nowhere"])
+
+
+def test_ring_lonlat_is_geodesic():
+    from pyproj import Geod
+
+    ring = figures.ring_lonlat(26.0, 53.0, 300_000, n_points=16)
+    assert np.allclose(ring[0], ring[-1])
+    dist = Geod(ellps="WGS84").inv(np.full(17, 26.0), np.full(17, 53.0), ring[:, 0], ring[:, 1])[2]
+    assert np.allclose(dist, 300_000, atol=0.01)
+
+
+@pytest.mark.parametrize(
+    ("suffix", "magic"), [(".png", b"\x89PNG"), (".svg", b"<?xml"), (".pdf", b"%PDF")]
+)
+def test_save_figure_formats_are_reproducible(mini_figure, tmp_path, suffix, magic):
+    first = figures.save_figure(mini_figure, tmp_path / f"a{suffix}")
+    second = figures.save_figure(mini_figure, tmp_path / f"b{suffix}")
+    data = first.read_bytes()
+    assert data.startswith(magic)
+    assert data == second.read_bytes()
+    assert 10_000 < len(data) < 3_000_000
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_png_size_follows_size_and_dpi(mini_figure):
+    width, height = _png_size(figures.figure_bytes(mini_figure, "png", dpi=100))
+    assert (width, height) == (int(12 / 2.54 * 100), int(15 / 2.54 * 100))
+
+
+def test_default_size_fits_a4_text_width():
+    width_cm, height_cm = figures.A4_SIZE_CM
+    assert width_cm <= 18.0
+    assert height_cm <= 25.0
+
+
+def test_bad_output_and_size(mini_figure, tmp_path):
+    with pytest.raises(InputError, match=r"must end in \.png, \.svg or \.pdf"):
+        figures.save_figure(mini_figure, tmp_path / "map.jpg")
+    with pytest.raises(InputError, match="does not exist"):
+        figures.save_figure(mini_figure, tmp_path / "nope" / "map.png")
+    with pytest.raises(InputError, match="out of range"):
+        figures.map_figure(size_cm=(1, 1))
+    with pytest.raises(InputError, match="dpi"):
+        figures.map_figure(dpi=5)
+
+
+def test_empty_date_still_draws(mini_layers):
+    fig = figures.map_figure(as_of="1990-01-01", size_cm=SMALL, dpi=50)
+    assert fig.axes[0].get_legend() is not None
+
+
+def _analysis() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "id": ["a", "b", "c"],
+            "name": ["Alpha", "Bravo", "Charlie"],
+            "layer": ["east", "west", "west"],
+            "operator": ["RUS", "NATO", "USA"],
+            "side": ["RUS/BLR", "NATO", "NATO"],
+            "opposing_distance_m": [150_000.0, 20_000.0, 400_000.0],
+            "opposing_distance_min_m": [149_000.0, 19_000.0, 399_000.0],
+            "opposing_distance_max_m": [151_000.0, 21_000.0, 401_000.0],
+        }
+    )
+
+
+def test_distance_chart_sorts_bars_nearest_on_top():
+    fig = figures.distance_chart(_analysis(), as_of=AS_OF, dpi=60)
+    ax = fig.axes[0]
+    bars = {p.get_gid(): p for p in ax.patches if (p.get_gid() or "").startswith("bar-")}
+    assert set(bars) == {"bar-a", "bar-b", "bar-c"}
+    order = sorted(bars, key=lambda g: -bars[g].get_y())
+    assert order == ["bar-b", "bar-a", "bar-c"]
+    assert bars["bar-c"].get_width() == pytest.approx(400)
+    assert ax.get_legend().get_gid() == "legend"
+    svg = figures.figure_bytes(fig, "svg").decode()
+    assert 'id="bar-a"' in svg
+
+
+def test_distance_chart_needs_the_analysis_columns():
+    with pytest.raises(InputError, match="opposing_distance_m"):
+        figures.distance_chart(pd.DataFrame({"id": [], "name": [], "layer": []}))
+
+
+def test_styles_are_distinct_and_stable(mini_layers):
+    every = layers.load_layers()
+    styles = layer_styles(every)
+    assert len({(s.colour, s.shape) for s in styles.values()}) == len(styles)
+    assert all(s.shape in MARKERS for s in styles.values())
+    assert styles["east"].side == "RUS/BLR"
+    assert styles["west"].side == "NATO"
+    svg = styles["east"].svg(title='<b>"x"</b>')
+    assert "<b>" not in svg
+    assert re.search(r'fill="#[0-9a-f]{6}"', svg)
+
+
+def test_cli_figure(mini_layers, tmp_path, capsys):
+    out = tmp_path / "map.png"
+    assert main(["figure", "-o", str(out), "--as-of", AS_OF, "--width-cm", "10"]) == 0
+    assert _png_size(out.read_bytes()) == (int(10 / 2.54 * 200), int(22 / 2.54 * 200))
+    assert "wrote" in capsys.readouterr().out
+
+
+def test_cli_figure_bad_suffix_is_exit_2(mini_layers, tmp_path, capsys):
+    assert main(["figure", "-o", str(tmp_path / "map.gif")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("flankmap: error: cannot write 'map.gif'")
