@@ -89,7 +89,7 @@ _COUNTRY_FILL = {
     "other": (BASE["territory_other"], "#a9a9a3"),
 }
 _DISTANCE_COLOUR = "#333333"
-_SLUG_RE = re.compile(r"[^a-z0-9]+")
+_SLUG_RE = re.compile(r"[^a-z0-9_]+")
 #: Labels of the popup rows, in order (sites carry one value per label, "" when unknown).
 POPUP_FIELDS = (
     "Operator",
@@ -313,7 +313,7 @@ def _basemap_payload(as_of: dt.date, *, tiles: bool, frontline: set[str]) -> dic
 
 
 def _slug(name: str, taken: set[str]) -> str:
-    base = _SLUG_RE.sub("-", str(name).lower()).strip("-") or "layer"
+    base = _SLUG_RE.sub("-", str(name).lower()).strip("-_") or "layer"
     slug, n = base, 2
     while slug in taken:
         slug, n = f"{base}-{n}", n + 1

@@ -534,7 +534,7 @@
     options: { position: "bottomright" },
     initialize: function (items, options) { this._items = items; L.setOptions(this, options); },
     onAdd: function () {
-      var box = L.DomUtil.create("div", "fm-legend leaflet-control-layers");
+      var box = L.DomUtil.create("div", "fm-legend");
       var head = el("div", "fm-legend-head", null, box);
       el("span", null, "Legend", head);
       var toggle = el("button", "fm-legend-toggle", "−", head);

@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from chromium import browser, open_offline
+from offline_browser import browser, open_offline
 
 
 def screenshot(html: Path, png: Path, *, width: int = 1280, height: int = 800) -> list[str]:

@@ -1,0 +1,191 @@
+"""The built map in headless Chromium with the network blocked.
+
+Two maps are built once: the default map of the shipped layers (today) and a map of the test
+layers in tests/data/maps_layers (one of them hostile) on a fixed date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from pyproj import Geod
+
+from geo import layers, maps
+
+pytestmark = pytest.mark.browser
+
+MAP_LAYERS = Path(__file__).resolve().parents[1] / "data" / "maps_layers"
+HOSTILE = '<img src=x onerror="window.__xss=1">'
+AS_OF = "2021-10-20"
+
+
+@pytest.fixture(scope="module")
+def default_map(tmp_path_factory: pytest.TempPathFactory):
+    """The default map file and the active features of the shipped layers."""
+    path = tmp_path_factory.mktemp("default") / "flankmap.html"
+    today = dt.date.today()
+    maps.save_map(maps.build_map(as_of=today), path)
+    return path, layers.load_layers(as_of=today)
+
+
+@pytest.fixture(scope="module")
+def test_map(tmp_path_factory: pytest.TempPathFactory):
+    """A map of the test layers on AS_OF, with a 100 km range ring, and its active features."""
+    path = tmp_path_factory.mktemp("test") / "test.html"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FLANKMAP_LAYERS_DIR", str(MAP_LAYERS))
+        maps.save_map(maps.build_map(as_of=AS_OF, rings_km=[100]), path)
+        active = layers.load_layers(as_of=AS_OF)
+    return path, active
+
+
+def marker_counts(page) -> dict[str, int]:
+    return page.evaluate(
+        """() => {
+            const out = {};
+            document.querySelectorAll('.fm-marker').forEach(m => {
+                const cls = [...m.classList].find(c => c.startsWith('fm-layer-'));
+                const name = cls.slice('fm-layer-'.length);
+                out[name] = (out[name] || 0) + 1;
+            });
+            return out;
+        }"""
+    )
+
+
+def expected_counts(active) -> dict[str, int]:
+    return {str(k): int(v) for k, v in active.groupby("layer").size().items() if v}
+
+
+def mark_marker(page, layer: str, lat: float) -> str:
+    """Tag the marker of a layer at a latitude so that a test can click it."""
+    page.evaluate(
+        """([layer, lat]) => {
+            flankmap.maps[0].overlays[layer].eachLayer(l => {
+                if (l.getLatLng && Math.abs(l.getLatLng().lat - lat) < 1e-6) {
+                    l.getElement().setAttribute('data-test', 'target');
+                }
+            });
+        }""",
+        [layer, lat],
+    )
+    return "[data-test=target]"
+
+
+@pytest.mark.parametrize("which", ["default_map", "test_map"])
+def test_offline_no_requests_no_errors_every_feature_drawn(which, request, open_offline):
+    path, active = request.getfixturevalue(which)
+    page = open_offline(path)
+    page.page.wait_for_timeout(300)  # anything late would show up now
+    assert page.requests == []
+    assert page.errors == []
+    assert marker_counts(page.page) == expected_counts(active)
+    assert page.page.locator(".leaflet-control-layers").count() == 1
+    assert page.page.locator(".fm-legend").count() == 1
+    assert page.page.locator(".leaflet-control-scale").count() == 1
+    assert page.page.locator(".fm-title").inner_text().count("NATO's eastern flank on") == 1
+    frontier = page.page.evaluate("flankmap.maps[0].overlays.frontier.getLayers().length")
+    assert frontier > 0
+
+
+def test_layer_control_toggles_an_overlay(test_map, open_offline):
+    path, active = test_map
+    page = open_offline(path).page
+    expected = expected_counts(active)["sites"]
+    assert page.locator(".fm-layer-sites").count() == expected
+    page.hover(".leaflet-control-layers")
+    label = page.locator(".leaflet-control-layers-overlays label", has_text="Test sites")
+    label.click()
+    assert page.locator(".fm-layer-sites").count() == 0
+    label.click()
+    assert page.locator(".fm-layer-sites").count() == expected
+
+
+def test_popup_shows_the_site(test_map, open_offline):
+    page = open_offline(test_map[0]).page
+    page.click(mark_marker(page, "sites", 53.8))
+    popup = page.locator(".leaflet-popup-content")
+    text = popup.inner_text()
+    for expected in (
+        "West battlegroup",
+        "Battlegroup · Test sites",
+        "NATO; lead nation United States of America (USA)",
+        "Poland (POL)",
+        f"active on {AS_OF}",
+        "since 2017-04",
+        "km to the",
+        "± 500 m",
+        "Test source",
+    ):
+        assert expected in text, expected
+    link = popup.locator("a", has_text="Test source")
+    assert link.get_attribute("href") == "https://example.org/west-bg"
+    assert link.get_attribute("rel") == "noopener noreferrer"
+
+
+def test_hostile_text_stays_inert(test_map, open_offline):
+    opened = open_offline(test_map[0])
+    page = opened.page
+    marker = page.locator(".fm-layer-hostile")
+    marker.hover()
+    assert HOSTILE in page.locator(".leaflet-tooltip").inner_text()
+    marker.click()
+    popup = page.locator(".leaflet-popup-content").inner_text()
+    assert HOSTILE in popup
+    assert "<script>window.__xss=3</script>" in popup
+    assert '<b onmouseover="window.__xss=4">source</b>' in popup
+    assert "</script><script>window.__xss=5</script>" in popup
+    page.hover(".leaflet-control-layers")
+    control = page.locator(".leaflet-control-layers-overlays").inner_text()
+    assert '<img src=x onerror="window.__xss=2"> layer' in control
+    assert '<img src=x onerror="window.__xss=2"> layer' in page.locator(".fm-legend").inner_text()
+    page.locator(".fm-popup a").hover()
+    page.wait_for_timeout(200)
+    assert page.evaluate("window.__xss") is None
+    assert page.locator("img").count() == 0
+    assert page.locator("script").count() == test_map[0].read_text(encoding="utf-8").count(
+        "<script"
+    )
+    assert opened.errors == []
+    assert opened.requests == []
+
+
+def test_measuring_tool_is_geodesic(test_map, open_offline):
+    page = open_offline(test_map[0]).page
+    warsaw_minsk = page.evaluate("flankmap.geodesicDistance(52.2297, 21.0122, 53.9, 27.5667)")
+    expected = Geod(ellps="WGS84").inv(21.0122, 52.2297, 27.5667, 53.9)[2]
+    assert abs(warsaw_minsk - expected) < 0.01
+    page.click(".fm-measure a")
+    box = page.locator(".folium-map").bounding_box()
+    page.mouse.click(box["x"] + 300, box["y"] + 400)
+    page.mouse.click(box["x"] + 700, box["y"] + 420)
+    readout = page.locator(".fm-measure-readout").inner_text()
+    assert readout.startswith("Total ")
+    assert readout.endswith("km (geodesic, WGS84)")
+    total = page.evaluate("flankmap.maps[0].measure.total()")
+    assert total > 1000
+
+
+def test_fullscreen_button(test_map, open_offline):
+    page = open_offline(test_map[0]).page
+    state = """() => Boolean(document.fullscreenElement) ||
+        document.querySelector('.folium-map').classList.contains('fm-pseudo-fullscreen')"""
+    page.click(".fm-fullscreen a")
+    page.wait_for_function(state)
+    page.click(".fm-fullscreen a")
+    page.wait_for_function(f"!({state})()")
+
+
+def test_online_tiles_fail_gracefully_offline(tmp_path, open_offline):
+    path = tmp_path / "tiles.html"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FLANKMAP_LAYERS_DIR", str(MAP_LAYERS))
+        maps.save_map(maps.build_map(as_of=AS_OF, tiles="OpenStreetMap.Mapnik"), path)
+    opened = open_offline(path)
+    page = opened.page
+    page.wait_for_selector(".fm-notice", state="visible", timeout=10000)
+    assert "offline basemap" in page.locator(".fm-notice").inner_text()
+    assert all("tile.openstreetmap.org" in url for url in opened.requests)
+    assert page.locator(".fm-marker").count() > 0

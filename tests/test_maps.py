@@ -1,0 +1,265 @@
+"""Tests of geo.maps: offline single file, reproducible bytes, escaping, atomic output.
+
+The browser tests that open the map in Chromium live in tests/browser/.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import folium
+import pytest
+from pyproj import Geod
+
+from geo import layers, maps
+from geo._errors import InputError
+from geo.cli import main
+
+DATA = Path(__file__).parent / "data"
+MAP_LAYERS = DATA / "maps_layers"
+HOSTILE = '<img src=x onerror="window.__xss=1">'
+AS_OF = "2021-10-20"
+
+
+@pytest.fixture
+def map_layers(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point FLANKMAP_LAYERS_DIR at the map fixture (a hostile layer and five test sites)."""
+    monkeypatch.setenv("FLANKMAP_LAYERS_DIR", str(MAP_LAYERS))
+    return MAP_LAYERS
+
+
+def payload(document: str) -> dict:
+    """The data the map's script draws, parsed back from the HTML."""
+    match = re.search(r"flankmap\.render\(map_\w+, (\{.*\})\);", document)
+    assert match, "no flankmap.render call in the document"
+    return json.loads(match.group(1))
+
+
+def sites(data: dict) -> dict[str, dict]:
+    return {ov["slug"]: ov for ov in data["overlays"] if ov["type"] == "sites"}
+
+
+def test_script_json_cannot_close_the_script():
+    text = maps.script_json({"a": "</script><!-- & \u2028"})
+    assert "<" not in text
+    assert ">" not in text
+    assert "&" not in text
+    assert "\u2028" not in text
+    assert json.loads(text) == {"a": "</script><!-- & \u2028"}
+
+
+def test_map_is_one_offline_file(map_layers):
+    document = maps.render_html(maps.build_map(as_of=AS_OF))
+    head = document.split("flankmap.render(")[0]  # markup and inlined code, before the data
+    assert not re.search(r"<script[^>]+src=", document)
+    assert not re.search(r"<link[^>]+stylesheet", document)
+    for cdn in ("cdn.", "jquery", "bootstrap", "font-awesome", "fontawesome", "googleapis"):
+        assert cdn not in document.lower(), cdn
+    assert "sourceMappingURL" not in document
+    assert not re.search(r"url\((?!data:|#default#VML)", head), "a stylesheet fetches a file"
+    assert 'L.version="1.9.4"' in document or "1.9.4" in document
+
+
+def test_only_active_features_and_nato_on_the_date(map_layers):
+    data = payload(maps.render_html(maps.build_map(as_of=AS_OF)))
+    active = layers.load_layers(as_of=AS_OF)
+    for slug, overlay in sites(data).items():
+        expected = active[active["layer"] == slug]
+        assert sorted(overlay["p"]["names"]) == sorted(expected["name"]), slug
+    assert "East depot" not in json.dumps(data)  # from 2022-02: not yet there
+    assert "West future base" not in json.dumps(data)
+    legend = dict(data["basemap"]["legend"])
+    assert legend["west"] == f"NATO member on {AS_OF}"
+    groups = {code: group for code, group, _ in data["basemap"]["countries"]}
+    assert groups["FIN"] == "other"
+    assert groups["POL"] == "west"
+    assert groups["BLR"] == "east"
+    later = payload(maps.render_html(maps.build_map(as_of="2024-06-01")))
+    groups = {code: group for code, group, _ in later["basemap"]["countries"]}
+    assert groups["FIN"] == "west"
+    assert groups["SWE"] == "west"
+    assert "NATO's eastern flank on 2024-06-01" in json.dumps(later["title"])
+
+
+def test_popup_carries_only_the_shown_properties(map_layers):
+    data = payload(maps.render_html(maps.build_map(as_of=AS_OF)))
+    overlay = sites(data)["sites"]
+    assert overlay["p"]["fields"] == list(maps.POPUP_FIELDS)
+    i = overlay["p"]["names"].index("West battlegroup")
+    row = dict(zip(overlay["p"]["fields"], overlay["p"]["rows"][i], strict=True))
+    assert row["Operator"] == "NATO; lead nation United States of America (USA)"
+    assert row["Host country"] == "Poland (POL)"
+    assert row["Dates"] == "since 2017-04"
+    assert row["Status"] == f"active on {AS_OF}"
+    assert row["Coordinates"].endswith("± 500 m")
+    assert re.match(r"[\d.,]+ km", row["To the frontier"])
+    assert overlay["p"]["sources"][i] == [["Test source", "https://example.org/west-bg", "Example"]]
+    assert "notes" not in json.dumps(overlay)
+
+
+def test_hostile_text_never_becomes_markup(map_layers):
+    document = maps.render_html(maps.build_map(as_of=AS_OF))
+    for raw in ("<img", 'onerror="window', "<b onmouseover", "<script>window", "</script><script>"):
+        assert raw not in document, raw
+    data = payload(document)
+    hostile = sites(data)["hostile"]
+    assert hostile["p"]["names"] == [HOSTILE]  # kept as text, drawn with textContent
+    assert hostile["legend"].startswith("<img src=x")
+    assert hostile["slug"] == "hostile"
+    assert "<title>&lt;" not in document  # the title is the map's own, escaped anyway
+
+
+def test_ids_are_deterministic_and_not_random(map_layers):
+    one = maps.render_html(maps.build_map(as_of=AS_OF))
+    two = maps.render_html(maps.build_map(as_of=AS_OF))
+    assert one == two
+    ids = re.findall(r'id="(map_\w+)"', one)
+    assert len(ids) == 1
+    assert not re.search(r"[0-9a-f]{32}", one.split("<style>")[0])
+
+
+def build_in_subprocess(out: Path, cwd: Path, seed: str) -> bytes:
+    env = {**os.environ, "PYTHONHASHSEED": seed, "FLANKMAP_LAYERS_DIR": str(MAP_LAYERS)}
+    subprocess.run(
+        [sys.executable, "-m", "geo", "map", "-o", str(out), "--as-of", AS_OF, "--rings", "100"],
+        cwd=cwd,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    return out.read_bytes()
+
+
+@pytest.mark.slow
+def test_same_bytes_across_processes_hash_seeds_and_folders(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = build_in_subprocess(tmp_path / "a" / "map.html", tmp_path / "a", "1")
+    second = build_in_subprocess(tmp_path / "b" / "other.html", tmp_path / "b", "4242")
+    assert first == second
+    assert str(tmp_path).encode() not in first
+
+
+def test_range_rings_are_geodesic(map_layers):
+    fmap = maps.build_map(as_of=AS_OF, rings_km=[100, 300], ring_sites=["east-radar"])
+    data = payload(maps.render_html(fmap))
+    rings = next(ov for ov in data["overlays"] if ov["type"] == "rings")
+    assert len(rings["rings"]) == 2  # one site, two radii
+    geod = Geod(ellps="WGS84")
+    for (codes, _colour, tip), radius_km in zip(rings["rings"], [100, 300], strict=True):
+        assert tip == f"{radius_km} km from East radar"
+        lon = lat = 0
+        errors = []
+        for i in range(0, len(codes), 2):
+            lon += codes[i] / rings["scale"]
+            lat += codes[i + 1] / rings["scale"]
+            errors.append(geod.inv(26.5, 52.9, lon, lat)[2] - radius_km * 1000)
+        assert max(abs(e) for e in errors) < 15  # metres: rounding to 1e-4 degree
+        assert len(errors) >= maps.RING_POINTS
+
+
+def test_ring_sites_must_exist(map_layers):
+    with pytest.raises(InputError, match=r"ring site.*nowhere"):
+        maps.build_map(as_of=AS_OF, rings_km=[100], ring_sites=["nowhere"])
+
+
+def test_distance_lines_for_each_active_site(map_layers):
+    data = payload(maps.render_html(maps.build_map(as_of=AS_OF)))
+    lines = next(ov for ov in data["overlays"] if ov["type"] == "distances")["lines"]
+    assert len(lines) == sum(len(ov["lat"]) for ov in sites(data).values())
+    for line in lines:
+        assert re.fullmatch(r"[\d.,]+ km", line[4])
+
+
+def test_frontier_is_drawn_and_highlighted(map_layers):
+    data = payload(maps.render_html(maps.build_map(as_of=AS_OF)))
+    front = data["overlays"][0]
+    assert front["type"] == "frontier"
+    assert front["lines"]
+    tips = {line["tooltip"].split(" ")[0] for line in front["lines"]}
+    assert "BLR–POL" in tips
+    assert "FIN–RUS" not in tips
+
+
+def test_no_tiles_by_default_and_tiles_on_request(map_layers):
+    plain = maps.render_html(maps.build_map(as_of=AS_OF))
+    assert payload(plain)["tiles"] is None
+    tiled = payload(maps.render_html(maps.build_map(as_of=AS_OF, tiles="OpenStreetMap.Mapnik")))
+    assert tiled["tiles"]["url"].startswith("https://")
+    with pytest.raises(InputError, match="unknown tile provider"):
+        maps.build_map(as_of=AS_OF, tiles="No.Such.Tiles")
+
+
+def test_bad_options_raise_input_errors(map_layers):
+    with pytest.raises(InputError, match="YYYY-MM-DD"):
+        maps.build_map(as_of="20-10-2021")
+    with pytest.raises(InputError, match="ring radius"):
+        maps.build_map(as_of=AS_OF, rings_km=[-5])
+
+
+def test_build_map_displays_in_jupyter(map_layers):
+    fmap = maps.build_map(as_of=AS_OF)
+    assert isinstance(fmap, folium.Map)
+    shown = fmap._repr_html_()
+    assert "<iframe srcdoc=" in shown
+    assert "cdn.jsdelivr" not in shown
+
+
+def test_fragment_is_an_iframe_with_the_whole_map(map_layers, tmp_path):
+    fmap = maps.build_map(as_of=AS_OF)
+    out = maps.save_map(fmap, tmp_path / "frag.html", fragment=True)
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("<iframe ")
+    assert text.endswith("</iframe>\n")
+    assert 'sandbox="allow-scripts' in text
+    assert "<script" not in text
+
+    srcdoc = html.unescape(re.search(r'srcdoc="([^"]*)"', text).group(1))
+    assert srcdoc == maps.render_html(fmap)
+
+
+def test_interrupted_write_keeps_the_old_file(map_layers, tmp_path, monkeypatch):
+    out = tmp_path / "map.html"
+    out.write_text("good map", encoding="utf-8")
+    fmap = maps.build_map(as_of=AS_OF)
+
+    def broken(_fmap):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(maps, "render_html", broken)
+    with pytest.raises(KeyboardInterrupt):
+        maps.save_map(fmap, out)
+    assert out.read_text(encoding="utf-8") == "good map"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["map.html"]
+
+
+def test_display_borders_are_simplified_but_keep_shared_edges():
+    countries = maps.display_countries()
+    assert {"POL", "BLR", "LTU", "RUS", "UKR"} <= set(countries.index)
+    pol, blr = countries.loc["POL", "geometry"], countries.loc["BLR", "geometry"]
+    shared = pol.intersection(blr)
+    assert shared.length > 3  # degrees: the common edge survives simplification
+    assert pol.buffer(0).intersection(blr.buffer(0)).area < 1e-6  # no overlap
+
+
+def test_cli_map(map_layers, tmp_path, capsys):
+    out = tmp_path / "m.html"
+    assert main(["map", "-o", str(out), "--as-of", AS_OF, "--rings", "100,300"]) == 0
+    assert "wrote" in capsys.readouterr().out
+    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert main(["map", "-o", str(out), "--rings", "ten"]) == 2
+    assert "--rings 'ten'" in capsys.readouterr().err
+    assert main(["map", "-o", str(tmp_path / "nope" / "m.html")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_default_map_stays_small():
+    """The shipped layers on today's date: well under 1.5 MB."""
+    document = maps.render_html(maps.build_map())
+    assert len(document.encode("utf-8")) < 1_500_000
