@@ -476,9 +476,21 @@ def _sites_payload(
             None if g.geom_type == "Point" else _encode_polygons(g, _LINE_SCALE)
             for g in frame.geometry
         ]
-    popup = {"names": popup_names, "subs": subs, "tips": tips, "fields": list(POPUP_FIELDS)}
-    popup["rows"] = values
-    popup["sources"] = sources if any(sources) else None
+    # Leave out what no feature has, and say once what every feature shares: big user
+    # layers then carry little more than their coordinates and names.
+    used = [k for k in range(len(POPUP_FIELDS)) if any(v[k] for v in values)]
+    popup: dict[str, Any] = {
+        "names": popup_names,
+        "fields": [POPUP_FIELDS[k] for k in used],
+        "rows": [[v[k] for k in used] for v in values],
+        "sources": sources if any(sources) else None,
+    }
+    if len(set(subs)) <= 1:
+        popup["sub"] = subs[0] if subs else title
+    else:
+        popup["subs"] = subs
+    if not bulk:
+        popup["tips"] = tips
     return {
         "type": "sites",
         "slug": slug,
@@ -623,7 +635,8 @@ def _tiles_payload(name: str) -> dict[str, Any]:
 
 
 def _analyse(frame: gpd.GeoDataFrame, as_of: dt.date) -> gpd.GeoDataFrame:
-    if not len(frame):
+    """Add the distance analysis; a user layer without operator and country goes without."""
+    if not len(frame) or not {"operator", "country"} <= set(frame.columns):
         return frame
     from geo import distance
 

@@ -156,7 +156,8 @@
   function popupContent(layer, i) {
     var p = layer.p, box = el("div", "fm-popup");
     el("div", "fm-popup-title", p.names[i], box);
-    if (p.subs && p.subs[i]) { el("div", "fm-popup-sub", p.subs[i], box); }
+    var sub = p.subs ? p.subs[i] : p.sub;
+    if (sub) { el("div", "fm-popup-sub", sub, box); }
     if (p.fields.length) {
       var table = el("table", "fm-popup-table", null, box), row = p.rows[i];
       for (var k = 0; k < p.fields.length; k++) {
@@ -276,7 +277,8 @@
     return group;
   }
 
-  /* A point layer drawn on one canvas: fast enough for 100,000 points. */
+  /* A point layer drawn on one canvas: fast enough for 100,000 points. Points are projected
+     once (Web Mercator pixels at zoom 0); a redraw only scales and shifts them. */
   var PointCloud = L.Layer.extend({
     initialize: function (layer) {
       this._layer = layer;
@@ -285,6 +287,16 @@
     },
     onAdd: function (map) {
       this._map = map;
+      var n = this._lat.length;
+      if (!this._px) {
+        this._px = new Float64Array(n);
+        this._py = new Float64Array(n);
+        for (var i = 0; i < n; i++) {
+          var p = map.project([this._lat[i], this._lon[i]], 0);
+          this._px[i] = p.x;
+          this._py[i] = p.y;
+        }
+      }
       this._canvas = L.DomUtil.create("canvas", "fm-cloud leaflet-zoom-hide");
       map.getPane("overlayPane").appendChild(this._canvas);
       map.on("moveend resize", this._redraw, this);
@@ -296,10 +308,18 @@
       map.off("moveend resize", this._redraw, this);
       map.off("click", this._onClick, this);
     },
+    _transform: function () {
+      var map = this._map, topLeft = map.containerPointToLayerPoint([0, 0]);
+      var origin = map.getPixelOrigin();
+      return {
+        scale: map.getZoomScale(map.getZoom(), 0),
+        dx: -origin.x - topLeft.x, dy: -origin.y - topLeft.y, topLeft: topLeft
+      };
+    },
     _redraw: function () {
       var map = this._map, size = map.getSize(), ratio = global.devicePixelRatio || 1;
-      var canvas = this._canvas;
-      L.DomUtil.setPosition(canvas, map.containerPointToLayerPoint([0, 0]));
+      var canvas = this._canvas, t = this._transform();
+      L.DomUtil.setPosition(canvas, t.topLeft);
       canvas.width = size.x * ratio;
       canvas.height = size.y * ratio;
       canvas.style.width = size.x + "px";
@@ -307,44 +327,42 @@
       var ctx = canvas.getContext("2d");
       ctx.scale(ratio, ratio);
       ctx.fillStyle = this._layer.colour;
-      ctx.strokeStyle = "#ffffff";
+      ctx.strokeStyle = "#1a1a1a";
       ctx.lineWidth = 0.8;
-      var bounds = map.getBounds().pad(0.02);
-      var south = bounds.getSouth(), north = bounds.getNorth();
-      var west = bounds.getWest(), east = bounds.getEast();
-      var cell = 8, grid = {}, zoom = map.getZoom(), r = zoom < 6 ? 2 : 3;
-      var drawn = 0;
-      for (var i = 0; i < this._lat.length; i++) {
-        var lat = this._lat[i], lon = this._lon[i];
-        if (lat < south || lat > north || lon < west || lon > east) { continue; }
-        var p = map.latLngToContainerPoint([lat, lon]);
-        var key = Math.floor(p.x / cell) + ":" + Math.floor(p.y / cell);
+      var cell = 8, grid = {}, zoom = map.getZoom(), r = zoom < 6 ? 2.2 : 3.5, drawn = 0;
+      var px = this._px, py = this._py, n = px.length;
+      for (var i = 0; i < n; i++) {
+        var x = px[i] * t.scale + t.dx, y = py[i] * t.scale + t.dy;
+        if (x < -r || y < -r || x > size.x + r || y > size.y + r) { continue; }
+        var key = Math.floor(x / cell) + ":" + Math.floor(y / cell);
         var bucket = grid[key];
         if (bucket) {
           if (bucket.length < 8) { bucket.push(i); }
-          if (zoom < 9 && bucket.length > 1) { continue; }  // one dot per cell when zoomed out
+          if (zoom < 9) { continue; }  // one dot per cell when zoomed out
         } else {
           grid[key] = [i];
         }
         ctx.beginPath();
-        ctx.arc(p.x, p.y, r, 0, 2 * Math.PI);
+        ctx.arc(x, y, r, 0, 2 * Math.PI);
         ctx.fill();
-        if (r > 2) { ctx.stroke(); }
+        if (r > 3) { ctx.stroke(); }
         drawn++;
       }
       this._grid = grid;
-      this._drawn = drawn;
+      this.drawn = drawn;
     },
     _onClick: function (e) {
-      var p = e.containerPoint, best = -1, bestD = 64, cell = 8;
+      var p = e.containerPoint, best = -1, bestD = 64, cell = 8, t = this._transform();
       for (var dx = -1; dx <= 1; dx++) {
         for (var dy = -1; dy <= 1; dy++) {
           var key = (Math.floor(p.x / cell) + dx) + ":" + (Math.floor(p.y / cell) + dy);
-          (this._grid[key] || []).forEach(function (i) {
-            var q = this._map.latLngToContainerPoint([this._lat[i], this._lon[i]]);
-            var d = (q.x - p.x) * (q.x - p.x) + (q.y - p.y) * (q.y - p.y);
+          var bucket = this._grid[key] || [];
+          for (var k = 0; k < bucket.length; k++) {
+            var i = bucket[k];
+            var qx = this._px[i] * t.scale + t.dx - p.x, qy = this._py[i] * t.scale + t.dy - p.y;
+            var d = qx * qx + qy * qy;
             if (d < bestD) { bestD = d; best = i; }
-          }, this);
+          }
         }
       }
       if (best >= 0) {
@@ -673,9 +691,32 @@
     }
     map.on("zoomend", detail);
     map.on("zoomend moveend", function () { declutter(map); });
-    if (data.bounds) { map.fitBounds(data.bounds, { padding: [12, 12] }); }
-    detail();
-    declutter(map);
+    function fit() {
+      if (data.bounds) { map.fitBounds(data.bounds, { padding: [12, 12] }); }
+      detail();
+      declutter(map);
+    }
+    var size = map.getSize();
+    if (size.x > 0 && size.y > 0) {
+      fit();
+    } else {
+      /* A hidden map (display: none, e.g. in a tab or a report's second pane) has no size to
+         fit the bounds to: wait until it is shown. */
+      var watcher = function () {
+        map.invalidateSize();
+        var now = map.getSize();
+        if (now.x > 0 && now.y > 0) {
+          if (state.observer) { state.observer.disconnect(); }
+          global.removeEventListener("resize", watcher);
+          fit();
+        }
+      };
+      if (global.ResizeObserver) {
+        state.observer = new global.ResizeObserver(watcher);
+        state.observer.observe(map.getContainer());
+      }
+      global.addEventListener("resize", watcher);
+    }
     state.ready = true;
     return state;
   };

@@ -55,7 +55,13 @@ def browser() -> Iterator[Any]:
 
 
 def open_offline(
-    chromium: Any, path: Path, *, width: int = 1280, height: int = 800, scale: float = 1
+    chromium: Any,
+    path: Path,
+    *,
+    width: int = 1280,
+    height: int = 800,
+    scale: float = 1,
+    wait: bool = True,
 ) -> OfflinePage:
     """Open a local HTML file with every other request blocked; wait for the map.
 
@@ -69,6 +75,8 @@ def open_offline(
         Viewport size in CSS pixels.
     scale : float
         Device scale factor (2 for a sharp screenshot).
+    wait : bool
+        Wait until the page's map is drawn (false for a page that only embeds maps).
 
     Returns
     -------
@@ -94,5 +102,6 @@ def open_offline(
     page.on("console", lambda m: result.errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda exc: result.errors.append(f"pageerror: {exc}"))
     page.goto(url, wait_until="load")
-    page.wait_for_function("window.flankmap && window.flankmap.maps.length > 0", timeout=15000)
+    if wait:
+        page.wait_for_function("window.flankmap && window.flankmap.maps.length > 0", timeout=15000)
     return result

@@ -189,3 +189,25 @@ def test_online_tiles_fail_gracefully_offline(tmp_path, open_offline):
     assert "offline basemap" in page.locator(".fm-notice").inner_text()
     assert all("tile.openstreetmap.org" in url for url in opened.requests)
     assert page.locator(".fm-marker").count() > 0
+
+
+def test_fragment_works_in_a_host_page_even_when_first_hidden(test_map, tmp_path, open_offline):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FLANKMAP_LAYERS_DIR", str(MAP_LAYERS))
+        fragment = maps.render_fragment(maps.build_map(as_of=AS_OF))
+    host = tmp_path / "host.html"
+    host.write_text(
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>host</title></head><body>"
+        f"<h1>Report</h1><div id='wrap' style='display:none'>{fragment}</div></body></html>",
+        encoding="utf-8",
+    )
+    opened = open_offline(host, wait=False)
+    page = opened.page
+    page.wait_for_timeout(300)
+    page.evaluate("document.getElementById('wrap').style.display = 'block'")
+    frame = page.frames[1]
+    frame.wait_for_function("window.flankmap && window.flankmap.maps.length > 0")
+    frame.wait_for_function("document.querySelectorAll('.fm-marker').length > 0")
+    assert frame.locator(".fm-marker").count() == len(test_map[1])
+    assert opened.errors == []
+    assert opened.requests == []
