@@ -27,15 +27,19 @@ LIMIT_BYTES = 1_500_000
 
 
 def write_points(path: Path, count: int, *, seed: int = 1) -> Path:
-    """Write ``count`` random points over the eastern flank as a CSV with name, lat, lon."""
+    """Write ``count`` random points over the eastern flank as a CSV.
+
+    The columns are name, lat, lon, operator and country (``USA`` in ``POL`` for all), so that
+    the map measures each point's distance to the frontier as it does for the layers.
+    """
     rng = np.random.default_rng(seed)
     lat = rng.uniform(44.0, 60.0, count)
     lon = rng.uniform(14.0, 40.0, count)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["name", "lat", "lon"])
+        writer.writerow(["name", "lat", "lon", "operator", "country"])
         for i in range(count):
-            writer.writerow([f"Point {i + 1}", f"{lat[i]:.5f}", f"{lon[i]:.5f}"])
+            writer.writerow([f"Point {i + 1}", f"{lat[i]:.5f}", f"{lon[i]:.5f}", "USA", "POL"])
     return path
 
 

@@ -479,10 +479,17 @@ def _sites_payload(
     # Leave out what no feature has, and say once what every feature shares: big user
     # layers then carry little more than their coordinates and names.
     used = [k for k in range(len(POPUP_FIELDS)) if any(v[k] for v in values)]
+    fixed = {
+        str(j): values[0][k]
+        for j, k in enumerate(used)
+        if len(values) > 1 and all(v[k] == values[0][k] for v in values)
+    }
+    varying = [k for j, k in enumerate(used) if str(j) not in fixed]
     popup: dict[str, Any] = {
         "names": popup_names,
         "fields": [POPUP_FIELDS[k] for k in used],
-        "rows": [[v[k] for k in used] for v in values],
+        "fixed": fixed,
+        "rows": [[v[k] for k in varying] for v in values],
         "sources": sources if any(sources) else None,
     }
     if len(set(subs)) <= 1:
@@ -644,12 +651,20 @@ def _analyse(frame: gpd.GeoDataFrame, as_of: dt.date) -> gpd.GeoDataFrame:
 
 
 def _read_user_layer(path: Path | str, as_of: dt.date) -> gpd.GeoDataFrame:
+    """Read a user file; where it has ``since``/``until``, keep what is active on ``as_of``."""
     from geo import points
+    from geo.dates import active_on
 
     frame = points.read_points(path)
-    if {"since", "until"} <= set(frame.columns):
-        frame = layers.filter_active(frame.fillna({"since": "", "until": ""}), as_of)
-    return frame
+    if not {"since", "until"} <= set(frame.columns):
+        return frame
+    keep = []
+    for number, (since, until) in enumerate(zip(frame["since"], frame["until"], strict=True), 1):
+        try:
+            keep.append(active_on(_text(since), _text(until), as_of))
+        except ValueError as exc:
+            raise InputError(f"{Path(path).name}: feature {number}: since/until: {exc}") from None
+    return frame.loc[keep].reset_index(drop=True)
 
 
 def _bounds(frames: Iterable[gpd.GeoDataFrame], extra: Sequence[float] | None) -> list[list[float]]:

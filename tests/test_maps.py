@@ -92,7 +92,12 @@ def test_popup_carries_only_the_shown_properties(map_layers):
     overlay = sites(data)["sites"]
     assert overlay["p"]["fields"] == list(maps.POPUP_FIELDS)
     i = overlay["p"]["names"].index("West battlegroup")
-    row = dict(zip(overlay["p"]["fields"], overlay["p"]["rows"][i], strict=True))
+    varying = iter(overlay["p"]["rows"][i])
+    fixed = overlay["p"]["fixed"]
+    row = {
+        field: fixed[str(k)] if str(k) in fixed else next(varying)
+        for k, field in enumerate(overlay["p"]["fields"])
+    }
     assert row["Operator"] == "NATO; lead nation United States of America (USA)"
     assert row["Host country"] == "Poland (POL)"
     assert row["Dates"] == "since 2017-04"
@@ -263,3 +268,37 @@ def test_default_map_stays_small():
     """The shipped layers on today's date: well under 1.5 MB."""
     document = maps.render_html(maps.build_map())
     assert len(document.encode("utf-8")) < 1_500_000
+
+
+def test_add_user_file_as_its_own_overlay(map_layers):
+    csv_path = DATA / "maps_points.csv"
+    data = payload(maps.render_html(maps.build_map(as_of=AS_OF, add=[csv_path])))
+    user = sites(data)["maps_points"]
+    assert user["label"] == "maps_points.csv (added) (2)"  # "Old site" ended in 2010
+    assert user["p"]["names"] == ['<img src=x onerror="window.__xss=6">', "Kaunas depot"]
+    assert user["bulk"] is False
+    assert "To the frontier" in user["p"]["fields"]
+    others = {ov["colour"] for slug, ov in sites(data).items() if slug != "maps_points"}
+    assert user["colour"] not in others
+
+
+def test_big_user_layers_are_drawn_on_a_canvas(map_layers):
+    data = payload(
+        maps.render_html(
+            maps.build_map(as_of=AS_OF, add=[DATA / "maps_points.csv"], bulk_threshold=1)
+        )
+    )
+    user = sites(data)["maps_points"]
+    assert user["bulk"] is True
+    assert "tips" not in user["p"]
+
+
+def test_bad_user_file_names_file_and_row(map_layers, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,lat,lon\nA,54.0,24.0\nB,abc,24.0\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"bad\.csv: row 2: field 'lat'"):
+        maps.build_map(as_of=AS_OF, add=[bad])
+    dated = tmp_path / "dated.csv"
+    dated.write_text("name,lat,lon,since,until\nA,54.0,24.0,soon,\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"dated\.csv: feature 1: since/until"):
+        maps.build_map(as_of=AS_OF, add=[dated])

@@ -159,12 +159,16 @@
     var sub = p.subs ? p.subs[i] : p.sub;
     if (sub) { el("div", "fm-popup-sub", sub, box); }
     if (p.fields.length) {
-      var table = el("table", "fm-popup-table", null, box), row = p.rows[i];
+      /* p.fixed holds the values every feature shares, by field index; p.rows the others */
+      var table = el("table", "fm-popup-table", null, box), row = p.rows[i], next = 0;
+      var fixed = p.fixed || {};
       for (var k = 0; k < p.fields.length; k++) {
-        if (row[k] === "" || row[k] === null || row[k] === undefined) { continue; }
+        var value = Object.prototype.hasOwnProperty.call(fixed, String(k)) ? fixed[String(k)] :
+          row[next++];
+        if (value === "" || value === null || value === undefined) { continue; }
         var tr = el("tr", null, null, table);
         el("th", null, p.fields[k], tr);
-        el("td", null, row[k], tr);
+        el("td", null, value, tr);
       }
     }
     var sources = p.sources ? p.sources[i] : null;

@@ -211,3 +211,27 @@ def test_fragment_works_in_a_host_page_even_when_first_hidden(test_map, tmp_path
     assert frame.locator(".fm-marker").count() == len(test_map[1])
     assert opened.errors == []
     assert opened.requests == []
+
+
+def test_big_user_layer_on_canvas_opens_safe_popups(tmp_path, open_offline):
+    path = tmp_path / "bulk.html"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FLANKMAP_LAYERS_DIR", str(MAP_LAYERS))
+        fmap = maps.build_map(
+            as_of=AS_OF, add=[MAP_LAYERS.parent / "maps_points.csv"], bulk_threshold=1
+        )
+        maps.save_map(fmap, path)
+    opened = open_offline(path)
+    page = opened.page
+    assert page.locator("canvas.fm-cloud").count() == 1
+    assert page.locator(".fm-layer-maps_points").count() == 0
+    drawn = page.evaluate("flankmap.maps[0].overlays.maps_points.drawn")
+    assert drawn == 2
+    point = page.evaluate("flankmap.maps[0].map.latLngToContainerPoint([54.0, 24.0])")
+    box = page.locator(".folium-map").bounding_box()
+    page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+    popup = page.locator(".leaflet-popup-content").inner_text()
+    assert '<img src=x onerror="window.__xss=6">' in popup
+    assert page.evaluate("window.__xss") is None
+    assert opened.errors == []
+    assert opened.requests == []
