@@ -1,7 +1,10 @@
 """Take a PNG screenshot of a map file in headless Chromium, offline.
 
-Usage: ``python tests/browser/screenshot.py MAP.html OUT.png [WIDTH HEIGHT]``; the README's
-``docs/map.png`` is made by ``flankmap map -o map.html`` and this script.
+Usage: ``python tests/browser/screenshot.py MAP.html OUT.png [WIDTH HEIGHT]``. The README's
+``docs/map.png`` is made with::
+
+    flankmap map -o map.html
+    python tests/browser/screenshot.py map.html docs/map.png 1400 900
 """
 
 from __future__ import annotations
