@@ -618,7 +618,7 @@ def _frontier_payload(front: gpd.GeoDataFrame) -> dict[str, Any]:
     }
 
 
-def _tiles_payload(name: str) -> dict[str, Any]:
+def _tiles_payload(name: str, key: str | None) -> dict[str, Any]:
     import xyzservices
 
     try:
@@ -628,11 +628,14 @@ def _tiles_payload(name: str) -> dict[str, Any]:
             f"unknown tile provider {name!r}: use an xyzservices name such as "
             "CartoDB.Positron or OpenStreetMap.Mapnik"
         ) from None
-    if provider.requires_token():
-        raise InputError(f"tile provider {name!r} needs an API key; choose another provider")
+    if provider.requires_token() and not key:
+        raise InputError(
+            f"tile provider {name!r} needs an API key: give one (--tiles-key) or choose a "
+            "provider without, such as OpenStreetMap.Mapnik"
+        )
     return {
         "name": provider.name,
-        "url": provider.build_url(),
+        "url": provider.build_url(**({"apikey": key} if key else {})),
         "attribution": provider.html_attribution,
         "maxZoom": int(provider.get("max_zoom", 18)),
     }
@@ -690,6 +693,7 @@ def build_map(
     rings_km: Sequence[float] = DEFAULT_RINGS_KM,
     ring_sites: Iterable[str] | None = None,
     tiles: str | None = None,
+    tiles_key: str | None = None,
     bulk_threshold: int = BULK_POINTS,
 ) -> folium.Map:
     """Build the interactive map of the layers on a date.
@@ -711,6 +715,8 @@ def build_map(
     tiles : str, optional
         An xyzservices provider name (``"CartoDB.Positron"``) for online tiles under the
         vector basemap; default none, so the map makes no request.
+    tiles_key : str, optional
+        API key for a tile provider that needs one (it is written into the page).
     bulk_threshold : int
         Point layers larger than this are drawn on a canvas instead of as markers.
 
@@ -735,7 +741,7 @@ def build_map(
     bad = [r for r in radii if not (math.isfinite(r) and 0 < r <= 5000)]
     if bad:
         raise InputError(f"ring radius {bad[0]:g} km is not between 0 and 5000 km")
-    tile_data = _tiles_payload(tiles) if tiles else None
+    tile_data = _tiles_payload(tiles, tiles_key) if tiles else None
 
     names = list(names) if names is not None else None
     every = layers.load_layers(names)  # every date: styles stay fixed across dates
