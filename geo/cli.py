@@ -102,6 +102,7 @@ def _cmd_map(args: argparse.Namespace) -> int:
         rings_km=_parse_km_list(args.rings) if args.rings else (),
         ring_sites=args.ring_sites.split(",") if args.ring_sites else None,
         tiles=args.tiles,
+        tiles_key=args.tiles_key,
     )
     out = maps.save_map(fmap, args.output, fragment=args.fragment, inputs=tuple(args.add))
     size_kb = out.stat().st_size / 1024
@@ -280,3 +281,4 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("flankmap: interrupted", file=sys.stderr)
         return 130
+    p.add_argument("--tiles-key", metavar="KEY", help="API key for a tile provider that needs one")
