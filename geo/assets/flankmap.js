@@ -192,6 +192,11 @@
     return box;
   }
 
+  var POPUP = {
+    maxWidth: 360, minWidth: 240, maxHeight: 340,
+    autoPanPaddingTopLeft: [50, 80], autoPanPaddingBottomRight: [20, 20]
+  };
+
   function tooltipContent(text) {
     var span = el("span", "fm-tip", text);
     return span;
@@ -370,7 +375,7 @@
         }
       }
       if (best >= 0) {
-        L.popup({ maxWidth: 340 })
+        L.popup(POPUP)
           .setLatLng([this._lat[best], this._lon[best]])
           .setContent(popupContent(this._layer, best))
           .openOn(this._map);
@@ -404,7 +409,7 @@
         }),
         riseOnHover: true
       });
-      marker.bindPopup(popupContent.bind(null, layer, i), { maxWidth: 340 });
+      marker.bindPopup(popupContent.bind(null, layer, i), POPUP);
       marker.bindTooltip(tooltipContent(p.tips ? p.tips[i] : p.names[i]), { direction: "right" });
       marker.addTo(group);
     }
