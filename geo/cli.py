@@ -162,6 +162,88 @@ def _cmd_figure(args: argparse.Namespace) -> int:
     return 0
 
 
+def _km(value: float) -> str:
+    return "-" if value != value else f"{value / 1000:,.1f}"
+
+
+def _site_row(r: dict) -> list[object]:
+    name = r["name"] if len(r["name"]) <= 40 else r["name"][:39] + "…"
+    return [
+        r["id"],
+        name,
+        r["country"],
+        r["operator"],
+        r["side"],
+        _km(r["opposing_distance_m"]),
+        r["opposing_border"] or "inside",
+        _km(r["coord_uncertainty_m"]),
+        _km(r["host_border_distance_m"]),
+        r["host_border"] or "-",
+    ]
+
+
+def _point_cells(r: dict, geom: object) -> list[object]:
+    bearing = r["bearing_deg"]
+    return [
+        f"{geom.y:.4f}",
+        f"{geom.x:.4f}",
+        _km(r["distance_m"]),
+        r["border"] or f"inside {r.get('inside', '')}".strip(),
+        "-" if bearing != bearing else f"{bearing:.0f}",
+    ]
+
+
+def _cmd_distances(args: argparse.Namespace) -> int:
+    from geo import distance, layers, points
+    from geo._errors import InputError
+    from geo._output import check_output_path
+    from geo.dates import parse_as_of
+
+    if args.layers and args.points:
+        raise InputError("give --layers or --points, not both")
+    if args.frontier and args.to:
+        raise InputError("give --frontier or --to, not both")
+    try:
+        as_of = parse_as_of(args.as_of)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    inputs = (args.points,) if args.points else ()
+    out = check_output_path(args.output, inputs=inputs) if args.output else None
+    if args.points:
+        frame = points.read_points(args.points)
+    else:
+        frame = layers.load_layers(_layer_list(args.layers), as_of=as_of)
+    if args.points or args.frontier or args.to:
+        result = distance.distances(frame, frontier=args.frontier, to=args.to, as_of=as_of)
+        key = "distance_m"
+    else:
+        result = distance.site_analysis(frame, as_of=as_of)
+        key = "opposing_distance_m"
+    if out is not None:
+        points.write_points(result, out)
+        print(f"wrote {out} ({len(result)} rows)")
+        return 0
+    result = result.sort_values(key, kind="stable", na_position="last")
+    if key == "opposing_distance_m":
+        target = "other side's territory (NATO for RUS/BLR sites, else Russia + Belarus)"
+        header = ["id", "name", "country", "operator", "side", "to other side km", "border"]
+        header += ["±km", "host border km", "host border"]
+        rows = [_site_row(r) for r in result.to_dict("records")]
+    else:
+        spec = args.frontier or "RUS,BLR:NATO"
+        target = f"territory of {args.to}" if args.to else f"frontier {spec}"
+        names = [c for c in ("id", "name") if c in result.columns]
+        header = ["#", *names, "lat", "lon", "km", "border", "bearing°"]
+        records = zip(result.to_dict("records"), result.geometry, strict=True)
+        rows = [
+            [number, *[r[c] for c in names], *_point_cells(r, geom)]
+            for number, (r, geom) in enumerate(records, 1)
+        ]
+    print(f"Geodesic distances (WGS84) to the {target}, as of {as_of.isoformat()}, nearest first")
+    print(format_table(rows, header))
+    return 0
+
+
 def _add_scope_options(p: argparse.ArgumentParser) -> None:
     """Add the options that the report and figure commands share."""
     p.add_argument("--as-of", metavar="DATE", help="sites active and NATO as on YYYY-MM-DD")
@@ -251,6 +333,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--height-cm", type=float, help="height in cm (default 22; chart: fits bars)")
     p.add_argument("--dpi", type=float, default=200, help="resolution of PNG output (default 200)")
     p.set_defaults(func=_cmd_figure)
+
+    p = sub.add_parser(
+        "distances",
+        help="exact geodesic distances of sites or points to a frontier or a territory",
+    )
+    source = p.add_mutually_exclusive_group()
+    source.add_argument("--layers", metavar="A,B", help="comma-separated layer names; default all")
+    source.add_argument("--points", metavar="FILE", help="CSV (lat/lon), GeoJSON, GPKG, GeoParquet")
+    target = p.add_mutually_exclusive_group()
+    target.add_argument("--frontier", metavar="A:B", help="two groups, e.g. RUS,BLR:NATO")
+    target.add_argument("--to", metavar="A", help="a group's territory, e.g. RUS,BLR")
+    p.add_argument("--as-of", metavar="DATE", help="sites active and NATO as on YYYY-MM-DD")
+    p.add_argument("-o", "--output", metavar="FILE", help="write .csv, .geojson or .parquet")
+    p.set_defaults(func=_cmd_distances)
 
     return parser
 
