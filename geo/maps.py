@@ -50,7 +50,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element, MacroElement
+from branca.element import Element, Figure, MacroElement
 from folium.template import Template
 
 from geo import borders, layers
@@ -600,7 +600,7 @@ def _rings_payload(
 
 
 def _frontier_payload(front: gpd.GeoDataFrame) -> dict[str, Any]:
-    lines = []
+    lines: list[dict[str, Any]] = []
     for pair, length, geom in zip(front["pair"], front["length_km"], front.geometry, strict=True):
         tip = f"{pair.replace('-', '–')} frontier: {length:,.0f} km"
         lines.extend({"coords": [c], "tooltip": tip} for c in _encode_lines(geom, _LINE_SCALE))
@@ -833,14 +833,22 @@ def build_map(
     fmap.default_css = []
     _InlineAssets().add_to(fmap)
     _FlankmapLayers(data).add_to(fmap)
-    fmap.get_root().title = html.escape(str(data["title"]))
+    _figure(fmap).title = html.escape(str(data["title"]))
     _assign_ids(fmap)
     return fmap
 
 
+def _figure(fmap: folium.Map) -> Figure:
+    """Return the page (branca Figure) that holds the map."""
+    root = fmap.get_root()
+    if not isinstance(root, Figure):
+        raise InputError("the map is not inside a page (folium Figure); build it with build_map")
+    return root
+
+
 def _assign_ids(fmap: folium.Map) -> None:
     """Give every element of the map an id from the map's data and a counter."""
-    root = fmap.get_root()
+    root = _figure(fmap)
     payload = "".join(getattr(child, "payload", "") for child in fmap._children.values()).encode(
         "utf-8"
     )
@@ -902,7 +910,7 @@ def render_fragment(fmap: folium.Map, *, height: str = "600px") -> str:
     if not re.fullmatch(r"\d+(\.\d+)?(px|em|rem|vh|%)", height):
         raise InputError(f"height {height!r} is not a CSS length such as 600px or 80vh")
     document = render_html(fmap)
-    title = html.escape(html.unescape(fmap.get_root().title or "flankmap map"), quote=True)
+    title = html.escape(html.unescape(_figure(fmap).title or "flankmap map"), quote=True)
     return (
         f'<iframe title="{title}" style="width:100%;height:{height};border:0" '
         'sandbox="allow-scripts allow-popups allow-popups-to-escape-sandbox" allowfullscreen '
