@@ -300,6 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--tiles", metavar="NAME", help="online tiles by xyzservices name, e.g. CartoDB.Positron"
     )
+    p.add_argument("--tiles-key", metavar="KEY", help="API key for a tile provider that needs one")
     p.add_argument(
         "--fragment", action="store_true", help="write an <iframe srcdoc> to paste into a page"
     )
@@ -377,4 +378,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("flankmap: interrupted", file=sys.stderr)
         return 130
-    p.add_argument("--tiles-key", metavar="KEY", help="API key for a tile provider that needs one")
