@@ -302,3 +302,12 @@ def test_bad_user_file_names_file_and_row(map_layers, tmp_path):
     dated.write_text("name,lat,lon,since,until\nA,54.0,24.0,soon,\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"dated\.csv: feature 1: since/until"):
         maps.build_map(as_of=AS_OF, add=[dated])
+
+
+def test_cli_tiles_that_need_a_key(map_layers, tmp_path, capsys):
+    out = tmp_path / "t.html"
+    assert main(["map", "-o", str(out), "--as-of", AS_OF, "--tiles", "CartoDB.Positron"]) == 2
+    assert "needs an API key" in capsys.readouterr().err
+    argv = ["map", "-o", str(out), "--as-of", AS_OF, "--tiles", "CartoDB.Positron"]
+    assert main([*argv, "--tiles-key", "k3y"]) == 0
+    assert "key=k3y" in out.read_text(encoding="utf-8")
