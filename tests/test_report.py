@@ -1,0 +1,174 @@
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from geo import layers, report
+from geo._errors import InputError
+from geo.cli import main
+
+AS_OF = "2022-03-01"
+
+
+class _Page(HTMLParser):
+    """Collect the rows of the sites table, the links and the resources a page loads."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[str] = []
+        self.links: list[str] = []
+        self.resources: list[str] = []
+        self.references: list[str] = []
+        self._in_table = False
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "table" and a.get("id") == "sites-table":
+            self._in_table = True
+        if tag == "tr" and self._in_table and a.get("id", "").startswith("site-"):
+            self.rows.append(a["id"].removeprefix("site-"))
+        if tag == "a" and a.get("href"):
+            self.links.append(a["href"])
+        if tag == "li" and a.get("id", "").startswith("ref-"):
+            self.references.append(a["id"])
+        for key in ("src", "href"):
+            value = a.get(key) or ""
+            if tag in ("img", "script", "link", "iframe", "source") and value:
+                self.resources.append(value)
+
+    def handle_endtag(self, tag):
+        if tag == "table":
+            self._in_table = False
+
+
+def _parse(page: str) -> _Page:
+    parser = _Page()
+    parser.feed(page)
+    return parser
+
+
+@pytest.fixture
+def static_page(mini_layers):
+    return report.build_report(as_of=AS_OF, interactive=False, rings_km=[300])
+
+
+def test_rows_equal_the_active_sites(mini_layers, static_page):
+    active = layers.load_layers(as_of=AS_OF)
+    assert sorted(_parse(static_page).rows) == sorted(active["id"])
+
+
+def test_every_source_is_a_numbered_reference(mini_layers, static_page):
+    parsed = _parse(static_page)
+    active = layers.load_layers(as_of=AS_OF)
+    urls = {s["url"] for sources in active["sources"] for s in sources}
+    assert urls <= set(parsed.links)
+    assert parsed.references == [f"ref-{i}" for i in range(1, len(urls) + 1)]
+    for n in range(1, len(urls) + 1):
+        assert f"#ref-{n}" in parsed.links
+
+
+def test_title_date_dataset_and_point_of_view(static_page):
+    assert "<h1>Military posture on NATO&#x27;s eastern flank</h1>" in static_page
+    assert f'<time datetime="{AS_OF}">' in static_page
+    assert "Natural Earth" in static_page
+    assert "Point of view:</strong> Germany" in static_page
+
+
+def test_distances_in_km_with_ranges(mini_layers):
+    data = report.report_data(as_of=AS_OF)
+    table = report.sites_table(data)
+    assert list(table["id"]) == list(data.rows["id"])
+    assert table["opposing_km"].is_monotonic_increasing
+    assert (table["opposing_min_km"] <= table["opposing_km"]).all()
+    assert (table["opposing_km"] <= table["opposing_max_km"]).all()
+    assert table["host_km"].notna().all()
+
+
+def test_the_page_loads_nothing(static_page):
+    resources = _parse(static_page).resources
+    assert resources, "the print figure is an image"
+    assert all(r.startswith("data:image/png;base64,") for r in resources)
+    assert not re.search(r"""\bsrc=["']?(https?:)?//""", static_page)
+    assert "<link" not in static_page
+    assert "Content-Security-Policy" in static_page
+    assert "default-src 'none'" in static_page
+
+
+def test_print_stylesheet_shows_the_figure_instead_of_the_map(mini_layers):
+    page = report.build_report(as_of=AS_OF, interactive=True)
+    assert "@media print" in page
+    assert "@page { size: A4" in page
+    assert '<div class="map-frame screen-only">' in page
+    assert '<div class="print-only figures"><figure class="print-map"' in page
+    assert "<iframe" in page
+
+
+def test_reproducible_bytes(mini_layers, static_page):
+    assert report.build_report(as_of=AS_OF, interactive=False, rings_km=[300]) == static_page
+
+
+def test_text_is_escaped(tmp_path, monkeypatch, write_layer, feature):
+    hostile = '<img src=x onerror="alert(1)">'
+    feature["properties"]["name"] = hostile
+    feature["properties"]["sources"][0]["title"] = hostile
+    feature["properties"]["sources"][0]["publisher"] = "</script><script>alert(2)</script>"
+    write_layer([feature], name="hostile")
+    monkeypatch.setenv("FLANKMAP_LAYERS_DIR", str(tmp_path))
+    page = report.build_report(as_of="2024-01-01", interactive=False)
+    assert hostile not in page
+    assert "<script>alert(2)" not in page
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in page
+    assert page.count("<script>") == 1
+
+
+def test_compare_two_dates(mini_layers):
+    old, new = "2022-03-01", "2024-01-01"
+    data = report.report_data(compare=[new, old])
+    assert [s.as_of.isoformat() for s in data.states] == [old, new]
+    before = set(layers.load_layers(as_of=old)["id"])
+    after = set(layers.load_layers(as_of=new)["id"])
+    change = dict(zip(data.rows["id"], data.rows["change"], strict=True))
+    assert set(change) == before | after
+    assert {k for k, v in change.items() if v == "ended"} == before - after
+    assert {k for k, v in change.items() if v == "added"} == after - before
+    page = report.render_report(data, interactive=False)
+    assert f"What changed from {old} to {new}" in page
+    assert "Finland" in page  # joined NATO on 2023-04-04
+    assert "<td>FIN-RUS</td><td class='num'>0</td>" in page
+    assert page.count('class="print-map"') == 2
+
+
+def test_compare_toggles_two_maps(mini_layers):
+    page = report.build_report(compare=["2022-03-01", "2024-01-01"])
+    assert page.count('<div class="map-pane') == 2
+    assert page.count('name="map-state"') == 2
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"as_of": "2022-01-01", "compare": ["2021-01-01", "2022-01-01"]}, "not both"),
+        ({"compare": ["2022-01-01", "2022-01-01"]}, "two different dates"),
+        ({"compare": ["2022-01-01"]}, "two different dates"),
+        ({"as_of": "2022-13-01"}, "is not a date"),
+    ],
+)
+def test_bad_dates(mini_layers, kwargs, message):
+    with pytest.raises(InputError, match=message):
+        report.report_data(**kwargs)
+
+
+def test_cli_report(mini_layers, tmp_path, capsys):
+    out = tmp_path / "report.html"
+    assert main(["report", "-o", str(out), "--as-of", AS_OF, "--static", "--rings", "0"]) == 0
+    assert "wrote" in capsys.readouterr().out
+    page = out.read_text(encoding="utf-8")
+    assert len(_parse(page).rows) == len(layers.load_layers(as_of=AS_OF))
+
+
+def test_cli_report_errors_are_one_line(mini_layers, tmp_path, capsys):
+    code = main(["report", "-o", str(tmp_path / "r.html"), "--compare", "2022-01-01", "2022-01-01"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "two different dates" in err
