@@ -50,7 +50,7 @@ _GEOD = Geod(ellps="WGS84")
 _REGION_LONLAT = (-12.0, 33.0, 52.0, 73.0)
 _SIMPLIFY_M = 400.0
 _FONT = "DejaVu Sans"
-_RC = {
+_RC: Any = {
     "font.family": _FONT,
     "svg.hashsalt": "flankmap",
     "svg.fonttype": "path",
@@ -309,6 +309,11 @@ class _Boxes:
     def add(self, box: Bbox) -> None:
         self.array = np.vstack([self.array, [box.x0, box.y0, box.x1, box.y1]])
 
+    def count(self, box: Bbox) -> int:
+        b = self.array
+        inside = (b[:, 0] < box.x1) & (b[:, 2] > box.x0) & (b[:, 1] < box.y1) & (b[:, 3] > box.y0)
+        return int(inside.sum())
+
     def hits(self, box: Bbox) -> bool:
         b = self.array
         return bool(
@@ -441,7 +446,7 @@ def place_labels(
     import textwrap
 
     fig = ax.figure
-    renderer = fig.canvas.get_renderer()
+    renderer = _renderer(fig)
     px = fig.dpi / 72.0
     display = ax.transData.transform(points) if len(points) else np.empty((0, 2))
     half = marker_pt * px / 2
@@ -449,7 +454,9 @@ def place_labels(
         [display[:, 0] - half, display[:, 1] - half, display[:, 0] + half, display[:, 1] + half]
     )
     extra = np.array([[b.x0, b.y0, b.x1, b.y1] for b in obstacles]).reshape(-1, 4)
-    taken = _Boxes(np.vstack([markers, extra, _line_boxes(ax, lines, 1.2 * px)]))
+    line_boxes = _line_boxes(ax, lines, 1.2 * px)
+    taken = _Boxes(np.vstack([markers, extra, line_boxes]))
+    first_line = len(markers) + len(extra)
     frame = ax.get_window_extent(renderer)
     placed: list[Any] = []
     missing: list[int] = []
@@ -467,18 +474,24 @@ def place_labels(
         placed.append(label)
         if label is None:
             missing.append(i)
-    numbered = []
+    numbered: list[int] = []
     for i in missing:
-        label = _try_place(
-            ax,
-            tuple(points[i]),
-            str(len(numbered) + 1),
-            taken=taken,
-            frame=frame,
-            renderer=renderer,
-            fontsize=fontsize,
-            scales=(0.8, 2.0, 3.2, 4.4, 6.0),
-        )
+        label = None
+        # A number may finally cross a line (never a label or a marker) rather than be lost.
+        lineless = np.delete(taken.array, np.s_[first_line : first_line + len(line_boxes)], axis=0)
+        for boxes in (taken, _Boxes(lineless)):
+            label = label or _try_place(
+                ax,
+                tuple(points[i]),
+                str(len(numbered) + 1),
+                taken=boxes,
+                frame=frame,
+                renderer=renderer,
+                fontsize=fontsize,
+                scales=(0.8, 2.0, 3.2, 4.4, 6.0, 8.0),
+            )
+            if label is not None and boxes is not taken:
+                taken.add(label.get_window_extent(renderer))
         if label is not None:
             label.set_fontweight("bold")
             numbered.append(i)
@@ -488,6 +501,12 @@ def place_labels(
             if label is not None:
                 label.set_gid(gid)
     return placed, numbered
+
+
+def _renderer(fig: Any) -> Any:
+    """Return the Agg renderer of a figure from :func:`_new_figure`, to measure text."""
+    canvas: FigureCanvasAgg = fig.canvas
+    return canvas.get_renderer()
 
 
 def _new_figure(size_cm: tuple[float, float], dpi: float) -> Figure:
@@ -619,7 +638,7 @@ def map_figure(
                 label=" and ".join(_names(side_a)),
             ),
         ]
-        if rings_km and any(a.get_gid() and a.get_gid().startswith("ring-") for a in ax.patches):
+        if rings_km and any(str(a.get_gid()).startswith("ring-") for a in ax.patches):
             radii = ", ".join(f"{r:g}" for r in rings_km)
             handles.append(
                 Line2D([], [], color=BASE["ring"], lw=0.9, ls=(0, (4, 2)), label=f"{radii} km")
@@ -677,7 +696,7 @@ def _label_sites(
     lines: gpd.GeoDataFrame,
 ) -> None:
     """Label every site: its name where it fits, else a number explained in a key."""
-    renderer = fig.canvas.get_renderer()
+    renderer = _renderer(fig)
     obstacles = [legend.get_window_extent(renderer)]
     obstacles += [t.get_window_extent(renderer) for t in ax.texts]
     obstacles += [p.get_window_extent(renderer) for p in ax.patches if p.get_gid() in _FURNITURE]
@@ -708,6 +727,8 @@ def _label_sites(
 _KEY_SPOTS = [
     (0.985, 0.012, "right", "bottom"),
     (0.015, 0.09, "left", "bottom"),
+    (0.985, 0.1, "right", "bottom"),
+    (0.5, 0.09, "center", "bottom"),
     (0.985, 0.5, "right", "center"),
     (0.015, 0.5, "left", "center"),
     (0.985, 0.8, "right", "top"),
@@ -717,17 +738,19 @@ _KEY_SPOTS = [
 
 def _place_key(ax: Any, key: str, points: np.ndarray, labels: Sequence[Any]) -> None:
     """Put the key of numbered labels where it covers no marker and no label."""
-    renderer = ax.figure.canvas.get_renderer()
+    renderer = _renderer(ax.figure)
     display = ax.transData.transform(points)
     half = 4 * ax.figure.dpi / 72.0
     rows = [[x - half, y - half, x + half, y + half] for x, y in display]
-    rows += [[b.x0, b.y0, b.x1, b.y1] for b in (t.get_window_extent(renderer) for t in labels)]
+    boxes = [t.get_window_extent(renderer) for t in [*labels, *ax.texts]]
+    boxes += [p.get_window_extent(renderer) for p in ax.patches if p.get_gid() in _FURNITURE]
+    rows += [[b.x0, b.y0, b.x1, b.y1] for b in boxes]
     legend = ax.get_legend()
     if legend is not None:
         b = legend.get_window_extent(renderer)
         rows.append([b.x0, b.y0, b.x1, b.y1])
     taken = _Boxes(np.array(rows).reshape(-1, 4))
-    best = None
+    best: tuple[int, Any] | None = None
     for x, y, ha, va in _KEY_SPOTS:
         text = ax.text(
             x,
@@ -744,12 +767,15 @@ def _place_key(ax: Any, key: str, points: np.ndarray, labels: Sequence[Any]) -> 
             bbox={"boxstyle": "round,pad=0.4", "fc": "white", "ec": "#999999", "alpha": 0.92},
             gid="label-key",
         )
-        if not taken.hits(text.get_window_extent(renderer)):
+        covered = taken.count(text.get_window_extent(renderer).expanded(1.04, 1.04))
+        if covered == 0:
             if best is not None:
-                best.remove()
+                best[1].remove()
             return
-        if best is None:
-            best = text
+        if best is None or covered < best[0]:
+            if best is not None:
+                best[1].remove()
+            best = (covered, text)
         else:
             text.remove()
 
@@ -902,6 +928,10 @@ def _draw_sites(
     return handles
 
 
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def distance_chart(
     analysis: pd.DataFrame,
     *,
@@ -974,7 +1004,7 @@ def distance_chart(
             ax.errorbar(km, y, xerr=err, fmt="none", ecolor="#333333", elinewidth=0.7, capsize=1.5)
         for i in range(n):
             ax.text(km[i], y[i], f"  {km[i]:,.0f}", va="center", ha="left", fontsize=6)
-        ax.set_yticks(y, [str(v) for v in data["name"]], fontsize=6.5)
+        ax.set_yticks(y, [_shorten(str(v), 52) for v in data["name"]], fontsize=6.5)
         ax.set_xlabel("Geodesic distance to the nearest point of the opposing frontier (km)")
         ax.xaxis.label.set_fontsize(7.5)
         ax.tick_params(axis="x", labelsize=7)
@@ -989,15 +1019,26 @@ def distance_chart(
             Patch(facecolor=styles[name].colour, edgecolor=BASE["text"], label=titles[name])
             for name in sorted(data["layer"].unique())
         ]
-        legend = ax.legend(handles=handles, loc="lower right", fontsize=6.5, framealpha=0.92)
+        # The nearest sites are at the top with the shortest bars: the legend goes there.
+        legend = ax.legend(handles=handles, loc="upper right", fontsize=6.5, framealpha=0.92)
         legend.set_gid("legend")
         ax.set_title(
             title or f"Distance to the opposing frontier, {day.isoformat()}",
             fontsize=10,
             fontweight="bold",
         )
-        fig.text(0.5, 0.005, attribution(), ha="center", va="bottom", fontsize=5.2, color="#444")
-        fig.tight_layout(rect=(0, 0.02, 1, 1))
+        fig.text(
+            0.5,
+            0.004,
+            attribution(),
+            ha="center",
+            va="bottom",
+            fontsize=5,
+            color="#444444",
+            wrap=True,
+            gid="attribution",
+        )
+        fig.tight_layout(rect=(0, 0.025, 1, 1))
     return fig
 
 
