@@ -7,9 +7,13 @@ mistake: bad input, unknown layer, bad date) becomes one line on stderr and exit
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import logging
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 
 from geo import __version__
 from geo._errors import GeoError
@@ -193,8 +197,133 @@ def _point_cells(r: dict, geom: object) -> list[object]:
     ]
 
 
+class _Progress:
+    """A one-line progress bar on stderr, redrawn at most five times a second."""
+
+    def __init__(self, enabled: bool, label: str) -> None:
+        self.enabled, self.label = enabled, label
+        self.start = self.last = time.monotonic()
+        self.drawn = False
+
+    def update(self, done: int, total: int, rows: int) -> None:
+        now = time.monotonic()
+        if not self.enabled or (now - self.last < 0.2 and done < total):
+            return
+        self.last = now
+        share = done / total if total else 1.0
+        filled = int(share * 20)
+        rate = rows / max(now - self.start, 1e-9)
+        sys.stderr.write(
+            f"\r{self.label} [{'#' * filled}{'.' * (20 - filled)}] {share:4.0%} "
+            f"{rows:,} rows, {rate:,.0f} rows/s"
+        )
+        sys.stderr.flush()
+        self.drawn = True
+
+    def close(self) -> None:
+        if self.drawn:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+            self.drawn = False
+
+
+def _rejected_path(args: argparse.Namespace) -> Path:
+    """Where --skip-invalid puts the rejected rows: --rejected, else OUT.rejected.csv."""
+    if args.rejected:
+        return Path(args.rejected)
+    base = Path(args.output) if args.output else Path(args.points)
+    return base.with_name(f"{base.stem}.rejected.csv")
+
+
+@contextlib.contextmanager
+def _rejected_writer(path: Path | None) -> Iterator[Callable[[object], None]]:
+    """Append rejected rows to a CSV (atomic); a no-op without a path."""
+    from geo import points
+    from geo._output import atomic_writer
+
+    if path is None:
+        yield lambda frame: None
+        return
+    with atomic_writer(path, "w") as handle:
+        state = {"header": True}
+
+        def write(frame) -> None:
+            frame.reindex(columns=points.REJECTED_COLUMNS).to_csv(
+                handle, index=False, header=state["header"], lineterminator="\n"
+            )
+            state["header"] = False
+
+        write(points.pd.DataFrame(columns=points.REJECTED_COLUMNS))
+        yield write
+
+
+def _stream_distances(args: argparse.Namespace, out: Path | None, rejected: Path | None, as_of):
+    """Measure a point file chunk by chunk; write OUT as it goes, or return the whole result."""
+    import pandas as pd
+
+    from geo import distance, points
+
+    progress = _Progress(args.progress or sys.stderr.isatty(), Path(args.points).name)
+    n_rows = n_rejected = 0
+    parts = []
+    try:
+        with contextlib.ExitStack() as stack:
+            write = stack.enter_context(points.point_writer(out)) if out else parts.append
+            write_rejected = stack.enter_context(_rejected_writer(rejected))
+            chunks = points.scan_points(
+                args.points, chunk_rows=args.chunk_rows, skip_invalid=args.skip_invalid
+            )
+            target = distance.target(frontier=args.frontier, to=args.to, as_of=as_of)
+            for chunk in chunks:
+                result = distance.measure(chunk.points, target)
+                write(result)
+                write_rejected(chunk.rejected)
+                n_rows += len(result)
+                n_rejected += len(chunk.rejected)
+                progress.update(chunk.done, chunk.total, n_rows + n_rejected)
+    finally:
+        progress.close()
+    if rejected is not None:
+        print(
+            f"flankmap: skipped {n_rejected:,} invalid row(s); wrote them with the reason to "
+            f"{rejected}",
+            file=sys.stderr,
+        )
+    if out is not None:
+        print(f"wrote {out} ({n_rows:,} rows)")
+        return None
+    frame = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+    return frame
+
+
+def _dask_distances(args: argparse.Namespace, out: Path, as_of) -> int:
+    """Run on dask over a folder of Parquet or CSV parts (or one file)."""
+    from geo import distance, points
+
+    with contextlib.ExitStack() as stack:
+        if args.scheduler:
+            try:
+                from distributed import Client
+            except ImportError:
+                raise points.InputError(
+                    "--scheduler needs dask's distributed: pip install 'flankmap[dask]'"
+                ) from None
+            stack.enter_context(Client(args.scheduler))
+        frame = points.read_parts(args.points)
+        result = distance.distances(frame, frontier=args.frontier, to=args.to, as_of=as_of)
+        progress = _Progress(
+            args.progress or sys.stderr.isatty(), f"{Path(args.points).name} parts"
+        )
+        try:
+            n_rows = points.write_parts(result, out, on_progress=progress.update)
+        finally:
+            progress.close()
+    print(f"wrote {out} ({n_rows:,} rows)")
+    return 0
+
+
 def _cmd_distances(args: argparse.Namespace) -> int:
-    from geo import distance, layers, points
+    from geo import distance, layers
     from geo._errors import InputError
     from geo._output import check_output_path
     from geo.dates import parse_as_of
@@ -203,26 +332,44 @@ def _cmd_distances(args: argparse.Namespace) -> int:
         raise InputError("give --layers or --points, not both")
     if args.frontier and args.to:
         raise InputError("give --frontier or --to, not both")
+    if not args.points and (args.skip_invalid or args.engine == "dask"):
+        raise InputError("--skip-invalid and --engine dask need --points FILE")
+    if args.chunk_rows < 1:
+        raise InputError(f"--chunk-rows {args.chunk_rows} must be at least 1")
     try:
         as_of = parse_as_of(args.as_of)
     except ValueError as exc:
         raise InputError(str(exc)) from None
     inputs = (args.points,) if args.points else ()
     out = check_output_path(args.output, inputs=inputs) if args.output else None
+    if args.engine == "dask":
+        if out is None or args.skip_invalid:
+            raise InputError("--engine dask writes a file: give -o OUT, without --skip-invalid")
+        return _dask_distances(args, out, as_of)
+    rejected = None
+    if args.skip_invalid:
+        rejected = check_output_path(_rejected_path(args), inputs=(args.points,))
+        if out is not None and rejected.resolve() == out.resolve():
+            raise InputError(f"--rejected {str(rejected)!r} is the output file; give another")
     if args.points:
-        frame = points.read_points(args.points)
-    else:
-        frame = layers.load_layers(_layer_list(args.layers), as_of=as_of)
-    if args.points or args.frontier or args.to:
-        result = distance.distances(frame, frontier=args.frontier, to=args.to, as_of=as_of)
+        result = _stream_distances(args, out, rejected, as_of)
+        if result is None:
+            return 0
         key = "distance_m"
     else:
-        result = distance.site_analysis(frame, as_of=as_of)
-        key = "opposing_distance_m"
-    if out is not None:
-        points.write_points(result, out)
-        print(f"wrote {out} ({len(result)} rows)")
-        return 0
+        frame = layers.load_layers(_layer_list(args.layers), as_of=as_of)
+        if args.frontier or args.to:
+            result = distance.distances(frame, frontier=args.frontier, to=args.to, as_of=as_of)
+            key = "distance_m"
+        else:
+            result = distance.site_analysis(frame, as_of=as_of)
+            key = "opposing_distance_m"
+        if out is not None:
+            from geo import points
+
+            points.write_points(result, out)
+            print(f"wrote {out} ({len(result):,} rows)")
+            return 0
     result = result.sort_values(key, kind="stable", na_position="last")
     if key == "opposing_distance_m":
         target = "other side's territory (NATO for RUS/BLR sites, else Russia + Belarus)"
@@ -347,9 +494,48 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--to", metavar="A", help="a group's territory, e.g. RUS,BLR")
     p.add_argument("--as-of", metavar="DATE", help="sites active and NATO as on YYYY-MM-DD")
     p.add_argument("-o", "--output", metavar="FILE", help="write .csv, .geojson or .parquet")
+    p.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="measure the valid rows; write the others with the reason to OUT.rejected.csv",
+    )
+    p.add_argument("--rejected", metavar="FILE", help="where --skip-invalid writes (CSV)")
+    p.add_argument(
+        "--progress", action="store_true", help="show progress on stderr (default: on a terminal)"
+    )
+    p.add_argument(
+        "--chunk-rows",
+        metavar="N",
+        type=int,
+        default=100_000,
+        help="rows read and measured at a time (default 100000)",
+    )
+    p.add_argument(
+        "--engine",
+        choices=["memory", "dask"],
+        default="memory",
+        help="dask: --points is a folder of Parquet or CSV parts, -o gets one file",
+    )
+    p.add_argument(
+        "--scheduler", metavar="ADDRESS", help="with --engine dask: a dask.distributed scheduler"
+    )
     p.set_defaults(func=_cmd_distances)
 
     return parser
+
+
+@contextlib.contextmanager
+def _notices() -> Iterator[None]:
+    """Print the package's log warnings (a file reprojected, rows skipped) on stderr."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("flankmap: warning: %(message)s"))
+    handler.setLevel(logging.WARNING)
+    log = logging.getLogger("geo")
+    log.addHandler(handler)
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -368,7 +554,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args))
+        with _notices():
+            return int(args.func(args))
     except GeoError as exc:
         print(f"flankmap: error: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR

@@ -547,15 +547,38 @@ def _boundary_lines(codes: tuple[str, ...], *, coast: bool) -> LineSet:
     return line_set(lines)
 
 
+@dataclass(frozen=True)
+class Target:
+    """What points are measured to: border lines, and for a territory its countries.
+
+    Small enough to pickle and send once to every dask worker. Build one with
+    :func:`target`.
+    """
+
+    lines: LineSet
+    country_codes: tuple[str, ...] = ()  # a territory's countries (empty for a frontier)
+    country_shapes: tuple[shapely.Geometry, ...] = ()
+
+    @property
+    def territory(self) -> bool:
+        """Whether the target is a territory (points inside it are at distance 0)."""
+        return bool(self.country_codes)
+
+
 @functools.lru_cache(maxsize=16)
-def _territory_index(codes: tuple[str, ...]) -> tuple[shapely.STRtree, np.ndarray]:
+def _territory_target(codes: tuple[str, ...]) -> Target:
     frame = borders.countries(codes)
-    return shapely.STRtree(frame.geometry.values), np.asarray(frame.index, dtype=object)
+    return Target(
+        _boundary_lines(codes, coast=True),
+        tuple(str(c) for c in frame.index),
+        tuple(frame.geometry.values),
+    )
 
 
-def _inside(codes: tuple[str, ...], lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    """ISO code of the group's country that contains each point, ``""`` elsewhere."""
-    tree, names = _territory_index(codes)
+def _inside(target: Target, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """ISO code of the target country that contains each point, ``""`` elsewhere."""
+    tree = shapely.STRtree(np.asarray(target.country_shapes, dtype=object))
+    names = np.asarray(target.country_codes, dtype=object)
     out = np.full(len(lon), "", dtype=object)
     for start in range(0, len(lon), _CHUNK):
         part = slice(start, start + _CHUNK)
@@ -679,7 +702,11 @@ def to_territory(
     """
     lon, lat = _coords(lon, lat)
     codes = tuple(borders.resolve_group(group, as_of=_date(as_of)))
-    inside = _inside(codes, lon, lat)
+    return _territory_result(_territory_target(codes), lon, lat)
+
+
+def _territory_result(target: Target, lon: np.ndarray, lat: np.ndarray) -> pd.DataFrame:
+    inside = _inside(target, lon, lat)
     result = pd.DataFrame(
         {
             "distance_m": 0.0,
@@ -692,7 +719,7 @@ def to_territory(
     )
     outside = np.flatnonzero(inside == "")
     if len(outside):
-        found = nearest(_boundary_lines(codes, coast=True), lon[outside], lat[outside])
+        found = nearest(target.lines, lon[outside], lat[outside])
         found.index = outside
         result.loc[outside, RESULT_COLUMNS] = found[RESULT_COLUMNS]
     result["border"] = result["border"].astype(str)
@@ -709,7 +736,10 @@ def _point_coords(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
     missing = np.flatnonzero(shapely.is_missing(values) | shapely.is_empty(values))
     if len(missing):
         raise InputError(f"feature {missing[0] + 1} has no geometry")
-    points = np.where(shapely.get_type_id(values) == 0, values, shapely.point_on_surface(values))
+    points = values.copy()
+    other = np.flatnonzero(shapely.get_type_id(values) != 0)
+    if len(other):  # polygons and lines count by a point on them
+        points[other] = shapely.point_on_surface(values[other])
     return shapely.get_x(points), shapely.get_y(points)
 
 
@@ -733,8 +763,11 @@ def distances(
 
     Parameters
     ----------
-    points : geopandas.GeoDataFrame
-        Points (polygons are measured from their representative point); any CRS.
+    points : geopandas.GeoDataFrame or dask_geopandas.GeoDataFrame
+        Points (polygons are measured from their representative point); any CRS. A dask frame
+        is measured partition by partition: the border lines are prepared once and sent to
+        each worker once (scattered to all workers when a ``dask.distributed`` client is
+        running), and the result is a lazy dask frame with the same columns.
     frontier : str or geopandas.GeoDataFrame, optional
         As in :func:`to_frontier`; the default when ``to`` is not given is ``RUS,BLR:NATO``.
     to : str or iterable of str, optional
@@ -744,7 +777,7 @@ def distances(
 
     Returns
     -------
-    result : geopandas.GeoDataFrame
+    result : geopandas.GeoDataFrame or dask_geopandas.GeoDataFrame
         ``points`` with ``distance_m``, ``nearest_lat``, ``nearest_lon``, ``border``,
         ``bearing_deg`` appended (and ``inside`` for a territory); with a
         ``coord_uncertainty_m`` column also ``distance_min_m = max(0, d - u)`` and
@@ -763,13 +796,72 @@ def distances(
     >>> bool(out.loc[0, "distance_max_m"] - out.loc[0, "distance_m"] == 500.0)
     True
     """
+    if _is_dask(points):
+        return _distances_dask(points, target(frontier=frontier, to=to, as_of=as_of))
+    return measure(points, target(frontier=frontier, to=to, as_of=as_of))
+
+
+def target(
+    *,
+    frontier: str | gpd.GeoDataFrame | None = None,
+    to: str | Iterable[str] | None = None,
+    as_of: str | dt.date | None = None,
+) -> Target:
+    """Prepare what :func:`distances` measures to, once (it can then be sent to workers).
+
+    Parameters
+    ----------
+    frontier, to, as_of
+        As in :func:`distances`.
+
+    Returns
+    -------
+    target : Target
+        The border lines (and a territory's countries).
+
+    Raises
+    ------
+    InputError
+        If both ``frontier`` and ``to`` are given, or one is invalid.
+
+    Examples
+    --------
+    >>> target(to="BLR").country_codes
+    ('BLR',)
+    """
     if frontier is not None and to is not None:
         raise InputError("give a frontier or a territory (to=...), not both")
-    lon, lat = _point_coords(points) if len(points) else (np.empty(0), np.empty(0))
     if to is not None:
-        result = to_territory(lon, lat, to, as_of=as_of)
+        return _territory_target(tuple(borders.resolve_group(to, as_of=_date(as_of))))
+    return Target(_frontier_set(frontier or "RUS,BLR:NATO", as_of))
+
+
+def measure(points: gpd.GeoDataFrame, target: Target) -> gpd.GeoDataFrame:
+    """Append distances to a prepared :class:`Target` to a frame of points.
+
+    Parameters
+    ----------
+    points : geopandas.GeoDataFrame
+        As in :func:`distances`.
+    target : Target
+        From :func:`target`.
+
+    Returns
+    -------
+    result : geopandas.GeoDataFrame
+        As in :func:`distances`.
+
+    Raises
+    ------
+    InputError
+        If a point has no geometry or is not a position.
+    """
+    lon, lat = _point_coords(points) if len(points) else (np.empty(0), np.empty(0))
+    lon, lat = _coords(lon, lat)
+    if target.territory:
+        result = _territory_result(target, lon, lat)
     else:
-        result = to_frontier(lon, lat, frontier or "RUS,BLR:NATO", as_of=as_of)
+        result = nearest(target.lines, lon, lat)
     _with_uncertainty(result, points)
     out = points.drop(columns=[c for c in result.columns if c in points.columns]).copy()
     for name in result.columns:
@@ -777,6 +869,51 @@ def distances(
     geometry = out.pop(out.geometry.name)
     out[geometry.name] = geometry
     return gpd.GeoDataFrame(out, geometry=geometry.name, crs=points.crs)
+
+
+def _is_dask(frame: object) -> bool:
+    return type(frame).__module__.startswith(("dask", "dask_geopandas")) and hasattr(
+        frame, "map_partitions"
+    )
+
+
+def _result_meta(meta: gpd.GeoDataFrame, target: Target) -> gpd.GeoDataFrame:
+    """Return the empty frame that :func:`measure` returns for ``meta`` (dask needs it)."""
+    columns: dict[str, pd.Series] = {
+        "distance_m": pd.Series(dtype=float),
+        "nearest_lat": pd.Series(dtype=float),
+        "nearest_lon": pd.Series(dtype=float),
+        "border": pd.Series(np.empty(0, dtype=str)),
+        "bearing_deg": pd.Series(dtype=float),
+    }
+    if target.territory:
+        columns["inside"] = pd.Series(pd.array(np.empty(0, dtype=str), dtype=str))
+    if "coord_uncertainty_m" in meta.columns:
+        columns["distance_min_m"] = pd.Series(dtype=float)
+        columns["distance_max_m"] = pd.Series(dtype=float)
+    geometry = meta.geometry.name
+    out = meta.drop(columns=[c for c in columns if c in meta.columns]).drop(columns=geometry)
+    for name, empty in columns.items():
+        out[name] = empty.to_numpy()
+    out[geometry] = meta[geometry]
+    return gpd.GeoDataFrame(out, geometry=geometry, crs=meta.crs)
+
+
+def _distances_dask(points, prepared: Target):
+    """Measure a dask-geopandas frame: one task per partition, the target sent once."""
+    import dask
+
+    shared: object = dask.delayed(prepared, pure=True)
+    try:
+        from distributed import default_client
+
+        client = default_client()
+    except (ImportError, ValueError):  # no distributed, or no client running
+        client = None
+    if client is not None:
+        shared = client.scatter(prepared, broadcast=True, hash=True)
+    meta = _result_meta(points._meta, prepared)
+    return points.map_partitions(measure, shared, meta=meta, align_dataframes=False)
 
 
 def range_ring(lon: float, lat: float, radius_m: float, *, n_points: int = 256) -> shapely.Polygon:

@@ -2,16 +2,30 @@
 
 Every problem becomes one :class:`geo.InputError` line that names the file, the row (1-based
 data row of a CSV, 1-based feature of the other formats) and the field, e.g.
-``points.csv: row 7: field 'lat': 'abc' is not a number``.
+``points.csv: row 7: field 'lat': 'abc' is not a number``. With ``skip_invalid`` the bad rows
+are set aside with their reason instead (:func:`scan_points`, :data:`REJECTED_COLUMNS`); a
+problem of the whole file (not UTF-8, not JSON, no lat/lon columns) is an error either way.
+
+Large files are read in chunks (:func:`scan_points`): a CSV is decoded block by block, so a
+file of junk fails on its first bad block, and memory stays bounded by the chunk size. Notices
+that are not errors (a file reprojected to WGS84, rows skipped) go to the ``geo.points``
+logger; the command line prints them on stderr.
 """
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import csv
 import io
+import itertools
 import json
+import logging
 import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import geopandas as gpd
 import numpy as np
@@ -21,12 +35,47 @@ import shapely
 
 from geo._errors import InputError
 
+logger = logging.getLogger(__name__)
+
 #: Accepted coordinate column pairs of a CSV, matched ignoring case.
 COORDINATE_COLUMNS = (("lat", "lon"), ("latitude", "longitude"))
 CSV_SUFFIXES = (".csv",)
 GEOJSON_SUFFIXES = (".geojson", ".json")
 GPKG_SUFFIXES = (".gpkg",)
 PARQUET_SUFFIXES = (".parquet", ".geoparquet")
+#: Columns of the side file of rejected rows: source row (or feature) number, the field at
+#: fault, the reason, and the raw row (CSV text, or the feature as JSON).
+REJECTED_COLUMNS = ["row", "field", "reason", "raw"]
+#: Rows per chunk when a file is read in chunks.
+CHUNK_ROWS = 100_000
+
+_FIRST_BLOCK = 1 << 16  # the first read: enough to judge a file without reading it all
+_BLOCK = 8 << 20
+_MAX_LINE = 8 << 20  # a longer line means the file is not a CSV
+_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(frozen=True)
+class PointChunk:
+    """One chunk of a point file, as yielded by :func:`scan_points`.
+
+    Attributes
+    ----------
+    points : geopandas.GeoDataFrame
+        The valid rows, EPSG:4326, index from 0.
+    rows : numpy.ndarray
+        The 1-based row (CSV) or feature number of each point in the file.
+    rejected : pandas.DataFrame
+        The rows set aside (only with ``skip_invalid``), columns :data:`REJECTED_COLUMNS`.
+    done, total : int
+        Progress through the file: bytes for a CSV, rows for the other formats.
+    """
+
+    points: gpd.GeoDataFrame
+    rows: np.ndarray
+    rejected: pd.DataFrame
+    done: int
+    total: int
 
 
 def _fail(path: Path, where: str, field: str, problem: str) -> InputError:
@@ -36,177 +85,652 @@ def _fail(path: Path, where: str, field: str, problem: str) -> InputError:
     return InputError(": ".join([*parts, problem]))
 
 
-def _number(path: Path, row: int, field: str, text: str) -> float:
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class _Problems:
+    """Problems found in one chunk: the first per row wins (checks run in priority order)."""
+
+    def __init__(self, path: Path, unit: str) -> None:
+        self.path, self.unit = path, unit
+        self.found: dict[int, tuple[str, str]] = {}  # position in chunk -> (field, reason)
+
+    def add(self, position: int, field: str, reason: str) -> None:
+        self.found.setdefault(int(position), (field, reason))
+
+    def mask(self, n: int) -> np.ndarray:
+        bad = np.zeros(n, bool)
+        bad[list(self.found)] = True
+        return bad
+
+    def settle(self, numbers: np.ndarray, raw: Callable[[int], str], *, skip: bool) -> pd.DataFrame:
+        """Raise for the first problem, or (``skip``) return the rejected rows."""
+        order = sorted(self.found)
+        if order and not skip:
+            field, reason = self.found[order[0]]
+            raise _fail(self.path, f"{self.unit} {numbers[order[0]]}", field, reason)
+        return pd.DataFrame(
+            {
+                "row": np.asarray([numbers[i] for i in order], dtype=np.int64),
+                "field": [self.found[i][0] for i in order],
+                "reason": [self.found[i][1] for i in order],
+                "raw": [raw(i) for i in order],
+            },
+            columns=REJECTED_COLUMNS,
+        )
+
+
+def _number_problem(text: str) -> str | None:
+    """Why a cell is not a finite number, or None."""
+    value = text.strip()
+    if not value:
+        return "is empty"
     try:
-        value = float(text)
+        number = float(value)
     except ValueError:
-        raise _fail(path, f"row {row}", field, f"{text!r} is not a number") from None
-    if not math.isfinite(value):
-        raise _fail(path, f"row {row}", field, f"{text!r} is not a finite number")
-    return value
+        return f"{_short(value)!r} is not a number"
+    if not math.isfinite(number):
+        return f"{value!r} is not a finite number"
+    return None
 
 
-def _check_position(path: Path, where: str, lat: float, lon: float, names: tuple[str, str]) -> None:
-    """Check one position; ``names`` are the lat and lon field names for the message."""
+def _position_problem(lat: float, lon: float, names: tuple[str, str]) -> tuple[str, str] | None:
+    """Field and reason when lat/lon is not a position; hints at swapped columns."""
     if not -90 <= lat <= 90:
         hint = " (lat and lon swapped?)" if abs(lon) <= 90 and abs(lat) <= 180 else ""
-        raise _fail(path, where, names[0], f"{lat!r} is outside -90..90{hint}")
+        return names[0], f"{lat!r} is outside -90..90{hint}"
     if not -180 <= lon <= 180:
-        raise _fail(path, where, names[1], f"{lon!r} is outside -180..180")
+        return names[1], f"{lon!r} is outside -180..180"
+    return None
 
 
-def _read_text(path: Path) -> str:
+def _floats(values: list[str] | tuple[str, ...]) -> np.ndarray:
+    """Cells as floats, NaN where a cell is not a number (fast path for clean columns)."""
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path.name}: cannot be read ({exc.strerror or exc})") from None
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise _fail(
-            path, "", "", f"is not UTF-8 (byte {exc.start}, line {line}); save it as UTF-8"
-        ) from None
+        return np.array(values, dtype=float)
+    except ValueError:
+        return pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(float)
 
 
-def _read_csv(path: Path) -> gpd.GeoDataFrame:
-    text = _read_text(path)
-    if not text.strip():
+class _IdRegistry:
+    """Ids seen so far, kept as 64-bit hashes with the row that used each first.
+
+    Memory is 16 bytes per row; two different ids share a hash with a probability of about
+    ``n² / 2⁶⁵`` (3e-6 for ten million rows).
+    """
+
+    def __init__(self) -> None:
+        self.hashes = np.empty(0, np.uint64)
+        self.rows = np.empty(0, np.int64)
+
+    def check(self, ids: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Register ids; return (positions that repeat an earlier id, the earlier row)."""
+        text = pd.Series(ids, dtype=object).astype(str).to_numpy(dtype=object)
+        present = np.flatnonzero(pd.notna(ids) & (text != ""))
+        if not len(present):
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        hashed = pd.util.hash_array(text[present])
+        # Earlier chunks first.
+        where = np.searchsorted(self.hashes, hashed)
+        hit = where < len(self.hashes)
+        hit[hit] = self.hashes[where[hit]] == hashed[hit]
+        first_row = np.full(len(hashed), -1, np.int64)
+        first_row[hit] = self.rows[where[hit]]
+        # Then repeats within this chunk: each id's first position keeps it.
+        _, first_pos, inverse = np.unique(hashed, return_index=True, return_inverse=True)
+        inner = (first_pos[inverse] != np.arange(len(hashed))) & ~hit
+        first_row[inner] = rows[present[first_pos[inverse[inner]]]]
+        repeat = hit | inner
+        fresh = first_pos[~hit[first_pos]]
+        merged_h = np.concatenate([self.hashes, hashed[fresh]])
+        merged_r = np.concatenate([self.rows, rows[present[fresh]]])
+        order = np.argsort(merged_h, kind="stable")
+        self.hashes, self.rows = merged_h[order], merged_r[order]
+        return present[repeat], first_row[repeat]
+
+
+def _check_ids(problems: _Problems, registry: _IdRegistry, ids, numbers, ok, field: str) -> None:
+    positions = np.flatnonzero(ok)
+    repeat, first = registry.check(np.asarray(ids, dtype=object)[positions], numbers[positions])
+    for pos, row in zip(positions[repeat], first, strict=True):
+        value = _short(str(ids[pos]))
+        problems.add(pos, field, f"{value!r} is used by {problems.unit} {row} too")
+
+
+# --------------------------------------------------------------------------------------------
+# CSV
+# --------------------------------------------------------------------------------------------
+
+
+def _open_bytes(path: Path) -> BinaryIO:
+    """Open a file for reading bytes (a seam for the tests that count what is read)."""
+    return path.open("rb")
+
+
+class _Lines:
+    """Decoded lines of a UTF-8 text file, read block by block.
+
+    Fails on the first block that is not UTF-8, holds a NUL byte, or has a line longer than
+    8 MiB, without reading further. ``done`` counts the bytes handed out so far.
+    """
+
+    def __init__(self, path: Path, handle: BinaryIO) -> None:
+        self.path, self.handle = path, handle
+        self.done = 0
+        self.line = 0
+
+    def __iter__(self) -> Iterator[str]:
+        pending = b""
+        first = True
+        while True:
+            block = self.handle.read(_FIRST_BLOCK if first else _BLOCK)
+            if first:
+                first = False
+                if block.startswith(_BOM):
+                    block, self.done = block[len(_BOM) :], len(_BOM)
+                nul = block.find(b"\0")
+                if nul >= 0:
+                    raise _fail(
+                        self.path,
+                        "",
+                        "",
+                        f"is not a text file (NUL byte at byte {nul + self.done})",
+                    )
+                try:  # judge the first block even if it holds no whole line
+                    codecs.getincrementaldecoder("utf-8")().decode(block, final=False)
+                except UnicodeDecodeError as exc:
+                    line = block.count(b"\n", 0, exc.start) + 1
+                    raise _fail(
+                        self.path,
+                        "",
+                        "",
+                        f"is not UTF-8 (byte {self.done + exc.start}, line {line}); "
+                        "save it as UTF-8",
+                    ) from None
+            data = pending + block
+            if block:
+                cut = data.rfind(b"\n") + 1
+                if not cut:
+                    if len(data) > _MAX_LINE:
+                        raise _fail(
+                            self.path,
+                            "",
+                            "",
+                            f"line {self.line + 1} is longer than {_MAX_LINE >> 20} MiB; "
+                            "is this a CSV file?",
+                        )
+                    pending = data
+                    continue
+                data, pending = data[:cut], data[cut:]
+            elif not data:
+                return
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                line = self.line + data.count(b"\n", 0, exc.start) + 1
+                raise _fail(
+                    self.path,
+                    "",
+                    "",
+                    f"is not UTF-8 (byte {self.done + exc.start}, line {line}); save it as UTF-8",
+                ) from None
+            self.line += data.count(b"\n")
+            self.done += len(data)
+            yield from io.StringIO(text, newline="")
+            if not block:
+                return
+
+
+def _csv_raw(cells: list[str]) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow(cells)
+    return out.getvalue()
+
+
+def _scan_csv(path: Path, chunk_rows: int, skip: bool) -> Iterator[PointChunk]:
+    total = path.stat().st_size
+    with _open_bytes(path) as handle:
+        lines = _Lines(path, handle)
+        reader = csv.reader(lines)
+
+        def records(limit: int) -> list[list[str]]:
+            try:
+                return list(itertools.islice(reader, limit))
+            except csv.Error as exc:
+                problem = str(exc)
+                if "NUL" in problem:
+                    problem = "holds a NUL byte; is this a text file?"
+                elif "field limit" in problem:
+                    problem = f"has a field longer than {csv.field_size_limit():,} characters"
+                raise _fail(path, f"line {reader.line_num}", "", problem) from None
+
+        header: list[str] = []
+        skipped = 0  # blank lines before the header
+        while not header or not any(cell.strip() for cell in header):
+            first = records(1)
+            if not first:
+                raise _fail(path, "", "", "is empty")
+            header = first[0]
+            skipped += 1
+        lower = [name.strip().lower() for name in header]
+        for lat_name, lon_name in COORDINATE_COLUMNS:
+            if lat_name in lower and lon_name in lower:
+                i_lat, i_lon = lower.index(lat_name), lower.index(lon_name)
+                break
+        else:
+            listed = _short(", ".join(header), 200)
+            raise _fail(
+                path,
+                "",
+                "",
+                f"has no lat/lon columns (columns: {listed}); "
+                "name them lat and lon, or latitude and longitude",
+            )
+        repeated = sorted({n for n in header if header.count(n) > 1})
+        if repeated:
+            raise _fail(path, "header", repeated[0], "is the name of two columns")
+        names = (header[i_lat], header[i_lon])
+        width = len(header)
+        i_unc = header.index("coord_uncertainty_m") if "coord_uncertainty_m" in header else -1
+        i_id = lower.index("id") if "id" in lower else -1
+        registry = _IdRegistry()
+        start = 0
+        seen_data = False
+        while rows := records(chunk_rows):
+            numbers = np.arange(start + 1, start + len(rows) + 1)
+            start += len(rows)
+            problems = _Problems(path, "row")
+            lengths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
+            blank = np.zeros(len(rows), bool)
+            for pos in np.flatnonzero(lengths != width):
+                if not any(cell.strip() for cell in rows[pos]):
+                    blank[pos] = True
+                else:
+                    problems.add(pos, "", f"has {lengths[pos]} fields, the header has {width}")
+            full = np.flatnonzero(lengths == width)
+            columns: list[Any] = [[] for _ in header]
+            if len(full):
+                columns = [list(c) for c in zip(*(rows[i] for i in full), strict=True)]
+            lat = np.full(len(rows), np.nan)
+            lon = np.full(len(rows), np.nan)
+            lat[full], lon[full] = _floats(columns[i_lat]), _floats(columns[i_lon])
+            bad = np.zeros(len(rows), bool)
+            bad[full] = ~(
+                np.isfinite(lat[full])
+                & np.isfinite(lon[full])
+                & (np.abs(lat[full]) <= 90)
+                & (np.abs(lon[full]) <= 180)
+            )
+            for pos in np.flatnonzero(bad):
+                cells = rows[pos]
+                if not any(cell.strip() for cell in cells):
+                    blank[pos] = True
+                    continue
+                for name, text in ((names[0], cells[i_lat]), (names[1], cells[i_lon])):
+                    reason = _number_problem(text)
+                    if reason:
+                        problems.add(pos, name, reason)
+                        break
+                else:
+                    where = _position_problem(float(cells[i_lat]), float(cells[i_lon]), names)
+                    if where:
+                        problems.add(pos, *where)
+            valid = np.zeros(len(rows), bool)
+            valid[full] = True
+            valid &= ~problems.mask(len(rows)) & ~blank
+            unc = None
+            if i_unc >= 0:
+                unc = np.full(len(rows), np.nan)
+                unc[full] = _floats(columns[i_unc])
+                for pos in np.flatnonzero(valid & ~(unc >= 0)):
+                    text = rows[pos][i_unc]
+                    reason = _number_problem(text) or f"{text!r} is negative"
+                    problems.add(pos, "coord_uncertainty_m", reason)
+                valid &= ~problems.mask(len(rows))
+            if i_id >= 0:
+                ids = np.full(len(rows), "", dtype=object)
+                ids[full] = columns[i_id]
+                _check_ids(problems, registry, ids, numbers, valid, header[i_id])
+                valid &= ~problems.mask(len(rows))
+            rejected = problems.settle(numbers, lambda i: _csv_raw(rows[i]), skip=skip)
+            seen_data = seen_data or bool((~blank).any())
+            keep = np.flatnonzero(valid[full])  # positions among the full-length rows
+            frame = (
+                pd.DataFrame(
+                    {
+                        name: pd.array(np.asarray(col, dtype=object)[keep], dtype=str)
+                        for name, col in zip(header, columns, strict=True)
+                    },
+                    columns=header,
+                )
+                if len(keep)
+                else pd.DataFrame({name: pd.array([], dtype=str) for name in header})
+            )
+            chosen = full[keep]
+            frame[names[0]] = lat[chosen]
+            frame[names[1]] = lon[chosen]
+            if unc is not None:
+                frame["coord_uncertainty_m"] = unc[chosen]
+            points = gpd.GeoDataFrame(
+                frame, geometry=gpd.points_from_xy(lon[chosen], lat[chosen]), crs="EPSG:4326"
+            )
+            yield PointChunk(points, numbers[chosen], rejected, lines.done, total)
+        if not seen_data:
+            raise _fail(path, "", "", "has a header but no data rows")
+
+
+# --------------------------------------------------------------------------------------------
+# GeoJSON, GeoPackage, GeoParquet
+# --------------------------------------------------------------------------------------------
+
+
+def _check_json_start(path: Path) -> None:
+    """Fail fast when a file cannot be GeoJSON, reading only its first bytes."""
+    with _open_bytes(path) as handle:
+        head = handle.read(_FIRST_BLOCK)
+    if not head.strip():
         raise _fail(path, "", "", "is empty")
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader)
-    lower = [name.strip().lower() for name in header]
-    for lat_name, lon_name in COORDINATE_COLUMNS:
-        if lat_name in lower and lon_name in lower:
-            i_lat, i_lon = lower.index(lat_name), lower.index(lon_name)
-            break
-    else:
+    try:
+        text = head.decode("utf-8-sig") if len(head) < _FIRST_BLOCK else None
+        if text is None:
+            text = codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=False)
+    except UnicodeDecodeError as exc:
+        raise _fail(path, "", "", f"is not UTF-8 (byte {exc.start}); save it as UTF-8") from None
+    start = text.lstrip()[:1]
+    if start != "{":
         raise _fail(
             path,
             "",
             "",
-            f"has no lat/lon columns (columns: {', '.join(header)}); "
-            "name them lat and lon, or latitude and longitude",
+            f"is not valid JSON: it starts with {_short(text.lstrip(), 20)!r}, a GeoJSON "
+            "FeatureCollection starts with '{'",
         )
-    names = (header[i_lat], header[i_lon])
-    rows, lats, lons = [], [], []
-    for number, row in enumerate(reader, 1):
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(header):
-            raise _fail(
-                path, f"row {number}", "", f"has {len(row)} fields, the header has {len(header)}"
-            )
-        lat = _number(path, number, names[0], row[i_lat].strip())
-        lon = _number(path, number, names[1], row[i_lon].strip())
-        _check_position(path, f"row {number}", lat, lon, names)
-        rows.append(row)
-        lats.append(lat)
-        lons.append(lon)
-    if not rows:
-        raise _fail(path, "", "", "has a header but no data rows")
-    frame = pd.DataFrame(rows, columns=header, dtype=str)
-    for column, values in ((names[0], lats), (names[1], lons)):
-        frame[column] = np.asarray(values, dtype=float)
-    if "coord_uncertainty_m" in frame.columns:
-        for number, text in enumerate(frame["coord_uncertainty_m"], 1):
-            value = _number(path, number, "coord_uncertainty_m", text.strip())
-            if value < 0:
-                raise _fail(path, f"row {number}", "coord_uncertainty_m", f"{text!r} is negative")
-        frame["coord_uncertainty_m"] = frame["coord_uncertainty_m"].astype(float)
-    return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(lons, lats), crs="EPSG:4326")
 
 
-def _read_geojson(path: Path) -> gpd.GeoDataFrame:
-    from geo._errors import LayerValidationError
-    from geo.layers import _read_collection
-
-    if not path.stat().st_size:
-        raise _fail(path, "", "", "is empty")
-    try:  # the layer reader checks UTF-8, JSON and the FeatureCollection
-        features = _read_collection(path)["features"]
-    except LayerValidationError as exc:
-        raise InputError(str(exc)) from None
-    for number, feature in enumerate(features, 1):
-        if not isinstance(feature, dict) or feature.get("type") != "Feature":
-            raise _fail(path, f"feature {number}", "type", "is not a GeoJSON Feature")
-        if not feature.get("geometry"):
-            raise _fail(path, f"feature {number}", "geometry", "is missing")
-        try:
-            shapely.geometry.shape(feature["geometry"])
-        except Exception as exc:  # shapely raises several types for malformed GeoJSON
-            raise _fail(
-                path, f"feature {number}", "geometry", f"is not valid GeoJSON ({exc})"
-            ) from None
-    if not features:
-        raise _fail(path, "", "features", "is empty: the file holds no points")
-    return _read_ogr(path)
-
-
-def _read_ogr(path: Path) -> gpd.GeoDataFrame:
+def _load_collection(path: Path) -> dict[str, Any]:
+    _check_json_start(path)
     try:
-        frame = pyogrio.read_dataframe(path)
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _fail(path, "", "", f"is not UTF-8 (byte {exc.start}); save it as UTF-8") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _fail(
+            path, "", "", f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
+    kind = data.get("type") if isinstance(data, dict) else None
+    if kind == "Feature":
+        raise _fail(
+            path,
+            "",
+            "type",
+            "is a single Feature, not a FeatureCollection; wrap it: "
+            '{"type": "FeatureCollection", "features": [...]}',
+        )
+    if kind != "FeatureCollection":
+        raise _fail(path, "", "type", f"{kind!r} is not a GeoJSON FeatureCollection")
+    if not isinstance(data.get("features"), list):
+        raise _fail(path, "", "features", "is not a list")
+    if not data["features"]:
+        raise _fail(path, "", "features", "is empty: the file holds no points")
+    return data
+
+
+def _geometry_problem(geometry: Any) -> str | None:
+    """Why a GeoJSON geometry cannot be used, or None."""
+    if geometry is None:
+        return "is null"
+    if not isinstance(geometry, dict) or not geometry:
+        return "is missing"
+    try:
+        shape = shapely.geometry.shape(geometry)
+    except Exception:  # shapely raises several types for malformed GeoJSON
+        coords = _short(json.dumps(geometry.get("coordinates")), 40)
+        return f"is not a valid GeoJSON {geometry.get('type')} (coordinates {coords})"
+    if shape.is_empty:
+        return "is empty"
+    if not shape.is_valid:
+        return f"is not a valid {shape.geom_type} ({shapely.is_valid_reason(shape)})"
+    return None
+
+
+def _read_geojson(path: Path, skip: bool) -> tuple[gpd.GeoDataFrame, np.ndarray, pd.DataFrame]:
+    data = _load_collection(path)
+    features = data["features"]
+    problems = _Problems(path, "feature")
+    for pos, feature in enumerate(features):
+        if not isinstance(feature, dict) or feature.get("type") != "Feature":
+            problems.add(pos, "type", "is not a GeoJSON Feature")
+            continue
+        if "geometry" not in feature:
+            problems.add(pos, "geometry", "is missing")
+            continue
+        reason = _geometry_problem(feature["geometry"])
+        if reason:
+            problems.add(pos, "geometry", reason)
+    numbers = np.arange(1, len(features) + 1)
+    rejected = problems.settle(
+        numbers, lambda i: json.dumps(features[i], ensure_ascii=False), skip=skip
+    )
+    keep = np.flatnonzero(~problems.mask(len(features)))
+    if len(keep) == len(features):
+        frame = _read_ogr(path)
+    elif not len(keep):
+        frame = gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs="EPSG:4326"))
+    else:
+        cleaned = {**data, "features": [features[i] for i in keep]}
+        frame = _read_ogr(path, io.BytesIO(json.dumps(cleaned).encode()))
+    frame.attrs.clear()
+    return frame, numbers[keep], rejected
+
+
+def _read_ogr(path: Path, source: Any = None) -> gpd.GeoDataFrame:
+    try:
+        frame = pyogrio.read_dataframe(path if source is None else source)
     except Exception as exc:  # pyogrio raises its own and GDAL's errors
         raise _fail(path, "", "", f"cannot be read ({str(exc).splitlines()[0]})") from None
     return frame
 
 
-def _read_parquet(path: Path) -> gpd.GeoDataFrame:
+def _parquet_batches(path: Path, chunk_rows: int) -> Iterator[tuple[gpd.GeoDataFrame, int]]:
+    """GeoParquet row groups as frames, with the file's row count."""
     try:
-        return gpd.read_parquet(path)
+        import pyarrow.parquet as pq
+        from geopandas.io.arrow import _arrow_to_geopandas
     except ImportError:
         raise _fail(path, "", "", "reading GeoParquet needs pyarrow: pip install pyarrow") from None
+    try:
+        source = pq.ParquetFile(path)
+        if b"geo" not in (source.schema_arrow.metadata or {}):
+            raise ValueError("no 'geo' metadata: a plain Parquet file, not GeoParquet")
+        total = source.metadata.num_rows
+        for batch in source.iter_batches(batch_size=chunk_rows):
+            table = source.schema_arrow.empty_table().from_batches([batch])
+            table = table.replace_schema_metadata(source.schema_arrow.metadata)
+            # dask-geopandas converts with this helper too (geopandas has no public one).
+            yield _arrow_to_geopandas(table), total
+    except InputError:
+        raise
     except Exception as exc:  # pyarrow raises its own errors for broken files
         raise _fail(path, "", "", f"cannot be read as GeoParquet ({exc})") from None
 
 
-def _check_frame(path: Path, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    if not len(frame):
-        raise _fail(path, "", "", "holds no features")
+def _crs_name(crs: Any) -> str:
+    epsg = crs.to_epsg()
+    return f"EPSG:{epsg}" if epsg else crs.name
+
+
+def _frame_raw(frame: gpd.GeoDataFrame, pos: int) -> str:
+    record = {k: v for k, v in frame.iloc[pos].items() if k != frame.geometry.name}
+    geom = frame.geometry.iloc[pos]
+    record["geometry"] = None if geom is None else geom.wkt
+    return json.dumps(record, ensure_ascii=False, default=str)
+
+
+def _check_frame(
+    path: Path,
+    frame: gpd.GeoDataFrame,
+    numbers: np.ndarray,
+    registry: _IdRegistry,
+    skip: bool,
+    raw: Callable[[int], str] | None = None,
+) -> tuple[gpd.GeoDataFrame, np.ndarray, pd.DataFrame]:
+    """Check a frame read by GDAL or pyarrow: geometry, coordinates, uncertainty, ids."""
     if frame.crs is None:
         frame = frame.set_crs("EPSG:4326")
     elif not frame.crs.equals("EPSG:4326"):
         frame = frame.to_crs("EPSG:4326")
+    frame = frame.reset_index(drop=True)
+    n = len(frame)
+    problems = _Problems(path, "feature")
     values = np.asarray(frame.geometry.values, dtype=object)
-    empty = np.flatnonzero(shapely.is_missing(values) | shapely.is_empty(values))
-    if len(empty):
-        raise _fail(path, f"feature {empty[0] + 1}", "geometry", "is empty")
+    for pos in np.flatnonzero(shapely.is_missing(values)):
+        problems.add(pos, "geometry", "is null")
+    for pos in np.flatnonzero(~shapely.is_missing(values) & shapely.is_empty(values)):
+        problems.add(pos, "geometry", "is empty")
     xy = shapely.get_coordinates(values)
-    counts = shapely.get_num_coordinates(values)
-    owner = np.repeat(np.arange(len(values)), counts)
+    owner = np.repeat(np.arange(n), shapely.get_num_coordinates(values))
     bad = np.flatnonzero(
         ~np.isfinite(xy).all(axis=1) | (np.abs(xy[:, 1]) > 90) | (np.abs(xy[:, 0]) > 180)
     )
-    if len(bad):
-        lon, lat = xy[bad[0]]
-        where = f"feature {owner[bad[0]] + 1}"
+    for index in bad:
+        lon, lat = (float(v) for v in xy[index])
         if not (math.isfinite(lon) and math.isfinite(lat)):
-            raise _fail(path, where, "geometry", f"coordinate [{lon}, {lat}] is not finite")
-        _check_position(path, where, float(lat), float(lon), ("geometry", "geometry"))
-    if "coord_uncertainty_m" in frame.columns:
-        unc = pd.to_numeric(frame["coord_uncertainty_m"], errors="coerce").to_numpy(dtype=float)
-        wrong = np.flatnonzero(~np.isfinite(unc) | (unc < 0))
-        if len(wrong):
-            value = frame["coord_uncertainty_m"].iloc[wrong[0]]
-            raise _fail(
-                path,
-                f"feature {wrong[0] + 1}",
-                "coord_uncertainty_m",
-                f"{value!r} is not a non-negative number",
+            problems.add(owner[index], "geometry", f"coordinate [{lon}, {lat}] is not finite")
+        else:
+            where = _position_problem(lat, lon, ("geometry", "geometry"))
+            if where:
+                problems.add(owner[index], *where)
+    polygonal = np.flatnonzero(
+        np.isin(shapely.get_type_id(values), (3, 6)) & ~shapely.is_valid(values)
+    )
+    for pos in polygonal:
+        if int(pos) not in problems.found:
+            kind = values[pos].geom_type
+            problems.add(
+                pos, "geometry", f"is not a valid {kind} ({shapely.is_valid_reason(values[pos])})"
             )
-    return frame.reset_index(drop=True)
+    if "coord_uncertainty_m" in frame.columns:
+        column = frame["coord_uncertainty_m"]
+        unc = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+        for pos in np.flatnonzero(~np.isfinite(unc) | (unc < 0)):
+            problems.add(
+                pos, "coord_uncertainty_m", f"{column.iloc[pos]!r} is not a non-negative number"
+            )
+        frame["coord_uncertainty_m"] = unc
+    if "id" in frame.columns:
+        ok = ~problems.mask(n)
+        _check_ids(problems, registry, frame["id"].to_numpy(dtype=object), numbers, ok, "id")
+    rejected = problems.settle(numbers, raw or (lambda i: _frame_raw(frame, i)), skip=skip)
+    keep = np.flatnonzero(~problems.mask(n))
+    return frame.iloc[keep].reset_index(drop=True), numbers[keep], rejected
 
 
-def read_points(path: str | Path) -> gpd.GeoDataFrame:
+def _reprojection_notice(path: Path, crs: Any) -> None:
+    if crs is not None and not crs.equals("EPSG:4326"):
+        logger.warning("%s: reprojected from %s to WGS84 (EPSG:4326)", path.name, _crs_name(crs))
+
+
+def _scan_other(path: Path, suffix: str, chunk_rows: int, skip: bool) -> Iterator[PointChunk]:
+    registry = _IdRegistry()
+    if suffix in PARQUET_SUFFIXES:
+        first, start = True, 0
+        for batch, total in _parquet_batches(path, chunk_rows):
+            if first:
+                _reprojection_notice(path, batch.crs)
+                first = False
+            numbers = np.arange(start + 1, start + len(batch) + 1)
+            start += len(batch)
+            yield PointChunk(*_check_frame(path, batch, numbers, registry, skip), start, total)
+        if first or not start:
+            raise _fail(path, "", "", "holds no features")
+        return
+    if suffix in GEOJSON_SUFFIXES:
+        frame, numbers, early = _read_geojson(path, skip)
+    else:
+        frame = _read_ogr(path)
+        numbers, early = np.arange(1, len(frame) + 1), pd.DataFrame(columns=REJECTED_COLUMNS)
+        if not len(frame):
+            raise _fail(path, "", "", "holds no features")
+    _reprojection_notice(path, frame.crs)
+    points, rows, rejected = _check_frame(path, frame, numbers, registry, skip)
+    if len(early):
+        rejected = pd.concat([early, rejected]).sort_values("row", kind="stable")
+        rejected = rejected.reset_index(drop=True)
+    yield PointChunk(points, rows, rejected, len(numbers) + len(early), len(numbers) + len(early))
+
+
+def _checked_path(path: str | Path) -> tuple[Path, str]:
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(f"{path.name}: is a folder, not a file of points")
+    if not path.is_file():
+        raise InputError(f"{path.name}: no such file ({path})")
+    suffix = path.suffix.lower()
+    known = CSV_SUFFIXES + GEOJSON_SUFFIXES + GPKG_SUFFIXES + PARQUET_SUFFIXES
+    if suffix not in known:
+        raise InputError(
+            f"{path.name}: unknown file type {suffix or '(none)'!r}; use {', '.join(known)}"
+        )
+    return path, suffix
+
+
+def scan_points(
+    path: str | Path, *, chunk_rows: int = CHUNK_ROWS, skip_invalid: bool = False
+) -> Iterator[PointChunk]:
+    r"""Read a file of points chunk by chunk, checking every row.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A file as for :func:`read_points`.
+    chunk_rows : int
+        Rows per chunk of a CSV or GeoParquet file (the other formats come in one chunk).
+    skip_invalid : bool
+        Set bad rows aside in each chunk's ``rejected`` instead of raising.
+
+    Yields
+    ------
+    chunk : PointChunk
+        The valid points of the next rows, in file order, and the rows set aside.
+
+    Raises
+    ------
+    InputError
+        As :func:`read_points`; with ``skip_invalid`` only for problems of the whole file.
+        Errors are raised when the chunk that holds them is reached.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "p.csv"
+    >>> _ = path.write_text("id,lat,lon\na,54.7,25.3\nb,x,25\n")
+    >>> [(len(c.points), c.rejected["reason"].tolist())
+    ...  for c in scan_points(path, skip_invalid=True)]
+    [(1, ["'x' is not a number"])]
+    """
+    path, suffix = _checked_path(path)
+    if suffix in CSV_SUFFIXES:
+        return _scan_csv(path, chunk_rows, skip_invalid)
+    return _scan_other(path, suffix, chunk_rows, skip_invalid)
+
+
+def read_points(path: str | Path, *, skip_invalid: bool = False) -> gpd.GeoDataFrame:
     r"""Read a file of points into a GeoDataFrame in EPSG:4326.
 
     Parameters
     ----------
     path : str or pathlib.Path
         A CSV with ``lat`` and ``lon`` (or ``latitude`` and ``longitude``, any case) columns,
-        read as UTF-8, other columns kept as text in their order; or a GeoJSON, GeoPackage or
-        GeoParquet file (another CRS is reprojected). A ``coord_uncertainty_m`` column, where
-        present, must hold non-negative metres.
+        read as UTF-8, other columns kept as text in their order; or a GeoJSON
+        FeatureCollection, GeoPackage or GeoParquet file (another CRS is reprojected, with a
+        notice on the ``geo.points`` logger). A ``coord_uncertainty_m`` column, where present,
+        must hold non-negative metres; an ``id`` column must not repeat a value.
+    skip_invalid : bool
+        Drop bad rows (with a notice that counts them) instead of raising; use
+        :func:`scan_points` to get the rows and their reasons.
 
     Returns
     -------
@@ -217,8 +741,9 @@ def read_points(path: str | Path) -> gpd.GeoDataFrame:
     ------
     InputError
         One line naming the file, the row or feature and the field: unknown format, empty
-        file, not UTF-8, invalid JSON, missing columns, a value that is not a number, a
-        latitude outside -90..90 (with a hint when lat and lon look swapped).
+        file, not UTF-8, invalid JSON, missing columns, a value that is empty or not a
+        number, a latitude outside -90..90 (with a hint when lat and lon look swapped), a null
+        or invalid geometry, a repeated id.
 
     Examples
     --------
@@ -228,22 +753,25 @@ def read_points(path: str | Path) -> gpd.GeoDataFrame:
     >>> read_points(folder / "p.csv")[["name", "Lat", "Lon"]].values.tolist()
     [['Vilnius', 54.687, 25.28]]
     """
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path.name}: no such file ({path})")
-    suffix = path.suffix.lower()
-    if suffix in CSV_SUFFIXES:
-        return _read_csv(path)
-    if suffix in GEOJSON_SUFFIXES:
-        return _check_frame(path, _read_geojson(path))
-    if suffix in GPKG_SUFFIXES:
-        return _check_frame(path, _read_ogr(path))
-    if suffix in PARQUET_SUFFIXES:
-        return _check_frame(path, _read_parquet(path))
-    known = CSV_SUFFIXES + GEOJSON_SUFFIXES + GPKG_SUFFIXES + PARQUET_SUFFIXES
-    raise InputError(
-        f"{path.name}: unknown file type {suffix or '(none)'!r}; use {', '.join(known)}"
-    )
+    chunks = list(scan_points(path, skip_invalid=skip_invalid))
+    frames = [c.points for c in chunks]
+    frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    rejected = sum(len(c.rejected) for c in chunks)
+    if rejected:
+        first = chunks[next(i for i, c in enumerate(chunks) if len(c.rejected))].rejected.iloc[0]
+        logger.warning(
+            "%s: skipped %d invalid row(s); the first, row %d: %s",
+            Path(path).name,
+            rejected,
+            first["row"],
+            f"field {first['field']!r}: {first['reason']}" if first["field"] else first["reason"],
+        )
+    return gpd.GeoDataFrame(frame, geometry=frame.geometry.name, crs="EPSG:4326")
+
+
+# --------------------------------------------------------------------------------------------
+# Writing
+# --------------------------------------------------------------------------------------------
 
 
 def _flat(value: object) -> object:
@@ -251,6 +779,160 @@ def _flat(value: object) -> object:
     if isinstance(value, list | dict):
         return json.dumps(value, ensure_ascii=False)
     return value
+
+
+def _is_result(column: str) -> bool:
+    from geo.distance import RESULT_COLUMNS
+
+    extra = ("inside", "distance_min_m", "distance_max_m", "side", "host_border")
+    return column in RESULT_COLUMNS or column in extra or column.startswith(("opposing_", "host_"))
+
+
+def _csv_table(frame: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Return the CSV columns of a frame: lat and lon added where missing, lists as JSON."""
+    table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    lower = {str(c).lower() for c in table.columns}
+    if not any(lat in lower and lon in lower for lat, lon in COORDINATE_COLUMNS):
+        position = len([c for c in table.columns if not _is_result(c)])
+        points = shapely.point_on_surface(np.asarray(frame.geometry.values, dtype=object))
+        table.insert(position, "lat", shapely.get_y(points))
+        table.insert(position + 1, "lon", shapely.get_x(points))
+    for column in table.columns:
+        if pd.api.types.is_object_dtype(table[column]):
+            table[column] = table[column].map(_flat)
+    return table
+
+
+def _csv_text(column: pd.Series) -> Any:
+    """Return a column as Arrow strings: floats shortest round-trip, missing values empty."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        array = pa.array(column, from_pandas=True)
+        text = pc.cast(array, pa.string())
+    except (pa.ArrowException, TypeError, ValueError):  # mixed Python objects
+        text = pa.array(
+            ["" if v is None or v is pd.NA or v != v else str(v) for v in column], pa.string()
+        )
+    text = pc.fill_null(text, "")
+    needs = pc.match_substring_regex(text, '[",\r\n]')
+    if pc.any(needs).as_py():
+        quoted = pc.binary_join_element_wise('"', pc.replace_substring(text, '"', '""'), '"', "")
+        text = pc.if_else(needs, quoted, text)
+    return text
+
+
+def _csv_bytes(table: pd.DataFrame, *, header: bool) -> bytes:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    parts = []
+    if header:
+        parts.append(_csv_raw([str(c) for c in table.columns]) + "\n")
+    if len(table):
+        cells = [_csv_text(table[c]) for c in table.columns]
+        lines = pc.binary_join_element_wise(*cells, ",") if len(cells) > 1 else cells[0]
+        parts.append("\n".join(pa.chunked_array([lines]).to_pylist()) + "\n")
+    return "".join(parts).encode("utf-8")
+
+
+def _suffix_kind(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix in CSV_SUFFIXES:
+        return "csv"
+    if suffix == ".geojson":
+        return "geojson"
+    if suffix in PARQUET_SUFFIXES:
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            raise InputError(
+                f"{path.name}: writing GeoParquet needs pyarrow: pip install pyarrow"
+            ) from None
+        return "parquet"
+    raise InputError(f"{path.name}: unknown output type {suffix!r}; use .csv, .geojson, .parquet")
+
+
+@contextlib.contextmanager
+def point_writer(path: str | Path) -> Iterator[Callable[[gpd.GeoDataFrame], None]]:
+    """Write frames of points one after another into one file, atomically.
+
+    The file appears (or replaces an old one) only when the ``with`` block ends without an
+    error; an error midway leaves no partial file and any old file untouched.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        ``.csv``, ``.geojson`` or ``.parquet`` (see :func:`write_points`).
+
+    Yields
+    ------
+    write : callable
+        ``write(frame)`` appends a GeoDataFrame (EPSG:4326); every frame must have the
+        columns of the first.
+
+    Raises
+    ------
+    InputError
+        If the file type is unknown or GeoParquet cannot be written (no pyarrow).
+    """
+    from geo._output import atomic_writer
+
+    path = Path(path)
+    kind = _suffix_kind(path)
+    state: dict[str, Any] = {"columns": None, "parquet": None, "features": 0}
+    with atomic_writer(path, "wb") as handle:
+
+        def write(frame: gpd.GeoDataFrame) -> None:
+            if state["columns"] is None:
+                state["columns"] = list(frame.columns)
+            elif list(frame.columns) != state["columns"]:
+                frame = frame.reindex(columns=state["columns"])
+            if kind == "csv":
+                handle.write(_csv_bytes(_csv_table(frame), header=state["parquet"] is None))
+                state["parquet"] = False  # header written
+            elif kind == "geojson":
+                if not state["features"]:
+                    handle.write(b'{"type": "FeatureCollection", "features": [')
+                features = frame.to_geo_dict(drop_id=True)["features"]
+                if features:
+                    text = json.dumps(features, ensure_ascii=False)[1:-1]
+                    handle.write(((", " if state["features"] > 1 else "") + text).encode())
+                    state["features"] = 2
+                state["features"] = max(state["features"], 1)
+            else:
+                _write_parquet(state, handle, frame)
+
+        try:
+            yield write
+            if kind == "geojson":
+                if not state["features"]:
+                    handle.write(b'{"type": "FeatureCollection", "features": [')
+                handle.write(b"]}")
+            elif kind == "csv" and state["columns"] is None:
+                pass  # nothing written: an empty file
+        finally:
+            if state["parquet"]:
+                state["parquet"].close()
+
+
+def _write_parquet(state: dict[str, Any], handle: BinaryIO, frame: gpd.GeoDataFrame) -> None:
+    import pyarrow.parquet as pq
+    from geopandas.io.arrow import _geopandas_to_arrow
+
+    # dask-geopandas writes through this helper too (geopandas has no public one). The bbox
+    # and the geometry types of the first chunk would not describe the whole file: drop them.
+    table = _geopandas_to_arrow(frame, index=False)
+    meta = json.loads(table.schema.metadata[b"geo"])
+    for column in meta["columns"].values():
+        column.pop("bbox", None)
+        column["geometry_types"] = []
+    table = table.replace_schema_metadata({**table.schema.metadata, b"geo": json.dumps(meta)})
+    if state["parquet"] is None:
+        state["parquet"] = pq.ParquetWriter(handle, table.schema)
+        state["schema"] = table.schema
+    state["parquet"].write_table(table.cast(state["schema"]))
 
 
 def write_points(frame: gpd.GeoDataFrame, path: str | Path) -> Path:
@@ -262,7 +944,8 @@ def write_points(frame: gpd.GeoDataFrame, path: str | Path) -> Path:
         Points (EPSG:4326) with their columns.
     path : str or pathlib.Path
         ``.csv`` (the columns in order, ``lat`` and ``lon`` added after them when the frame
-        has no coordinate columns, lists as JSON text), ``.geojson`` or ``.parquet``.
+        has no coordinate columns, lists as JSON text, numbers in their shortest exact form,
+        missing values empty), ``.geojson`` or ``.parquet`` (GeoParquet).
 
     Returns
     -------
@@ -274,44 +957,145 @@ def write_points(frame: gpd.GeoDataFrame, path: str | Path) -> Path:
     InputError
         If the file type is unknown or GeoParquet cannot be written (no pyarrow).
     """
+    with point_writer(path) as write:
+        write(frame)
+    return Path(path)
+
+
+def write_rejected(rejected: pd.DataFrame, path: str | Path) -> Path:
+    """Write rejected rows (columns :data:`REJECTED_COLUMNS`) to a CSV, atomically.
+
+    Parameters
+    ----------
+    rejected : pandas.DataFrame
+        From :attr:`PointChunk.rejected`.
+    path : str or pathlib.Path
+        The CSV file.
+
+    Returns
+    -------
+    path : pathlib.Path
+        The file written.
+    """
     from geo._output import atomic_writer
 
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix in CSV_SUFFIXES:
-        table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
-        lower = {c.lower() for c in table.columns}
-        if not any(lat in lower and lon in lower for lat, lon in COORDINATE_COLUMNS):
-            position = len([c for c in table.columns if not _is_result(c)])
-            points = shapely.point_on_surface(np.asarray(frame.geometry.values, dtype=object))
-            table.insert(position, "lat", shapely.get_y(points))
-            table.insert(position + 1, "lon", shapely.get_x(points))
-        for column in table.columns:
-            if pd.api.types.is_object_dtype(table[column]):
-                table[column] = table[column].map(_flat)
-        with atomic_writer(path, "w") as handle:
-            table.to_csv(handle, index=False, lineterminator="\n")
-    elif suffix in (".geojson",):
-        with atomic_writer(path, "w") as handle:
-            handle.write(frame.to_json(drop_id=True, ensure_ascii=False))
-    elif suffix in PARQUET_SUFFIXES:
-        try:
-            import pyarrow  # noqa: F401
-        except ImportError:
-            raise InputError(
-                f"{path.name}: writing GeoParquet needs pyarrow: pip install pyarrow"
-            ) from None
-        with atomic_writer(path, "wb") as handle:
-            frame.to_parquet(handle)
-    else:
-        raise InputError(
-            f"{path.name}: unknown output type {suffix!r}; use .csv, .geojson, .parquet"
+    with atomic_writer(path, "w") as handle:
+        rejected.reindex(columns=REJECTED_COLUMNS).to_csv(handle, index=False, lineterminator="\n")
+    return Path(path)
+
+
+# --------------------------------------------------------------------------------------------
+# Parts on dask
+# --------------------------------------------------------------------------------------------
+
+
+def _read_part(path: Path, columns: list[str]) -> gpd.GeoDataFrame:
+    frame = read_points(path)
+    if list(frame.columns) != columns:
+        raise _fail(
+            path,
+            "",
+            "",
+            f"has columns {', '.join(map(str, frame.columns))}; the first part has "
+            f"{', '.join(columns)}: every part needs the same columns",
         )
-    return path
+    return frame
 
 
-def _is_result(column: str) -> bool:
-    from geo.distance import RESULT_COLUMNS
+def read_parts(path: str | Path) -> Any:
+    """Read a folder of CSV or GeoParquet parts (or one file) as a dask-geopandas frame.
 
-    extra = ("inside", "distance_min_m", "distance_max_m", "side", "host_border")
-    return column in RESULT_COLUMNS or column in extra or column.startswith(("opposing_", "host_"))
+    Each part becomes one partition, read and checked as by :func:`read_points` when the frame
+    is computed (on the workers).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A folder of ``.csv`` or ``.parquet`` files with the same columns (names starting with
+        ``.`` or ``_`` are left out), read in name order; or one such file.
+
+    Returns
+    -------
+    points : dask_geopandas.GeoDataFrame
+        One partition per part, EPSG:4326.
+
+    Raises
+    ------
+    InputError
+        If dask-geopandas is missing, the folder holds no parts or mixes kinds, or the first
+        part cannot be read; a bad later part raises when computed.
+    """
+    try:
+        import dask
+        import dask.dataframe as dd
+        import dask_geopandas  # noqa: F401  (registers the GeoDataFrame backend)
+    except ImportError:
+        raise InputError(
+            "the dask engine needs dask-geopandas: pip install 'flankmap[dask]'"
+        ) from None
+    path = Path(path)
+    if path.is_dir():
+        kinds = CSV_SUFFIXES + PARQUET_SUFFIXES
+        files = sorted(
+            p
+            for p in path.iterdir()
+            if p.is_file() and p.suffix.lower() in kinds and not p.name.startswith((".", "_"))
+        )
+        if not files:
+            raise InputError(f"{path.name}: the folder holds no .csv or .parquet parts")
+        if len({p.suffix.lower() in CSV_SUFFIXES for p in files}) > 1:
+            raise InputError(f"{path.name}: the folder mixes .csv and .parquet parts; use one kind")
+    else:
+        files = [_checked_path(path)[0]]
+    first = next(iter(scan_points(files[0], chunk_rows=1)))
+    meta = first.points.iloc[:0]
+    columns = list(meta.columns)
+    parts = [
+        dask.delayed(_read_part, pure=True)(
+            file,
+            columns,
+            dask_key_name=f"flankmap-part-{i}-"
+            f"{dask.base.tokenize(str(file), file.stat().st_mtime_ns)}",
+        )
+        for i, file in enumerate(files)
+    ]
+    return dd.from_delayed(parts, meta=meta, verify_meta=False)
+
+
+def write_parts(
+    frame: Any, path: str | Path, *, on_progress: Callable[[int, int, int], None] | None = None
+) -> int:
+    """Compute a dask frame a few partitions at a time and write them in order to one file.
+
+    Parameters
+    ----------
+    frame : dask_geopandas.GeoDataFrame
+        Points with results, e.g. from :func:`geo.distance.distances`.
+    path : str or pathlib.Path
+        The file, as for :func:`write_points` (written atomically).
+    on_progress : callable, optional
+        Called as ``on_progress(parts_done, parts, rows_written)`` after each batch.
+
+    Returns
+    -------
+    rows : int
+        Rows written.
+    """
+    import dask
+
+    parts = frame.to_delayed()
+    try:
+        from distributed import default_client
+
+        window = 2 * max(1, len(default_client().nthreads()))
+    except (ImportError, ValueError):
+        window = 4
+    rows = 0
+    with point_writer(path) as write:
+        for start in range(0, len(parts), window):
+            for part in dask.compute(*parts[start : start + window]):
+                write(part)
+                rows += len(part)
+            if on_progress is not None:
+                on_progress(min(start + window, len(parts)), len(parts), rows)
+    return rows

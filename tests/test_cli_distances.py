@@ -7,6 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from geo import distance
@@ -153,3 +154,195 @@ def test_layers_and_points_are_exclusive(points_csv, capsys):
     with pytest.raises(SystemExit):
         main(["distances", "--points", str(points_csv), "--layers", "x"])
     assert "not allowed with argument" in capsys.readouterr().err
+
+
+# --- bad input through the command line: one line, exit 2, no output, old output untouched ----
+
+BAD = Path(__file__).parent / "data" / "bad_points"
+EXPECTED = json.loads((BAD / "expected.json").read_text(encoding="utf-8"))
+
+
+def _one_error_line(capsys) -> str:
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1
+    assert captured.err.startswith("flankmap: error: ")
+    return captured.err.removeprefix("flankmap: error: ").rstrip("\n")
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+@pytest.mark.parametrize("existing", [False, True])
+def test_bad_points_file_one_line_no_output(tmp_path, capsys, name, existing):
+    out = tmp_path / "out.csv"
+    if existing:
+        out.write_text("old results\n", encoding="utf-8")
+    assert main(["distances", "--points", str(BAD / name), "-o", str(out)]) == 2
+    assert _one_error_line(capsys) == EXPECTED[name]
+    if existing:
+        assert out.read_text(encoding="utf-8") == "old results\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["out.csv"] if existing else [])
+
+
+@pytest.mark.parametrize("name", ["swapped.csv", "not_utf8.csv", "null_geometry.geojson"])
+def test_map_add_bad_file_one_line(tmp_path, capsys, mini_layers, name):
+    out = tmp_path / "map.html"
+    assert main(["map", "--add", str(BAD / name), "-o", str(out)]) == 2
+    assert _one_error_line(capsys) == EXPECTED[name]
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--points", "{tmp}/nothing.csv"], "nothing.csv: no such file ({tmp}/nothing.csv)"),
+        (["--points", "{tmp}"], "{name}: is a folder, not a file of points"),
+        (
+            ["--points", "{points}", "-o", "{tmp}/no/such/out.csv"],
+            "output folder '{tmp}/no/such' does not exist; create it first",
+        ),
+        (
+            ["--points", "{points}", "-o", "{points}"],
+            "output '{points}' would overwrite the input '{points}'",
+        ),
+        (
+            [
+                "--points",
+                "{points}",
+                "-o",
+                "{tmp}/out.csv",
+                "--skip-invalid",
+                "--rejected",
+                "{points}",
+            ],
+            "output '{points}' would overwrite the input '{points}'",
+        ),
+        (
+            ["--points", "{points}", "-o", "{tmp}/out.xlsx"],
+            "out.xlsx: unknown output type '.xlsx'; use .csv, .geojson, .parquet",
+        ),
+    ],
+)
+def test_path_errors_one_line(points_csv, tmp_path, capsys, args, message):
+    values = {"tmp": str(tmp_path), "points": str(points_csv), "name": tmp_path.name}
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert main(["distances", *[a.format(**values) for a in args]]) == 2
+    assert _one_error_line(capsys) == message.format(**values)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_error_in_a_late_chunk_leaves_no_partial_output(tmp_path, capsys):
+    path = tmp_path / "points.csv"
+    rows = "".join(f"p{i},{50 + i / 1000},{20 + i / 1000}\n" for i in range(50))
+    path.write_text("id,lat,lon\n" + rows + "bad,54,east\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    out.write_text("old\n", encoding="utf-8")
+    args = ["distances", "--points", str(path), "-o", str(out), "--chunk-rows", "10"]
+    assert main(args) == 2
+    assert _one_error_line(capsys) == "points.csv: row 51: field 'lon': 'east' is not a number"
+    assert out.read_text(encoding="utf-8") == "old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv", "points.csv"]
+
+
+def test_reprojection_is_said_on_stderr(data_dir, tmp_path, capsys):
+    out = tmp_path / "out.csv"
+    assert (
+        main(["distances", "--points", str(data_dir / "points_3035.geojson"), "-o", str(out)]) == 0
+    )
+    captured = capsys.readouterr()
+    assert captured.err == (
+        "flankmap: warning: points_3035.geojson: reprojected from EPSG:3035 to WGS84 (EPSG:4326)\n"
+    )
+    with out.open(encoding="utf-8") as handle:
+        row = next(csv.DictReader(handle))
+    assert float(row["lat"]) == pytest.approx(54.687, abs=1e-6)
+
+
+# --- --skip-invalid ---------------------------------------------------------------------------
+
+
+def test_skip_invalid_writes_good_rows_and_a_side_file(tmp_path, capsys):
+    path = tmp_path / "points.csv"
+    path.write_text(
+        "id,name,lat,lon\n1,Riga,56.95,24.1\n2,Bad,abc,25\n3,Narva,59.377,28.175\n"
+        "1,Again,54,25\n4,Swap,125.3,54.7\n5,Warsaw,52.23,21.01\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.csv"
+    args = ["distances", "--points", str(path), "-o", str(out), "--skip-invalid"]
+    assert main([*args, "--chunk-rows", "2"]) == 0
+    captured = capsys.readouterr()
+    side = tmp_path / "out.rejected.csv"
+    assert captured.out == f"wrote {out} (3 rows)\n"
+    assert captured.err == (
+        f"flankmap: skipped 3 invalid row(s); wrote them with the reason to {side}\n"
+    )
+    with out.open(encoding="utf-8") as handle:
+        assert [r["name"] for r in csv.DictReader(handle)] == ["Riga", "Narva", "Warsaw"]
+    with side.open(encoding="utf-8") as handle:
+        rejected = list(csv.DictReader(handle))
+    assert [(r["row"], r["field"], r["reason"], r["raw"]) for r in rejected] == [
+        ("2", "lat", "'abc' is not a number", "2,Bad,abc,25"),
+        ("4", "id", "'1' is used by row 1 too", "1,Again,54,25"),
+        ("5", "lat", "125.3 is outside -90..90 (lat and lon swapped?)", "4,Swap,125.3,54.7"),
+    ]
+
+
+def test_skip_invalid_table_and_rejected_option(points_csv, tmp_path, capsys):
+    side = tmp_path / "bad rows.csv"
+    args = ["distances", "--points", str(points_csv), "--skip-invalid", "--rejected", str(side)]
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    assert len(_table_rows(captured.out)) == 3
+    assert "skipped 0 invalid row(s)" in captured.err
+    assert side.read_text(encoding="utf-8") == "row,field,reason,raw\n"
+
+
+# --- streaming ------------------------------------------------------------------------------
+
+
+def test_streamed_chunks_equal_one_chunk_and_keep_input_order(tmp_path, capsys):
+    rng = np.random.default_rng(5)
+    lat, lon = rng.uniform(43, 61, 300), rng.uniform(12, 32, 300)
+    path = tmp_path / "points.csv"
+    path.write_text(
+        "id,lat,lon\n"
+        + "".join(f"p{i},{a:.5f},{o:.5f}\n" for i, (a, o) in enumerate(zip(lat, lon, strict=True))),
+        encoding="utf-8",
+    )
+    for rows, name in ((1000, "one.csv"), (7, "many.csv")):
+        out = tmp_path / name
+        assert (
+            main(["distances", "--points", str(path), "-o", str(out), "--chunk-rows", str(rows)])
+            == 0
+        )
+    capsys.readouterr()
+    one, many = (tmp_path / "one.csv").read_bytes(), (tmp_path / "many.csv").read_bytes()
+    assert one == many
+    with (tmp_path / "many.csv").open(encoding="utf-8") as handle:
+        got = list(csv.DictReader(handle))
+    assert [r["id"] for r in got] == [f"p{i}" for i in range(300)]
+    api = distance.to_frontier(lon.round(5), lat.round(5))
+    assert [float(r["distance_m"]) for r in got] == api["distance_m"].tolist()
+
+
+def test_progress_goes_to_stderr_only_when_asked(points_csv, tmp_path, capsys):
+    out = tmp_path / "out.parquet"
+    assert main(["distances", "--points", str(points_csv), "-o", str(out)]) == 0
+    assert capsys.readouterr().err == ""
+    assert main(["distances", "--points", str(points_csv), "-o", str(out), "--progress"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == f"wrote {out} (3 rows)\n"
+    assert captured.err.startswith("\rpoints.csv [####################] 100% 3 rows, ")
+    assert captured.err.endswith(" rows/s\n")
+
+
+def test_geoparquet_in_and_out(points_csv, tmp_path, capsys):
+    first = tmp_path / "first.parquet"
+    assert main(["distances", "--points", str(points_csv), "-o", str(first)]) == 0
+    second = tmp_path / "second.csv"
+    assert main(["distances", "--points", str(first), "-o", str(second), "--to", "RUS"]) == 0
+    capsys.readouterr()
+    with second.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["name"] for r in rows] == ["Riga", "Narva", "Warsaw"]
+    assert rows[0]["inside"] == ""

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from geo import points
 from geo._errors import InputError
 from geo.points import read_points, write_points
 
@@ -69,6 +75,8 @@ def test_csv_latitude_longitude_any_case_and_bom(tmp_path):
             r"^p\.csv: row 1: field 'lat': 125\.3 is outside -90\.\.90 \(lat and lon swapped\?\)$",
         ),
         ("lat,lon\n54,nan\n", r"row 1: field 'lon': 'nan' is not a finite number"),
+        ("lat,lon\n54, \n", r"^p\.csv: row 1: field 'lon': is empty$"),
+        ("lat,lon,lat\n54,25,1\n", r"^p\.csv: header: field 'lat': is the name of two columns$"),
         ("name,x,y\na,1,2\n", r"^p\.csv: has no lat/lon columns \(columns: name, x, y\)"),
         ("", r"^p\.csv: is empty$"),
         ("lat,lon\n", r"^p\.csv: has a header but no data rows$"),
@@ -104,9 +112,10 @@ def test_geojson_points(tmp_path):
     [
         (
             '{"type": "FeatureCollection", "features": [}',
-            r"^p\.geojson: field 'file': is not valid JSON \(line 1: ",
+            r"^p\.geojson: is not valid JSON \(line 1, column 44: ",
         ),
-        ('{"type": "Feature"}', r"^p\.geojson: field 'type': is not a GeoJSON FeatureCollection$"),
+        ('{"type": "Feature"}', r"^p\.geojson: field 'type': is a single Feature, not a Feature"),
+        ('{"type": "Point"}', r"^p\.geojson: field 'type': 'Point' is not a GeoJSON Feature"),
         (
             _collection(_feature(25, 54), {"type": "Feature", "properties": {}}),
             r"^p\.geojson: feature 2: field 'geometry': is missing$",
@@ -171,8 +180,332 @@ def test_write_csv_adds_coordinates_and_json_cells(tmp_path):
     out = write_points(frame, tmp_path / "out.csv")
     lines = out.read_text(encoding="utf-8").splitlines()
     assert lines[0] == "id,sources,lat,lon,distance_m"
-    assert lines[1] == 'a,"[{""title"": ""t""}]",54.0,25.0,12.5'
+    assert lines[1] == 'a,"[{""title"": ""t""}]",54,25,12.5'
     geojson = write_points(frame, tmp_path / "out.geojson")
     assert json.loads(geojson.read_text())["features"][0]["properties"]["distance_m"] == 12.5
     with pytest.raises(InputError, match=r"unknown output type '\.xlsx'"):
         write_points(frame, tmp_path / "out.xlsx")
+
+
+# --- every kind of bad input: one file each in tests/data/bad_points -------------------------
+
+BAD = Path(__file__).parent / "data" / "bad_points"
+EXPECTED = json.loads((BAD / "expected.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_bad_input_is_one_clear_line(name):
+    with pytest.raises(InputError) as info:
+        read_points(BAD / name)
+    assert str(info.value) == EXPECTED[name]
+    assert "\n" not in str(info.value)
+    assert str(info.value).startswith(f"{name}: ")
+
+
+def test_a_folder_is_not_a_point_file(tmp_path):
+    with pytest.raises(InputError, match=r": is a folder, not a file of points$"):
+        read_points(tmp_path)
+
+
+def test_another_crs_is_reprojected_and_said(data_dir, caplog):
+    with caplog.at_level("WARNING", logger="geo.points"):
+        frame = read_points(data_dir / "points_3035.geojson")
+    assert caplog.messages == [
+        "points_3035.geojson: reprojected from EPSG:3035 to WGS84 (EPSG:4326)"
+    ]
+    assert frame.crs.to_epsg() == 4326
+    assert frame.geometry.iloc[0].x == pytest.approx(25.28, abs=1e-6)
+    assert frame.geometry.iloc[0].y == pytest.approx(54.687, abs=1e-6)
+
+
+# --- skipping invalid rows -----------------------------------------------------------------
+
+
+def test_skip_invalid_sets_rows_aside_with_reasons(tmp_path, caplog):
+    path = _write(
+        tmp_path,
+        "p.csv",
+        "id,lat,lon\na,54.7,25.3\nb,abc,25\n\nc,125,54\na,55,26\nd,,25\ne,56,24\n,,\n",
+    )
+    chunks = list(points.scan_points(path, skip_invalid=True, chunk_rows=2))
+    rejected = pd.concat([c.rejected for c in chunks], ignore_index=True)
+    assert rejected[["row", "field"]].values.tolist() == [
+        [2, "lat"],
+        [4, "lat"],
+        [5, "id"],
+        [6, "lat"],
+    ]
+    assert rejected["reason"].tolist() == [
+        "'abc' is not a number",
+        "125.0 is outside -90..90 (lat and lon swapped?)",
+        "'a' is used by row 1 too",
+        "is empty",
+    ]
+    assert rejected["raw"].tolist() == ["b,abc,25", "c,125,54", "a,55,26", "d,,25"]
+    good = pd.concat([c.points for c in chunks], ignore_index=True)
+    assert good["id"].tolist() == ["a", "e"]
+    assert np.concatenate([c.rows for c in chunks]).tolist() == [1, 7]
+    with caplog.at_level("WARNING", logger="geo.points"):
+        frame = read_points(path, skip_invalid=True)
+    assert frame["id"].tolist() == ["a", "e"]
+    assert caplog.messages == [
+        "p.csv: skipped 4 invalid row(s); the first, row 2: field 'lat': 'abc' is not a number"
+    ]
+
+
+def test_skip_invalid_geojson_keeps_good_features(tmp_path):
+    path = BAD / "null_geometry.geojson"
+    (chunk,) = points.scan_points(path, skip_invalid=True)
+    assert chunk.points["id"].tolist() == ["a"]
+    assert chunk.rejected[["row", "field", "reason"]].values.tolist() == [
+        [2, "geometry", "is null"]
+    ]
+    assert json.loads(chunk.rejected["raw"][0])["properties"] == {"id": "b"}
+
+
+def test_whole_file_problems_raise_even_when_skipping():
+    for name in ("not_utf8.csv", "no_lat_lon.csv", "invalid_json.geojson", "header_only.csv"):
+        with pytest.raises(InputError, match=f"^{name}: "):
+            read_points(BAD / name, skip_invalid=True)
+
+
+# --- chunks --------------------------------------------------------------------------------
+
+
+def test_chunks_give_the_same_points_in_order(tmp_path):
+    rng = np.random.default_rng(3)
+    lat, lon = rng.uniform(-89, 89, 1000), rng.uniform(-179, 179, 1000)
+    text = "id,lat,lon\n" + "".join(
+        f"p{i},{float(a)!r},{float(o)!r}\n" for i, (a, o) in enumerate(zip(lat, lon, strict=True))
+    )
+    path = _write(tmp_path, "p.csv", text)
+    chunks = list(points.scan_points(path, chunk_rows=128))
+    assert len(chunks) == 8
+    assert chunks[-1].done == chunks[-1].total == path.stat().st_size
+    whole = read_points(path)
+    joined = pd.concat([c.points for c in chunks], ignore_index=True)
+    assert joined["id"].tolist() == whole["id"].tolist() == [f"p{i}" for i in range(1000)]
+    np.testing.assert_array_equal(joined["lat"], lat)
+    np.testing.assert_array_equal(whole.geometry.x, lon)
+
+
+def test_duplicate_ids_are_found_across_chunks(tmp_path):
+    path = _write(tmp_path, "p.csv", "id,lat,lon\na,1,2\nb,1,2\nc,1,2\nb,1,2\n")
+    with pytest.raises(InputError, match=r"^p\.csv: row 4: field 'id': 'b' is used by row 2 too$"):
+        list(points.scan_points(path, chunk_rows=3))
+
+
+# --- junk that must fail fast ------------------------------------------------------------
+
+
+class _Counting(io.RawIOBase):
+    def __init__(self, path: Path) -> None:
+        self.handle = path.open("rb")
+        self.read_bytes = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        n = self.handle.readinto(buffer)
+        self.read_bytes += n
+        return n
+
+    def close(self) -> None:
+        self.handle.close()
+        super().close()
+
+
+def _sparse(path: Path, head: bytes, size: int = 1 << 30) -> Path:
+    """A 1 GiB file that takes no disk: ``head`` then zeros (a hole)."""
+    with path.open("wb") as handle:
+        handle.write(head)
+        handle.truncate(size)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "head", "message", "limit"),
+    [
+        ("junk.csv", b"", r"^junk\.csv: is not a text file \(NUL byte at byte 0\)$", 1 << 16),
+        ("junk.csv", b"\xff\xfe" * 40_000, r"^junk\.csv: is not UTF-8 \(byte 0, line 1\)", 1 << 24),
+        ("junk.csv", b"x" * 70_000, r"^junk\.csv: line 1 is longer than 8 MiB", 1 << 25),
+        (
+            "junk.csv",
+            b"a;b;c\n" * 20_000,
+            r"^junk\.csv: has no lat/lon columns \(columns: a;b;c\)",
+            1 << 24,
+        ),
+        (
+            "junk.geojson",
+            b"\x00" * 10,
+            r"^junk\.geojson: is not valid JSON: it starts with",
+            1 << 16,
+        ),
+    ],
+)
+def test_a_gigabyte_of_junk_fails_after_reading_little(
+    tmp_path, monkeypatch, name, head, message, limit
+):
+    path = _sparse(tmp_path / name, head)
+    opened: list[_Counting] = []
+
+    def counting(p: Path):
+        opened.append(_Counting(p))
+        return io.BufferedReader(opened[-1])
+
+    monkeypatch.setattr(points, "_open_bytes", counting)
+    with pytest.raises(InputError, match=message):
+        read_points(path)
+    assert opened
+    assert sum(c.read_bytes for c in opened) <= limit
+
+
+# --- property-based fuzzing of the readers ---------------------------------------------------
+
+
+def _read_or_error(path: Path, skip: bool) -> tuple[gpd.GeoDataFrame | None, str | None]:
+    """Read a fuzzed file: the frame, or the message of the InputError (any other fails)."""
+    try:
+        return read_points(path, skip_invalid=skip), None
+    except InputError as exc:
+        return None, str(exc)
+
+
+_cell = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.integers(-400, 400).map(str),
+    st.text(max_size=6),
+    st.sampled_from(["", " ", "nan", "-0", "1e400", '"', "\n", "54.7", "25.3"]),
+)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    header=st.sampled_from(["lat,lon", "id,lat,lon", "Latitude,LONGITUDE,x", "a,b"]),
+    rows=st.lists(st.lists(_cell, min_size=0, max_size=4), max_size=8),
+    skip=st.booleans(),
+)
+def test_fuzz_csv_reader_gives_points_or_one_line_error(tmp_path, header, rows, skip):
+    path = tmp_path / "fuzz.csv"
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for row in rows:
+        writer.writerow(row)
+    path.write_text(header + "\n" + out.getvalue(), encoding="utf-8")
+    frame, error = _read_or_error(path, skip)
+    if error is not None:
+        assert error.startswith("fuzz.csv: ")
+        assert "\n" not in error
+        return
+    x, y = frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy()
+    assert np.isfinite(np.r_[x, y]).all()
+    assert (np.abs(y) <= 90).all()
+    assert (np.abs(x) <= 180).all()
+    assert frame.crs.to_epsg() == 4326
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.floats(-200, 200) | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+_geometry = st.one_of(
+    _json,
+    st.builds(
+        lambda kind, coords: {"type": kind, "coordinates": coords},
+        st.sampled_from(["Point", "LineString", "Polygon", "MultiPoint", "Nonsense"]),
+        _json,
+    ),
+    st.builds(
+        lambda x, y: {"type": "Point", "coordinates": [x, y]},
+        st.floats(-400, 400),
+        st.floats(-400, 400),
+    ),
+)
+_features = st.lists(
+    st.one_of(
+        _json,
+        st.builds(
+            lambda g, p: {"type": "Feature", "geometry": g, "properties": p},
+            _geometry,
+            st.dictionaries(
+                st.sampled_from(["id", "name", "coord_uncertainty_m"]), _json, max_size=3
+            ),
+        ),
+    ),
+    max_size=5,
+)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    top=st.one_of(
+        _json, st.builds(lambda f: {"type": "FeatureCollection", "features": f}, _features)
+    ),
+    skip=st.booleans(),
+)
+def test_fuzz_geojson_reader_gives_points_or_one_line_error(tmp_path, top, skip):
+    path = tmp_path / "fuzz.geojson"
+    path.write_text(json.dumps(top), encoding="utf-8")
+    frame, error = _read_or_error(path, skip)
+    if error is not None:
+        assert error.startswith("fuzz.geojson: ")
+        assert "\n" not in error
+        return
+    values = np.asarray(frame.geometry.values, dtype=object)
+    assert not shapely.is_missing(values).any()
+    xy = shapely.get_coordinates(values)
+    assert np.isfinite(xy).all()
+    assert (np.abs(xy[:, 1]) <= 90).all()
+
+
+# --- writing in chunks -----------------------------------------------------------------------
+
+
+def _frame(n: int, start: int = 0) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"id": [f"p{i}" for i in range(start, start + n)], "distance_m": np.arange(n) + 0.5},
+        geometry=gpd.points_from_xy(np.linspace(20, 30, n), np.linspace(50, 60, n)),
+        crs=4326,
+    )
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".geojson", ".parquet"])
+def test_point_writer_chunks_equal_one_write(tmp_path, suffix):
+    whole = pd.concat([_frame(3), _frame(0, 3), _frame(4, 3)], ignore_index=True)
+    one = write_points(gpd.GeoDataFrame(whole, crs=4326), tmp_path / f"one{suffix}")
+    with points.point_writer(tmp_path / f"many{suffix}") as write:
+        for part in (_frame(3), _frame(0, 3), _frame(4, 3)):
+            write(part)
+    many = tmp_path / f"many{suffix}"
+    if suffix == ".parquet":
+        got = gpd.read_parquet(many)
+        assert got["id"].tolist() == whole["id"].tolist()
+        assert got.geometry.geom_equals(whole.geometry).all()
+        assert got.crs.to_epsg() == 4326
+    else:
+        assert many.read_bytes() == one.read_bytes()
+        assert read_points(many)["id"].tolist() == whole["id"].tolist()
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".geojson", ".parquet"])
+def test_point_writer_error_midway_leaves_the_old_file(tmp_path, suffix):
+    path = tmp_path / f"out{suffix}"
+    path.write_text("old", encoding="utf-8")
+
+    def fail_midway() -> None:
+        with points.point_writer(path) as write:
+            write(_frame(3))
+            raise InputError("boom")
+
+    with pytest.raises(InputError, match="boom"):
+        fail_midway()
+    assert path.read_text(encoding="utf-8") == "old"
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
