@@ -154,9 +154,17 @@ def ring_lonlat(lon: float, lat: float, radius_m: float, *, n_points: int = 181)
 
 
 def _extent(
-    points: np.ndarray, lines: gpd.GeoDataFrame, aspect: float, pad: float = 0.08
+    points: np.ndarray,
+    lines: gpd.GeoDataFrame,
+    aspect: float,
+    pad: float = 0.08,
+    *,
+    top: float = 0.0,
 ) -> tuple[float, float, float, float]:
-    """Return the sites' box (else the frontier's), padded and fitted to ``aspect``."""
+    """Return the sites' box (else the frontier's), padded and fitted to ``aspect``.
+
+    The top ``top`` fraction of the height is left free of sites (room for the legend).
+    """
     if len(points):
         (x0, y0), (x1, y1) = points.min(axis=0), points.max(axis=0)
     elif len(lines):
@@ -165,12 +173,13 @@ def _extent(
         (x0, x1), (y0, y1) = _to_display().transform([14.0, 40.0], [45.0, 62.0])
     w, h = max(x1 - x0, 300e3), max(y1 - y0, 300e3)
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    w, h = w * (1 + 2 * pad) + 100e3, h * (1 + 2 * pad) + 100e3
+    w, h = w * (1 + 2 * pad) + 100e3, (h * (1 + 2 * pad) + 100e3) / (1 - top)
     if w / h < aspect:
         w = h * aspect
     else:
         h = w / aspect
-    return cx - w / 2, cx + w / 2, cy - h / 2, cy + h / 2
+    bottom = cy - h * (1 - top) / 2  # the sites are centred in the part below ``top``
+    return cx - w / 2, cx + w / 2, bottom, bottom + h
 
 
 def _nice_length(target_m: float) -> float:
@@ -301,26 +310,24 @@ def layer_titles(names: Iterable[str]) -> dict[str, str]:
 
 
 class _Boxes:
-    """Boxes in display coordinates, tested for overlap all at once."""
+    """Boxes in display coordinates (rows of x0, y0, x1, y1), tested for overlap all at once."""
 
     def __init__(self, boxes: np.ndarray | None = None) -> None:
         self.array = boxes if boxes is not None else np.empty((0, 4))
 
-    def add(self, box: Bbox) -> None:
-        self.array = np.vstack([self.array, [box.x0, box.y0, box.x1, box.y1]])
+    def add(self, box: Bbox | np.ndarray) -> None:
+        rows = np.array(box.extents if isinstance(box, Bbox) else box, dtype=float)
+        self.array = np.vstack([self.array, rows.reshape(-1, 4)])
 
-    def count(self, box: Bbox) -> int:
-        b = self.array
-        inside = (b[:, 0] < box.x1) & (b[:, 2] > box.x0) & (b[:, 1] < box.y1) & (b[:, 3] > box.y0)
-        return int(inside.sum())
-
-    def hits(self, box: Bbox) -> bool:
-        b = self.array
-        return bool(
-            np.any(
-                (b[:, 0] < box.x1) & (b[:, 2] > box.x0) & (b[:, 1] < box.y1) & (b[:, 3] > box.y0)
-            )
-        )
+    def count(self, box: Bbox | np.ndarray) -> int:
+        """Return how many stored boxes touch any of the given boxes."""
+        q = np.array(box.extents if isinstance(box, Bbox) else box, dtype=float).reshape(-1, 4)
+        if not len(q) or not len(self.array):
+            return 0
+        b = self.array[:, None, :]
+        touch = (b[..., 0] < q[:, 2]) & (b[..., 2] > q[:, 0]) & (b[..., 1] < q[:, 3])
+        touch &= b[..., 3] > q[:, 1]
+        return int(touch.any(axis=1).sum())
 
 
 #: Label positions tried in order: (dx, dy) in points from the marker, then alignment.
@@ -334,7 +341,12 @@ _CANDIDATES = [
     (-4, 4, "right", "bottom"),
     (-4, -4, "right", "top"),
 ]
-_LABEL_BOX = {"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.75}
+_HA = {"left": 0.0, "center": 0.5, "right": 1.0}
+_VA = {"bottom": 0.0, "center": 0.5, "top": 1.0}
+_LABEL_PAD = 0.1
+_LABEL_BOX = {"boxstyle": f"square,pad={_LABEL_PAD}", "fc": "white", "ec": "none", "alpha": 0.75}
+#: Offsets farther than this many times the nearest get a leader line to their point.
+_LEADER_SCALE = 1.5
 
 
 def _line_boxes(ax: Any, lines: Sequence[np.ndarray], half_px: float) -> np.ndarray:
@@ -353,6 +365,22 @@ def _line_boxes(ax: Any, lines: Sequence[np.ndarray], half_px: float) -> np.ndar
     return np.vstack(rows) if rows else np.empty((0, 4))
 
 
+def _leader_boxes(point: np.ndarray, box: np.ndarray, clear: float, half: float) -> np.ndarray:
+    """Small boxes along a leader line from the centre of ``box`` to ``point`` (display units).
+
+    Only the visible part counts: outside the label's box and farther than ``clear`` from the
+    point (its own marker).
+    """
+    centre = np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2])
+    n = max(int(np.hypot(*(centre - point)) / half), 2)
+    t = np.linspace(0.0, 1.0, n)[:, None]
+    xy = centre + t * (point - centre)
+    outside = (xy[:, 0] < box[0]) | (xy[:, 0] > box[2]) | (xy[:, 1] < box[1]) | (xy[:, 1] > box[3])
+    outside &= np.abs(xy - point).max(axis=1) > clear + half
+    xy = xy[outside]
+    return np.column_stack([xy - half, xy + half])
+
+
 def _try_place(
     ax: Any,
     xy: tuple[float, float],
@@ -363,34 +391,77 @@ def _try_place(
     renderer: Any,
     fontsize: float,
     scales: Sequence[float],
+    clear_px: float,
+    avoid: _Boxes | None = None,
+    markers: _Boxes | None = None,
+    force: bool = False,
 ) -> Any:
+    """Place ``text`` at the first free candidate position, or return ``None``.
+
+    The text is measured once and every candidate box is computed from that; far positions
+    have a leader line, which must be free too. A free position touches no box of ``taken``
+    or ``avoid``, and a label at the end of a leader keeps clear of ``markers`` (else it would
+    seem to name the marker beside it); with ``force``, the position that touches the fewest
+    is taken when none is free. The label's box and leader are added to ``taken``.
+    """
+    px = ax.figure.dpi / 72.0
+    probe = ax.annotate(text, xy, fontsize=fontsize, linespacing=1.0, ha="left", va="bottom")
+    extent = probe.get_window_extent(renderer)
+    probe.remove()
+    pad = _LABEL_PAD * fontsize * px
+    w, h = extent.width + 2 * pad, extent.height + 2 * pad
+    point = ax.transData.transform([xy])[0]
+    best: tuple[int, float, tuple[int, int, str, str], np.ndarray, np.ndarray] | None = None
     for scale in scales:
-        for dx, dy, ha, va in _CANDIDATES:
-            artist = ax.annotate(
-                text,
-                xy,
-                xytext=(dx * scale, dy * scale),
-                textcoords="offset points",
-                ha=ha,
-                va=va,
-                fontsize=fontsize,
-                linespacing=1.0,
-                color=BASE["text"],
-                zorder=15,
-                bbox=_LABEL_BOX,
-                arrowprops=(
-                    {"arrowstyle": "-", "lw": 0.5, "color": "#444444", "shrinkA": 0, "shrinkB": 2}
-                    if scale > 1.5
-                    else None
-                ),
+        for candidate in _CANDIDATES:
+            dx, dy, ha, va = candidate
+            ox, oy = point[0] + dx * scale * px, point[1] + dy * scale * px
+            x0 = ox - _HA[ha] * extent.width - pad
+            y0 = oy - _VA[va] * extent.height - pad
+            box = np.array([x0, y0, x0 + w, y0 + h])
+            if box[0] < frame.x0 or box[2] > frame.x1 or box[1] < frame.y0 or box[3] > frame.y1:
+                continue
+            leader = (
+                _leader_boxes(point, box, clear_px, 0.6 * px)
+                if scale > _LEADER_SCALE
+                else np.empty((0, 4))
             )
-            box = artist.get_window_extent(renderer)
-            inside = frame.x0 <= box.x0 and box.x1 <= frame.x1
-            if inside and frame.y0 <= box.y0 and box.y1 <= frame.y1 and not taken.hits(box):
-                taken.add(box)
-                return artist
-            artist.remove()
-    return None
+            # (when forced, a leader crossing something is better than a label covering it)
+            covered = sum(10 * b.count(box) + b.count(leader) for b in (taken, avoid) if b)
+            if markers is not None and len(leader):
+                near = box + 1.5 * clear_px * np.array([-1, -1, 1, 1])
+                own = _Boxes(np.concatenate([point - clear_px, point + clear_px]).reshape(1, 4))
+                covered += markers.count(near) - own.count(near)
+            if best is None or covered < best[0]:
+                best = (covered, scale, candidate, box, leader)
+            if covered == 0:
+                break
+        if best is not None and best[0] == 0:
+            break
+    if best is None or (best[0] > 0 and not force):
+        return None
+    _, scale, (dx, dy, ha, va), box, leader = best
+    artist = ax.annotate(
+        text,
+        xy,
+        xytext=(dx * scale, dy * scale),
+        textcoords="offset points",
+        ha=ha,
+        va=va,
+        fontsize=fontsize,
+        linespacing=1.0,
+        color=BASE["text"],
+        zorder=15,
+        bbox=_LABEL_BOX,
+        arrowprops=(
+            {"arrowstyle": "-", "lw": 0.5, "color": "#444444", "shrinkA": 0, "shrinkB": 2}
+            if scale > _LEADER_SCALE
+            else None
+        ),
+    )
+    taken.add(box)
+    taken.add(leader)
+    return artist
 
 
 def place_labels(
@@ -409,9 +480,11 @@ def place_labels(
 
     A greedy search: each label in turn takes the first of a few positions around its point
     (right, left, above, below, then the diagonals, then the same farther out with a leader
-    line) whose box stays inside the axes and touches no placed label, no marker, no obstacle
-    and no line. A label that finds no free place is replaced by a small number
-    (``1``, ``2``...), placed the same way, for a key elsewhere.
+    line) whose box and leader line stay inside the axes and touch no placed label or leader,
+    no marker, no obstacle and no line. A label that finds no free place is replaced by a
+    small number (``1``, ``2``...) for a key elsewhere, placed the same way but farther out
+    if need be; a number may cross a line, and where no place at all is free it takes the
+    place that covers the fewest boxes, so that every point gets a label or a number.
 
     Parameters
     ----------
@@ -439,7 +512,7 @@ def place_labels(
     -------
     labels : list of matplotlib.text.Text
         The label of each point, in the order given (a number label where the text did not
-        fit, ``None`` where not even a number did).
+        fit; ``None`` only for a point outside the axes).
     numbered : list of int
         Indices (into ``points``) of the points labelled with a number, in number order.
     """
@@ -454,47 +527,39 @@ def place_labels(
         [display[:, 0] - half, display[:, 1] - half, display[:, 0] + half, display[:, 1] + half]
     )
     extra = np.array([[b.x0, b.y0, b.x1, b.y1] for b in obstacles]).reshape(-1, 4)
-    line_boxes = _line_boxes(ax, lines, 1.2 * px)
-    taken = _Boxes(np.vstack([markers, extra, line_boxes]))
-    first_line = len(markers) + len(extra)
+    taken = _Boxes(np.vstack([markers, extra]))
+    line_boxes = _Boxes(_line_boxes(ax, lines, 1.2 * px))
     frame = ax.get_window_extent(renderer)
+    place = functools.partial(
+        _try_place,
+        ax,
+        renderer=renderer,
+        frame=frame,
+        fontsize=fontsize,
+        clear_px=half,
+        markers=_Boxes(markers),
+    )
     placed: list[Any] = []
     missing: list[int] = []
     for i, ((x, y), text) in enumerate(zip(points, texts, strict=True)):
-        label = _try_place(
-            ax,
-            (x, y),
-            textwrap.fill(text, wrap, break_on_hyphens=False),
-            taken=taken,
-            frame=frame,
-            renderer=renderer,
-            fontsize=fontsize,
-            scales=(1.0, 2.4, 4.0),
-        )
+        wrapped = textwrap.fill(text, wrap, break_on_hyphens=False)
+        label = place((x, y), wrapped, taken=taken, avoid=line_boxes, scales=(1.0, 2.4, 4.0))
         placed.append(label)
         if label is None:
             missing.append(i)
     numbered: list[int] = []
+    number_scales = (0.8, 1.3, 2.0, 3.2, 4.4, 6.0, 8.0, 10.0)
     for i in missing:
-        label = None
-        # A number may finally cross a line (never a label or a marker) rather than be lost.
-        lineless = np.delete(taken.array, np.s_[first_line : first_line + len(line_boxes)], axis=0)
-        for boxes in (taken, _Boxes(lineless)):
-            label = label or _try_place(
-                ax,
-                tuple(points[i]),
-                str(len(numbered) + 1),
-                taken=boxes,
-                frame=frame,
-                renderer=renderer,
-                fontsize=fontsize,
-                scales=(0.8, 2.0, 3.2, 4.4, 6.0, 8.0),
-            )
-            if label is not None and boxes is not taken:
-                taken.add(label.get_window_extent(renderer))
-        if label is not None:
-            label.set_fontweight("bold")
-            numbered.append(i)
+        xy = (float(points[i][0]), float(points[i][1]))
+        number = str(len(numbered) + 1)
+        # A number may cross a line rather than be lost, and at worst may touch a box.
+        label = place(xy, number, taken=taken, avoid=line_boxes, scales=number_scales)
+        if label is None:
+            label = place(xy, number, taken=taken, scales=number_scales, force=True)
+        if label is None:  # the point is outside the axes
+            continue
+        label.set_fontweight("bold")
+        numbered.append(i)
         placed[i] = label
     if gids is not None:
         for gid, label in zip(gids, placed, strict=True):
@@ -558,7 +623,8 @@ def map_figure(
     ring_sites : iterable of str, optional
         Ids of the sites to ring; default the Russian-operated sites in Belarus.
     labels : bool
-        Label the sites with their names (those that find a free place).
+        Label the sites with their names where they find a free place, else with numbers
+        listed in a key below the map (the map gives up the room the key needs).
     title : str, optional
         Default ``"Military posture on NATO's eastern flank, <date>"``.
     size_cm : tuple of float
@@ -571,7 +637,8 @@ def map_figure(
     figure : matplotlib.figure.Figure
         The figure; layer markers, the legend, the frontier, rings and labels carry ``gid``
         values (``layer-<name>``, ``legend``, ``frontier``, ``ring-<id>-<km>``,
-        ``label-<id>``) that become ``id`` attributes in SVG.
+        ``label-<id>``, and ``key-number-<id>`` and ``key-name-<id>`` in the key of
+        numbered sites) that become ``id`` attributes in SVG.
 
     Raises
     ------
@@ -585,7 +652,7 @@ def map_figure(
     True
     """
     from geo.borders import frontier as frontier_lines
-    from geo.borders import nato_members, parse_frontier
+    from geo.borders import parse_frontier
     from geo.layers import load_layers
 
     _check_size(size_cm, dpi)
@@ -600,90 +667,198 @@ def map_figure(
     lines = frontier_lines(side_a, side_b, as_of=day)
 
     with mpl.rc_context(_RC):
-        fig = _new_figure(size_cm, dpi)
-        ax = fig.add_axes((0.01, 0.045, 0.98, 0.885))
-        ax.set_axis_off()
-        ax.set_gid("map")
-        points = _anchor_points(sites) if len(sites) else np.empty((0, 2))
-        w_in, h_in = size_cm[0] * 0.98 * _CM, size_cm[1] * 0.885 * _CM
-        extent = _extent(points, lines, w_in / h_in)
-        ax.set_xlim(extent[0], extent[1])
-        ax.set_ylim(extent[2], extent[3])
-        ax.set_aspect("equal", adjustable="box")
-        ax.add_patch(
-            Rectangle(
-                (extent[0], extent[2]),
-                extent[1] - extent[0],
-                extent[3] - extent[2],
-                facecolor=BASE["water"],
-                edgecolor="#555555",
-                linewidth=0.8,
-                zorder=0,
-            )
+        draw = functools.partial(
+            _draw_map,
+            sites=sites,
+            lines=lines,
+            styles=styles,
+            day=day,
+            frontier=frontier,
+            side_a=side_a,
+            rings_km=rings_km,
+            ring_sites=ring_sites,
+            title=title,
+            size_cm=size_cm,
+            dpi=dpi,
         )
-        _draw_countries(ax, extent, set(nato_members(day)), set(side_a))
-        if len(lines):
-            _project(lines).plot(
-                ax=ax, color=BASE["frontier"], linewidth=2.2, zorder=6, capstyle="round"
-            )
-            ax.collections[-1].set_gid("frontier")
-        _draw_rings(ax, sites, rings_km, ring_sites)
-        handles = _draw_sites(ax, sites, points, styles)
-        handles += [
-            Line2D([], [], color=BASE["frontier"], lw=2.2, label=_frontier_label(frontier)),
-            Patch(facecolor=BASE["territory_west"], edgecolor=BASE["border"], label="NATO members"),
-            Patch(
-                facecolor=BASE["territory_east"],
-                edgecolor=BASE["border"],
-                label=" and ".join(_names(side_a)),
-            ),
-        ]
-        if rings_km and any(str(a.get_gid()).startswith("ring-") for a in ax.patches):
-            radii = ", ".join(f"{r:g}" for r in rings_km)
-            handles.append(
-                Line2D([], [], color=BASE["ring"], lw=0.9, ls=(0, (4, 2)), label=f"{radii} km")
-            )
-        legend = ax.legend(
-            handles=handles,
-            loc="upper left",
-            fontsize=6.5,
-            frameon=True,
-            framealpha=0.92,
-            edgecolor="#999999",
-            borderpad=0.6,
-            handlelength=1.6,
-            title=f"On {day.isoformat()}",
-            title_fontsize=7,
-        )
-        legend.set_gid("legend")
-        legend.set_zorder(30)
-        _draw_scale_bar(ax, extent)
-        _draw_north_arrow(ax, extent)
-        fig.text(
-            0.5,
-            0.975,
-            title or f"Military posture on NATO's eastern flank, {day.isoformat()}",
-            ha="center",
-            va="top",
-            fontsize=11,
-            fontweight="bold",
-            color=BASE["text"],
-            gid="title",
-        )
-        fig.text(
-            0.5,
-            0.012,
-            attribution(),
-            ha="center",
-            va="bottom",
-            fontsize=5.2,
-            color="#444444",
-            wrap=True,
-            gid="attribution",
-        )
-        if labels and len(sites):
-            _label_sites(fig, ax, sites, points, styles, legend, lines)
+        # Names that do not fit become numbers, listed in a key below the map. The key's
+        # room is taken from the map, which changes where labels fit: draw again with the
+        # room the last key needed (and a little more), until the key fits.
+        key_in = 0.0
+        for attempt in range(_KEY_PASSES):
+            fig, ax, legend, points = draw(key_in=key_in)
+            fix = _legend_room(fig, ax, legend, points)
+            if fix is not None:
+                fig, ax, legend, points = draw(key_in=key_in, shift_m=fix[0], legend_top=fix[1])
+            entries = _label_sites(fig, ax, sites, points, styles, legend, lines) if labels else []
+            if not entries:
+                break
+            need_in = _key_layout(fig, entries, fontsize=_KEY_FONT).height_in + _KEY_GAP_PT / 72
+            if need_in <= key_in or attempt == _KEY_PASSES - 1:
+                break
+            key_in = min(need_in * 1.1, _KEY_MAX * size_cm[1] * _CM)
+        if entries:
+            _draw_key(fig, ax, entries, key_in=key_in)
     return fig
+
+
+def _draw_map(
+    *,
+    sites: gpd.GeoDataFrame,
+    lines: gpd.GeoDataFrame,
+    styles: Mapping[str, LayerStyle],
+    day: dt.date,
+    frontier: str,
+    side_a: Sequence[str],
+    rings_km: Sequence[float],
+    ring_sites: Iterable[str] | None,
+    title: str | None,
+    size_cm: tuple[float, float],
+    dpi: float,
+    key_in: float,
+    shift_m: float = 0.0,
+    legend_top: float = 0.0,
+) -> tuple[Figure, Any, Any, np.ndarray]:
+    """Draw the map without labels, leaving ``key_in`` inches below it for the key.
+
+    The map is moved north by ``shift_m`` metres, and its top ``legend_top`` fraction is
+    kept free of sites (see :func:`_legend_room`).
+    """
+    from geo.borders import nato_members
+
+    fig = _new_figure(size_cm, dpi)
+    key_frac = key_in / (size_cm[1] * _CM)
+    rect = (0.01, _MAP_BOTTOM + key_frac, 0.98, _MAP_TOP - _MAP_BOTTOM - key_frac)
+    ax = fig.add_axes(rect)
+    ax.set_axis_off()
+    ax.set_gid("map")
+    points = _anchor_points(sites) if len(sites) else np.empty((0, 2))
+    w_in, h_in = size_cm[0] * rect[2] * _CM, size_cm[1] * rect[3] * _CM
+    x0, x1, y0, y1 = _extent(points, lines, w_in / h_in, top=legend_top)
+    extent = (x0, x1, y0 + shift_m, y1 + shift_m)
+    ax.set_xlim(extent[0], extent[1])
+    ax.set_ylim(extent[2], extent[3])
+    ax.set_aspect("equal", adjustable="box")
+    ax.add_patch(
+        Rectangle(
+            (extent[0], extent[2]),
+            extent[1] - extent[0],
+            extent[3] - extent[2],
+            facecolor=BASE["water"],
+            edgecolor="#555555",
+            linewidth=0.8,
+            zorder=0,
+        )
+    )
+    _draw_countries(ax, extent, set(nato_members(day)), set(side_a))
+    if len(lines):
+        _project(lines).plot(
+            ax=ax, color=BASE["frontier"], linewidth=2.2, zorder=6, capstyle="round"
+        )
+        ax.collections[-1].set_gid("frontier")
+    _draw_rings(ax, sites, rings_km, ring_sites)
+    handles = _draw_sites(ax, sites, points, styles)
+    handles += [
+        Line2D([], [], color=BASE["frontier"], lw=2.2, label=_frontier_label(frontier)),
+        Patch(facecolor=BASE["territory_west"], edgecolor=BASE["border"], label="NATO members"),
+        Patch(
+            facecolor=BASE["territory_east"],
+            edgecolor=BASE["border"],
+            label=" and ".join(_names(side_a)),
+        ),
+    ]
+    if rings_km and any(str(a.get_gid()).startswith("ring-") for a in ax.patches):
+        radii = ", ".join(f"{r:g}" for r in rings_km)
+        handles.append(
+            Line2D([], [], color=BASE["ring"], lw=0.9, ls=(0, (4, 2)), label=f"{radii} km")
+        )
+    legend = ax.legend(
+        handles=handles,
+        loc="upper left",
+        fontsize=6.5,
+        frameon=True,
+        framealpha=0.92,
+        edgecolor="#999999",
+        borderpad=0.6,
+        handlelength=1.6,
+        title=f"On {day.isoformat()}",
+        title_fontsize=7,
+    )
+    legend.set_gid("legend")
+    legend.set_zorder(30)
+    _draw_scale_bar(ax, extent)
+    _draw_north_arrow(ax, extent)
+    fig.text(
+        0.5,
+        0.975,
+        title or f"Military posture on NATO's eastern flank, {day.isoformat()}",
+        ha="center",
+        va="top",
+        fontsize=11,
+        fontweight="bold",
+        color=BASE["text"],
+        gid="title",
+    )
+    _add_attribution(fig, 0.012, fontsize=5.2)
+    return fig, ax, legend, points
+
+
+def _add_attribution(fig: Figure, y: float, *, fontsize: float) -> None:
+    """Print :func:`attribution` centred at the foot of the figure, its bottom at ``y``."""
+    fig.text(
+        0.5,
+        y,
+        attribution(),
+        ha="center",
+        va="bottom",
+        fontsize=fontsize,
+        color="#444444",
+        wrap=True,
+        gid="attribution",
+    )
+
+
+def _legend_room(
+    fig: Figure, ax: Any, legend: Any, points: np.ndarray
+) -> tuple[float, float] | None:
+    """Return how to draw the map again so that the legend (top left) hides no site.
+
+    Returns
+    -------
+    change : tuple of float or None
+        ``None`` if no site is under the legend; else ``(shift_m, legend_top)`` for
+        :func:`_draw_map`: how far to move the map north to bring the sites beside the
+        legend below it, if the southernmost site then stays above the bottom tenth (the
+        scale bar's strip); else the legend's share of the height, to keep free of sites
+        (at a smaller scale).
+    """
+    if not len(points):
+        return None
+    renderer = _renderer(fig)
+    box = legend.get_window_extent(renderer).padded(5 * fig.dpi / 72.0)
+    x, y = ax.transData.transform(points).T
+    if not np.any((x > box.x0) & (x < box.x1) & (y > box.y0) & (y < box.y1)):
+        return None
+    frame = ax.get_window_extent(renderer)
+    bottom, top = ax.get_ylim()
+    m_per_px = (top - bottom) / frame.height
+    shift = (y[x < box.x1].max() - box.y0) * m_per_px
+    room = (y.min() - frame.y0 - 0.1 * frame.height) * m_per_px
+    if shift <= room:
+        return float(shift), 0.0
+    return 0.0, float(min((frame.y1 - box.y0) / frame.height, 0.6))
+
+
+#: The map axes span this part of the figure height when there is no key.
+_MAP_BOTTOM, _MAP_TOP = 0.045, 0.93
+#: Font size of the key of numbered labels, in points.
+_KEY_FONT = 5.5
+#: The key takes at most this fraction of the figure height (its font shrinks to fit).
+_KEY_MAX = 0.4
+#: How many times the map is drawn at most to make room for the key.
+_KEY_PASSES = 3
+#: Space between the map and the key, and between the key's columns, in points.
+_KEY_GAP_PT, _KEY_GUTTER_PT = 6.0, 10.0
 
 
 def _label_sites(
@@ -694,8 +869,16 @@ def _label_sites(
     styles: Mapping[str, LayerStyle],
     legend: Any,
     lines: gpd.GeoDataFrame,
-) -> None:
-    """Label every site: its name where it fits, else a number explained in a key."""
+) -> list[tuple[str, str]]:
+    """Label every site: its name where it fits, else a number; return the numbered sites.
+
+    Returns
+    -------
+    entries : list of tuple
+        ``(id, name)`` of the sites labelled ``1``, ``2``... in that order.
+    """
+    if not len(sites):
+        return []
     renderer = _renderer(fig)
     obstacles = [legend.get_window_extent(renderer)]
     obstacles += [t.get_window_extent(renderer) for t in ax.texts]
@@ -713,71 +896,157 @@ def _label_sites(
         obstacles=obstacles,
         lines=line_xy,
     )
-    if numbered:
-        key = "\n".join(
-            f"{n}  {sites['name'].iloc[order[i]]}" for n, i in enumerate(numbered, start=1)
-        )
-        _place_key(ax, key, points, [p for p in placed if p is not None])
     fig.flankmap_unlabelled = [  # type: ignore[attr-defined]
         str(sites["id"].iloc[order[i]]) for i, p in enumerate(placed) if p is None
     ]
+    return [(str(sites["id"].iloc[order[i]]), str(sites["name"].iloc[order[i]])) for i in numbered]
 
 
-#: Where the key of numbered labels may go, in axes fractions, tried in order.
-_KEY_SPOTS = [
-    (0.985, 0.012, "right", "bottom"),
-    (0.015, 0.09, "left", "bottom"),
-    (0.985, 0.1, "right", "bottom"),
-    (0.5, 0.09, "center", "bottom"),
-    (0.985, 0.5, "right", "center"),
-    (0.015, 0.5, "left", "center"),
-    (0.985, 0.8, "right", "top"),
-    (0.5, 0.012, "center", "bottom"),
-]
+class _KeyLayout:
+    """Where each entry of the key goes: columns of (number, wrapped name, top offset)."""
+
+    def __init__(
+        self,
+        columns: list[list[tuple[int, str, float]]],
+        col_width_px: float,
+        number_px: float,
+        height_px: float,
+        dpi: float,
+        fontsize: float,
+    ) -> None:
+        self.columns = columns
+        self.col_width_px = col_width_px
+        self.number_px = number_px
+        self.height_px = height_px
+        self.height_in = height_px / dpi
+        self.fontsize = fontsize
 
 
-def _place_key(ax: Any, key: str, points: np.ndarray, labels: Sequence[Any]) -> None:
-    """Put the key of numbered labels where it covers no marker and no label."""
-    renderer = _renderer(ax.figure)
-    display = ax.transData.transform(points)
-    half = 4 * ax.figure.dpi / 72.0
-    rows = [[x - half, y - half, x + half, y + half] for x, y in display]
-    boxes = [t.get_window_extent(renderer) for t in [*labels, *ax.texts]]
-    boxes += [p.get_window_extent(renderer) for p in ax.patches if p.get_gid() in _FURNITURE]
-    rows += [[b.x0, b.y0, b.x1, b.y1] for b in boxes]
-    legend = ax.get_legend()
-    if legend is not None:
-        b = legend.get_window_extent(renderer)
-        rows.append([b.x0, b.y0, b.x1, b.y1])
-    taken = _Boxes(np.array(rows).reshape(-1, 4))
-    best: tuple[int, Any] | None = None
-    for x, y, ha, va in _KEY_SPOTS:
-        text = ax.text(
-            x,
-            y,
-            key,
-            transform=ax.transAxes,
-            ha=ha,
-            va=va,
-            multialignment="left",
-            fontsize=5.5,
-            linespacing=1.25,
-            color=BASE["text"],
-            zorder=30,
-            bbox={"boxstyle": "round,pad=0.4", "fc": "white", "ec": "#999999", "alpha": 0.92},
-            gid="label-key",
-        )
-        covered = taken.count(text.get_window_extent(renderer).expanded(1.04, 1.04))
-        if covered == 0:
-            if best is not None:
-                best[1].remove()
-            return
-        if best is None or covered < best[0]:
-            if best is not None:
-                best[1].remove()
-            best = (covered, text)
+def _wrap_px(text: str, width_px: float, measure: Any) -> str:
+    """Wrap ``text`` at spaces so that each line is at most ``width_px`` wide (if it can)."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and measure(f"{lines[-1]} {word}") <= width_px:
+            lines[-1] = f"{lines[-1]} {word}"
         else:
-            text.remove()
+            lines.append(word)
+    return "\n".join(lines)
+
+
+def _key_layout(fig: Figure, entries: Sequence[tuple[str, str]], *, fontsize: float) -> _KeyLayout:
+    """Lay the key out in as many columns as fit the map's width, balanced, numbers down first.
+
+    More columns make the key lower but wrap long names on more lines: the fewest columns
+    that make it at most a little higher than the lowest layout win.
+    """
+    from matplotlib.font_manager import FontProperties
+
+    renderer = _renderer(fig)
+    px = fig.dpi / 72.0
+    prop = FontProperties(family=_FONT, size=fontsize)
+    bold = FontProperties(family=_FONT, size=fontsize, weight="bold")
+
+    def measure(text: str, font: FontProperties = prop) -> float:
+        return float(renderer.get_text_width_height_descent(text, font, ismath=False)[0])
+
+    one = fig.text(0, 0, "lp", fontsize=fontsize, linespacing=_KEY_SPACING)
+    first = one.get_window_extent(renderer).height
+    one.set_text("lp\nlp")
+    pitch = one.get_window_extent(renderer).height - first
+    one.remove()
+    gap = 0.25 * fontsize * px
+    width = 0.98 * fig.bbox.width
+    gutter = _KEY_GUTTER_PT * px
+    number_px = measure(f"{len(entries)}  ", bold)
+    layouts: list[_KeyLayout] = []
+    for ncols in range(1, len(entries) + 1):
+        col_w = (width - (ncols - 1) * gutter) / ncols
+        if ncols > 1 and col_w - number_px < 14 * fontsize * px:
+            break
+        names = [_wrap_px(name, col_w - number_px, measure) for _, name in entries]
+        heights = [first + name.count("\n") * pitch + gap for name in names]
+        columns = _balance(heights, ncols)
+        layout: list[list[tuple[int, str, float]]] = []
+        tallest = 0.0
+        for col in columns:
+            top = 0.0
+            layout.append([])
+            for i in col:
+                layout[-1].append((i + 1, names[i], top))
+                top += heights[i]
+            tallest = max(tallest, top - gap)
+        layouts.append(_KeyLayout(layout, col_w, number_px, tallest, fig.dpi, fontsize))
+    lowest = min(k.height_px for k in layouts)
+    return next(k for k in layouts if k.height_px <= lowest * _KEY_SLACK + pitch)
+
+
+def _balance(heights: Sequence[float], ncols: int) -> list[list[int]]:
+    """Split items, in order, into at most ``ncols`` columns with the lowest tallest column."""
+
+    def split(limit: float) -> list[list[int]] | None:
+        columns: list[list[int]] = [[]]
+        used = 0.0
+        for i, h in enumerate(heights):
+            if columns[-1] and used + h > limit:
+                columns.append([])
+                used = 0.0
+            columns[-1].append(i)
+            used += h
+        return columns if len(columns) <= ncols else None
+
+    lo, hi = max(heights), sum(heights)
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        if split(mid) is None:
+            lo = mid
+        else:
+            hi = mid
+    columns = split(hi)
+    assert columns is not None
+    return columns
+
+
+#: Line spacing of the key's names.
+_KEY_SPACING = 1.15
+#: A key may be this much higher than its lowest layout to wrap fewer names.
+_KEY_SLACK = 1.2
+
+
+def _draw_key(fig: Figure, ax: Any, entries: Sequence[tuple[str, str]], *, key_in: float) -> None:
+    """Draw the key of numbered labels in the room below the map (its font shrinks to fit)."""
+    renderer = _renderer(fig)
+    frame = ax.get_window_extent(renderer)
+    px = fig.dpi / 72.0
+    room = key_in * fig.dpi - _KEY_GAP_PT * px
+    fontsize = _KEY_FONT
+    key = _key_layout(fig, entries, fontsize=fontsize)
+    while key.height_px > room and fontsize > 3.5:
+        fontsize -= 0.25
+        key = _key_layout(fig, entries, fontsize=fontsize)
+    top = frame.y0 - _KEY_GAP_PT * px
+    left = 0.01 * fig.bbox.width
+    to_fig = fig.transFigure.inverted()
+    for c, column in enumerate(key.columns):
+        x = left + c * (key.col_width_px + _KEY_GUTTER_PT * px)
+        for number, name, offset in column:
+            fid = entries[number - 1][0]
+            for dx, text, ha, weight, gid in (
+                (key.number_px * 0.8, str(number), "right", "bold", f"key-number-{fid}"),
+                (key.number_px, name, "left", "normal", f"key-name-{fid}"),
+            ):
+                fx, fy = to_fig.transform((x + dx, top - offset))
+                fig.text(
+                    fx,
+                    fy,
+                    text,
+                    ha=ha,
+                    va="top",
+                    fontsize=fontsize,
+                    fontweight=weight,
+                    linespacing=_KEY_SPACING,
+                    color=BASE["text"],
+                    gid=gid,
+                )
 
 
 def _names(codes: Iterable[str]) -> list[str]:
@@ -1027,17 +1296,7 @@ def distance_chart(
             fontsize=10,
             fontweight="bold",
         )
-        fig.text(
-            0.5,
-            0.004,
-            attribution(),
-            ha="center",
-            va="bottom",
-            fontsize=5,
-            color="#444444",
-            wrap=True,
-            gid="attribution",
-        )
+        _add_attribution(fig, 0.004, fontsize=5)
         fig.tight_layout(rect=(0, 0.025, 1, 1))
     return fig
 

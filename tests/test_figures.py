@@ -2,10 +2,14 @@ import itertools
 import re
 import struct
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from matplotlib.figure import Figure
+from matplotlib.text import Text
+from matplotlib.transforms import Bbox
 
 from geo import figures, layers
 from geo._errors import InputError
@@ -94,12 +98,121 @@ def test_place_labels_numbers_what_does_not_fit():
     placed, numbered = figures.place_labels(ax, points, texts)
     assert len(placed) == 12
     assert numbered, "some labels must fall back to numbers"
-    for i, n in zip(numbered, itertools.count(1), strict=False):
+    assert all(p is not None for p in placed), "every point gets its name or a number"
+    for n, i in enumerate(numbered, start=1):
         assert placed[i].get_text() == str(n)
     renderer = fig.canvas.get_renderer()
-    boxes = [p.get_window_extent(renderer) for p in placed if p is not None]
+    # Twelve points in one spot leave no free place: leader lines may cross, texts may not.
+    boxes = [Text.get_window_extent(p, renderer) for p in placed]
     for a, b in itertools.combinations(boxes, 2):
         assert not a.overlaps(b)
+
+
+def _crowded_sites(n: int = 24):
+    """The mini layers plus a tight cluster of long-named sites (like the Żagań area)."""
+    active = layers.load_layers(as_of=AS_OF)
+    template = active[active["id"] == "west-bg"].iloc[0]
+    rng = np.random.default_rng(7)
+    lon = 18.0 + rng.uniform(-0.6, 0.6, n)
+    lat = 52.0 + rng.uniform(-0.4, 0.4, n)
+    # three markers a few pixels apart, in a row, as at Żagań, Świętoszów and Bolesławiec
+    lon[:3], lat[:3] = [18.0, 18.08, 18.16], [52.0, 51.94, 51.88]
+    rows = []
+    for i in range(n):
+        row = template.copy()
+        row["id"] = f"crowd-{i}"
+        row["name"] = f"Training area number {i} with a rather long name"
+        row["geometry"] = shapely.Point(lon[i], lat[i])
+        rows.append(row)
+    crowd = gpd.GeoDataFrame(rows, geometry="geometry", crs=active.crs)
+    return gpd.GeoDataFrame(pd.concat([active, crowd], ignore_index=True), crs=active.crs)
+
+
+@pytest.fixture(scope="module")
+def crowded(request):
+    """The crowded map, drawn once for the tests that only look at it."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FLANKMAP_LAYERS_DIR", str(request.path.parent / "data" / "layers_mini"))
+        sites = _crowded_sites()
+        return sites, figures.map_figure(sites, as_of=AS_OF, size_cm=SMALL, dpi=80)
+
+
+def _by_gid(fig) -> dict[str, object]:
+    texts = [*fig.texts, *fig.axes[0].texts]
+    return {t.get_gid(): t for t in texts if t.get_gid()}
+
+
+def test_every_site_gets_its_name_or_a_number_listed_in_the_key(crowded):
+    sites, fig = crowded
+    texts = _by_gid(fig)
+    numbers = []
+    for fid, name in zip(sites["id"], sites["name"], strict=True):
+        label = texts.get(f"label-{fid}")
+        assert label is not None, f"{fid} has neither a name nor a number"
+        if label.get_text().isdigit():
+            assert texts[f"key-number-{fid}"].get_text() == label.get_text()
+            assert " ".join(texts[f"key-name-{fid}"].get_text().split()) == name
+            numbers.append(int(label.get_text()))
+        else:
+            assert " ".join(label.get_text().split()) == name
+    assert numbers, "the crowd must need numbers"
+    assert sorted(numbers) == list(range(1, len(numbers) + 1))
+
+
+def test_key_of_numbers_is_below_the_map_and_covers_nothing(crowded):
+    sites, fig = crowded
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    key = [t for gid, t in _by_gid(fig).items() if gid.startswith("key-")]
+    assert key
+    boxes = [t.get_window_extent(renderer) for t in key]
+    frame = ax.get_window_extent(renderer)
+    half = 7 * fig.dpi / 72 / 2
+    markers = [
+        Bbox.from_extents(x - half, y - half, x + half, y + half)
+        for x, y in ax.transData.transform(figures._anchor_points(sites))
+    ]
+    attribution = _by_gid(fig)["attribution"].get_window_extent(renderer)
+    for box in boxes:
+        assert box.y1 < frame.y0, "the key goes below the map"
+        assert fig.bbox.x0 <= box.x0
+        assert box.x1 <= fig.bbox.x1
+        assert not box.overlaps(attribution)
+        assert not any(box.overlaps(m) for m in markers)
+    for a, b in itertools.combinations(boxes, 2):
+        assert not a.overlaps(b)
+
+
+def test_legend_hides_no_site(crowded):
+    sites, fig = crowded
+    ax = fig.axes[0]
+    legend = ax.get_legend().get_window_extent(fig.canvas.get_renderer())
+    for x, y in ax.transData.transform(figures._anchor_points(sites)):
+        assert not legend.contains(x, y)
+
+
+def test_place_labels_uses_leader_lines_when_the_near_places_are_taken():
+    fig = Figure(figsize=(3, 3), dpi=72)  # 1 pt = 1 pixel
+    figures.FigureCanvasAgg(fig)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, 216)
+    ax.set_ylim(0, 216)
+    # The point is at pixel (108, 108). Everything within 15 pt is taken but for a thin
+    # corridor to the right: a leader line fits through it, a label does not.
+    obstacles = [
+        Bbox.from_extents(40, 110, 123, 170),
+        Bbox.from_extents(40, 46, 123, 106),
+        Bbox.from_extents(40, 100, 104, 116),
+    ]
+    placed, numbered = figures.place_labels(
+        ax, np.array([[108.0, 108.0]]), ["Name"], obstacles=obstacles
+    )
+    assert numbered == []
+    label = placed[0]
+    assert label.get_text() == "Name"
+    assert label.arrow_patch is not None
+    box = Text.get_window_extent(label, fig.canvas.get_renderer())
+    assert not any(box.overlaps(o) for o in obstacles)
 
 
 def test_rings_around_russian_sites_in_belarus(mini_figure):
