@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from geo import __version__
 from geo._errors import GeoError
@@ -186,7 +187,7 @@ def _site_row(r: dict) -> list[object]:
     ]
 
 
-def _point_cells(r: dict, geom: object) -> list[object]:
+def _point_cells(r: dict, geom: Any) -> list[object]:
     bearing = r["bearing_deg"]
     return [
         f"{geom.y:.4f}",
@@ -238,6 +239,8 @@ def _rejected_path(args: argparse.Namespace) -> Path:
 @contextlib.contextmanager
 def _rejected_writer(path: Path | None) -> Iterator[Callable[[object], None]]:
     """Append rejected rows to a CSV (atomic); a no-op without a path."""
+    import pandas as pd
+
     from geo import points
     from geo._output import atomic_writer
 
@@ -253,7 +256,7 @@ def _rejected_writer(path: Path | None) -> Iterator[Callable[[object], None]]:
             )
             state["header"] = False
 
-        write(points.pd.DataFrame(columns=points.REJECTED_COLUMNS))
+        write(pd.DataFrame(columns=points.REJECTED_COLUMNS))
         yield write
 
 
@@ -265,7 +268,7 @@ def _stream_distances(args: argparse.Namespace, out: Path | None, rejected: Path
 
     progress = _Progress(args.progress or sys.stderr.isatty(), Path(args.points).name)
     n_rows = n_rejected = 0
-    parts = []
+    parts: list[object] = []
     try:
         with contextlib.ExitStack() as stack:
             write = stack.enter_context(points.point_writer(out)) if out else parts.append

@@ -25,7 +25,7 @@ import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO
 
 import geopandas as gpd
 import numpy as np
@@ -96,7 +96,7 @@ class _Problems:
         self.path, self.unit = path, unit
         self.found: dict[int, tuple[str, str]] = {}  # position in chunk -> (field, reason)
 
-    def add(self, position: int, field: str, reason: str) -> None:
+    def add(self, position: int | np.integer, field: str, reason: str) -> None:
         self.found.setdefault(int(position), (field, reason))
 
     def mask(self, n: int) -> np.ndarray:
@@ -182,11 +182,11 @@ class _IdRegistry:
         inner = (first_pos[inverse] != np.arange(len(hashed))) & ~hit
         first_row[inner] = rows[present[first_pos[inverse[inner]]]]
         repeat = hit | inner
-        fresh = first_pos[~hit[first_pos]]
-        merged_h = np.concatenate([self.hashes, hashed[fresh]])
-        merged_r = np.concatenate([self.rows, rows[present[fresh]]])
-        order = np.argsort(merged_h, kind="stable")
-        self.hashes, self.rows = merged_h[order], merged_r[order]
+        fresh = first_pos[~hit[first_pos]]  # sorted by hash, as np.unique returns them
+        at = np.searchsorted(self.hashes, hashed[fresh])
+        # One copy of the registry per chunk, no sort of it: memory peaks at twice its size.
+        self.hashes = np.insert(self.hashes, at, hashed[fresh])
+        self.rows = np.insert(self.rows, at, rows[present[fresh]])
         return present[repeat], first_row[repeat]
 
 
@@ -537,6 +537,7 @@ def _read_ogr(path: Path, source: Any = None) -> gpd.GeoDataFrame:
 def _parquet_batches(path: Path, chunk_rows: int) -> Iterator[tuple[gpd.GeoDataFrame, int]]:
     """GeoParquet row groups as frames, with the file's row count."""
     try:
+        import pyarrow as pa
         import pyarrow.parquet as pq
         from geopandas.io.arrow import _arrow_to_geopandas
     except ImportError:
@@ -547,7 +548,7 @@ def _parquet_batches(path: Path, chunk_rows: int) -> Iterator[tuple[gpd.GeoDataF
             raise ValueError("no 'geo' metadata: a plain Parquet file, not GeoParquet")
         total = source.metadata.num_rows
         for batch in source.iter_batches(batch_size=chunk_rows):
-            table = source.schema_arrow.empty_table().from_batches([batch])
+            table = pa.Table.from_batches([batch])
             table = table.replace_schema_metadata(source.schema_arrow.metadata)
             # dask-geopandas converts with this helper too (geopandas has no public one).
             yield _arrow_to_geopandas(table), total
@@ -917,7 +918,7 @@ def point_writer(path: str | Path) -> Iterator[Callable[[gpd.GeoDataFrame], None
                 state["parquet"].close()
 
 
-def _write_parquet(state: dict[str, Any], handle: BinaryIO, frame: gpd.GeoDataFrame) -> None:
+def _write_parquet(state: dict[str, Any], handle: IO[bytes], frame: gpd.GeoDataFrame) -> None:
     import pyarrow.parquet as pq
     from geopandas.io.arrow import _geopandas_to_arrow
 
@@ -959,28 +960,6 @@ def write_points(frame: gpd.GeoDataFrame, path: str | Path) -> Path:
     """
     with point_writer(path) as write:
         write(frame)
-    return Path(path)
-
-
-def write_rejected(rejected: pd.DataFrame, path: str | Path) -> Path:
-    """Write rejected rows (columns :data:`REJECTED_COLUMNS`) to a CSV, atomically.
-
-    Parameters
-    ----------
-    rejected : pandas.DataFrame
-        From :attr:`PointChunk.rejected`.
-    path : str or pathlib.Path
-        The CSV file.
-
-    Returns
-    -------
-    path : pathlib.Path
-        The file written.
-    """
-    from geo._output import atomic_writer
-
-    with atomic_writer(path, "w") as handle:
-        rejected.reindex(columns=REJECTED_COLUMNS).to_csv(handle, index=False, lineterminator="\n")
     return Path(path)
 
 

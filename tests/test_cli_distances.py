@@ -346,3 +346,14 @@ def test_geoparquet_in_and_out(points_csv, tmp_path, capsys):
         rows = list(csv.DictReader(handle))
     assert [r["name"] for r in rows] == ["Riga", "Narva", "Warsaw"]
     assert rows[0]["inside"] == ""
+
+
+def test_a_gigabyte_of_junk_is_one_line_and_quick(tmp_path, capsys):
+    path = tmp_path / "junk.csv"
+    with path.open("wb") as handle:  # 1 GiB that takes no disk: text, then a hole of zeros
+        handle.write(b"x" * 100)
+        handle.truncate(1 << 30)
+    out = tmp_path / "out.csv"
+    assert main(["distances", "--points", str(path), "-o", str(out), "--skip-invalid"]) == 2
+    assert _one_error_line(capsys) == "junk.csv: is not a text file (NUL byte at byte 100)"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["junk.csv"]

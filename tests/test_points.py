@@ -509,3 +509,19 @@ def test_point_writer_error_midway_leaves_the_old_file(tmp_path, suffix):
         fail_midway()
     assert path.read_text(encoding="utf-8") == "old"
     assert [p.name for p in tmp_path.iterdir()] == [path.name]
+
+
+def test_geoparquet_is_read_by_row_groups(tmp_path):
+    frame = _frame(1000)
+    frame["coord_uncertainty_m"] = 10.0
+    frame.loc[700, "coord_uncertainty_m"] = -1.0
+    path = write_points(frame, tmp_path / "p.parquet")
+    chunks = list(points.scan_points(path, chunk_rows=100, skip_invalid=True))
+    assert len(chunks) == 10
+    assert [c.done for c in chunks][-1] == chunks[-1].total == 1000
+    joined = pd.concat([c.points for c in chunks], ignore_index=True)
+    assert joined["id"].tolist() == [f"p{i}" for i in range(1000) if i != 700]
+    rejected = pd.concat([c.rejected for c in chunks])
+    assert rejected[["row", "field"]].values.tolist() == [[701, "coord_uncertainty_m"]]
+    with pytest.raises(InputError, match=r"^p\.parquet: feature 701: field 'coord_uncertainty_m'"):
+        read_points(path)
