@@ -99,17 +99,45 @@ def _parse_km_list(text: str) -> list[float]:
 
 def _cmd_map(args: argparse.Namespace) -> int:
     from geo import maps
+    from geo._errors import InputError
+    from geo._output import check_output_path
 
-    fmap = maps.build_map(
-        args.layers.split(",") if args.layers else None,
-        as_of=args.as_of,
-        add=args.add,
-        rings_km=_parse_km_list(args.rings) if args.rings else (),
-        ring_sites=args.ring_sites.split(",") if args.ring_sites else None,
-        tiles=args.tiles,
-        tiles_key=args.tiles_key,
-    )
-    out = maps.save_map(fmap, args.output, fragment=args.fragment, inputs=tuple(args.add))
+    inputs = tuple(args.add)
+    out = check_output_path(args.output, inputs=inputs)
+    rejected = None
+    if args.skip_invalid:
+        if not args.add:
+            raise InputError("--skip-invalid needs --add FILE")
+        rejected = check_output_path(
+            args.rejected or out.with_name(f"{out.stem}.rejected.csv"), inputs=inputs
+        )
+        if rejected.resolve() == out.resolve():
+            raise InputError(f"--rejected {str(rejected)!r} is the output file; give another")
+    counts: dict[str, int] = {}
+    with _rejected_writer(rejected, with_file=True) as write_rejected:
+
+        def on_rejected(path: Path, rows) -> None:
+            counts[path.name] = counts.get(path.name, 0) + len(rows)
+            write_rejected(rows.assign(file=path.name))
+
+        fmap = maps.build_map(
+            args.layers.split(",") if args.layers else None,
+            as_of=args.as_of,
+            add=args.add,
+            rings_km=_parse_km_list(args.rings) if args.rings else (),
+            ring_sites=args.ring_sites.split(",") if args.ring_sites else None,
+            tiles=args.tiles,
+            tiles_key=args.tiles_key,
+            skip_invalid=args.skip_invalid,
+            on_rejected=on_rejected if rejected is not None else None,
+        )
+        out = maps.save_map(fmap, out, fragment=args.fragment, inputs=inputs)
+    if rejected is not None:
+        print(
+            f"flankmap: skipped {sum(counts.values()):,} invalid row(s); wrote them with the "
+            f"reason to {rejected}",
+            file=sys.stderr,
+        )
     size_kb = out.stat().st_size / 1024
     print(f"wrote {out} ({size_kb:,.0f} KB)")
     return 0
@@ -237,8 +265,13 @@ def _rejected_path(args: argparse.Namespace) -> Path:
 
 
 @contextlib.contextmanager
-def _rejected_writer(path: Path | None) -> Iterator[Callable[[object], None]]:
-    """Append rejected rows to a CSV (atomic); a no-op without a path."""
+def _rejected_writer(
+    path: Path | None, *, with_file: bool = False
+) -> Iterator[Callable[[object], None]]:
+    """Append rejected rows to a CSV (atomic); a no-op without a path.
+
+    With ``with_file`` the rows carry a first column ``file`` (the input they came from).
+    """
     import pandas as pd
 
     from geo import points
@@ -250,13 +283,15 @@ def _rejected_writer(path: Path | None) -> Iterator[Callable[[object], None]]:
     with atomic_writer(path, "w") as handle:
         state = {"header": True}
 
+        columns = ["file", *points.REJECTED_COLUMNS] if with_file else points.REJECTED_COLUMNS
+
         def write(frame) -> None:
-            frame.reindex(columns=points.REJECTED_COLUMNS).to_csv(
+            frame.reindex(columns=columns).to_csv(
                 handle, index=False, header=state["header"], lineterminator="\n"
             )
             state["header"] = False
 
-        write(pd.DataFrame(columns=points.REJECTED_COLUMNS))
+        write(pd.DataFrame(columns=columns))
         yield write
 
 
@@ -454,6 +489,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--fragment", action="store_true", help="write an <iframe srcdoc> to paste into a page"
     )
+    p.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="map the valid rows of --add files; write the others with the reason to "
+        "OUT.rejected.csv",
+    )
+    p.add_argument("--rejected", metavar="FILE", help="where --skip-invalid writes (CSV)")
     p.set_defaults(func=_cmd_map)
 
     p = sub.add_parser(

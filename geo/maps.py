@@ -40,7 +40,7 @@ import json
 import math
 import re
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -653,12 +653,18 @@ def _analyse(frame: gpd.GeoDataFrame, as_of: dt.date) -> gpd.GeoDataFrame:
     return distance.site_analysis(frame, as_of=as_of)
 
 
-def _read_user_layer(path: Path | str, as_of: dt.date) -> gpd.GeoDataFrame:
+def _read_user_layer(
+    path: Path | str,
+    as_of: dt.date,
+    *,
+    skip_invalid: bool = False,
+    on_rejected: Callable[[pd.DataFrame], None] | None = None,
+) -> gpd.GeoDataFrame:
     """Read a user file; where it has ``since``/``until``, keep what is active on ``as_of``."""
     from geo import points
     from geo.dates import active_on
 
-    frame = points.read_points(path)
+    frame = points.read_points(path, skip_invalid=skip_invalid, on_rejected=on_rejected)
     if not {"since", "until"} <= set(frame.columns):
         return frame
     keep = []
@@ -695,6 +701,8 @@ def build_map(
     tiles: str | None = None,
     tiles_key: str | None = None,
     bulk_threshold: int = BULK_POINTS,
+    skip_invalid: bool = False,
+    on_rejected: Callable[[Path, pd.DataFrame], None] | None = None,
 ) -> folium.Map:
     """Build the interactive map of the layers on a date.
 
@@ -719,6 +727,11 @@ def build_map(
         API key for a tile provider that needs one (it is written into the page).
     bulk_threshold : int
         Point layers larger than this are drawn on a canvas instead of as markers.
+    skip_invalid : bool
+        Leave out the bad rows of user files instead of raising.
+    on_rejected : callable, optional
+        With ``skip_invalid``: called as ``on_rejected(path, rows)`` with the rejected rows of
+        a user file (columns :data:`geo.points.REJECTED_COLUMNS`).
 
     Returns
     -------
@@ -747,7 +760,12 @@ def build_map(
     every = layers.load_layers(names)  # every date: styles stay fixed across dates
     active = layers.filter_active(every, day) if len(every) else every
     titles = {info.name: info.title for info in layers.list_layers()}
-    user = [(Path(p), _read_user_layer(p, day)) for p in add]
+    user = []
+    for item in add:
+        path = Path(item)
+        sink = functools.partial(on_rejected, path) if on_rejected is not None else None
+        frame = _read_user_layer(path, day, skip_invalid=skip_invalid, on_rejected=sink)
+        user.append((path, frame))
     user_names = [p.stem for p, _ in user]
     styles = layer_styles(every, extra=[f"user:{n}" for n in user_names])
     country_names = {str(k): str(v) for k, v in borders.countries()["name"].items()}

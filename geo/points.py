@@ -718,7 +718,12 @@ def scan_points(
     return _scan_other(path, suffix, chunk_rows, skip_invalid)
 
 
-def read_points(path: str | Path, *, skip_invalid: bool = False) -> gpd.GeoDataFrame:
+def read_points(
+    path: str | Path,
+    *,
+    skip_invalid: bool = False,
+    on_rejected: Callable[[pd.DataFrame], None] | None = None,
+) -> gpd.GeoDataFrame:
     r"""Read a file of points into a GeoDataFrame in EPSG:4326.
 
     Parameters
@@ -730,8 +735,10 @@ def read_points(path: str | Path, *, skip_invalid: bool = False) -> gpd.GeoDataF
         notice on the ``geo.points`` logger). A ``coord_uncertainty_m`` column, where present,
         must hold non-negative metres; an ``id`` column must not repeat a value.
     skip_invalid : bool
-        Drop bad rows (with a notice that counts them) instead of raising; use
-        :func:`scan_points` to get the rows and their reasons.
+        Drop bad rows (with a notice that counts them) instead of raising.
+    on_rejected : callable, optional
+        With ``skip_invalid``: called with each non-empty frame of rejected rows (columns
+        :data:`REJECTED_COLUMNS`), e.g. to write them to a side file.
 
     Returns
     -------
@@ -758,6 +765,10 @@ def read_points(path: str | Path, *, skip_invalid: bool = False) -> gpd.GeoDataF
     frames = [c.points for c in chunks]
     frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
     rejected = sum(len(c.rejected) for c in chunks)
+    if on_rejected is not None:
+        for chunk in chunks:
+            if len(chunk.rejected):
+                on_rejected(chunk.rejected)
     if rejected:
         first = chunks[next(i for i, c in enumerate(chunks) if len(c.rejected))].rejected.iloc[0]
         logger.warning(

@@ -311,3 +311,35 @@ def test_cli_tiles_that_need_a_key(map_layers, tmp_path, capsys):
     argv = ["map", "-o", str(out), "--as-of", AS_OF, "--tiles", "CartoDB.Positron"]
     assert main([*argv, "--tiles-key", "k3y"]) == 0
     assert "key=k3y" in out.read_text(encoding="utf-8")
+
+
+def test_cli_map_skip_invalid_writes_the_rejected_rows(map_layers, tmp_path, capsys):
+    bad = tmp_path / "mixed.csv"
+    bad.write_text(
+        "name,lat,lon\nVilnius,54.687,25.28\nB,abc,24.0\nRiga,56.95,24.1\nC,128.1,54\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "m.html"
+    assert main(["map", "-o", str(out), "--as-of", AS_OF, "--add", str(bad)]) == 2
+    assert not out.exists()
+    capsys.readouterr()
+    assert main(["map", "-o", str(out), "--as-of", AS_OF, "--add", str(bad), "--skip-invalid"]) == 0
+    err = capsys.readouterr().err
+    assert "skipped 2 invalid row(s); wrote them with the reason to" in err
+    user = sites(payload(out.read_text(encoding="utf-8")))["mixed"]
+    assert user["p"]["names"] == ["Vilnius", "Riga"]
+    rejected = (tmp_path / "m.rejected.csv").read_text(encoding="utf-8").splitlines()
+    assert rejected[0] == "file,row,field,reason,raw"
+    assert rejected[1].startswith("mixed.csv,2,lat,'abc' is not a number,")
+    assert rejected[2].startswith("mixed.csv,4,lat,128.1 is outside -90..90 (lat and lon swapped?)")
+
+
+def test_cli_map_skip_invalid_needs_a_file_and_a_distinct_side_file(map_layers, tmp_path, capsys):
+    out = tmp_path / "m.html"
+    assert main(["map", "-o", str(out), "--skip-invalid"]) == 2
+    assert capsys.readouterr().err == "flankmap: error: --skip-invalid needs --add FILE\n"
+    csv_path = str(DATA / "maps_points.csv")
+    argv = ["map", "-o", str(out), "--add", csv_path, "--skip-invalid", "--rejected", str(out)]
+    assert main(argv) == 2
+    assert "is the output file" in capsys.readouterr().err
+    assert not out.exists()
