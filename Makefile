@@ -20,6 +20,7 @@ map: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy geo
 
 test: lint
 	$(BIN)/python -m pytest
