@@ -972,6 +972,76 @@ def range_ring(lon: float, lat: float, radius_m: float, *, n_points: int = 256) 
     return shapely.Polygon(np.column_stack([x, y]))
 
 
+#: Largest range-ring radius that the maps and figures draw, in km.
+MAX_RING_KM = 5000.0
+
+
+def check_rings_km(rings_km: Iterable[float]) -> list[float]:
+    """Check range-ring radii given in km.
+
+    Parameters
+    ----------
+    rings_km : iterable of float
+        Radii in kilometres.
+
+    Returns
+    -------
+    radii_km : list of float
+        The radii as floats, in the order given.
+
+    Raises
+    ------
+    InputError
+        If a radius is not a number above 0 and at most :data:`MAX_RING_KM`.
+
+    Examples
+    --------
+    >>> check_rings_km([100, "300"])
+    [100.0, 300.0]
+    """
+    try:
+        radii = [float(r) for r in rings_km]
+    except (TypeError, ValueError):
+        raise InputError(f"ring radii {rings_km!r} are not numbers of km") from None
+    bad = [r for r in radii if not (math.isfinite(r) and 0 < r <= MAX_RING_KM)]
+    if bad:
+        raise InputError(f"ring radius {bad[0]:g} km is not between 0 and {MAX_RING_KM:g} km")
+    return radii
+
+
+def ring_centres(
+    sites: gpd.GeoDataFrame, ring_sites: Iterable[str] | None, *, where: str = "on the map"
+) -> gpd.GeoDataFrame:
+    """Return the sites to draw range rings around.
+
+    Parameters
+    ----------
+    sites : geopandas.GeoDataFrame
+        Sites with ``id``, ``operator`` and ``country`` columns.
+    ring_sites : iterable of str, optional
+        Ids of the sites to ring; default the Russian-operated sites in Belarus.
+    where : str
+        How the error message names the sites (``"on the map"``, ``"drawn"``).
+
+    Returns
+    -------
+    chosen : geopandas.GeoDataFrame
+        The rows of ``sites`` to ring.
+
+    Raises
+    ------
+    InputError
+        If a ring site id is not among ``sites``.
+    """
+    if ring_sites is None:
+        return sites[(sites["operator"] == "RUS") & (sites["country"] == "BLR")]
+    wanted = list(ring_sites)
+    unknown = sorted(set(wanted) - set(sites["id"]))
+    if unknown:
+        raise InputError(f"ring site(s) {', '.join(unknown)} not among the sites {where}")
+    return sites[sites["id"].isin(wanted)]
+
+
 def _ids(frame: gpd.GeoDataFrame) -> np.ndarray:
     return np.asarray(frame["id"] if "id" in frame.columns else frame.index, dtype=object)
 

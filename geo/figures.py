@@ -125,6 +125,8 @@ def _anchor_points(sites: gpd.GeoDataFrame) -> np.ndarray:
 def ring_lonlat(lon: float, lat: float, radius_m: float, *, n_points: int = 181) -> np.ndarray:
     """Return the geodesic circle of a radius around a point, as lon/lat vertices.
 
+    The vertices of :func:`geo.distance.range_ring`, as an array.
+
     Parameters
     ----------
     lon, lat : float
@@ -139,18 +141,21 @@ def ring_lonlat(lon: float, lat: float, radius_m: float, *, n_points: int = 181)
     ring : numpy.ndarray
         Shape ``(n_points + 1, 2)``, columns lon and lat.
 
+    Raises
+    ------
+    InputError
+        If the radius is not positive or the circle cannot be a lon/lat polygon.
+
     Examples
     --------
     >>> ring = ring_lonlat(26.0, 53.0, 100_000, n_points=4)
     >>> ring.shape
     (5, 2)
     """
-    az = np.linspace(0.0, 360.0, n_points, endpoint=False)
-    lons, lats, _ = _GEOD.fwd(
-        np.full(n_points, lon), np.full(n_points, lat), az, np.full(n_points, radius_m)
-    )
-    ring = np.column_stack([lons, lats])
-    return np.vstack([ring, ring[:1]])
+    from geo.distance import range_ring
+
+    ring = range_ring(lon, lat, radius_m, n_points=n_points)
+    return np.asarray(ring.exterior.coords)
 
 
 def _extent(
@@ -653,10 +658,12 @@ def map_figure(
     """
     from geo.borders import frontier as frontier_lines
     from geo.borders import parse_frontier
+    from geo.distance import check_rings_km
     from geo.layers import load_layers
 
     _check_size(size_cm, dpi)
     day = parse_as_of(as_of)
+    rings_km = check_rings_km(rings_km)
     layer_names = list(layers) if layers is not None else None
     if sites is None:
         sites = load_layers(layer_names, as_of=day)
@@ -1100,17 +1107,13 @@ def _draw_rings(
     rings_km: Sequence[float],
     ring_sites: Iterable[str] | None,
 ) -> None:
-    if not rings_km or not len(sites):
+    from geo.distance import ring_centres
+
+    if not len(sites):
         return
-    if ring_sites is None:
-        mask = (sites["operator"] == "RUS") & (sites["country"] == "BLR")
-        chosen = sites[mask]
-    else:
-        wanted = list(ring_sites)
-        unknown = sorted(set(wanted) - set(sites["id"]))
-        if unknown:
-            raise InputError(f"ring site(s) {', '.join(unknown)} not among the sites drawn")
-        chosen = sites[sites["id"].isin(wanted)]
+    chosen = ring_centres(sites, ring_sites, where="drawn")
+    if not rings_km:
+        return
     anchors = shapely.point_on_surface(chosen.geometry.values)
     transform = _to_display()
     from matplotlib.patches import Polygon as MplPolygon

@@ -558,18 +558,13 @@ def _rings_payload(
     ring_sites: Iterable[str] | None,
     colours: dict[str, str],
 ) -> dict[str, Any] | None:
-    if not rings_km or not len(frame):
-        return None
     from geo import distance
 
-    if ring_sites is None:
-        chosen = frame[(frame["operator"] == "RUS") & (frame["country"] == "BLR")]
-    else:
-        wanted = list(ring_sites)
-        unknown = sorted(set(wanted) - set(frame["id"]))
-        if unknown:
-            raise InputError(f"ring site(s) {', '.join(unknown)} not among the sites on the map")
-        chosen = frame[frame["id"].isin(wanted)]
+    if not len(frame):
+        return None
+    chosen = distance.ring_centres(frame, ring_sites, where="on the map")
+    if not rings_km:
+        return None
     rings = []
     for row, (lon, lat) in zip(chosen.to_dict("records"), _anchor_points(chosen), strict=True):
         for radius in rings_km:
@@ -746,14 +741,10 @@ def build_map(
     LayerNotFoundError, LayerValidationError
         If a layer is unknown or invalid.
     """
-    try:
-        day = parse_as_of(as_of)
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
-    radii = [float(r) for r in rings_km]
-    bad = [r for r in radii if not (math.isfinite(r) and 0 < r <= 5000)]
-    if bad:
-        raise InputError(f"ring radius {bad[0]:g} km is not between 0 and 5000 km")
+    from geo.distance import check_rings_km
+
+    day = parse_as_of(as_of)
+    radii = check_rings_km(rings_km)
     tile_data = _tiles_payload(tiles, tiles_key) if tiles else None
 
     names = list(names) if names is not None else None

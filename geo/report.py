@@ -160,7 +160,8 @@ def report_data(
     rings_km : sequence of float
         Radii of the range rings drawn on the map and the figure.
     ring_sites : iterable of str, optional
-        Ids of the sites to ring; default the Russian-operated sites in Belarus.
+        Ids of the sites to ring (each active on the date, or on one of the two dates);
+        default the Russian-operated sites in Belarus.
 
     Returns
     -------
@@ -172,9 +173,10 @@ def report_data(
     Raises
     ------
     InputError
-        If a date is invalid, ``compare`` does not hold two different dates, or both
-        ``as_of`` and ``compare`` are given.
+        If a date is invalid, ``compare`` does not hold two different dates, both ``as_of``
+        and ``compare`` are given, a ring radius is out of range or a ring site is unknown.
     """
+    from geo.distance import check_rings_km, ring_centres
     from geo.figures import layer_titles
     from geo.layers import load_layers
 
@@ -187,7 +189,12 @@ def report_data(
             raise InputError(f"--compare needs two different dates, got {list(map(str, compare))}")
     else:
         days = [parse_as_of(as_of)]
+    radii = check_rings_km(rings_km)
     states = [_state(layer_names, day) for day in days]
+    if ring_sites is not None:
+        ring_sites = list(ring_sites)
+        shown = pd.concat([s.sites[["id", "operator", "country"]] for s in states])
+        ring_centres(shown, ring_sites, where="of the report")
     everything = load_layers(layer_names)
     styles = layer_styles(everything)
     titles = layer_titles(sorted(styles))
@@ -213,8 +220,8 @@ def report_data(
         styles=styles,
         titles=titles,
         layer_names=layer_names,
-        rings_km=tuple(float(r) for r in rings_km),
-        ring_sites=list(ring_sites) if ring_sites is not None else None,
+        rings_km=tuple(radii),
+        ring_sites=ring_sites,
     )
 
 

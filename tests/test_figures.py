@@ -231,6 +231,12 @@ def test_ring_sites_and_radii(mini_layers):
         figures.map_figure(as_of=AS_OF, size_cm=SMALL, dpi=60, ring_sites=["nowhere"])
 
 
+@pytest.mark.parametrize("radius", [-5, 0, 99_999, float("nan"), float("inf")])
+def test_ring_radii_out_of_range_raise(mini_layers, radius):
+    with pytest.raises(InputError, match="ring radius"):
+        figures.map_figure(as_of=AS_OF, size_cm=SMALL, dpi=60, rings_km=[radius])
+
+
 def test_ring_lonlat_is_geodesic():
     from pyproj import Geod
 

@@ -172,6 +172,9 @@ def test_range_rings_are_geodesic(map_layers):
 def test_ring_sites_must_exist(map_layers):
     with pytest.raises(InputError, match=r"ring site.*nowhere"):
         maps.build_map(as_of=AS_OF, rings_km=[100], ring_sites=["nowhere"])
+    # Without rings too: a misspelt id is not silently dropped.
+    with pytest.raises(InputError, match=r"ring site.*nowhere"):
+        maps.build_map(as_of=AS_OF, ring_sites=["nowhere"])
 
 
 def test_distance_lines_for_each_active_site(map_layers):

@@ -172,3 +172,17 @@ def test_cli_report_errors_are_one_line(mini_layers, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert "two different dates" in err
+
+
+def test_bad_rings_and_ring_sites_raise(mini_layers, tmp_path, capsys):
+    with pytest.raises(InputError, match="ring radius"):
+        report.report_data(as_of=AS_OF, rings_km=[-5])
+    with pytest.raises(InputError, match=r"ring site.*nowhere"):
+        report.report_data(as_of=AS_OF, rings_km=[300], ring_sites=["nowhere"])
+    # A site active on only one of the two compared dates may be ringed.
+    data = report.report_data(compare=("2022-03-01", "2024-01-01"), ring_sites=["east-depot"])
+    assert data.ring_sites == ["east-depot"]
+    out = tmp_path / "r.html"
+    assert main(["report", "-o", str(out), "--static", "--rings", "-5"]) == 2
+    assert not out.exists()
+    assert "ring radius -5 km" in capsys.readouterr().err
