@@ -55,8 +55,11 @@ def format_table(rows: Sequence[Sequence[object]], header: Sequence[str]) -> str
 
 def _cmd_layers(args: argparse.Namespace) -> int:
     from geo import layers
+    from geo._errors import InputError
 
     if args.name is None:
+        if args.as_of or args.geojson:
+            raise InputError("--as-of and --geojson need a layer name: flankmap layers NAME ...")
         infos = layers.list_layers()
         rows = [[i.name, i.title, i.count, f"{i.first}..{i.last}"] for i in infos]
         print(format_table(rows, ["layer", "title", "features", "dates"]))

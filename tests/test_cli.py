@@ -38,6 +38,14 @@ def test_bad_as_of(mini_layers, capsys):
     assert "is not a date of the form YYYY-MM-DD" in capsys.readouterr().err
 
 
+def test_layer_options_without_a_name_are_not_ignored(mini_layers, capsys):
+    for option in (["--as-of", "x"], ["--as-of", "2021-10-20"], ["--geojson"]):
+        assert main(["layers", *option]) == 2
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        assert captured.err.startswith("flankmap: error: --as-of and --geojson need a layer name")
+
+
 def test_invalid_layer_file_exit_2(tmp_path, monkeypatch, write_layer, feature, capsys):
     feature["properties"]["since"] = "soon"
     write_layer([feature], name="bad")
