@@ -377,10 +377,7 @@ def _cmd_distances(args: argparse.Namespace) -> int:
         raise InputError("--skip-invalid and --engine dask need --points FILE")
     if args.chunk_rows < 1:
         raise InputError(f"--chunk-rows {args.chunk_rows} must be at least 1")
-    try:
-        as_of = parse_as_of(args.as_of)
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
+    as_of = parse_as_of(args.as_of)
     inputs = (args.points,) if args.points else ()
     out = check_output_path(args.output, inputs=inputs) if args.output else None
     if args.engine == "dask":

@@ -50,6 +50,7 @@ from scipy.spatial import cKDTree
 
 from geo import borders
 from geo._errors import InputError
+from geo.dates import parse_as_of
 
 GEOD = Geod(ellps="WGS84")
 _A = 6378137.0
@@ -608,19 +609,10 @@ def _coords(lon, lat) -> tuple[np.ndarray, np.ndarray]:
     return ((lon + 180.0) % 360.0) - 180.0, lat
 
 
-def _date(as_of: str | dt.date | None) -> dt.date:
-    from geo.dates import parse_as_of
-
-    try:
-        return parse_as_of(as_of)
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
-
-
 def _frontier_set(frontier: str | gpd.GeoDataFrame, as_of: str | dt.date | None) -> LineSet:
     if isinstance(frontier, gpd.GeoDataFrame):
         return _frame_lines(frontier)
-    side_a, side_b = borders.parse_frontier(str(frontier), as_of=_date(as_of))
+    side_a, side_b = borders.parse_frontier(str(frontier), as_of=parse_as_of(as_of))
     return _frontier_lines(tuple(side_a), tuple(side_b))
 
 
@@ -701,7 +693,7 @@ def to_territory(
     (['BLR', ''], True)
     """
     lon, lat = _coords(lon, lat)
-    codes = tuple(borders.resolve_group(group, as_of=_date(as_of)))
+    codes = tuple(borders.resolve_group(group, as_of=parse_as_of(as_of)))
     return _territory_result(_territory_target(codes), lon, lat)
 
 
@@ -832,7 +824,7 @@ def target(
     if frontier is not None and to is not None:
         raise InputError("give a frontier or a territory (to=...), not both")
     if to is not None:
-        return _territory_target(tuple(borders.resolve_group(to, as_of=_date(as_of))))
+        return _territory_target(tuple(borders.resolve_group(to, as_of=parse_as_of(as_of))))
     return Target(_frontier_set(frontier or "RUS,BLR:NATO", as_of))
 
 
@@ -1147,7 +1139,7 @@ def site_analysis(
     missing = [c for c in ("operator", "country") if c not in frame.columns]
     if missing:
         raise InputError(f"site frame lacks column(s) {', '.join(missing)}")
-    day = _date(as_of)
+    day = parse_as_of(as_of)
     n = len(frame)
     lon, lat = _point_coords(frame) if n else (np.empty(0), np.empty(0))
     eastern = frame["operator"].astype(str).isin(EASTERN_OPERATORS).to_numpy()
