@@ -32,9 +32,10 @@ from matplotlib.transforms import Bbox
 from pyproj import Geod, Transformer
 
 from geo import _data
-from geo._errors import GeoError, InputError
+from geo._errors import InputError
 from geo._output import atomic_writer, check_output_path
 from geo.dates import parse_as_of
+from geo.layers import layer_titles
 from geo.styles import BASE, EAST, WEST, LayerStyle, layer_styles
 
 #: The projection of the static figures (display only).
@@ -284,34 +285,6 @@ def _draw_north_arrow(ax: Any, extent: tuple[float, float, float, float]) -> Non
 
 
 _FURNITURE = {"north-arrow", "north-arrow-area", *(f"scale-bar-{i}" for i in range(4))}
-
-
-def layer_titles(names: Iterable[str]) -> dict[str, str]:
-    """Return the title of each named layer (from the layer file; else the name in words).
-
-    Parameters
-    ----------
-    names : iterable of str
-        Layer names, shipped or not.
-
-    Returns
-    -------
-    titles : dict
-        Name to title, in the order given.
-
-    Examples
-    --------
-    >>> layer_titles(["my_own_sites"])
-    {'my_own_sites': 'my own sites'}
-    """
-    from geo.layers import list_layers
-
-    wanted = list(names)
-    try:
-        known = {info.name: info.title for info in list_layers()}
-    except GeoError:  # no layers folder, or an invalid layer: fall back to the names
-        known = {}
-    return {name: known.get(name, name.replace("_", " ")) for name in wanted}
 
 
 class _Boxes:

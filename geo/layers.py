@@ -6,6 +6,7 @@ layer validates every feature and names the file, the feature id and the field o
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import json
@@ -21,7 +22,7 @@ import pandas as pd
 import shapely
 
 from geo import _data
-from geo._errors import LayerNotFoundError, LayerValidationError
+from geo._errors import DataDirError, LayerNotFoundError, LayerValidationError
 from geo.dates import active_on, date_bounds, parse_as_of
 
 #: The words allowed in a feature's ``kind``.
@@ -281,7 +282,13 @@ def read_layer_file(path: Path | str, *, layer: str | None = None) -> gpd.GeoDat
         If the file or a feature breaks the schema, or two features share an id.
     """
     path = Path(path)
-    data = _read_collection(path)
+    return _collection_frame(path, _read_collection(path), layer)
+
+
+def _collection_frame(
+    path: Path, data: dict[str, Any], layer: str | None = None
+) -> gpd.GeoDataFrame:
+    """Validate the features of a collection read by :func:`_read_collection` into a frame."""
     name = layer or path.name.removesuffix(".geojson")
     rows, geoms, seen = [], [], set()
     for index, feature in enumerate(data["features"]):
@@ -459,7 +466,7 @@ def list_layers() -> list[LayerInfo]:
     infos = []
     for name, path in _layer_paths().items():
         data = _read_collection(path)
-        frame = read_layer_file(path)
+        frame = _collection_frame(path, data, name)
         dates = [d for d in [*frame["since"], *frame["until"]] if d]
         infos.append(
             LayerInfo(
@@ -473,6 +480,40 @@ def list_layers() -> list[LayerInfo]:
             )
         )
     return infos
+
+
+def layer_titles(names: Iterable[str]) -> dict[str, str]:
+    """Return the title of each named layer (from the layer file; else the name in words).
+
+    Only the files' titles are read; the features are not validated.
+
+    Parameters
+    ----------
+    names : iterable of str
+        Layer names, shipped or not.
+
+    Returns
+    -------
+    titles : dict
+        Name to title, in the order given.
+
+    Examples
+    --------
+    >>> layer_titles(["my_own_sites"])
+    {'my_own_sites': 'my own sites'}
+    """
+    try:
+        paths = _layer_paths()
+    except DataDirError:
+        paths = {}
+    titles = {}
+    for name in names:
+        title = name.replace("_", " ")
+        if name in paths:
+            with contextlib.suppress(LayerValidationError):  # unreadable: keep the words
+                title = str(_read_collection(paths[name]).get("title", name))
+        titles[name] = title
+    return titles
 
 
 def to_feature_collection(frame: gpd.GeoDataFrame) -> dict[str, Any]:

@@ -750,7 +750,6 @@ def build_map(
     names = list(names) if names is not None else None
     every = layers.load_layers(names)  # every date: styles stay fixed across dates
     active = layers.filter_active(every, day) if len(every) else every
-    titles = {info.name: info.title for info in layers.list_layers()}
     user = []
     for item in add:
         path = Path(item)
@@ -768,10 +767,11 @@ def build_map(
         resolved = sorted(set(every["layer"]))
     else:
         resolved = list(dict.fromkeys(str(n) for n in every["layer"]))
+    titles = layers.layer_titles(resolved)
     groups: list[tuple[str, str, gpd.GeoDataFrame, LayerStyle]] = []
     for layer_name in resolved:
         frame = active[active["layer"] == layer_name].reset_index(drop=True)
-        groups.append((layer_name, titles.get(layer_name, layer_name), frame, styles[layer_name]))
+        groups.append((layer_name, titles[layer_name], frame, styles[layer_name]))
     for path, frame in user:
         style = styles[f"user:{path.stem}"]
         frame = frame.copy()

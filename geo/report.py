@@ -177,8 +177,7 @@ def report_data(
         and ``compare`` are given, a ring radius is out of range or a ring site is unknown.
     """
     from geo.distance import check_rings_km, ring_centres
-    from geo.figures import layer_titles
-    from geo.layers import load_layers
+    from geo.layers import layer_titles, load_layers
 
     layer_names = list(names) if names is not None else None
     if compare is not None:
