@@ -62,6 +62,7 @@ def open_offline(
     height: int = 800,
     scale: float = 1,
     wait: bool = True,
+    frames: bool = False,
 ) -> OfflinePage:
     """Open a local HTML file with every other request blocked; wait for the map.
 
@@ -77,6 +78,8 @@ def open_offline(
         Device scale factor (2 for a sharp screenshot).
     wait : bool
         Wait until the page's map is drawn (false for a page that only embeds maps).
+    frames : bool
+        Wait until the map in each of the page's frames is drawn (a page with embedded maps).
 
     Returns
     -------
@@ -102,6 +105,11 @@ def open_offline(
     page.on("console", lambda m: result.errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda exc: result.errors.append(f"pageerror: {exc}"))
     page.goto(url, wait_until="load")
+    drawn = "window.flankmap && window.flankmap.maps.length > 0"
     if wait:
-        page.wait_for_function("window.flankmap && window.flankmap.maps.length > 0", timeout=15000)
+        page.wait_for_function(drawn, timeout=15000)
+    if frames:
+        for frame in page.frames:
+            if frame != page.main_frame:
+                frame.wait_for_function(drawn, timeout=15000)
     return result

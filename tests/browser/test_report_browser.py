@@ -1,11 +1,12 @@
 """The report page in headless Chromium with the network blocked.
 
-Uses the session's ``chromium`` fixture (tests/browser/conftest.py). The report embeds its map
-in an ``<iframe srcdoc>``, so pages are opened here and the map is awaited inside the frame.
+Uses the ``open_offline`` fixture (tests/browser/conftest.py). The report embeds its map in an
+``<iframe srcdoc>``, so the map is awaited inside each frame.
 """
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -19,40 +20,7 @@ AS_OF = "2022-03-01"
 COMPARE = ("2022-03-01", "2024-01-01")
 
 
-class _Opened:
-    def __init__(self, page: Any, url: str) -> None:
-        self.page = page
-        self.url = url
-        self.requests: list[str] = []
-        self.errors: list[str] = []
-
-
-def _open(chromium: Any, path: Path) -> _Opened:
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    opened = _Opened(page, path.resolve().as_uri())
-
-    def route(request_route: Any) -> None:
-        if request_route.request.url == opened.url:
-            request_route.continue_()
-        else:
-            opened.requests.append(request_route.request.url)
-            request_route.abort()
-
-    context.route("**/*", route)
-    page.on("request", lambda r: None if r.url == opened.url else opened.requests.append(r.url))
-    page.on("console", lambda m: opened.errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda exc: opened.errors.append(f"pageerror: {exc}"))
-    page.goto(opened.url, wait_until="load")
-    for frame in page.frames:
-        if frame != page.main_frame:
-            frame.wait_for_function(
-                "window.flankmap && window.flankmap.maps.length > 0", timeout=15000
-            )
-    return opened
-
-
-def _map_frames(opened: _Opened) -> list[Any]:
+def _map_frames(opened: Any) -> list[Any]:
     return [f for f in opened.page.frames if f != opened.page.main_frame]
 
 
@@ -72,17 +40,9 @@ def built(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture
-def opened(chromium, built):
-    pages: list[_Opened] = []
-
-    def _go(path: Path) -> _Opened:
-        page = _open(chromium, path)
-        pages.append(page)
-        return page
-
-    yield _go
-    for page in pages:
-        page.page.context.close()
+def opened(open_offline):
+    """Open a report page; wait for the map in each of its frames."""
+    return functools.partial(open_offline, height=900, wait=False, frames=True)
 
 
 def test_no_request_no_error_rows_and_sources(opened, built):
