@@ -893,37 +893,35 @@ def point_writer(path: str | Path) -> Iterator[Callable[[gpd.GeoDataFrame], None
 
     path = Path(path)
     kind = _suffix_kind(path)
-    state: dict[str, Any] = {"columns": None, "parquet": None, "features": 0}
+    collection_start = b'{"type": "FeatureCollection", "features": ['
+    state: dict[str, Any] = {"columns": None, "parquet": None, "features": False}
     with atomic_writer(path, "wb") as handle:
 
         def write(frame: gpd.GeoDataFrame) -> None:
-            if state["columns"] is None:
+            first = state["columns"] is None
+            if first:
                 state["columns"] = list(frame.columns)
             elif list(frame.columns) != state["columns"]:
                 frame = frame.reindex(columns=state["columns"])
             if kind == "csv":
-                handle.write(_csv_bytes(_csv_table(frame), header=state["parquet"] is None))
-                state["parquet"] = False  # header written
+                handle.write(_csv_bytes(_csv_table(frame), header=first))
             elif kind == "geojson":
-                if not state["features"]:
-                    handle.write(b'{"type": "FeatureCollection", "features": [')
+                if first:
+                    handle.write(collection_start)
                 features = frame.to_geo_dict(drop_id=True)["features"]
                 if features:
                     text = json.dumps(features, ensure_ascii=False)[1:-1]
-                    handle.write(((", " if state["features"] > 1 else "") + text).encode())
-                    state["features"] = 2
-                state["features"] = max(state["features"], 1)
+                    handle.write(((", " if state["features"] else "") + text).encode())
+                    state["features"] = True
             else:
                 _write_parquet(state, handle, frame)
 
         try:
             yield write
             if kind == "geojson":
-                if not state["features"]:
-                    handle.write(b'{"type": "FeatureCollection", "features": [')
+                if state["columns"] is None:  # nothing written: an empty collection
+                    handle.write(collection_start)
                 handle.write(b"]}")
-            elif kind == "csv" and state["columns"] is None:
-                pass  # nothing written: an empty file
         finally:
             if state["parquet"]:
                 state["parquet"].close()
