@@ -124,11 +124,11 @@ def _cmd_map(args: argparse.Namespace) -> int:
             write_rejected(rows.assign(file=path.name))
 
         fmap = maps.build_map(
-            args.layers.split(",") if args.layers else None,
+            _layer_list(args.layers),
             as_of=args.as_of,
             add=args.add,
             rings_km=_parse_km_list(args.rings) if args.rings else (),
-            ring_sites=args.ring_sites.split(",") if args.ring_sites else None,
+            ring_sites=_layer_list(args.ring_sites),
             tiles=args.tiles,
             tiles_key=args.tiles_key,
             skip_invalid=args.skip_invalid,
@@ -147,6 +147,7 @@ def _cmd_map(args: argparse.Namespace) -> int:
 
 
 def _layer_list(text: str | None) -> list[str] | None:
+    """Split a comma-separated option (layer names, site ids), dropping blanks around them."""
     return [part.strip() for part in text.split(",") if part.strip()] if text else None
 
 

@@ -261,6 +261,12 @@ def test_cli_map(map_layers, tmp_path, capsys):
     assert main(["map", "-o", str(out), "--as-of", AS_OF, "--rings", "100,300"]) == 0
     assert "wrote" in capsys.readouterr().out
     assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    # Comma lists are read as by report and figure: blanks around the items do not count.
+    assert main(["map", "-o", str(out), "--as-of", AS_OF, "--layers", "sites, hostile"]) == 0
+    assert (
+        main(["map", "-o", str(out), "--as-of", AS_OF, "--ring-sites", "east-radar, west-bg"]) == 0
+    )
+    capsys.readouterr()
     assert main(["map", "-o", str(out), "--rings", "ten"]) == 2
     assert "--rings 'ten'" in capsys.readouterr().err
     assert main(["map", "-o", str(tmp_path / "nope" / "m.html")]) == 2
