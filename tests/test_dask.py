@@ -31,7 +31,10 @@ def _points(n: int = 400) -> gpd.GeoDataFrame:
 
 @pytest.fixture(scope="module")
 def client():
+    # The active memory manager drops spare replicas of data no task needs any more, which
+    # would race with the check that the broadcast reached every worker: keep it off here.
     with (
+        dask.config.set({"distributed.scheduler.active-memory-manager.start": False}),
         distributed.LocalCluster(
             n_workers=2,
             processes=True,
@@ -41,6 +44,9 @@ def client():
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
+        # Both workers must be up before a test scatters: a broadcast reaches only the workers
+        # connected at that moment.
+        client.wait_for_workers(2, timeout=60)
         yield client
 
 
