@@ -43,6 +43,11 @@ NATO_ACCESSION: dict[str, dt.date] = {
     "SWE": dt.date(2024, 3, 7),
 }
 
+#: The states on the Russian side of the frontier flankmap measures by default.
+EAST_STATES = ("RUS", "BLR")
+#: The default frontier: Russia and Belarus against the NATO members on the analysis date.
+DEFAULT_FRONTIER = f"{','.join(EAST_STATES)}:NATO"
+
 _NE_COLUMNS = ["ADM0_A3", "ISO_A3_EH", "NAME_EN", "SOV_A3"]
 
 

@@ -127,7 +127,7 @@ def _cmd_map(args: argparse.Namespace) -> int:
             _layer_list(args.layers),
             as_of=args.as_of,
             add=args.add,
-            rings_km=_parse_km_list(args.rings) if args.rings else (),
+            rings_km=_ring_radii(args.rings),
             ring_sites=_layer_list(args.ring_sites),
             tiles=args.tiles,
             tiles_key=args.tiles_key,
@@ -152,6 +152,7 @@ def _layer_list(text: str | None) -> list[str] | None:
 
 
 def _ring_radii(text: str | None) -> list[float]:
+    """Parse --rings: km radii, where 0 means no rings (for every command alike)."""
     return [r for r in _parse_km_list(text) if r != 0] if text else []
 
 
@@ -365,7 +366,7 @@ def _dask_distances(args: argparse.Namespace, out: Path, as_of) -> int:
 
 
 def _cmd_distances(args: argparse.Namespace) -> int:
-    from geo import distance, layers
+    from geo import borders, distance, layers
     from geo._errors import InputError
     from geo._output import check_output_path
     from geo.dates import parse_as_of
@@ -416,7 +417,7 @@ def _cmd_distances(args: argparse.Namespace) -> int:
         header += ["±km", "host border km", "host border"]
         rows = [_site_row(r) for r in result.to_dict("records")]
     else:
-        spec = args.frontier or "RUS,BLR:NATO"
+        spec = args.frontier or borders.DEFAULT_FRONTIER
         target = f"territory of {args.to}" if args.to else f"frontier {spec}"
         names = [c for c in ("id", "name") if c in result.columns]
         header = ["#", *names, "lat", "lon", "km", "border", "bearing°"]
@@ -479,7 +480,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         help="a user layer (GeoJSON, GeoPackage or CSV with lat/lon); repeatable",
     )
-    p.add_argument("--rings", metavar="KM,KM", help="geodesic range rings, e.g. 100,300")
+    p.add_argument(
+        "--rings", metavar="KM,KM", help="geodesic range rings, e.g. 100,300 (default none)"
+    )
     p.add_argument(
         "--ring-sites", metavar="ID,ID", help="site ids to ring; default Russian sites in Belarus"
     )

@@ -619,7 +619,7 @@ def _frontier_set(frontier: str | gpd.GeoDataFrame, as_of: str | dt.date | None)
 def to_frontier(
     lon,
     lat,
-    frontier: str | gpd.GeoDataFrame = "RUS,BLR:NATO",
+    frontier: str | gpd.GeoDataFrame = borders.DEFAULT_FRONTIER,
     *,
     as_of: str | dt.date | None = None,
 ) -> pd.DataFrame:
@@ -825,7 +825,7 @@ def target(
         raise InputError("give a frontier or a territory (to=...), not both")
     if to is not None:
         return _territory_target(tuple(borders.resolve_group(to, as_of=parse_as_of(as_of))))
-    return Target(_frontier_set(frontier or "RUS,BLR:NATO", as_of))
+    return Target(_frontier_set(frontier or borders.DEFAULT_FRONTIER, as_of))
 
 
 def measure(points: gpd.GeoDataFrame, target: Target) -> gpd.GeoDataFrame:
@@ -1095,7 +1095,7 @@ def within_range(
 
 
 #: Operators whose sites are measured to NATO territory; every other site to Russia + Belarus.
-EASTERN_OPERATORS = ("RUS", "BLR")
+EASTERN_OPERATORS = borders.EAST_STATES
 
 
 def site_analysis(

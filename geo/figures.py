@@ -31,7 +31,7 @@ from matplotlib.patches import FancyArrow, Patch, Rectangle
 from matplotlib.transforms import Bbox
 from pyproj import Geod, Transformer
 
-from geo import _data
+from geo import _data, borders
 from geo._errors import InputError
 from geo._output import atomic_writer, check_output_path
 from geo.dates import parse_as_of
@@ -572,7 +572,7 @@ def map_figure(
     as_of: str | dt.date | None = None,
     layers: Iterable[str] | None = None,
     styles: Mapping[str, LayerStyle] | None = None,
-    frontier: str = "RUS,BLR:NATO",
+    frontier: str = borders.DEFAULT_FRONTIER,
     rings_km: Sequence[float] = DEFAULT_RING_KM,
     ring_sites: Iterable[str] | None = None,
     labels: bool = True,

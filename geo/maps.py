@@ -60,7 +60,7 @@ from geo.dates import parse_as_of
 from geo.styles import BASE, MARKERS, LayerStyle, layer_styles
 
 #: The two sides of the frontier the map draws and measures to.
-FRONTIER = ("RUS,BLR", "NATO")
+FRONTIER = tuple(borders.DEFAULT_FRONTIER.split(":"))
 #: Extent of the vector basemap (lon_min, lat_min, lon_max, lat_max).
 BASEMAP_BOX = (-25.0, 27.0, 70.0, 75.0)
 #: Simplification tolerance of the displayed borders, in degrees (about 1-2 km).

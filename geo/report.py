@@ -30,14 +30,14 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from geo import _data
+from geo import _data, borders
 from geo._errors import InputError
 from geo._output import check_output_path, write_text_atomic
 from geo.dates import parse_as_of
 from geo.styles import BASE, LayerStyle, layer_styles
 
 #: The frontier the report measures against.
-FRONTIER = "RUS,BLR:NATO"
+FRONTIER = borders.DEFAULT_FRONTIER
 #: The columns of the sites table, in order: (key, heading, numeric).
 TABLE_COLUMNS: tuple[tuple[str, str, bool], ...] = (
     ("name", "Site", False),

@@ -17,8 +17,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from geo import borders
+
 #: Operators whose sites stand on the Russian side of the frontier.
-EAST_OPERATORS = frozenset({"RUS", "BLR"})
+EAST_OPERATORS = frozenset(borders.EAST_STATES)
 #: The two sides, as named in analysis results.
 EAST, WEST = "RUS/BLR", "NATO"
 
