@@ -181,7 +181,7 @@ def _cmd_figure(args: argparse.Namespace) -> int:
         fig = figures.distance_figure(
             _layer_list(args.layers),
             as_of=args.as_of,
-            size_cm=None if args.height_cm is None else (args.width_cm, args.height_cm),
+            size_cm=(args.width_cm, args.height_cm),
             dpi=args.dpi,
         )
     else:

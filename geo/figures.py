@@ -1183,7 +1183,7 @@ def distance_chart(
     as_of: str | dt.date | None = None,
     styles: Mapping[str, LayerStyle] | None = None,
     title: str | None = None,
-    size_cm: tuple[float, float] | None = None,
+    size_cm: tuple[float, float | None] | None = None,
     dpi: float = 200,
 ) -> Figure:
     """Draw the sites as horizontal bars, sorted by distance to the opposing frontier.
@@ -1201,7 +1201,8 @@ def distance_chart(
     title : str, optional
         Default ``"Distance to the opposing frontier, <date>"``.
     size_cm : tuple of float, optional
-        Width and height; default 17 cm wide and tall enough for every bar.
+        Width and height in cm; default 17 cm wide. A height of ``None`` means tall enough
+        for every bar.
     dpi : float
         Resolution of raster output.
 
@@ -1226,8 +1227,10 @@ def distance_chart(
     day = parse_as_of(as_of)
     data = analysis.sort_values(["opposing_distance_m", "id"], ascending=[False, True])
     n = len(data)
-    if size_cm is None:
-        size_cm = (17.0, min(max(6.0, 2.6 + 0.42 * n), 190.0))
+    width, height = size_cm if size_cm is not None else (17.0, None)
+    if height is None:
+        height = min(max(6.0, 2.6 + 0.42 * n), 190.0)
+    size_cm = (width, height)
     _check_size(size_cm, dpi)
     if styles is None:
         styles = layer_styles(data)
@@ -1352,7 +1355,7 @@ def distance_figure(
     names: Iterable[str] | None = None,
     *,
     as_of: str | dt.date | None = None,
-    size_cm: tuple[float, float] | None = None,
+    size_cm: tuple[float, float | None] | None = None,
     dpi: float = 200,
 ) -> Figure:
     """Load the layers, measure the sites and draw :func:`distance_chart`.
@@ -1364,7 +1367,7 @@ def distance_figure(
     as_of : str, datetime.date or None
         The date; default today.
     size_cm : tuple of float, optional
-        Width and height; default 17 cm wide and tall enough for every bar.
+        As in :func:`distance_chart`.
     dpi : float
         Resolution of raster output.
 

@@ -338,6 +338,15 @@ def test_cli_figure(mini_layers, tmp_path, capsys):
     assert "wrote" in capsys.readouterr().out
 
 
+def test_cli_distance_chart_takes_a_width_alone(mini_layers, tmp_path):
+    out = tmp_path / "chart.png"
+    argv = ["figure", "--kind", "distances", "-o", str(out), "--as-of", AS_OF, "--dpi", "100"]
+    assert main([*argv, "--width-cm", "10"]) == 0
+    width, height = _png_size(out.read_bytes())
+    assert width == int(10 / 2.54 * 100)
+    assert height > 0
+
+
 def test_cli_figure_bad_suffix_is_exit_2(mini_layers, tmp_path, capsys):
     assert main(["figure", "-o", str(tmp_path / "map.gif")]) == 2
     err = capsys.readouterr().err
