@@ -166,7 +166,14 @@ def resolve_group(spec: str | Iterable[str], *, as_of: str | dt.date | None = No
         if not code:
             continue
         if code == "NATO":
-            codes.update(nato_members(as_of))
+            members = nato_members(as_of)
+            if not members:
+                founded = min(NATO_ACCESSION.values()).isoformat()
+                raise InputError(
+                    f"NATO had no members on {parse_as_of(as_of).isoformat()}: the North "
+                    f"Atlantic Treaty entered into force on {founded}"
+                )
+            codes.update(members)
         elif code in known:
             codes.add(code)
         else:

@@ -107,6 +107,10 @@ def test_norway_and_france_have_their_iso_codes():
         (lambda: borders.parse_frontier("POL:NATO"), r"POL stands on both sides"),
         (lambda: borders.frontier("POL", "NATO"), r"POL stands on both sides"),
         (lambda: borders.nato_members("yesterday"), r"'yesterday' is not a date"),
+        (
+            lambda: borders.resolve_group("RUS,NATO", as_of="1900-01-01"),
+            r"NATO had no members on 1900-01-01: the North Atlantic Treaty entered into force on 1949-08-24",
+        ),
     ],
 )
 def test_errors(call, message):
