@@ -12,7 +12,7 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +101,7 @@ def _parse_km_list(text: str) -> list[float]:
 
 
 def _cmd_map(args: argparse.Namespace) -> int:
-    from geo import maps
+    from geo import maps, points
     from geo._errors import InputError
     from geo._output import check_output_path
 
@@ -117,7 +117,7 @@ def _cmd_map(args: argparse.Namespace) -> int:
         if rejected.resolve() == out.resolve():
             raise InputError(f"--rejected {str(rejected)!r} is the output file; give another")
     counts: dict[str, int] = {}
-    with _rejected_writer(rejected, with_file=True) as write_rejected:
+    with points.rejected_writer(rejected, with_file=True) as write_rejected:
 
         def on_rejected(path: Path, rows) -> None:
             counts[path.name] = counts.get(path.name, 0) + len(rows)
@@ -269,74 +269,35 @@ def _rejected_path(args: argparse.Namespace) -> Path:
     return base.with_name(f"{base.stem}.rejected.csv")
 
 
-@contextlib.contextmanager
-def _rejected_writer(
-    path: Path | None, *, with_file: bool = False
-) -> Iterator[Callable[[object], None]]:
-    """Append rejected rows to a CSV (atomic); a no-op without a path.
-
-    With ``with_file`` the rows carry a first column ``file`` (the input they came from).
-    """
-    import pandas as pd
-
-    from geo import points
-    from geo._output import atomic_writer
-
-    if path is None:
-        yield lambda frame: None
-        return
-    with atomic_writer(path, "w") as handle:
-        state = {"header": True}
-
-        columns = ["file", *points.REJECTED_COLUMNS] if with_file else points.REJECTED_COLUMNS
-
-        def write(frame) -> None:
-            frame.reindex(columns=columns).to_csv(
-                handle, index=False, header=state["header"], lineterminator="\n"
-            )
-            state["header"] = False
-
-        write(pd.DataFrame(columns=columns))
-        yield write
-
-
 def _stream_distances(args: argparse.Namespace, out: Path | None, rejected: Path | None, as_of):
-    """Measure a point file chunk by chunk; write OUT as it goes, or return the whole result."""
-    import pandas as pd
-
-    from geo import distance, points
+    """Measure a point file chunk by chunk; return the result, or None once OUT is written."""
+    from geo import distance
 
     progress = _Progress(args.progress or sys.stderr.isatty(), Path(args.points).name)
-    n_rows = n_rejected = 0
-    parts: list[object] = []
     try:
-        with contextlib.ExitStack() as stack:
-            write = stack.enter_context(points.point_writer(out)) if out else parts.append
-            write_rejected = stack.enter_context(_rejected_writer(rejected))
-            chunks = points.scan_points(
-                args.points, chunk_rows=args.chunk_rows, skip_invalid=args.skip_invalid
-            )
-            target = distance.target(frontier=args.frontier, to=args.to, as_of=as_of)
-            for chunk in chunks:
-                result = distance.measure(chunk.points, target)
-                write(result)
-                write_rejected(chunk.rejected)
-                n_rows += len(result)
-                n_rejected += len(chunk.rejected)
-                progress.update(chunk.done, chunk.total, n_rows + n_rejected)
+        run = distance.measure_file(
+            args.points,
+            out,
+            frontier=args.frontier,
+            to=args.to,
+            as_of=as_of,
+            chunk_rows=args.chunk_rows,
+            skip_invalid=args.skip_invalid,
+            rejected=rejected,
+            on_progress=progress.update,
+        )
     finally:
         progress.close()
     if rejected is not None:
         print(
-            f"flankmap: skipped {n_rejected:,} invalid row(s); wrote them with the reason to "
+            f"flankmap: skipped {run.rejected:,} invalid row(s); wrote them with the reason to "
             f"{rejected}",
             file=sys.stderr,
         )
     if out is not None:
-        print(f"wrote {out} ({n_rows:,} rows)")
+        print(f"wrote {out} ({run.rows:,} rows)")
         return None
-    frame = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
-    return frame
+    return run.frame
 
 
 def _dask_distances(args: argparse.Namespace, out: Path, as_of) -> int:

@@ -34,12 +34,14 @@ the geodesic calls run on two threads (pyproj releases the GIL).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -861,6 +863,86 @@ def measure(points: gpd.GeoDataFrame, target: Target) -> gpd.GeoDataFrame:
     geometry = out.pop(out.geometry.name)
     out[geometry.name] = geometry
     return gpd.GeoDataFrame(out, geometry=geometry.name, crs=points.crs)
+
+
+@dataclass(frozen=True)
+class MeasuredFile:
+    """What :func:`measure_file` did: rows measured and rejected, and the result if kept."""
+
+    rows: int
+    rejected: int
+    frame: gpd.GeoDataFrame | None
+
+
+def measure_file(
+    path: str | Path,
+    out: str | Path | None = None,
+    *,
+    frontier: str | gpd.GeoDataFrame | None = None,
+    to: str | Iterable[str] | None = None,
+    as_of: str | dt.date | None = None,
+    chunk_rows: int | None = None,
+    skip_invalid: bool = False,
+    rejected: str | Path | None = None,
+    on_progress: Callable[[int, int, int], None] | None = None,
+) -> MeasuredFile:
+    """Measure a point file chunk by chunk, in bounded memory, keeping the input order.
+
+    The border lines are prepared once; each chunk read by :func:`geo.points.scan_points` is
+    measured and appended to ``out`` through one atomic writer, so an error midway leaves no
+    partial file and an existing ``out`` untouched.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A points file as in :func:`geo.points.read_points`.
+    out : str, pathlib.Path or None
+        ``.csv``, ``.geojson`` or ``.parquet`` to write; ``None`` keeps the result in memory.
+    frontier, to, as_of
+        As in :func:`distances`.
+    chunk_rows : int, optional
+        Rows per chunk; default :data:`geo.points.CHUNK_ROWS`.
+    skip_invalid : bool
+        Set bad rows aside instead of raising.
+    rejected : str, pathlib.Path or None
+        With ``skip_invalid``: the CSV side file for the rejected rows and their reasons.
+    on_progress : callable, optional
+        Called as ``on_progress(done, total, rows)`` after each chunk (bytes or rows of the
+        input done and in all, rows handled so far).
+
+    Returns
+    -------
+    run : MeasuredFile
+        The counts, and the result frame when ``out`` is ``None``.
+
+    Raises
+    ------
+    InputError
+        As :func:`geo.points.read_points`, for the first bad row unless ``skip_invalid``.
+    """
+    from geo import points as point_files
+
+    prepared = target(frontier=frontier, to=to, as_of=as_of)
+    n_rows = n_rejected = 0
+    parts: list[gpd.GeoDataFrame] = []
+    with contextlib.ExitStack() as stack:
+        write = stack.enter_context(point_files.point_writer(out)) if out else parts.append
+        write_rejected = stack.enter_context(point_files.rejected_writer(rejected))
+        chunks = point_files.scan_points(
+            path, chunk_rows=chunk_rows or point_files.CHUNK_ROWS, skip_invalid=skip_invalid
+        )
+        for chunk in chunks:
+            result = measure(chunk.points, prepared)
+            write(result)
+            write_rejected(chunk.rejected)
+            n_rows += len(result)
+            n_rejected += len(chunk.rejected)
+            if on_progress is not None:
+                on_progress(chunk.done, chunk.total, n_rows + n_rejected)
+    if out is not None:
+        return MeasuredFile(n_rows, n_rejected, None)
+    frame = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+    return MeasuredFile(n_rows, n_rejected, frame)
 
 
 def _is_dask(frame: object) -> bool:

@@ -867,6 +867,43 @@ def _suffix_kind(path: Path) -> str:
 
 
 @contextlib.contextmanager
+def rejected_writer(
+    path: str | Path | None, *, with_file: bool = False
+) -> Iterator[Callable[[pd.DataFrame], None]]:
+    """Write rejected rows to a CSV side file, atomically; a no-op without a path.
+
+    Parameters
+    ----------
+    path : str, pathlib.Path or None
+        The side file; ``None`` discards the rows.
+    with_file : bool
+        Put a first column ``file`` (the input the rows came from) before
+        :data:`REJECTED_COLUMNS`.
+
+    Yields
+    ------
+    write : callable
+        ``write(frame)`` appends rejected rows; the file holds the header even when no row
+        was rejected, and appears only when the ``with`` block ends without an error.
+    """
+    from geo._output import atomic_writer
+
+    if path is None:
+        yield lambda frame: None
+        return
+    columns = ["file", *REJECTED_COLUMNS] if with_file else REJECTED_COLUMNS
+    with atomic_writer(path, "w") as handle:
+        handle.write(",".join(columns) + "\n")
+
+        def write(frame: pd.DataFrame) -> None:
+            frame.reindex(columns=columns).to_csv(
+                handle, index=False, header=False, lineterminator="\n"
+            )
+
+        yield write
+
+
+@contextlib.contextmanager
 def point_writer(path: str | Path) -> Iterator[Callable[[gpd.GeoDataFrame], None]]:
     """Write frames of points one after another into one file, atomically.
 

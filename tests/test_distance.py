@@ -339,3 +339,29 @@ def test_site_analysis_on_fixture_layer(data_dir):
 def _surface_point(geom):
     point = shapely.point_on_surface(geom)
     return [point.x], [point.y]
+
+
+def test_measure_file_in_chunks_equals_one_pass(tmp_path):
+    rng = np.random.default_rng(7)
+    lat, lon = rng.uniform(50, 58, 250).round(5), rng.uniform(18, 30, 250).round(5)
+    path = tmp_path / "p.csv"
+    rows = "".join(f"p{i},{a:.5f},{o:.5f}\n" for i, (a, o) in enumerate(zip(lat, lon, strict=True)))
+    path.write_text("id,lat,lon\n" + rows + "bad,x,1\n", encoding="utf-8")
+    seen = []
+    run = distance.measure_file(
+        path,
+        as_of="2025-01-01",
+        chunk_rows=60,
+        skip_invalid=True,
+        rejected=tmp_path / "rejected.csv",
+        on_progress=lambda done, total, n: seen.append(n),
+    )
+    assert (run.rows, run.rejected) == (250, 1)
+    assert seen[-1] == 251
+    assert len(seen) >= 4
+    whole = distance.to_frontier(lon, lat, "RUS,BLR:NATO", as_of="2025-01-01")
+    np.testing.assert_allclose(run.frame["distance_m"], whole["distance_m"], atol=1e-6)
+    assert run.frame["id"].tolist() == [f"p{i}" for i in range(250)]
+    rejected = (tmp_path / "rejected.csv").read_text(encoding="utf-8").splitlines()
+    assert rejected[0] == "row,field,reason,raw"
+    assert rejected[1].startswith("251,lat,'x' is not a number")
