@@ -111,11 +111,7 @@ def _cmd_map(args: argparse.Namespace) -> int:
     if args.skip_invalid:
         if not args.add:
             raise InputError("--skip-invalid needs --add FILE")
-        rejected = check_output_path(
-            args.rejected or out.with_name(f"{out.stem}.rejected.csv"), inputs=inputs
-        )
-        if rejected.resolve() == out.resolve():
-            raise InputError(f"--rejected {str(rejected)!r} is the output file; give another")
+        rejected = _rejected_output(args, out, out, inputs)
     counts: dict[str, int] = {}
     with points.rejected_writer(rejected, with_file=True) as write_rejected:
 
@@ -261,12 +257,23 @@ class _Progress:
             self.drawn = False
 
 
-def _rejected_path(args: argparse.Namespace) -> Path:
-    """Where --skip-invalid puts the rejected rows: --rejected, else OUT.rejected.csv."""
-    if args.rejected:
-        return Path(args.rejected)
-    base = Path(args.output) if args.output else Path(args.points)
-    return base.with_name(f"{base.stem}.rejected.csv")
+def _rejected_output(
+    args: argparse.Namespace, base: Path | str, out: Path | None, inputs: tuple
+) -> Path:
+    """Where --skip-invalid writes the rejected rows (--rejected, else BASE.rejected.csv).
+
+    The side file must be writable, and may replace neither an input nor the output.
+    """
+    from geo._errors import InputError
+    from geo._output import check_output_path
+
+    base = Path(base)
+    rejected = check_output_path(
+        args.rejected or base.with_name(f"{base.stem}.rejected.csv"), inputs=inputs
+    )
+    if out is not None and rejected.resolve() == out.resolve():
+        raise InputError(f"--rejected {str(rejected)!r} is the output file; give another")
+    return rejected
 
 
 def _stream_distances(args: argparse.Namespace, out: Path | None, rejected: Path | None, as_of):
@@ -349,9 +356,7 @@ def _cmd_distances(args: argparse.Namespace) -> int:
         return _dask_distances(args, out, as_of)
     rejected = None
     if args.skip_invalid:
-        rejected = check_output_path(_rejected_path(args), inputs=(args.points,))
-        if out is not None and rejected.resolve() == out.resolve():
-            raise InputError(f"--rejected {str(rejected)!r} is the output file; give another")
+        rejected = _rejected_output(args, out or args.points, out, inputs)
     if args.points:
         result = _stream_distances(args, out, rejected, as_of)
         if result is None:
