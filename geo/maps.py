@@ -102,35 +102,78 @@ POPUP_FIELDS = (
 )
 
 
-class _InlineAssets(MacroElement):
+class _Deferred(MacroElement):
+    """Text that enters the page only after folium's templating has finished.
+
+    branca compiles the output of every element's macros as a new Jinja2 template, so any
+    text placed there is evaluated (``{{ 7*7 }}`` would become ``49``, and worse). A deferred
+    element's macro writes only a placeholder made of its id; :class:`_Page` swaps the text in
+    after rendering, so no template engine ever sees the data.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.text = ""
+
+    @property
+    def token(self) -> str:
+        """The placeholder that stands for :attr:`text` in the templated page."""
+        return f"/*flankmap-deferred:{self.get_name()}*/"
+
+
+class _InlineAssets(_Deferred):
     """Leaflet and the map's own script and styles, inlined into the page header."""
 
-    _template = Template(
-        "{% macro header(this, kwargs) %}"
-        "<style>{{ this.css }}</style>\n<script>{{ this.js }}</script>\n"
-        "{% endmacro %}"
-    )
+    _template = Template("{% macro header(this, kwargs) %}{{ this.token }}\n{% endmacro %}")
 
     def __init__(self) -> None:
         super().__init__()
         self._name = "InlineAssets"
-        self.css, self.js = _asset_bundle()
+        css, js = _asset_bundle()
+        self.text = f"<style>{css}</style>\n<script>{js}</script>"
 
 
-class _FlankmapLayers(MacroElement):
+class _FlankmapLayers(_Deferred):
     """Everything drawn on the map, as JSON data handed to the map's script."""
 
     _template = Template(
         "{% macro script(this, kwargs) %}"
-        "flankmap.render({{ this._parent.get_name() }}, {{ this.payload }});\n"
+        "flankmap.render({{ this._parent.get_name() }}, {{ this.token }});\n"
         "{% endmacro %}"
     )
 
     def __init__(self, data: dict[str, Any]) -> None:
         super().__init__()
         self._name = "FlankmapLayers"
-        self.data = data
-        self.payload = script_json(data)
+        self.text = script_json(data)
+
+
+_DEFERRED_RE = re.compile(r"/\*flankmap-deferred:([0-9A-Za-z_]+)\*/")
+
+
+def _tidy(text: str) -> str:
+    """Drop trailing blanks on lines and runs of more than one empty line."""
+    text = re.sub(r"[ \t]+\n", "\n", text)
+    return re.sub(r"\n{3,}", "\n\n", text)
+
+
+class _Page(Figure):
+    """The HTML page around a map: folium's page, with deferred text put in after templating."""
+
+    def render(self, **kwargs: Any) -> str:
+        """Render the page; the text of every :class:`_Deferred` element goes in last."""
+        deferred: dict[str, str] = {}
+
+        def collect(element: Element) -> None:
+            if isinstance(element, _Deferred):
+                deferred[element.get_name()] = element.text
+            for child in element._children.values():
+                collect(child)
+
+        collect(self)
+        page = _tidy(super().render(**kwargs))
+        # One pass: the text put in is never scanned again, whatever it holds.
+        return _DEFERRED_RE.sub(lambda m: deferred.get(m.group(1), m.group(0)), page)
 
 
 def script_json(value: Any) -> str:
@@ -176,8 +219,8 @@ def _asset_bundle() -> tuple[str, str]:
     leaflet_css = re.sub(r"url\(images/([\w.-]+\.png)\)", inline_image, leaflet_css)
     own_css = (_ASSETS / "flankmap.css").read_text(encoding="utf-8")
     own_js = (_ASSETS / "flankmap.js").read_text(encoding="utf-8")
-    css = f"{leaflet_css}\n{own_css}"
-    js = f"{leaflet_js}\n{own_js}"
+    css = _tidy(f"{leaflet_css}\n{own_css}")
+    js = _tidy(f"{leaflet_js}\n{own_js}")
     for text, closing in ((css, "</style"), (js, "</script")):
         if closing in text.lower():  # pragma: no cover - guards a change of the packages
             raise RuntimeError(f"an inlined asset contains {closing!r}; it cannot be inlined")
@@ -840,6 +883,7 @@ def build_map(
     )
     fmap.default_js = []  # no CDN: Leaflet comes inline, jQuery/Bootstrap/Font Awesome not at all
     fmap.default_css = []
+    _Page().add_child(fmap)  # folium's own page would template the data
     _InlineAssets().add_to(fmap)
     _FlankmapLayers(data).add_to(fmap)
     _figure(fmap).title = html.escape(str(data["title"]))
@@ -850,7 +894,7 @@ def build_map(
 def _figure(fmap: folium.Map) -> Figure:
     """Return the page (branca Figure) that holds the map."""
     root = fmap.get_root()
-    if not isinstance(root, Figure):
+    if not isinstance(root, _Page):
         raise InputError("the map is not inside a page (folium Figure); build it with build_map")
     return root
 
@@ -858,9 +902,9 @@ def _figure(fmap: folium.Map) -> Figure:
 def _assign_ids(fmap: folium.Map) -> None:
     """Give every element of the map an id from the map's data and a counter."""
     root = _figure(fmap)
-    payload = "".join(getattr(child, "payload", "") for child in fmap._children.values()).encode(
-        "utf-8"
-    )
+    payload = "".join(
+        child.text for child in fmap._children.values() if isinstance(child, _FlankmapLayers)
+    ).encode("utf-8")
     prefix = hashlib.sha256(payload).hexdigest()[:8]
     counter = itertools.count(1)
 
@@ -893,9 +937,7 @@ def render_html(fmap: folium.Map) -> str:
         The HTML; the same map gives the same text.
     """
     _assign_ids(fmap)
-    text = fmap.get_root().render()
-    text = re.sub(r"[ \t]+\n", "\n", text)
-    return re.sub(r"\n{3,}", "\n\n", text)
+    return _figure(fmap).render()
 
 
 def render_fragment(fmap: folium.Map, *, height: str = "600px") -> str:

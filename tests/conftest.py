@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import csv
 import json
 from pathlib import Path
 from typing import Any
@@ -74,3 +75,71 @@ def mini_layers(monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = DATA / "layers_mini"
     monkeypatch.setenv("FLANKMAP_LAYERS_DIR", str(folder))
     return folder
+
+
+def hostile_texts() -> list[tuple[str, str]]:
+    """The hostile corpus of tests/data/hostile/corpus.json as (id, text) pairs."""
+    doc = json.loads((DATA / "hostile" / "corpus.json").read_text(encoding="utf-8"))
+    return [(entry["id"], entry["text"]) for entry in doc["texts"]]
+
+
+#: Where the hostile features stand: a grid over Belarus and Lithuania, one per text.
+def _hostile_point(index: int) -> list[float]:
+    return [round(24.0 + (index % 6) * 0.8, 4), round(53.0 + (index // 6) * 0.6, 4)]
+
+
+@pytest.fixture
+def hostile_corpus() -> list[tuple[str, str]]:
+    """The hostile corpus: texts that every output must show literally (see its file)."""
+    return hostile_texts()
+
+
+@pytest.fixture
+def hostile_layers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A layers folder whose one layer carries a hostile text in every text field.
+
+    FLANKMAP_LAYERS_DIR points at it; the working folder is an empty folder, so a text that
+    runs code (``touch PWNED``) leaves a file there that the test can look for.
+    """
+    folder = tmp_path / "hostile_layers"
+    folder.mkdir()
+    features = []
+    for index, (text_id, text) in enumerate(hostile_texts()):
+        feature = copy.deepcopy(VALID_FEATURE)
+        feature["geometry"]["coordinates"] = _hostile_point(index)
+        props = feature["properties"]
+        props.update(
+            id=f"hostile-{text_id}",
+            name=text,
+            coord_note=text,
+            notes=text,
+            timeline=[{"date": "2003", "status": "active", "event": text}],
+        )
+        props["sources"][0].update(title=text, publisher=text)
+        features.append(feature)
+    collection = {
+        "type": "FeatureCollection",
+        "name": "hostile",
+        "title": "Layer {{7*7}} <b>bold</b> $x$",
+        "description": "{% raw %} hostile layer for the tests",
+        "features": features,
+    }
+    (folder / "hostile.geojson").write_text(json.dumps(collection), encoding="utf-8")
+    monkeypatch.setenv("FLANKMAP_LAYERS_DIR", str(folder))
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    return folder
+
+
+@pytest.fixture
+def hostile_csv(tmp_path: Path) -> Path:
+    """A user CSV with a hostile file name and a hostile text in every text column."""
+    path = tmp_path / "{{7*7}} {% raw %} '$x$'.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "name", "notes", "lat", "lon"])
+        for index, (text_id, text) in enumerate(hostile_texts()):
+            lon, lat = _hostile_point(index)
+            writer.writerow([text_id, text, text, lat, lon])
+    return path

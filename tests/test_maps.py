@@ -120,6 +120,26 @@ def test_hostile_text_never_becomes_markup(map_layers):
     assert "<title>&lt;" not in document  # the title is the map's own, escaped anyway
 
 
+def test_no_text_reaches_a_template_engine(hostile_layers, hostile_csv, hostile_corpus):
+    """Template syntax in a layer, a user file or its name is data: it runs nothing, stays as is."""
+    texts = [text for _, text in hostile_corpus]
+    fmap = maps.build_map(as_of=AS_OF, add=[hostile_csv])
+    for document in (maps.render_html(fmap), html.unescape(maps.render_fragment(fmap))):
+        assert not Path("PWNED").exists()
+        data = payload(document)
+        layer = sites(data)["hostile"]
+        assert layer["p"]["names"] == texts
+        assert layer["legend"] == "Layer {{7*7}} <b>bold</b> $x$"
+        notes = [row[-1] for row in layer["p"]["rows"]]
+        assert notes == texts  # the location note, the last field that varies
+        assert [s[0][0] for s in layer["p"]["sources"]] == texts
+        user = next(ov for ov in sites(data).values() if ov["slug"] != "hostile")
+        assert user["p"]["names"] == texts
+        assert user["legend"] == f"{hostile_csv.name} (added)"
+        for raw in ("<img", "<script>window", "</script><script>"):
+            assert raw not in document.split("flankmap.render(")[1], raw
+
+
 def test_ids_are_deterministic_and_not_random(map_layers):
     one = maps.render_html(maps.build_map(as_of=AS_OF))
     two = maps.render_html(maps.build_map(as_of=AS_OF))

@@ -235,3 +235,32 @@ def test_big_user_layer_on_canvas_opens_safe_popups(tmp_path, open_offline):
     assert page.evaluate("window.__xss") is None
     assert opened.errors == []
     assert opened.requests == []
+
+
+def test_hostile_corpus_shows_literally(hostile_layers, hostile_csv, hostile_corpus, open_offline):
+    """Every hostile text, from a layer and from a user file, is shown as written and runs nothing."""
+    path = hostile_layers.parent / "hostile.html"
+    maps.save_map(maps.build_map(as_of=AS_OF, add=[hostile_csv]), path)
+    assert not Path("PWNED").exists()
+    opened = open_offline(path)
+    page = opened.page
+    texts = sorted(text for _, text in hostile_corpus)
+    for selector in (".fm-layer-hostile", ".fm-marker:not(.fm-layer-hostile)"):
+        markers = page.locator(selector)
+        assert markers.count() == len(texts)
+        seen = []
+        for i in range(markers.count()):
+            markers.nth(i).click(force=True)
+            title = page.locator(".leaflet-popup-content .fm-popup-title")
+            seen.append(title.evaluate("n => n.textContent"))
+            page.locator(".leaflet-popup-close-button").click()
+            title.wait_for(state="detached")
+        assert sorted(seen) == texts
+    legend = page.locator(".fm-legend").evaluate("n => n.textContent")
+    assert "Layer {{7*7}} <b>bold</b> $x$" in legend
+    assert hostile_csv.name in legend
+    assert page.evaluate("window.__xss") is None
+    assert page.locator("img").count() == 0
+    assert page.locator(".fm-popup b, .fm-legend b").count() == 0
+    assert opened.errors == []
+    assert opened.requests == []
