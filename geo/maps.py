@@ -714,6 +714,29 @@ def _read_user_layer(
     return frame.loc[keep].reset_index(drop=True)
 
 
+def _user_labels(paths: Sequence[Path]) -> list[str]:
+    """Name each user file by its file name, or by as much of its path as tells it apart.
+
+    Raises
+    ------
+    InputError
+        If one file is given twice.
+    """
+    resolved = [p.resolve() for p in paths]
+    for i, path in enumerate(resolved):
+        if path in resolved[:i]:
+            raise InputError(f"{paths[i].name}: is added twice; give each file once")
+    labels = []
+    for full in resolved:
+        depth = 1
+        while depth < len(full.parts) and any(
+            other != full and other.parts[-depth:] == full.parts[-depth:] for other in resolved
+        ):
+            depth += 1
+        labels.append("/".join(full.parts[-depth:]))
+    return labels
+
+
 def _bounds(frames: Iterable[gpd.GeoDataFrame], extra: Sequence[float] | None) -> list[list[float]]:
     boxes = [f.total_bounds for f in frames if len(f)]
     if extra is not None:
@@ -793,14 +816,15 @@ def build_map(
     names = list(names) if names is not None else None
     every = layers.load_layers(names)  # every date: styles stay fixed across dates
     active = layers.filter_active(every, day) if len(every) else every
+    paths = [Path(item) for item in add]
+    labels = _user_labels(paths)
     user = []
-    for item in add:
-        path = Path(item)
+    for path in paths:
         sink = functools.partial(on_rejected, path) if on_rejected is not None else None
         frame = _read_user_layer(path, day, skip_invalid=skip_invalid, on_rejected=sink)
         user.append((path, frame))
-    user_names = [p.stem for p, _ in user]
-    styles = layer_styles(every, extra=[f"user:{n}" for n in user_names])
+    user_keys = [f"user:{label}" for label in labels]
+    styles = layer_styles(every, extra=user_keys)
     country_names = {str(k): str(v) for k, v in borders.countries()["name"].items()}
 
     taken: set[str] = {"frontier", "distances", "rings", "tiles"}
@@ -815,11 +839,10 @@ def build_map(
     for layer_name in resolved:
         frame = active[active["layer"] == layer_name].reset_index(drop=True)
         groups.append((layer_name, titles[layer_name], frame, styles[layer_name]))
-    for path, frame in user:
-        style = styles[f"user:{path.stem}"]
+    for key, label, (_, frame) in zip(user_keys, labels, user, strict=True):
         frame = frame.copy()
-        frame["layer"] = f"user:{path.stem}"
-        groups.append((f"user:{path.stem}", f"{path.name} (added)", frame, style))
+        frame["layer"] = key
+        groups.append((key, f"{label} (added)", frame, styles[key]))
 
     for layer_name, title, frame, style in groups:
         frame = _analyse(frame, day)
@@ -827,7 +850,7 @@ def build_map(
         site_overlays.append(
             _sites_payload(
                 frame,
-                slug=_slug(layer_name.removeprefix("user:"), taken),
+                slug=_slug(str(Path(layer_name.removeprefix("user:")).with_suffix("")), taken),
                 title=title,
                 style=style,
                 as_of=day,

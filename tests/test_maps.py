@@ -372,3 +372,31 @@ def test_cli_map_skip_invalid_needs_a_file_and_a_distinct_side_file(map_layers, 
     assert main(argv) == 2
     assert "is the output file" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_user_files_with_the_same_name_are_told_apart(map_layers, tmp_path):
+    for folder in ("x", "y"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "pts.csv").write_text("id,lat,lon\na,54.7,25.3\n", encoding="utf-8")
+    (tmp_path / "x" / "pts.geojson").write_text(
+        '{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},'
+        '"geometry":{"type":"Point","coordinates":[24,55]}}]}',
+        encoding="utf-8",
+    )
+    added = [tmp_path / "x" / "pts.csv", tmp_path / "y" / "pts.csv", tmp_path / "x" / "pts.geojson"]
+    data = payload(maps.render_html(maps.build_map(as_of=AS_OF, add=added)))
+    user = [ov for ov in data["overlays"] if ov["type"] == "sites" and "(added)" in ov["legend"]]
+    assert [ov["legend"] for ov in user] == [
+        "x/pts.csv (added)",
+        "y/pts.csv (added)",
+        "pts.geojson (added)",
+    ]
+    assert len({(ov["colour"], ov["symbol"]) for ov in user}) == 3
+    assert len({ov["slug"] for ov in user}) == 3
+
+
+def test_a_user_file_given_twice_is_refused(map_layers, tmp_path):
+    path = tmp_path / "pts.csv"
+    path.write_text("id,lat,lon\na,54.7,25.3\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"^pts\.csv: is added twice; give each file once$"):
+        maps.build_map(as_of=AS_OF, add=[path, tmp_path / "." / "pts.csv"])
