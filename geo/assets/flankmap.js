@@ -1562,6 +1562,11 @@
     };
     fm.maps.push(state);
     if (map.attributionControl) { map.attributionControl.setPrefix(false); }
+    /* Lines and areas are no tab stops (Chromium makes their SVG paths focusable). */
+    map.on("layeradd", function (e) {
+      var node = e.layer instanceof L.Path && e.layer.getElement ? e.layer.getElement() : null;
+      if (node) { node.setAttribute("tabindex", "-1"); node.setAttribute("focusable", "false"); }
+    });
     var control = new LayerControl(null, null, { collapsed: true, position: "topright" });
     var notices = el("div", "fm-notice leaflet-control");
     notices.setAttribute("role", "status");
