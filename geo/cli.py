@@ -481,8 +481,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--height",
         metavar="H",
-        help="the fragment's height: an aspect ratio W:H (default 4:3, between 320 px and 85%% "
-        "of the window) or a CSS height such as 600px, 80vh or 100%% (fills the host's box)",
+        help="the fragment's height: an aspect ratio W:H (default 4:3; at least 460 px, at most "
+        "85%% of the window) or a CSS height such as 600px, 80vh or 100%% (fills the host's box)",
     )
     p.add_argument(
         "--skip-invalid",

