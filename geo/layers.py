@@ -762,7 +762,7 @@ def check_layers(
     Examples
     --------
     >>> from geo import _data
-    >>> stale = check_layers(_data.layers_dir(), as_of="2026-12-02", strict=False)
+    >>> stale = check_layers(_data.layers_dir(), as_of="2026-12-02")
     >>> list(stale.columns) == [*COLUMNS, "geometry"]
     True
     """
