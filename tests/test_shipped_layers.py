@@ -91,6 +91,19 @@ def _ids(shipped, **conditions):
         {"kind": "nuclear_sharing_base"},
         {"kind": "headquarters", "country": "BEL"},
         {"kind": "air_base", "country": "LTU"},
+        {"kind": "air_base", "country": "ROU", "icao": "LRCK"},
+        {"kind": "garrison", "country": "LTU", "operator": "DEU"},
+        {"kind": "headquarters", "country": "FIN"},
+        {"kind": "brigade", "country": "LVA", "operator": "SWE"},
+        {"kind": "air_base", "country": "BLR", "operator": "RUS"},
+        {"kind": "early_warning_radar", "country": "RUS"},
+        {"kind": "logistics_hub", "country": "POL"},
+        {"kind": "air_defence_site", "country": "POL"},
+        {"kind": "nuclear_sharing_base", "country": "GBR"},
+        {"kind": "force_integration_unit", "country": "ROU"},
+        {"kind": "force_integration_unit", "country": "BGR"},
+        {"kind": "fortification_line", "country": "POL"},
+        {"kind": "fortification_line", "country": "LTU"},
     ],
     ids=lambda c: "-".join(c.values()),
 )
@@ -178,10 +191,18 @@ def test_text_is_plain_neutral_and_names_no_machine_path(shipped, column):
         assert "inference" not in text.lower(), fid
 
 
+def test_lines_are_schematic(shipped):
+    lines = shipped[shipped.geom_type.isin(["LineString", "MultiLineString"])]
+    assert len(lines) >= 2
+    assert (lines["coord_basis"] == "schematic").all()
+    assert (lines["kind"] == "fortification_line").all()
+
+
 def test_confidence_follows_the_evidence(shipped):
     by_id = shipped.set_index("id")
     assert by_id.loc["blr-asipovichy-nuclear-storage", "confidence"] == "claimed"
     assert by_id.loc["md-redzikowo", "confidence"] == "confirmed"
+    assert by_id.loc["ns-raf-lakenheath", "confidence"] == "reported"
 
 
 def test_redzikowo_is_under_construction_at_the_end_of_2023():
