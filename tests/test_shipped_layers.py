@@ -104,6 +104,11 @@ def _ids(shipped, **conditions):
         {"kind": "force_integration_unit", "country": "BGR"},
         {"kind": "fortification_line", "country": "POL"},
         {"kind": "fortification_line", "country": "LTU"},
+        {"kind": "headquarters", "country": "LVA", "operator": "NATO"},
+        {"kind": "headquarters", "country": "DNK", "operator": "NATO"},
+        {"kind": "headquarters", "country": "HUN", "operator": "NATO"},
+        {"kind": "force_integration_unit", "country": "HUN"},
+        {"kind": "force_integration_unit", "country": "SVK"},
     ],
     ids=lambda c: "-".join(c.values()),
 )
