@@ -109,6 +109,7 @@ def _ids(shipped, **conditions):
         {"kind": "headquarters", "country": "HUN", "operator": "NATO"},
         {"kind": "force_integration_unit", "country": "HUN"},
         {"kind": "force_integration_unit", "country": "SVK"},
+        {"kind": "garrison", "country": "FIN", "operator": "NATO"},
     ],
     ids=lambda c: "-".join(c.values()),
 )
