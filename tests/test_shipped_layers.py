@@ -110,6 +110,8 @@ def _ids(shipped, **conditions):
         {"kind": "force_integration_unit", "country": "HUN"},
         {"kind": "force_integration_unit", "country": "SVK"},
         {"kind": "garrison", "country": "FIN", "operator": "NATO"},
+        {"kind": "air_base", "country": "BLR", "operator": "BLR"},
+        {"kind": "military_base", "country": "BLR", "status": "under_construction"},
     ],
     ids=lambda c: "-".join(c.values()),
 )
