@@ -232,3 +232,10 @@ def test_soviet_sites_carry_their_operator_history(shipped):
                 assert date_bounds(entry["until"])[1].year <= 1992, row["id"]
         if row["country"] in ("BLR", "RUS", "MDA") and date_bounds(row["since"])[0].year < 1991:
             assert row["operator"] == "SUN" or row["operators"], row["id"]
+
+
+def test_round_two_units_and_codes(shipped):
+    """The Belarusian Iskander unit is named, and the older sharing bases carry their ICAO codes."""
+    by_id = shipped.set_index("id")
+    units = [unit["designation"] for unit in by_id.loc["blr-asipovichy-iskander-m", "units"]]
+    assert units == ["465th Missile Brigade"]
