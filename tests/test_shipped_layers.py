@@ -239,3 +239,13 @@ def test_round_two_units_and_codes(shipped):
     by_id = shipped.set_index("id")
     units = [unit["designation"] for unit in by_id.loc["blr-asipovichy-iskander-m", "units"]]
     assert units == ["465th Missile Brigade"]
+    codes = {
+        "ns-kleine-brogel": "EBBL",
+        "ns-buchel": "ETSB",
+        "ns-aviano": "LIPA",
+        "ns-ghedi": "LIPL",
+        "ns-volkel": "EHVK",
+        "ns-incirlik": "LTAG",
+    }
+    for fid, code in codes.items():
+        assert by_id.loc[fid, "icao"] == code, fid
