@@ -249,3 +249,17 @@ def test_round_two_units_and_codes(shipped):
     }
     for fid, code in codes.items():
         assert by_id.loc[fid, "icao"] == code, fid
+
+
+def test_weak_sources_of_the_review_are_replaced(shipped):
+    """Blogs, a Sputnik relay, Tasnim and others named in the data review no longer carry claims."""
+    replaced = (
+        "paginauno.do",
+        "miragec14.blogspot",
+        "tasnimnews.com",
+        "c4defence.com",
+        "urdupoint.com",
+    )
+    for fid, sources in zip(shipped["id"], shipped["sources"], strict=True):
+        for source in sources:
+            assert not any(domain in source["url"] for domain in replaced), fid
