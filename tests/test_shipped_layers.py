@@ -263,3 +263,32 @@ def test_weak_sources_of_the_review_are_replaced(shipped):
     for fid, sources in zip(shipped["id"], shipped["sources"], strict=True):
         for source in sources:
             assert not any(domain in source["url"] for domain in replaced), fid
+
+
+@pytest.mark.parametrize(
+    "fid",
+    [
+        "hq-mnd-n-adazi",
+        "hq-mnd-n-karup",
+        "hq-mnd-c-szekesfehervar",
+        "nfiu-szekesfehervar",
+        "nfiu-bratislava",
+        "flf-finland-sodankyla",
+        "blr-lida-air-base",
+        "blr-slutsk-pavlovka-site",
+        "blr-zyabrovka-russian-forces",
+        "rus-kaliningrad-chernyakhovsk-air-base",
+    ],
+)
+def test_round_two_sites_are_present_and_dated(shipped, fid):
+    row = shipped.set_index("id").loc[fid]
+    assert row["last_verified"] >= "2026-12-02"
+    assert row["since"]
+    assert row["confidence"]
+    assert any(source["type"] != "reference" for source in row["sources"])
+
+
+def test_status_of_zyabrovka_after_2022_is_flagged_as_unverified(shipped):
+    row = shipped.set_index("id").loc["blr-zyabrovka-russian-forces"]
+    assert row["confidence"] == "claimed"
+    assert "after August 2022 is unknown" in row["notes"]
