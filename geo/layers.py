@@ -770,7 +770,9 @@ def check_layers(
     if not folder.is_dir():
         raise DataDirError(f"{folder} is not a folder of layer files")
     cutoff = _year_before(parse_as_of(as_of))
-    rows, geoms, owner = [], [], {}
+    rows: list[dict[str, Any]] = []
+    geoms: list[shapely.Geometry] = []
+    owner: dict[str, str] = {}
     for path in sorted(folder.glob("*.geojson")):
         data = _read_collection(path)
         name = path.name.removesuffix(".geojson")
