@@ -80,7 +80,7 @@ def _ids(shipped, **conditions):
         {"kind": "communications_station", "country": "BLR", "operator": "RUS"},
         {"kind": "battlegroup", "country": "POL"},
         {"kind": "battlegroup", "country": "LTU"},
-        {"kind": "battlegroup", "country": "LVA"},
+        {"kind": "brigade", "country": "LVA"},
         {"kind": "battlegroup", "country": "EST"},
         {"kind": "battlegroup", "country": "ROU"},
         {"kind": "battlegroup", "country": "BGR"},
@@ -91,6 +91,27 @@ def _ids(shipped, **conditions):
         {"kind": "nuclear_sharing_base"},
         {"kind": "headquarters", "country": "BEL"},
         {"kind": "air_base", "country": "LTU"},
+        {"kind": "air_base", "country": "ROU", "icao": "LRCK"},
+        {"kind": "garrison", "country": "LTU", "operator": "DEU"},
+        {"kind": "headquarters", "country": "FIN"},
+        {"kind": "brigade", "country": "LVA", "operator": "SWE"},
+        {"kind": "air_base", "country": "BLR", "operator": "RUS"},
+        {"kind": "early_warning_radar", "country": "RUS"},
+        {"kind": "logistics_hub", "country": "POL"},
+        {"kind": "air_defence_site", "country": "POL"},
+        {"kind": "nuclear_sharing_base", "country": "GBR"},
+        {"kind": "force_integration_unit", "country": "ROU"},
+        {"kind": "force_integration_unit", "country": "BGR"},
+        {"kind": "fortification_line", "country": "POL"},
+        {"kind": "fortification_line", "country": "LTU"},
+        {"kind": "headquarters", "country": "LVA", "operator": "NATO"},
+        {"kind": "headquarters", "country": "DNK", "operator": "NATO"},
+        {"kind": "headquarters", "country": "HUN", "operator": "NATO"},
+        {"kind": "force_integration_unit", "country": "HUN"},
+        {"kind": "force_integration_unit", "country": "SVK"},
+        {"kind": "garrison", "country": "FIN", "operator": "NATO"},
+        {"kind": "air_base", "country": "BLR", "operator": "BLR"},
+        {"kind": "military_base", "country": "BLR", "status": "under_construction"},
     ],
     ids=lambda c: "-".join(c.values()),
 )
@@ -99,14 +120,17 @@ def test_the_sites_the_mission_names_are_there(shipped, conditions):
 
 
 def test_battlegroups_have_a_lead_nation(shipped):
-    groups = shipped[shipped["kind"] == "battlegroup"]
+    groups = shipped[
+        shipped["kind"].isin(["battlegroup", "brigade"]) & (shipped["operator"] == "NATO")
+    ]
     assert (groups["lead_nation"] != "").all()
 
 
 def test_the_2021_report_date_shows_the_pre_2022_posture():
     before = layers.load_layers(as_of="2021-10-20")
     after = layers.load_layers(as_of="2023-01-01")
-    groups = lambda f: set(f.loc[f["kind"] == "battlegroup", "country"])  # noqa: E731
+    kinds = ("battlegroup", "brigade")
+    groups = lambda f: set(f.loc[f["kind"].isin(kinds) & (f["operator"] == "NATO"), "country"])  # noqa: E731
     assert {"POL", "LTU", "LVA", "EST"} <= groups(before)
     assert not {"ROU", "BGR", "HUN", "SVK"} & groups(before)
     assert {"ROU", "BGR", "HUN", "SVK"} <= groups(after)
@@ -125,3 +149,146 @@ def test_sources_file_is_up_to_date():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     assert (root / "layers" / "SOURCES.md").read_text(encoding="utf-8") == module.render()
+
+
+# --- schema v2 for the shipped layers -------------------------------------------------------
+
+
+def test_shipped_layers_pass_the_strict_v2_check():
+    """Every shipped feature has the v2 fields (the strict check raises on the first gap)."""
+    stale = layers.check_layers(_data.layers_dir(), as_of="2026-12-02")
+    assert stale.empty, f"due for a new check: {', '.join(stale['id'])}"
+
+
+def test_v2_vocabulary(shipped):
+    assert set(shipped["confidence"]) <= set(layers.CONFIDENCES)
+    assert set(shipped["since_basis"]) <= set(layers.SINCE_BASES)
+    assert set(shipped["coord_basis"]) <= set(layers.COORD_BASES)
+    assert set(shipped["kind"]) <= set(layers.KINDS)
+    for fid, sources in zip(shipped["id"], shipped["sources"], strict=True):
+        for source in sources:
+            assert source["type"] in layers.SOURCE_TYPES, fid
+            assert source["language"] in layers.LANGUAGES, fid
+
+
+def test_no_feature_rests_on_reference_works_alone(shipped):
+    """Mirrors and encyclopedias (type reference) alone carry no feature unless its notes say why."""
+    for row in shipped.to_dict("records"):
+        types = {source["type"] for source in row["sources"]}
+        if types == {"reference"}:
+            assert "reference works only" in row["notes"], row["id"]
+
+
+def test_no_wikipedia_mirrors_are_cited(shipped):
+    for fid, sources in zip(shipped["id"], shipped["sources"], strict=True):
+        for source in sources:
+            text = f"{source['title']} {source['publisher']}".lower()
+            assert "mirror" not in text, fid
+            assert "piglix" not in source["url"], fid
+
+
+@pytest.mark.parametrize("column", ["name", "notes", "coord_note"])
+def test_text_is_plain_neutral_and_names_no_machine_path(shipped, column):
+    import re
+
+    first_person = re.compile(r"\b(I|my|we|our)\b")
+    for fid, text in zip(shipped["id"], shipped[column], strict=True):
+        assert not first_person.search(text), f"{fid}: first-person wording in {column}"
+        assert "<" not in text, f"{fid}: markup in {column}"
+        assert not re.search(r"(^|\s)/[a-z]+/[a-z]", text), f"{fid}: a file path in {column}"
+        assert "inference" not in text.lower(), fid
+
+
+def test_lines_are_schematic(shipped):
+    lines = shipped[shipped.geom_type.isin(["LineString", "MultiLineString"])]
+    assert len(lines) >= 2
+    assert (lines["coord_basis"] == "schematic").all()
+    assert (lines["kind"] == "fortification_line").all()
+
+
+def test_confidence_follows_the_evidence(shipped):
+    by_id = shipped.set_index("id")
+    assert by_id.loc["blr-asipovichy-nuclear-storage", "confidence"] == "claimed"
+    assert by_id.loc["md-redzikowo", "confidence"] == "confirmed"
+    assert by_id.loc["ns-raf-lakenheath", "confidence"] == "reported"
+
+
+def test_redzikowo_is_under_construction_at_the_end_of_2023():
+    row = (
+        layers.load_layer("missile_defence", as_of="2023-12-31").set_index("id").loc["md-redzikowo"]
+    )
+    assert row["status"] == "under_construction"
+    later = (
+        layers.load_layer("missile_defence", as_of="2024-07-10").set_index("id").loc["md-redzikowo"]
+    )
+    assert later["status"] == "active"
+
+
+def test_soviet_sites_carry_their_operator_history(shipped):
+    for row in shipped.to_dict("records"):
+        for entry in row["operators"]:
+            if entry["operator"] == "SUN":
+                assert entry["until"], row["id"]
+                assert date_bounds(entry["until"])[1].year <= 1992, row["id"]
+        if row["country"] in ("BLR", "RUS", "MDA") and date_bounds(row["since"])[0].year < 1991:
+            assert row["operator"] == "SUN" or row["operators"], row["id"]
+
+
+def test_round_two_units_and_codes(shipped):
+    """The Belarusian Iskander unit is named, and the older sharing bases carry their ICAO codes."""
+    by_id = shipped.set_index("id")
+    units = [unit["designation"] for unit in by_id.loc["blr-asipovichy-iskander-m", "units"]]
+    assert units == ["465th Missile Brigade"]
+    codes = {
+        "ns-kleine-brogel": "EBBL",
+        "ns-buchel": "ETSB",
+        "ns-aviano": "LIPA",
+        "ns-ghedi": "LIPL",
+        "ns-volkel": "EHVK",
+        "ns-incirlik": "LTAG",
+    }
+    for fid, code in codes.items():
+        assert by_id.loc[fid, "icao"] == code, fid
+
+
+def test_weak_sources_of_the_review_are_replaced(shipped):
+    """Blogs, a Sputnik relay, Tasnim and others named in the data review no longer carry claims."""
+    replaced = (
+        "paginauno.do",
+        "miragec14.blogspot",
+        "tasnimnews.com",
+        "c4defence.com",
+        "urdupoint.com",
+    )
+    for fid, sources in zip(shipped["id"], shipped["sources"], strict=True):
+        for source in sources:
+            assert not any(domain in source["url"] for domain in replaced), fid
+
+
+@pytest.mark.parametrize(
+    "fid",
+    [
+        "hq-mnd-n-adazi",
+        "hq-mnd-n-karup",
+        "hq-mnd-c-szekesfehervar",
+        "nfiu-szekesfehervar",
+        "nfiu-bratislava",
+        "flf-finland-sodankyla",
+        "blr-lida-air-base",
+        "blr-slutsk-pavlovka-site",
+        "blr-zyabrovka-russian-forces",
+        "rus-kaliningrad-chernyakhovsk-air-base",
+    ],
+)
+def test_round_two_sites_are_present_and_dated(shipped, fid):
+    row = shipped.set_index("id").loc[fid]
+    assert row["last_verified"] >= "2026-12-02"
+    assert row["since"]
+    assert row["confidence"]
+    assert any(source["type"] != "reference" for source in row["sources"])
+
+
+def test_status_of_zyabrovka_after_2022_is_flagged_as_unverified(shipped):
+    row = shipped.set_index("id").loc["blr-zyabrovka-russian-forces"]
+    assert row["confidence"] == "claimed"
+    assert "after August 2022 is unknown" in row["notes"]
