@@ -288,7 +288,8 @@ class SitesOverlay(TypedDict):
     gives each site's row (absent when every site has the first). ``unc`` is each site's
     coordinate uncertainty in metres (0 when unknown; absent on a canvas layer or when no
     site has one), ``to`` its nearest point of the opposing side (``[lat, lon]`` or null).
-    ``areas`` holds a site's polygons or null.
+    ``areas`` holds a site's polygons or null, ``lines`` a line site's lines (a list of
+    ``codes``) or null; the marker stands on the area or the line.
     """
 
     type: Literal["sites"]
@@ -303,6 +304,7 @@ class SitesOverlay(TypedDict):
     lon: list[float]
     scale: int
     areas: list[Any] | None
+    lines: NotRequired[list[Any]]
     looks: list[list[Any]]
     look: NotRequired[list[int]]
     unc: NotRequired[list[float]]
@@ -1104,12 +1106,19 @@ def _sites_payload(
         looks.append(_look(mark_of("active", ""), style.colour))
     point_only = bool((frame.geometry.geom_type == "Point").all())
     bulk = point_only and len(frame) > bulk_threshold
-    areas = None
+    areas = lines = None
     if not point_only:
+        kinds = list(frame.geometry.geom_type)
         areas = [
-            None if g.geom_type == "Point" else _encode_polygons(g, _LINE_SCALE)
-            for g in frame.geometry
+            _encode_polygons(g, _LINE_SCALE) if "Polygon" in kind else None
+            for g, kind in zip(frame.geometry, kinds, strict=True)
         ]
+        lines = [
+            _encode_lines(shapely.simplify(g, 0.001), _LINE_SCALE) if "Line" in kind else None
+            for g, kind in zip(frame.geometry, kinds, strict=True)
+        ]
+        areas = areas if any(a is not None for a in areas) else None
+        lines = lines if any(a is not None for a in lines) else None
     fields = [*POPUP_FIELDS, *user_columns]
     # Leave out what no feature has, and say once what every feature shares: big user
     # layers then carry little more than their coordinates and names.
@@ -1159,6 +1168,8 @@ def _sites_payload(
     }
     if not bulk and any(uncertainty):
         payload["unc"] = uncertainty
+    if lines is not None:
+        payload["lines"] = lines
     if any(i for i in looks_of):
         payload["look"] = looks_of
     if not bulk and any(t is not None for t in to):

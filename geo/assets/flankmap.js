@@ -42,7 +42,7 @@
  *   rings:     scale, style, rings [[codes, colour, tooltip, label, label_lat, label_lon]]
  *   areas:     scale, style, areas [{name, text, lines:[codes], sources}]
  *   sites:     user, colour, symbol (SVG path on 20 x 20), bulk, lat[], lon[], scale,
- *              areas (per site polygons or null), looks [[colour, hollow, fill_opacity, dash,
+ *              areas (per site polygons or null), lines (per site [codes] or null), looks [[colour, hollow, fill_opacity, dash,
  *              outline_width, badge]], look[] (index per site; absent: all 0), unc[] (metres),
  *              to[] ([lat, lon] of the nearest opposing point, or null), p (Popup)
  *   Popup:     names[], ids[], fields[], fixed {field index: value}, rows[][] (the values of
@@ -689,6 +689,12 @@
           color: layer.colour, weight: 1.5, fillColor: layer.colour, fillOpacity: 0.18,
           interactive: false
         }).addTo(group);
+      }
+      if (layer.lines && layer.lines[i]) {
+        var parts = layer.lines[i].map(function (r) { return decode(r, layer.scale); });
+        /* dashed, so that a line drawn along the frontier leaves the frontier visible */
+        L.polyline(parts, { color: COLOUR_RE.test(layer.colour) ? layer.colour : "#555555",
+          weight: 2.5, opacity: 0.95, dashArray: "7 6", interactive: false }).addTo(group);
       }
       var key = stackKey(layer.lat[i], layer.lon[i]);
       var html = svgs[layer.look ? layer.look[i] : 0];
