@@ -149,18 +149,3 @@ def hostile_csv(tmp_path: Path) -> Path:
 
 #: A column name of the hostile CSV that is itself hostile.
 HOSTILE_COLUMN = "<i onclick=window.__xss=9>{{ col }}</i>"
-
-
-@pytest.fixture
-def schema_v2(monkeypatch: pytest.MonkeyPatch) -> tuple[str, ...]:
-    """Load layers with the optional columns of layer schema v2 (issue 12) kept.
-
-    The loader keeps only :data:`geo.layers.COLUMNS`; schema v2 adds ``confidence``,
-    ``last_verified`` and ``aliases``. Until it lands, this adds them, so that the map's use
-    of them can be tested on the layers of tests/data.
-    """
-    from geo import layers
-
-    extra = tuple(c for c in ("confidence", "last_verified", "aliases") if c not in layers.COLUMNS)
-    monkeypatch.setattr(layers, "COLUMNS", (*layers.COLUMNS, *extra))
-    return extra

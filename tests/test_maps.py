@@ -126,7 +126,7 @@ def test_hostile_text_never_becomes_markup(map_layers):
     assert "<title>&lt;" not in document  # the title is the map's own, escaped anyway
 
 
-def test_no_text_reaches_a_template_engine(hostile_layers, hostile_csv, hostile_corpus, schema_v2):
+def test_no_text_reaches_a_template_engine(hostile_layers, hostile_csv, hostile_corpus):
     """Template syntax in a layer, a user file or its name is data: it runs nothing, stays as is."""
     texts = [text for _, text in hostile_corpus]
     fmap = maps.build_map(as_of=AS_OF, add=[hostile_csv])
@@ -435,8 +435,8 @@ CERTAINTY = DATA / "maps_certainty"
 
 
 @pytest.fixture
-def certainty_layers(monkeypatch: pytest.MonkeyPatch, schema_v2) -> Path:
-    """The certainty test layer (confidence, last_verified, aliases), loaded as schema v2."""
+def certainty_layers(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The certainty test layer: schema v2's confidence, last_verified and aliases."""
     monkeypatch.setenv("FLANKMAP_LAYERS_DIR", str(CERTAINTY))
     return CERTAINTY
 

@@ -467,7 +467,7 @@
 
   /* ---------- overlays ---------- */
 
-  function addLines(state, data) {
+  function addLines(data) {
     var group = L.featureGroup();
     var scale = data.scale;
     data.lines.forEach(function (line) {
@@ -481,7 +481,7 @@
     return group;
   }
 
-  function addDistances(state, data) {
+  function addDistances(data) {
     var group = L.featureGroup();
     group.fmLabels = [];
     data.lines.forEach(function (d) {
@@ -499,7 +499,7 @@
     return group;
   }
 
-  function addRings(state, data) {
+  function addRings(data) {
     var group = L.featureGroup();
     group.fmLabels = [];
     data.rings.forEach(function (r) {
@@ -514,7 +514,7 @@
     return group;
   }
 
-  function addAreas(state, data) {
+  function addAreas(data, state) {
     var group = L.featureGroup();
     group.fmLabels = [];
     data.areas.forEach(function (area) {
@@ -664,7 +664,7 @@
     });
   }
 
-  function addSites(state, layer) {
+  function addSites(layer, state) {
     var group;
     if (layer.bulk) {
       group = new PointCloud(layer, state);
@@ -823,7 +823,8 @@
     nodes.forEach(function (node) { pane.appendChild(node); });
   }
 
-  /* The overlay types: each makes the Leaflet layer of one overlay of the data. */
+  /* The overlay types: each makes the Leaflet layer of one overlay of the data, called as
+     make(overlay, state); an unknown type is an error, never drawn as something else. */
   var OVERLAY_TYPES = {
     frontier: addLines,
     distances: addDistances,
@@ -836,7 +837,7 @@
     if (!own.call(OVERLAY_TYPES, ov.type)) {
       throw new Error("flankmap: unknown overlay type " + JSON.stringify(ov.type));
     }
-    return OVERLAY_TYPES[ov.type](state, ov);
+    return OVERLAY_TYPES[ov.type](ov, state);
   }
   fm.OVERLAY_TYPES = OVERLAY_TYPES;
 
@@ -1108,7 +1109,6 @@
       }
     });
   }
-  fm.relabel = function (state) { placeLabels(state || fm.maps[0]); };
 
   /* ---------- controls ---------- */
 
@@ -1667,7 +1667,6 @@
       relabel(state);
     });
     map.on("overlayadd", function () { orderMarkers(state); });
-    map.on("popupclose", function () { /* the selection goes with its popup */ });
     function fit(printing) {
       if (data.bounds) { map.fitBounds(data.bounds, L.extend({ animate: false }, fitPadding(state))); }
       detail();

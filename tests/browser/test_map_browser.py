@@ -238,9 +238,7 @@ def test_big_user_layer_on_canvas_opens_safe_popups(tmp_path, open_offline):
     assert opened.requests == []
 
 
-def test_hostile_corpus_shows_literally(
-    hostile_layers, hostile_csv, hostile_corpus, schema_v2, open_offline
-):
+def test_hostile_corpus_shows_literally(hostile_layers, hostile_csv, hostile_corpus, open_offline):
     """Every hostile text, from a layer and from a user file, is shown as written and runs nothing.
 
     Names, notes, aliases, timeline events, sources and publishers, a user file's own columns

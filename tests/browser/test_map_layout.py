@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from pyproj import Geod
 
-from geo import layers, maps
+from geo import maps
 
 pytestmark = pytest.mark.browser
 
@@ -113,12 +113,10 @@ def article(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def certainty_map(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The certainty test layer (as schema v2) and a user file with its own columns."""
+    """The certainty test layer (schema v2's confidence) and a user file with its own columns."""
     path = tmp_path_factory.mktemp("certainty") / "certainty.html"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("FLANKMAP_LAYERS_DIR", str(DATA / "maps_certainty"))
-        extra = [c for c in ("confidence", "last_verified", "aliases") if c not in layers.COLUMNS]
-        patch.setattr(layers, "COLUMNS", (*layers.COLUMNS, *extra))
         build(path, as_of=AS_OF, add=[DATA / "maps_user_columns.csv"])
     return path
 
