@@ -1541,13 +1541,23 @@
     var saved = null;
     function before() {
       if (saved) { return; }
-      saved = { center: state.map.getCenter(), zoom: state.map.getZoom() };
-      L.DomUtil.addClass(state.map.getContainer(), "fm-printing");
+      var container = state.map.getContainer(), legend = state.legend.getContainer();
+      saved = {
+        center: state.map.getCenter(), zoom: state.map.getZoom(),
+        parent: legend.parentNode, next: legend.nextSibling
+      };
+      /* the legend prints below the map, where it covers nothing */
+      container.parentNode.insertBefore(legend, container.nextSibling);
+      L.DomUtil.addClass(legend, "fm-print-legend");
+      L.DomUtil.addClass(container, "fm-printing");
       state.map.invalidateSize({ pan: false });
       fit(true);
     }
     function after() {
       if (!saved) { return; }
+      var legend = state.legend.getContainer();
+      saved.parent.insertBefore(legend, saved.next);
+      L.DomUtil.removeClass(legend, "fm-print-legend");
       L.DomUtil.removeClass(state.map.getContainer(), "fm-printing");
       state.map.invalidateSize({ pan: false });
       state.map.setView(saved.center, saved.zoom, { animate: false });

@@ -449,9 +449,15 @@ def test_print_fits_the_view_hides_the_buttons_and_prints_the_legend(open_offlin
             return r.left >= b.left && r.right <= b.right && r.top >= b.top && r.bottom <= b.bottom; }); }"""
     )
     assert inside
+    below = page.evaluate(
+        """() => document.querySelector('.fm-legend').getBoundingClientRect().top >=
+                 document.querySelector('.folium-map').getBoundingClientRect().bottom"""
+    )
+    assert below  # the legend prints below the map, covering nothing
     page.emulate_media(media="screen")
     page.wait_for_timeout(300)
     assert page.locator(".leaflet-control-zoom").is_visible()
+    assert page.locator(".folium-map .fm-legend").count() == 1  # back in the map
 
 
 def test_the_km_formatter_is_the_same_in_python_and_in_the_page(open_offline, default_map):
