@@ -107,6 +107,13 @@ def _cmd_map(args: argparse.Namespace) -> int:
 
     inputs = tuple(args.add)
     out = check_output_path(args.output, inputs=inputs)
+    if args.height is not None and not args.fragment:
+        raise InputError("--height sets the height of a --fragment; add --fragment")
+    if args.height is not None:
+        maps.frame_style(args.height)  # a bad height fails before the map is built
+    popup_fields = _layer_list(args.popup_fields)
+    if popup_fields is not None and not args.add:
+        raise InputError("--popup-fields names columns of --add files; add --add FILE")
     rejected = None
     if args.skip_invalid:
         if not args.add:
@@ -123,6 +130,7 @@ def _cmd_map(args: argparse.Namespace) -> int:
             _layer_list(args.layers),
             as_of=args.as_of,
             add=args.add,
+            popup_fields=popup_fields,
             rings_km=_ring_radii(args.rings),
             ring_sites=_layer_list(args.ring_sites),
             tiles=args.tiles,
@@ -130,7 +138,9 @@ def _cmd_map(args: argparse.Namespace) -> int:
             skip_invalid=args.skip_invalid,
             on_rejected=on_rejected if rejected is not None else None,
         )
-        out = maps.save_map(fmap, out, fragment=args.fragment, inputs=inputs)
+        out = maps.save_map(
+            fmap, out, fragment=args.fragment, height=args.height or "4:3", inputs=inputs
+        )
     if rejected is not None:
         print(
             f"flankmap: skipped {sum(counts.values()):,} invalid row(s); wrote them with the "
@@ -453,11 +463,26 @@ def build_parser() -> argparse.ArgumentParser:
         "--ring-sites", metavar="ID,ID", help="site ids to ring; default Russian sites in Belarus"
     )
     p.add_argument(
-        "--tiles", metavar="NAME", help="online tiles by xyzservices name, e.g. CartoDB.Positron"
+        "--tiles",
+        metavar="NAME",
+        help="online tiles by xyzservices name, e.g. OpenStreetMap.Mapnik",
     )
     p.add_argument("--tiles-key", metavar="KEY", help="API key for a tile provider that needs one")
     p.add_argument(
-        "--fragment", action="store_true", help="write an <iframe srcdoc> to paste into a page"
+        "--popup-fields",
+        metavar="COL,COL",
+        help="the columns of --add files shown in their popups, in this order (default all)",
+    )
+    p.add_argument(
+        "--fragment",
+        action="store_true",
+        help="write an <iframe srcdoc> to paste into a page; as wide as the page's column",
+    )
+    p.add_argument(
+        "--height",
+        metavar="H",
+        help="the fragment's height: an aspect ratio W:H (default 4:3; at least 460 px, at most "
+        "85%% of the window) or a CSS height such as 600px, 80vh or 100%% (fills the host's box)",
     )
     p.add_argument(
         "--skip-invalid",

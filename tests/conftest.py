@@ -114,6 +114,7 @@ def hostile_layers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             coord_note=text,
             notes=text,
             timeline=[{"date": "2003", "status": "active", "event": text}],
+            aliases=[text],
         )
         props["sources"][0].update(title=text, publisher=text)
         features.append(feature)
@@ -138,8 +139,13 @@ def hostile_csv(tmp_path: Path) -> Path:
     path = tmp_path / "{{7*7}} {% raw %} '$x$'.csv"
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["id", "name", "notes", "lat", "lon"])
+        writer.writerow(["id", "name", "notes", "aliases", "lat", "lon", "remark", HOSTILE_COLUMN])
         for index, (text_id, text) in enumerate(hostile_texts()):
             lon, lat = _hostile_point(index)
-            writer.writerow([text_id, text, text, lat, lon])
+            # a little north of the layer's feature: two sites at one point would stack
+            writer.writerow([text_id, text, text, text, round(lat + 0.25, 4), lon, text, text])
     return path
+
+
+#: A column name of the hostile CSV that is itself hostile.
+HOSTILE_COLUMN = "<i onclick=window.__xss=9>{{ col }}</i>"

@@ -24,6 +24,7 @@ from geo.cli import main
 DATA = Path(__file__).parent / "data"
 MAP_LAYERS = DATA / "maps_layers"
 HOSTILE = '<img src=x onerror="window.__xss=1">'
+HOSTILE_COLUMN = "<i onclick=window.__xss=9>{{ col }}</i>"
 AS_OF = "2021-10-20"
 
 
@@ -84,13 +85,15 @@ def test_only_active_features_and_nato_on_the_date(map_layers):
     groups = {code: group for code, group, _ in later["basemap"]["countries"]}
     assert groups["FIN"] == "west"
     assert groups["SWE"] == "west"
-    assert "NATO's eastern flank on 2024-06-01" in json.dumps(later["title"])
+    assert later["title"] == "NATO's eastern flank on 2024-06-01"
 
 
 def test_popup_carries_only_the_shown_properties(map_layers):
     data = payload(maps.render_html(maps.build_map(as_of=AS_OF)))
     overlay = sites(data)["sites"]
-    assert overlay["p"]["fields"] == list(maps.POPUP_FIELDS)
+    # No site of this fixture has a side (user points), a confidence or a last-verified date.
+    absent = {"Side", "Confidence", "Last verified"}
+    assert overlay["p"]["fields"] == [f for f in maps.POPUP_FIELDS if f not in absent]
     i = overlay["p"]["names"].index("West battlegroup")
     varying = iter(overlay["p"]["rows"][i])
     fixed = overlay["p"]["fixed"]
@@ -104,8 +107,11 @@ def test_popup_carries_only_the_shown_properties(map_layers):
     assert row["Status"] == f"active on {AS_OF}"
     assert row["Coordinates"].endswith("± 500 m")
     assert re.match(r"[\d.,]+ km", row["To the frontier"])
-    assert overlay["p"]["sources"][i] == [["Test source", "https://example.org/west-bg", "Example"]]
-    assert "notes" not in json.dumps(overlay)
+    assert overlay["p"]["sources"][i] == [
+        ["Test source", "https://example.org/west-bg", "Example", "2026-11-25"]
+    ]
+    assert "notes" not in overlay["p"]  # no site of the fixture has notes: none are sent
+    assert "timeline" not in overlay["p"]
 
 
 def test_hostile_text_never_becomes_markup(map_layers):
@@ -133,9 +139,19 @@ def test_no_text_reaches_a_template_engine(hostile_layers, hostile_csv, hostile_
         notes = [row[-1] for row in layer["p"]["rows"]]
         assert notes == texts  # the location note, the last field that varies
         assert [s[0][0] for s in layer["p"]["sources"]] == texts
+        assert [s[0][2] for s in layer["p"]["sources"]] == texts  # the publisher
+        assert layer["p"]["notes"] == texts
+        assert [t[0][2] for t in layer["p"]["timeline"]] == texts  # the timeline's event
+        assert layer["p"]["aka"] == texts
         user = next(ov for ov in sites(data).values() if ov["slug"] != "hostile")
         assert user["p"]["names"] == texts
         assert user["legend"] == f"{hostile_csv.name} (added)"
+        assert user["p"]["notes"] == texts
+        assert user["p"]["aka"] == texts
+        # the file's own columns: a hostile column name, and hostile values
+        assert user["p"]["fields"][-2:] == ["remark", HOSTILE_COLUMN]
+        assert [row[-2:] for row in user["p"]["rows"]] == [[t, t] for t in texts]
+        assert f"{len(texts)} added points in 1 file" in data["subtitle"]
         for raw in ("<img", "<script>window", "</script><script>"):
             assert raw not in document.split("flankmap.render(")[1], raw
 
@@ -177,8 +193,11 @@ def test_range_rings_are_geodesic(map_layers):
     rings = next(ov for ov in data["overlays"] if ov["type"] == "rings")
     assert len(rings["rings"]) == 2  # one site, two radii
     geod = Geod(ellps="WGS84")
-    for (codes, _colour, tip), radius_km in zip(rings["rings"], [100, 300], strict=True):
+    for (codes, _colour, tip, label, *_top), radius_km in zip(
+        rings["rings"], [100, 300], strict=True
+    ):
         assert tip == f"{radius_km} km from East radar"
+        assert label == f"{radius_km} km"
         lon = lat = 0
         errors = []
         for i in range(0, len(codes), 2):
@@ -199,10 +218,18 @@ def test_ring_sites_must_exist(map_layers):
 
 def test_distance_lines_for_each_active_site(map_layers):
     data = payload(maps.render_html(maps.build_map(as_of=AS_OF)))
-    lines = next(ov for ov in data["overlays"] if ov["type"] == "distances")["lines"]
+    shown = [ov for ov in data["overlays"] if ov["type"] == "distances"]
+    lines = [line for ov in shown for line in ov["lines"]]
     assert len(lines) == sum(len(ov["lat"]) for ov in sites(data).values())
     for line in lines:
         assert re.fullmatch(r"[\d.,]+ km", line[4])
+    # by default only the lines of the sites near the opposing side are drawn
+    for ov in shown:
+        near = ov["slug"] == "distances"
+        assert ov["show"] is near
+        for line in ov["lines"]:
+            km = Geod(ellps="WGS84").inv(line[1], line[0], line[3], line[2])[2] / 1000
+            assert (km <= maps.NEAR_KM + 1) is near
 
 
 def test_frontier_is_drawn_and_highlighted(map_layers):
@@ -257,7 +284,7 @@ def test_interrupted_write_keeps_the_old_file(map_layers, tmp_path, monkeypatch)
     out.write_text("good map", encoding="utf-8")
     fmap = maps.build_map(as_of=AS_OF)
 
-    def broken(_fmap):
+    def broken(_fmap, **_options):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(maps, "render_html", broken)
@@ -400,3 +427,270 @@ def test_a_user_file_given_twice_is_refused(map_layers, tmp_path):
     path.write_text("id,lat,lon\na,54.7,25.3\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"^pts\.csv: is added twice; give each file once$"):
         maps.build_map(as_of=AS_OF, add=[path, tmp_path / "." / "pts.csv"])
+
+
+# --- what the data knows about itself: certainty, notes, timelines, user columns ------------
+
+CERTAINTY = DATA / "maps_certainty"
+
+
+@pytest.fixture
+def certainty_layers(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The certainty test layer: schema v2's confidence, last_verified and aliases."""
+    monkeypatch.setenv("FLANKMAP_LAYERS_DIR", str(CERTAINTY))
+    return CERTAINTY
+
+
+def popup_rows(overlay: dict, i: int) -> dict[str, str]:
+    """The popup rows of site i: field label to value."""
+    p = overlay["p"]
+    varying = iter(p["rows"][i])
+    return {
+        field: p["fixed"][str(k)] if str(k) in p["fixed"] else next(varying)
+        for k, field in enumerate(p["fields"])
+    }
+
+
+def test_certainty_is_drawn_and_explained(certainty_layers):
+    data = payload(maps.render_html(maps.build_map(as_of=AS_OF)))
+    layer = sites(data)["certainty"]
+    names = layer["p"]["names"]
+    look = {name: layer["looks"][layer["look"][i]] for i, name in enumerate(names)}
+    colour = layer["colour"]
+    assert look["Confirmed base"] == [colour, 0, 1.0, "", 1.5, ""]
+    assert look["Reported depot"] == [colour, 0, 0.5, "3 2", 1.8, ""]
+    assert look["Claimed launchers"] == [colour, 0, 0.2, "1 1.8", 1.8, "?"]
+    assert look["Planned radar"][1] == 1  # hollow
+    assert look["Building site"][1] == 1  # under construction on the date
+    assert len({json.dumps(v) for v in look.values()}) == 4  # planned and building look alike
+    rows = popup_rows(layer, names.index("Reported depot"))
+    assert rows["Confidence"] == "reported: credible press or OSINT, not officially confirmed"
+    assert rows["Last verified"] == "2026-10-01"
+    assert rows["Status"] == f"active on {AS_OF}"
+    legend = [text for _, text in data["certainty"]]
+    assert legend == [
+        "Solid: confirmed, or not rated",
+        "Reported: credible press or OSINT, not officially confirmed",
+        "Claimed: one party's claim or a single weak source",
+        "Hollow: planned or under construction",
+    ]
+    assert layer["unc"][names.index("Claimed launchers")] == 8000
+
+
+def test_without_confidence_every_symbol_is_solid_and_unexplained(map_layers):
+    data = payload(maps.render_html(maps.build_map(as_of=AS_OF)))
+    for overlay in sites(data).values():
+        assert all(look[1:] == [0, 1.0, "", 1.5, ""] for look in overlay["looks"])
+        assert "Confidence" not in overlay["p"]["fields"]
+    assert data["certainty"] == []
+
+
+def test_a_user_file_with_confidence_is_drawn_the_same_way(map_layers):
+    data = payload(
+        maps.render_html(maps.build_map(as_of=AS_OF, add=[CERTAINTY / "certainty.geojson"]))
+    )
+    user = sites(data)["certainty"]
+    dashes = {look[3] for look in user["looks"]}
+    assert {"", "3 2", "1 1.8"} <= dashes
+    assert any(look[1] == 1 for look in user["looks"])
+
+
+def test_popups_carry_notes_timeline_aliases_and_access_dates(certainty_layers):
+    data = payload(maps.render_html(maps.build_map(as_of=AS_OF)))
+    layer = sites(data)["certainty"]
+    p = layer["p"]
+    i = p["names"].index("Reported depot")
+    assert p["notes"][i] == "Location is reported, not officially confirmed."
+    assert p["timeline"][i] == [
+        ["1982", "under construction", "Construction began"],
+        ["2003-10-01", "active", "Commissioned"],
+    ]
+    assert p["sources"][i][0][3] == "2026-11-25"
+    assert p["aka"][p["names"].index("Confirmed base")] == "Base Alpha; Objekt 17"
+    assert p["ids"][i] == "reported-depot"
+
+
+def test_user_points_get_the_analysis_coloured_by_their_side(map_layers):
+    path = DATA / "maps_user_columns.csv"
+    data = payload(maps.render_html(maps.build_map(as_of=AS_OF, add=[path])))
+    user = sites(data)["maps_user_columns"]
+    names = user["p"]["names"]
+    colour = {
+        name: user["looks"][user.get("look", [0] * len(names))[i]][0]
+        for i, name in enumerate(names)
+    }
+    assert colour["Kaunas store"] == user["colour"]  # NATO side: the layer's own colour
+    assert colour["Brest watch"] != user["colour"]  # Belarus: a warm colour
+    assert colour["Lviv point"] == "#7f7f7f"  # Ukraine: neither side
+    brest = popup_rows(user, names.index("Brest watch"))
+    assert brest["Side"] == "Russia & Belarus (in Belarus (BLR))"
+    assert re.match(r"[\d.]+ km to the BLR–POL border", brest["To the frontier"])
+    kaunas = popup_rows(user, names.index("Kaunas store"))
+    assert kaunas["Side"] == "NATO (in Lithuania (LTU))"
+    expected = maps.format_km(
+        distance_to("RUS,BLR", 23.9, 54.9)
+    )  # a point in NATO is measured to Russia and Belarus
+    assert kaunas["To the frontier"].startswith(expected)
+    lines = [line for ov in data["overlays"] if ov["type"] == "distances" for line in ov["lines"]]
+    assert sum(1 for line in lines if line[5].startswith(("Brest watch", "Kaunas store"))) == 2
+    assert "3 added points in 1 file" in data["subtitle"]
+    shipped = layers.load_layers(as_of=AS_OF)
+    counted = f"{len(shipped)} sites in {shipped['layer'].nunique()} layers · 3 added points"
+    assert data["subtitle"].startswith(counted)  # the shipped sites, counted apart
+
+
+def distance_to(group: str, lon: float, lat: float) -> float:
+    from geo import distance
+
+    return float(distance.to_territory([lon], [lat], group, as_of=AS_OF)["distance_m"].iloc[0])
+
+
+def test_user_columns_in_popups_all_or_chosen(map_layers):
+    path = DATA / "maps_user_columns.csv"
+    every = sites(payload(maps.render_html(maps.build_map(as_of=AS_OF, add=[path]))))
+    user = every["maps_user_columns"]
+    assert user["p"]["fields"][-2:] == ["unit", "strength"]
+    rows = popup_rows(user, 0)
+    assert rows["unit"] == "38th Brigade"
+    assert rows["strength"] == "about 800"
+    assert user["p"]["notes"][0] == "Seen from the road on 2025-05-01"
+    assert user["p"]["aka"][0] == "Brest-Litovsk post"
+    assert "lat" not in user["p"]["fields"]
+    chosen = maps.build_map(as_of=AS_OF, add=[path], popup_fields=["strength"])
+    user = sites(payload(maps.render_html(chosen)))["maps_user_columns"]
+    assert "unit" not in user["p"]["fields"]
+    assert user["p"]["fields"][-1] == "strength"
+    with pytest.raises(
+        InputError,
+        match=r"popup field 'nope' is a column of none of the added files \(their own columns: strength, unit\)",
+    ):
+        maps.build_map(as_of=AS_OF, add=[path], popup_fields=["nope"])
+
+
+def test_distance_labels_are_no_more_precise_than_the_coordinate():
+    assert maps.format_km_within(7_390, 8_000) == "7 km"
+    assert maps.format_km_within(7_390, 500) == "7.4 km"
+    assert maps.format_km_within(7_390, float("nan")) == "7.39 km"
+    assert maps.format_km_within(22_800, 1_000) == "23 km"
+    assert maps.format_km_within(1_234_000, 25_000) == "1,230 km"
+    assert maps.format_km_within(float("nan"), 10) == ""
+
+
+def test_stacked_sites_share_one_point_in_the_data(certainty_layers):
+    data = payload(maps.render_html(maps.build_map(as_of=AS_OF)))
+    layer = sites(data)["certainty"]
+    points = [(lat, lon) for lat, lon in zip(layer["lat"], layer["lon"], strict=True)]
+    assert points.count((53.29333, 28.64222)) == 2
+
+
+# --- place names --------------------------------------------------------------------------
+
+
+def test_towns_by_zoom_capitals_first_only_what_the_zoom_levels_need():
+    data = payload(maps.render_html(maps.build_map(as_of=AS_OF)))
+    places = data["basemap"]["places"]
+    assert places["zooms"] == [tier[1] for tier in maps.PLACE_TIERS]
+    tiers = [t[3] for t in places["towns"]]
+    assert tiers == sorted(tiers)
+    towns = {t[0]: t for t in places["towns"]}
+    for name in ("Warsaw", "Vilnius", "Minsk", "Moscow", "Riga", "Tallinn", "Helsinki", "Kyiv"):
+        assert towns[name][3] == 0, name
+    gap = ("Suwałki", "Augustów", "Ełk", "Marijampolė", "Kaunas", "Alytus", "Hrodna", "Gusev")
+    for name in gap:
+        assert places["zooms"][towns[name][3]] <= 8, name
+    assert "Šilainiai" not in towns  # a district of Kaunas
+    # small towns far from the frontier and the sites are not shipped
+    assert all(t[3] < 3 for t in places["towns"] if t[2] < -5)
+    assert "GeoNames (CC BY 4.0)" in data["attribution"]
+    regions = data["basemap"]["regions"]
+    assert regions[0][0] == "Kaliningrad\noblast (Russia)"
+    assert 54 < regions[0][1] < 55.5
+    assert 19.5 < regions[0][2] < 23
+
+
+def test_the_suwalki_gap_is_named_and_sourced():
+    data = payload(maps.render_html(maps.build_map(as_of=AS_OF)))
+    areas = next(ov for ov in data["overlays"] if ov["type"] == "areas")
+    gap = areas["areas"][0]
+    assert gap["name"] == "Suwałki Gap"
+    assert "Kaliningrad" in gap["text"]
+    assert "Belarus" in gap["text"]
+    width = re.search(r"([\d,]+) km across", gap["text"])
+    assert width is not None
+    assert 55 <= int(width.group(1)) <= 75  # "about 65 km" in the literature
+    assert gap["sources"][0][1] == "https://doi.org/10.31374/sjms.21"
+
+
+# --- the page: pinch zoom, the CDN guard, the fragment ------------------------------------
+
+
+def test_pinch_zoom_is_allowed_and_the_page_has_a_language(map_layers):
+    document = maps.render_html(maps.build_map(as_of=AS_OF))
+    assert "user-scalable=no" not in document
+    assert "maximum-scale" not in document
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1" />' in document
+    assert document.startswith('<!DOCTYPE html>\n<html lang="en">')
+
+
+def test_a_plugin_from_a_cdn_is_refused_unless_online(map_layers, tmp_path):
+    from folium import plugins
+
+    fmap = maps.build_map(as_of=AS_OF)
+    plugins.MiniMap().add_to(fmap)
+    with pytest.raises(InputError, match=r"would not work offline: MiniMap \(https://cdnjs"):
+        maps.render_html(fmap)
+    out = tmp_path / "m.html"
+    with pytest.raises(InputError, match="online=True"):
+        maps.save_map(fmap, out)
+    assert not out.exists()
+    document = maps.render_html(fmap, online=True)
+    assert "https://cdnjs.cloudflare.com" in document
+    maps.save_map(fmap, out, online=True)
+    assert out.exists()
+
+
+def test_a_link_added_to_the_page_by_hand_is_refused_too(map_layers):
+    fmap = maps.build_map(as_of=AS_OF)
+    from branca.element import MacroElement
+    from folium.template import Template
+
+    class Remote(MacroElement):
+        _template = Template(
+            '{% macro header(this, kwargs) %}<script src="https://example.org/x.js"></script>'
+            "{% endmacro %}"
+        )
+
+    Remote().add_to(fmap)
+    with pytest.raises(InputError, match=r"https://example\.org/x\.js"):
+        maps.render_html(fmap)
+
+
+def test_fragment_height_or_aspect_ratio(map_layers, tmp_path, capsys):
+    fmap = maps.build_map(as_of=AS_OF)
+    ratio = maps.render_fragment(fmap)
+    assert 'style="display:block;width:100%;aspect-ratio:4/3;height:auto;' in ratio
+    fixed = maps.render_fragment(fmap, height="480px")
+    assert 'style="display:block;width:100%;height:480px;border:0"' in fixed
+    with pytest.raises(InputError, match="nor a ratio"):
+        maps.render_fragment(fmap, height="480px;background:url(x)")
+    out = tmp_path / "f.html"
+    assert main(["map", "-o", str(out), "--as-of", AS_OF, "--fragment", "--height", "16:9"]) == 0
+    assert "aspect-ratio:16/9" in out.read_text(encoding="utf-8")
+    capsys.readouterr()
+    assert main(["map", "-o", str(out), "--height", "500px"]) == 2
+    assert "add --fragment" in capsys.readouterr().err
+    assert main(["map", "-o", str(out), "--fragment", "--height", "tall"]) == 2
+    assert "is not a CSS length" in capsys.readouterr().err
+
+
+def test_cli_popup_fields(map_layers, tmp_path, capsys):
+    out = tmp_path / "m.html"
+    path = str(DATA / "maps_user_columns.csv")
+    argv = ["map", "-o", str(out), "--as-of", AS_OF, "--add", path, "--popup-fields", "unit"]
+    assert main(argv) == 0
+    user = sites(payload(out.read_text(encoding="utf-8")))["maps_user_columns"]
+    assert user["p"]["fields"][-1] == "unit"
+    assert "strength" not in user["p"]["fields"]
+    capsys.readouterr()
+    assert main(["map", "-o", str(out), "--popup-fields", "unit"]) == 2
+    assert "add --add FILE" in capsys.readouterr().err

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.browser
 
 MAP_LAYERS = Path(__file__).resolve().parents[1] / "data" / "maps_layers"
 HOSTILE = '<img src=x onerror="window.__xss=1">'
+HOSTILE_COLUMN = "<i onclick=window.__xss=9>{{ col }}</i>"
 AS_OF = "2021-10-20"
 
 
@@ -238,29 +239,53 @@ def test_big_user_layer_on_canvas_opens_safe_popups(tmp_path, open_offline):
 
 
 def test_hostile_corpus_shows_literally(hostile_layers, hostile_csv, hostile_corpus, open_offline):
-    """Every hostile text, from a layer and from a user file, is shown as written and runs nothing."""
+    """Every hostile text, from a layer and from a user file, is shown as written and runs nothing.
+
+    Names, notes, aliases, timeline events, sources and publishers, a user file's own columns
+    and their names, the legend and the search results.
+    """
     path = hostile_layers.parent / "hostile.html"
     maps.save_map(maps.build_map(as_of=AS_OF, add=[hostile_csv]), path)
     assert not Path("PWNED").exists()
     opened = open_offline(path)
     page = opened.page
     texts = sorted(text for _, text in hostile_corpus)
+    text_of = "n => n.textContent"
     for selector in (".fm-layer-hostile", ".fm-marker:not(.fm-layer-hostile)"):
         markers = page.locator(selector)
         assert markers.count() == len(texts)
         seen = []
         for i in range(markers.count()):
-            markers.nth(i).click(force=True)
-            title = page.locator(".leaflet-popup-content .fm-popup-title")
-            seen.append(title.evaluate("n => n.textContent"))
+            markers.nth(i).evaluate("n => n.click()")  # this marker, whatever lies on top
+            popup = page.locator(".leaflet-popup-content")
+            title = popup.locator(".fm-popup-title").evaluate(text_of)
+            seen.append(title)
+            assert popup.locator(".fm-popup-notes").evaluate(text_of) == title
+            assert popup.locator(".fm-popup-aka").evaluate(text_of) == f"Also: {title}"
+            if selector == ".fm-layer-hostile":
+                event = popup.locator(".fm-popup-timeline li span").nth(2).evaluate(text_of)
+                assert event == f" — {title}"
+                assert popup.locator(".fm-popup-sources a").evaluate(text_of) == title
+                publisher = popup.locator(".fm-popup-publisher").evaluate(text_of)
+                assert publisher == f" — {title}"
+            else:
+                rows = popup.locator(".fm-popup-table tr").evaluate_all(
+                    "rs => rs.map(r => [r.cells[0].textContent, r.cells[1].textContent])"
+                )
+                assert ["remark", title] in rows
+                assert [HOSTILE_COLUMN, title] in rows
             page.locator(".leaflet-popup-close-button").click()
-            title.wait_for(state="detached")
+            page.locator(".leaflet-popup-content").wait_for(state="detached")
         assert sorted(seen) == texts
-    legend = page.locator(".fm-legend").evaluate("n => n.textContent")
+    legend = page.locator(".fm-legend").evaluate(text_of)
     assert "Layer {{7*7}} <b>bold</b> $x$" in legend
     assert hostile_csv.name in legend
+    page.click(".fm-search a")
+    page.fill(".fm-search-input", "{{7*7}}")
+    results = page.locator(".fm-search-name").evaluate_all("ns => ns.map(n => n.textContent)")
+    assert "{{7*7}}" in results
     assert page.evaluate("window.__xss") is None
     assert page.locator("img").count() == 0
-    assert page.locator(".fm-popup b, .fm-legend b").count() == 0
+    assert page.locator(".fm-popup b, .fm-legend b, .fm-popup i, .fm-search i").count() == 0
     assert opened.errors == []
     assert opened.requests == []
