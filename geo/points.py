@@ -22,6 +22,9 @@ import itertools
 import json
 import logging
 import math
+import re
+import tempfile
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -424,6 +427,109 @@ def _scan_csv(path: Path, chunk_rows: int, skip: bool) -> Iterator[PointChunk]:
 # GeoJSON, GeoPackage, GeoParquet
 # --------------------------------------------------------------------------------------------
 
+# Each format is opened only by its own reader, after its signature is checked: a CSV by
+# Python's csv module (UTF-8 text), GeoJSON by json and then GDAL's GeoJSON driver, GeoPackage
+# (an SQLite file) by GDAL's GPKG driver, GeoParquet (PAR1) by pyarrow. GDAL is never left to
+# guess the driver, so a file named .gpkg cannot be an OGR VRT that reads other files or URLs,
+# and no reader is given a /vsi* path or a URL.
+
+#: GDAL configuration while a user file is read (set in this one place, restored after).
+GDAL_READ_OPTIONS: dict[str, str] = {
+    # /vsicurl/, /vsis3/ and the other network file systems open no name.
+    "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".flankmap-no-network",
+    "GDAL_HTTP_MAX_RETRY": "0",
+    # No listing of the folder beside the file, no sibling files.
+    "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR",
+    # An SQLite view or trigger may not open other data sources or call GDAL's SQL functions.
+    "ALLOW_VIRTUAL_OGR_FROM_TRIGGER_AND_VIEW": "NO",
+    "ALLOW_OGR_SQL_FUNCTIONS_FROM_TRIGGER_AND_VIEW": "NO",
+    "OGR_SQLITE_ALLOW_EXTERNAL_ACCESS": "NO",
+    "OGR_SQLITE_LOAD_EXTENSIONS": "",
+    "GDAL_ALLOW_REMOTE_RESOURCE_TO_ACCESS_LOCAL_FILE": "NO",
+    "GDAL_VRT_ENABLE_PYTHON": "NO",
+    # A ring that does not close is an error, not silently closed.
+    "OGR_GEOMETRY_ACCEPT_UNCLOSED_RING": "NO",
+}
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_PARQUET_MAGIC = b"PAR1"
+
+
+def _first_line(exc: BaseException | str) -> str:
+    """Return the first non-empty line of a library's message, for a one-line error."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return _short(lines[0], 200) if lines else type(exc).__name__
+
+
+@contextlib.contextmanager
+def _gdal_guard() -> Iterator[None]:
+    """Hold :data:`GDAL_READ_OPTIONS` (and PROJ without network) while GDAL reads a file."""
+    import pyproj.network
+
+    old = {name: pyogrio.get_gdal_config_option(name) for name in GDAL_READ_OPTIONS}
+    network = pyproj.network.is_network_enabled()
+    pyogrio.set_gdal_config_options(GDAL_READ_OPTIONS)
+    pyproj.network.set_network_enabled(False)
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options(old)
+        pyproj.network.set_network_enabled(network)
+
+
+def _driver_path(driver: str, path: Path) -> str:
+    """Return the name that makes GDAL open ``path`` with ``driver`` and no other."""
+    name = str(path.resolve())
+    if driver == "GPKG":  # GPKG:"file" (quoted: a ':' in the name would start a table name)
+        if '"' in name:
+            raise _fail(path, "", "", "has a '\"' in its path; rename the file or its folder")
+        return f'GPKG:"{name}"'
+    return f"{driver}:{name}"
+
+
+def _relay_warnings(path: Path, caught: list[warnings.WarningMessage]) -> None:
+    """Say a library's warnings once each, as one line in flankmap's words."""
+    said: set[str] = set()
+    for warning in caught:
+        text = str(warning.message)
+        column = re.match(r"Could not parse column '(.*)' as JSON", text)
+        if column:
+            text = (
+                f"field {column.group(1)!r}: mixes lists or objects with other values; kept as text"
+            )
+        elif "Several features with id" in text:
+            continue  # GDAL's own feature numbers; flankmap checks the ids itself
+        else:
+            text = _first_line(text)
+        if text not in said:
+            said.add(text)
+            logger.warning("%s: %s", path.name, text)
+
+
+def _check_signature(path: Path, suffix: str) -> None:
+    """Fail unless a GeoPackage starts like an SQLite file and a Parquet file is framed by PAR1.
+
+    (A CSV is checked as it is read, a GeoJSON file by :func:`_check_json_start`.)
+    """
+    if suffix not in GPKG_SUFFIXES + PARQUET_SUFFIXES:
+        return
+    with _open_bytes(path) as handle:
+        head = handle.read(len(_SQLITE_MAGIC))
+        tail = b""
+        if suffix in PARQUET_SUFFIXES and path.stat().st_size >= 8:
+            handle.seek(-4, io.SEEK_END)
+            tail = handle.read(4)
+    if not head:
+        raise _fail(path, "", "", "is empty")
+    start = _short(head.decode("utf-8", "replace"), 12)
+    if suffix in GPKG_SUFFIXES and head != _SQLITE_MAGIC:
+        raise _fail(path, "", "", f"is not a GeoPackage (an SQLite file); it starts with {start!r}")
+    if suffix in PARQUET_SUFFIXES and not (
+        head.startswith(_PARQUET_MAGIC) and tail == _PARQUET_MAGIC
+    ):
+        raise _fail(
+            path, "", "", f"is not a Parquet file (PAR1 ... PAR1); it starts with {start!r}"
+        )
+
 
 def _check_json_start(path: Path) -> None:
     """Fail fast when a file cannot be GeoJSON, reading only its first bytes."""
@@ -478,6 +584,20 @@ def _load_collection(path: Path) -> dict[str, Any]:
     return data
 
 
+def _unclosed_ring(geometry: dict[str, Any]) -> str | None:
+    """Which ring of a GeoJSON (Multi)Polygon does not end where it starts, or None."""
+    kind, coords = geometry.get("type"), geometry.get("coordinates")
+    polygons: list[Any] = [coords] if kind == "Polygon" else []
+    if kind == "MultiPolygon":
+        polygons = list(coords or [])
+    for p, polygon in enumerate(polygons, 1):
+        for r, ring in enumerate(polygon, 1):
+            if len(ring) and ring[0] != ring[-1]:
+                where = f"polygon {p}, ring {r}" if kind == "MultiPolygon" else f"ring {r}"
+                return f"{where} is not closed: its last position is not its first"
+    return None
+
+
 def _geometry_problem(geometry: Any) -> str | None:
     """Why a GeoJSON geometry cannot be used, or None."""
     if geometry is None:
@@ -491,6 +611,9 @@ def _geometry_problem(geometry: Any) -> str | None:
         return f"is not a valid GeoJSON {geometry.get('type')} (coordinates {coords})"
     if shape.is_empty:
         return "is empty"
+    unclosed = _unclosed_ring(geometry)
+    if unclosed:
+        return f"is not a valid {shape.geom_type} ({unclosed})"
     if not shape.is_valid:
         return f"is not a valid {shape.geom_type} ({shapely.is_valid_reason(shape)})"
     return None
@@ -516,46 +639,261 @@ def _read_geojson(path: Path, skip: bool) -> tuple[gpd.GeoDataFrame, np.ndarray,
     )
     keep = np.flatnonzero(~problems.mask(len(features)))
     if len(keep) == len(features):
-        frame = _read_ogr(path)
+        frame = _read_ogr(path, "GeoJSON")
     elif not len(keep):
         frame = gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs="EPSG:4326"))
-    else:
+    else:  # GDAL reads the good features from a cleaned copy, with the GeoJSON driver
         cleaned = {**data, "features": [features[i] for i in keep]}
-        frame = _read_ogr(path, io.BytesIO(json.dumps(cleaned).encode()))
+        with tempfile.TemporaryDirectory(prefix="flankmap-") as folder:
+            copy = Path(folder) / "cleaned.geojson"
+            copy.write_text(json.dumps(cleaned), encoding="utf-8")
+            frame = _read_ogr(path, "GeoJSON", copy)
     frame.attrs.clear()
+    # GDAL takes a numeric Feature "id" as its own feature number: keep it as the id column.
+    top_ids = [features[i].get("id") for i in keep]
+    if "id" not in frame.columns and any(value is not None for value in top_ids):
+        values = pd.Series(top_ids, dtype=None if None not in top_ids else object)
+        frame.insert(0, "id", values.to_numpy())
     return frame, numbers[keep], rejected
 
 
-def _read_ogr(path: Path, source: Any = None) -> gpd.GeoDataFrame:
-    try:
-        frame = pyogrio.read_dataframe(path if source is None else source)
-    except Exception as exc:  # pyogrio raises its own and GDAL's errors
-        raise _fail(path, "", "", f"cannot be read ({str(exc).splitlines()[0]})") from None
+def _read_ogr(path: Path, driver: str, source: Path | None = None) -> gpd.GeoDataFrame:
+    """Read a GeoJSON or GeoPackage file with GDAL's driver for it, and nothing else.
+
+    ``source`` is another file to read in ``path``'s stead (a cleaned copy of a GeoJSON file).
+    """
+    name = _driver_path(driver, source or path)
+    with _gdal_guard(), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            if driver == "GPKG":
+                layers = pyogrio.list_layers(name)
+                if len(layers) > 1:
+                    listed = ", ".join(repr(str(layer)) for layer in layers[:, 0][:10])
+                    more = f" and {len(layers) - 10} more" if len(layers) > 10 else ""
+                    raise _fail(
+                        path,
+                        "",
+                        "",
+                        f"holds {len(layers)} layers ({listed}{more}); flankmap reads a "
+                        "GeoPackage of one layer: save the layer you want in a file of its own",
+                    )
+            frame = pyogrio.read_dataframe(name)
+        except InputError:
+            raise
+        except Exception as exc:  # pyogrio raises its own and GDAL's errors
+            raise _fail(path, "", "", f"cannot be read ({_first_line(exc)})") from None
+    _relay_warnings(path, caught)
+    if not isinstance(frame, gpd.GeoDataFrame):  # a table without geometry
+        raise _fail(path, "", "", "has no geometry column: it holds a table, not points")
     return frame
 
 
+#: Most bytes of decoded data in one frame read from a GeoParquet file: a batch that holds
+#: more is cut into smaller frames (memory is bounded by bytes, not only by rows).
+PARQUET_BATCH_BYTES = 64 << 20
+#: Most bytes of decoded data one GeoParquet row may hold; a larger row is refused.
+PARQUET_ROW_BYTES = 8 << 20
+#: Most bytes of one column of one row group before decoding (its largest page is within).
+PARQUET_COLUMN_CHUNK_BYTES = 512 << 20
+#: A file that decodes to more than this many times its size, and to more than
+#: :data:`PARQUET_EXPANSION_FLOOR` bytes, is refused.
+PARQUET_MAX_EXPANSION = 200
+PARQUET_EXPANSION_FLOOR = 1 << 30
+
+
+def _mb(n: float) -> str:
+    return f"{n / 1e6:,.1f} MB" if n >= 1e5 else f"{n / 1e3:,.1f} KB"
+
+
+def _parquet_plan(path: Path, source: Any, probe: Any, chunk_rows: int) -> list[tuple[int, int]]:
+    """Return the rows per batch of each row group: no batch decodes to over a budget.
+
+    The budget is :data:`PARQUET_BATCH_BYTES`. The sizes come from the Parquet metadata and, for a text column stored with a dictionary
+    (where one long value may be repeated on every row), from that dictionary's longest
+    value: ``probe`` reads a row group's dictionaries without expanding them. Refuses, before
+    any data is decompressed, a row group whose rows would hold more than
+    :data:`PARQUET_ROW_BYTES` each, or a column chunk over :data:`PARQUET_COLUMN_CHUNK_BYTES`.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    plan = []
+    meta = source.metadata
+    names = source.schema_arrow.names
+    for group in range(meta.num_row_groups):
+        info = meta.row_group(group)
+        rows = max(info.num_rows, 1)
+        size = info.total_byte_size
+        disk = sum(info.column(c).total_compressed_size for c in range(info.num_columns))
+        where = f"row group {group + 1}"
+        if size / rows > PARQUET_ROW_BYTES:
+            raise _fail(
+                path,
+                where,
+                "",
+                f"holds {_mb(size)} when decompressed for {info.num_rows:,} rows "
+                f"({_mb(size / rows)} a row, from {_mb(disk)} in the file); flankmap reads rows "
+                f"of at most {PARQUET_ROW_BYTES >> 20} MB",
+            )
+        dictionaries = []
+        for c in range(info.num_columns):
+            chunk = info.column(c)
+            if chunk.total_uncompressed_size > PARQUET_COLUMN_CHUNK_BYTES:
+                raise _fail(
+                    path,
+                    where,
+                    chunk.path_in_schema,
+                    f"holds {_mb(chunk.total_uncompressed_size)} when decompressed; flankmap "
+                    f"reads at most {PARQUET_COLUMN_CHUNK_BYTES >> 20} MB of a column per row "
+                    "group: write the file with smaller row groups",
+                )
+            if (
+                chunk.has_dictionary_page
+                and chunk.physical_type == "BYTE_ARRAY"
+                and chunk.path_in_schema in names
+            ):
+                dictionaries.append(chunk.path_in_schema)
+        worst = size / rows  # bytes a row, as stored
+        if dictionaries and info.num_rows:
+            first = next(probe.iter_batches(batch_size=1, row_groups=[group], columns=dictionaries))
+            for name, column in zip(first.schema.names, first.columns, strict=True):
+                if not pa.types.is_dictionary(column.type) or not len(column.dictionary):
+                    continue
+                longest = int(pc.max(pc.binary_length(column.dictionary)).as_py() or 0)
+                if longest > PARQUET_ROW_BYTES:
+                    raise _fail(
+                        path,
+                        where,
+                        name,
+                        f"holds a value of {_mb(longest)}, which any row may repeat; flankmap "
+                        f"reads rows of at most {PARQUET_ROW_BYTES >> 20} MB",
+                    )
+                worst += longest
+        plan.append((group, max(1, min(chunk_rows, int(PARQUET_BATCH_BYTES // max(worst, 1))))))
+    return plan
+
+
+def _row_bytes(column: Any, cache: dict[int, np.ndarray] | None = None, key: int = 0) -> np.ndarray:
+    """Bytes each row of an Arrow array takes once decoded (a dictionary's values expanded).
+
+    Within a row group pyarrow hands out one dictionary per column that only grows from batch
+    to batch: ``cache[key]`` keeps the sizes of its entries, so each is measured once.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    kind = column.type
+    n = len(column)
+    if pa.types.is_dictionary(kind):
+        known = np.zeros(0) if cache is None else cache.get(key, np.zeros(0))
+        values = column.dictionary
+        if len(values) < len(known):
+            known = np.zeros(0)
+        per_entry = np.concatenate([known, _row_bytes(values.slice(len(known)))])
+        if cache is not None:
+            cache[key] = per_entry
+        if not len(per_entry):
+            return np.zeros(n)
+        index = pc.fill_null(column.indices, 0).to_numpy(zero_copy_only=False)
+        return per_entry[index] + kind.index_type.bit_width // 8
+    if kind in (pa.string(), pa.binary(), pa.large_string(), pa.large_binary()):
+        lengths = pc.fill_null(pc.binary_length(column), 0).to_numpy(zero_copy_only=False)
+        return lengths.astype(float) + 8
+    width = getattr(kind, "bit_width", 0)
+    if width > 0:
+        return np.full(n, max(width // 8, 1), dtype=float)
+    return np.full(n, column.nbytes / max(n, 1))  # nested: spread evenly
+
+
+def _check_geo_metadata(path: Path, geo: bytes, names: list[str]) -> None:
+    try:
+        meta = json.loads(geo)
+        primary = meta["primary_column"]
+        columns = list(meta["columns"])
+    except (ValueError, KeyError, TypeError):
+        raise _fail(path, "", "", "has 'geo' metadata that is not GeoParquet's") from None
+    for name in [primary, *columns]:
+        if name not in names:
+            raise _fail(
+                path,
+                "",
+                "",
+                f"has 'geo' metadata naming the geometry column {str(name)!r}, which the file "
+                f"does not have (columns: {_short(', '.join(names), 120)})",
+            )
+
+
 def _parquet_batches(path: Path, chunk_rows: int) -> Iterator[tuple[gpd.GeoDataFrame, int]]:
-    """GeoParquet row groups as frames, with the file's row count."""
+    """GeoParquet row groups as frames, in batches bounded by rows and by decoded bytes.
+
+    Yields each frame with the file's row count; see :func:`_parquet_plan` and the limits
+    :data:`PARQUET_BATCH_BYTES` to :data:`PARQUET_MAX_EXPANSION`.
+    """
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
         from geopandas.io.arrow import _arrow_to_geopandas
     except ImportError:
         raise _fail(path, "", "", "reading GeoParquet needs pyarrow: pip install pyarrow") from None
-    try:
-        source = pq.ParquetFile(path)
-        if b"geo" not in (source.schema_arrow.metadata or {}):
-            raise ValueError("no 'geo' metadata: a plain Parquet file, not GeoParquet")
-        total = source.metadata.num_rows
-        for batch in source.iter_batches(batch_size=chunk_rows):
-            table = pa.Table.from_batches([batch])
-            table = table.replace_schema_metadata(source.schema_arrow.metadata)
-            # dask-geopandas converts with this helper too (geopandas has no public one).
-            yield _arrow_to_geopandas(table), total
-    except InputError:
-        raise
-    except Exception as exc:  # pyarrow raises its own errors for broken files
-        raise _fail(path, "", "", f"cannot be read as GeoParquet ({exc})") from None
+    disk = path.stat().st_size
+    limit = max(PARQUET_EXPANSION_FLOOR, PARQUET_MAX_EXPANSION * disk)
+    with _open_bytes(path) as handle, _open_bytes(path) as probe_handle:
+        try:
+            source = pq.ParquetFile(handle)
+            schema = source.schema_arrow
+            metadata = schema.metadata or {}
+            if b"geo" not in metadata:
+                raise _fail(
+                    path, "", "", "has no 'geo' metadata: a plain Parquet file, not GeoParquet"
+                )
+            _check_geo_metadata(path, metadata[b"geo"], schema.names)
+            texts = [
+                f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_binary(f.type)
+            ]
+            texts += [
+                f.name
+                for f in schema
+                if pa.types.is_large_string(f.type) or pa.types.is_large_binary(f.type)
+            ]
+            probe = pq.ParquetFile(probe_handle, read_dictionary=texts)
+            plan = _parquet_plan(path, source, probe, chunk_rows)
+            total, decoded = source.metadata.num_rows, 0
+            for group, batch_rows in plan:
+                done = 0
+                cache: dict[int, np.ndarray] = {}  # sizes of dictionary entries, by column
+                for batch in source.iter_batches(batch_size=batch_rows, row_groups=[group]):
+                    sizes = np.zeros(len(batch))
+                    for key, column in enumerate(batch.columns):
+                        sizes += _row_bytes(column, cache, key)
+                    big = np.flatnonzero(sizes > PARQUET_ROW_BYTES)
+                    if len(big):
+                        raise _fail(
+                            path,
+                            f"row group {group + 1}, row {done + int(big[0]) + 1:,}",
+                            "",
+                            f"holds {_mb(sizes[big[0]])} when decoded; flankmap reads rows of "
+                            f"at most {PARQUET_ROW_BYTES >> 20} MB",
+                        )
+                    done += len(batch)
+                    decoded += int(sizes.sum())
+                    if decoded > limit:
+                        raise _fail(
+                            path,
+                            "",
+                            "",
+                            f"decodes to more than {_mb(limit)} from {_mb(disk)} in the file; "
+                            "flankmap refuses such a decompression bomb",
+                        )
+                    table = pa.Table.from_batches([batch]).replace_schema_metadata(metadata)
+                    # dask-geopandas converts with this helper too (geopandas has no public one).
+                    yield _arrow_to_geopandas(table), total
+        except InputError:
+            raise
+        except Exception as exc:  # pyarrow raises its own errors for broken files
+            raise _fail(
+                path, "", "", f"cannot be read as GeoParquet ({_first_line(exc)})"
+            ) from None
 
 
 def _crs_name(crs: Any) -> str:
@@ -651,7 +989,7 @@ def _scan_other(path: Path, suffix: str, chunk_rows: int, skip: bool) -> Iterato
     if suffix in GEOJSON_SUFFIXES:
         frame, numbers, early = _read_geojson(path, skip)
     else:
-        frame = _read_ogr(path)
+        frame = _read_ogr(path, "GPKG")
         numbers, early = np.arange(1, len(frame) + 1), pd.DataFrame(columns=REJECTED_COLUMNS)
         if not len(frame):
             raise _fail(path, "", "", "holds no features")
@@ -664,10 +1002,20 @@ def _scan_other(path: Path, suffix: str, chunk_rows: int, skip: bool) -> Iterato
 
 
 def _checked_path(path: str | Path) -> tuple[Path, str]:
+    given = str(path)
+    if given.startswith(("/vsi", "\\vsi")) or re.match(r"^[A-Za-z][A-Za-z0-9+.-]+:/", given):
+        raise InputError(
+            f"{given!r}: is a GDAL virtual path or a URL; flankmap reads local files only"
+        )
     path = Path(path)
     if path.is_dir():
         raise InputError(f"{path.name}: is a folder, not a file of points")
     if not path.is_file():
+        if path.exists():
+            raise InputError(
+                f"{path.name}: is not a regular file (a FIFO, device or socket); "
+                "give a file of points"
+            )
         raise InputError(f"{path.name}: no such file ({path})")
     suffix = path.suffix.lower()
     known = CSV_SUFFIXES + GEOJSON_SUFFIXES + GPKG_SUFFIXES + PARQUET_SUFFIXES
@@ -713,6 +1061,7 @@ def scan_points(
     [(1, ["'x' is not a number"])]
     """
     path, suffix = _checked_path(path)
+    _check_signature(path, suffix)
     if suffix in CSV_SUFFIXES:
         return _scan_csv(path, chunk_rows, skip_invalid)
     return _scan_other(path, suffix, chunk_rows, skip_invalid)

@@ -525,3 +525,287 @@ def test_geoparquet_is_read_by_row_groups(tmp_path):
     assert rejected[["row", "field"]].values.tolist() == [[701, "coord_uncertainty_m"]]
     with pytest.raises(InputError, match=r"^p\.parquet: feature 701: field 'coord_uncertainty_m'"):
         read_points(path)
+
+
+# --- hostile files: each format opened only by its own reader, no other file, no network -----
+
+
+def _vrt(source: str) -> str:
+    return (
+        '<OGRVRTDataSource><OGRVRTLayer name="secret">'
+        f"<SrcDataSource>{source}</SrcDataSource><GeometryType>wkbPoint</GeometryType>"
+        '<GeometryField encoding="PointFromColumns" x="lon" y="lat"/>'
+        "</OGRVRTLayer></OGRVRTDataSource>"
+    )
+
+
+@pytest.fixture
+def http_log():
+    """A local HTTP server that records every request made to it."""
+    import http.server
+    import threading
+
+    requests: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            requests.append(f"{self.command} {self.path}")
+            body = b"id,secret,lat,lon\nr1,REMOTE-VALUE,54.7,25.3\n"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command == "GET":
+                self.wfile.write(body)
+
+        do_GET = do_HEAD = _answer  # noqa: N815 (the names http.server calls)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", requests
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("suffix", [".gpkg", ".geojson", ".parquet"])
+def test_a_vrt_in_disguise_reads_no_other_file(tmp_path, suffix):
+    _write(tmp_path, "secret.csv", "id,secret,lat,lon\ns1,TOP-SECRET-VALUE,54.7,25.3\n")
+    path = _write(tmp_path, f"evil{suffix}", _vrt(str(tmp_path / "secret.csv")))
+    kind = {".gpkg": "a GeoPackage", ".parquet": "a Parquet file"}.get(suffix)
+    message = (
+        rf"^evil\{suffix}: is not {kind} \(.*\); it starts with '<OGRVRTData…'$"
+        if kind
+        else r"^evil\.geojson: is not valid JSON: it starts with '<OGRVRTDataSource><…'"
+    )
+    with pytest.raises(InputError, match=message):
+        read_points(path)
+
+
+def test_a_vrt_in_disguise_fetches_no_url(tmp_path, http_log):
+    url, requests = http_log
+    path = _write(tmp_path, "evil.gpkg", _vrt(f"/vsicurl/{url}/remote.csv"))
+    with pytest.raises(InputError, match=r"^evil\.gpkg: is not a GeoPackage"):
+        read_points(path)
+    assert requests == []
+
+
+@pytest.mark.parametrize(
+    "given",
+    ["/vsicurl/http://127.0.0.1:1/p.csv", "/vsizip//tmp/p.zip/p.csv", "https://example.org/p.csv"],
+)
+def test_virtual_paths_and_urls_are_refused(given):
+    with pytest.raises(InputError, match=r"is a GDAL virtual path or a URL; flankmap reads local"):
+        read_points(given)
+
+
+def test_gdal_reads_with_the_safe_options_and_restores_them(tmp_path, monkeypatch):
+    import pyogrio
+
+    gpd.GeoDataFrame({"id": ["a"]}, geometry=gpd.points_from_xy([25.0], [54.0]), crs=4326).to_file(
+        tmp_path / "ok:colon.gpkg", driver="GPKG"
+    )
+    seen: dict[str, object] = {}
+    real = pyogrio.read_dataframe
+
+    def spy(name, *args, **kwargs):
+        seen["name"] = name
+        seen.update({k: pyogrio.get_gdal_config_option(k) for k in points.GDAL_READ_OPTIONS})
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(pyogrio, "read_dataframe", spy)
+    pyogrio.set_gdal_config_options({"ALLOW_VIRTUAL_OGR_FROM_TRIGGER_AND_VIEW": "YES"})
+    try:
+        frame = read_points(tmp_path / "ok:colon.gpkg")
+        after = pyogrio.get_gdal_config_option("ALLOW_VIRTUAL_OGR_FROM_TRIGGER_AND_VIEW")
+    finally:
+        pyogrio.set_gdal_config_options({"ALLOW_VIRTUAL_OGR_FROM_TRIGGER_AND_VIEW": None})
+    assert frame["id"].tolist() == ["a"]
+    assert seen["name"] == f'GPKG:"{tmp_path / "ok:colon.gpkg"}"'  # this driver, no other
+    assert seen["CPL_VSIL_CURL_ALLOWED_EXTENSIONS"] == ".flankmap-no-network"
+    assert seen["ALLOW_VIRTUAL_OGR_FROM_TRIGGER_AND_VIEW"] == "NO"
+    assert seen["OGR_SQLITE_ALLOW_EXTERNAL_ACCESS"] == "NO"
+    assert after == "YES"  # the caller's setting is back
+
+
+def test_an_sqlite_file_that_is_no_geopackage(tmp_path):
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "plain.gpkg") as db:
+        db.execute("create table t (lat real, lon real)")
+    with pytest.raises(InputError, match=r"^plain\.gpkg: cannot be read \(.*\)$"):
+        read_points(tmp_path / "plain.gpkg")
+
+
+def test_a_geopackage_of_several_layers_names_them(tmp_path):
+    path = tmp_path / "two.gpkg"
+    for name in ("bases", "depots\x1b[2J"):
+        gpd.GeoDataFrame(
+            {"id": [name]}, geometry=gpd.points_from_xy([25.0], [54.0]), crs=4326
+        ).to_file(path, layer=name, driver="GPKG")
+    with pytest.raises(
+        InputError,
+        match=r"^two\.gpkg: holds 2 layers \('bases', 'depots\\x1b\[2J'\); flankmap reads a "
+        r"GeoPackage of one layer: save the layer you want in a file of its own$",
+    ):
+        read_points(path)
+
+
+def test_a_fifo_is_not_a_regular_file(tmp_path):
+    import os
+
+    os.mkfifo(tmp_path / "pipe.csv")
+    with pytest.raises(InputError, match=r"^pipe\.csv: is not a regular file \(a FIFO"):
+        read_points(tmp_path / "pipe.csv")
+
+
+@pytest.mark.parametrize(
+    ("features", "message"),
+    [
+        (  # GDAL would renumber the repeated Feature id with a RuntimeWarning
+            [
+                {**_feature(25, 54, name="a"), "id": 1},
+                {**_feature(25, 55, name="b"), "id": 1},
+            ],
+            r"^p\.geojson: feature 2: field 'id': '1' is used by feature 1 too$",
+        ),
+        (  # GDAL would warn "Non closed ring detected" before an error
+            [
+                {
+                    "type": "Feature",
+                    "properties": {},
+                    "geometry": {
+                        "type": "Polygon",
+                        "coordinates": [[[25, 54], [26, 54], [26, 55]]],
+                    },
+                }
+            ],
+            r"^p\.geojson: feature 1: field 'geometry': is not a valid Polygon \(ring 1 is not "
+            r"closed: its last position is not its first\)$",
+        ),
+    ],
+)
+def test_gdal_warnings_become_flankmap_errors(tmp_path, features, message):
+    path = _write(tmp_path, "p.geojson", _collection(*features))
+    with pytest.raises(InputError, match=message):
+        read_points(path)
+
+
+def test_numeric_feature_ids_are_kept(tmp_path):
+    path = _write(
+        tmp_path,
+        "p.geojson",
+        _collection({**_feature(25, 54), "id": 7}, {**_feature(25, 55), "id": 8}),
+    )
+    assert read_points(path)["id"].tolist() == [7, 8]
+
+
+def test_library_warnings_are_one_line_notices(tmp_path, caplog):
+    path = _write(
+        tmp_path, "p.geojson", _collection(_feature(25, 54, n=[1, 2]), _feature(25, 55, n="x"))
+    )
+    with caplog.at_level("WARNING", logger="geo.points"):
+        frame = read_points(path)  # warnings are errors in the tests: none may escape
+    assert frame["n"].tolist() == ["[ 1, 2 ]", "x"]
+    assert caplog.messages == [
+        "p.geojson: field 'n': mixes lists or objects with other values; kept as text"
+    ]
+
+
+# --- GeoParquet: reads bounded by bytes, not only by rows ----------------------------------
+
+
+def _parquet(path: Path, n: int, notes, **options) -> Path:
+    import pyarrow.parquet as pq
+    from geopandas.io.arrow import _geopandas_to_arrow
+
+    frame = gpd.GeoDataFrame(
+        {"id": [f"a{i}" for i in range(n)]},
+        geometry=gpd.points_from_xy([25.0] * n, [54.0] * n),
+        crs=4326,
+    )
+    table = _geopandas_to_arrow(frame, index=False).append_column("notes", notes)
+    pq.write_table(table, path, compression="zstd", **options)
+    return path
+
+
+def test_a_repeated_large_value_is_refused_before_it_expands(tmp_path, monkeypatch):
+    import pyarrow as pa
+
+    monkeypatch.setattr(points, "PARQUET_ROW_BYTES", 1 << 20)
+    path = _parquet(tmp_path / "bomb.parquet", 8, pa.array(["x" * (2 << 20)] * 8))
+    assert path.stat().st_size < 20_000
+    with pytest.raises(
+        InputError,
+        match=r"^bomb\.parquet: row group 1: field 'notes': holds a value of 2\.1 MB, which any "
+        r"row may repeat; flankmap reads rows of at most 1 MB$",
+    ):
+        read_points(path)
+
+
+def test_large_plain_rows_are_refused_from_the_metadata(tmp_path, monkeypatch):
+    import pyarrow as pa
+
+    monkeypatch.setattr(points, "PARQUET_ROW_BYTES", 1 << 20)
+    path = _parquet(
+        tmp_path / "plain.parquet", 4, pa.array(["x" * (2 << 20)] * 4), use_dictionary=False
+    )
+    with pytest.raises(
+        InputError,
+        match=r"^plain\.parquet: row group 1: holds 8\.4 MB when decompressed for 4 rows \(2\.1 MB "
+        r"a row, from .* in the file\); flankmap reads rows of at most 1 MB$",
+    ):
+        read_points(path)
+
+
+def test_a_dictionary_bomb_is_refused_by_its_decoded_size(tmp_path, monkeypatch):
+    import pyarrow as pa
+
+    monkeypatch.setattr(points, "PARQUET_EXPANSION_FLOOR", 4 << 20)
+    indices = pa.array(np.zeros(2000, np.int32))
+    notes = pa.DictionaryArray.from_arrays(indices, pa.array(["y" * 50_000]))
+    path = _parquet(tmp_path / "dict.parquet", 2000, notes)  # 100 MB of text from a few KB
+    assert path.stat().st_size < 20_000
+    with pytest.raises(
+        InputError,
+        match=r"^dict\.parquet: decodes to more than 4\.2 MB from .* KB in the file; flankmap "
+        r"refuses such a decompression bomb$",
+    ):
+        for _ in points.scan_points(path):
+            pass
+
+
+def test_geoparquet_batches_are_bounded_by_bytes(tmp_path, monkeypatch):
+    import pyarrow as pa
+
+    path = _parquet(
+        tmp_path / "wide.parquet", 200, pa.array([f"{i:04d}" * 2500 for i in range(200)])
+    )
+    whole = read_points(path)
+    monkeypatch.setattr(points, "PARQUET_BATCH_BYTES", 200_000)  # about 20 rows of 10 KB
+    chunks = list(points.scan_points(path, chunk_rows=1000))
+    assert max(len(c.points) for c in chunks) <= 20
+    assert len(chunks) >= 10
+    pd.testing.assert_frame_equal(
+        pd.concat([c.points for c in chunks], ignore_index=True), whole, check_like=False
+    )
+
+
+def test_geo_metadata_naming_a_missing_column_is_one_line(tmp_path):
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "p.parquet"
+    write_points(gpd.GeoDataFrame(geometry=gpd.points_from_xy([25.0], [54.0]), crs=4326), path)
+    table = pq.read_table(path)
+    meta = json.loads(table.schema.metadata[b"geo"])
+    meta["columns"] = {"geom": meta["columns"]["geometry"]}
+    meta["primary_column"] = "geom"
+    pq.write_table(table.replace_schema_metadata({b"geo": json.dumps(meta)}), path)
+    with pytest.raises(
+        InputError,
+        match=r"^p\.parquet: has 'geo' metadata naming the geometry column 'geom', which the file "
+        r"does not have \(columns: geometry\)$",
+    ):
+        read_points(path)
