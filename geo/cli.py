@@ -218,9 +218,10 @@ def _site_row(r: dict) -> list[object]:
 
 def _point_cells(r: dict, geom: Any) -> list[object]:
     bearing = r["bearing_deg"]
+    point = geom.geom_type == "Point"  # a line or polygon is measured from its nearest point
     return [
-        f"{geom.y:.4f}",
-        f"{geom.x:.4f}",
+        f"{geom.y:.4f}" if point else geom.geom_type,
+        f"{geom.x:.4f}" if point else "-",
         _km(r["distance_m"]),
         r["border"] or f"inside {r.get('inside', '')}".strip(),
         "-" if bearing != bearing else f"{bearing:.0f}",

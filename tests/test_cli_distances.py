@@ -357,3 +357,65 @@ def test_a_gigabyte_of_junk_is_one_line_and_quick(tmp_path, capsys):
     assert main(["distances", "--points", str(path), "-o", str(out), "--skip-invalid"]) == 2
     assert _one_error_line(capsys) == "junk.csv: is not a text file (NUL byte at byte 100)"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["junk.csv"]
+
+
+# --- non-point geometry: measured from the nearest point, never a traceback ---------------
+
+
+def _shape_feature(geometry: dict, **props) -> dict:
+    return {"type": "Feature", "properties": props, "geometry": geometry}
+
+
+SHAPES = {
+    "Polygon": {"type": "Polygon", "coordinates": [[[25, 54.3], [26, 54.3], [26, 55], [25, 54.3]]]},
+    "LineString": {"type": "LineString", "coordinates": [[20, 52], [21, 52.5]]},
+    "MultiPoint": {"type": "MultiPoint", "coordinates": [[20, 52], [24, 54]]},
+    "MultiPolygon": {
+        "type": "MultiPolygon",
+        "coordinates": [[[[20, 52], [20.5, 52], [20.5, 52.5], [20, 52]]]],
+    },
+    "GeometryCollection": {
+        "type": "GeometryCollection",
+        "geometries": [
+            {"type": "Point", "coordinates": [20, 50]},
+            {"type": "LineString", "coordinates": [[15, 50], [16, 51]]},
+        ],
+    },
+}
+
+
+@pytest.mark.parametrize("to", [[], ["--to", "RUS,BLR"]])
+def test_non_point_geometry_in_the_table(tmp_path, capsys, to):
+    features = [_shape_feature(g, id=kind) for kind, g in SHAPES.items()]
+    features.append(_shape_feature({"type": "Point", "coordinates": [25, 54]}, id="pt"))
+    path = tmp_path / "shapes.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    assert main(["distances", "--points", str(path), "--as-of", "2025-01-01", *to]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    rows = {row[1]: row for row in _table_rows(captured.out)}
+    for kind in SHAPES:
+        assert rows[kind][2:4] == [kind, "-"]  # the type stands for lat/lon
+    assert rows["pt"][2:4] == ["54.0000", "25.0000"]
+    assert rows["Polygon"][4] == "0.0"  # it crosses the Belarus-Lithuania border
+
+
+def test_polygon_layer_feature_with_frontier_and_to(tmp_path, capsys, monkeypatch, feature):
+    feature["geometry"] = SHAPES["Polygon"]
+    folder = tmp_path / "layers"
+    folder.mkdir()
+    layer = {
+        "type": "FeatureCollection",
+        "name": "areas",
+        "title": "Areas",
+        "description": "a polygon site",
+        "features": [feature],
+    }
+    (folder / "areas.geojson").write_text(json.dumps(layer), encoding="utf-8")
+    monkeypatch.setenv("FLANKMAP_LAYERS_DIR", str(folder))
+    for target in (["--frontier", "RUS,BLR:NATO"], ["--to", "RUS"]):
+        assert main(["distances", "--as-of", "2025-01-01", *target]) == 0
+        captured = capsys.readouterr()
+        assert captured.err == ""
+        assert "test-site" in captured.out
+        assert "Polygon" in captured.out
