@@ -10,8 +10,10 @@ import argparse
 import contextlib
 import json
 import logging
+import re
 import sys
 import time
+import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,59 @@ from geo._errors import GeoError
 
 EXIT_USER_ERROR = 2
 
+#: Characters a terminal may act on: C0 and C1 controls (ESC starts colour, title, clipboard
+#: and screen commands), DEL, line and paragraph separators, and bidi embeddings, overrides
+#: and isolates (which reorder the text shown around them).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+#: What JSON leaves raw in strings (json escapes C0 itself; line breaks between values stay).
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    code = ord(char)
+    return _ESCAPES.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def printable(text: object, *, lines: bool = False) -> str:
+    r"""Return text to show on a terminal: every control character written as an escape.
+
+    Every id, name, header, layer name, file name and message that flankmap prints goes
+    through here, so a hostile text cannot move the cursor, clear the screen, set the window
+    title, write the clipboard or reorder the line; it is shown as data.
+
+    Parameters
+    ----------
+    text : object
+        Converted with ``str``.
+    lines : bool
+        Keep line breaks (``\n``) as they are, for text of several lines (usage, help).
+
+    Returns
+    -------
+    text : str
+        The text, with ``\x1b``, ``\n``, ``\u202e`` (and so on) in place of control characters.
+
+    Examples
+    --------
+    >>> printable("red\x1b[31m, title\x1b]0;x\x07 and \u202eevil")
+    'red\\x1b[31m, title\\x1b]0;x\\x07 and \\u202eevil'
+    """
+    text = str(text)
+    if not _CONTROL.search(text):
+        return text
+    if lines:
+        return "\n".join(_CONTROL.sub(_escape, line) for line in text.split("\n"))
+    return _CONTROL.sub(_escape, text)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose messages (which may quote the arguments) are printable."""
+
+    def _print_message(self, message: str, file: Any = None) -> None:
+        super()._print_message(printable(message, lines=True), file)
+
 
 def format_table(rows: Sequence[Sequence[object]], header: Sequence[str]) -> str:
     """Lay out rows as a plain-text table with aligned columns.
@@ -28,7 +83,8 @@ def format_table(rows: Sequence[Sequence[object]], header: Sequence[str]) -> str
     Parameters
     ----------
     rows : sequence of sequences
-        The cells, converted with ``str``.
+        The cells, converted with ``str``; control characters are shown escaped
+        (:func:`printable`).
     header : sequence of str
         Column titles.
 
@@ -44,7 +100,7 @@ def format_table(rows: Sequence[Sequence[object]], header: Sequence[str]) -> str
     ----  -
     a     1
     """
-    cells = [[str(c) for c in header], *[[str(c) for c in row] for row in rows]]
+    cells = [[printable(c) for c in header], *[[printable(c) for c in row] for row in rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
     lines = [
         "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
@@ -66,8 +122,10 @@ def _cmd_layers(args: argparse.Namespace) -> int:
         return 0
     frame = layers.load_layer(args.name, as_of=args.as_of)
     if args.geojson:
-        json.dump(layers.to_feature_collection(frame), sys.stdout, ensure_ascii=False, indent=2)
-        print()
+        text = json.dumps(layers.to_feature_collection(frame), ensure_ascii=False, indent=2)
+        # JSON escapes C0 controls itself; C1 controls, separators and bidi controls become
+        # \u escapes too (the same JSON), so the document is safe to show on a terminal.
+        print(_JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
         return 0
     rows = [
         [
@@ -133,12 +191,14 @@ def _cmd_map(args: argparse.Namespace) -> int:
         out = maps.save_map(fmap, out, fragment=args.fragment, inputs=inputs)
     if rejected is not None:
         print(
-            f"flankmap: skipped {sum(counts.values()):,} invalid row(s); wrote them with the "
-            f"reason to {rejected}",
+            printable(
+                f"flankmap: skipped {sum(counts.values()):,} invalid row(s); wrote them with the "
+                f"reason to {rejected}"
+            ),
             file=sys.stderr,
         )
     size_kb = out.stat().st_size / 1024
-    print(f"wrote {out} ({size_kb:,.0f} KB)")
+    print(printable(f"wrote {out} ({size_kb:,.0f} KB)"))
     return 0
 
 
@@ -165,7 +225,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         interactive=not args.static,
     )
     out = report.save_report(args.output, page)
-    print(f"wrote {out} ({out.stat().st_size / 1024:,.0f} KB)")
+    print(printable(f"wrote {out} ({out.stat().st_size / 1024:,.0f} KB)"))
     return 0
 
 
@@ -192,7 +252,7 @@ def _cmd_figure(args: argparse.Namespace) -> int:
             dpi=args.dpi,
         )
     figures.save_figure(fig, out)
-    print(f"wrote {out} ({out.stat().st_size / 1024:,.0f} KB)")
+    print(printable(f"wrote {out} ({out.stat().st_size / 1024:,.0f} KB)"))
     return 0
 
 
@@ -232,7 +292,7 @@ class _Progress:
     """A one-line progress bar on stderr, redrawn at most five times a second."""
 
     def __init__(self, enabled: bool, label: str) -> None:
-        self.enabled, self.label = enabled, label
+        self.enabled, self.label = enabled, printable(label)
         self.start = self.last = time.monotonic()
         self.drawn = False
 
@@ -298,12 +358,14 @@ def _stream_distances(args: argparse.Namespace, out: Path | None, rejected: Path
         progress.close()
     if rejected is not None:
         print(
-            f"flankmap: skipped {run.rejected:,} invalid row(s); wrote them with the reason to "
-            f"{rejected}",
+            printable(
+                f"flankmap: skipped {run.rejected:,} invalid row(s); wrote them with the reason "
+                f"to {rejected}"
+            ),
             file=sys.stderr,
         )
     if out is not None:
-        print(f"wrote {out} ({run.rows:,} rows)")
+        print(printable(f"wrote {out} ({run.rows:,} rows)"))
         return None
     return run.frame
 
@@ -330,7 +392,7 @@ def _dask_distances(args: argparse.Namespace, out: Path, as_of) -> int:
             n_rows = points.write_parts(result, out, on_progress=progress.update)
         finally:
             progress.close()
-    print(f"wrote {out} ({n_rows:,} rows)")
+    print(printable(f"wrote {out} ({n_rows:,} rows)"))
     return 0
 
 
@@ -375,7 +437,7 @@ def _cmd_distances(args: argparse.Namespace) -> int:
             from geo import points
 
             points.write_points(result, out)
-            print(f"wrote {out} ({len(result):,} rows)")
+            print(printable(f"wrote {out} ({len(result):,} rows)"))
             return 0
     result = result.sort_values(key, kind="stable", na_position="last")
     if key == "opposing_distance_m":
@@ -393,7 +455,11 @@ def _cmd_distances(args: argparse.Namespace) -> int:
             [number, *[r[c] for c in names], *_point_cells(r, geom)]
             for number, (r, geom) in enumerate(records, 1)
         ]
-    print(f"Geodesic distances (WGS84) to the {target}, as of {as_of.isoformat()}, nearest first")
+    print(
+        printable(
+            f"Geodesic distances (WGS84) to the {target}, as of {as_of.isoformat()}, nearest first"
+        )
+    )
     print(format_table(rows, header))
     return 0
 
@@ -421,7 +487,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser : argparse.ArgumentParser
         The parser; each subcommand sets ``func``.
     """
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="flankmap",
         description="Sourced, dated maps and geodesic measurements of NATO's eastern flank.",
     )
@@ -540,18 +606,42 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _PrintableFormatter(logging.Formatter):
+    """A log formatter whose one line shows control characters escaped (:func:`printable`)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return printable(super().format(record))
+
+
 @contextlib.contextmanager
 def _notices() -> Iterator[None]:
-    """Print the package's log warnings (a file reprojected, rows skipped) on stderr."""
+    """Print the package's log warnings (a file reprojected, rows skipped) on stderr.
+
+    A library's Python warning that no module turned into flankmap's words is printed the
+    same way: one line, its message's first line, once per distinct message, with no source
+    path or code line.
+    """
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("flankmap: warning: %(message)s"))
+    handler.setFormatter(_PrintableFormatter("flankmap: warning: %(message)s"))
     handler.setLevel(logging.WARNING)
     log = logging.getLogger("geo")
     log.addHandler(handler)
-    try:
-        yield
-    finally:
-        log.removeHandler(handler)
+    said: set[str] = set()
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        lines = [text.strip() for text in str(message).splitlines() if text.strip()]
+        text = lines[0] if lines else category.__name__
+        if text not in said:
+            said.add(text)
+            log.warning("%s", text)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        warnings.showwarning = show
+        try:
+            yield
+        finally:
+            log.removeHandler(handler)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -573,7 +663,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with _notices():
             return int(args.func(args))
     except GeoError as exc:
-        print(f"flankmap: error: {exc}", file=sys.stderr)
+        print(f"flankmap: error: {printable(exc)}", file=sys.stderr)
         return EXIT_USER_ERROR
     except BrokenPipeError:  # e.g. `flankmap layers x | head`
         sys.stderr.close()
