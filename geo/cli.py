@@ -171,7 +171,9 @@ def _cmd_map(args: argparse.Namespace) -> int:
             raise InputError("--skip-invalid needs --add FILE")
         rejected = _rejected_output(args, out, out, inputs)
     counts: dict[str, int] = {}
-    with points.rejected_writer(rejected, with_file=True) as write_rejected:
+    with points.rejected_writer(
+        rejected, with_file=True, excel_safe=args.excel_safe
+    ) as write_rejected:
 
         def on_rejected(path: Path, rows) -> None:
             counts[path.name] = counts.get(path.name, 0) + len(rows)
@@ -353,6 +355,7 @@ def _stream_distances(args: argparse.Namespace, out: Path | None, rejected: Path
             skip_invalid=args.skip_invalid,
             rejected=rejected,
             on_progress=progress.update,
+            excel_safe=args.excel_safe,
         )
     finally:
         progress.close()
@@ -389,7 +392,9 @@ def _dask_distances(args: argparse.Namespace, out: Path, as_of) -> int:
             args.progress or sys.stderr.isatty(), f"{Path(args.points).name} parts"
         )
         try:
-            n_rows = points.write_parts(result, out, on_progress=progress.update)
+            n_rows = points.write_parts(
+                result, out, on_progress=progress.update, excel_safe=args.excel_safe
+            )
         finally:
             progress.close()
     print(printable(f"wrote {out} ({n_rows:,} rows)"))
@@ -436,7 +441,7 @@ def _cmd_distances(args: argparse.Namespace) -> int:
         if out is not None:
             from geo import points
 
-            points.write_points(result, out)
+            points.write_points(result, out, excel_safe=args.excel_safe)
             print(printable(f"wrote {out} ({len(result):,} rows)"))
             return 0
     result = result.sort_values(key, kind="stable", na_position="last")
@@ -476,6 +481,15 @@ def _add_scope_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--ring-sites", metavar="ID,ID", help="site ids to ring; default Russian sites in Belarus"
+    )
+
+
+def _add_excel_safe(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--excel-safe",
+        action="store_true",
+        help="in CSV output, write a leading ' before text cells that start with =, +, - or @ "
+        "(a spreadsheet would run them as formulas)",
     )
 
 
@@ -533,6 +547,7 @@ def build_parser() -> argparse.ArgumentParser:
         "OUT.rejected.csv",
     )
     p.add_argument("--rejected", metavar="FILE", help="where --skip-invalid writes (CSV)")
+    _add_excel_safe(p)
     p.set_defaults(func=_cmd_map)
 
     p = sub.add_parser(
@@ -582,6 +597,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="measure the valid rows; write the others with the reason to OUT.rejected.csv",
     )
     p.add_argument("--rejected", metavar="FILE", help="where --skip-invalid writes (CSV)")
+    _add_excel_safe(p)
     p.add_argument(
         "--progress", action="store_true", help="show progress on stderr (default: on a terminal)"
     )

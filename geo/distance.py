@@ -1071,6 +1071,7 @@ def measure_file(
     skip_invalid: bool = False,
     rejected: str | Path | None = None,
     on_progress: Callable[[int, int, int], None] | None = None,
+    excel_safe: bool = False,
 ) -> MeasuredFile:
     """Measure a point file chunk by chunk, in bounded memory, keeping the input order.
 
@@ -1095,6 +1096,9 @@ def measure_file(
     on_progress : callable, optional
         Called as ``on_progress(done, total, rows)`` after each chunk (bytes or rows of the
         input done and in all, rows handled so far).
+    excel_safe : bool
+        Neutralise the CSV cells a spreadsheet would run as formulas, in ``out`` and
+        ``rejected`` (see :func:`geo.points.write_points`).
 
     Returns
     -------
@@ -1112,8 +1116,14 @@ def measure_file(
     n_rows = n_rejected = 0
     parts: list[gpd.GeoDataFrame] = []
     with contextlib.ExitStack() as stack:
-        write = stack.enter_context(point_files.point_writer(out)) if out else parts.append
-        write_rejected = stack.enter_context(point_files.rejected_writer(rejected))
+        write = (
+            stack.enter_context(point_files.point_writer(out, excel_safe=excel_safe))
+            if out
+            else parts.append
+        )
+        write_rejected = stack.enter_context(
+            point_files.rejected_writer(rejected, excel_safe=excel_safe)
+        )
         chunks = point_files.scan_points(
             path, chunk_rows=chunk_rows or point_files.CHUNK_ROWS, skip_invalid=skip_invalid
         )

@@ -1164,8 +1164,77 @@ def _csv_table(frame: gpd.GeoDataFrame) -> pd.DataFrame:
     return table
 
 
-def _csv_text(column: pd.Series) -> Any:
-    """Return a column as Arrow strings: floats shortest round-trip, missing values empty."""
+#: A spreadsheet (Excel, LibreOffice) runs a CSV cell that starts with one of these as a
+#: formula ("CSV injection", OWASP): ``=``, ``+``, ``-``, ``@``, a tab or a carriage return.
+FORMULA_START = "^[=+\\-@\t\r]"
+_PLAIN_NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+_FORMULA_RE = re.compile(FORMULA_START)
+_NUMBER_RE = re.compile(_PLAIN_NUMBER)
+
+
+def _is_formula(text: str) -> bool:
+    """Whether a spreadsheet would take a text cell for a formula (a plain number is not)."""
+    return bool(_FORMULA_RE.match(text)) and not _NUMBER_RE.match(text)
+
+
+class _Formulas:
+    """Counts (and with ``safe`` neutralises) the CSV cells a spreadsheet would run.
+
+    Neutralising is OWASP's: a leading ``'`` makes the cell text. The count is said once,
+    when the file is complete (:meth:`notice`).
+    """
+
+    def __init__(self, path: Path, safe: bool) -> None:
+        self.path, self.safe, self.count = path, safe, 0
+
+    def cell(self, text: str) -> str:
+        if not _is_formula(text):
+            return text
+        self.count += 1
+        return "'" + text if self.safe else text
+
+    def column(self, text: Any) -> Any:
+        """Arrow strings of one text column, checked (and neutralised)."""
+        import pyarrow.compute as pc
+
+        starts = pc.match_substring_regex(text, FORMULA_START)
+        if not pc.any(starts).as_py():
+            return text
+        hits = pc.and_(starts, pc.invert(pc.match_substring_regex(text, _PLAIN_NUMBER)))
+        found = int(pc.sum(hits).as_py() or 0)
+        if not found:
+            return text
+        self.count += found
+        return (
+            pc.if_else(hits, pc.binary_join_element_wise("'", text, ""), text)
+            if self.safe
+            else text
+        )
+
+    def notice(self) -> None:
+        if not self.count:
+            return
+        if self.safe:
+            logger.warning(
+                "%s: wrote %d cell(s) that start with =, +, - or @ with a leading ' so that a "
+                "spreadsheet shows them as text (excel-safe)",
+                self.path.name,
+                self.count,
+            )
+        else:
+            logger.warning(
+                "%s: %d cell(s) start with =, +, - or @, which a spreadsheet may run as "
+                "formulas; write with --excel-safe (excel_safe=True) to neutralise them",
+                self.path.name,
+                self.count,
+            )
+
+
+def _csv_text(column: pd.Series, formulas: _Formulas | None = None) -> Any:
+    """Return a column as Arrow strings: floats shortest round-trip, missing values empty.
+
+    Text cells (not numbers) go through ``formulas`` (see :class:`_Formulas`).
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -1177,6 +1246,9 @@ def _csv_text(column: pd.Series) -> Any:
             ["" if v is None or v is pd.NA or v != v else str(v) for v in column], pa.string()
         )
     text = pc.fill_null(text, "")
+    numeric = pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)
+    if formulas is not None and not numeric:
+        text = formulas.column(text)
     needs = pc.match_substring_regex(text, '[",\r\n]')
     if pc.any(needs).as_py():
         quoted = pc.binary_join_element_wise('"', pc.replace_substring(text, '"', '""'), '"', "")
@@ -1184,15 +1256,18 @@ def _csv_text(column: pd.Series) -> Any:
     return text
 
 
-def _csv_bytes(table: pd.DataFrame, *, header: bool) -> bytes:
+def _csv_bytes(table: pd.DataFrame, *, header: bool, formulas: _Formulas | None = None) -> bytes:
     import pyarrow as pa
     import pyarrow.compute as pc
 
     parts = []
     if header:
-        parts.append(_csv_raw([str(c) for c in table.columns]) + "\n")
+        names = [str(c) for c in table.columns]
+        if formulas is not None:
+            names = [formulas.cell(name) for name in names]
+        parts.append(_csv_raw(names) + "\n")
     if len(table):
-        cells = [_csv_text(table[c]) for c in table.columns]
+        cells = [_csv_text(table[c], formulas) for c in table.columns]
         lines = pc.binary_join_element_wise(*cells, ",") if len(cells) > 1 else cells[0]
         parts.append("\n".join(pa.chunked_array([lines]).to_pylist()) + "\n")
     return "".join(parts).encode("utf-8")
@@ -1217,7 +1292,7 @@ def _suffix_kind(path: Path) -> str:
 
 @contextlib.contextmanager
 def rejected_writer(
-    path: str | Path | None, *, with_file: bool = False
+    path: str | Path | None, *, with_file: bool = False, excel_safe: bool = False
 ) -> Iterator[Callable[[pd.DataFrame], None]]:
     """Write rejected rows to a CSV side file, atomically; a no-op without a path.
 
@@ -1228,6 +1303,10 @@ def rejected_writer(
     with_file : bool
         Put a first column ``file`` (the input the rows came from) before
         :data:`REJECTED_COLUMNS`.
+    excel_safe : bool
+        Write a leading ``'`` before every cell that starts with ``=``, ``+``, ``-`` or ``@``
+        (a spreadsheet would run it as a formula). Either way such cells are counted and
+        said once on the ``geo.points`` logger.
 
     Yields
     ------
@@ -1241,19 +1320,27 @@ def rejected_writer(
         yield lambda frame: None
         return
     columns = ["file", *REJECTED_COLUMNS] if with_file else REJECTED_COLUMNS
+    formulas = _Formulas(Path(path), excel_safe)
     with atomic_writer(path, "w") as handle:
         handle.write(",".join(columns) + "\n")
 
         def write(frame: pd.DataFrame) -> None:
-            frame.reindex(columns=columns).to_csv(
-                handle, index=False, header=False, lineterminator="\n"
-            )
+            frame = frame.reindex(columns=columns)
+            for column in ("file", "field", "reason", "raw"):
+                if column in frame.columns:
+                    frame[column] = [
+                        formulas.cell(str(v)) if isinstance(v, str) else v for v in frame[column]
+                    ]
+            frame.to_csv(handle, index=False, header=False, lineterminator="\n")
 
         yield write
+    formulas.notice()
 
 
 @contextlib.contextmanager
-def point_writer(path: str | Path) -> Iterator[Callable[[gpd.GeoDataFrame], None]]:
+def point_writer(
+    path: str | Path, *, excel_safe: bool = False
+) -> Iterator[Callable[[gpd.GeoDataFrame], None]]:
     """Write frames of points one after another into one file, atomically.
 
     The file appears (or replaces an old one) only when the ``with`` block ends without an
@@ -1263,6 +1350,8 @@ def point_writer(path: str | Path) -> Iterator[Callable[[gpd.GeoDataFrame], None
     ----------
     path : str or pathlib.Path
         ``.csv``, ``.geojson`` or ``.parquet`` (see :func:`write_points`).
+    excel_safe : bool
+        As in :func:`write_points`.
 
     Yields
     ------
@@ -1279,6 +1368,7 @@ def point_writer(path: str | Path) -> Iterator[Callable[[gpd.GeoDataFrame], None
 
     path = Path(path)
     kind = _suffix_kind(path)
+    formulas = _Formulas(path, excel_safe)
     collection_start = b'{"type": "FeatureCollection", "features": ['
     state: dict[str, Any] = {"columns": None, "parquet": None, "features": False}
     with atomic_writer(path, "wb") as handle:
@@ -1290,7 +1380,7 @@ def point_writer(path: str | Path) -> Iterator[Callable[[gpd.GeoDataFrame], None
             elif list(frame.columns) != state["columns"]:
                 frame = frame.reindex(columns=state["columns"])
             if kind == "csv":
-                handle.write(_csv_bytes(_csv_table(frame), header=first))
+                handle.write(_csv_bytes(_csv_table(frame), header=first, formulas=formulas))
             elif kind == "geojson":
                 if first:
                     handle.write(collection_start)
@@ -1311,6 +1401,7 @@ def point_writer(path: str | Path) -> Iterator[Callable[[gpd.GeoDataFrame], None
         finally:
             if state["parquet"]:
                 state["parquet"].close()
+    formulas.notice()
 
 
 def _write_parquet(state: dict[str, Any], handle: IO[bytes], frame: gpd.GeoDataFrame) -> None:
@@ -1331,7 +1422,7 @@ def _write_parquet(state: dict[str, Any], handle: IO[bytes], frame: gpd.GeoDataF
     state["parquet"].write_table(table.cast(state["schema"]))
 
 
-def write_points(frame: gpd.GeoDataFrame, path: str | Path) -> Path:
+def write_points(frame: gpd.GeoDataFrame, path: str | Path, *, excel_safe: bool = False) -> Path:
     """Write a frame of points with results to CSV, GeoJSON or GeoParquet, atomically.
 
     Parameters
@@ -1342,6 +1433,11 @@ def write_points(frame: gpd.GeoDataFrame, path: str | Path) -> Path:
         ``.csv`` (the columns in order, ``lat`` and ``lon`` added after them when the frame
         has no coordinate columns, lists as JSON text, numbers in their shortest exact form,
         missing values empty), ``.geojson`` or ``.parquet`` (GeoParquet).
+    excel_safe : bool
+        For a CSV: write a leading ``'`` before every text cell (and column name) that starts
+        with ``=``, ``+``, ``-`` or ``@`` and is not a number, which a spreadsheet would run
+        as a formula. Either way such cells are counted and said once on the ``geo.points``
+        logger.
 
     Returns
     -------
@@ -1353,7 +1449,7 @@ def write_points(frame: gpd.GeoDataFrame, path: str | Path) -> Path:
     InputError
         If the file type is unknown or GeoParquet cannot be written (no pyarrow).
     """
-    with point_writer(path) as write:
+    with point_writer(path, excel_safe=excel_safe) as write:
         write(frame)
     return Path(path)
 
@@ -1437,7 +1533,11 @@ def read_parts(path: str | Path) -> Any:
 
 
 def write_parts(
-    frame: Any, path: str | Path, *, on_progress: Callable[[int, int, int], None] | None = None
+    frame: Any,
+    path: str | Path,
+    *,
+    on_progress: Callable[[int, int, int], None] | None = None,
+    excel_safe: bool = False,
 ) -> int:
     """Compute a dask frame a few partitions at a time and write them in order to one file.
 
@@ -1449,6 +1549,8 @@ def write_parts(
         The file, as for :func:`write_points` (written atomically).
     on_progress : callable, optional
         Called as ``on_progress(parts_done, parts, rows_written)`` after each batch.
+    excel_safe : bool
+        As in :func:`write_points`.
 
     Returns
     -------
@@ -1465,7 +1567,7 @@ def write_parts(
     except (ImportError, ValueError):
         window = 4
     rows = 0
-    with point_writer(path) as write:
+    with point_writer(path, excel_safe=excel_safe) as write:
         for start in range(0, len(parts), window):
             for part in dask.compute(*parts[start : start + window]):
                 write(part)

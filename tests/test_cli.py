@@ -148,7 +148,9 @@ def test_a_library_warning_is_one_line_once(mini_layers, capsys, monkeypatch):
 
     def noisy(args):
         for _ in range(3):
-            warnings.warn("Glyph 128640 missing\n  from font DejaVu Sans", UserWarning, stacklevel=1)
+            warnings.warn(
+                "Glyph 128640 missing\n  from font DejaVu Sans", UserWarning, stacklevel=1
+            )
         return real(args)
 
     monkeypatch.setattr(cli, "_cmd_layers", noisy)

@@ -419,3 +419,70 @@ def test_polygon_layer_feature_with_frontier_and_to(tmp_path, capsys, monkeypatc
         assert captured.err == ""
         assert "test-site" in captured.out
         assert "Polygon" in captured.out
+
+
+# --- CSV output: every text comes out as data; formula cells are said, or neutralised -------
+
+FORMULA_IDS = {"formula-hyperlink", "formula-dde", "formula-at", "formula-minus"}
+
+
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.mark.parametrize("safe", [False, True])
+def test_csv_output_keeps_hostile_texts_and_handles_formulas(
+    hostile_csv, hostile_corpus, tmp_path, capsys, safe
+):
+    out = tmp_path / "out.csv"
+    args = ["distances", "--points", str(hostile_csv), "-o", str(out), "--as-of", "2021-10-20"]
+    assert main(args + (["--excel-safe"] if safe else [])) == 0
+    err = capsys.readouterr().err.splitlines()
+    count = 2 * len(FORMULA_IDS)  # name and notes of each formula text
+    if safe:
+        assert err == [
+            f"flankmap: warning: out.csv: wrote {count} cell(s) that start with =, +, - or @ "
+            "with a leading ' so that a spreadsheet shows them as text (excel-safe)"
+        ]
+    else:
+        assert err == [
+            f"flankmap: warning: out.csv: {count} cell(s) start with =, +, - or @, which a "
+            "spreadsheet may run as formulas; write with --excel-safe (excel_safe=True) to "
+            "neutralise them"
+        ]
+    rows = {row["id"]: row for row in _csv_rows(out)}
+    for text_id, text in hostile_corpus:
+        expected = "'" + text if safe and text_id in FORMULA_IDS else text
+        assert rows[text_id]["name"] == expected
+        assert rows[text_id]["notes"] == expected
+
+
+def test_numbers_are_not_formulas_and_headers_are(tmp_path, capsys):
+    path = tmp_path / "p.csv"
+    path.write_text("id,=cmd(),lat,lon\n-5,+3.5,54.7,25.3\n-1e5,-.5,55,24\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    assert main(["distances", "--points", str(path), "-o", str(out), "--excel-safe"]) == 0
+    assert "wrote 1 cell(s)" in capsys.readouterr().err
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("id,'=cmd(),lat,lon,")
+    assert lines[1].startswith("-5,+3.5,54.7,25.3,")
+    assert lines[2].startswith("-1e5,-.5,55,24,")
+
+
+@pytest.mark.parametrize("command", ["distances", "map"])
+def test_rejected_rows_file_neutralises_formulas(tmp_path, capsys, mini_layers, command):
+    path = tmp_path / "p.csv"
+    path.write_text("id,name,lat,lon\na,x,54.7,25.3\n=cmd(),@x,1000,2\n", encoding="utf-8")
+    out = tmp_path / ("out.csv" if command == "distances" else "map.html")
+    rejected = tmp_path / "bad.csv"
+    source = ["--points"] if command == "distances" else ["--add"]
+    args = [command, *source, str(path), "-o", str(out), "--skip-invalid"]
+    assert main([*args, "--rejected", str(rejected), "--excel-safe"]) == 0
+    err = capsys.readouterr().err
+    assert "bad.csv: wrote 1 cell(s) that start with =, +, - or @ with a leading '" in err
+    raw = _csv_rows(rejected)[0]["raw"]
+    assert raw == "'=cmd(),@x,1000,2"
+    assert main([*args, "--rejected", str(rejected)]) == 0
+    assert "bad.csv: 1 cell(s) start with =, +, - or @" in capsys.readouterr().err
+    assert _csv_rows(rejected)[0]["raw"] == "=cmd(),@x,1000,2"
