@@ -393,7 +393,11 @@ def _dask_distances(args: argparse.Namespace, out: Path, as_of) -> int:
         )
         try:
             n_rows = points.write_parts(
-                result, out, on_progress=progress.update, excel_safe=args.excel_safe
+                result,
+                out,
+                on_progress=progress.update,
+                excel_safe=args.excel_safe,
+                parts=points.part_files(args.points),
             )
         finally:
             progress.close()

@@ -1472,6 +1472,89 @@ def _read_part(path: Path, columns: list[str]) -> gpd.GeoDataFrame:
     return frame
 
 
+def part_files(path: str | Path) -> list[Path]:
+    """Return the part files of a folder (or one file) as :func:`read_parts` reads them.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        As in :func:`read_parts`.
+
+    Returns
+    -------
+    files : list of pathlib.Path
+        In name order: one partition each.
+
+    Raises
+    ------
+    InputError
+        If the folder holds no parts or mixes kinds, or the file cannot be read.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        return [_checked_path(path)[0]]
+    kinds = CSV_SUFFIXES + PARQUET_SUFFIXES
+    files = sorted(
+        p
+        for p in path.iterdir()
+        if p.is_file() and p.suffix.lower() in kinds and not p.name.startswith((".", "_"))
+    )
+    if not files:
+        raise InputError(f"{path.name}: the folder holds no .csv or .parquet parts")
+    if len({p.suffix.lower() in CSV_SUFFIXES for p in files}) > 1:
+        raise InputError(f"{path.name}: the folder mixes .csv and .parquet parts; use one kind")
+    return files
+
+
+def _row_of(path: Path, position: int) -> int:
+    """Return the row (or feature) number of the point at ``position`` among the points."""
+    seen = 0
+    for chunk in scan_points(path):
+        if position < seen + len(chunk.rows):
+            return int(chunk.rows[position - seen])
+        seen += len(chunk.rows)
+    return position + 1
+
+
+class _PartIds:
+    """Checks that no id of a part repeats an id of an earlier part (each part checks its own).
+
+    Registered rows encode (part, position); the row numbers in the files are found again only
+    for an error message.
+    """
+
+    _SHIFT = 1 << 40
+
+    def __init__(self, files: list[Path] | None) -> None:
+        self.files, self.registry, self.part = files, _IdRegistry(), 0
+
+    def _name(self, part: int) -> str:
+        return self.files[part].name if self.files else f"partition {part + 1}"
+
+    def _where(self, part: int, position: int) -> str:
+        if not self.files:
+            return f"point {position + 1}"
+        unit = "row" if self.files[part].suffix.lower() in CSV_SUFFIXES else "feature"
+        return f"{unit} {_row_of(self.files[part], position)}"
+
+    def check(self, frame: pd.DataFrame) -> None:
+        part, self.part = self.part, self.part + 1
+        field = next((c for c in frame.columns if str(c).lower() == "id"), None)
+        if field is None or not len(frame):
+            return
+        ids = frame[field].to_numpy(dtype=object)
+        codes = part * self._SHIFT + np.arange(len(frame))
+        repeat, first = self.registry.check(ids, codes)
+        if len(repeat):
+            pos, earlier = int(repeat[0]), int(first[0])
+            other, other_pos = divmod(earlier, self._SHIFT)
+            raise InputError(
+                f"{self._name(part)}: {self._where(part, pos)}: field {str(field)!r}: "
+                f"{_short(str(ids[pos]))!r} is used by {self._name(other)} "
+                f"{self._where(other, other_pos)} too (ids must be unique across the parts)"
+            )
+
+
 def read_parts(path: str | Path) -> Any:
     """Read a folder of CSV or GeoParquet parts (or one file) as a dask-geopandas frame.
 
@@ -1503,20 +1586,7 @@ def read_parts(path: str | Path) -> Any:
         raise InputError(
             "the dask engine needs dask-geopandas: pip install 'flankmap[dask]'"
         ) from None
-    path = Path(path)
-    if path.is_dir():
-        kinds = CSV_SUFFIXES + PARQUET_SUFFIXES
-        files = sorted(
-            p
-            for p in path.iterdir()
-            if p.is_file() and p.suffix.lower() in kinds and not p.name.startswith((".", "_"))
-        )
-        if not files:
-            raise InputError(f"{path.name}: the folder holds no .csv or .parquet parts")
-        if len({p.suffix.lower() in CSV_SUFFIXES for p in files}) > 1:
-            raise InputError(f"{path.name}: the folder mixes .csv and .parquet parts; use one kind")
-    else:
-        files = [_checked_path(path)[0]]
+    files = part_files(path)
     first = next(iter(scan_points(files[0], chunk_rows=1)))
     meta = first.points.iloc[:0]
     columns = list(meta.columns)
@@ -1538,6 +1608,7 @@ def write_parts(
     *,
     on_progress: Callable[[int, int, int], None] | None = None,
     excel_safe: bool = False,
+    parts: list[Path] | None = None,
 ) -> int:
     """Compute a dask frame a few partitions at a time and write them in order to one file.
 
@@ -1551,15 +1622,23 @@ def write_parts(
         Called as ``on_progress(parts_done, parts, rows_written)`` after each batch.
     excel_safe : bool
         As in :func:`write_points`.
+    parts : list of pathlib.Path, optional
+        The file of each partition (:func:`part_files`), to name in messages.
 
     Returns
     -------
     rows : int
         Rows written.
+
+    Raises
+    ------
+    InputError
+        As :func:`read_points` for a part, or if an ``id`` repeats one of an earlier part.
     """
     import dask
 
-    parts = frame.to_delayed()
+    ids = _PartIds(parts)
+    partitions = frame.to_delayed()
     try:
         from distributed import default_client
 
@@ -1568,10 +1647,11 @@ def write_parts(
         window = 4
     rows = 0
     with point_writer(path, excel_safe=excel_safe) as write:
-        for start in range(0, len(parts), window):
-            for part in dask.compute(*parts[start : start + window]):
+        for start in range(0, len(partitions), window):
+            for part in dask.compute(*partitions[start : start + window]):
+                ids.check(part)
                 write(part)
                 rows += len(part)
             if on_progress is not None:
-                on_progress(min(start + window, len(parts)), len(parts), rows)
+                on_progress(min(start + window, len(partitions)), len(partitions), rows)
     return rows
