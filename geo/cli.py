@@ -147,14 +147,41 @@ def _cmd_layers(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plain_number(text: str) -> float:
+    """Parse a number written with ASCII digits only and no '_' (float takes '1_0', '١٠')."""
+    value = text.strip()
+    if not value.isascii() or "_" in value:
+        raise ValueError(value)
+    return float(value)
+
+
+def _float_option(text: str) -> float:
+    """Argparse type of a plain number (see :func:`_plain_number`)."""
+    try:
+        return _plain_number(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a plain number (digits 0-9 and '.', no '_')"
+        ) from None
+
+
+def _int_option(text: str) -> int:
+    """Argparse type of a plain whole number."""
+    value = text.strip()
+    if not (value.isascii() and value.isdigit()):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number (digits 0-9)")
+    return int(value)
+
+
 def _parse_km_list(text: str) -> list[float]:
     from geo._errors import InputError
 
     try:
-        return [float(part) for part in text.split(",") if part.strip()]
+        return [_plain_number(part) for part in text.split(",") if part.strip()]
     except ValueError:
         raise InputError(
-            f"--rings {text!r} is not a comma-separated list of km, e.g. 100,300"
+            f"--rings {text!r} is not a comma-separated list of km in digits 0-9 and '.', "
+            "e.g. 100,300"
         ) from None
 
 
@@ -339,11 +366,31 @@ def _rejected_output(
     return rejected
 
 
+#: After this many chunks of fewer than _FEW_ROWS rows, --chunk-rows is said to be small.
+_MANY_CHUNKS = 1000
+_FEW_ROWS = 10_000
+
+
 def _stream_distances(args: argparse.Namespace, out: Path | None, rejected: Path | None, as_of):
     """Measure a point file chunk by chunk; return the result, or None once OUT is written."""
     from geo import distance
 
     progress = _Progress(args.progress or sys.stderr.isatty(), Path(args.points).name)
+    chunks = [0]
+
+    def on_progress(done: int, total: int, rows: int) -> None:
+        chunks[0] += 1
+        if chunks[0] == _MANY_CHUNKS and args.chunk_rows < _FEW_ROWS:
+            progress.close()
+            logging.getLogger("geo").warning(
+                "--chunk-rows %s has made %s chunks so far, and each costs some milliseconds: "
+                "%s rows or more is usual (default 100,000)",
+                f"{args.chunk_rows:,}",
+                f"{_MANY_CHUNKS:,}",
+                f"{_FEW_ROWS:,}",
+            )
+        progress.update(done, total, rows)
+
     try:
         run = distance.measure_file(
             args.points,
@@ -354,7 +401,7 @@ def _stream_distances(args: argparse.Namespace, out: Path | None, rejected: Path
             chunk_rows=args.chunk_rows,
             skip_invalid=args.skip_invalid,
             rejected=rejected,
-            on_progress=progress.update,
+            on_progress=on_progress,
             excel_safe=args.excel_safe,
         )
     finally:
@@ -578,9 +625,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_scope_options(p)
     p.add_argument("--no-labels", action="store_true", help="draw the sites without their names")
     p.add_argument("--title", help="the figure title")
-    p.add_argument("--width-cm", type=float, default=17.0, help="width in cm (default 17, A4)")
-    p.add_argument("--height-cm", type=float, help="height in cm (default 22; chart: fits bars)")
-    p.add_argument("--dpi", type=float, default=200, help="resolution of PNG output (default 200)")
+    p.add_argument(
+        "--width-cm", type=_float_option, default=17.0, help="width in cm (default 17, A4)"
+    )
+    p.add_argument(
+        "--height-cm", type=_float_option, help="height in cm (default 22; chart: fits bars)"
+    )
+    p.add_argument(
+        "--dpi", type=_float_option, default=200, help="resolution of PNG output (default 200)"
+    )
     p.set_defaults(func=_cmd_figure)
 
     p = sub.add_parser(
@@ -608,7 +661,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--chunk-rows",
         metavar="N",
-        type=int,
+        type=_int_option,
         default=100_000,
         help="rows read and measured at a time (default 100000)",
     )
@@ -664,6 +717,35 @@ def _notices() -> Iterator[None]:
             log.removeHandler(handler)
 
 
+#: Options whose value may not be empty (an empty --frontier used to mean the default one).
+_NOT_EMPTY = {
+    "output": "-o/--output",
+    "points": "--points",
+    "frontier": "--frontier",
+    "to": "--to",
+    "layers": "--layers",
+    "rings": "--rings",
+    "ring_sites": "--ring-sites",
+    "as_of": "--as-of",
+    "rejected": "--rejected",
+    "tiles": "--tiles",
+    "tiles_key": "--tiles-key",
+    "scheduler": "--scheduler",
+    "add": "--add",
+    "compare": "--compare",
+}
+
+
+def _refuse_empty(args: argparse.Namespace) -> None:
+    from geo._errors import InputError
+
+    for dest, flag in _NOT_EMPTY.items():
+        value = getattr(args, dest, None)
+        values = value if isinstance(value, list) else [value]
+        if any(isinstance(v, str) and not v.strip() for v in values):
+            raise InputError(f"{flag} is empty; give a value, or leave the option out")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line.
 
@@ -681,6 +763,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         with _notices():
+            _refuse_empty(args)
             return int(args.func(args))
     except GeoError as exc:
         print(f"flankmap: error: {printable(exc)}", file=sys.stderr)

@@ -1274,8 +1274,9 @@ def check_rings_km(rings_km: Iterable[float]) -> list[float]:
     except (TypeError, ValueError):
         raise InputError(f"ring radii {rings_km!r} are not numbers of km") from None
     bad = [r for r in radii if not (math.isfinite(r) and 0 < r <= MAX_RING_KM)]
-    if bad:
-        raise InputError(f"ring radius {bad[0]:g} km is not between 0 and {MAX_RING_KM:g} km")
+    if bad:  # shortest exact form, not :g, which shows 5000.0001 as 5000
+        shown = repr(bad[0]).removesuffix(".0")
+        raise InputError(f"ring radius {shown} km is not between 0 and {MAX_RING_KM:g} km")
     return radii
 
 

@@ -486,3 +486,61 @@ def test_rejected_rows_file_neutralises_formulas(tmp_path, capsys, mini_layers, 
     assert main([*args, "--rejected", str(rejected)]) == 0
     assert "bad.csv: 1 cell(s) start with =, +, - or @" in capsys.readouterr().err
     assert _csv_rows(rejected)[0]["raw"] == "=cmd(),@x,1000,2"
+
+
+# --- user columns with a result's name are kept; options are plain and not empty -----------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-o", ""], "-o/--output is empty; give a value, or leave the option out"),
+        (["--frontier", ""], "--frontier is empty; give a value, or leave the option out"),
+        (["--to", " "], "--to is empty; give a value, or leave the option out"),
+        (["--as-of", ""], "--as-of is empty; give a value, or leave the option out"),
+        (
+            ["--as-of", "2021-02-29"],
+            "as-of date '2021-02-29' is not a date: February 2021 has 28 days",
+        ),
+        (["--as-of", "20211020"], "as-of date '20211020' is not a date of the form YYYY-MM-DD"),
+        (["--as-of", "2021-W42-3"], "as-of date '2021-W42-3' is not a date of the form YYYY-MM-DD"),
+    ],
+)
+def test_empty_or_odd_options_are_one_line(points_csv, tmp_path, capsys, args, message):
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert main(["distances", "--points", str(points_csv), *args]) == 2
+    assert _one_error_line(capsys) == message
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+@pytest.mark.parametrize("value", ["1_000", "\u0661\u0660", "10.5", "-3"])
+def test_chunk_rows_must_be_a_plain_whole_number(points_csv, capsys, value):
+    with pytest.raises(SystemExit) as info:
+        main(["distances", "--points", str(points_csv), "--chunk-rows", value])
+    assert info.value.code == 2
+    assert "argument --chunk-rows: " in capsys.readouterr().err
+
+
+def test_rings_must_be_plain_numbers(capsys, mini_layers, tmp_path):
+    assert main(["map", "-o", str(tmp_path / "m.html"), "--rings", "100_000"]) == 2
+    assert _one_error_line(capsys) == (
+        "--rings '100_000' is not a comma-separated list of km in digits 0-9 and '.', e.g. 100,300"
+    )
+    assert main(["map", "-o", str(tmp_path / "m.html"), "--rings", "5000.0001"]) == 2
+    assert _one_error_line(capsys) == "ring radius 5000.0001 km is not between 0 and 5000 km"
+    assert not (tmp_path / "m.html").exists()
+
+
+def test_many_small_chunks_are_said_once(tmp_path, capsys, monkeypatch):
+    from geo import cli
+
+    monkeypatch.setattr(cli, "_MANY_CHUNKS", 5)
+    path = tmp_path / "p.csv"
+    path.write_text("lat,lon\n" + "54.7,25.3\n" * 12, encoding="utf-8")
+    out = tmp_path / "out.csv"
+    assert main(["distances", "--points", str(path), "-o", str(out), "--chunk-rows", "1"]) == 0
+    assert capsys.readouterr().err == (
+        "flankmap: warning: --chunk-rows 1 has made 5 chunks so far, and each costs some "
+        "milliseconds: 10,000 rows or more is usual (default 100,000)\n"
+    )
+    assert len(_csv_rows(out)) == 12
