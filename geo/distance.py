@@ -37,6 +37,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import logging
 import math
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -53,6 +54,8 @@ from scipy.spatial import cKDTree
 from geo import borders
 from geo._errors import InputError
 from geo.dates import parse_as_of
+
+logger = logging.getLogger(__name__)
 
 GEOD = Geod(ellps="WGS84")
 _A = 6378137.0
@@ -949,9 +952,14 @@ def distances(
     >>> bool(out.loc[0, "distance_max_m"] - out.loc[0, "distance_m"] == 500.0)
     True
     """
+    prepared = target(frontier=frontier, to=to, as_of=as_of)
+    columns = points._meta.columns if _is_dask(points) else points.columns
+    _say_kept(
+        kept_names(columns, result_columns(columns, prepared), points.geometry.name), "points"
+    )
     if _is_dask(points):
-        return _distances_dask(points, target(frontier=frontier, to=to, as_of=as_of))
-    return measure(points, target(frontier=frontier, to=to, as_of=as_of))
+        return _distances_dask(points, prepared)
+    return measure(points, prepared)
 
 
 def target(
@@ -1023,12 +1031,82 @@ def measure(points: gpd.GeoDataFrame, target: Target) -> gpd.GeoDataFrame:
             np.flatnonzero(~simple)
         )[result.columns]
     _with_uncertainty(result, points)
-    out = points.drop(columns=[c for c in result.columns if c in points.columns]).copy()
+    out = points.rename(columns=kept_names(points.columns, result.columns, points.geometry.name))
     for name in result.columns:
         out[name] = result[name].to_numpy()
     geometry = out.pop(out.geometry.name)
     out[geometry.name] = geometry
     return gpd.GeoDataFrame(out, geometry=geometry.name, crs=points.crs)
+
+
+def result_columns(columns: Iterable[object], target: Target) -> list[str]:
+    """Return the names of the columns :func:`measure` appends to a frame of ``columns``.
+
+    Parameters
+    ----------
+    columns : iterable
+        The frame's columns.
+    target : Target
+        From :func:`target`.
+
+    Returns
+    -------
+    names : list of str
+        :data:`RESULT_COLUMNS`, ``inside`` for a territory, and ``distance_min_m``,
+        ``distance_max_m`` where the frame has ``coord_uncertainty_m``.
+    """
+    names = list(RESULT_COLUMNS) + (["inside"] if target.territory else [])
+    if "coord_uncertainty_m" in columns:
+        names += ["distance_min_m", "distance_max_m"]
+    return names
+
+
+def kept_names(
+    columns: Iterable[object], results: Iterable[str], geometry: object = None
+) -> dict[object, str]:
+    """Return the new names of a frame's columns that have the name of a result column.
+
+    Such a column is kept, as ``NAME_input`` (``NAME_input2``... if that is taken too),
+    instead of being overwritten by the result.
+
+    Parameters
+    ----------
+    columns : iterable
+        The frame's columns.
+    results : iterable of str
+        The result columns (:func:`result_columns`).
+    geometry : object, optional
+        The geometry column, which is never renamed.
+
+    Returns
+    -------
+    renames : dict
+        Old name to new name, for the columns that need one.
+
+    Examples
+    --------
+    >>> kept_names(["id", "distance_m", "geometry"], ["distance_m", "border"], "geometry")
+    {'distance_m': 'distance_m_input'}
+    """
+    columns = list(columns)
+    results = list(results)
+    taken = {str(c) for c in columns} | set(results)
+    renames: dict[object, str] = {}
+    for name in columns:
+        if name != geometry and name in results:
+            new = f"{name}_input"
+            k = 2
+            while new in taken:
+                new, k = f"{name}_input{k}", k + 1
+            taken.add(new)
+            renames[name] = new
+    return renames
+
+
+def _say_kept(renames: dict[object, str], where: str) -> None:
+    if renames:
+        listed = ", ".join(f"{str(old)!r} as {new!r}" for old, new in renames.items())
+        logger.warning("%s: kept the column(s) %s (the results take their names)", where, listed)
 
 
 def point_result(target: Target, lon: np.ndarray, lat: np.ndarray) -> pd.DataFrame:
@@ -1127,7 +1205,13 @@ def measure_file(
         chunks = point_files.scan_points(
             path, chunk_rows=chunk_rows or point_files.CHUNK_ROWS, skip_invalid=skip_invalid
         )
-        for chunk in chunks:
+        for number, chunk in enumerate(chunks):
+            if not number:
+                columns = chunk.points.columns
+                renames = kept_names(
+                    columns, result_columns(columns, prepared), chunk.points.geometry.name
+                )
+                _say_kept(renames, Path(path).name)
             result = measure(chunk.points, prepared)
             write(result)
             write_rejected(chunk.rejected)
@@ -1162,7 +1246,7 @@ def _result_meta(meta: gpd.GeoDataFrame, target: Target) -> gpd.GeoDataFrame:
         columns["distance_min_m"] = pd.Series(dtype=float)
         columns["distance_max_m"] = pd.Series(dtype=float)
     geometry = meta.geometry.name
-    out = meta.drop(columns=[c for c in columns if c in meta.columns]).drop(columns=geometry)
+    out = meta.rename(columns=kept_names(meta.columns, columns, geometry)).drop(columns=geometry)
     for name, empty in columns.items():
         out[name] = empty.to_numpy()
     out[geometry] = meta[geometry]

@@ -491,6 +491,57 @@ def test_rejected_rows_file_neutralises_formulas(tmp_path, capsys, mini_layers, 
 # --- user columns with a result's name are kept; options are plain and not empty -----------
 
 
+def test_user_columns_named_like_results_are_kept(tmp_path, capsys):
+    path = tmp_path / "p.csv"
+    path.write_text(
+        "id,distance_m,border,nearest_lat,lat,lon,inside\na,1,x,9,54.7,25.3,yes\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.csv"
+    assert main(["distances", "--points", str(path), "-o", str(out), "--to", "RUS"]) == 0
+    err = capsys.readouterr().err
+    assert err == (
+        "flankmap: warning: p.csv: kept the column(s) 'distance_m' as 'distance_m_input', "
+        "'border' as 'border_input', 'nearest_lat' as 'nearest_lat_input', 'inside' as "
+        "'inside_input' (the results take their names)\n"
+    )
+    row = _csv_rows(out)[0]
+    assert row["distance_m_input"] == "1"
+    assert row["border_input"] == "x"
+    assert row["nearest_lat_input"] == "9"
+    assert row["inside_input"] == "yes"
+    assert float(row["distance_m"]) > 100_000
+    assert row["border"] == "LTU-RUS"
+    assert list(row)[:7] == [
+        "id",
+        "distance_m_input",
+        "border_input",
+        "nearest_lat_input",
+        "lat",
+        "lon",
+        "inside_input",
+    ]
+
+
+def test_the_api_keeps_colliding_columns_too(caplog):
+    import geopandas as gpd
+
+    frame = gpd.GeoDataFrame(
+        {"distance_m": [5.0], "distance_m_input": ["taken"]},
+        geometry=gpd.points_from_xy([25.3], [54.7]),
+        crs=4326,
+    )
+    with caplog.at_level("WARNING", logger="geo.distance"):
+        result = distance.distances(frame, as_of="2021-10-20")
+    assert result["distance_m_input2"].tolist() == [5.0]
+    assert result["distance_m_input"].tolist() == ["taken"]
+    assert result["distance_m"].iloc[0] > 1000
+    assert caplog.messages == [
+        "points: kept the column(s) 'distance_m' as 'distance_m_input2' (the results take their "
+        "names)"
+    ]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -125,3 +125,12 @@ def test_ids_are_checked_across_parts(tmp_path, capsys):
     )
     assert not out.exists()
 
+
+def test_dask_meta_keeps_colliding_columns():
+    frame = _points(40).assign(border="mine")
+    parts = dask_geopandas.from_geopandas(frame, npartitions=2)
+    result = distance.distances(parts, as_of="2021-10-20")
+    assert "border_input" in result.columns
+    computed = result.compute()
+    assert list(computed.columns) == list(result.columns)
+    assert (computed["border_input"] == "mine").all()
