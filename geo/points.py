@@ -15,6 +15,7 @@ logger; the command line prints them on stderr.
 from __future__ import annotations
 
 import codecs
+import collections
 import contextlib
 import csv
 import io
@@ -25,7 +26,7 @@ import math
 import re
 import tempfile
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, BinaryIO
@@ -46,6 +47,8 @@ CSV_SUFFIXES = (".csv",)
 GEOJSON_SUFFIXES = (".geojson", ".json")
 GPKG_SUFFIXES = (".gpkg",)
 PARQUET_SUFFIXES = (".parquet", ".geoparquet")
+#: The column of coordinate uncertainty in metres, recognised in any case.
+UNCERTAINTY = "coord_uncertainty_m"
 #: Columns of the side file of rejected rows: source row (or feature) number, the field at
 #: fault, the reason, and the raw row (CSV text, or the feature as JSON).
 REJECTED_COLUMNS = ["row", "field", "reason", "raw"]
@@ -124,6 +127,15 @@ class _Problems:
         )
 
 
+def _plain(text: str) -> bool:
+    """Tell whether a number's text is plain: ASCII only, no '_'.
+
+    Python's float reads '5_4.7' as 54.7, and Arabic-Indic or full-width digits; flankmap
+    refuses them.
+    """
+    return text.isascii() and "_" not in text
+
+
 def _number_problem(text: str) -> str | None:
     """Why a cell is not a finite number, or None."""
     value = text.strip()
@@ -133,6 +145,8 @@ def _number_problem(text: str) -> str | None:
         number = float(value)
     except ValueError:
         return f"{_short(value)!r} is not a number"
+    if not _plain(value):
+        return f"{_short(value)!r} is not a plain number (digits 0-9, '.', no '_'; e.g. 54.7)"
     if not math.isfinite(number):
         return f"{value!r} is not a finite number"
     return None
@@ -149,11 +163,27 @@ def _position_problem(lat: float, lon: float, names: tuple[str, str]) -> tuple[s
 
 
 def _floats(values: list[str] | tuple[str, ...]) -> np.ndarray:
-    """Cells as floats, NaN where a cell is not a number (fast path for clean columns)."""
+    """Cells as floats, NaN where a cell is not a plain number (fast path for clean columns)."""
     try:
-        return np.array(values, dtype=float)
+        out = np.array(values, dtype=float)
     except ValueError:
-        return pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(float)
+        out = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(
+            float, copy=True
+        )
+    if not _plain("".join(values)):  # one pass over the whole column, then the culprits
+        out[[i for i, value in enumerate(values) if not _plain(value)]] = np.nan
+    return out
+
+
+def _number_text(value: object) -> str:
+    """Return a value for a message: numbers as Python writes them (not ``np.float64(nan)``)."""
+    if isinstance(value, bool | np.bool_):
+        return repr(bool(value))
+    if isinstance(value, int | np.integer):
+        return repr(int(value))
+    if isinstance(value, float | np.floating):
+        return repr(float(value))
+    return repr(_short(str(value)))
 
 
 class _IdRegistry:
@@ -285,6 +315,72 @@ class _Lines:
                 return
 
 
+def _other_separator(header: list[str]) -> str | None:
+    """Return the separator (';', tab, '|') that would split the header into lat and lon."""
+    joined = ",".join(header)
+    for separator in (";", "\t", "|"):
+        cells = {cell.strip().lower() for cell in joined.split(separator)}
+        if any(a in cells and b in cells for a, b in COORDINATE_COLUMNS):
+            return separator
+    return None
+
+
+def _check_header(path: Path, header: list[str], lower: list[str]) -> None:
+    """Fail on a repeated column name (or a repeated lat, lon, id or uncertainty in any case)."""
+    counts = collections.Counter(header)
+    repeated = sorted(name for name, n in counts.items() if n > 1)
+    if repeated:
+        name = repeated[0]
+        if not name.strip():
+            where = [str(i + 1) for i, n in enumerate(header) if n == name]
+            raise _fail(
+                path,
+                "header",
+                "",
+                f"columns {', '.join(where[:5])} have no name; give every column a name",
+            )
+        raise _fail(path, "header", name, "is the name of two columns")
+    special = {"lat", "lon", "latitude", "longitude", "id", UNCERTAINTY}
+    counts = collections.Counter(name for name in lower if name in special)
+    for name, n in counts.items():
+        if n > 1:
+            same = [header[i] for i, low in enumerate(lower) if low == name]
+            raise _fail(
+                path,
+                "header",
+                same[1],
+                f"is the name of two columns ({same[0]!r} too; names are matched in any case)",
+            )
+
+
+def _kept_names(path: Path, header: list[str], canonical: dict[int, str]) -> list[str]:
+    """Return the column names as flankmap keeps them.
+
+    The uncertainty column takes its own name (whatever its case), and a user column named
+    ``geometry`` (the name of the geometry column) becomes ``geometry_input``, with a notice.
+    """
+    names = list(header)
+    for i, name in canonical.items():
+        names[i] = name
+    if "geometry" in names:
+        new = _free_name("geometry_input", names)
+        names[names.index("geometry")] = new
+        logger.warning(
+            "%s: column 'geometry' is kept as %r (flankmap's geometry column has that name)",
+            path.name,
+            new,
+        )
+    return names
+
+
+def _free_name(name: str, taken: Iterable[str]) -> str:
+    """``name``, or ``name2``, ``name3``... whichever is not taken."""
+    taken = set(taken)
+    if name not in taken:
+        return name
+    return next(f"{name}{k}" for k in itertools.count(2) if f"{name}{k}" not in taken)
+
+
 def _csv_raw(cells: list[str]) -> str:
     out = io.StringIO()
     csv.writer(out, lineterminator="").writerow(cells)
@@ -323,20 +419,22 @@ def _scan_csv(path: Path, chunk_rows: int, skip: bool) -> Iterator[PointChunk]:
                 break
         else:
             listed = _short(", ".join(header), 200)
-            raise _fail(
-                path,
-                "",
-                "",
-                f"has no lat/lon columns (columns: {listed}); "
-                "name them lat and lon, or latitude and longitude",
-            )
-        repeated = sorted({n for n in header if header.count(n) > 1})
-        if repeated:
-            raise _fail(path, "header", repeated[0], "is the name of two columns")
+            hint = "name them lat and lon, or latitude and longitude"
+            separator = _other_separator(header)
+            if separator is not None:
+                said = {";": "';'", "\t": "tabs", "|": "'|'"}[separator]
+                hint = (
+                    f"its header holds {said}: flankmap reads comma-separated files, so save it "
+                    "with ',' between the columns (and '.' as the decimal mark)"
+                )
+            raise _fail(path, "", "", f"has no lat/lon columns (columns: {listed}); {hint}")
+        _check_header(path, header, lower)
         names = (header[i_lat], header[i_lon])
+        names_unc = header[lower.index(UNCERTAINTY)] if UNCERTAINTY in lower else UNCERTAINTY
         width = len(header)
-        i_unc = header.index("coord_uncertainty_m") if "coord_uncertainty_m" in header else -1
+        i_unc = lower.index(UNCERTAINTY) if UNCERTAINTY in lower else -1
         i_id = lower.index("id") if "id" in lower else -1
+        header = _kept_names(path, header, {i_unc: UNCERTAINTY} if i_unc >= 0 else {})
         registry = _IdRegistry()
         start = 0
         seen_data = False
@@ -386,10 +484,10 @@ def _scan_csv(path: Path, chunk_rows: int, skip: bool) -> Iterator[PointChunk]:
             if i_unc >= 0:
                 unc = np.full(len(rows), np.nan)
                 unc[full] = _floats(columns[i_unc])
-                for pos in np.flatnonzero(valid & ~(unc >= 0)):
+                for pos in np.flatnonzero(valid & ~(np.isfinite(unc) & (unc >= 0))):
                     text = rows[pos][i_unc]
                     reason = _number_problem(text) or f"{text!r} is negative"
-                    problems.add(pos, "coord_uncertainty_m", reason)
+                    problems.add(pos, names_unc, reason)
                 valid &= ~problems.mask(len(rows))
             if i_id >= 0:
                 ids = np.full(len(rows), "", dtype=object)
@@ -414,7 +512,7 @@ def _scan_csv(path: Path, chunk_rows: int, skip: bool) -> Iterator[PointChunk]:
             frame[names[0]] = lat[chosen]
             frame[names[1]] = lon[chosen]
             if unc is not None:
-                frame["coord_uncertainty_m"] = unc[chosen]
+                frame[UNCERTAINTY] = unc[chosen]
             points = gpd.GeoDataFrame(
                 frame, geometry=gpd.points_from_xy(lon[chosen], lat[chosen]), crs="EPSG:4326"
             )
@@ -566,6 +664,13 @@ def _load_collection(path: Path) -> dict[str, Any]:
         raise _fail(
             path, "", "", f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         ) from None
+    except RecursionError:
+        raise _fail(
+            path,
+            "",
+            "",
+            "nests arrays or objects too deeply to be read (GeoJSON needs a few levels)",
+        ) from None
     kind = data.get("type") if isinstance(data, dict) else None
     if kind == "Feature":
         raise _fail(
@@ -581,7 +686,38 @@ def _load_collection(path: Path) -> dict[str, Any]:
         raise _fail(path, "", "features", "is not a list")
     if not data["features"]:
         raise _fail(path, "", "features", "is empty: the file holds no points")
+    _check_crs_member(path, data.get("crs"))
     return data
+
+
+def _check_crs_member(path: Path, crs: Any) -> None:
+    """Fail on a (pre-2016) GeoJSON ``crs`` member that names no CRS pyproj knows.
+
+    GDAL would read the coordinates as WGS84 without a word.
+    """
+    if crs is None:
+        return
+    name = crs.get("properties", {}).get("name") if isinstance(crs, dict) else None
+    if not isinstance(name, str) or crs.get("type") != "name":
+        raise _fail(
+            path,
+            "",
+            "crs",
+            f"{_short(json.dumps(crs), 60)} is not a named CRS; GeoJSON is WGS84 lon/lat: "
+            "remove the 'crs' member",
+        )
+    import pyproj
+
+    try:
+        pyproj.CRS.from_user_input(name)
+    except pyproj.exceptions.CRSError:
+        raise _fail(
+            path,
+            "",
+            "crs",
+            f"{_short(name)!r} is not a CRS flankmap knows; GeoJSON is WGS84 lon/lat: remove "
+            "the 'crs' member, or name a known one such as EPSG:3035",
+        ) from None
 
 
 def _unclosed_ring(geometry: dict[str, Any]) -> str | None:
@@ -598,12 +734,38 @@ def _unclosed_ring(geometry: dict[str, Any]) -> str | None:
     return None
 
 
+def _odd_coordinate(geometry: dict[str, Any]) -> tuple[bool, Any]:
+    """Find the first coordinate of a GeoJSON geometry that is not a JSON number.
+
+    Returns ``(True, value)`` for a string, boolean or null (GDAL would read the geometry as
+    null without saying why), else ``(False, None)``.
+    """
+    pending = [geometry.get("coordinates")]
+    pending += [g for g in geometry.get("geometries") or [] if isinstance(g, dict)]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.append(item.get("coordinates"))
+            pending += [g for g in item.get("geometries") or [] if isinstance(g, dict)]
+        elif isinstance(item, list):
+            if item and not isinstance(item[0], list):  # a position
+                for value in item:
+                    if isinstance(value, bool) or not isinstance(value, int | float):
+                        return True, value
+            else:
+                pending.extend(item)
+    return False, None
+
+
 def _geometry_problem(geometry: Any) -> str | None:
     """Why a GeoJSON geometry cannot be used, or None."""
     if geometry is None:
         return "is null"
     if not isinstance(geometry, dict) or not geometry:
         return "is missing"
+    odd, value = _odd_coordinate(geometry)
+    if odd:
+        return f"has the coordinate {_short(json.dumps(value), 40)}, which is not a number"
     try:
         shape = shapely.geometry.shape(geometry)
     except Exception:  # shapely raises several types for malformed GeoJSON
@@ -649,6 +811,21 @@ def _read_geojson(path: Path, skip: bool) -> tuple[gpd.GeoDataFrame, np.ndarray,
             copy.write_text(json.dumps(cleaned), encoding="utf-8")
             frame = _read_ogr(path, "GeoJSON", copy)
     frame.attrs.clear()
+    # GDAL gives the geometry column the name of a "geometry" property: keep the property.
+    if any(
+        isinstance(features[i].get("properties"), dict) and "geometry" in features[i]["properties"]
+        for i in keep
+    ):
+        values = [(features[i].get("properties") or {}).get("geometry") for i in keep]
+        new = _free_name("geometry_input", frame.columns)
+        frame.insert(
+            len(frame.columns) - 1, new, pd.Series(values, dtype=object).map(_flat).to_numpy()
+        )
+        logger.warning(
+            "%s: property 'geometry' is kept as %r (flankmap's geometry column has that name)",
+            path.name,
+            new,
+        )
     # GDAL takes a numeric Feature "id" as its own feature number: keep it as the id column.
     top_ids = [features[i].get("id") for i in keep]
     if "id" not in frame.columns and any(value is not None for value in top_ids):
@@ -917,11 +1094,14 @@ def _check_frame(
     raw: Callable[[int], str] | None = None,
 ) -> tuple[gpd.GeoDataFrame, np.ndarray, pd.DataFrame]:
     """Check a frame read by GDAL or pyarrow: geometry, coordinates, uncertainty, ids."""
-    if frame.crs is None:
-        frame = frame.set_crs("EPSG:4326")
-    elif not frame.crs.equals("EPSG:4326"):
+    if frame.crs is None or _is_wgs84(frame.crs):
+        frame = frame.set_crs("EPSG:4326", allow_override=True)
+    else:
         frame = frame.to_crs("EPSG:4326")
     frame = frame.reset_index(drop=True)
+    lower = {str(c).lower(): c for c in frame.columns if c != frame.geometry.name}
+    if UNCERTAINTY in lower and lower[UNCERTAINTY] != UNCERTAINTY:
+        frame = frame.rename(columns={lower[UNCERTAINTY]: UNCERTAINTY})
     n = len(frame)
     problems = _Problems(path, "feature")
     values = np.asarray(frame.geometry.values, dtype=object)
@@ -951,24 +1131,50 @@ def _check_frame(
             problems.add(
                 pos, "geometry", f"is not a valid {kind} ({shapely.is_valid_reason(values[pos])})"
             )
-    if "coord_uncertainty_m" in frame.columns:
-        column = frame["coord_uncertainty_m"]
+    if UNCERTAINTY in frame.columns:
+        column = frame[UNCERTAINTY]
         unc = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
         for pos in np.flatnonzero(~np.isfinite(unc) | (unc < 0)):
-            problems.add(
-                pos, "coord_uncertainty_m", f"{column.iloc[pos]!r} is not a non-negative number"
-            )
-        frame["coord_uncertainty_m"] = unc
-    if "id" in frame.columns:
+            problems.add(pos, UNCERTAINTY, _uncertainty_problem(column.iloc[pos], unc[pos]))
+        frame[UNCERTAINTY] = unc
+    for name in frame.columns:  # JSON and the distances have no room for an infinite number
+        if name != frame.geometry.name and pd.api.types.is_float_dtype(frame[name]):
+            for pos in np.flatnonzero(np.isinf(frame[name].to_numpy(dtype=float))):
+                problems.add(
+                    pos, str(name), f"{_number_text(frame[name].iloc[pos])} is not a finite number"
+                )
+    if "id" in lower:
         ok = ~problems.mask(n)
-        _check_ids(problems, registry, frame["id"].to_numpy(dtype=object), numbers, ok, "id")
+        ids = frame[lower["id"]].to_numpy(dtype=object)
+        _check_ids(problems, registry, ids, numbers, ok, str(lower["id"]))
     rejected = problems.settle(numbers, raw or (lambda i: _frame_raw(frame, i)), skip=skip)
     keep = np.flatnonzero(~problems.mask(n))
     return frame.iloc[keep].reset_index(drop=True), numbers[keep], rejected
 
 
+def _uncertainty_problem(value: object, number: float) -> str:
+    """Why a value read by GDAL or pyarrow is not a coordinate uncertainty in metres."""
+    if value is None or value is pd.NA:
+        return "is empty"
+    if isinstance(value, str):
+        return _number_problem(value) or f"{_number_text(value)} is negative"
+    if math.isnan(number):
+        return f"{_number_text(value)} is empty or not a number"
+    if math.isinf(number):
+        return f"{_number_text(value)} is not a finite number"
+    return f"{_number_text(value)} is negative"
+
+
+def _is_wgs84(crs: Any) -> bool:
+    """Whether a CRS is WGS84 lon/lat (EPSG:4326, OGC:CRS84, or EPSG:4979 with heights)."""
+    try:
+        return bool(crs.to_2d().equals("EPSG:4326", ignore_axis_order=True))
+    except Exception:  # a CRS pyproj cannot make 2-D
+        return False
+
+
 def _reprojection_notice(path: Path, crs: Any) -> None:
-    if crs is not None and not crs.equals("EPSG:4326"):
+    if crs is not None and not _is_wgs84(crs):
         logger.warning("%s: reprojected from %s to WGS84 (EPSG:4326)", path.name, _crs_name(crs))
 
 
@@ -1386,7 +1592,12 @@ def point_writer(
                     handle.write(collection_start)
                 features = frame.to_geo_dict(drop_id=True)["features"]
                 if features:
-                    text = json.dumps(features, ensure_ascii=False)[1:-1]
+                    try:  # NaN is written as null; an infinite number has no JSON form
+                        text = json.dumps(features, ensure_ascii=False, allow_nan=False)[1:-1]
+                    except ValueError:
+                        raise InputError(
+                            f"{path.name}: a value is inf or -inf, which JSON cannot hold"
+                        ) from None
                     handle.write(((", " if state["features"] else "") + text).encode())
                     state["features"] = True
             else:

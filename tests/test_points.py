@@ -809,3 +809,214 @@ def test_geo_metadata_naming_a_missing_column_is_one_line(tmp_path):
         r"does not have \(columns: geometry\)$",
     ):
         read_points(path)
+
+
+# --- numbers: finite, plain; headers: fast, checked; user columns kept ----------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "id,lat,lon,coord_uncertainty_m\na,54.7,25.3,inf\n",
+            r"^p\.csv: row 1: field 'coord_uncertainty_m': 'inf' is not a finite number$",
+        ),
+        (
+            "id,lat,lon,coord_uncertainty_m\na,54.7,25.3,1e400\n",
+            r"^p\.csv: row 1: field 'coord_uncertainty_m': '1e400' is not a finite number$",
+        ),
+        (
+            "id,lat,lon\na,5_4.7,25.3\n",
+            r"^p\.csv: row 1: field 'lat': '5_4\.7' is not a plain number \(digits 0-9, '\.', "
+            r"no '_'; e\.g\. 54\.7\)$",
+        ),
+        (
+            "id,lat,lon\na,54.7,\u0662\u0665.\u0663\n",
+            r"^p\.csv: row 1: field 'lon': '٢٥\.٣' is not a plain",
+        ),
+        (
+            "id,lat,lon\na,\uff15\uff14.\uff17,25.3\n",
+            r"^p\.csv: row 1: field 'lat': '５４\.７' is not a plain",
+        ),
+        (
+            "id,lat,lon,coord_uncertainty_m\na,54.7,25.3,1_0\n",
+            r"^p\.csv: row 1: field 'coord_uncertainty_m': '1_0' is not a plain number",
+        ),
+        (
+            "id;lat;lon\na;54,7;25,3\n",
+            r"^p\.csv: has no lat/lon columns \(columns: id;lat;lon\); its header holds ';': "
+            r"flankmap reads comma-separated files, so save it with ',' between the columns "
+            r"\(and '\.' as the decimal mark\)$",
+        ),
+        ("id\tlat\tlon\na\t54.7\t25.3\n", r"\(columns: id\tlat\tlon\); its header holds tabs:"),
+        (
+            "id,,,lat,lon\na,b,c,54.7,25.3\n",
+            r"^p\.csv: header: columns 2, 3 have no name; give every column a name$",
+        ),
+        (
+            "id,lat,LAT,lon\na,1,2,3\n",
+            r"^p\.csv: header: field 'LAT': is the name of two columns \('lat' too; names are "
+            r"matched in any case\)$",
+        ),
+    ],
+)
+def test_csv_numbers_and_headers(tmp_path, text, message):
+    with pytest.raises(InputError, match=message):
+        read_points(_write(tmp_path, "p.csv", text))
+
+
+def test_non_finite_numbers_from_other_formats_are_refused(tmp_path):
+    frame = gpd.GeoDataFrame(
+        {"id": ["a", "b"], "coord_uncertainty_m": [1.0, np.inf], "speed": [1.0, 2.0]},
+        geometry=gpd.points_from_xy([25.0, 25.1], [54.0, 54.1]),
+        crs=4326,
+    )
+    frame.to_file(tmp_path / "u.gpkg", driver="GPKG")
+    with pytest.raises(
+        InputError, match=r"^u\.gpkg: feature 2: field 'coord_uncertainty_m': inf is not a finite"
+    ):
+        read_points(tmp_path / "u.gpkg")
+    frame["coord_uncertainty_m"] = [1.0, np.nan]
+    frame.to_file(tmp_path / "n.gpkg", driver="GPKG")
+    with pytest.raises(
+        InputError,
+        match=r"^n\.gpkg: feature 2: field 'coord_uncertainty_m': nan is empty or not a number$",
+    ):
+        read_points(tmp_path / "n.gpkg")
+    frame["coord_uncertainty_m"] = [1.0, 2.0]
+    frame["speed"] = [1.0, -np.inf]
+    write_points(frame, tmp_path / "s.parquet")
+    with pytest.raises(
+        InputError, match=r"^s\.parquet: feature 2: field 'speed': -inf is not a finite"
+    ):
+        read_points(tmp_path / "s.parquet")
+
+
+def test_no_output_holds_infinity_or_nan_as_json(tmp_path):
+    path = _write(tmp_path, "p.csv", "id,lat,lon,coord_uncertainty_m\na,54.7,25.3,inf\n")
+    with pytest.raises(InputError, match="is not a finite number"):
+        read_points(path)
+    frame = gpd.GeoDataFrame({"x": [np.inf]}, geometry=gpd.points_from_xy([25.0], [54.0]), crs=4326)
+    with pytest.raises(InputError, match=r"^o\.geojson: a value is inf or -inf, which JSON cannot"):
+        write_points(frame, tmp_path / "o.geojson")
+    assert not (tmp_path / "o.geojson").exists()
+
+
+def test_a_wide_header_is_checked_in_linear_time(tmp_path):
+    import time
+
+    names = [f"c{i}" for i in range(200_000)]
+    start = time.perf_counter()
+    points._check_header(tmp_path / "w.csv", names, [n.lower() for n in names])
+    assert time.perf_counter() - start < 2  # the count per name took 111 s for 100,000
+    path = _write(
+        tmp_path,
+        "wide.csv",
+        ",".join(["lat", "lon", *names[:20_000]]) + "\n" + ",".join(["54", "25"] + ["x"] * 20_000),
+    )
+    assert read_points(path).shape == (1, 20_003)
+    with pytest.raises(InputError, match=r"header: field 'c5': is the name of two columns"):
+        read_points(_write(tmp_path, "dup.csv", "lat,lon,c5," + ",".join(names) + "\n"))
+
+
+def test_uncertainty_is_recognised_in_any_case(tmp_path):
+    frame = read_points(
+        _write(tmp_path, "p.csv", "id,lat,lon,Coord_Uncertainty_M\na,54.7,25.3,100\n")
+    )
+    assert list(frame.columns) == ["id", "lat", "lon", "coord_uncertainty_m", "geometry"]
+    assert frame["coord_uncertainty_m"].tolist() == [100.0]
+    with pytest.raises(InputError, match=r"field 'COORD_UNCERTAINTY_M': '-1' is negative"):
+        read_points(_write(tmp_path, "q.csv", "lat,lon,COORD_UNCERTAINTY_M\n54.7,25.3,-1\n"))
+
+
+def test_a_user_column_named_geometry_is_kept(tmp_path, caplog):
+    path = _write(tmp_path, "p.csv", "id,geometry,lat,lon\na,POINT(1 2),54.7,25.3\n")
+    with caplog.at_level("WARNING", logger="geo.points"):
+        frame = read_points(path)
+    assert frame["geometry_input"].tolist() == ["POINT(1 2)"]
+    assert frame.geometry.iloc[0].equals(shapely.Point(25.3, 54.7))
+    assert caplog.messages == [
+        "p.csv: column 'geometry' is kept as 'geometry_input' (flankmap's geometry column has "
+        "that name)"
+    ]
+    caplog.clear()
+    gj = _write(tmp_path, "p.geojson", _collection(_feature(25, 54, geometry="area 7")))
+    with caplog.at_level("WARNING", logger="geo.points"):
+        frame = read_points(gj)
+    assert frame["geometry_input"].tolist() == ["area 7"]
+    assert caplog.messages == [
+        "p.geojson: property 'geometry' is kept as 'geometry_input' (flankmap's geometry column "
+        "has that name)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("geometry", "message"),
+    [
+        (
+            {"type": "Point", "coordinates": ["25", "54"]},
+            r"feature 1: field 'geometry': has the coordinate \"25\", which is not a number$",
+        ),
+        (
+            {"type": "Point", "coordinates": [True, False]},
+            r"feature 1: field 'geometry': has the coordinate true, which is not a number$",
+        ),
+        (
+            {"type": "LineString", "coordinates": [[25, 54], [25, None]]},
+            r"feature 1: field 'geometry': has the coordinate null, which is not a number$",
+        ),
+    ],
+)
+def test_coordinates_that_are_not_numbers_are_named(tmp_path, geometry, message):
+    feature = {"type": "Feature", "properties": {}, "geometry": geometry}
+    with pytest.raises(InputError, match=message):
+        read_points(_write(tmp_path, "p.geojson", _collection(feature)))
+
+
+@pytest.mark.parametrize("where", ["top", "property", "coordinates"])
+def test_deeply_nested_geojson_is_one_line(tmp_path, where):
+    deep = "[" * 5000 + "]" * 5000
+
+    def feature(props: str, coordinates: str) -> str:
+        return (
+            '{"type":"Feature","properties":{"x":' + props + "},"
+            '"geometry":{"type":"Point","coordinates":' + coordinates + "}}"
+        )
+
+    start = '{"type":"FeatureCollection","features":['
+    body = {
+        "top": start + '],"x":' + deep + "}",
+        "property": start + feature(deep, "[25,54]") + "]}",
+        "coordinates": start + feature("1", deep) + "]}",
+    }[where]
+    with pytest.raises(
+        InputError,
+        match=r"^deep\.geojson: nests arrays or objects too deeply to be read \(GeoJSON needs a "
+        r"few levels\)$",
+    ):
+        read_points(_write(tmp_path, "deep.geojson", body))
+
+
+def test_a_crs_member_flankmap_cannot_read_is_refused(tmp_path):
+    crs = {"type": "name", "properties": {"name": "EPSG:999999"}}
+    text = json.dumps({"type": "FeatureCollection", "crs": crs, "features": [_feature(25, 54)]})
+    with pytest.raises(
+        InputError,
+        match=r"^p\.geojson: field 'crs': 'EPSG:999999' is not a CRS flankmap knows; GeoJSON is "
+        r"WGS84 lon/lat: remove the 'crs' member, or name a known one such as EPSG:3035$",
+    ):
+        read_points(_write(tmp_path, "p.geojson", text))
+
+
+def test_3d_points_are_not_said_to_be_reprojected(tmp_path, caplog):
+    path = _write(
+        tmp_path,
+        "p.geojson",
+        _collection(
+            {**_feature(25, 54), "geometry": {"type": "Point", "coordinates": [25, 54, 120]}}
+        ),
+    )
+    with caplog.at_level("WARNING", logger="geo.points"):
+        frame = read_points(path)
+    assert caplog.messages == []
+    assert frame.crs.to_epsg() == 4326
