@@ -127,7 +127,9 @@ def test_hostile_layer_table_and_geojson(hostile_layers, hostile_corpus, capsys)
     assert names == [t for _, t in hostile_corpus]  # the same data, escaped only as JSON
 
 
-@pytest.mark.parametrize("argv", [["layers", "\x1b]0;t\x07"], ["distances", "--engine", "\x1b[2J"]])
+@pytest.mark.parametrize(
+    "argv", [["layers", "x", "\x1b]0;t\x07"], ["distances", "--bogus\x1b[2J"]]
+)  # argparse quotes unrecognized arguments as they are
 def test_arguments_quoted_in_messages_are_escaped(mini_layers, capsys, argv):
     try:
         code = main(argv)
