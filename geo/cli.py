@@ -10,8 +10,10 @@ import argparse
 import contextlib
 import json
 import logging
+import re
 import sys
 import time
+import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,59 @@ from geo._errors import GeoError
 
 EXIT_USER_ERROR = 2
 
+#: Characters a terminal may act on: C0 and C1 controls (ESC starts colour, title, clipboard
+#: and screen commands), DEL, line and paragraph separators, and bidi embeddings, overrides
+#: and isolates (which reorder the text shown around them).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+#: What JSON leaves raw in strings (json escapes C0 itself; line breaks between values stay).
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    code = ord(char)
+    return _ESCAPES.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def printable(text: object, *, lines: bool = False) -> str:
+    r"""Return text to show on a terminal: every control character written as an escape.
+
+    Every id, name, header, layer name, file name and message that flankmap prints goes
+    through here, so a hostile text cannot move the cursor, clear the screen, set the window
+    title, write the clipboard or reorder the line; it is shown as data.
+
+    Parameters
+    ----------
+    text : object
+        Converted with ``str``.
+    lines : bool
+        Keep line breaks (``\n``) as they are, for text of several lines (usage, help).
+
+    Returns
+    -------
+    text : str
+        The text, with ``\x1b``, ``\n``, ``\u202e`` (and so on) in place of control characters.
+
+    Examples
+    --------
+    >>> printable("red\x1b[31m, title\x1b]0;x\x07 and \u202eevil")
+    'red\\x1b[31m, title\\x1b]0;x\\x07 and \\u202eevil'
+    """
+    text = str(text)
+    if not _CONTROL.search(text):
+        return text
+    if lines:
+        return "\n".join(_CONTROL.sub(_escape, line) for line in text.split("\n"))
+    return _CONTROL.sub(_escape, text)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose messages (which may quote the arguments) are printable."""
+
+    def _print_message(self, message: str, file: Any = None) -> None:
+        super()._print_message(printable(message, lines=True), file)
+
 
 def format_table(rows: Sequence[Sequence[object]], header: Sequence[str]) -> str:
     """Lay out rows as a plain-text table with aligned columns.
@@ -28,7 +83,8 @@ def format_table(rows: Sequence[Sequence[object]], header: Sequence[str]) -> str
     Parameters
     ----------
     rows : sequence of sequences
-        The cells, converted with ``str``.
+        The cells, converted with ``str``; control characters are shown escaped
+        (:func:`printable`).
     header : sequence of str
         Column titles.
 
@@ -44,7 +100,7 @@ def format_table(rows: Sequence[Sequence[object]], header: Sequence[str]) -> str
     ----  -
     a     1
     """
-    cells = [[str(c) for c in header], *[[str(c) for c in row] for row in rows]]
+    cells = [[printable(c) for c in header], *[[printable(c) for c in row] for row in rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
     lines = [
         "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells
@@ -66,8 +122,10 @@ def _cmd_layers(args: argparse.Namespace) -> int:
         return 0
     frame = layers.load_layer(args.name, as_of=args.as_of)
     if args.geojson:
-        json.dump(layers.to_feature_collection(frame), sys.stdout, ensure_ascii=False, indent=2)
-        print()
+        text = json.dumps(layers.to_feature_collection(frame), ensure_ascii=False, indent=2)
+        # JSON escapes C0 controls itself; C1 controls, separators and bidi controls become
+        # \u escapes too (the same JSON), so the document is safe to show on a terminal.
+        print(_JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
         return 0
     rows = [
         [
@@ -89,14 +147,41 @@ def _cmd_layers(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plain_number(text: str) -> float:
+    """Parse a number written with ASCII digits only and no '_' (float takes '1_0', '١٠')."""
+    value = text.strip()
+    if not value.isascii() or "_" in value:
+        raise ValueError(value)
+    return float(value)
+
+
+def _float_option(text: str) -> float:
+    """Argparse type of a plain number (see :func:`_plain_number`)."""
+    try:
+        return _plain_number(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a plain number (digits 0-9 and '.', no '_')"
+        ) from None
+
+
+def _int_option(text: str) -> int:
+    """Argparse type of a plain whole number."""
+    value = text.strip()
+    if not (value.isascii() and value.isdigit()):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number (digits 0-9)")
+    return int(value)
+
+
 def _parse_km_list(text: str) -> list[float]:
     from geo._errors import InputError
 
     try:
-        return [float(part) for part in text.split(",") if part.strip()]
+        return [_plain_number(part) for part in text.split(",") if part.strip()]
     except ValueError:
         raise InputError(
-            f"--rings {text!r} is not a comma-separated list of km, e.g. 100,300"
+            f"--rings {text!r} is not a comma-separated list of km in digits 0-9 and '.', "
+            "e.g. 100,300"
         ) from None
 
 
@@ -120,7 +205,9 @@ def _cmd_map(args: argparse.Namespace) -> int:
             raise InputError("--skip-invalid needs --add FILE")
         rejected = _rejected_output(args, out, out, inputs)
     counts: dict[str, int] = {}
-    with points.rejected_writer(rejected, with_file=True) as write_rejected:
+    with points.rejected_writer(
+        rejected, with_file=True, excel_safe=args.excel_safe
+    ) as write_rejected:
 
         def on_rejected(path: Path, rows) -> None:
             counts[path.name] = counts.get(path.name, 0) + len(rows)
@@ -143,12 +230,14 @@ def _cmd_map(args: argparse.Namespace) -> int:
         )
     if rejected is not None:
         print(
-            f"flankmap: skipped {sum(counts.values()):,} invalid row(s); wrote them with the "
-            f"reason to {rejected}",
+            printable(
+                f"flankmap: skipped {sum(counts.values()):,} invalid row(s); wrote them with the "
+                f"reason to {rejected}"
+            ),
             file=sys.stderr,
         )
     size_kb = out.stat().st_size / 1024
-    print(f"wrote {out} ({size_kb:,.0f} KB)")
+    print(printable(f"wrote {out} ({size_kb:,.0f} KB)"))
     return 0
 
 
@@ -175,7 +264,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         interactive=not args.static,
     )
     out = report.save_report(args.output, page)
-    print(f"wrote {out} ({out.stat().st_size / 1024:,.0f} KB)")
+    print(printable(f"wrote {out} ({out.stat().st_size / 1024:,.0f} KB)"))
     return 0
 
 
@@ -202,7 +291,7 @@ def _cmd_figure(args: argparse.Namespace) -> int:
             dpi=args.dpi,
         )
     figures.save_figure(fig, out)
-    print(f"wrote {out} ({out.stat().st_size / 1024:,.0f} KB)")
+    print(printable(f"wrote {out} ({out.stat().st_size / 1024:,.0f} KB)"))
     return 0
 
 
@@ -228,9 +317,10 @@ def _site_row(r: dict) -> list[object]:
 
 def _point_cells(r: dict, geom: Any) -> list[object]:
     bearing = r["bearing_deg"]
+    point = geom.geom_type == "Point"  # a line or polygon is measured from its nearest point
     return [
-        f"{geom.y:.4f}",
-        f"{geom.x:.4f}",
+        f"{geom.y:.4f}" if point else geom.geom_type,
+        f"{geom.x:.4f}" if point else "-",
         _km(r["distance_m"]),
         r["border"] or f"inside {r.get('inside', '')}".strip(),
         "-" if bearing != bearing else f"{bearing:.0f}",
@@ -241,7 +331,7 @@ class _Progress:
     """A one-line progress bar on stderr, redrawn at most five times a second."""
 
     def __init__(self, enabled: bool, label: str) -> None:
-        self.enabled, self.label = enabled, label
+        self.enabled, self.label = enabled, printable(label)
         self.start = self.last = time.monotonic()
         self.drawn = False
 
@@ -286,11 +376,31 @@ def _rejected_output(
     return rejected
 
 
+#: After this many chunks of fewer than _FEW_ROWS rows, --chunk-rows is said to be small.
+_MANY_CHUNKS = 1000
+_FEW_ROWS = 10_000
+
+
 def _stream_distances(args: argparse.Namespace, out: Path | None, rejected: Path | None, as_of):
     """Measure a point file chunk by chunk; return the result, or None once OUT is written."""
     from geo import distance
 
     progress = _Progress(args.progress or sys.stderr.isatty(), Path(args.points).name)
+    chunks = [0]
+
+    def on_progress(done: int, total: int, rows: int) -> None:
+        chunks[0] += 1
+        if chunks[0] == _MANY_CHUNKS and args.chunk_rows < _FEW_ROWS:
+            progress.close()
+            logging.getLogger("geo").warning(
+                "--chunk-rows %s has made %s chunks so far, and each costs some milliseconds: "
+                "%s rows or more is usual (default 100,000)",
+                f"{args.chunk_rows:,}",
+                f"{_MANY_CHUNKS:,}",
+                f"{_FEW_ROWS:,}",
+            )
+        progress.update(done, total, rows)
+
     try:
         run = distance.measure_file(
             args.points,
@@ -301,18 +411,21 @@ def _stream_distances(args: argparse.Namespace, out: Path | None, rejected: Path
             chunk_rows=args.chunk_rows,
             skip_invalid=args.skip_invalid,
             rejected=rejected,
-            on_progress=progress.update,
+            on_progress=on_progress,
+            excel_safe=args.excel_safe,
         )
     finally:
         progress.close()
     if rejected is not None:
         print(
-            f"flankmap: skipped {run.rejected:,} invalid row(s); wrote them with the reason to "
-            f"{rejected}",
+            printable(
+                f"flankmap: skipped {run.rejected:,} invalid row(s); wrote them with the reason "
+                f"to {rejected}"
+            ),
             file=sys.stderr,
         )
     if out is not None:
-        print(f"wrote {out} ({run.rows:,} rows)")
+        print(printable(f"wrote {out} ({run.rows:,} rows)"))
         return None
     return run.frame
 
@@ -336,10 +449,16 @@ def _dask_distances(args: argparse.Namespace, out: Path, as_of) -> int:
             args.progress or sys.stderr.isatty(), f"{Path(args.points).name} parts"
         )
         try:
-            n_rows = points.write_parts(result, out, on_progress=progress.update)
+            n_rows = points.write_parts(
+                result,
+                out,
+                on_progress=progress.update,
+                excel_safe=args.excel_safe,
+                parts=points.part_files(args.points),
+            )
         finally:
             progress.close()
-    print(f"wrote {out} ({n_rows:,} rows)")
+    print(printable(f"wrote {out} ({n_rows:,} rows)"))
     return 0
 
 
@@ -383,8 +502,8 @@ def _cmd_distances(args: argparse.Namespace) -> int:
         if out is not None:
             from geo import points
 
-            points.write_points(result, out)
-            print(f"wrote {out} ({len(result):,} rows)")
+            points.write_points(result, out, excel_safe=args.excel_safe)
+            print(printable(f"wrote {out} ({len(result):,} rows)"))
             return 0
     result = result.sort_values(key, kind="stable", na_position="last")
     if key == "opposing_distance_m":
@@ -402,7 +521,11 @@ def _cmd_distances(args: argparse.Namespace) -> int:
             [number, *[r[c] for c in names], *_point_cells(r, geom)]
             for number, (r, geom) in enumerate(records, 1)
         ]
-    print(f"Geodesic distances (WGS84) to the {target}, as of {as_of.isoformat()}, nearest first")
+    print(
+        printable(
+            f"Geodesic distances (WGS84) to the {target}, as of {as_of.isoformat()}, nearest first"
+        )
+    )
     print(format_table(rows, header))
     return 0
 
@@ -422,6 +545,15 @@ def _add_scope_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_excel_safe(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--excel-safe",
+        action="store_true",
+        help="in CSV output, write a leading ' before text cells that start with =, +, - or @ "
+        "(a spreadsheet would run them as formulas)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser of the ``flankmap`` command.
 
@@ -430,7 +562,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser : argparse.ArgumentParser
         The parser; each subcommand sets ``func``.
     """
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="flankmap",
         description="Sourced, dated maps and geodesic measurements of NATO's eastern flank.",
     )
@@ -491,6 +623,7 @@ def build_parser() -> argparse.ArgumentParser:
         "OUT.rejected.csv",
     )
     p.add_argument("--rejected", metavar="FILE", help="where --skip-invalid writes (CSV)")
+    _add_excel_safe(p)
     p.set_defaults(func=_cmd_map)
 
     p = sub.add_parser(
@@ -517,9 +650,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_scope_options(p)
     p.add_argument("--no-labels", action="store_true", help="draw the sites without their names")
     p.add_argument("--title", help="the figure title")
-    p.add_argument("--width-cm", type=float, default=17.0, help="width in cm (default 17, A4)")
-    p.add_argument("--height-cm", type=float, help="height in cm (default 22; chart: fits bars)")
-    p.add_argument("--dpi", type=float, default=200, help="resolution of PNG output (default 200)")
+    p.add_argument(
+        "--width-cm", type=_float_option, default=17.0, help="width in cm (default 17, A4)"
+    )
+    p.add_argument(
+        "--height-cm", type=_float_option, help="height in cm (default 22; chart: fits bars)"
+    )
+    p.add_argument(
+        "--dpi", type=_float_option, default=200, help="resolution of PNG output (default 200)"
+    )
     p.set_defaults(func=_cmd_figure)
 
     p = sub.add_parser(
@@ -540,13 +679,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="measure the valid rows; write the others with the reason to OUT.rejected.csv",
     )
     p.add_argument("--rejected", metavar="FILE", help="where --skip-invalid writes (CSV)")
+    _add_excel_safe(p)
     p.add_argument(
         "--progress", action="store_true", help="show progress on stderr (default: on a terminal)"
     )
     p.add_argument(
         "--chunk-rows",
         metavar="N",
-        type=int,
+        type=_int_option,
         default=100_000,
         help="rows read and measured at a time (default 100000)",
     )
@@ -564,18 +704,71 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _PrintableFormatter(logging.Formatter):
+    """A log formatter whose one line shows control characters escaped (:func:`printable`)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return printable(super().format(record))
+
+
 @contextlib.contextmanager
 def _notices() -> Iterator[None]:
-    """Print the package's log warnings (a file reprojected, rows skipped) on stderr."""
+    """Print the package's log warnings (a file reprojected, rows skipped) on stderr.
+
+    A library's Python warning that no module turned into flankmap's words is printed the
+    same way: one line, its message's first line, once per distinct message, with no source
+    path or code line.
+    """
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("flankmap: warning: %(message)s"))
+    handler.setFormatter(_PrintableFormatter("flankmap: warning: %(message)s"))
     handler.setLevel(logging.WARNING)
     log = logging.getLogger("geo")
     log.addHandler(handler)
-    try:
-        yield
-    finally:
-        log.removeHandler(handler)
+    said: set[str] = set()
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        lines = [text.strip() for text in str(message).splitlines() if text.strip()]
+        text = lines[0] if lines else category.__name__
+        if text not in said:
+            said.add(text)
+            log.warning("%s", text)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        warnings.showwarning = show
+        try:
+            yield
+        finally:
+            log.removeHandler(handler)
+
+
+#: Options whose value may not be empty (an empty --frontier used to mean the default one).
+_NOT_EMPTY = {
+    "output": "-o/--output",
+    "points": "--points",
+    "frontier": "--frontier",
+    "to": "--to",
+    "layers": "--layers",
+    "rings": "--rings",
+    "ring_sites": "--ring-sites",
+    "as_of": "--as-of",
+    "rejected": "--rejected",
+    "tiles": "--tiles",
+    "tiles_key": "--tiles-key",
+    "scheduler": "--scheduler",
+    "add": "--add",
+    "compare": "--compare",
+}
+
+
+def _refuse_empty(args: argparse.Namespace) -> None:
+    from geo._errors import InputError
+
+    for dest, flag in _NOT_EMPTY.items():
+        value = getattr(args, dest, None)
+        values = value if isinstance(value, list) else [value]
+        if any(isinstance(v, str) and not v.strip() for v in values):
+            raise InputError(f"{flag} is empty; give a value, or leave the option out")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -595,9 +788,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         with _notices():
+            _refuse_empty(args)
             return int(args.func(args))
     except GeoError as exc:
-        print(f"flankmap: error: {exc}", file=sys.stderr)
+        print(f"flankmap: error: {printable(exc)}", file=sys.stderr)
         return EXIT_USER_ERROR
     except BrokenPipeError:  # e.g. `flankmap layers x | head`
         sys.stderr.close()

@@ -81,10 +81,25 @@ def parse_as_of(value: str | dt.date | None) -> dt.date:
         return value.date()
     if isinstance(value, dt.date):
         return value
+    # Python's fromisoformat also takes 20211020 and 2021-W42-3: only YYYY-MM-DD is a date here.
+    match = (
+        re.fullmatch(r"([0-9]{4})-([0-9]{2})-([0-9]{2})", value) if isinstance(value, str) else None
+    )
+    if match is None:
+        raise InputError(f"as-of date {value!r} is not a date of the form YYYY-MM-DD")
+    year, month, day = (int(part) for part in match.groups())
+    if not 1 <= month <= 12:
+        raise InputError(f"as-of date {value!r} is not a date: month {month} is not 1 to 12")
+    if year < 1:
+        raise InputError(f"as-of date {value!r} is not a date: there is no year 0")
     try:
-        return dt.date.fromisoformat(value)
-    except (TypeError, ValueError):
-        raise InputError(f"as-of date {value!r} is not a date of the form YYYY-MM-DD") from None
+        return dt.date(year, month, day)
+    except ValueError:
+        last = calendar.monthrange(year, month)[1]
+        raise InputError(
+            f"as-of date {value!r} is not a date: {calendar.month_name[month]} {year} has "
+            f"{last} days"
+        ) from None
 
 
 def active_on(since: str, until: str, as_of: dt.date) -> bool:

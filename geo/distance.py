@@ -37,6 +37,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import logging
 import math
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -53,6 +54,8 @@ from scipy.spatial import cKDTree
 from geo import borders
 from geo._errors import InputError
 from geo.dates import parse_as_of
+
+logger = logging.getLogger(__name__)
 
 GEOD = Geod(ellps="WGS84")
 _A = 6378137.0
@@ -312,7 +315,7 @@ def _candidate_pairs(lines: LineSet, xyz: np.ndarray) -> tuple[np.ndarray, np.nd
     rows, samples = [], []
     first = True
     while len(pending):
-        dist, idx = lines.tree.query(xyz[pending], k=k, workers=-1)
+        dist, idx = lines.tree.query(xyz[pending], k=k, workers=-1 if len(pending) > 512 else 1)
         if k == 1:
             dist, idx = dist[:, None], idx[:, None]
         if first:
@@ -737,6 +740,165 @@ def _point_coords(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray]:
     return shapely.get_x(points), shapely.get_y(points)
 
 
+def _geometries(frame: gpd.GeoDataFrame) -> np.ndarray:
+    """Return the geometries of a frame in EPSG:4326, checked to be present."""
+    geoms = frame.geometry
+    if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
+        geoms = geoms.to_crs("EPSG:4326")
+    values = np.asarray(geoms.values, dtype=object)
+    missing = np.flatnonzero(shapely.is_missing(values) | shapely.is_empty(values))
+    if len(missing):
+        raise InputError(f"feature {missing[0] + 1} has no geometry")
+    return values
+
+
+#: Frontier vertices of recently used line sets: (lines, lon, lat, label code, k-d tree).
+_VERTICES: dict[int, tuple[LineSet, np.ndarray, np.ndarray, np.ndarray, cKDTree]] = {}
+
+
+def _line_vertices(lines: LineSet) -> tuple[np.ndarray, np.ndarray, np.ndarray, cKDTree]:
+    """Return every vertex of the lines (both ends of each segment), its label, a k-d tree."""
+    cached = _VERTICES.get(id(lines))
+    if cached is None or cached[0] is not lines:
+        lon = np.concatenate([lines.seg_lon, lines.seg_lon1])
+        lat = np.concatenate([lines.seg_lat, lines.seg_lat1])
+        label = np.concatenate([lines.seg_label, lines.seg_label])
+        if len(_VERTICES) >= 16:
+            _VERTICES.pop(next(iter(_VERTICES)))
+        cached = (lines, lon, lat, label, cKDTree(ecef(lon, lat)))
+        _VERTICES[id(lines)] = cached
+    return cached[1:]
+
+
+def _segment_strings(lines: LineSet) -> tuple[np.ndarray, shapely.STRtree]:
+    """Return the segments as lon/lat line strings, in an R-tree (for intersections)."""
+    strings = shapely.linestrings(
+        np.stack(
+            [
+                np.column_stack([lines.seg_lon, lines.seg_lat]),
+                np.column_stack([lines.seg_lon1, lines.seg_lat1]),
+            ],
+            axis=1,
+        )
+    )
+    return strings, shapely.STRtree(strings)
+
+
+def _shape_lines(shape: shapely.Geometry) -> LineSet | None:
+    """Return a line set of a shape's lines and polygon rings (None for points only)."""
+    lines = []
+    pending = [shape]
+    while pending:
+        part = pending.pop()
+        kind = part.geom_type
+        if kind.startswith("Multi") or kind == "GeometryCollection":
+            pending.extend(shapely.get_parts(part))
+        elif kind == "Polygon":
+            lines += [(shapely.get_coordinates(r), "") for r in [part.exterior, *part.interiors]]
+        elif kind in ("LineString", "LinearRing"):
+            lines.append((shapely.get_coordinates(part), ""))
+    if not lines:
+        return None
+    try:
+        return line_set(lines)
+    except InputError:  # no line of two distinct positions
+        return None
+
+
+def _shape_result(target: Target, shapes: np.ndarray) -> pd.DataFrame:
+    """Distance from each line or polygon (or multi-point) to the target: from its nearest point.
+
+    A shape that touches or crosses the frontier, or touches a territory, is at distance 0,
+    its nearest point a point they share. Otherwise the nearest pair of points lies at a
+    vertex of the shape or at a vertex of the border (the edges being geodesics), so both
+    are measured exactly: the shape's vertices to the border by :func:`nearest`, and the
+    border vertices that might be nearer to the shape's edges.
+    """
+    m = len(shapes)
+    dist = np.full(m, np.inf)
+    near_lat, near_lon, bearing = np.full(m, np.nan), np.full(m, np.nan), np.full(m, np.nan)
+    label = np.full(m, -1, dtype=np.int64)
+    inside = np.full(m, "", dtype=object)
+    lines = target.lines
+    # Touching or crossing: distance 0 at a shared point.
+    if target.territory:
+        tree = shapely.STRtree(np.asarray(target.country_shapes, dtype=object))
+        hit, other = tree.query(shapes, predicate="intersects")
+        first = np.r_[True, hit[1:] != hit[:-1]] if len(hit) else np.zeros(0, bool)
+        order = np.lexsort((other, hit))
+        hit, other = hit[order], other[order]
+        first = np.r_[True, hit[1:] != hit[:-1]] if len(hit) else first
+        hit, other = hit[first], other[first]
+        shared = shapely.intersection(
+            shapes[hit], np.asarray(target.country_shapes, dtype=object)[other]
+        )
+        inside[hit] = np.asarray(target.country_codes, dtype=object)[other]
+    else:
+        strings, tree = _segment_strings(lines)
+        hit, other = tree.query(shapes, predicate="intersects")
+        order = np.lexsort((other, lines.label_rank[lines.seg_label[other]], hit))
+        hit, other = hit[order], other[order]
+        first = np.r_[True, hit[1:] != hit[:-1]] if len(hit) else np.zeros(0, bool)
+        hit, other = hit[first], other[first]
+        shared = shapely.intersection(shapes[hit], strings[other])
+        label[hit] = lines.seg_label[other]
+    if len(hit):
+        at = shapely.point_on_surface(shared)
+        dist[hit], near_lon[hit], near_lat[hit] = 0.0, shapely.get_x(at), shapely.get_y(at)
+    rest = np.setdiff1d(np.arange(m), hit)
+    # The shapes' vertices to the border.
+    if len(rest):
+        xy, owner = shapely.get_coordinates(shapes[rest], return_index=True)
+        lon, lat = _coords(xy[:, 0], xy[:, 1])
+        found = nearest(lines, lon, lat)
+        d = found["distance_m"].to_numpy()
+        order = np.lexsort((d, owner))
+        best = order[np.r_[True, owner[order][1:] != owner[order][:-1]]]
+        j = rest[owner[best]]
+        dist[j] = d[best]
+        near_lat[j] = found["nearest_lat"].to_numpy()[best]
+        near_lon[j] = found["nearest_lon"].to_numpy()[best]
+        bearing[j] = found["bearing_deg"].to_numpy()[best]
+        codes = {text: i for i, text in enumerate(lines.labels)}
+        label[j] = [codes.get(text, -1) for text in found["border"].to_numpy()[best]]
+    # The border's vertices to the shapes' edges, where they may be nearer.
+    v_lon, v_lat, v_label, v_tree = _line_vertices(lines)
+    for j in rest:
+        edges = _shape_lines(shapes[j])
+        if edges is None:
+            continue
+        # A border vertex nearer to the shape than dist[j] is within dist[j] + 1 km (half a
+        # piece) of one of the shape's samples; the chord never exceeds the geodesic.
+        balls = v_tree.query_ball_point(edges.tree.data, dist[j] + 1001.0)
+        candidates = np.unique(np.concatenate([np.asarray(b, dtype=np.int64) for b in balls]))
+        if not len(candidates):
+            continue
+        found = nearest(edges, v_lon[candidates], v_lat[candidates])
+        d = found["distance_m"].to_numpy()
+        rank = lines.label_rank[v_label[candidates]]
+        k = np.lexsort((rank, d))[0]
+        if d[k] < dist[j]:
+            c = candidates[k]
+            foot_lat, foot_lon = found["nearest_lat"].iloc[k], found["nearest_lon"].iloc[k]
+            dist[j], near_lat[j], near_lon[j], label[j] = d[k], v_lat[c], v_lon[c], v_label[c]
+            bearing[j] = np.mod(GEOD.inv(foot_lon, foot_lat, v_lon[c], v_lat[c])[0], 360.0)
+    border = np.where(label >= 0, lines.labels[np.maximum(label, 0)], "").astype(str)
+    if target.territory:
+        border[inside != ""] = ""
+    result = pd.DataFrame(
+        {
+            "distance_m": dist,
+            "nearest_lat": near_lat,
+            "nearest_lon": near_lon,
+            "border": border,
+            "bearing_deg": bearing,
+        }
+    )
+    if target.territory:
+        result["inside"] = pd.array(inside.astype(str), dtype=str)
+    return result
+
+
 def _with_uncertainty(result: pd.DataFrame, frame: pd.DataFrame, prefix: str = "") -> None:
     if "coord_uncertainty_m" not in frame.columns:
         return
@@ -758,8 +920,8 @@ def distances(
     Parameters
     ----------
     points : geopandas.GeoDataFrame or dask_geopandas.GeoDataFrame
-        Points (polygons are measured from their representative point); any CRS. A dask frame
-        is measured partition by partition: the border lines are prepared once and sent to
+        Points, or any geometry (a line, polygon or multi-point is measured from its nearest
+        point, 0 where it touches or crosses the target); any CRS. A dask frame is measured partition by partition: the border lines are prepared once and sent to
         each worker once (scattered to all workers when a ``dask.distributed`` client is
         running), and the result is a lazy dask frame with the same columns.
     frontier : str or geopandas.GeoDataFrame, optional
@@ -790,9 +952,14 @@ def distances(
     >>> bool(out.loc[0, "distance_max_m"] - out.loc[0, "distance_m"] == 500.0)
     True
     """
+    prepared = target(frontier=frontier, to=to, as_of=as_of)
+    columns = points._meta.columns if _is_dask(points) else points.columns
+    _say_kept(
+        kept_names(columns, result_columns(columns, prepared), points.geometry.name), "points"
+    )
     if _is_dask(points):
-        return _distances_dask(points, target(frontier=frontier, to=to, as_of=as_of))
-    return measure(points, target(frontier=frontier, to=to, as_of=as_of))
+        return _distances_dask(points, prepared)
+    return measure(points, prepared)
 
 
 def target(
@@ -850,19 +1017,116 @@ def measure(points: gpd.GeoDataFrame, target: Target) -> gpd.GeoDataFrame:
     InputError
         If a point has no geometry or is not a position.
     """
-    lon, lat = _point_coords(points) if len(points) else (np.empty(0), np.empty(0))
-    lon, lat = _coords(lon, lat)
-    if target.territory:
-        result = _territory_result(target, lon, lat)
-    else:
-        result = nearest(target.lines, lon, lat)
+    values = _geometries(points) if len(points) else np.empty(0, dtype=object)
+    simple = shapely.get_type_id(values) == 0
+    if simple.all():
+        lon, lat = _coords(shapely.get_x(values), shapely.get_y(values))
+        result = point_result(target, lon, lat)
+    else:  # lines and polygons count from their nearest point
+        lon, lat = np.zeros(len(values)), np.zeros(len(values))
+        lon[simple], lat[simple] = shapely.get_x(values[simple]), shapely.get_y(values[simple])
+        lon, lat = _coords(lon, lat)
+        result = point_result(target, lon, lat)
+        result.loc[~simple, :] = _shape_result(target, values[~simple]).set_index(
+            np.flatnonzero(~simple)
+        )[result.columns]
     _with_uncertainty(result, points)
-    out = points.drop(columns=[c for c in result.columns if c in points.columns]).copy()
+    out = points.rename(columns=kept_names(points.columns, result.columns, points.geometry.name))
     for name in result.columns:
         out[name] = result[name].to_numpy()
     geometry = out.pop(out.geometry.name)
     out[geometry.name] = geometry
     return gpd.GeoDataFrame(out, geometry=geometry.name, crs=points.crs)
+
+
+def result_columns(columns: Iterable[object], target: Target) -> list[str]:
+    """Return the names of the columns :func:`measure` appends to a frame of ``columns``.
+
+    Parameters
+    ----------
+    columns : iterable
+        The frame's columns.
+    target : Target
+        From :func:`target`.
+
+    Returns
+    -------
+    names : list of str
+        :data:`RESULT_COLUMNS`, ``inside`` for a territory, and ``distance_min_m``,
+        ``distance_max_m`` where the frame has ``coord_uncertainty_m``.
+    """
+    names = list(RESULT_COLUMNS) + (["inside"] if target.territory else [])
+    if "coord_uncertainty_m" in columns:
+        names += ["distance_min_m", "distance_max_m"]
+    return names
+
+
+def kept_names(
+    columns: Iterable[object], results: Iterable[str], geometry: object = None
+) -> dict[object, str]:
+    """Return the new names of a frame's columns that have the name of a result column.
+
+    Such a column is kept, as ``NAME_input`` (``NAME_input2``... if that is taken too),
+    instead of being overwritten by the result.
+
+    Parameters
+    ----------
+    columns : iterable
+        The frame's columns.
+    results : iterable of str
+        The result columns (:func:`result_columns`).
+    geometry : object, optional
+        The geometry column, which is never renamed.
+
+    Returns
+    -------
+    renames : dict
+        Old name to new name, for the columns that need one.
+
+    Examples
+    --------
+    >>> kept_names(["id", "distance_m", "geometry"], ["distance_m", "border"], "geometry")
+    {'distance_m': 'distance_m_input'}
+    """
+    columns = list(columns)
+    results = list(results)
+    taken = {str(c) for c in columns} | set(results)
+    renames: dict[object, str] = {}
+    for name in columns:
+        if name != geometry and name in results:
+            new = f"{name}_input"
+            k = 2
+            while new in taken:
+                new, k = f"{name}_input{k}", k + 1
+            taken.add(new)
+            renames[name] = new
+    return renames
+
+
+def _say_kept(renames: dict[object, str], where: str) -> None:
+    if renames:
+        listed = ", ".join(f"{str(old)!r} as {new!r}" for old, new in renames.items())
+        logger.warning("%s: kept the column(s) %s (the results take their names)", where, listed)
+
+
+def point_result(target: Target, lon: np.ndarray, lat: np.ndarray) -> pd.DataFrame:
+    """Return the distance of points (checked lon/lat) to a prepared :class:`Target`.
+
+    Parameters
+    ----------
+    target : Target
+        From :func:`target`.
+    lon, lat : numpy.ndarray
+        Degrees.
+
+    Returns
+    -------
+    result : pandas.DataFrame
+        As :func:`to_frontier` or :func:`to_territory`.
+    """
+    if target.territory:
+        return _territory_result(target, lon, lat)
+    return nearest(target.lines, lon, lat)
 
 
 @dataclass(frozen=True)
@@ -885,6 +1149,7 @@ def measure_file(
     skip_invalid: bool = False,
     rejected: str | Path | None = None,
     on_progress: Callable[[int, int, int], None] | None = None,
+    excel_safe: bool = False,
 ) -> MeasuredFile:
     """Measure a point file chunk by chunk, in bounded memory, keeping the input order.
 
@@ -909,6 +1174,9 @@ def measure_file(
     on_progress : callable, optional
         Called as ``on_progress(done, total, rows)`` after each chunk (bytes or rows of the
         input done and in all, rows handled so far).
+    excel_safe : bool
+        Neutralise the CSV cells a spreadsheet would run as formulas, in ``out`` and
+        ``rejected`` (see :func:`geo.points.write_points`).
 
     Returns
     -------
@@ -926,12 +1194,24 @@ def measure_file(
     n_rows = n_rejected = 0
     parts: list[gpd.GeoDataFrame] = []
     with contextlib.ExitStack() as stack:
-        write = stack.enter_context(point_files.point_writer(out)) if out else parts.append
-        write_rejected = stack.enter_context(point_files.rejected_writer(rejected))
+        write = (
+            stack.enter_context(point_files.point_writer(out, excel_safe=excel_safe))
+            if out
+            else parts.append
+        )
+        write_rejected = stack.enter_context(
+            point_files.rejected_writer(rejected, excel_safe=excel_safe)
+        )
         chunks = point_files.scan_points(
             path, chunk_rows=chunk_rows or point_files.CHUNK_ROWS, skip_invalid=skip_invalid
         )
-        for chunk in chunks:
+        for number, chunk in enumerate(chunks):
+            if not number:
+                columns = chunk.points.columns
+                renames = kept_names(
+                    columns, result_columns(columns, prepared), chunk.points.geometry.name
+                )
+                _say_kept(renames, Path(path).name)
             result = measure(chunk.points, prepared)
             write(result)
             write_rejected(chunk.rejected)
@@ -966,7 +1246,7 @@ def _result_meta(meta: gpd.GeoDataFrame, target: Target) -> gpd.GeoDataFrame:
         columns["distance_min_m"] = pd.Series(dtype=float)
         columns["distance_max_m"] = pd.Series(dtype=float)
     geometry = meta.geometry.name
-    out = meta.drop(columns=[c for c in columns if c in meta.columns]).drop(columns=geometry)
+    out = meta.rename(columns=kept_names(meta.columns, columns, geometry)).drop(columns=geometry)
     for name, empty in columns.items():
         out[name] = empty.to_numpy()
     out[geometry] = meta[geometry]
@@ -1078,8 +1358,9 @@ def check_rings_km(rings_km: Iterable[float]) -> list[float]:
     except (TypeError, ValueError):
         raise InputError(f"ring radii {rings_km!r} are not numbers of km") from None
     bad = [r for r in radii if not (math.isfinite(r) and 0 < r <= MAX_RING_KM)]
-    if bad:
-        raise InputError(f"ring radius {bad[0]:g} km is not between 0 and {MAX_RING_KM:g} km")
+    if bad:  # shortest exact form, not :g, which shows 5000.0001 as 5000
+        shown = repr(bad[0]).removesuffix(".0")
+        raise InputError(f"ring radius {shown} km is not between 0 and {MAX_RING_KM:g} km")
     return radii
 
 

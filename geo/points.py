@@ -15,6 +15,7 @@ logger; the command line prints them on stderr.
 from __future__ import annotations
 
 import codecs
+import collections
 import contextlib
 import csv
 import io
@@ -22,7 +23,10 @@ import itertools
 import json
 import logging
 import math
-from collections.abc import Callable, Iterator
+import re
+import tempfile
+import warnings
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, BinaryIO
@@ -43,6 +47,8 @@ CSV_SUFFIXES = (".csv",)
 GEOJSON_SUFFIXES = (".geojson", ".json")
 GPKG_SUFFIXES = (".gpkg",)
 PARQUET_SUFFIXES = (".parquet", ".geoparquet")
+#: The column of coordinate uncertainty in metres, recognised in any case.
+UNCERTAINTY = "coord_uncertainty_m"
 #: Columns of the side file of rejected rows: source row (or feature) number, the field at
 #: fault, the reason, and the raw row (CSV text, or the feature as JSON).
 REJECTED_COLUMNS = ["row", "field", "reason", "raw"]
@@ -121,6 +127,15 @@ class _Problems:
         )
 
 
+def _plain(text: str) -> bool:
+    """Tell whether a number's text is plain: ASCII only, no '_'.
+
+    Python's float reads '5_4.7' as 54.7, and Arabic-Indic or full-width digits; flankmap
+    refuses them.
+    """
+    return text.isascii() and "_" not in text
+
+
 def _number_problem(text: str) -> str | None:
     """Why a cell is not a finite number, or None."""
     value = text.strip()
@@ -130,6 +145,8 @@ def _number_problem(text: str) -> str | None:
         number = float(value)
     except ValueError:
         return f"{_short(value)!r} is not a number"
+    if not _plain(value):
+        return f"{_short(value)!r} is not a plain number (digits 0-9, '.', no '_'; e.g. 54.7)"
     if not math.isfinite(number):
         return f"{value!r} is not a finite number"
     return None
@@ -146,11 +163,27 @@ def _position_problem(lat: float, lon: float, names: tuple[str, str]) -> tuple[s
 
 
 def _floats(values: list[str] | tuple[str, ...]) -> np.ndarray:
-    """Cells as floats, NaN where a cell is not a number (fast path for clean columns)."""
+    """Cells as floats, NaN where a cell is not a plain number (fast path for clean columns)."""
     try:
-        return np.array(values, dtype=float)
+        out = np.array(values, dtype=float)
     except ValueError:
-        return pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(float)
+        out = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(
+            float, copy=True
+        )
+    if not _plain("".join(values)):  # one pass over the whole column, then the culprits
+        out[[i for i, value in enumerate(values) if not _plain(value)]] = np.nan
+    return out
+
+
+def _number_text(value: object) -> str:
+    """Return a value for a message: numbers as Python writes them (not ``np.float64(nan)``)."""
+    if isinstance(value, bool | np.bool_):
+        return repr(bool(value))
+    if isinstance(value, int | np.integer):
+        return repr(int(value))
+    if isinstance(value, float | np.floating):
+        return repr(float(value))
+    return repr(_short(str(value)))
 
 
 class _IdRegistry:
@@ -282,6 +315,72 @@ class _Lines:
                 return
 
 
+def _other_separator(header: list[str]) -> str | None:
+    """Return the separator (';', tab, '|') that would split the header into lat and lon."""
+    joined = ",".join(header)
+    for separator in (";", "\t", "|"):
+        cells = {cell.strip().lower() for cell in joined.split(separator)}
+        if any(a in cells and b in cells for a, b in COORDINATE_COLUMNS):
+            return separator
+    return None
+
+
+def _check_header(path: Path, header: list[str], lower: list[str]) -> None:
+    """Fail on a repeated column name (or a repeated lat, lon, id or uncertainty in any case)."""
+    counts = collections.Counter(header)
+    repeated = sorted(name for name, n in counts.items() if n > 1)
+    if repeated:
+        name = repeated[0]
+        if not name.strip():
+            where = [str(i + 1) for i, n in enumerate(header) if n == name]
+            raise _fail(
+                path,
+                "header",
+                "",
+                f"columns {', '.join(where[:5])} have no name; give every column a name",
+            )
+        raise _fail(path, "header", name, "is the name of two columns")
+    special = {"lat", "lon", "latitude", "longitude", "id", UNCERTAINTY}
+    counts = collections.Counter(name for name in lower if name in special)
+    for name, n in counts.items():
+        if n > 1:
+            same = [header[i] for i, low in enumerate(lower) if low == name]
+            raise _fail(
+                path,
+                "header",
+                same[1],
+                f"is the name of two columns ({same[0]!r} too; names are matched in any case)",
+            )
+
+
+def _kept_names(path: Path, header: list[str], canonical: dict[int, str]) -> list[str]:
+    """Return the column names as flankmap keeps them.
+
+    The uncertainty column takes its own name (whatever its case), and a user column named
+    ``geometry`` (the name of the geometry column) becomes ``geometry_input``, with a notice.
+    """
+    names = list(header)
+    for i, name in canonical.items():
+        names[i] = name
+    if "geometry" in names:
+        new = _free_name("geometry_input", names)
+        names[names.index("geometry")] = new
+        logger.warning(
+            "%s: column 'geometry' is kept as %r (flankmap's geometry column has that name)",
+            path.name,
+            new,
+        )
+    return names
+
+
+def _free_name(name: str, taken: Iterable[str]) -> str:
+    """``name``, or ``name2``, ``name3``... whichever is not taken."""
+    taken = set(taken)
+    if name not in taken:
+        return name
+    return next(f"{name}{k}" for k in itertools.count(2) if f"{name}{k}" not in taken)
+
+
 def _csv_raw(cells: list[str]) -> str:
     out = io.StringIO()
     csv.writer(out, lineterminator="").writerow(cells)
@@ -320,20 +419,22 @@ def _scan_csv(path: Path, chunk_rows: int, skip: bool) -> Iterator[PointChunk]:
                 break
         else:
             listed = _short(", ".join(header), 200)
-            raise _fail(
-                path,
-                "",
-                "",
-                f"has no lat/lon columns (columns: {listed}); "
-                "name them lat and lon, or latitude and longitude",
-            )
-        repeated = sorted({n for n in header if header.count(n) > 1})
-        if repeated:
-            raise _fail(path, "header", repeated[0], "is the name of two columns")
+            hint = "name them lat and lon, or latitude and longitude"
+            separator = _other_separator(header)
+            if separator is not None:
+                said = {";": "';'", "\t": "tabs", "|": "'|'"}[separator]
+                hint = (
+                    f"its header holds {said}: flankmap reads comma-separated files, so save it "
+                    "with ',' between the columns (and '.' as the decimal mark)"
+                )
+            raise _fail(path, "", "", f"has no lat/lon columns (columns: {listed}); {hint}")
+        _check_header(path, header, lower)
         names = (header[i_lat], header[i_lon])
+        names_unc = header[lower.index(UNCERTAINTY)] if UNCERTAINTY in lower else UNCERTAINTY
         width = len(header)
-        i_unc = header.index("coord_uncertainty_m") if "coord_uncertainty_m" in header else -1
+        i_unc = lower.index(UNCERTAINTY) if UNCERTAINTY in lower else -1
         i_id = lower.index("id") if "id" in lower else -1
+        header = _kept_names(path, header, {i_unc: UNCERTAINTY} if i_unc >= 0 else {})
         registry = _IdRegistry()
         start = 0
         seen_data = False
@@ -383,10 +484,10 @@ def _scan_csv(path: Path, chunk_rows: int, skip: bool) -> Iterator[PointChunk]:
             if i_unc >= 0:
                 unc = np.full(len(rows), np.nan)
                 unc[full] = _floats(columns[i_unc])
-                for pos in np.flatnonzero(valid & ~(unc >= 0)):
+                for pos in np.flatnonzero(valid & ~(np.isfinite(unc) & (unc >= 0))):
                     text = rows[pos][i_unc]
                     reason = _number_problem(text) or f"{text!r} is negative"
-                    problems.add(pos, "coord_uncertainty_m", reason)
+                    problems.add(pos, names_unc, reason)
                 valid &= ~problems.mask(len(rows))
             if i_id >= 0:
                 ids = np.full(len(rows), "", dtype=object)
@@ -411,7 +512,7 @@ def _scan_csv(path: Path, chunk_rows: int, skip: bool) -> Iterator[PointChunk]:
             frame[names[0]] = lat[chosen]
             frame[names[1]] = lon[chosen]
             if unc is not None:
-                frame["coord_uncertainty_m"] = unc[chosen]
+                frame[UNCERTAINTY] = unc[chosen]
             points = gpd.GeoDataFrame(
                 frame, geometry=gpd.points_from_xy(lon[chosen], lat[chosen]), crs="EPSG:4326"
             )
@@ -423,6 +524,109 @@ def _scan_csv(path: Path, chunk_rows: int, skip: bool) -> Iterator[PointChunk]:
 # --------------------------------------------------------------------------------------------
 # GeoJSON, GeoPackage, GeoParquet
 # --------------------------------------------------------------------------------------------
+
+# Each format is opened only by its own reader, after its signature is checked: a CSV by
+# Python's csv module (UTF-8 text), GeoJSON by json and then GDAL's GeoJSON driver, GeoPackage
+# (an SQLite file) by GDAL's GPKG driver, GeoParquet (PAR1) by pyarrow. GDAL is never left to
+# guess the driver, so a file named .gpkg cannot be an OGR VRT that reads other files or URLs,
+# and no reader is given a /vsi* path or a URL.
+
+#: GDAL configuration while a user file is read (set in this one place, restored after).
+GDAL_READ_OPTIONS: dict[str, str] = {
+    # /vsicurl/, /vsis3/ and the other network file systems open no name.
+    "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".flankmap-no-network",
+    "GDAL_HTTP_MAX_RETRY": "0",
+    # No listing of the folder beside the file, no sibling files.
+    "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR",
+    # An SQLite view or trigger may not open other data sources or call GDAL's SQL functions.
+    "ALLOW_VIRTUAL_OGR_FROM_TRIGGER_AND_VIEW": "NO",
+    "ALLOW_OGR_SQL_FUNCTIONS_FROM_TRIGGER_AND_VIEW": "NO",
+    "OGR_SQLITE_ALLOW_EXTERNAL_ACCESS": "NO",
+    "OGR_SQLITE_LOAD_EXTENSIONS": "",
+    "GDAL_ALLOW_REMOTE_RESOURCE_TO_ACCESS_LOCAL_FILE": "NO",
+    "GDAL_VRT_ENABLE_PYTHON": "NO",
+    # A ring that does not close is an error, not silently closed.
+    "OGR_GEOMETRY_ACCEPT_UNCLOSED_RING": "NO",
+}
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_PARQUET_MAGIC = b"PAR1"
+
+
+def _first_line(exc: BaseException | str) -> str:
+    """Return the first non-empty line of a library's message, for a one-line error."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return _short(lines[0], 200) if lines else type(exc).__name__
+
+
+@contextlib.contextmanager
+def _gdal_guard() -> Iterator[None]:
+    """Hold :data:`GDAL_READ_OPTIONS` (and PROJ without network) while GDAL reads a file."""
+    import pyproj.network
+
+    old = {name: pyogrio.get_gdal_config_option(name) for name in GDAL_READ_OPTIONS}
+    network = pyproj.network.is_network_enabled()
+    pyogrio.set_gdal_config_options(GDAL_READ_OPTIONS)
+    pyproj.network.set_network_enabled(False)
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options(old)
+        pyproj.network.set_network_enabled(network)
+
+
+def _driver_path(driver: str, path: Path) -> str:
+    """Return the name that makes GDAL open ``path`` with ``driver`` and no other."""
+    name = str(path.resolve())
+    if driver == "GPKG":  # GPKG:"file" (quoted: a ':' in the name would start a table name)
+        if '"' in name:
+            raise _fail(path, "", "", "has a '\"' in its path; rename the file or its folder")
+        return f'GPKG:"{name}"'
+    return f"{driver}:{name}"
+
+
+def _relay_warnings(path: Path, caught: list[warnings.WarningMessage]) -> None:
+    """Say a library's warnings once each, as one line in flankmap's words."""
+    said: set[str] = set()
+    for warning in caught:
+        text = str(warning.message)
+        column = re.match(r"Could not parse column '(.*)' as JSON", text)
+        if column:
+            text = (
+                f"field {column.group(1)!r}: mixes lists or objects with other values; kept as text"
+            )
+        elif "Several features with id" in text:
+            continue  # GDAL's own feature numbers; flankmap checks the ids itself
+        else:
+            text = _first_line(text)
+        if text not in said:
+            said.add(text)
+            logger.warning("%s: %s", path.name, text)
+
+
+def _check_signature(path: Path, suffix: str) -> None:
+    """Fail unless a GeoPackage starts like an SQLite file and a Parquet file is framed by PAR1.
+
+    (A CSV is checked as it is read, a GeoJSON file by :func:`_check_json_start`.)
+    """
+    if suffix not in GPKG_SUFFIXES + PARQUET_SUFFIXES:
+        return
+    with _open_bytes(path) as handle:
+        head = handle.read(len(_SQLITE_MAGIC))
+        tail = b""
+        if suffix in PARQUET_SUFFIXES and path.stat().st_size >= 8:
+            handle.seek(-4, io.SEEK_END)
+            tail = handle.read(4)
+    if not head:
+        raise _fail(path, "", "", "is empty")
+    start = _short(head.decode("utf-8", "replace"), 12)
+    if suffix in GPKG_SUFFIXES and head != _SQLITE_MAGIC:
+        raise _fail(path, "", "", f"is not a GeoPackage (an SQLite file); it starts with {start!r}")
+    if suffix in PARQUET_SUFFIXES and not (
+        head.startswith(_PARQUET_MAGIC) and tail == _PARQUET_MAGIC
+    ):
+        raise _fail(
+            path, "", "", f"is not a Parquet file (PAR1 ... PAR1); it starts with {start!r}"
+        )
 
 
 def _check_json_start(path: Path) -> None:
@@ -460,6 +664,13 @@ def _load_collection(path: Path) -> dict[str, Any]:
         raise _fail(
             path, "", "", f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         ) from None
+    except RecursionError:
+        raise _fail(
+            path,
+            "",
+            "",
+            "nests arrays or objects too deeply to be read (GeoJSON needs a few levels)",
+        ) from None
     kind = data.get("type") if isinstance(data, dict) else None
     if kind == "Feature":
         raise _fail(
@@ -475,7 +686,75 @@ def _load_collection(path: Path) -> dict[str, Any]:
         raise _fail(path, "", "features", "is not a list")
     if not data["features"]:
         raise _fail(path, "", "features", "is empty: the file holds no points")
+    _check_crs_member(path, data.get("crs"))
     return data
+
+
+def _check_crs_member(path: Path, crs: Any) -> None:
+    """Fail on a (pre-2016) GeoJSON ``crs`` member that names no CRS pyproj knows.
+
+    GDAL would read the coordinates as WGS84 without a word.
+    """
+    if crs is None:
+        return
+    name = crs.get("properties", {}).get("name") if isinstance(crs, dict) else None
+    if not isinstance(name, str) or crs.get("type") != "name":
+        raise _fail(
+            path,
+            "",
+            "crs",
+            f"{_short(json.dumps(crs), 60)} is not a named CRS; GeoJSON is WGS84 lon/lat: "
+            "remove the 'crs' member",
+        )
+    import pyproj
+
+    try:
+        pyproj.CRS.from_user_input(name)
+    except pyproj.exceptions.CRSError:
+        raise _fail(
+            path,
+            "",
+            "crs",
+            f"{_short(name)!r} is not a CRS flankmap knows; GeoJSON is WGS84 lon/lat: remove "
+            "the 'crs' member, or name a known one such as EPSG:3035",
+        ) from None
+
+
+def _unclosed_ring(geometry: dict[str, Any]) -> str | None:
+    """Which ring of a GeoJSON (Multi)Polygon does not end where it starts, or None."""
+    kind, coords = geometry.get("type"), geometry.get("coordinates")
+    polygons: list[Any] = [coords] if kind == "Polygon" else []
+    if kind == "MultiPolygon":
+        polygons = list(coords or [])
+    for p, polygon in enumerate(polygons, 1):
+        for r, ring in enumerate(polygon, 1):
+            if len(ring) and ring[0] != ring[-1]:
+                where = f"polygon {p}, ring {r}" if kind == "MultiPolygon" else f"ring {r}"
+                return f"{where} is not closed: its last position is not its first"
+    return None
+
+
+def _odd_coordinate(geometry: dict[str, Any]) -> tuple[bool, Any]:
+    """Find the first coordinate of a GeoJSON geometry that is not a JSON number.
+
+    Returns ``(True, value)`` for a string, boolean or null (GDAL would read the geometry as
+    null without saying why), else ``(False, None)``.
+    """
+    pending = [geometry.get("coordinates")]
+    pending += [g for g in geometry.get("geometries") or [] if isinstance(g, dict)]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.append(item.get("coordinates"))
+            pending += [g for g in item.get("geometries") or [] if isinstance(g, dict)]
+        elif isinstance(item, list):
+            if item and not isinstance(item[0], list):  # a position
+                for value in item:
+                    if isinstance(value, bool) or not isinstance(value, int | float):
+                        return True, value
+            else:
+                pending.extend(item)
+    return False, None
 
 
 def _geometry_problem(geometry: Any) -> str | None:
@@ -484,6 +763,9 @@ def _geometry_problem(geometry: Any) -> str | None:
         return "is null"
     if not isinstance(geometry, dict) or not geometry:
         return "is missing"
+    odd, value = _odd_coordinate(geometry)
+    if odd:
+        return f"has the coordinate {_short(json.dumps(value), 40)}, which is not a number"
     try:
         shape = shapely.geometry.shape(geometry)
     except Exception:  # shapely raises several types for malformed GeoJSON
@@ -491,6 +773,9 @@ def _geometry_problem(geometry: Any) -> str | None:
         return f"is not a valid GeoJSON {geometry.get('type')} (coordinates {coords})"
     if shape.is_empty:
         return "is empty"
+    unclosed = _unclosed_ring(geometry)
+    if unclosed:
+        return f"is not a valid {shape.geom_type} ({unclosed})"
     if not shape.is_valid:
         return f"is not a valid {shape.geom_type} ({shapely.is_valid_reason(shape)})"
     return None
@@ -516,46 +801,276 @@ def _read_geojson(path: Path, skip: bool) -> tuple[gpd.GeoDataFrame, np.ndarray,
     )
     keep = np.flatnonzero(~problems.mask(len(features)))
     if len(keep) == len(features):
-        frame = _read_ogr(path)
+        frame = _read_ogr(path, "GeoJSON")
     elif not len(keep):
         frame = gpd.GeoDataFrame(geometry=gpd.GeoSeries([], crs="EPSG:4326"))
-    else:
+    else:  # GDAL reads the good features from a cleaned copy, with the GeoJSON driver
         cleaned = {**data, "features": [features[i] for i in keep]}
-        frame = _read_ogr(path, io.BytesIO(json.dumps(cleaned).encode()))
+        with tempfile.TemporaryDirectory(prefix="flankmap-") as folder:
+            copy = Path(folder) / "cleaned.geojson"
+            copy.write_text(json.dumps(cleaned), encoding="utf-8")
+            frame = _read_ogr(path, "GeoJSON", copy)
     frame.attrs.clear()
+    # GDAL gives the geometry column the name of a "geometry" property: keep the property.
+    if any(
+        isinstance(features[i].get("properties"), dict) and "geometry" in features[i]["properties"]
+        for i in keep
+    ):
+        values = [(features[i].get("properties") or {}).get("geometry") for i in keep]
+        new = _free_name("geometry_input", frame.columns)
+        frame.insert(
+            len(frame.columns) - 1, new, pd.Series(values, dtype=object).map(_flat).to_numpy()
+        )
+        logger.warning(
+            "%s: property 'geometry' is kept as %r (flankmap's geometry column has that name)",
+            path.name,
+            new,
+        )
+    # GDAL takes a numeric Feature "id" as its own feature number: keep it as the id column.
+    top_ids = [features[i].get("id") for i in keep]
+    if "id" not in frame.columns and any(value is not None for value in top_ids):
+        values = pd.Series(top_ids, dtype=None if None not in top_ids else object)
+        frame.insert(0, "id", values.to_numpy())
     return frame, numbers[keep], rejected
 
 
-def _read_ogr(path: Path, source: Any = None) -> gpd.GeoDataFrame:
-    try:
-        frame = pyogrio.read_dataframe(path if source is None else source)
-    except Exception as exc:  # pyogrio raises its own and GDAL's errors
-        raise _fail(path, "", "", f"cannot be read ({str(exc).splitlines()[0]})") from None
+def _read_ogr(path: Path, driver: str, source: Path | None = None) -> gpd.GeoDataFrame:
+    """Read a GeoJSON or GeoPackage file with GDAL's driver for it, and nothing else.
+
+    ``source`` is another file to read in ``path``'s stead (a cleaned copy of a GeoJSON file).
+    """
+    name = _driver_path(driver, source or path)
+    with _gdal_guard(), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            if driver == "GPKG":
+                layers = pyogrio.list_layers(name)
+                if len(layers) > 1:
+                    listed = ", ".join(repr(str(layer)) for layer in layers[:, 0][:10])
+                    more = f" and {len(layers) - 10} more" if len(layers) > 10 else ""
+                    raise _fail(
+                        path,
+                        "",
+                        "",
+                        f"holds {len(layers)} layers ({listed}{more}); flankmap reads a "
+                        "GeoPackage of one layer: save the layer you want in a file of its own",
+                    )
+            frame = pyogrio.read_dataframe(name)
+        except InputError:
+            raise
+        except Exception as exc:  # pyogrio raises its own and GDAL's errors
+            raise _fail(path, "", "", f"cannot be read ({_first_line(exc)})") from None
+    _relay_warnings(path, caught)
+    if not isinstance(frame, gpd.GeoDataFrame):  # a table without geometry
+        raise _fail(path, "", "", "has no geometry column: it holds a table, not points")
     return frame
 
 
+#: Most bytes of decoded data in one frame read from a GeoParquet file: a batch that holds
+#: more is cut into smaller frames (memory is bounded by bytes, not only by rows).
+PARQUET_BATCH_BYTES = 64 << 20
+#: Most bytes of decoded data one GeoParquet row may hold; a larger row is refused.
+PARQUET_ROW_BYTES = 8 << 20
+#: Most bytes of one column of one row group before decoding (its largest page is within).
+PARQUET_COLUMN_CHUNK_BYTES = 512 << 20
+#: A file that decodes to more than this many times its size, and to more than
+#: :data:`PARQUET_EXPANSION_FLOOR` bytes, is refused.
+PARQUET_MAX_EXPANSION = 200
+PARQUET_EXPANSION_FLOOR = 1 << 30
+
+
+def _mb(n: float) -> str:
+    return f"{n / 1e6:,.1f} MB" if n >= 1e5 else f"{n / 1e3:,.1f} KB"
+
+
+def _parquet_plan(path: Path, source: Any, probe: Any, chunk_rows: int) -> list[tuple[int, int]]:
+    """Return the rows per batch of each row group: no batch decodes to over a budget.
+
+    The budget is :data:`PARQUET_BATCH_BYTES`. The sizes come from the Parquet metadata and, for a text column stored with a dictionary
+    (where one long value may be repeated on every row), from that dictionary's longest
+    value: ``probe`` reads a row group's dictionaries without expanding them. Refuses, before
+    any data is decompressed, a row group whose rows would hold more than
+    :data:`PARQUET_ROW_BYTES` each, or a column chunk over :data:`PARQUET_COLUMN_CHUNK_BYTES`.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    plan = []
+    meta = source.metadata
+    names = source.schema_arrow.names
+    for group in range(meta.num_row_groups):
+        info = meta.row_group(group)
+        rows = max(info.num_rows, 1)
+        size = info.total_byte_size
+        disk = sum(info.column(c).total_compressed_size for c in range(info.num_columns))
+        where = f"row group {group + 1}"
+        if size / rows > PARQUET_ROW_BYTES:
+            raise _fail(
+                path,
+                where,
+                "",
+                f"holds {_mb(size)} when decompressed for {info.num_rows:,} rows "
+                f"({_mb(size / rows)} a row, from {_mb(disk)} in the file); flankmap reads rows "
+                f"of at most {PARQUET_ROW_BYTES >> 20} MB",
+            )
+        dictionaries = []
+        for c in range(info.num_columns):
+            chunk = info.column(c)
+            if chunk.total_uncompressed_size > PARQUET_COLUMN_CHUNK_BYTES:
+                raise _fail(
+                    path,
+                    where,
+                    chunk.path_in_schema,
+                    f"holds {_mb(chunk.total_uncompressed_size)} when decompressed; flankmap "
+                    f"reads at most {PARQUET_COLUMN_CHUNK_BYTES >> 20} MB of a column per row "
+                    "group: write the file with smaller row groups",
+                )
+            if (
+                chunk.has_dictionary_page
+                and chunk.physical_type == "BYTE_ARRAY"
+                and chunk.path_in_schema in names
+            ):
+                dictionaries.append(chunk.path_in_schema)
+        worst = size / rows  # bytes a row, as stored
+        if dictionaries and info.num_rows:
+            first = next(probe.iter_batches(batch_size=1, row_groups=[group], columns=dictionaries))
+            for name, column in zip(first.schema.names, first.columns, strict=True):
+                if not pa.types.is_dictionary(column.type) or not len(column.dictionary):
+                    continue
+                longest = int(pc.max(pc.binary_length(column.dictionary)).as_py() or 0)
+                if longest > PARQUET_ROW_BYTES:
+                    raise _fail(
+                        path,
+                        where,
+                        name,
+                        f"holds a value of {_mb(longest)}, which any row may repeat; flankmap "
+                        f"reads rows of at most {PARQUET_ROW_BYTES >> 20} MB",
+                    )
+                worst += longest
+        plan.append((group, max(1, min(chunk_rows, int(PARQUET_BATCH_BYTES // max(worst, 1))))))
+    return plan
+
+
+def _row_bytes(column: Any, cache: dict[int, np.ndarray] | None = None, key: int = 0) -> np.ndarray:
+    """Bytes each row of an Arrow array takes once decoded (a dictionary's values expanded).
+
+    Within a row group pyarrow hands out one dictionary per column that only grows from batch
+    to batch: ``cache[key]`` keeps the sizes of its entries, so each is measured once.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    kind = column.type
+    n = len(column)
+    if pa.types.is_dictionary(kind):
+        known = np.zeros(0) if cache is None else cache.get(key, np.zeros(0))
+        values = column.dictionary
+        if len(values) < len(known):
+            known = np.zeros(0)
+        per_entry = np.concatenate([known, _row_bytes(values.slice(len(known)))])
+        if cache is not None:
+            cache[key] = per_entry
+        if not len(per_entry):
+            return np.zeros(n)
+        index = pc.fill_null(column.indices, 0).to_numpy(zero_copy_only=False)
+        return per_entry[index] + kind.index_type.bit_width // 8
+    if kind in (pa.string(), pa.binary(), pa.large_string(), pa.large_binary()):
+        lengths = pc.fill_null(pc.binary_length(column), 0).to_numpy(zero_copy_only=False)
+        return lengths.astype(float) + 8
+    width = getattr(kind, "bit_width", 0)
+    if width > 0:
+        return np.full(n, max(width // 8, 1), dtype=float)
+    return np.full(n, column.nbytes / max(n, 1))  # nested: spread evenly
+
+
+def _check_geo_metadata(path: Path, geo: bytes, names: list[str]) -> None:
+    try:
+        meta = json.loads(geo)
+        primary = meta["primary_column"]
+        columns = list(meta["columns"])
+    except (ValueError, KeyError, TypeError):
+        raise _fail(path, "", "", "has 'geo' metadata that is not GeoParquet's") from None
+    for name in [primary, *columns]:
+        if name not in names:
+            raise _fail(
+                path,
+                "",
+                "",
+                f"has 'geo' metadata naming the geometry column {str(name)!r}, which the file "
+                f"does not have (columns: {_short(', '.join(names), 120)})",
+            )
+
+
 def _parquet_batches(path: Path, chunk_rows: int) -> Iterator[tuple[gpd.GeoDataFrame, int]]:
-    """GeoParquet row groups as frames, with the file's row count."""
+    """GeoParquet row groups as frames, in batches bounded by rows and by decoded bytes.
+
+    Yields each frame with the file's row count; see :func:`_parquet_plan` and the limits
+    :data:`PARQUET_BATCH_BYTES` to :data:`PARQUET_MAX_EXPANSION`.
+    """
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
         from geopandas.io.arrow import _arrow_to_geopandas
     except ImportError:
         raise _fail(path, "", "", "reading GeoParquet needs pyarrow: pip install pyarrow") from None
-    try:
-        source = pq.ParquetFile(path)
-        if b"geo" not in (source.schema_arrow.metadata or {}):
-            raise ValueError("no 'geo' metadata: a plain Parquet file, not GeoParquet")
-        total = source.metadata.num_rows
-        for batch in source.iter_batches(batch_size=chunk_rows):
-            table = pa.Table.from_batches([batch])
-            table = table.replace_schema_metadata(source.schema_arrow.metadata)
-            # dask-geopandas converts with this helper too (geopandas has no public one).
-            yield _arrow_to_geopandas(table), total
-    except InputError:
-        raise
-    except Exception as exc:  # pyarrow raises its own errors for broken files
-        raise _fail(path, "", "", f"cannot be read as GeoParquet ({exc})") from None
+    disk = path.stat().st_size
+    limit = max(PARQUET_EXPANSION_FLOOR, PARQUET_MAX_EXPANSION * disk)
+    with _open_bytes(path) as handle, _open_bytes(path) as probe_handle:
+        try:
+            source = pq.ParquetFile(handle)
+            schema = source.schema_arrow
+            metadata = schema.metadata or {}
+            if b"geo" not in metadata:
+                raise _fail(
+                    path, "", "", "has no 'geo' metadata: a plain Parquet file, not GeoParquet"
+                )
+            _check_geo_metadata(path, metadata[b"geo"], schema.names)
+            texts = [
+                f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_binary(f.type)
+            ]
+            texts += [
+                f.name
+                for f in schema
+                if pa.types.is_large_string(f.type) or pa.types.is_large_binary(f.type)
+            ]
+            probe = pq.ParquetFile(probe_handle, read_dictionary=texts)
+            plan = _parquet_plan(path, source, probe, chunk_rows)
+            total, decoded = source.metadata.num_rows, 0
+            for group, batch_rows in plan:
+                done = 0
+                cache: dict[int, np.ndarray] = {}  # sizes of dictionary entries, by column
+                for batch in source.iter_batches(batch_size=batch_rows, row_groups=[group]):
+                    sizes = np.zeros(len(batch))
+                    for key, column in enumerate(batch.columns):
+                        sizes += _row_bytes(column, cache, key)
+                    big = np.flatnonzero(sizes > PARQUET_ROW_BYTES)
+                    if len(big):
+                        raise _fail(
+                            path,
+                            f"row group {group + 1}, row {done + int(big[0]) + 1:,}",
+                            "",
+                            f"holds {_mb(sizes[big[0]])} when decoded; flankmap reads rows of "
+                            f"at most {PARQUET_ROW_BYTES >> 20} MB",
+                        )
+                    done += len(batch)
+                    decoded += int(sizes.sum())
+                    if decoded > limit:
+                        raise _fail(
+                            path,
+                            "",
+                            "",
+                            f"decodes to more than {_mb(limit)} from {_mb(disk)} in the file; "
+                            "flankmap refuses such a decompression bomb",
+                        )
+                    table = pa.Table.from_batches([batch]).replace_schema_metadata(metadata)
+                    # dask-geopandas converts with this helper too (geopandas has no public one).
+                    yield _arrow_to_geopandas(table), total
+        except InputError:
+            raise
+        except Exception as exc:  # pyarrow raises its own errors for broken files
+            raise _fail(
+                path, "", "", f"cannot be read as GeoParquet ({_first_line(exc)})"
+            ) from None
 
 
 def _crs_name(crs: Any) -> str:
@@ -579,11 +1094,14 @@ def _check_frame(
     raw: Callable[[int], str] | None = None,
 ) -> tuple[gpd.GeoDataFrame, np.ndarray, pd.DataFrame]:
     """Check a frame read by GDAL or pyarrow: geometry, coordinates, uncertainty, ids."""
-    if frame.crs is None:
-        frame = frame.set_crs("EPSG:4326")
-    elif not frame.crs.equals("EPSG:4326"):
+    if frame.crs is None or _is_wgs84(frame.crs):
+        frame = frame.set_crs("EPSG:4326", allow_override=True)
+    else:
         frame = frame.to_crs("EPSG:4326")
     frame = frame.reset_index(drop=True)
+    lower = {str(c).lower(): c for c in frame.columns if c != frame.geometry.name}
+    if UNCERTAINTY in lower and lower[UNCERTAINTY] != UNCERTAINTY:
+        frame = frame.rename(columns={lower[UNCERTAINTY]: UNCERTAINTY})
     n = len(frame)
     problems = _Problems(path, "feature")
     values = np.asarray(frame.geometry.values, dtype=object)
@@ -613,24 +1131,50 @@ def _check_frame(
             problems.add(
                 pos, "geometry", f"is not a valid {kind} ({shapely.is_valid_reason(values[pos])})"
             )
-    if "coord_uncertainty_m" in frame.columns:
-        column = frame["coord_uncertainty_m"]
+    if UNCERTAINTY in frame.columns:
+        column = frame[UNCERTAINTY]
         unc = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
         for pos in np.flatnonzero(~np.isfinite(unc) | (unc < 0)):
-            problems.add(
-                pos, "coord_uncertainty_m", f"{column.iloc[pos]!r} is not a non-negative number"
-            )
-        frame["coord_uncertainty_m"] = unc
-    if "id" in frame.columns:
+            problems.add(pos, UNCERTAINTY, _uncertainty_problem(column.iloc[pos], unc[pos]))
+        frame[UNCERTAINTY] = unc
+    for name in frame.columns:  # JSON and the distances have no room for an infinite number
+        if name != frame.geometry.name and pd.api.types.is_float_dtype(frame[name]):
+            for pos in np.flatnonzero(np.isinf(frame[name].to_numpy(dtype=float))):
+                problems.add(
+                    pos, str(name), f"{_number_text(frame[name].iloc[pos])} is not a finite number"
+                )
+    if "id" in lower:
         ok = ~problems.mask(n)
-        _check_ids(problems, registry, frame["id"].to_numpy(dtype=object), numbers, ok, "id")
+        ids = frame[lower["id"]].to_numpy(dtype=object)
+        _check_ids(problems, registry, ids, numbers, ok, str(lower["id"]))
     rejected = problems.settle(numbers, raw or (lambda i: _frame_raw(frame, i)), skip=skip)
     keep = np.flatnonzero(~problems.mask(n))
     return frame.iloc[keep].reset_index(drop=True), numbers[keep], rejected
 
 
+def _uncertainty_problem(value: object, number: float) -> str:
+    """Why a value read by GDAL or pyarrow is not a coordinate uncertainty in metres."""
+    if value is None or value is pd.NA:
+        return "is empty"
+    if isinstance(value, str):
+        return _number_problem(value) or f"{_number_text(value)} is negative"
+    if math.isnan(number):
+        return f"{_number_text(value)} is empty or not a number"
+    if math.isinf(number):
+        return f"{_number_text(value)} is not a finite number"
+    return f"{_number_text(value)} is negative"
+
+
+def _is_wgs84(crs: Any) -> bool:
+    """Whether a CRS is WGS84 lon/lat (EPSG:4326, OGC:CRS84, or EPSG:4979 with heights)."""
+    try:
+        return bool(crs.to_2d().equals("EPSG:4326", ignore_axis_order=True))
+    except Exception:  # a CRS pyproj cannot make 2-D
+        return False
+
+
 def _reprojection_notice(path: Path, crs: Any) -> None:
-    if crs is not None and not crs.equals("EPSG:4326"):
+    if crs is not None and not _is_wgs84(crs):
         logger.warning("%s: reprojected from %s to WGS84 (EPSG:4326)", path.name, _crs_name(crs))
 
 
@@ -651,7 +1195,7 @@ def _scan_other(path: Path, suffix: str, chunk_rows: int, skip: bool) -> Iterato
     if suffix in GEOJSON_SUFFIXES:
         frame, numbers, early = _read_geojson(path, skip)
     else:
-        frame = _read_ogr(path)
+        frame = _read_ogr(path, "GPKG")
         numbers, early = np.arange(1, len(frame) + 1), pd.DataFrame(columns=REJECTED_COLUMNS)
         if not len(frame):
             raise _fail(path, "", "", "holds no features")
@@ -664,10 +1208,20 @@ def _scan_other(path: Path, suffix: str, chunk_rows: int, skip: bool) -> Iterato
 
 
 def _checked_path(path: str | Path) -> tuple[Path, str]:
+    given = str(path)
+    if given.startswith(("/vsi", "\\vsi")) or re.match(r"^[A-Za-z][A-Za-z0-9+.-]+:/", given):
+        raise InputError(
+            f"{given!r}: is a GDAL virtual path or a URL; flankmap reads local files only"
+        )
     path = Path(path)
     if path.is_dir():
         raise InputError(f"{path.name}: is a folder, not a file of points")
     if not path.is_file():
+        if path.exists():
+            raise InputError(
+                f"{path.name}: is not a regular file (a FIFO, device or socket); "
+                "give a file of points"
+            )
         raise InputError(f"{path.name}: no such file ({path})")
     suffix = path.suffix.lower()
     known = CSV_SUFFIXES + GEOJSON_SUFFIXES + GPKG_SUFFIXES + PARQUET_SUFFIXES
@@ -713,6 +1267,7 @@ def scan_points(
     [(1, ["'x' is not a number"])]
     """
     path, suffix = _checked_path(path)
+    _check_signature(path, suffix)
     if suffix in CSV_SUFFIXES:
         return _scan_csv(path, chunk_rows, skip_invalid)
     return _scan_other(path, suffix, chunk_rows, skip_invalid)
@@ -815,8 +1370,77 @@ def _csv_table(frame: gpd.GeoDataFrame) -> pd.DataFrame:
     return table
 
 
-def _csv_text(column: pd.Series) -> Any:
-    """Return a column as Arrow strings: floats shortest round-trip, missing values empty."""
+#: A spreadsheet (Excel, LibreOffice) runs a CSV cell that starts with one of these as a
+#: formula ("CSV injection", OWASP): ``=``, ``+``, ``-``, ``@``, a tab or a carriage return.
+FORMULA_START = "^[=+\\-@\t\r]"
+_PLAIN_NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+_FORMULA_RE = re.compile(FORMULA_START)
+_NUMBER_RE = re.compile(_PLAIN_NUMBER)
+
+
+def _is_formula(text: str) -> bool:
+    """Whether a spreadsheet would take a text cell for a formula (a plain number is not)."""
+    return bool(_FORMULA_RE.match(text)) and not _NUMBER_RE.match(text)
+
+
+class _Formulas:
+    """Counts (and with ``safe`` neutralises) the CSV cells a spreadsheet would run.
+
+    Neutralising is OWASP's: a leading ``'`` makes the cell text. The count is said once,
+    when the file is complete (:meth:`notice`).
+    """
+
+    def __init__(self, path: Path, safe: bool) -> None:
+        self.path, self.safe, self.count = path, safe, 0
+
+    def cell(self, text: str) -> str:
+        if not _is_formula(text):
+            return text
+        self.count += 1
+        return "'" + text if self.safe else text
+
+    def column(self, text: Any) -> Any:
+        """Arrow strings of one text column, checked (and neutralised)."""
+        import pyarrow.compute as pc
+
+        starts = pc.match_substring_regex(text, FORMULA_START)
+        if not pc.any(starts).as_py():
+            return text
+        hits = pc.and_(starts, pc.invert(pc.match_substring_regex(text, _PLAIN_NUMBER)))
+        found = int(pc.sum(hits).as_py() or 0)
+        if not found:
+            return text
+        self.count += found
+        return (
+            pc.if_else(hits, pc.binary_join_element_wise("'", text, ""), text)
+            if self.safe
+            else text
+        )
+
+    def notice(self) -> None:
+        if not self.count:
+            return
+        if self.safe:
+            logger.warning(
+                "%s: wrote %d cell(s) that start with =, +, - or @ with a leading ' so that a "
+                "spreadsheet shows them as text (excel-safe)",
+                self.path.name,
+                self.count,
+            )
+        else:
+            logger.warning(
+                "%s: %d cell(s) start with =, +, - or @, which a spreadsheet may run as "
+                "formulas; write with --excel-safe (excel_safe=True) to neutralise them",
+                self.path.name,
+                self.count,
+            )
+
+
+def _csv_text(column: pd.Series, formulas: _Formulas | None = None) -> Any:
+    """Return a column as Arrow strings: floats shortest round-trip, missing values empty.
+
+    Text cells (not numbers) go through ``formulas`` (see :class:`_Formulas`).
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -828,6 +1452,9 @@ def _csv_text(column: pd.Series) -> Any:
             ["" if v is None or v is pd.NA or v != v else str(v) for v in column], pa.string()
         )
     text = pc.fill_null(text, "")
+    numeric = pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)
+    if formulas is not None and not numeric:
+        text = formulas.column(text)
     needs = pc.match_substring_regex(text, '[",\r\n]')
     if pc.any(needs).as_py():
         quoted = pc.binary_join_element_wise('"', pc.replace_substring(text, '"', '""'), '"', "")
@@ -835,15 +1462,18 @@ def _csv_text(column: pd.Series) -> Any:
     return text
 
 
-def _csv_bytes(table: pd.DataFrame, *, header: bool) -> bytes:
+def _csv_bytes(table: pd.DataFrame, *, header: bool, formulas: _Formulas | None = None) -> bytes:
     import pyarrow as pa
     import pyarrow.compute as pc
 
     parts = []
     if header:
-        parts.append(_csv_raw([str(c) for c in table.columns]) + "\n")
+        names = [str(c) for c in table.columns]
+        if formulas is not None:
+            names = [formulas.cell(name) for name in names]
+        parts.append(_csv_raw(names) + "\n")
     if len(table):
-        cells = [_csv_text(table[c]) for c in table.columns]
+        cells = [_csv_text(table[c], formulas) for c in table.columns]
         lines = pc.binary_join_element_wise(*cells, ",") if len(cells) > 1 else cells[0]
         parts.append("\n".join(pa.chunked_array([lines]).to_pylist()) + "\n")
     return "".join(parts).encode("utf-8")
@@ -868,7 +1498,7 @@ def _suffix_kind(path: Path) -> str:
 
 @contextlib.contextmanager
 def rejected_writer(
-    path: str | Path | None, *, with_file: bool = False
+    path: str | Path | None, *, with_file: bool = False, excel_safe: bool = False
 ) -> Iterator[Callable[[pd.DataFrame], None]]:
     """Write rejected rows to a CSV side file, atomically; a no-op without a path.
 
@@ -879,6 +1509,10 @@ def rejected_writer(
     with_file : bool
         Put a first column ``file`` (the input the rows came from) before
         :data:`REJECTED_COLUMNS`.
+    excel_safe : bool
+        Write a leading ``'`` before every cell that starts with ``=``, ``+``, ``-`` or ``@``
+        (a spreadsheet would run it as a formula). Either way such cells are counted and
+        said once on the ``geo.points`` logger.
 
     Yields
     ------
@@ -892,19 +1526,27 @@ def rejected_writer(
         yield lambda frame: None
         return
     columns = ["file", *REJECTED_COLUMNS] if with_file else REJECTED_COLUMNS
+    formulas = _Formulas(Path(path), excel_safe)
     with atomic_writer(path, "w") as handle:
         handle.write(",".join(columns) + "\n")
 
         def write(frame: pd.DataFrame) -> None:
-            frame.reindex(columns=columns).to_csv(
-                handle, index=False, header=False, lineterminator="\n"
-            )
+            frame = frame.reindex(columns=columns)
+            for column in ("file", "field", "reason", "raw"):
+                if column in frame.columns:
+                    frame[column] = [
+                        formulas.cell(str(v)) if isinstance(v, str) else v for v in frame[column]
+                    ]
+            frame.to_csv(handle, index=False, header=False, lineterminator="\n")
 
         yield write
+    formulas.notice()
 
 
 @contextlib.contextmanager
-def point_writer(path: str | Path) -> Iterator[Callable[[gpd.GeoDataFrame], None]]:
+def point_writer(
+    path: str | Path, *, excel_safe: bool = False
+) -> Iterator[Callable[[gpd.GeoDataFrame], None]]:
     """Write frames of points one after another into one file, atomically.
 
     The file appears (or replaces an old one) only when the ``with`` block ends without an
@@ -914,6 +1556,8 @@ def point_writer(path: str | Path) -> Iterator[Callable[[gpd.GeoDataFrame], None
     ----------
     path : str or pathlib.Path
         ``.csv``, ``.geojson`` or ``.parquet`` (see :func:`write_points`).
+    excel_safe : bool
+        As in :func:`write_points`.
 
     Yields
     ------
@@ -930,6 +1574,7 @@ def point_writer(path: str | Path) -> Iterator[Callable[[gpd.GeoDataFrame], None
 
     path = Path(path)
     kind = _suffix_kind(path)
+    formulas = _Formulas(path, excel_safe)
     collection_start = b'{"type": "FeatureCollection", "features": ['
     state: dict[str, Any] = {"columns": None, "parquet": None, "features": False}
     with atomic_writer(path, "wb") as handle:
@@ -941,13 +1586,18 @@ def point_writer(path: str | Path) -> Iterator[Callable[[gpd.GeoDataFrame], None
             elif list(frame.columns) != state["columns"]:
                 frame = frame.reindex(columns=state["columns"])
             if kind == "csv":
-                handle.write(_csv_bytes(_csv_table(frame), header=first))
+                handle.write(_csv_bytes(_csv_table(frame), header=first, formulas=formulas))
             elif kind == "geojson":
                 if first:
                     handle.write(collection_start)
                 features = frame.to_geo_dict(drop_id=True)["features"]
                 if features:
-                    text = json.dumps(features, ensure_ascii=False)[1:-1]
+                    try:  # NaN is written as null; an infinite number has no JSON form
+                        text = json.dumps(features, ensure_ascii=False, allow_nan=False)[1:-1]
+                    except ValueError:
+                        raise InputError(
+                            f"{path.name}: a value is inf or -inf, which JSON cannot hold"
+                        ) from None
                     handle.write(((", " if state["features"] else "") + text).encode())
                     state["features"] = True
             else:
@@ -962,6 +1612,7 @@ def point_writer(path: str | Path) -> Iterator[Callable[[gpd.GeoDataFrame], None
         finally:
             if state["parquet"]:
                 state["parquet"].close()
+    formulas.notice()
 
 
 def _write_parquet(state: dict[str, Any], handle: IO[bytes], frame: gpd.GeoDataFrame) -> None:
@@ -982,7 +1633,7 @@ def _write_parquet(state: dict[str, Any], handle: IO[bytes], frame: gpd.GeoDataF
     state["parquet"].write_table(table.cast(state["schema"]))
 
 
-def write_points(frame: gpd.GeoDataFrame, path: str | Path) -> Path:
+def write_points(frame: gpd.GeoDataFrame, path: str | Path, *, excel_safe: bool = False) -> Path:
     """Write a frame of points with results to CSV, GeoJSON or GeoParquet, atomically.
 
     Parameters
@@ -993,6 +1644,11 @@ def write_points(frame: gpd.GeoDataFrame, path: str | Path) -> Path:
         ``.csv`` (the columns in order, ``lat`` and ``lon`` added after them when the frame
         has no coordinate columns, lists as JSON text, numbers in their shortest exact form,
         missing values empty), ``.geojson`` or ``.parquet`` (GeoParquet).
+    excel_safe : bool
+        For a CSV: write a leading ``'`` before every text cell (and column name) that starts
+        with ``=``, ``+``, ``-`` or ``@`` and is not a number, which a spreadsheet would run
+        as a formula. Either way such cells are counted and said once on the ``geo.points``
+        logger.
 
     Returns
     -------
@@ -1004,7 +1660,7 @@ def write_points(frame: gpd.GeoDataFrame, path: str | Path) -> Path:
     InputError
         If the file type is unknown or GeoParquet cannot be written (no pyarrow).
     """
-    with point_writer(path) as write:
+    with point_writer(path, excel_safe=excel_safe) as write:
         write(frame)
     return Path(path)
 
@@ -1025,6 +1681,89 @@ def _read_part(path: Path, columns: list[str]) -> gpd.GeoDataFrame:
             f"{', '.join(columns)}: every part needs the same columns",
         )
     return frame
+
+
+def part_files(path: str | Path) -> list[Path]:
+    """Return the part files of a folder (or one file) as :func:`read_parts` reads them.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        As in :func:`read_parts`.
+
+    Returns
+    -------
+    files : list of pathlib.Path
+        In name order: one partition each.
+
+    Raises
+    ------
+    InputError
+        If the folder holds no parts or mixes kinds, or the file cannot be read.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        return [_checked_path(path)[0]]
+    kinds = CSV_SUFFIXES + PARQUET_SUFFIXES
+    files = sorted(
+        p
+        for p in path.iterdir()
+        if p.is_file() and p.suffix.lower() in kinds and not p.name.startswith((".", "_"))
+    )
+    if not files:
+        raise InputError(f"{path.name}: the folder holds no .csv or .parquet parts")
+    if len({p.suffix.lower() in CSV_SUFFIXES for p in files}) > 1:
+        raise InputError(f"{path.name}: the folder mixes .csv and .parquet parts; use one kind")
+    return files
+
+
+def _row_of(path: Path, position: int) -> int:
+    """Return the row (or feature) number of the point at ``position`` among the points."""
+    seen = 0
+    for chunk in scan_points(path):
+        if position < seen + len(chunk.rows):
+            return int(chunk.rows[position - seen])
+        seen += len(chunk.rows)
+    return position + 1
+
+
+class _PartIds:
+    """Checks that no id of a part repeats an id of an earlier part (each part checks its own).
+
+    Registered rows encode (part, position); the row numbers in the files are found again only
+    for an error message.
+    """
+
+    _SHIFT = 1 << 40
+
+    def __init__(self, files: list[Path] | None) -> None:
+        self.files, self.registry, self.part = files, _IdRegistry(), 0
+
+    def _name(self, part: int) -> str:
+        return self.files[part].name if self.files else f"partition {part + 1}"
+
+    def _where(self, part: int, position: int) -> str:
+        if not self.files:
+            return f"point {position + 1}"
+        unit = "row" if self.files[part].suffix.lower() in CSV_SUFFIXES else "feature"
+        return f"{unit} {_row_of(self.files[part], position)}"
+
+    def check(self, frame: pd.DataFrame) -> None:
+        part, self.part = self.part, self.part + 1
+        field = next((c for c in frame.columns if str(c).lower() == "id"), None)
+        if field is None or not len(frame):
+            return
+        ids = frame[field].to_numpy(dtype=object)
+        codes = part * self._SHIFT + np.arange(len(frame))
+        repeat, first = self.registry.check(ids, codes)
+        if len(repeat):
+            pos, earlier = int(repeat[0]), int(first[0])
+            other, other_pos = divmod(earlier, self._SHIFT)
+            raise InputError(
+                f"{self._name(part)}: {self._where(part, pos)}: field {str(field)!r}: "
+                f"{_short(str(ids[pos]))!r} is used by {self._name(other)} "
+                f"{self._where(other, other_pos)} too (ids must be unique across the parts)"
+            )
 
 
 def read_parts(path: str | Path) -> Any:
@@ -1058,20 +1797,7 @@ def read_parts(path: str | Path) -> Any:
         raise InputError(
             "the dask engine needs dask-geopandas: pip install 'flankmap[dask]'"
         ) from None
-    path = Path(path)
-    if path.is_dir():
-        kinds = CSV_SUFFIXES + PARQUET_SUFFIXES
-        files = sorted(
-            p
-            for p in path.iterdir()
-            if p.is_file() and p.suffix.lower() in kinds and not p.name.startswith((".", "_"))
-        )
-        if not files:
-            raise InputError(f"{path.name}: the folder holds no .csv or .parquet parts")
-        if len({p.suffix.lower() in CSV_SUFFIXES for p in files}) > 1:
-            raise InputError(f"{path.name}: the folder mixes .csv and .parquet parts; use one kind")
-    else:
-        files = [_checked_path(path)[0]]
+    files = part_files(path)
     first = next(iter(scan_points(files[0], chunk_rows=1)))
     meta = first.points.iloc[:0]
     columns = list(meta.columns)
@@ -1088,7 +1814,12 @@ def read_parts(path: str | Path) -> Any:
 
 
 def write_parts(
-    frame: Any, path: str | Path, *, on_progress: Callable[[int, int, int], None] | None = None
+    frame: Any,
+    path: str | Path,
+    *,
+    on_progress: Callable[[int, int, int], None] | None = None,
+    excel_safe: bool = False,
+    parts: list[Path] | None = None,
 ) -> int:
     """Compute a dask frame a few partitions at a time and write them in order to one file.
 
@@ -1100,15 +1831,25 @@ def write_parts(
         The file, as for :func:`write_points` (written atomically).
     on_progress : callable, optional
         Called as ``on_progress(parts_done, parts, rows_written)`` after each batch.
+    excel_safe : bool
+        As in :func:`write_points`.
+    parts : list of pathlib.Path, optional
+        The file of each partition (:func:`part_files`), to name in messages.
 
     Returns
     -------
     rows : int
         Rows written.
+
+    Raises
+    ------
+    InputError
+        As :func:`read_points` for a part, or if an ``id`` repeats one of an earlier part.
     """
     import dask
 
-    parts = frame.to_delayed()
+    ids = _PartIds(parts)
+    partitions = frame.to_delayed()
     try:
         from distributed import default_client
 
@@ -1116,11 +1857,12 @@ def write_parts(
     except (ImportError, ValueError):
         window = 4
     rows = 0
-    with point_writer(path) as write:
-        for start in range(0, len(parts), window):
-            for part in dask.compute(*parts[start : start + window]):
+    with point_writer(path, excel_safe=excel_safe) as write:
+        for start in range(0, len(partitions), window):
+            for part in dask.compute(*partitions[start : start + window]):
+                ids.check(part)
                 write(part)
                 rows += len(part)
             if on_progress is not None:
-                on_progress(min(start + window, len(parts)), len(parts), rows)
+                on_progress(min(start + window, len(partitions)), len(partitions), rows)
     return rows

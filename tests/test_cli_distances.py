@@ -357,3 +357,243 @@ def test_a_gigabyte_of_junk_is_one_line_and_quick(tmp_path, capsys):
     assert main(["distances", "--points", str(path), "-o", str(out), "--skip-invalid"]) == 2
     assert _one_error_line(capsys) == "junk.csv: is not a text file (NUL byte at byte 100)"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["junk.csv"]
+
+
+# --- non-point geometry: measured from the nearest point, never a traceback ---------------
+
+
+def _shape_feature(geometry: dict, **props) -> dict:
+    return {"type": "Feature", "properties": props, "geometry": geometry}
+
+
+SHAPES = {
+    "Polygon": {"type": "Polygon", "coordinates": [[[25, 54.3], [26, 54.3], [26, 55], [25, 54.3]]]},
+    "LineString": {"type": "LineString", "coordinates": [[20, 52], [21, 52.5]]},
+    "MultiPoint": {"type": "MultiPoint", "coordinates": [[20, 52], [24, 54]]},
+    "MultiPolygon": {
+        "type": "MultiPolygon",
+        "coordinates": [[[[20, 52], [20.5, 52], [20.5, 52.5], [20, 52]]]],
+    },
+    "GeometryCollection": {
+        "type": "GeometryCollection",
+        "geometries": [
+            {"type": "Point", "coordinates": [20, 50]},
+            {"type": "LineString", "coordinates": [[15, 50], [16, 51]]},
+        ],
+    },
+}
+
+
+@pytest.mark.parametrize("to", [[], ["--to", "RUS,BLR"]])
+def test_non_point_geometry_in_the_table(tmp_path, capsys, to):
+    features = [_shape_feature(g, id=kind) for kind, g in SHAPES.items()]
+    features.append(_shape_feature({"type": "Point", "coordinates": [25, 54]}, id="pt"))
+    path = tmp_path / "shapes.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    assert main(["distances", "--points", str(path), "--as-of", "2025-01-01", *to]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    rows = {row[1]: row for row in _table_rows(captured.out)}
+    for kind in SHAPES:
+        assert rows[kind][2:4] == [kind, "-"]  # the type stands for lat/lon
+    assert rows["pt"][2:4] == ["54.0000", "25.0000"]
+    assert rows["Polygon"][4] == "0.0"  # it crosses the Belarus-Lithuania border
+
+
+def test_polygon_layer_feature_with_frontier_and_to(tmp_path, capsys, monkeypatch, feature):
+    feature["geometry"] = SHAPES["Polygon"]
+    folder = tmp_path / "layers"
+    folder.mkdir()
+    layer = {
+        "type": "FeatureCollection",
+        "name": "areas",
+        "title": "Areas",
+        "description": "a polygon site",
+        "features": [feature],
+    }
+    (folder / "areas.geojson").write_text(json.dumps(layer), encoding="utf-8")
+    monkeypatch.setenv("FLANKMAP_LAYERS_DIR", str(folder))
+    for target in (["--frontier", "RUS,BLR:NATO"], ["--to", "RUS"]):
+        assert main(["distances", "--as-of", "2025-01-01", *target]) == 0
+        captured = capsys.readouterr()
+        assert captured.err == ""
+        assert "test-site" in captured.out
+        assert "Polygon" in captured.out
+
+
+# --- CSV output: every text comes out as data; formula cells are said, or neutralised -------
+
+FORMULA_IDS = {"formula-hyperlink", "formula-dde", "formula-at", "formula-minus"}
+
+
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.mark.parametrize("safe", [False, True])
+def test_csv_output_keeps_hostile_texts_and_handles_formulas(
+    hostile_csv, hostile_corpus, tmp_path, capsys, safe
+):
+    out = tmp_path / "out.csv"
+    args = ["distances", "--points", str(hostile_csv), "-o", str(out), "--as-of", "2021-10-20"]
+    assert main(args + (["--excel-safe"] if safe else [])) == 0
+    err = capsys.readouterr().err.splitlines()
+    with hostile_csv.open(encoding="utf-8", newline="") as handle:
+        texts = [c for c in next(csv.reader(handle)) if c not in ("id", "lat", "lon")]
+    count = len(texts) * len(FORMULA_IDS)  # each text column holds each formula text
+    if safe:
+        assert err == [
+            f"flankmap: warning: out.csv: wrote {count} cell(s) that start with =, +, - or @ "
+            "with a leading ' so that a spreadsheet shows them as text (excel-safe)"
+        ]
+    else:
+        assert err == [
+            f"flankmap: warning: out.csv: {count} cell(s) start with =, +, - or @, which a "
+            "spreadsheet may run as formulas; write with --excel-safe (excel_safe=True) to "
+            "neutralise them"
+        ]
+    rows = {row["id"]: row for row in _csv_rows(out)}
+    for text_id, text in hostile_corpus:
+        expected = "'" + text if safe and text_id in FORMULA_IDS else text
+        for column in texts:
+            assert rows[text_id][column] == expected
+
+
+def test_numbers_are_not_formulas_and_headers_are(tmp_path, capsys):
+    path = tmp_path / "p.csv"
+    path.write_text("id,=cmd(),lat,lon\n-5,+3.5,54.7,25.3\n-1e5,-.5,55,24\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    assert main(["distances", "--points", str(path), "-o", str(out), "--excel-safe"]) == 0
+    assert "wrote 1 cell(s)" in capsys.readouterr().err
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("id,'=cmd(),lat,lon,")
+    assert lines[1].startswith("-5,+3.5,54.7,25.3,")
+    assert lines[2].startswith("-1e5,-.5,55,24,")
+
+
+@pytest.mark.parametrize("command", ["distances", "map"])
+def test_rejected_rows_file_neutralises_formulas(tmp_path, capsys, mini_layers, command):
+    path = tmp_path / "p.csv"
+    path.write_text("id,name,lat,lon\na,x,54.7,25.3\n=cmd(),@x,1000,2\n", encoding="utf-8")
+    out = tmp_path / ("out.csv" if command == "distances" else "map.html")
+    rejected = tmp_path / "bad.csv"
+    source = ["--points"] if command == "distances" else ["--add"]
+    args = [command, *source, str(path), "-o", str(out), "--skip-invalid"]
+    assert main([*args, "--rejected", str(rejected), "--excel-safe"]) == 0
+    err = capsys.readouterr().err
+    assert "bad.csv: wrote 1 cell(s) that start with =, +, - or @ with a leading '" in err
+    raw = _csv_rows(rejected)[0]["raw"]
+    assert raw == "'=cmd(),@x,1000,2"
+    assert main([*args, "--rejected", str(rejected)]) == 0
+    assert "bad.csv: 1 cell(s) start with =, +, - or @" in capsys.readouterr().err
+    assert _csv_rows(rejected)[0]["raw"] == "=cmd(),@x,1000,2"
+
+
+# --- user columns with a result's name are kept; options are plain and not empty -----------
+
+
+def test_user_columns_named_like_results_are_kept(tmp_path, capsys):
+    path = tmp_path / "p.csv"
+    path.write_text(
+        "id,distance_m,border,nearest_lat,lat,lon,inside\na,1,x,9,54.7,25.3,yes\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out.csv"
+    assert main(["distances", "--points", str(path), "-o", str(out), "--to", "RUS"]) == 0
+    err = capsys.readouterr().err
+    assert err == (
+        "flankmap: warning: p.csv: kept the column(s) 'distance_m' as 'distance_m_input', "
+        "'border' as 'border_input', 'nearest_lat' as 'nearest_lat_input', 'inside' as "
+        "'inside_input' (the results take their names)\n"
+    )
+    row = _csv_rows(out)[0]
+    assert row["distance_m_input"] == "1"
+    assert row["border_input"] == "x"
+    assert row["nearest_lat_input"] == "9"
+    assert row["inside_input"] == "yes"
+    assert float(row["distance_m"]) > 100_000
+    assert row["border"] == "LTU-RUS"
+    assert list(row)[:7] == [
+        "id",
+        "distance_m_input",
+        "border_input",
+        "nearest_lat_input",
+        "lat",
+        "lon",
+        "inside_input",
+    ]
+
+
+def test_the_api_keeps_colliding_columns_too(caplog):
+    import geopandas as gpd
+
+    frame = gpd.GeoDataFrame(
+        {"distance_m": [5.0], "distance_m_input": ["taken"]},
+        geometry=gpd.points_from_xy([25.3], [54.7]),
+        crs=4326,
+    )
+    with caplog.at_level("WARNING", logger="geo.distance"):
+        result = distance.distances(frame, as_of="2021-10-20")
+    assert result["distance_m_input2"].tolist() == [5.0]
+    assert result["distance_m_input"].tolist() == ["taken"]
+    assert result["distance_m"].iloc[0] > 1000
+    assert caplog.messages == [
+        "points: kept the column(s) 'distance_m' as 'distance_m_input2' (the results take their "
+        "names)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-o", ""], "-o/--output is empty; give a value, or leave the option out"),
+        (["--frontier", ""], "--frontier is empty; give a value, or leave the option out"),
+        (["--to", " "], "--to is empty; give a value, or leave the option out"),
+        (["--as-of", ""], "--as-of is empty; give a value, or leave the option out"),
+        (
+            ["--as-of", "2021-02-29"],
+            "as-of date '2021-02-29' is not a date: February 2021 has 28 days",
+        ),
+        (["--as-of", "20211020"], "as-of date '20211020' is not a date of the form YYYY-MM-DD"),
+        (["--as-of", "2021-W42-3"], "as-of date '2021-W42-3' is not a date of the form YYYY-MM-DD"),
+    ],
+)
+def test_empty_or_odd_options_are_one_line(points_csv, tmp_path, capsys, args, message):
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert main(["distances", "--points", str(points_csv), *args]) == 2
+    assert _one_error_line(capsys) == message
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+@pytest.mark.parametrize("value", ["1_000", "\u0661\u0660", "10.5", "-3"])
+def test_chunk_rows_must_be_a_plain_whole_number(points_csv, capsys, value):
+    with pytest.raises(SystemExit) as info:
+        main(["distances", "--points", str(points_csv), "--chunk-rows", value])
+    assert info.value.code == 2
+    assert "argument --chunk-rows: " in capsys.readouterr().err
+
+
+def test_rings_must_be_plain_numbers(capsys, mini_layers, tmp_path):
+    assert main(["map", "-o", str(tmp_path / "m.html"), "--rings", "100_000"]) == 2
+    assert _one_error_line(capsys) == (
+        "--rings '100_000' is not a comma-separated list of km in digits 0-9 and '.', e.g. 100,300"
+    )
+    assert main(["map", "-o", str(tmp_path / "m.html"), "--rings", "5000.0001"]) == 2
+    assert _one_error_line(capsys) == "ring radius 5000.0001 km is not between 0 and 5000 km"
+    assert not (tmp_path / "m.html").exists()
+
+
+def test_many_small_chunks_are_said_once(tmp_path, capsys, monkeypatch):
+    from geo import cli
+
+    monkeypatch.setattr(cli, "_MANY_CHUNKS", 5)
+    path = tmp_path / "p.csv"
+    path.write_text("lat,lon\n" + "54.7,25.3\n" * 12, encoding="utf-8")
+    out = tmp_path / "out.csv"
+    assert main(["distances", "--points", str(path), "-o", str(out), "--chunk-rows", "1"]) == 0
+    assert capsys.readouterr().err == (
+        "flankmap: warning: --chunk-rows 1 has made 5 chunks so far, and each costs some "
+        "milliseconds: 10,000 rows or more is usual (default 100,000)\n"
+    )
+    assert len(_csv_rows(out)) == 12

@@ -109,3 +109,28 @@ def test_dask_engine_errors_are_one_line(tmp_path, capsys):
         "flankmap: error: c.csv: row 2: field 'lon': 'x' is not a number\n"
     )
     assert not out.exists()
+
+
+def test_ids_are_checked_across_parts(tmp_path, capsys):
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    (folder / "a.csv").write_text("id,lat,lon\nx,54,25\na,54.7,25.3\n", encoding="utf-8")
+    (folder / "d.csv").write_text("id,lat,lon\n\nb,55,25\na,55.1,24\n", encoding="utf-8")
+    out = tmp_path / "out.parquet"
+    assert main(["distances", "--engine", "dask", "--points", str(folder), "-o", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == (
+        "flankmap: error: d.csv: row 3: field 'id': 'a' is used by a.csv row 2 too (ids must be "
+        "unique across the parts)\n"
+    )
+    assert not out.exists()
+
+
+def test_dask_meta_keeps_colliding_columns():
+    frame = _points(40).assign(border="mine")
+    parts = dask_geopandas.from_geopandas(frame, npartitions=2)
+    result = distance.distances(parts, as_of="2021-10-20")
+    assert "border_input" in result.columns
+    computed = result.compute()
+    assert list(computed.columns) == list(result.columns)
+    assert (computed["border_input"] == "mine").all()

@@ -34,3 +34,21 @@ def test_parse_as_of():
     assert parse_as_of(None) == dt.date.today()
     with pytest.raises(ValueError, match=r"'2021-10' is not a date of the form YYYY-MM-DD"):
         parse_as_of("2021-10")
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("2021-02-29", r"^as-of date '2021-02-29' is not a date: February 2021 has 28 days$"),
+        ("2021-04-31", r"is not a date: April 2021 has 30 days$"),
+        ("2021-13-01", r"^as-of date '2021-13-01' is not a date: month 13 is not 1 to 12$"),
+        ("0000-01-01", r"^as-of date '0000-01-01' is not a date: there is no year 0$"),
+        ("20211020", r"^as-of date '20211020' is not a date of the form YYYY-MM-DD$"),
+        ("2021-W42-3", r"^as-of date '2021-W42-3' is not a date of the form YYYY-MM-DD$"),
+        ("2021-10-20T00:00", r"is not a date of the form YYYY-MM-DD$"),
+    ],
+)
+def test_as_of_is_exactly_yyyy_mm_dd(value, message):
+    with pytest.raises(ValueError, match=message):
+        parse_as_of(value)
+    assert parse_as_of("2024-02-29") == dt.date(2024, 2, 29)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -365,3 +367,108 @@ def test_measure_file_in_chunks_equals_one_pass(tmp_path):
     rejected = (tmp_path / "rejected.csv").read_text(encoding="utf-8").splitlines()
     assert rejected[0] == "row,field,reason,raw"
     assert rejected[1].startswith("251,lat,'x' is not a number")
+
+
+# --- lines, polygons and multi-points: measured from their nearest point ------------------
+
+
+def _densified(shape: shapely.Geometry, step: float = 20.0) -> np.ndarray:
+    """Points every ``step`` metres along the geodesic edges of a shape (its rings, lines)."""
+    parts = []
+    for part in shapely.get_parts(shape):
+        rings = [part.exterior, *part.interiors] if part.geom_type == "Polygon" else [part]
+        for ring in rings:
+            xy = shapely.get_coordinates(ring)
+            for (x0, y0), (x1, y1) in itertools.pairwise(xy):
+                n = max(1, int(GEOD.inv(x0, y0, x1, y1)[2] // step))
+                parts.append(np.array([(x0, y0), *GEOD.npts(x0, y0, x1, y1, n), (x1, y1)]))
+    return np.vstack(parts)
+
+
+def _far_shapes(rng: np.random.Generator, lines) -> list[shapely.Geometry]:
+    """Random small lines and polygons at least 5 km from the border lines."""
+    shapes: list[shapely.Geometry] = []
+    while len(shapes) < 16:
+        x, y = rng.uniform(19, 32), rng.uniform(50, 58)
+        dx, dy = rng.uniform(-0.6, 0.6, 2)
+        if len(shapes) % 2:
+            shape = shapely.LineString([(x, y), (x + dx, y + dy), (x + dx, y)])
+        else:
+            shape = shapely.Polygon([(x, y), (x + abs(dx), y), (x, y + abs(dy) + 0.05)])
+        xy = _densified(shape, 500.0)
+        if distance.nearest(lines, xy[:, 0], xy[:, 1])["distance_m"].min() > 5000:
+            shapes.append(shape)
+    return shapes
+
+
+@pytest.mark.parametrize("to", [None, "RUS,BLR"])
+def test_lines_and_polygons_are_measured_from_their_nearest_point(to):
+    prepared = distance.target(to=to, as_of="2025-01-01")
+    shapes = _far_shapes(np.random.default_rng(11), prepared.lines)
+    frame = gpd.GeoDataFrame({"n": range(len(shapes))}, geometry=shapes, crs=4326)
+    result = distance.measure(frame, prepared)
+    for shape, row in zip(shapes, result.itertuples(), strict=True):
+        xy = _densified(shape)
+        reference = distance.nearest(prepared.lines, xy[:, 0], xy[:, 1])
+        best = reference["distance_m"].idxmin()
+        if to and row.inside:
+            assert row.distance_m == 0
+            continue
+        # Never above the densified reference, and within 1 cm of it (20 m spacing, >= 5 km).
+        assert row.distance_m <= reference["distance_m"][best] + 1e-6
+        assert row.distance_m == pytest.approx(reference["distance_m"][best], abs=0.01)
+        assert row.border == reference["border"][best]
+        # The reported border point is at the reported distance from the shape.
+        edges = distance._shape_lines(shape)
+        back = distance.nearest(edges, [row.nearest_lon], [row.nearest_lat])["distance_m"][0]
+        assert back == pytest.approx(row.distance_m, abs=0.01)
+        assert 0 <= row.bearing_deg < 360
+
+
+def test_shapes_that_touch_or_cross_the_target_are_at_zero():
+    prepared = distance.target(frontier="RUS,BLR:NATO", as_of="2025-01-01")
+    crossing = shapely.LineString([(23.0, 53.0), (25.0, 54.0)])  # Poland into Belarus
+    around = shapely.Polygon([(25.0, 54.3), (26.0, 54.3), (26.0, 55.0), (25.0, 54.3)])
+    frame = gpd.GeoDataFrame(geometry=[crossing, around], crs=4326)
+    result = distance.measure(frame, prepared)
+    assert result["distance_m"].tolist() == [0.0, 0.0]
+    assert result["border"].tolist() == ["BLR-POL", "BLR-LTU"]
+    assert result["bearing_deg"].isna().all()
+    for shape, row in zip(frame.geometry, result.itertuples(), strict=True):
+        assert shapely.distance(shape, shapely.Point(row.nearest_lon, row.nearest_lat)) < 1e-9
+    inside = distance.measure(frame, distance.target(to="BLR"))
+    assert inside["distance_m"].tolist() == [0.0, 0.0]
+    assert inside["inside"].tolist() == ["BLR", "BLR"]
+    assert inside["border"].tolist() == ["", ""]
+
+
+def test_a_multipoint_counts_from_its_nearest_point():
+    prepared = distance.target(as_of="2025-01-01")
+    multi = shapely.MultiPoint([(20.0, 52.0), (24.0, 54.0), (30.0, 60.0)])
+    collection = shapely.GeometryCollection([shapely.Point(20.0, 52.0), shapely.Point(24.0, 54.0)])
+    frame = gpd.GeoDataFrame(geometry=[multi, collection], crs=4326)
+    result = distance.measure(frame, prepared)
+    each = distance.to_frontier(
+        [20.0, 24.0, 30.0], [52.0, 54.0, 60.0], "RUS,BLR:NATO", as_of="2025-01-01"
+    )
+    nearest_one = each["distance_m"].idxmin()
+    for row in result.itertuples():
+        assert row.distance_m == each["distance_m"][nearest_one]
+        assert row.bearing_deg == each["bearing_deg"][nearest_one]
+
+
+def test_points_and_shapes_mixed_keep_their_order():
+    prepared = distance.target(as_of="2025-01-01")
+    shapes = [
+        shapely.Point(25.0, 54.0),
+        shapely.LineString([(20.0, 52.0), (21.0, 52.5)]),
+        shapely.Point(21.0, 52.2),
+    ]
+    result = distance.measure(
+        gpd.GeoDataFrame({"k": [0, 1, 2]}, geometry=shapes, crs=4326), prepared
+    )
+    points = distance.to_frontier([25.0, 21.0], [54.0, 52.2], "RUS,BLR:NATO", as_of="2025-01-01")
+    assert result["k"].tolist() == [0, 1, 2]
+    assert result["distance_m"][0] == points["distance_m"][0]
+    assert result["distance_m"][2] == points["distance_m"][1]
+    assert 0 < result["distance_m"][1] < result["distance_m"][2] + 100_000

@@ -525,3 +525,498 @@ def test_geoparquet_is_read_by_row_groups(tmp_path):
     assert rejected[["row", "field"]].values.tolist() == [[701, "coord_uncertainty_m"]]
     with pytest.raises(InputError, match=r"^p\.parquet: feature 701: field 'coord_uncertainty_m'"):
         read_points(path)
+
+
+# --- hostile files: each format opened only by its own reader, no other file, no network -----
+
+
+def _vrt(source: str) -> str:
+    return (
+        '<OGRVRTDataSource><OGRVRTLayer name="secret">'
+        f"<SrcDataSource>{source}</SrcDataSource><GeometryType>wkbPoint</GeometryType>"
+        '<GeometryField encoding="PointFromColumns" x="lon" y="lat"/>'
+        "</OGRVRTLayer></OGRVRTDataSource>"
+    )
+
+
+@pytest.fixture
+def http_log():
+    """A local HTTP server that records every request made to it."""
+    import http.server
+    import threading
+
+    requests: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            requests.append(f"{self.command} {self.path}")
+            body = b"id,secret,lat,lon\nr1,REMOTE-VALUE,54.7,25.3\n"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command == "GET":
+                self.wfile.write(body)
+
+        do_GET = do_HEAD = _answer  # noqa: N815 (the names http.server calls)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", requests
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("suffix", [".gpkg", ".geojson", ".parquet"])
+def test_a_vrt_in_disguise_reads_no_other_file(tmp_path, suffix):
+    _write(tmp_path, "secret.csv", "id,secret,lat,lon\ns1,TOP-SECRET-VALUE,54.7,25.3\n")
+    path = _write(tmp_path, f"evil{suffix}", _vrt(str(tmp_path / "secret.csv")))
+    kind = {".gpkg": "a GeoPackage", ".parquet": "a Parquet file"}.get(suffix)
+    message = (
+        rf"^evil\{suffix}: is not {kind} \(.*\); it starts with '<OGRVRTData…'$"
+        if kind
+        else r"^evil\.geojson: is not valid JSON: it starts with '<OGRVRTDataSource><…'"
+    )
+    with pytest.raises(InputError, match=message):
+        read_points(path)
+
+
+def test_a_vrt_in_disguise_fetches_no_url(tmp_path, http_log):
+    url, requests = http_log
+    path = _write(tmp_path, "evil.gpkg", _vrt(f"/vsicurl/{url}/remote.csv"))
+    with pytest.raises(InputError, match=r"^evil\.gpkg: is not a GeoPackage"):
+        read_points(path)
+    assert requests == []
+
+
+@pytest.mark.parametrize(
+    "given",
+    ["/vsicurl/http://127.0.0.1:1/p.csv", "/vsizip//tmp/p.zip/p.csv", "https://example.org/p.csv"],
+)
+def test_virtual_paths_and_urls_are_refused(given):
+    with pytest.raises(InputError, match=r"is a GDAL virtual path or a URL; flankmap reads local"):
+        read_points(given)
+
+
+def test_gdal_reads_with_the_safe_options_and_restores_them(tmp_path, monkeypatch):
+    import pyogrio
+
+    gpd.GeoDataFrame({"id": ["a"]}, geometry=gpd.points_from_xy([25.0], [54.0]), crs=4326).to_file(
+        tmp_path / "ok:colon.gpkg", driver="GPKG"
+    )
+    seen: dict[str, object] = {}
+    real = pyogrio.read_dataframe
+
+    def spy(name, *args, **kwargs):
+        seen["name"] = name
+        seen.update({k: pyogrio.get_gdal_config_option(k) for k in points.GDAL_READ_OPTIONS})
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(pyogrio, "read_dataframe", spy)
+    pyogrio.set_gdal_config_options({"ALLOW_VIRTUAL_OGR_FROM_TRIGGER_AND_VIEW": "YES"})
+    try:
+        frame = read_points(tmp_path / "ok:colon.gpkg")
+        after = pyogrio.get_gdal_config_option("ALLOW_VIRTUAL_OGR_FROM_TRIGGER_AND_VIEW")
+    finally:
+        pyogrio.set_gdal_config_options({"ALLOW_VIRTUAL_OGR_FROM_TRIGGER_AND_VIEW": None})
+    assert frame["id"].tolist() == ["a"]
+    assert seen["name"] == f'GPKG:"{tmp_path / "ok:colon.gpkg"}"'  # this driver, no other
+    assert seen["CPL_VSIL_CURL_ALLOWED_EXTENSIONS"] == ".flankmap-no-network"
+    assert seen["ALLOW_VIRTUAL_OGR_FROM_TRIGGER_AND_VIEW"] == "NO"
+    assert seen["OGR_SQLITE_ALLOW_EXTERNAL_ACCESS"] == "NO"
+    assert after == "YES"  # the caller's setting is back
+
+
+def test_an_sqlite_file_that_is_no_geopackage(tmp_path):
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "plain.gpkg") as db:
+        db.execute("create table t (lat real, lon real)")
+    with pytest.raises(InputError, match=r"^plain\.gpkg: cannot be read \(.*\)$"):
+        read_points(tmp_path / "plain.gpkg")
+
+
+def test_a_geopackage_of_several_layers_names_them(tmp_path):
+    path = tmp_path / "two.gpkg"
+    for name in ("bases", "depots\x1b[2J"):
+        gpd.GeoDataFrame(
+            {"id": [name]}, geometry=gpd.points_from_xy([25.0], [54.0]), crs=4326
+        ).to_file(path, layer=name, driver="GPKG")
+    with pytest.raises(
+        InputError,
+        match=r"^two\.gpkg: holds 2 layers \('bases', 'depots\\x1b\[2J'\); flankmap reads a "
+        r"GeoPackage of one layer: save the layer you want in a file of its own$",
+    ):
+        read_points(path)
+
+
+def test_a_fifo_is_not_a_regular_file(tmp_path):
+    import os
+
+    os.mkfifo(tmp_path / "pipe.csv")
+    with pytest.raises(InputError, match=r"^pipe\.csv: is not a regular file \(a FIFO"):
+        read_points(tmp_path / "pipe.csv")
+
+
+@pytest.mark.parametrize(
+    ("features", "message"),
+    [
+        (  # GDAL would renumber the repeated Feature id with a RuntimeWarning
+            [
+                {**_feature(25, 54, name="a"), "id": 1},
+                {**_feature(25, 55, name="b"), "id": 1},
+            ],
+            r"^p\.geojson: feature 2: field 'id': '1' is used by feature 1 too$",
+        ),
+        (  # GDAL would warn "Non closed ring detected" before an error
+            [
+                {
+                    "type": "Feature",
+                    "properties": {},
+                    "geometry": {
+                        "type": "Polygon",
+                        "coordinates": [[[25, 54], [26, 54], [26, 55]]],
+                    },
+                }
+            ],
+            r"^p\.geojson: feature 1: field 'geometry': is not a valid Polygon \(ring 1 is not "
+            r"closed: its last position is not its first\)$",
+        ),
+    ],
+)
+def test_gdal_warnings_become_flankmap_errors(tmp_path, features, message):
+    path = _write(tmp_path, "p.geojson", _collection(*features))
+    with pytest.raises(InputError, match=message):
+        read_points(path)
+
+
+def test_numeric_feature_ids_are_kept(tmp_path):
+    path = _write(
+        tmp_path,
+        "p.geojson",
+        _collection({**_feature(25, 54), "id": 7}, {**_feature(25, 55), "id": 8}),
+    )
+    assert read_points(path)["id"].tolist() == [7, 8]
+
+
+def test_library_warnings_are_one_line_notices(tmp_path, caplog):
+    path = _write(
+        tmp_path, "p.geojson", _collection(_feature(25, 54, n=[1, 2]), _feature(25, 55, n="x"))
+    )
+    with caplog.at_level("WARNING", logger="geo.points"):
+        frame = read_points(path)  # warnings are errors in the tests: none may escape
+    assert frame["n"].tolist() == ["[ 1, 2 ]", "x"]
+    assert caplog.messages == [
+        "p.geojson: field 'n': mixes lists or objects with other values; kept as text"
+    ]
+
+
+# --- GeoParquet: reads bounded by bytes, not only by rows ----------------------------------
+
+
+def _parquet(path: Path, n: int, notes, **options) -> Path:
+    import pyarrow.parquet as pq
+    from geopandas.io.arrow import _geopandas_to_arrow
+
+    frame = gpd.GeoDataFrame(
+        {"id": [f"a{i}" for i in range(n)]},
+        geometry=gpd.points_from_xy([25.0] * n, [54.0] * n),
+        crs=4326,
+    )
+    table = _geopandas_to_arrow(frame, index=False).append_column("notes", notes)
+    pq.write_table(table, path, compression="zstd", **options)
+    return path
+
+
+def test_a_repeated_large_value_is_refused_before_it_expands(tmp_path, monkeypatch):
+    import pyarrow as pa
+
+    monkeypatch.setattr(points, "PARQUET_ROW_BYTES", 1 << 20)
+    path = _parquet(tmp_path / "bomb.parquet", 8, pa.array(["x" * (2 << 20)] * 8))
+    assert path.stat().st_size < 20_000
+    with pytest.raises(
+        InputError,
+        match=r"^bomb\.parquet: row group 1: field 'notes': holds a value of 2\.1 MB, which any "
+        r"row may repeat; flankmap reads rows of at most 1 MB$",
+    ):
+        read_points(path)
+
+
+def test_large_plain_rows_are_refused_from_the_metadata(tmp_path, monkeypatch):
+    import pyarrow as pa
+
+    monkeypatch.setattr(points, "PARQUET_ROW_BYTES", 1 << 20)
+    path = _parquet(
+        tmp_path / "plain.parquet", 4, pa.array(["x" * (2 << 20)] * 4), use_dictionary=False
+    )
+    with pytest.raises(
+        InputError,
+        match=r"^plain\.parquet: row group 1: holds 8\.4 MB when decompressed for 4 rows \(2\.1 MB "
+        r"a row, from .* in the file\); flankmap reads rows of at most 1 MB$",
+    ):
+        read_points(path)
+
+
+def test_a_dictionary_bomb_is_refused_by_its_decoded_size(tmp_path, monkeypatch):
+    import pyarrow as pa
+
+    monkeypatch.setattr(points, "PARQUET_EXPANSION_FLOOR", 4 << 20)
+    indices = pa.array(np.zeros(2000, np.int32))
+    notes = pa.DictionaryArray.from_arrays(indices, pa.array(["y" * 50_000]))
+    path = _parquet(tmp_path / "dict.parquet", 2000, notes)  # 100 MB of text from a few KB
+    assert path.stat().st_size < 20_000
+    with pytest.raises(
+        InputError,
+        match=r"^dict\.parquet: decodes to more than 4\.2 MB from .* KB in the file; flankmap "
+        r"refuses such a decompression bomb$",
+    ):
+        for _ in points.scan_points(path):
+            pass
+
+
+def test_geoparquet_batches_are_bounded_by_bytes(tmp_path, monkeypatch):
+    import pyarrow as pa
+
+    path = _parquet(
+        tmp_path / "wide.parquet", 200, pa.array([f"{i:04d}" * 2500 for i in range(200)])
+    )
+    whole = read_points(path)
+    monkeypatch.setattr(points, "PARQUET_BATCH_BYTES", 200_000)  # about 20 rows of 10 KB
+    chunks = list(points.scan_points(path, chunk_rows=1000))
+    assert max(len(c.points) for c in chunks) <= 20
+    assert len(chunks) >= 10
+    pd.testing.assert_frame_equal(
+        pd.concat([c.points for c in chunks], ignore_index=True), whole, check_like=False
+    )
+
+
+def test_geo_metadata_naming_a_missing_column_is_one_line(tmp_path):
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "p.parquet"
+    write_points(gpd.GeoDataFrame(geometry=gpd.points_from_xy([25.0], [54.0]), crs=4326), path)
+    table = pq.read_table(path)
+    meta = json.loads(table.schema.metadata[b"geo"])
+    meta["columns"] = {"geom": meta["columns"]["geometry"]}
+    meta["primary_column"] = "geom"
+    pq.write_table(table.replace_schema_metadata({b"geo": json.dumps(meta)}), path)
+    with pytest.raises(
+        InputError,
+        match=r"^p\.parquet: has 'geo' metadata naming the geometry column 'geom', which the file "
+        r"does not have \(columns: geometry\)$",
+    ):
+        read_points(path)
+
+
+# --- numbers: finite, plain; headers: fast, checked; user columns kept ----------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "id,lat,lon,coord_uncertainty_m\na,54.7,25.3,inf\n",
+            r"^p\.csv: row 1: field 'coord_uncertainty_m': 'inf' is not a finite number$",
+        ),
+        (
+            "id,lat,lon,coord_uncertainty_m\na,54.7,25.3,1e400\n",
+            r"^p\.csv: row 1: field 'coord_uncertainty_m': '1e400' is not a finite number$",
+        ),
+        (
+            "id,lat,lon\na,5_4.7,25.3\n",
+            r"^p\.csv: row 1: field 'lat': '5_4\.7' is not a plain number \(digits 0-9, '\.', "
+            r"no '_'; e\.g\. 54\.7\)$",
+        ),
+        (
+            "id,lat,lon\na,54.7,\u0662\u0665.\u0663\n",
+            r"^p\.csv: row 1: field 'lon': '٢٥\.٣' is not a plain",
+        ),
+        (
+            "id,lat,lon\na,\uff15\uff14.\uff17,25.3\n",
+            r"^p\.csv: row 1: field 'lat': '５４\.７' is not a plain",
+        ),
+        (
+            "id,lat,lon,coord_uncertainty_m\na,54.7,25.3,1_0\n",
+            r"^p\.csv: row 1: field 'coord_uncertainty_m': '1_0' is not a plain number",
+        ),
+        (
+            "id;lat;lon\na;54,7;25,3\n",
+            r"^p\.csv: has no lat/lon columns \(columns: id;lat;lon\); its header holds ';': "
+            r"flankmap reads comma-separated files, so save it with ',' between the columns "
+            r"\(and '\.' as the decimal mark\)$",
+        ),
+        ("id\tlat\tlon\na\t54.7\t25.3\n", r"\(columns: id\tlat\tlon\); its header holds tabs:"),
+        (
+            "id,,,lat,lon\na,b,c,54.7,25.3\n",
+            r"^p\.csv: header: columns 2, 3 have no name; give every column a name$",
+        ),
+        (
+            "id,lat,LAT,lon\na,1,2,3\n",
+            r"^p\.csv: header: field 'LAT': is the name of two columns \('lat' too; names are "
+            r"matched in any case\)$",
+        ),
+    ],
+)
+def test_csv_numbers_and_headers(tmp_path, text, message):
+    with pytest.raises(InputError, match=message):
+        read_points(_write(tmp_path, "p.csv", text))
+
+
+def test_non_finite_numbers_from_other_formats_are_refused(tmp_path):
+    frame = gpd.GeoDataFrame(
+        {"id": ["a", "b"], "coord_uncertainty_m": [1.0, np.inf], "speed": [1.0, 2.0]},
+        geometry=gpd.points_from_xy([25.0, 25.1], [54.0, 54.1]),
+        crs=4326,
+    )
+    frame.to_file(tmp_path / "u.gpkg", driver="GPKG")
+    with pytest.raises(
+        InputError, match=r"^u\.gpkg: feature 2: field 'coord_uncertainty_m': inf is not a finite"
+    ):
+        read_points(tmp_path / "u.gpkg")
+    frame["coord_uncertainty_m"] = [1.0, np.nan]
+    frame.to_file(tmp_path / "n.gpkg", driver="GPKG")
+    with pytest.raises(
+        InputError,
+        match=r"^n\.gpkg: feature 2: field 'coord_uncertainty_m': nan is empty or not a number$",
+    ):
+        read_points(tmp_path / "n.gpkg")
+    frame["coord_uncertainty_m"] = [1.0, 2.0]
+    frame["speed"] = [1.0, -np.inf]
+    write_points(frame, tmp_path / "s.parquet")
+    with pytest.raises(
+        InputError, match=r"^s\.parquet: feature 2: field 'speed': -inf is not a finite"
+    ):
+        read_points(tmp_path / "s.parquet")
+
+
+def test_no_output_holds_infinity_or_nan_as_json(tmp_path):
+    path = _write(tmp_path, "p.csv", "id,lat,lon,coord_uncertainty_m\na,54.7,25.3,inf\n")
+    with pytest.raises(InputError, match="is not a finite number"):
+        read_points(path)
+    frame = gpd.GeoDataFrame({"x": [np.inf]}, geometry=gpd.points_from_xy([25.0], [54.0]), crs=4326)
+    with pytest.raises(InputError, match=r"^o\.geojson: a value is inf or -inf, which JSON cannot"):
+        write_points(frame, tmp_path / "o.geojson")
+    assert not (tmp_path / "o.geojson").exists()
+
+
+def test_a_wide_header_is_checked_in_linear_time(tmp_path):
+    import time
+
+    names = [f"c{i}" for i in range(200_000)]
+    start = time.perf_counter()
+    points._check_header(tmp_path / "w.csv", names, [n.lower() for n in names])
+    assert time.perf_counter() - start < 2  # the count per name took 111 s for 100,000
+    path = _write(
+        tmp_path,
+        "wide.csv",
+        ",".join(["lat", "lon", *names[:20_000]]) + "\n" + ",".join(["54", "25"] + ["x"] * 20_000),
+    )
+    assert read_points(path).shape == (1, 20_003)
+    with pytest.raises(InputError, match=r"header: field 'c5': is the name of two columns"):
+        read_points(_write(tmp_path, "dup.csv", "lat,lon,c5," + ",".join(names) + "\n"))
+
+
+def test_uncertainty_is_recognised_in_any_case(tmp_path):
+    frame = read_points(
+        _write(tmp_path, "p.csv", "id,lat,lon,Coord_Uncertainty_M\na,54.7,25.3,100\n")
+    )
+    assert list(frame.columns) == ["id", "lat", "lon", "coord_uncertainty_m", "geometry"]
+    assert frame["coord_uncertainty_m"].tolist() == [100.0]
+    with pytest.raises(InputError, match=r"field 'COORD_UNCERTAINTY_M': '-1' is negative"):
+        read_points(_write(tmp_path, "q.csv", "lat,lon,COORD_UNCERTAINTY_M\n54.7,25.3,-1\n"))
+
+
+def test_a_user_column_named_geometry_is_kept(tmp_path, caplog):
+    path = _write(tmp_path, "p.csv", "id,geometry,lat,lon\na,POINT(1 2),54.7,25.3\n")
+    with caplog.at_level("WARNING", logger="geo.points"):
+        frame = read_points(path)
+    assert frame["geometry_input"].tolist() == ["POINT(1 2)"]
+    assert frame.geometry.iloc[0].equals(shapely.Point(25.3, 54.7))
+    assert caplog.messages == [
+        "p.csv: column 'geometry' is kept as 'geometry_input' (flankmap's geometry column has "
+        "that name)"
+    ]
+    caplog.clear()
+    gj = _write(tmp_path, "p.geojson", _collection(_feature(25, 54, geometry="area 7")))
+    with caplog.at_level("WARNING", logger="geo.points"):
+        frame = read_points(gj)
+    assert frame["geometry_input"].tolist() == ["area 7"]
+    assert caplog.messages == [
+        "p.geojson: property 'geometry' is kept as 'geometry_input' (flankmap's geometry column "
+        "has that name)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("geometry", "message"),
+    [
+        (
+            {"type": "Point", "coordinates": ["25", "54"]},
+            r"feature 1: field 'geometry': has the coordinate \"25\", which is not a number$",
+        ),
+        (
+            {"type": "Point", "coordinates": [True, False]},
+            r"feature 1: field 'geometry': has the coordinate true, which is not a number$",
+        ),
+        (
+            {"type": "LineString", "coordinates": [[25, 54], [25, None]]},
+            r"feature 1: field 'geometry': has the coordinate null, which is not a number$",
+        ),
+    ],
+)
+def test_coordinates_that_are_not_numbers_are_named(tmp_path, geometry, message):
+    feature = {"type": "Feature", "properties": {}, "geometry": geometry}
+    with pytest.raises(InputError, match=message):
+        read_points(_write(tmp_path, "p.geojson", _collection(feature)))
+
+
+@pytest.mark.parametrize("where", ["top", "property", "coordinates"])
+def test_deeply_nested_geojson_is_one_line(tmp_path, where):
+    deep = "[" * 5000 + "]" * 5000
+
+    def feature(props: str, coordinates: str) -> str:
+        return (
+            '{"type":"Feature","properties":{"x":' + props + "},"
+            '"geometry":{"type":"Point","coordinates":' + coordinates + "}}"
+        )
+
+    start = '{"type":"FeatureCollection","features":['
+    body = {
+        "top": start + '],"x":' + deep + "}",
+        "property": start + feature(deep, "[25,54]") + "]}",
+        "coordinates": start + feature("1", deep) + "]}",
+    }[where]
+    with pytest.raises(
+        InputError,
+        match=r"^deep\.geojson: nests arrays or objects too deeply to be read \(GeoJSON needs a "
+        r"few levels\)$",
+    ):
+        read_points(_write(tmp_path, "deep.geojson", body))
+
+
+def test_a_crs_member_flankmap_cannot_read_is_refused(tmp_path):
+    crs = {"type": "name", "properties": {"name": "EPSG:999999"}}
+    text = json.dumps({"type": "FeatureCollection", "crs": crs, "features": [_feature(25, 54)]})
+    with pytest.raises(
+        InputError,
+        match=r"^p\.geojson: field 'crs': 'EPSG:999999' is not a CRS flankmap knows; GeoJSON is "
+        r"WGS84 lon/lat: remove the 'crs' member, or name a known one such as EPSG:3035$",
+    ):
+        read_points(_write(tmp_path, "p.geojson", text))
+
+
+def test_3d_points_are_not_said_to_be_reprojected(tmp_path, caplog):
+    path = _write(
+        tmp_path,
+        "p.geojson",
+        _collection(
+            {**_feature(25, 54), "geometry": {"type": "Point", "coordinates": [25, 54, 120]}}
+        ),
+    )
+    with caplog.at_level("WARNING", logger="geo.points"):
+        frame = read_points(path)
+    assert caplog.messages == []
+    assert frame.crs.to_epsg() == 4326
