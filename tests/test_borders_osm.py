@@ -206,7 +206,9 @@ def test_frontier_errors_name_the_problem():
 # --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("group", ["RUS", "KAZ,UZB", "AFG,TJK", "GRL,ISL", "DZA,LBY,EGY", "SAU,IRN"])
+@pytest.mark.parametrize(
+    "group", ["RUS", "KAZ,UZB", "AFG,TJK", "GRL,ISL", "DZA,LBY,EGY", "SAU,IRN"]
+)
 def test_territory_boundary_never_holds_the_edge_of_the_coverage(group):
     boundary = osm.territory_boundary(group)
     x0, y0, x1, y1 = osm.metadata()["coverage_box"]
