@@ -7,6 +7,7 @@ static figures) and :mod:`geo.cli` (the ``flankmap`` command).
 """
 
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
 from geo._errors import (
     DataDirError,
@@ -14,8 +15,11 @@ from geo._errors import (
     InputError,
     LayerNotFoundError,
     LayerValidationError,
+    OutputError,
 )
-from geo.layers import list_layers, load_layer, load_layers
+
+if TYPE_CHECKING:
+    from geo.layers import list_layers, load_layer, load_layers
 
 try:
     __version__ = version("flankmap")
@@ -28,8 +32,23 @@ __all__ = [
     "InputError",
     "LayerNotFoundError",
     "LayerValidationError",
+    "OutputError",
     "__version__",
     "list_layers",
     "load_layer",
     "load_layers",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import :mod:`geo.layers` (and with it pandas and geopandas) on first use only.
+
+    ``import geo`` stays light, so that the ``flankmap`` command handles Ctrl-C and signals
+    from its first moments instead of while the heavy libraries load.
+    """
+    if name in ("layers", "list_layers", "load_layer", "load_layers"):
+        import importlib
+
+        layers = importlib.import_module("geo.layers")
+        return layers if name == "layers" else getattr(layers, name)
+    raise AttributeError(f"module 'geo' has no attribute {name!r}")

@@ -28,3 +28,10 @@ class LayerValidationError(GeoError, ValueError):
 
 class InputError(GeoError, ValueError):
     """An argument or an input file cannot be used as given."""
+
+
+class OutputError(GeoError, OSError):
+    """An output cannot be written: a full or read-only disk, no permission to create it."""
+
+    def __str__(self) -> str:  # OSError would show errno and filename, which it also has
+        return str(self.args[0]) if self.args else ""

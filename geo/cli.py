@@ -10,8 +10,11 @@ import argparse
 import contextlib
 import json
 import logging
+import os
 import re
+import signal
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Iterator, Sequence
@@ -19,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from geo import __version__
-from geo._errors import GeoError
+from geo._errors import GeoError, OutputError
 
 EXIT_USER_ERROR = 2
 
@@ -771,6 +774,104 @@ def _refuse_empty(args: argparse.Namespace) -> None:
             raise InputError(f"{flag} is empty; give a value, or leave the option out")
 
 
+class _Stopped(BaseException):
+    """SIGTERM or SIGHUP arrived: unwind like Ctrl-C, so that every temporary file goes."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _on_signal(signum: int, frame: object) -> None:
+    for name in _STOP_SIGNALS:  # one signal is enough: let the cleanup finish
+        number = getattr(signal, name)
+        if signal.getsignal(number) is _on_signal:
+            signal.signal(number, signal.SIG_IGN)
+    raise _Stopped(signum)
+
+
+#: Signals that stop the command cleanly (those whose default is to kill the process).
+_STOP_SIGNALS = tuple(name for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+@contextlib.contextmanager
+def _stop_on_signals() -> Iterator[None]:
+    """Turn SIGTERM and SIGHUP into :class:`_Stopped` while the command runs.
+
+    A signal that the parent ignores (``nohup`` ignores SIGHUP) stays ignored, and only the
+    main thread can set handlers (a call from another thread keeps the defaults).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {}
+    for name in _STOP_SIGNALS:
+        number = getattr(signal, name)
+        if signal.getsignal(number) is signal.SIG_DFL:
+            previous[number] = signal.signal(number, _on_signal)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+class _GuardedStdout:
+    """Standard output whose write errors say so in one line (``flankmap layers > /dev/full``).
+
+    After an error the descriptor is pointed at the null device, so that Python's last flush
+    at exit prints no second error. A broken pipe (``| head``) is left to :func:`main`.
+    """
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def _failed(self, exc: OSError) -> OutputError:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, self._stream.fileno())
+            os.close(null)
+        return OutputError(f"standard output: cannot write: {exc.strerror or exc}")
+
+    def write(self, text: str) -> int:
+        try:
+            return int(self._stream.write(text))
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise self._failed(exc) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise self._failed(exc) from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def _guarded_stdout() -> Iterator[None]:
+    stream = sys.stdout
+    sys.stdout = _GuardedStdout(stream)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        try:
+            sys.stdout.flush()  # also after --help, which ends in SystemExit
+        finally:
+            sys.stdout = stream
+
+
+def _os_error_line(exc: OSError) -> str:
+    """One line for an error of the system (a file that cannot be read, a full disk)."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    return f"{exc.filename}: {reason}" if exc.filename is not None else reason
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line.
 
@@ -782,20 +883,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     code : int
-        0 on success, 2 for a user error.
+        0 on success, 2 for a user error or an error of the system (a file that cannot be
+        read or written, a full disk), 130 after Ctrl-C, 128 + the signal number after
+        SIGTERM or SIGHUP (no temporary file is left behind).
     """
-    parser = build_parser()
-    args = parser.parse_args(argv)
     try:
-        with _notices():
-            _refuse_empty(args)
-            return int(args.func(args))
+        with _stop_on_signals(), _guarded_stdout():
+            parser = build_parser()
+            args = parser.parse_args(argv)
+            with _notices():
+                _refuse_empty(args)
+                return int(args.func(args))
     except GeoError as exc:
         print(f"flankmap: error: {printable(exc)}", file=sys.stderr)
         return EXIT_USER_ERROR
     except BrokenPipeError:  # e.g. `flankmap layers x | head`
         sys.stderr.close()
         return 0
+    except OSError as exc:
+        print(f"flankmap: error: {_os_error_line(exc)}", file=sys.stderr)
+        return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("flankmap: interrupted", file=sys.stderr)
         return 130
+    except _Stopped as exc:
+        print(f"flankmap: stopped by {signal.Signals(exc.signum).name}", file=sys.stderr)
+        return 128 + exc.signum

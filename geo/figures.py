@@ -12,10 +12,14 @@ every measurement comes from :mod:`geo.distance` on the WGS84 ellipsoid.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
+import logging
 import math
-from collections.abc import Iterable, Mapping, Sequence
+import re
+import warnings
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +42,8 @@ from geo.dates import parse_as_of
 from geo.layers import layer_titles
 from geo.styles import BASE, EAST, WEST, LayerStyle, layer_styles
 
+logger = logging.getLogger(__name__)
+
 #: The projection of the static figures (display only).
 DISPLAY_CRS = "EPSG:3035"
 #: Default figure size in centimetres: the text width and most of the height of an A4 page.
@@ -58,12 +64,127 @@ _RC: Any = {
     "pdf.compression": 6,
     "path.simplify": True,
     "axes.unicode_minus": False,
+    "text.parse_math": False,  # every text is drawn as written: "$5bn" is not mathtext
 }
 _METADATA: dict[str, dict[str, Any]] = {
     "png": {"Software": None},
     "svg": {"Date": None, "Creator": None},
     "pdf": {"CreationDate": None, "ModDate": None, "Creator": None, "Producer": None},
 }
+
+
+#: The longest texts drawn, in characters: a site's label, a name in the key of numbered
+#: labels or in the chart, a layer in a legend, a title. Longer texts end in an ellipsis.
+LABEL_CHARS, KEY_CHARS, LEGEND_CHARS, TITLE_CHARS = 100, 120, 70, 150
+#: The most pixels a figure may have (at its dpi): A4 at 1200 dpi has 84 million.
+MAX_PIXELS = 100_000_000
+#: The most pixels a side may have (the limit of matplotlib's Agg renderer is 65,536).
+MAX_SIDE_PX = 65_000
+_SHOWN_CONTROLS = {"\t": " ", "\r\n": "\n", "\r": "\n", "\u2028": "\n", "\u2029": "\n"}
+_CONTROL_RE = re.compile(
+    r"\r\n|[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]"
+)
+
+
+def _shown(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in _SHOWN_CONTROLS:
+        return _SHOWN_CONTROLS[char]
+    if char == "\ufeff":  # a byte order mark: invisible, and it breaks the PDF backend
+        return ""
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def figure_text(text: object, *, limit: int | None = None) -> str:
+    r"""Return a text as every figure draws it: literally, and valid in PNG, SVG and PDF.
+
+    This is the one place that makes a text from a layer, a user or a file safe to draw.
+    The figures draw no mathtext (``$x^2$`` stays ``$x^2$``; see ``text.parse_math`` in
+    their style), and this function
+
+    - shows each control character as a visible escape (``\x1b``), except that a tab becomes
+      a space, and ``\r\n``, ``\r`` and the line and paragraph separators U+2028 and U+2029
+      a line break (control characters have no glyph, most of them may not appear in SVG,
+      which is XML, and matplotlib drops what follows U+2029);
+    - shows the noncharacters U+FFFE and U+FFFF and lone surrogates the same way (``\ufffe``);
+    - removes U+FEFF (a byte order mark, invisible, which breaks matplotlib's PDF output);
+    - cuts a text longer than ``limit`` characters, ending it in an ellipsis.
+
+    Parameters
+    ----------
+    text : object
+        The text (anything else is converted with ``str``).
+    limit : int, optional
+        The most characters to keep; default all.
+
+    Returns
+    -------
+    text : str
+        The text to draw.
+
+    Examples
+    --------
+    >>> figure_text("Price $5bn\ufeff\x1b[31m")
+    'Price $5bn\\x1b[31m'
+    >>> figure_text("Training area number 12", limit=12)
+    'Training ar…'
+    """
+    shown = _CONTROL_RE.sub(_shown, str(text))
+    return _shorten(shown, limit) if limit is not None else shown
+
+
+_GLYPH_RE = re.compile(r"Glyph (\d+) .*missing from font")
+
+
+@contextlib.contextmanager
+def _glyphs_noted(missing: set[int]) -> Iterator[None]:
+    """Collect matplotlib's "Glyph ... missing" warnings into ``missing`` (code points).
+
+    matplotlib warns once per character and renderer, so a few unusual names make a hundred
+    lines; :func:`missing_glyphs_notice` says it in one. Other warnings pass on unchanged.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    for warning in caught:
+        match = _GLYPH_RE.match(str(warning.message))
+        if match:
+            missing.add(int(match.group(1)))
+        else:
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+
+
+def _note_glyphs(figure: Figure, missing: set[int]) -> None:
+    noted: set[int] = getattr(figure, "flankmap_missing_glyphs", set())
+    figure.flankmap_missing_glyphs = noted | missing  # type: ignore[attr-defined]
+
+
+def missing_glyphs_notice(figures: Iterable[Figure]) -> str | None:
+    """Say in one line which characters the figures' font could not draw, if any.
+
+    Parameters
+    ----------
+    figures : iterable of matplotlib.figure.Figure
+        Figures drawn (and saved) by this module.
+
+    Returns
+    -------
+    notice : str or None
+        E.g. ``"the figure font (DejaVu Sans) has no glyph for 2 characters (U+4EAC,
+        U+6771); they are drawn as boxes"``; None when every character was drawn.
+    """
+    codes = sorted(set().union(*(getattr(f, "flankmap_missing_glyphs", set()) for f in figures)))
+    if not codes:
+        return None
+    shown = ", ".join(f"U+{code:04X}" for code in codes[:8]) + (", …" if len(codes) > 8 else "")
+    plural = "character" if len(codes) == 1 else "characters"
+    return (
+        f"the figure font ({_FONT}) has no glyph for {len(codes)} {plural} ({shown}); "
+        "they are drawn as boxes"
+    )
 
 
 def attribution(*, version: str | None = None) -> str:
@@ -471,8 +592,9 @@ def place_labels(
     points : numpy.ndarray
         Shape ``(n, 2)``, data coordinates of the points.
     texts : sequence of str
-        One label per point, placed in this order (put the important ones first); long
-        labels are wrapped.
+        One label per point, placed in this order (put the important ones first); each is
+        drawn as :func:`figure_text` makes it, cut at :data:`LABEL_CHARS` characters and
+        wrapped.
     gids : sequence of str, optional
         An id per label, set as the text's ``gid`` (SVG ``id``).
     obstacles : sequence of matplotlib.transforms.Bbox
@@ -520,7 +642,7 @@ def place_labels(
     placed: list[Any] = []
     missing: list[int] = []
     for i, ((x, y), text) in enumerate(zip(points, texts, strict=True)):
-        wrapped = textwrap.fill(text, wrap, break_on_hyphens=False)
+        wrapped = textwrap.fill(figure_text(text, limit=LABEL_CHARS), wrap, break_on_hyphens=False)
         label = place((x, y), wrapped, taken=taken, avoid=line_boxes, scales=(1.0, 2.4, 4.0))
         placed.append(label)
         if label is None:
@@ -564,6 +686,18 @@ def _check_size(size_cm: tuple[float, float], dpi: float) -> None:
         raise InputError(f"figure size {w} x {h} cm is out of range: give 3 to 200 cm a side")
     if not 30 <= dpi <= 1200:
         raise InputError(f"dpi {dpi} is out of range: give 30 to 1200")
+    _check_pixels((w * _CM, h * _CM), dpi)
+
+
+def _check_pixels(size_in: tuple[float, float], dpi: float) -> None:
+    """Refuse a raster larger than :data:`MAX_PIXELS` (or a side longer than Agg allows)."""
+    w_px, h_px = (math.ceil(side * dpi) for side in size_in)
+    if w_px * h_px > MAX_PIXELS or max(w_px, h_px) > MAX_SIDE_PX:
+        raise InputError(
+            f"figure of {w_px:,} x {h_px:,} px ({w_px * h_px / 1e6:,.0f} megapixels at "
+            f"{dpi:g} dpi) is too large: at most {MAX_PIXELS / 1e6:,.0f} megapixels and "
+            f"{MAX_SIDE_PX:,} px a side; lower the dpi or the size"
+        )
 
 
 def map_figure(
@@ -621,7 +755,8 @@ def map_figure(
     Raises
     ------
     InputError
-        If the size, the date or the frontier is invalid, or a ring site is unknown.
+        If the size (or its pixel count, see :data:`MAX_PIXELS`), the date or the frontier
+        is invalid, or a ring site is unknown.
 
     Examples
     --------
@@ -646,7 +781,8 @@ def map_figure(
     side_a, side_b = parse_frontier(frontier, as_of=day)
     lines = frontier_lines(side_a, side_b, as_of=day)
 
-    with mpl.rc_context(_RC):
+    missing: set[int] = set()
+    with mpl.rc_context(_RC), _glyphs_noted(missing):
         draw = functools.partial(
             _draw_map,
             sites=sites,
@@ -679,6 +815,7 @@ def map_figure(
             key_in = min(need_in * 1.1, _KEY_MAX * size_cm[1] * _CM)
         if entries:
             _draw_key(fig, ax, entries, key_in=key_in)
+    _note_glyphs(fig, missing)
     return fig
 
 
@@ -739,7 +876,13 @@ def _draw_map(
     _draw_rings(ax, sites, rings_km, ring_sites)
     handles = _draw_sites(ax, sites, points, styles)
     handles += [
-        Line2D([], [], color=BASE["frontier"], lw=2.2, label=_frontier_label(frontier)),
+        Line2D(
+            [],
+            [],
+            color=BASE["frontier"],
+            lw=2.2,
+            label=figure_text(_frontier_label(frontier), limit=LEGEND_CHARS),
+        ),
         Patch(facecolor=BASE["territory_west"], edgecolor=BASE["border"], label="NATO members"),
         Patch(
             facecolor=BASE["territory_east"],
@@ -771,7 +914,10 @@ def _draw_map(
     fig.text(
         0.5,
         0.975,
-        title or f"Military posture on NATO's eastern flank, {day.isoformat()}",
+        figure_text(
+            title or f"Military posture on NATO's eastern flank, {day.isoformat()}",
+            limit=TITLE_CHARS,
+        ),
         ha="center",
         va="top",
         fontsize=11,
@@ -879,7 +1025,13 @@ def _label_sites(
     fig.flankmap_unlabelled = [  # type: ignore[attr-defined]
         str(sites["id"].iloc[order[i]]) for i, p in enumerate(placed) if p is None
     ]
-    return [(str(sites["id"].iloc[order[i]]), str(sites["name"].iloc[order[i]])) for i in numbered]
+    return [
+        (
+            str(sites["id"].iloc[order[i]]),
+            figure_text(sites["name"].iloc[order[i]], limit=KEY_CHARS),
+        )
+        for i in numbered
+    ]
 
 
 class _KeyLayout:
@@ -1153,7 +1305,7 @@ def _draw_sites(
                 markerfacecolor=style.colour,
                 markeredgecolor=BASE["text"],
                 markeredgewidth=0.6,
-                label=f"{titles[str(layer)]} ({count})",
+                label=f"{figure_text(titles[str(layer)], limit=LEGEND_CHARS)} ({count})",
             )
         )
     if not active.all():
@@ -1171,6 +1323,10 @@ def _draw_sites(
             )
         )
     return handles
+
+
+#: Names in the distance chart are cut shorter than in the key: they share a line with the bar.
+_CHART_NAME_CHARS = 52
 
 
 def _shorten(text: str, limit: int) -> str:
@@ -1215,7 +1371,7 @@ def distance_chart(
     Raises
     ------
     InputError
-        If a required column is missing or the size is out of range.
+        If a required column is missing or the size (or its pixel count) is out of range.
     """
     needed = ["id", "name", "layer", "opposing_distance_m"]
     missing = [c for c in needed if c not in analysis.columns]
@@ -1235,7 +1391,8 @@ def distance_chart(
     if styles is None:
         styles = layer_styles(data)
     km = data["opposing_distance_m"].to_numpy(dtype=float) / 1000
-    with mpl.rc_context(_RC):
+    no_glyph: set[int] = set()
+    with mpl.rc_context(_RC), _glyphs_noted(no_glyph):
         fig = _new_figure(size_cm, dpi)
         ax = fig.add_subplot()
         y = np.arange(n)
@@ -1252,7 +1409,8 @@ def distance_chart(
             ax.errorbar(km, y, xerr=err, fmt="none", ecolor="#333333", elinewidth=0.7, capsize=1.5)
         for i in range(n):
             ax.text(km[i], y[i], f"  {km[i]:,.0f}", va="center", ha="left", fontsize=6)
-        ax.set_yticks(y, [_shorten(str(v), 52) for v in data["name"]], fontsize=6.5)
+        names = [figure_text(v, limit=_CHART_NAME_CHARS) for v in data["name"]]
+        ax.set_yticks(y, names, fontsize=6.5, parse_math=False)
         ax.set_xlabel("Geodesic distance to the nearest point of the opposing frontier (km)")
         ax.xaxis.label.set_fontsize(7.5)
         ax.tick_params(axis="x", labelsize=7)
@@ -1264,19 +1422,27 @@ def distance_chart(
             ax.spines[side].set_visible(False)
         titles = layer_titles(sorted(data["layer"].unique()))
         handles = [
-            Patch(facecolor=styles[name].colour, edgecolor=BASE["text"], label=titles[name])
+            Patch(
+                facecolor=styles[name].colour,
+                edgecolor=BASE["text"],
+                label=figure_text(titles[name], limit=LEGEND_CHARS),
+            )
             for name in sorted(data["layer"].unique())
         ]
         # The nearest sites are at the top with the shortest bars: the legend goes there.
         legend = ax.legend(handles=handles, loc="upper right", fontsize=6.5, framealpha=0.92)
         legend.set_gid("legend")
         ax.set_title(
-            title or f"Distance to the opposing frontier, {day.isoformat()}",
+            figure_text(
+                title or f"Distance to the opposing frontier, {day.isoformat()}",
+                limit=TITLE_CHARS,
+            ),
             fontsize=10,
             fontweight="bold",
         )
         _add_attribution(fig, 0.004, fontsize=5)
         fig.tight_layout(rect=(0, 0.025, 1, 1))
+    _note_glyphs(fig, no_glyph)
     return fig
 
 
@@ -1284,7 +1450,9 @@ def save_figure(figure: Figure, path: Path | str, *, dpi: float | None = None) -
     """Write a figure as PNG, SVG or PDF (by the file suffix) with reproducible bytes.
 
     No creation date or software version goes into the file, SVG ids come from a fixed salt,
-    and the file is written atomically.
+    and the file is written atomically. Characters that the font cannot draw are logged once
+    (a warning of the ``geo.figures`` logger, see :func:`missing_glyphs_notice`) instead of
+    matplotlib's warning per character.
 
     Parameters
     ----------
@@ -1317,6 +1485,9 @@ def save_figure(figure: Figure, path: Path | str, *, dpi: float | None = None) -
     data = figure_bytes(figure, out.suffix.lower().lstrip("."), dpi=dpi)
     with atomic_writer(out, "wb") as handle:
         handle.write(data)
+    notice = missing_glyphs_notice([figure])
+    if notice:
+        logger.warning(notice)
     return out
 
 
@@ -1413,7 +1584,7 @@ def figure_bytes(figure: Figure, fmt: str = "svg", *, dpi: float | None = None) 
     Raises
     ------
     InputError
-        If ``fmt`` is not supported.
+        If ``fmt`` is not supported, or ``dpi`` makes more than :data:`MAX_PIXELS` pixels.
 
     Examples
     --------
@@ -1424,11 +1595,13 @@ def figure_bytes(figure: Figure, fmt: str = "svg", *, dpi: float | None = None) 
 
     if fmt not in FORMATS:
         raise InputError(f"figure format {fmt!r} is not one of {', '.join(FORMATS)}")
+    dpi = dpi or figure.dpi
+    _check_pixels(tuple(figure.get_size_inches()), dpi)
     buffer = io.BytesIO()
-    with mpl.rc_context(_RC):
-        figure.savefig(
-            buffer, format=fmt, dpi=dpi or figure.dpi, metadata=_METADATA[fmt], facecolor="white"
-        )
+    missing: set[int] = set()
+    with mpl.rc_context(_RC), _glyphs_noted(missing):
+        figure.savefig(buffer, format=fmt, dpi=dpi, metadata=_METADATA[fmt], facecolor="white")
+    _note_glyphs(figure, missing)
     return buffer.getvalue()
 
 
@@ -1442,8 +1615,10 @@ __all__ = [
     "distance_chart",
     "distance_figure",
     "figure_bytes",
+    "figure_text",
     "layer_titles",
     "map_figure",
+    "missing_glyphs_notice",
     "place_labels",
     "ring_lonlat",
     "save_figure",

@@ -11,7 +11,9 @@ import datetime as dt
 import functools
 import json
 import math
+import os
 import re
+import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -426,15 +428,67 @@ def _country_codes() -> frozenset[str]:
     return country_codes()
 
 
-def _read_collection(path: Path) -> dict[str, Any]:
+#: The largest layer file read, in bytes (the shipped layers are a few tens of KB).
+MAX_LAYER_BYTES = 64 * 1024 * 1024
+
+
+def _read_bytes(path: Path) -> bytes:
+    """Read a layer file: a regular file of at most :data:`MAX_LAYER_BYTES` bytes.
+
+    The file is opened without blocking (a FIFO would wait for a writer) and checked after
+    opening, so that what is read is what was checked; a link to ``/dev/zero`` or a folder
+    named ``x.geojson`` is refused, not read.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        text = path.read_text(encoding="utf-8")
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        what = "is a link to a missing file" if path.is_symlink() else "does not exist"
+        raise _fail(path, "", "file", what) from None
+    except OSError as exc:
+        raise _fail(path, "", "file", f"cannot be read ({exc.strerror or exc})") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        kind = _FILE_TYPES.get(stat.S_IFMT(info.st_mode), "not a regular file")
+        raise _fail(path, "", "file", f"is {kind}, not a layer file; remove it from the folder")
+    with os.fdopen(fd, "rb") as handle:
+        if info.st_size > MAX_LAYER_BYTES:
+            raise _fail(path, "", "file", _too_big(info.st_size))
+        try:
+            data = handle.read(MAX_LAYER_BYTES + 1)
+        except OSError as exc:
+            raise _fail(path, "", "file", f"cannot be read ({exc.strerror or exc})") from None
+    if len(data) > MAX_LAYER_BYTES:  # it grew while being read
+        raise _fail(path, "", "file", _too_big(len(data)))
+    return data
+
+
+_FILE_TYPES = {
+    stat.S_IFDIR: "a folder",
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+}
+
+
+def _too_big(size: int) -> str:
+    return f"is {size:,} bytes, more than a layer file may be ({MAX_LAYER_BYTES:,})"
+
+
+def _read_collection(path: Path) -> dict[str, Any]:
+    data_bytes = _read_bytes(path)
+    try:
+        text = data_bytes.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise _fail(path, "", "file", f"is not UTF-8 ({exc.reason} at byte {exc.start})") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise _fail(path, "", "file", f"is not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    except RecursionError:
+        raise _fail(path, "", "file", "is nested too deeply to be a layer") from None
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
         raise _fail(path, "", "type", "is not a GeoJSON FeatureCollection")
     if not isinstance(data.get("features"), list):

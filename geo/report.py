@@ -22,6 +22,7 @@ import base64
 import datetime as dt
 import html
 import json
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,8 @@ from geo._errors import InputError
 from geo._output import check_output_path, write_text_atomic
 from geo.dates import parse_as_of
 from geo.styles import BASE, LayerStyle, layer_styles
+
+logger = logging.getLogger(__name__)
 
 #: The frontier the report measures against.
 FRONTIER = borders.DEFAULT_FRONTIER
@@ -266,7 +269,7 @@ def _row_html(row: Mapping[str, Any], data: ReportData) -> str:
     refs = f"[{refs}]" if refs else ""
     change = str(row.get("change", "kept"))
     cells = [
-        f'<td data-sort="{_e(str(row["name"]).casefold(), quote=True)}">{symbol} '
+        f'<td class="col-name" data-sort="{_e(str(row["name"]).casefold(), quote=True)}">{symbol} '
         f"{_e(str(row['name']))}</td>",
         f'<td class="col-layer" data-sort="{_e(title.casefold(), quote=True)}">{_e(title)}</td>',
         f"<td>{_e(str(row['kind']).replace('_', ' '))}</td>",
@@ -419,7 +422,7 @@ coordinate uncertainty allows; the country pair or country after it is the borde
 </section>"""
 
 
-def _figure_img(data: ReportData, state: ReportState) -> str:
+def _figure_img(data: ReportData, state: ReportState, drawn: list[Any]) -> str:
     from geo.figures import figure_bytes, map_figure
 
     fig = map_figure(
@@ -432,6 +435,7 @@ def _figure_img(data: ReportData, state: ReportState) -> str:
         dpi=150,
     )
     png = base64.b64encode(figure_bytes(fig, "png")).decode("ascii")
+    drawn.append(fig)
     alt = f"Static map of the sites on {state.as_of.isoformat()}"
     return (
         f'<img class="static-map" src="data:image/png;base64,{png}" alt="{_e(alt, quote=True)}" '
@@ -459,7 +463,10 @@ def _map_fragment(data: ReportData, state: ReportState) -> str:
 
 
 def _map_section(data: ReportData, *, interactive: bool) -> str:
+    from geo.figures import missing_glyphs_notice
+
     panes, figures, toggles = [], [], []
+    drawn: list[Any] = []
     for i, state in enumerate(data.states):
         day = state.as_of.isoformat()
         hidden = "" if i == len(data.states) - 1 else " inactive"
@@ -468,13 +475,16 @@ def _map_section(data: ReportData, *, interactive: bool) -> str:
                 f'<div class="map-pane{hidden}" data-state="{day}">{_map_fragment(data, state)}</div>'
             )
         figures.append(
-            f'<figure class="print-map" data-state="{day}">{_figure_img(data, state)}'
+            f'<figure class="print-map" data-state="{day}">{_figure_img(data, state, drawn)}'
             f"<figcaption>The sites and the frontier on {day}.</figcaption></figure>"
         )
         checked = " checked" if i == len(data.states) - 1 else ""
         toggles.append(
             f'<label><input type="radio" name="map-state" value="{day}"{checked}> {day}</label>'
         )
+    notice = missing_glyphs_notice(drawn)
+    if notice:  # one line for all the figures of the page
+        logger.warning(notice)
     toggle = (
         f'<fieldset class="map-toggle screen-only"><legend>Show the map on</legend>{"".join(toggles)}</fieldset>'
         if data.compare and interactive
@@ -496,7 +506,7 @@ _CSS = (
     + """
 * { box-sizing: border-box; }
 body { margin: 0 auto; max-width: 1180px; padding: 1.5rem 1.5rem 3rem; color: var(--text);
-  font: 15px/1.5 "DejaVu Sans", "Liberation Sans", Arial, sans-serif; }
+  font: 15px/1.5 "DejaVu Sans", "Liberation Sans", Arial, sans-serif; overflow-wrap: break-word; }
 h1 { font-size: 1.7rem; margin: 0 0 .2rem; }
 h2 { font-size: 1.25rem; margin: 2rem 0 .6rem; border-bottom: 2px solid var(--accent); padding-bottom: .2rem; }
 .date { margin: 0; font-size: 1.05rem; color: var(--muted); }
@@ -518,6 +528,7 @@ th button:focus-visible { outline: 2px solid #1f4f99; }
 th[aria-sort="ascending"] button::after { content: " \\25B2"; font-size: .7em; }
 th[aria-sort="descending"] button::after { content: " \\25BC"; font-size: .7em; }
 td.num { text-align: right; white-space: nowrap; }
+td.col-name, td.col-layer { overflow-wrap: anywhere; min-width: 11em; max-width: 24em; }
 td svg { vertical-align: -1px; }
 .range, .where { color: var(--muted); font-size: .85em; }
 .where { display: block; }

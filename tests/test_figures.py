@@ -1,6 +1,9 @@
+import html
 import itertools
 import re
 import struct
+import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -351,3 +354,182 @@ def test_cli_figure_bad_suffix_is_exit_2(mini_layers, tmp_path, capsys):
     assert main(["figure", "-o", str(tmp_path / "map.gif")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("flankmap: error: cannot write 'map.gif'")
+
+
+# --- every text is drawn literally, in every format -----------------------------------------
+
+
+def _svg_texts(svg: bytes) -> dict[str, str]:
+    """The texts of each SVG group with an id: matplotlib writes each line as a comment.
+
+    Whitespace is removed (labels are wrapped, and ``--`` is written ``- -`` in a comment).
+    """
+    parser = ET.XMLParser(target=ET.TreeBuilder(insert_comments=True))
+    root = ET.fromstring(svg, parser)  # well-formed XML, or this raises
+    out = {}
+    for group in root.iter("{http://www.w3.org/2000/svg}g"):
+        if group.get("id"):
+            out[group.get("id")] = _squeeze(
+                "".join(c.text or "" for c in group.iter() if c.tag is ET.Comment)
+            )
+    out[""] = _squeeze("".join(c.text or "" for c in root.iter() if c.tag is ET.Comment))
+    return out
+
+
+def _squeeze(text: str) -> str:
+    return re.sub(r"\s", "", text)
+
+
+def _as_in_svg(text: str) -> str:
+    """A text as matplotlib writes it in an SVG comment: &, < and > escaped, no whitespace."""
+    return _squeeze(html.escape(text, quote=False))
+
+
+@pytest.mark.parametrize(
+    ("text", "drawn"),
+    [
+        ("Price $x^$ and $5bn vs $10bn", "Price $x^$ and $5bn vs $10bn"),
+        ("a\ufeffb", "ab"),
+        ("bell\x07 esc\x1b[31m", "bell\\x07 esc\\x1b[31m"),
+        ("nul\x00 vt\x0b del\x7f nel\x85", "nul\\x00 vt\\x0b del\\x7f nel\\x85"),
+        ("tab\tcr\rcrlf\r\nend", "tab cr\ncrlf\nend"),
+        ("a\u2028b\u2029c", "a\nb\nc"),
+        ("non\ufffe\uffff \ud800", "non\\ufffe\\uffff \\ud800"),
+        ("{{7*7}} <b> %s {0} \\x41 \u202eevil\u202c \u200b", None),
+    ],
+)
+def test_figure_text_is_literal_and_safe_in_every_format(text, drawn):
+    assert figures.figure_text(text) == (text if drawn is None else drawn)
+
+
+def test_figure_text_cuts_long_texts_with_an_ellipsis():
+    assert figures.figure_text("x" * 10_000, limit=80) == "x" * 79 + "…"
+    assert figures.figure_text("short", limit=80) == "short"
+
+
+def _named_sites(names: list[str]) -> gpd.GeoDataFrame:
+    sites = layers.load_layers(as_of=AS_OF)
+    assert len(names) <= len(sites)
+    for i, name in enumerate(names):
+        sites.loc[i, "name"] = name
+    return sites
+
+
+TRICKY = ["Budget: $5bn vs $10bn", "a\ufeffb", "ctl\x01\x0b\x1b\x00\ufffe end", "Price $x^$"]
+
+
+@pytest.mark.parametrize("fmt", figures.FORMATS)
+def test_dollars_bom_and_control_characters_in_every_format(mini_layers, fmt):
+    """$ is no mathtext (#6), U+FEFF does not break PDF (#13), the SVG stays XML (#14)."""
+    fig = figures.map_figure(
+        _named_sites(TRICKY[:3]), as_of=AS_OF, size_cm=SMALL, dpi=60, title=TRICKY[3]
+    )
+    chart = figures.distance_chart(
+        _analysis().assign(name=TRICKY[:3]), as_of=AS_OF, dpi=60, title=TRICKY[3]
+    )
+    for figure in (fig, chart):
+        data = figures.figure_bytes(figure, fmt)
+        assert data[:4] in (b"\x89PNG", b"<?xm", b"%PDF")
+        ax = figure.axes[0]
+        texts = [*figure.texts, *ax.texts, *ax.get_legend().get_texts(), ax.title]
+        if figure is chart:  # (the map's axis is off: it has no tick labels to draw)
+            texts += ax.get_yticklabels()
+        assert any("$" in t.get_text() for t in texts)
+        assert not any(t.get_parse_math() for t in texts)
+    if fmt == "svg":
+        drawn = _svg_texts(figures.figure_bytes(fig, "svg"))
+        assert drawn["title"] == _squeeze("Price $x^$")
+        assert _squeeze("ctl\\x01\\x0b\\x1b\\x00\\ufffe end") in drawn[""]
+        assert _squeeze("Budget: $5bn vs $10bn") in drawn[""]
+
+
+def test_missing_glyphs_are_one_line_not_a_hundred_warnings(mini_layers, tmp_path, caplog):
+    names = ["東京 北京 上海 广州 深圳", "देवनागरी लिपि", "ⴰⵣⵓⵍ ⴼⵍⵍⴰⵡⵏ"]
+    with caplog.at_level("WARNING", logger="geo"):
+        fig = figures.map_figure(_named_sites(names), as_of=AS_OF, size_cm=SMALL, dpi=60)
+        for suffix in (".png", ".svg", ".pdf"):
+            figures.save_figure(fig, tmp_path / f"map{suffix}")  # warnings would be errors
+    notices = [r.getMessage() for r in caplog.records]
+    assert len(notices) == 3  # one line per file written, the same line
+    assert len(set(notices)) == 1
+    assert re.fullmatch(
+        r"the figure font \(DejaVu Sans\) has no glyph for \d+ characters "
+        r"\(U\+[0-9A-F]{4}(, U\+[0-9A-F]{4}){7}, …\); they are drawn as boxes",
+        notices[0],
+    )
+
+
+@pytest.mark.parametrize(
+    ("size_cm", "dpi"), [((200, 200), 1200), ((130, 130), 1200), ((200, 200), 400), ((3, 200), 900)]
+)
+def test_the_pixel_count_is_capped(mini_layers, size_cm, dpi):
+    """Each side and dpi in range, but a raster of many gigabytes: refused before drawing."""
+    with pytest.raises(InputError, match=r"^figure of [\d,]+ x [\d,]+ px .* is too large: at most"):
+        figures.map_figure(as_of=AS_OF, size_cm=size_cm, dpi=dpi)
+    with pytest.raises(InputError, match=r"is too large"):
+        figures.distance_chart(_analysis(), as_of=AS_OF, size_cm=size_cm, dpi=dpi)
+
+
+def test_a4_at_1200_dpi_is_still_allowed(mini_figure):
+    figures._check_size(figures.A4_SIZE_CM, 1200)
+    with pytest.raises(InputError, match=r"is too large"):
+        figures.figure_bytes(mini_figure, "png", dpi=5000)
+
+
+def test_cli_refuses_a_huge_raster_in_one_line(mini_layers, tmp_path, capsys):
+    out = tmp_path / "big.png"
+    args = ["figure", "-o", str(out), "--width-cm", "200", "--height-cm", "200", "--dpi", "1200"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("flankmap: error: figure of 94,489 x 94,489 px")
+    assert err.count("\n") == 1
+    assert not out.exists()
+
+
+def test_a_10000_character_name_is_cut_in_labels_key_legend_and_chart(mini_layers):
+    long = "Very long site name " * 500
+    sites = _named_sites([long, long])
+    sites.loc[2, "layer"] = "x" * 500
+    styles = layer_styles(sites)
+    fig = figures.map_figure(sites, styles=styles, as_of=AS_OF, size_cm=SMALL, dpi=60, title=long)
+    texts = {t.get_gid(): t.get_text() for t in [*fig.texts, *fig.axes[0].texts] if t.get_gid()}
+    assert len(texts["title"]) == figures.TITLE_CHARS
+    first = sites["id"].iloc[:2].tolist()
+    names = [
+        v for k, v in texts.items() if k.removeprefix("label-").removeprefix("key-name-") in first
+    ]
+    assert len(names) >= 2
+    for name in names:  # cut, then wrapped on a few lines
+        assert len(name.replace("\n", " ")) <= figures.KEY_CHARS
+        assert name.endswith("…") or name.isdigit()
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert max(len(t) for t in legend) <= figures.LEGEND_CHARS + len(" (99)")
+    assert len(figures.figure_bytes(fig, "svg")) < 2_000_000
+    chart = figures.distance_chart(_analysis().assign(name=long), as_of=AS_OF, dpi=60)
+    labels = [t.get_text() for t in chart.axes[0].get_yticklabels()]
+    assert {len(t) for t in labels} == {52}
+
+
+@pytest.mark.parametrize("kind", ["map", "distances"])
+@pytest.mark.parametrize("fmt", figures.FORMATS)
+def test_the_hostile_corpus_is_drawn_literally(hostile_layers, hostile_corpus, capsys, kind, fmt):
+    """No crash, nothing run, every text where the figure draws it (SVG: as written)."""
+    out = Path(f"hostile.{fmt}")
+    title = next(text for tid, text in hostile_corpus if tid == "mathtext")
+    args = ["figure", "-o", str(out), "--kind", kind, "--as-of", "2021-10-20", "--title", title]
+    assert main([*args, "--width-cm", "17"]) == 0, capsys.readouterr().err
+    assert not Path("PWNED").exists()
+    data = out.read_bytes()
+    assert data[:4] in (b"\x89PNG", b"<?xm", b"%PDF")
+    if fmt != "svg":
+        return
+    drawn = _svg_texts(data)
+    assert _as_in_svg("Layer {{7*7}} <b>bold</b> $x$") in drawn["legend"]
+    for text_id, text in hostile_corpus:
+        if kind == "map":
+            key = drawn.get(f"key-name-hostile-{text_id}")
+            shown = key or drawn[f"label-hostile-{text_id}"]
+            limit = figures.KEY_CHARS if key else figures.LABEL_CHARS
+        else:
+            shown, limit = drawn[""], 52
+        assert _as_in_svg(figures.figure_text(text, limit=limit)) in shown, text_id

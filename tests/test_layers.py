@@ -1,6 +1,12 @@
 import copy
 import datetime as dt
 import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -22,6 +28,9 @@ def _v2(feature):
     for source in feature["properties"]["sources"]:
         source.update({"type": "press", "language": "en"})
     return feature
+
+
+MINI = Path(__file__).parent / "data" / "layers_mini"
 
 
 def test_mini_layers_load(mini_layers):
@@ -446,3 +455,84 @@ def test_check_layers_finds_ids_used_twice(tmp_path, write_layer, feature):
 def test_check_layers_needs_a_folder(tmp_path):
     with pytest.raises(DataDirError, match=r"missing is not a folder of layer files"):
         layers.check_layers(tmp_path / "missing")
+
+
+# --- only regular files of a bounded size are read from the layers folder -------------------
+
+
+def _layers_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "layers"
+    folder.mkdir()
+    for path in MINI.glob("*.geojson"):
+        shutil.copy(path, folder)
+    monkeypatch.setenv("FLANKMAP_LAYERS_DIR", str(folder))
+    return folder
+
+
+def _make(folder: Path, kind: str) -> Path:
+    path = folder / "zz.geojson"
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "device":
+        path.symlink_to("/dev/zero")
+    elif kind == "dangling":
+        path.symlink_to(folder / "gone.geojson")
+    elif kind == "folder":
+        path.mkdir()
+    return path
+
+
+SPECIAL = {
+    "fifo": "is a FIFO, not a layer file; remove it from the folder",
+    "device": "is a character device, not a layer file; remove it from the folder",
+    "dangling": "is a link to a missing file",
+    "folder": "is a folder, not a layer file; remove it from the folder",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(SPECIAL))
+def test_a_special_file_in_the_layers_folder_is_one_line(tmp_path, monkeypatch, kind):
+    """Not a hang (FIFO), not an endless read (/dev/zero), not a traceback (link, folder)."""
+    if kind == "device" and not Path("/dev/zero").exists():
+        pytest.skip("no /dev/zero")
+    folder = _layers_folder(tmp_path, monkeypatch)
+    _make(folder, kind)
+
+    def limit_memory() -> None:  # an unbounded read of /dev/zero fails fast, not the machine
+        resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
+
+    for command in (["layers"], ["map", "-o", str(tmp_path / "map.html")]):
+        result = subprocess.run(
+            [sys.executable, "-m", "geo", *command],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            preexec_fn=limit_memory,
+            check=False,
+        )
+        assert result.returncode == 2, result.stderr[-500:]
+        assert result.stderr == f"flankmap: error: zz.geojson: field 'file': {SPECIAL[kind]}\n"
+    assert layers.load_layer("east")["id"].tolist() == ["east-radar", "east-depot"]
+    with pytest.raises(LayerValidationError, match=f"^zz.geojson: field 'file': {SPECIAL[kind]}$"):
+        layers.list_layers()
+
+
+def test_a_layer_file_larger_than_the_limit_is_refused(tmp_path, monkeypatch):
+    folder = _layers_folder(tmp_path, monkeypatch)
+    size = (folder / "east.geojson").stat().st_size
+    monkeypatch.setattr(layers, "MAX_LAYER_BYTES", 1000)
+    with pytest.raises(
+        LayerValidationError,
+        match=rf"^east.geojson: field 'file': is {size:,} bytes, more than a layer file may be",
+    ):
+        layers.load_layer("east")
+
+
+def test_a_deeply_nested_layer_file_is_one_line(tmp_path):
+    path = tmp_path / "deep.geojson"
+    deep = "[" * 100_000 + "]" * 100_000
+    path.write_text('{"type": "FeatureCollection", "features": [], "x": ' + deep + "}")
+    with pytest.raises(
+        LayerValidationError, match=r"^deep\.geojson: field 'file': is nested too deeply to be"
+    ):
+        layers.read_layer_file(path)

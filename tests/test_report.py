@@ -1,5 +1,7 @@
+import html
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 
@@ -186,3 +188,58 @@ def test_bad_rings_and_ring_sites_raise(mini_layers, tmp_path, capsys):
     assert main(["report", "-o", str(out), "--static", "--rings", "-5"]) == 2
     assert not out.exists()
     assert "ring radius -5 km" in capsys.readouterr().err
+
+
+# --- the hostile corpus, long texts, glyphs --------------------------------------------------
+
+REPORT_MODES = {
+    "interactive": ["--as-of", "2021-10-20"],
+    "static": ["--as-of", "2021-10-20", "--static"],
+    "compare": ["--compare", "2021-10-20", "2025-01-01"],
+}
+
+
+@pytest.mark.parametrize("mode", sorted(REPORT_MODES))
+def test_the_hostile_corpus_is_shown_escaped_and_runs_nothing(
+    hostile_layers, hostile_corpus, capsys, mode
+):
+    """Every text of the corpus in every report: no crash (mathtext, U+FEFF), no code run."""
+    title = "{{7*7}} $x^$ <b>title</b>\ufeff"
+    args = ["report", "-o", "report.html", *REPORT_MODES[mode], "--title", title]
+    assert main(args) == 0, capsys.readouterr().err
+    assert not Path("PWNED").exists()
+    page = Path("report.html").read_text(encoding="utf-8")
+    rows = _parse(page).rows
+    for text_id, text in hostile_corpus:
+        assert f"hostile-{text_id}" in rows
+        assert f" {html.escape(text)}</td>" in page, text_id  # the site's name cell
+    # The features share one source URL: one reference, titled as the first site cites it.
+    cites = re.findall(r"<cite>(.*?)</cite>", page)
+    assert len(cites) == 1
+    assert cites[0] in {html.escape(text) for _, text in hostile_corpus}
+    assert f"<h1>{html.escape(title)}</h1>" in page
+    assert "Layer {{7*7}} &lt;b&gt;bold&lt;/b&gt; $x$" in page
+    for raw in ("<img src=x", "<script>window", "<b>bold", "<b>title"):
+        assert raw not in page, raw
+    assert page.count("<script>") == 1
+
+
+def test_missing_glyphs_are_one_line_for_the_whole_report(
+    tmp_path, monkeypatch, write_layer, feature, caplog
+):
+    feature["properties"]["name"] = "東京 北京"
+    write_layer([feature], name="glyphs")
+    monkeypatch.setenv("FLANKMAP_LAYERS_DIR", str(tmp_path))
+    with caplog.at_level("WARNING", logger="geo"):
+        report.build_report(compare=["2021-10-20", "2025-01-01"], interactive=False)
+    assert [r.getMessage() for r in caplog.records] == [
+        "the figure font (DejaVu Sans) has no glyph for 3 characters (U+4EAC, U+5317, U+6771); "
+        "they are drawn as boxes"
+    ]
+
+
+def test_long_free_texts_are_bounded_by_the_stylesheet(mini_layers, static_page):
+    """A 10,000-character site name wraps in its cell (see the browser test for the width)."""
+    assert "overflow-wrap: break-word" in static_page
+    assert re.search(r"td\.col-name, td\.col-layer \{ overflow-wrap: anywhere;", static_page)
+    assert '<td class="col-name" data-sort=' in static_page

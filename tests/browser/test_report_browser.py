@@ -115,3 +115,55 @@ def test_compare_toggles_two_map_states(opened, built):
     assert "ended" in changes
     assert page.requests == []
     assert page.errors == []
+
+
+@pytest.mark.parametrize("mode", ["interactive", "static", "compare"])
+def test_hostile_corpus_shows_literally(hostile_layers, hostile_corpus, open_offline, mode):
+    """Every text shown as written in the table, no script run (page or map frames), no request."""
+    options: dict[str, Any] = {"compare": ("2021-10-20", "2025-01-01")} if mode == "compare" else {}
+    if not options:
+        options["as_of"] = "2021-10-20"
+    page_text = report.build_report(interactive=mode != "static", **options)
+    path = report.save_report(hostile_layers.parent / f"{mode}.html", page_text)
+    opened = open_offline(path, height=900, wait=False, frames=mode != "static")
+    page = opened.page
+    names = page.evaluate(
+        """() => Object.fromEntries([...document.querySelectorAll('#sites-table tbody tr')]
+            .map(r => [r.id, r.querySelector('td.col-name').lastChild.textContent]))"""
+    )
+    for text_id, text in hostile_corpus:
+        assert names[f"site-hostile-{text_id}"] == " " + text, text_id
+    legend = page.locator("ul.layers").inner_text()
+    assert "Layer {{7*7}} <b>bold</b> $x$" in legend
+    page.locator("#sites-table th.col-name button").press("Enter")  # sorting runs on the texts
+    for row in page.locator("#sites-table tbody tr td.col-name").all()[:3]:
+        row.hover()
+    page.wait_for_timeout(300)
+    for frame in page.frames:
+        assert frame.evaluate("window.__xss") is None
+    assert page.locator("img:not(.static-map)").count() == 0
+    assert page.locator("script").count() == 1
+    assert not Path("PWNED").exists()
+    assert opened.requests == []
+    assert opened.errors == []
+
+
+def test_a_10000_character_site_name_keeps_the_page_within_the_viewport(
+    tmp_path, monkeypatch, write_layer, feature, open_offline
+):
+    feature["properties"]["name"] = "W" * 10_000
+    feature["properties"]["sources"][0]["title"] = "T" * 10_000
+    write_layer([feature], name="x" * 60)
+    monkeypatch.setenv("FLANKMAP_LAYERS_DIR", str(tmp_path))
+    title = "Y" * 3_000
+    for static in (True, False):
+        path = report.save_report(
+            tmp_path / f"long-{static}.html",
+            report.build_report(as_of="2021-10-20", interactive=not static, title=title),
+        )
+        page = open_offline(path, width=1280, height=900, wait=False, frames=not static).page
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 1280
+        cell = page.locator("#sites-table td.col-name").bounding_box()
+        assert cell is not None
+        assert cell["width"] < 500

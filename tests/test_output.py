@@ -1,0 +1,259 @@
+"""Writing outputs: atomic replacement, modes, links, devices and FIFOs, environment errors.
+
+Devices are never written in these tests: the decision for a character or block device is
+tested on its ``st_mode``; FIFOs and sockets are made in ``tmp_path``.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+import stat
+import threading
+from pathlib import Path
+
+import pytest
+
+from geo import _output
+from geo._errors import InputError, OutputError
+from geo._output import atomic_writer, check_output_path, output_kind, output_target
+
+IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def _temps(folder: Path) -> list[Path]:
+    return sorted(folder.glob(".*.tmp"))
+
+
+@pytest.mark.parametrize(
+    ("mode", "kind"),
+    [
+        (stat.S_IFREG | 0o644, "file"),
+        (stat.S_IFCHR | 0o666, "stream"),  # /dev/null, /dev/full, a terminal
+        (stat.S_IFIFO | 0o600, "stream"),
+        (stat.S_IFBLK | 0o660, "a block device"),
+        (stat.S_IFSOCK | 0o755, "a socket"),
+        (stat.S_IFDIR | 0o755, "a folder"),
+    ],
+)
+def test_output_kind_never_replaces_what_is_not_a_regular_file(mode, kind):
+    assert output_kind(mode) == kind
+
+
+def test_a_character_device_is_written_through_not_replaced(tmp_path, monkeypatch):
+    """The decision for a device, on a stand-in: a FIFO whose stat says character device."""
+    target = tmp_path / "null"
+    os.mkfifo(target)
+    real_stat = os.stat
+
+    def device_stat(path, *args, **kwargs):
+        info = real_stat(path, *args, **kwargs)
+        if Path(path) == target:
+            fields = list(info)
+            fields[stat.ST_MODE] = stat.S_IFCHR | 0o666
+            return os.stat_result(fields)
+        return info
+
+    monkeypatch.setattr(_output.os, "stat", device_stat)
+    monkeypatch.setattr(_output.os, "lstat", device_stat)
+    assert output_target(target) == _output.OutputTarget(target, stream=True)
+
+
+def _read_fifo(path: Path, into: list[bytes]) -> threading.Thread:
+    def read() -> None:
+        with open(path, "rb") as handle:
+            into.append(handle.read())
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    return reader
+
+
+def test_fifo_output_is_written_through_and_stays_a_fifo(tmp_path):
+    fifo = tmp_path / "out.csv"
+    os.mkfifo(fifo, 0o600)
+    got: list[bytes] = []
+    reader = _read_fifo(fifo, got)
+    with atomic_writer(fifo, "w") as handle:
+        handle.write("a,b\n")
+    reader.join(10)
+    assert got == [b"a,b\n"]
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert _temps(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        ("socket", r"^output '.*s\.sock' is a socket; give a file name$"),
+        ("folder", r"^output '.*out\.csv' is a folder; give a file name$"),
+    ],
+)
+def test_sockets_and_folders_are_refused(tmp_path, make, message):
+    if make == "socket":
+        path = tmp_path / "s.sock"
+        server = socket.socket(socket.AF_UNIX)
+        server.bind(str(path))
+    else:
+        path = tmp_path / "out.csv"
+        path.mkdir()
+    try:
+        with pytest.raises(InputError, match=message):
+            check_output_path(path)
+        with pytest.raises(InputError, match=message), atomic_writer(path) as handle:
+            handle.write("x")
+    finally:
+        if make == "socket":
+            server.close()
+    assert _temps(tmp_path) == []
+
+
+@pytest.mark.parametrize("mode", [0o600, 0o640, 0o444])
+def test_an_existing_file_keeps_its_mode(tmp_path, mode):
+    out = tmp_path / "private.csv"
+    out.write_text("old\n")
+    out.chmod(mode)
+    with atomic_writer(out) as handle:
+        handle.write("new\n")
+    assert out.read_text() == "new\n"
+    assert stat.S_IMODE(out.stat().st_mode) == mode
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o077, 0o600), (0o022, 0o644), (0o002, 0o664)])
+def test_a_new_file_honours_the_umask(tmp_path, umask, mode):
+    old = os.umask(umask)
+    try:
+        with atomic_writer(tmp_path / "new.csv") as handle:
+            handle.write("x\n")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "new.csv").stat().st_mode) == mode
+
+
+def test_a_link_is_followed_and_stays_a_link(tmp_path):
+    (tmp_path / "site").mkdir()
+    real = tmp_path / "site" / "map.html"
+    real.write_text("old")
+    real.chmod(0o640)
+    link = tmp_path / "map.html"
+    link.symlink_to(real)
+    with atomic_writer(link) as handle:
+        handle.write("new")
+    assert link.is_symlink()
+    assert os.readlink(link) == str(real)
+    assert real.read_text() == "new"
+    assert stat.S_IMODE(real.stat().st_mode) == 0o640
+    assert _temps(tmp_path) == []
+    assert _temps(real.parent) == []
+
+
+def test_a_dangling_link_creates_its_target(tmp_path):
+    link = tmp_path / "out.csv"
+    link.symlink_to("target.csv")
+    with atomic_writer(link) as handle:
+        handle.write("x")
+    assert link.is_symlink()
+    assert (tmp_path / "target.csv").read_text() == "x"
+
+
+def test_a_link_into_a_missing_folder_is_one_line(tmp_path):
+    link = tmp_path / "out.csv"
+    link.symlink_to(tmp_path / "gone" / "out.csv")
+    with pytest.raises(InputError, match=r"is a link into the folder '.*gone', which does not"):
+        check_output_path(link)
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="making a link owned by another user needs root")
+def test_a_stranger_link_in_a_sticky_shared_folder_is_refused(tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    link = shared / "out.csv"
+    link.symlink_to(victim)
+    os.lchown(link, 65534, 65534)
+    with pytest.raises(InputError, match=r"is a link that another user made in a shared folder"):
+        check_output_path(link)
+    assert victim.read_text() == "precious"
+
+
+def test_a_long_name_still_gets_a_temporary_file(tmp_path):
+    """A 250-character name is valid; `.NAME.XXXXXXXX.tmp` would not be."""
+    out = tmp_path / ("o" * 246 + ".csv")
+    seen = []
+    with atomic_writer(out) as handle:
+        seen = _temps(tmp_path)
+        handle.write("x")
+    assert len(seen) == 1
+    assert len(seen[0].name) <= 255
+    assert out.read_text() == "x"
+    assert _temps(tmp_path) == []
+
+
+def test_a_name_longer_than_the_file_system_allows_is_one_line(tmp_path):
+    with pytest.raises(
+        InputError, match=r"^output name 'o+…' is 304 bytes long; the file system allows 255$"
+    ):
+        check_output_path(tmp_path / ("o" * 300 + ".csv"))
+
+
+@pytest.mark.parametrize(
+    ("code", "reason"),
+    [(errno.ENOSPC, "No space left on device"), (errno.EROFS, "Read-only file system")],
+)
+def test_a_failed_write_names_the_output_and_keeps_the_old_file(
+    tmp_path, monkeypatch, code, reason
+):
+    out = tmp_path / "out.csv"
+    out.write_text("old\n")
+
+    def failing_write(self, data):
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(_output._OutputFile, "_write", failing_write)
+    message = rf"^{out}: cannot write: {reason}$"
+    with pytest.raises(OutputError, match=message) as caught, atomic_writer(out) as handle:
+        handle.write("new\n" * 100_000)
+    assert caught.value.errno == code
+    assert out.read_text() == "old\n"
+    assert _temps(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("code", "reason"),
+    [(errno.EACCES, "Permission denied"), (errno.EROFS, "Read-only file system")],
+)
+def test_a_folder_that_takes_no_file_is_one_line(tmp_path, monkeypatch, code, reason):
+    out = tmp_path / "out.csv"
+    out.write_text("old\n")
+    real_open = os.open
+
+    def refusing_open(path, flags, *args):
+        if str(path).endswith(".tmp"):
+            raise OSError(code, os.strerror(code), str(path))
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(_output.os, "open", refusing_open)
+    message = rf"^{out}: cannot create a file in the folder '{tmp_path}': {reason}$"
+    with pytest.raises(OutputError, match=message), atomic_writer(out) as handle:
+        handle.write("new")
+    assert out.read_text() == "old\n"
+
+
+@pytest.mark.skipif(IS_ROOT, reason="root may write into a folder without write permission")
+def test_a_read_only_folder_is_one_line(tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    out = folder / "out.csv"
+    out.write_text("old\n")
+    folder.chmod(0o555)
+    try:
+        message = r"cannot create a file in the folder .*denied"
+        with pytest.raises(OutputError, match=message), atomic_writer(out) as handle:
+            handle.write("new")
+    finally:
+        folder.chmod(0o755)
+    assert out.read_text() == "old\n"
+    assert _temps(folder) == []
