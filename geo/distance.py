@@ -17,9 +17,11 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
@@ -177,7 +179,7 @@ def _inside(target: Target, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
-def _coords(lon, lat) -> tuple[np.ndarray, np.ndarray]:
+def _coords(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     lon = np.atleast_1d(np.asarray(lon, dtype=float)).ravel()
     lat = np.atleast_1d(np.asarray(lat, dtype=float)).ravel()
     if lon.shape != lat.shape:
@@ -200,8 +202,8 @@ def _frontier_set(frontier: str | gpd.GeoDataFrame, as_of: str | dt.date | None)
 
 
 def to_frontier(
-    lon,
-    lat,
+    lon: npt.ArrayLike,
+    lat: npt.ArrayLike,
     frontier: str | gpd.GeoDataFrame = borders.DEFAULT_FRONTIER,
     *,
     as_of: str | dt.date | None = None,
@@ -241,7 +243,11 @@ def to_frontier(
 
 
 def to_territory(
-    lon, lat, group: str | Iterable[str], *, as_of: str | dt.date | None = None
+    lon: npt.ArrayLike,
+    lat: npt.ArrayLike,
+    group: str | Iterable[str],
+    *,
+    as_of: str | dt.date | None = None,
 ) -> pd.DataFrame:
     """Return the exact geodesic distance from points to a group's land area.
 
@@ -816,7 +822,7 @@ def _result_meta(meta: gpd.GeoDataFrame, target: Target) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(out, geometry=geometry, crs=meta.crs)
 
 
-def _distances_dask(points, prepared: Target):
+def _distances_dask(points: Any, prepared: Target) -> Any:
     """Measure a dask-geopandas frame: one task per partition, the target sent once."""
     import dask
 
@@ -824,7 +830,7 @@ def _distances_dask(points, prepared: Target):
     try:
         from distributed import default_client
 
-        client = default_client()
+        client = default_client()  # type: ignore[no-untyped-call]
     except (ImportError, ValueError):  # no distributed, or no client running
         client = None
     if client is not None:

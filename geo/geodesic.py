@@ -149,11 +149,15 @@ def _threaded(
     return tuple(np.concatenate(column) for column in zip(*results, strict=True))
 
 
-def _fwd(lon, lat, az, dist):
+def _fwd(
+    lon: np.ndarray, lat: np.ndarray, az: np.ndarray, dist: np.ndarray
+) -> tuple[np.ndarray, ...]:
     return _threaded(GEOD.fwd, len(lon), lon, lat, az, dist)
 
 
-def _inv(lon1, lat1, lon2, lat2):
+def _inv(
+    lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray
+) -> tuple[np.ndarray, ...]:
     return _threaded(GEOD.inv, len(lon1), lon1, lat1, lon2, lat2)
 
 
