@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import geopandas as gpd
 
@@ -39,7 +39,7 @@ __all__ = [
 #: the NATO members on the date shown.
 FRONTIER = borders.DEFAULT_FRONTIER
 #: The two sides of :data:`FRONTIER`, as group specifications.
-FRONTIER_SIDES: tuple[str, str] = tuple(FRONTIER.split(":"))  # type: ignore[assignment]
+FRONTIER_SIDES: tuple[str, str] = (FRONTIER.partition(":")[0], FRONTIER.partition(":")[2])
 #: Extent of the interactive map's vector basemap (west, south, east, north), degrees.
 BASEMAP_BOX = (-25.0, 27.0, 70.0, 75.0)
 #: Extent of the static map figure's countries (west, south, east, north), degrees.
@@ -180,6 +180,9 @@ class View:
     as_of : datetime.date or None
         The date shown (NATO membership, active sites); ``None`` for today.
 
+    Fields given in another form (a list, numbers as text, a date as ``YYYY-MM-DD``) are
+    stored in the types above.
+
     Raises
     ------
     InputError
@@ -194,7 +197,7 @@ class View:
 
     frontier: str = FRONTIER
     region: tuple[float, float, float, float] | None = None
-    rings_km: tuple[float, ...] = field(default=MAP_RINGS_KM)
+    rings_km: tuple[float, ...] = MAP_RINGS_KM
     ring_sites: tuple[str, ...] | None = None
     as_of: dt.date | None = None
 
