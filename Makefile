@@ -37,6 +37,7 @@ wheel-check: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_distance.py
+	$(BIN)/python benchmarks/bench_geodesic.py
 	$(BIN)/python benchmarks/bench_map.py
 
 clean:

@@ -60,7 +60,7 @@ _A = 6378137.0
 _F = 1 / 298.257223563
 _E2 = _F * (2 - _F)
 #: Largest radius of curvature of WGS84, widened: a chord c is never longer than the geodesic
-#: 2 R asin(c / 2R) with this R (see geo.distance).
+#: 2 R asin(c / 2R) with this R (see geo.geodesic).
 _R_LOWER = _A / math.sqrt(1 - _E2) * (1 + 1e-4)
 
 

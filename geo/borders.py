@@ -47,6 +47,31 @@ NATO_ACCESSION: dict[str, dt.date] = {
 EAST_STATES = ("RUS", "BLR")
 #: The default frontier: Russia and Belarus against the NATO members on the analysis date.
 DEFAULT_FRONTIER = f"{','.join(EAST_STATES)}:NATO"
+#: The two sides, as named in analysis results: the operators of :data:`EAST_STATES`, and
+#: everyone else.
+EAST, WEST = "/".join(EAST_STATES), "NATO"
+
+
+def side_of(operator: str) -> str:
+    """Return the side an operator stands on: :data:`EAST` or :data:`WEST`.
+
+    Parameters
+    ----------
+    operator : str
+        ISO alpha-3 code of the operating state (any case), or ``NATO``.
+
+    Returns
+    -------
+    side : str
+        ``"RUS/BLR"`` for the :data:`EAST_STATES`, else ``"NATO"``.
+
+    Examples
+    --------
+    >>> side_of("RUS"), side_of("USA")
+    ('RUS/BLR', 'NATO')
+    """
+    return EAST if str(operator).upper() in EAST_STATES else WEST
+
 
 _NE_COLUMNS = ["ADM0_A3", "ISO_A3_EH", "NAME_EN", "SOV_A3"]
 
@@ -219,7 +244,7 @@ def parse_frontier(spec: str, *, as_of: str | dt.date | None = None) -> tuple[li
     return side_a, side_b
 
 
-def _ring_edges(geom: shapely.Geometry) -> np.ndarray:
+def ring_edges(geom: shapely.Geometry) -> np.ndarray:
     """All boundary edges of a polygonal geometry as rows ``x0, y0, x1, y1``."""
     rings = shapely.get_parts(shapely.boundary(geom))
     rows = []
@@ -230,7 +255,7 @@ def _ring_edges(geom: shapely.Geometry) -> np.ndarray:
     return np.vstack(rows) if rows else np.empty((0, 4))
 
 
-def _edge_keys(edges: np.ndarray) -> np.ndarray:
+def edge_keys(edges: np.ndarray) -> np.ndarray:
     """Direction-free keys for edges, so that a shared edge has one key in both countries."""
     start, end = edges[:, :2], edges[:, 2:]
     swap = (start[:, 0] > end[:, 0]) | ((start[:, 0] == end[:, 0]) & (start[:, 1] > end[:, 1]))
@@ -264,9 +289,9 @@ def shared_border(code_a: str, code_b: str) -> shapely.MultiLineString | shapely
     geom_a, geom_b = frame.geometry.iloc[0], frame.geometry.iloc[1]
     if not shapely.intersects(shapely.envelope(geom_a), shapely.envelope(geom_b)):
         return shapely.MultiLineString()
-    edges_a = _ring_edges(geom_a)
-    edges_b = _ring_edges(geom_b)
-    common = np.isin(_edge_keys(edges_a), _edge_keys(edges_b))
+    edges_a = ring_edges(geom_a)
+    edges_b = ring_edges(geom_b)
+    common = np.isin(edge_keys(edges_a), edge_keys(edges_b))
     if not common.any():
         return shapely.MultiLineString()
     segments = shapely.linestrings(edges_a[common].reshape(-1, 2, 2))

@@ -466,7 +466,7 @@ def _dask_distances(args: argparse.Namespace, out: Path, as_of) -> int:
 
 
 def _cmd_distances(args: argparse.Namespace) -> int:
-    from geo import borders, distance, layers
+    from geo import borders, distance, layers, sites
     from geo._errors import InputError
     from geo._output import check_output_path
     from geo.dates import parse_as_of
@@ -500,7 +500,7 @@ def _cmd_distances(args: argparse.Namespace) -> int:
             result = distance.distances(frame, frontier=args.frontier, to=args.to, as_of=as_of)
             key = "distance_m"
         else:
-            result = distance.site_analysis(frame, as_of=as_of)
+            result = sites.site_analysis(frame, as_of=as_of)
             key = "opposing_distance_m"
         if out is not None:
             from geo import points

@@ -7,7 +7,7 @@ collide, a legend, a scale bar, a north arrow, the date and the data attribution
 :func:`save_figure` writes PNG, SVG or PDF with reproducible bytes.
 
 The figures are drawn in ETRS89 Lambert azimuthal equal-area (EPSG:3035), for display only:
-every measurement comes from :mod:`geo.distance` on the WGS84 ellipsoid.
+every measurement comes from :mod:`geo.geodesic` on the WGS84 ellipsoid.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from matplotlib.patches import FancyArrow, Patch, Rectangle
 from matplotlib.transforms import Bbox
 from pyproj import Geod, Transformer
 
-from geo import _data, borders
+from geo import _data, borders, view
 from geo._errors import InputError
 from geo._output import atomic_writer, check_output_path
 from geo.dates import parse_as_of
@@ -51,10 +51,10 @@ A4_SIZE_CM = (17.0, 22.0)
 #: Output formats :func:`save_figure` writes.
 FORMATS = ("png", "svg", "pdf")
 #: Default radius of the range rings, in kilometres.
-DEFAULT_RING_KM = (300.0,)
+DEFAULT_RING_KM = view.FIGURE_RINGS_KM
 _CM = 1 / 2.54
 _GEOD = Geod(ellps="WGS84")
-_REGION_LONLAT = (-12.0, 33.0, 52.0, 73.0)
+_REGION_LONLAT = view.FIGURE_BOX
 _SIMPLIFY_M = 400.0
 _FONT = "DejaVu Sans"
 _RC: Any = {
@@ -247,7 +247,7 @@ def _anchor_points(sites: gpd.GeoDataFrame) -> np.ndarray:
 def ring_lonlat(lon: float, lat: float, radius_m: float, *, n_points: int = 181) -> np.ndarray:
     """Return the geodesic circle of a radius around a point, as lon/lat vertices.
 
-    The vertices of :func:`geo.distance.range_ring`, as an array.
+    The vertices of :func:`geo.geodesic.range_ring`, as an array.
 
     Parameters
     ----------
@@ -274,7 +274,7 @@ def ring_lonlat(lon: float, lat: float, radius_m: float, *, n_points: int = 181)
     >>> ring.shape
     (5, 2)
     """
-    from geo.distance import range_ring
+    from geo.geodesic import range_ring
 
     ring = range_ring(lon, lat, radius_m, n_points=n_points)
     return np.asarray(ring.exterior.coords)
@@ -766,12 +766,11 @@ def map_figure(
     """
     from geo.borders import frontier as frontier_lines
     from geo.borders import parse_frontier
-    from geo.distance import check_rings_km
     from geo.layers import load_layers
 
     _check_size(size_cm, dpi)
     day = parse_as_of(as_of)
-    rings_km = check_rings_km(rings_km)
+    rings_km = view.check_rings_km(rings_km)
     layer_names = list(layers) if layers is not None else None
     if sites is None:
         sites = load_layers(layer_names, as_of=day)
@@ -1232,11 +1231,9 @@ def _draw_rings(
     rings_km: Sequence[float],
     ring_sites: Iterable[str] | None,
 ) -> None:
-    from geo.distance import ring_centres
-
     if not len(sites):
         return
-    chosen = ring_centres(sites, ring_sites, where="drawn")
+    chosen = view.ring_centres(sites, ring_sites, where="drawn")
     if not rings_km:
         return
     anchors = shapely.point_on_surface(chosen.geometry.values)
@@ -1347,7 +1344,7 @@ def distance_chart(
     Parameters
     ----------
     analysis : pandas.DataFrame
-        The result of :func:`geo.distance.site_analysis`: columns ``id``, ``name``, ``layer``,
+        The result of :func:`geo.sites.site_analysis`: columns ``id``, ``name``, ``layer``,
         ``side``, ``opposing_distance_m`` and ``opposing_distance_min_m`` /
         ``opposing_distance_max_m`` (the uncertainty range, drawn as an error bar).
     as_of : str, datetime.date or None
@@ -1378,7 +1375,7 @@ def distance_chart(
     if missing:
         raise InputError(
             f"distance chart needs the columns {', '.join(missing)}: "
-            "pass the result of geo.distance.site_analysis"
+            "pass the result of geo.sites.site_analysis"
         )
     day = parse_as_of(as_of)
     data = analysis.sort_values(["opposing_distance_m", "id"], ascending=[False, True])
@@ -1551,7 +1548,7 @@ def distance_figure(
     ------
     InputError, LayerNotFoundError, LayerValidationError
     """
-    from geo import distance
+    from geo import sites as site_analyses
     from geo.layers import load_layers
 
     day = parse_as_of(as_of)
@@ -1560,7 +1557,7 @@ def distance_figure(
     if not len(sites):
         raise InputError(f"no site is active on {day.isoformat()} in the layers chosen")
     styles = layer_styles(load_layers(names))
-    analysis = distance.site_analysis(sites, as_of=day)
+    analysis = site_analyses.site_analysis(sites, as_of=day)
     return distance_chart(analysis, as_of=day, styles=styles, size_cm=size_cm, dpi=dpi)
 
 

@@ -63,7 +63,7 @@ import shapely.ops
 from branca.element import Element, Figure, MacroElement
 from folium.template import Template
 
-from geo import borders, layers
+from geo import borders, layers, view
 from geo._errors import InputError
 from geo._output import atomic_writer, check_output_path
 from geo.dates import parse_as_of
@@ -84,9 +84,9 @@ from geo.styles import (
 )
 
 #: The two sides of the frontier the map draws and measures to.
-FRONTIER = tuple(borders.DEFAULT_FRONTIER.split(":"))
+FRONTIER = view.FRONTIER_SIDES
 #: Extent of the vector basemap (lon_min, lat_min, lon_max, lat_max).
-BASEMAP_BOX = (-25.0, 27.0, 70.0, 75.0)
+BASEMAP_BOX = view.BASEMAP_BOX
 #: Simplification tolerance of the displayed borders, in degrees (about 1-2 km).
 SIMPLIFY_DEG = 0.02
 #: Parts of countries smaller than this (square degrees, about 10 km²) are left off the basemap.
@@ -94,7 +94,7 @@ MIN_PART_DEG2 = 0.001
 #: Point layers with more features than this are drawn on one canvas, not as DOM markers.
 BULK_POINTS = 2000
 #: The default range-ring radii; none, unless asked for.
-DEFAULT_RINGS_KM: tuple[float, ...] = ()
+DEFAULT_RINGS_KM = view.MAP_RINGS_KM
 #: Vertices of a range ring.
 RING_POINTS = 128
 #: Distance lines of sites up to this far from the opposing side are shown by default.
@@ -1281,17 +1281,17 @@ def _rings_payload(
     ring_sites: Iterable[str] | None,
     colours: dict[str, str],
 ) -> RingsOverlay | None:
-    from geo import distance
+    from geo import geodesic
 
     if not len(frame):
         return None
-    chosen = distance.ring_centres(frame, ring_sites, where="on the map")
+    chosen = view.ring_centres(frame, ring_sites, where="on the map")
     if not rings_km:
         return None
     rings = []
     for row, (lon, lat) in zip(chosen.to_dict("records"), _anchor_points(chosen), strict=True):
         for radius in rings_km:
-            ring = distance.range_ring(
+            ring = geodesic.range_ring(
                 float(lon), float(lat), radius * 1000.0, n_points=RING_POINTS
             )
             coords = shapely.get_coordinates(ring.exterior)
@@ -1370,17 +1370,17 @@ def _tiles_payload(name: str, key: str | None) -> Tiles:
 def _analyse(frame: gpd.GeoDataFrame, as_of: dt.date, *, user: bool) -> gpd.GeoDataFrame:
     """Add the distance analysis to a layer.
 
-    Sites with an operator and a host country get :func:`geo.distance.site_analysis` (the
+    Sites with an operator and a host country get :func:`geo.sites.site_analysis` (the
     side of the operator). The points of a user file without them stand on the side of the
     territory they are in (``located_in``): a point in Russia or Belarus is measured to the
     NATO members' territory, any other point to Russia and Belarus.
     """
-    from geo import distance
+    from geo import distance, sites
 
     if not len(frame):
         return frame
     if {"operator", "country"} <= set(frame.columns):
-        return distance.site_analysis(frame, as_of=as_of)
+        return sites.site_analysis(frame, as_of=as_of)
     if not user:
         return frame
     lon, lat = _anchor_points(frame).T
@@ -1573,10 +1573,8 @@ def build_map(
     LayerNotFoundError, LayerValidationError
         If a layer is unknown or invalid.
     """
-    from geo.distance import check_rings_km
-
     day = parse_as_of(as_of)
-    radii = check_rings_km(rings_km)
+    radii = view.check_rings_km(rings_km)
     tile_data = _tiles_payload(tiles, tiles_key) if tiles else None
 
     names = list(names) if names is not None else None

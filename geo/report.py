@@ -1,7 +1,7 @@
 """Report pages: one self-contained HTML document to publish the map and its measurements.
 
 :func:`build_report` gathers the sites active on a date (or on two dates, to compare them),
-measures them with :func:`geo.distance.site_analysis` and renders one HTML page with
+measures them with :func:`geo.sites.site_analysis` and renders one HTML page with
 
 - a title, the date and a short summary (sites, layers, frontier length, NATO members);
 - the interactive map of :mod:`geo.maps` in a sandboxed ``<iframe srcdoc>`` (two maps with a
@@ -31,7 +31,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from geo import _data, borders
+from geo import _data, view
 from geo._errors import InputError
 from geo._output import check_output_path, write_text_atomic
 from geo.dates import parse_as_of
@@ -40,7 +40,7 @@ from geo.styles import BASE, LayerStyle, layer_styles
 logger = logging.getLogger(__name__)
 
 #: The frontier the report measures against.
-FRONTIER = borders.DEFAULT_FRONTIER
+FRONTIER = view.FRONTIER
 #: The columns of the sites table, in order: (key, heading, numeric).
 TABLE_COLUMNS: tuple[tuple[str, str, bool], ...] = (
     ("name", "Site", False),
@@ -104,13 +104,13 @@ class ReportData:
 
 
 def _state(names: list[str] | None, day: dt.date) -> ReportState:
-    from geo import distance
+    from geo import sites as site_analyses
     from geo.borders import frontier, nato_members, parse_frontier
     from geo.layers import load_layers
 
     sites = load_layers(names, as_of=day)
     if len(sites):
-        sites = distance.site_analysis(sites, as_of=day)
+        sites = site_analyses.site_analysis(sites, as_of=day)
     side_a, side_b = parse_frontier(FRONTIER, as_of=day)
     return ReportState(
         as_of=day,
@@ -179,7 +179,6 @@ def report_data(
         If a date is invalid, ``compare`` does not hold two different dates, both ``as_of``
         and ``compare`` are given, a ring radius is out of range or a ring site is unknown.
     """
-    from geo.distance import check_rings_km, ring_centres
     from geo.layers import layer_titles, load_layers
 
     layer_names = list(names) if names is not None else None
@@ -191,12 +190,12 @@ def report_data(
             raise InputError(f"--compare needs two different dates, got {list(map(str, compare))}")
     else:
         days = [parse_as_of(as_of)]
-    radii = check_rings_km(rings_km)
+    radii = view.check_rings_km(rings_km)
     states = [_state(layer_names, day) for day in days]
     if ring_sites is not None:
         ring_sites = list(ring_sites)
         shown = pd.concat([s.sites[["id", "operator", "country"]] for s in states])
-        ring_centres(shown, ring_sites, where="of the report")
+        view.ring_centres(shown, ring_sites, where="of the report")
     everything = load_layers(layer_names)
     styles = layer_styles(everything)
     titles = layer_titles(sorted(styles))

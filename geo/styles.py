@@ -17,12 +17,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from geo import borders
+from geo.borders import EAST, WEST, side_of
 
-#: Operators whose sites stand on the Russian side of the frontier.
-EAST_OPERATORS = frozenset(borders.EAST_STATES)
-#: The two sides, as named in analysis results.
-EAST, WEST = "RUS/BLR", "NATO"
 #: User points that stand on neither side (e.g. in Ukraine or Moldova), and their colour.
 OTHER, OTHER_COLOUR = "other", "#7f7f7f"
 
@@ -98,27 +94,6 @@ class LayerStyle:
             f'viewBox="0 0 20 20" role="img" aria-label="{escape(title, quote=True)}">{label}'
             f'<path d="{path}" fill="{self.colour}" stroke="#1a1a1a" stroke-width="1.5"/></svg>'
         )
-
-
-def side_of(operator: str) -> str:
-    """Return the side an operator stands on.
-
-    Parameters
-    ----------
-    operator : str
-        ISO alpha-3 code of the operating state, or ``NATO``.
-
-    Returns
-    -------
-    side : str
-        ``"RUS/BLR"`` or ``"NATO"``.
-
-    Examples
-    --------
-    >>> side_of("RUS"), side_of("USA")
-    ('RUS/BLR', 'NATO')
-    """
-    return EAST if str(operator).upper() in EAST_OPERATORS else WEST
 
 
 def layer_sides(frame: pd.DataFrame) -> dict[str, str]:

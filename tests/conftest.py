@@ -8,9 +8,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+import shapely
+from pyproj import Geod
 
 DATA = Path(__file__).parent / "data"
+#: The independent geodesic reference of the distance tests (pyproj directly, no geo code).
+GEOD = Geod(ellps="WGS84")
 
 VALID_FEATURE: dict[str, Any] = {
     "type": "Feature",
@@ -149,3 +154,70 @@ def hostile_csv(tmp_path: Path) -> Path:
 
 #: A column name of the hostile CSV that is itself hostile.
 HOSTILE_COLUMN = "<i onclick=window.__xss=9>{{ col }}</i>"
+
+
+# --- an independent geodesic reference: densified segments, no geo code -------------------
+
+
+def _densified_min(lon, lat, seg, az, windows, step):
+    """Minimum of Geod.inv from a point to points every ``step`` m of the given windows."""
+    counts = [int(np.ceil((b - a) / step)) + 1 for _, a, b in windows]
+    which = np.repeat([w[0] for w in windows], counts)
+    along = np.concatenate(
+        [np.linspace(a, b, k) for (_, a, b), k in zip(windows, counts, strict=True)]
+    )
+    x, y, _ = GEOD.fwd(seg[which, 0], seg[which, 1], az[which], along)
+    dist = GEOD.inv(np.full(len(x), lon), np.full(len(x), lat), x, y)[2]
+    return dist, which, along
+
+
+def _brute_force(lon: float, lat: float, seg: np.ndarray) -> float:
+    """Independent reference: geodesic segments densified (10 m, then 1 cm near the minimum).
+
+    Segments are kept by the triangle inequality: no point of a segment of length L is closer
+    than (d_start + d_end - L) / 2, so a segment above the nearest vertex cannot win.
+    """
+    n = len(seg)
+    az, _, length = GEOD.inv(seg[:, 0], seg[:, 1], seg[:, 2], seg[:, 3])
+    d0 = GEOD.inv(np.full(n, lon), np.full(n, lat), seg[:, 0], seg[:, 1])[2]
+    d1 = GEOD.inv(np.full(n, lon), np.full(n, lat), seg[:, 2], seg[:, 3])[2]
+    best = min(d0.min(), d1.min())
+    keep = np.flatnonzero((d0 + d1 - length) / 2 <= best)
+    dist, which, along = _densified_min(
+        lon, lat, seg, az, [(i, 0.0, length[i]) for i in keep], 10.0
+    )
+    best = min(best, dist.min())
+    if best > 1000:  # 10 m spacing is then within (5 m)² / 2d < 1.3 cm
+        return best
+    close = np.flatnonzero(dist <= best + 10.0)
+    windows = [
+        (which[i], max(0.0, along[i] - 10), min(length[which[i]], along[i] + 10)) for i in close
+    ]
+    return min(best, _densified_min(lon, lat, seg, az, windows, 0.01)[0].min())
+
+
+def _boundary_segments(geom: shapely.Geometry) -> np.ndarray:
+    """Edges of geometries' boundaries (or of their lines) as rows lon0, lat0, lon1, lat1."""
+    rows = []
+    for part in shapely.get_parts(np.atleast_1d(np.asarray(geom, dtype=object))):
+        lines = shapely.boundary(part) if shapely.get_dimensions(part) == 2 else part
+        for line in shapely.get_parts(lines):
+            xy = shapely.get_coordinates(line)
+            rows.append(np.hstack([xy[:-1], xy[1:]]))
+    return np.vstack(rows)
+
+
+@pytest.fixture(scope="session")
+def brute_force():
+    """``brute_force(lon, lat, segments)``: the geodesic distance from a point to segments.
+
+    Each segment (a row lon0, lat0, lon1, lat1, a geodesic) is densified to 10 m, then to 1 cm
+    near the minimum: exact to about a centimetre, with no code of ``geo``.
+    """
+    return _brute_force
+
+
+@pytest.fixture(scope="session")
+def boundary_segments():
+    """``boundary_segments(geom)``: the edges of a geometry's boundary, one row per edge."""
+    return _boundary_segments

@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 import shapely
 
@@ -130,3 +131,28 @@ def test_territory_contains_capitals():
     assert area.contains(shapely.Point(27.5615, 53.9045))  # Minsk
     assert area.contains(shapely.Point(20.5101, 54.7104))  # Kaliningrad
     assert not area.contains(shapely.Point(25.2797, 54.6872))  # Vilnius
+
+
+def test_side_vocabulary():
+    assert (borders.EAST, borders.WEST) == ("RUS/BLR", "NATO")
+    assert [borders.side_of(op) for op in ("RUS", "blr", "POL", "NATO", "")] == [
+        borders.EAST,
+        borders.EAST,
+        borders.WEST,
+        borders.WEST,
+        borders.WEST,
+    ]
+
+
+def test_edge_keys_do_not_depend_on_direction():
+    square = shapely.box(0, 0, 1, 1)
+    edges = borders.ring_edges(square)
+    assert edges.shape == (4, 4)
+    reversed_edges = np.hstack([edges[:, 2:], edges[:, :2]])[::-1]
+    assert sorted(borders.edge_keys(edges).tolist()) == sorted(
+        borders.edge_keys(reversed_edges).tolist()
+    )
+    neighbour = shapely.box(1, 0, 2, 1)
+    shared = np.isin(borders.edge_keys(edges), borders.edge_keys(borders.ring_edges(neighbour)))
+    assert shared.sum() == 1
+    assert borders.ring_edges(shapely.Polygon()).shape == (0, 4)

@@ -1,4 +1,8 @@
-"""Tests of geo.distance against an independent brute-force geodesic reference."""
+"""Tests of geo.distance: frontiers and territories from the country data, frames and files.
+
+The engine itself (exactness against a brute-force reference, its properties) is tested in
+test_geodesic.py.
+"""
 
 from __future__ import annotations
 
@@ -13,9 +17,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pyproj import Geod
 
-from geo import borders, distance
+from geo import borders, distance, geodesic
 from geo._errors import InputError
-from geo.layers import read_layer_file
 
 GEOD = Geod(ellps="WGS84")
 #: The LTU-BLR-LVA and POL-BLR-UKR tripoints as Natural Earth 1:10m has them.
@@ -25,103 +28,9 @@ TRIPOINT_POL_BLR_UKR = (23.606238241000142, 51.517399191000024)
 NARVA_RIVER = (28.186475464000125, 59.37492991100005)
 
 
-@pytest.fixture(scope="module")
-def frontier() -> gpd.GeoDataFrame:
-    return borders.frontier("RUS,BLR", "NATO", as_of="2025-01-01")
-
-
-@pytest.fixture(scope="module")
-def segments(frontier) -> np.ndarray:
-    """Frontier segments as rows lon0, lat0, lon1, lat1."""
-    rows = []
-    for part in shapely.get_parts(frontier.geometry.values):
-        xy = shapely.get_coordinates(part)
-        rows.append(np.hstack([xy[:-1], xy[1:]]))
-    return np.vstack(rows)
-
-
-def _densified_min(lon, lat, seg, az, windows, step):
-    """Minimum of Geod.inv from a point to points every ``step`` m of the given windows."""
-    counts = [int(np.ceil((b - a) / step)) + 1 for _, a, b in windows]
-    which = np.repeat([w[0] for w in windows], counts)
-    along = np.concatenate(
-        [np.linspace(a, b, k) for (_, a, b), k in zip(windows, counts, strict=True)]
-    )
-    x, y, _ = GEOD.fwd(seg[which, 0], seg[which, 1], az[which], along)
-    dist = GEOD.inv(np.full(len(x), lon), np.full(len(x), lat), x, y)[2]
-    return dist, which, along
-
-
-def brute_force(lon: float, lat: float, seg: np.ndarray) -> float:
-    """Independent reference: geodesic segments densified (10 m, then 1 cm near the minimum).
-
-    Segments are kept by the triangle inequality: no point of a segment of length L is closer
-    than (d_start + d_end - L) / 2, so a segment above the nearest vertex cannot win.
-    """
-    n = len(seg)
-    az, _, length = GEOD.inv(seg[:, 0], seg[:, 1], seg[:, 2], seg[:, 3])
-    d0 = GEOD.inv(np.full(n, lon), np.full(n, lat), seg[:, 0], seg[:, 1])[2]
-    d1 = GEOD.inv(np.full(n, lon), np.full(n, lat), seg[:, 2], seg[:, 3])[2]
-    best = min(d0.min(), d1.min())
-    keep = np.flatnonzero((d0 + d1 - length) / 2 <= best)
-    dist, which, along = _densified_min(
-        lon, lat, seg, az, [(i, 0.0, length[i]) for i in keep], 10.0
-    )
-    best = min(best, dist.min())
-    if best > 1000:  # 10 m spacing is then within (5 m)² / 2d < 1.3 cm
-        return best
-    close = np.flatnonzero(dist <= best + 10.0)
-    windows = [
-        (which[i], max(0.0, along[i] - 10), min(length[which[i]], along[i] + 10)) for i in close
-    ]
-    return min(best, _densified_min(lon, lat, seg, az, windows, 0.01)[0].min())
-
-
-def _sample_points(segments: np.ndarray, rng: np.random.Generator):
-    """Random, far (~2000 km), on-vertex and mid-segment points."""
-    lon = list(rng.uniform(12, 32, 90))
-    lat = list(rng.uniform(43, 61, 90))
-    start = segments[rng.integers(0, len(segments), 30)]
-    far = GEOD.fwd(
-        start[:, 0], start[:, 1], rng.uniform(150, 300, 30), rng.uniform(1.8e6, 2.1e6, 30)
-    )
-    lon += list(far[0])
-    lat += list(far[1])
-    vertex = segments[rng.integers(0, len(segments), 40)]
-    lon += list(vertex[:, 0])
-    lat += list(vertex[:, 1])
-    mid = segments[rng.integers(0, len(segments), 40)]
-    az, _, length = GEOD.inv(mid[:, 0], mid[:, 1], mid[:, 2], mid[:, 3])
-    x, y, _ = GEOD.fwd(mid[:, 0], mid[:, 1], az, length * rng.uniform(0.05, 0.95, 40))
-    return np.r_[lon, x], np.r_[lat, y]
-
-
-def test_frontier_matches_brute_force_reference(frontier, segments):
-    lon, lat = _sample_points(segments, np.random.default_rng(7))
-    result = distance.to_frontier(lon, lat, frontier)
-    reference = np.array([brute_force(x, y, segments) for x, y in zip(lon, lat, strict=True)])
-    error = np.abs(result["distance_m"].to_numpy() - reference)
-    assert reference.max() > 1.8e6  # the far points are really far
-    assert error.max() <= 1.0, f"max error {error.max():.4f} m"
-    # The reported nearest point is at the reported distance, in the reported direction.
-    az, _, back = GEOD.inv(lon, lat, result["nearest_lon"], result["nearest_lat"])
-    np.testing.assert_allclose(back, result["distance_m"], atol=1e-6)
-    moving = result["distance_m"].to_numpy() > 1
-    np.testing.assert_allclose(np.mod(az, 360)[moving], result["bearing_deg"][moving], atol=1e-9)
-
-
-def test_points_on_the_border_are_at_zero(segments):
-    on_vertex = distance.to_frontier(segments[:, 0], segments[:, 1])
-    assert on_vertex["distance_m"].max() < 1e-3
-
-
-def test_territory_matches_brute_force_reference():
+def test_territory_matches_brute_force_reference(brute_force, boundary_segments):
     area = borders.territory("RUS,BLR")
-    rows = []
-    for ring in shapely.get_parts(shapely.boundary(area)):
-        xy = shapely.get_coordinates(ring)
-        rows.append(np.hstack([xy[:-1], xy[1:]]))
-    seg = np.vstack(rows)
+    seg = boundary_segments(area)
     seg = seg[np.abs(seg[:, 0]) < 180]
     rng = np.random.default_rng(3)
     lon, lat = rng.uniform(12, 32, 60), rng.uniform(43, 61, 60)
@@ -163,28 +72,6 @@ def test_tripoints_are_on_the_frontier(point, frontier, labels):
     assert result.loc[0, "border"] in labels
 
 
-@settings(max_examples=60, deadline=None)
-@given(
-    lon=st.floats(10, 35),
-    lat=st.floats(40, 70),
-    vertex=st.integers(0, 10_000),
-)
-def test_never_farther_than_any_vertex(segments, lon, lat, vertex):
-    result = distance.to_frontier([lon], [lat])
-    x, y = segments[vertex % len(segments), :2]
-    to_vertex = GEOD.inv(lon, lat, x, y)[2]
-    assert result.loc[0, "distance_m"] <= to_vertex + 1e-6
-
-
-@settings(max_examples=60, deadline=None)
-@given(index=st.integers(0, 10_000), fraction=st.floats(0, 1))
-def test_zero_anywhere_on_the_border(segments, index, fraction):
-    x0, y0, x1, y1 = segments[index % len(segments)]
-    az, _, length = GEOD.inv(x0, y0, x1, y1)
-    x, y, _ = GEOD.fwd(x0, y0, az, length * fraction)
-    assert distance.to_frontier([x], [y]).loc[0, "distance_m"] < 1e-3
-
-
 @settings(max_examples=25, deadline=None)
 @given(lon=st.floats(12, 32), lat=st.floats(43, 61))
 @example(lon=24.5, lat=56.0)  # nearest point: the BLR-LTU-LVA tripoint, a tie of two labels
@@ -192,16 +79,6 @@ def test_frontier_sides_are_symmetric(lon, lat):
     forward = distance.to_frontier([lon], [lat], "RUS,BLR:NATO")
     backward = distance.to_frontier([lon], [lat], "NATO:BLR,RUS")
     pd.testing.assert_frame_equal(forward, backward)
-
-
-def test_input_order_and_chunking_do_not_matter(monkeypatch):
-    rng = np.random.default_rng(11)
-    lon, lat = rng.uniform(12, 32, 3000), rng.uniform(43, 61, 3000)
-    whole = distance.to_frontier(lon, lat)
-    monkeypatch.setattr(distance, "_CHUNK", 700)
-    order = rng.permutation(3000)
-    shuffled = distance.to_frontier(lon[order], lat[order])
-    np.testing.assert_allclose(shuffled["distance_m"], whole["distance_m"].to_numpy()[order])
 
 
 def test_bad_points_raise_one_line():
@@ -254,93 +131,53 @@ def test_distances_appends_columns_and_uncertainty():
     np.testing.assert_allclose(out["distance_max_m"], d + unc)
     projected = distance.distances(points.to_crs(3035))
     np.testing.assert_allclose(projected["distance_m"], d, atol=1e-6)
-    territory = distance.distances(points, to="RUS,BLR")
-    assert "inside" in territory.columns
     with pytest.raises(InputError, match="not both"):
         distance.distances(points, frontier="RUS:NATO", to="RUS")
 
 
-def test_range_ring_is_a_geodesic_circle():
-    ring = distance.range_ring(26.5, 52.9, 300_000, n_points=64)
-    xy = shapely.get_coordinates(ring)[:-1]
-    dist = GEOD.inv(np.full(64, 26.5), np.full(64, 52.9), xy[:, 0], xy[:, 1])[2]
-    np.testing.assert_allclose(dist, 300_000, atol=1e-6)
-    assert ring.is_valid
-    assert ring.contains(shapely.Point(26.5, 52.9))
-
-
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        ((26.5, 80.0, 1_500_000), "contains the North Pole"),
-        ((179.0, 60.0, 200_000), "crosses the antimeridian"),
-        ((26.5, 52.9, -5), "must be a positive number"),
-        ((26.5, 95.0, 1000), "is not a position"),
-    ],
-)
-def test_range_ring_refuses_what_it_cannot_draw(args, message):
-    with pytest.raises(InputError, match=message):
-        distance.range_ring(*args)
-
-
-def test_within_range_is_geodesic_and_sorted():
-    a = gpd.GeoDataFrame(
-        {"id": ["m", "k"]}, geometry=gpd.points_from_xy([26.5, 20.5], [52.9, 54.7]), crs=4326
-    )
-    b = gpd.GeoDataFrame(
-        {"id": ["p", "q", "r"]},
-        geometry=gpd.points_from_xy([21.0, 24.0, 40.0], [52.2, 54.7, 50.0]),
+def test_distances_to_a_territory_against_an_independent_computation(
+    brute_force, boundary_segments
+):
+    """Inside: the country that contains the point (shapely), at 0; outside: the brute force."""
+    lon = np.array([27.56, 24.0, 23.5, 37.62, 19.0, 30.0])  # Minsk, Latvia, Poland, Moscow,
+    lat = np.array([53.90, 56.0, 53.0, 55.75, 55.2, 45.0])  # off Kaliningrad, the Black Sea
+    points = gpd.GeoDataFrame(
+        {"coord_uncertainty_m": [0.0, 100.0, 2e5, 0.0, 50.0, 0.0]},
+        geometry=gpd.points_from_xy(lon, lat),
         crs=4326,
     )
-    pairs = distance.within_range(a, b, 300_000)
-    expected = []
-    for ia, ga in zip(a["id"], a.geometry, strict=True):
-        for ib, gb in zip(b["id"], b.geometry, strict=True):
-            d = GEOD.inv(ga.x, ga.y, gb.x, gb.y)[2]
-            if d <= 300_000:
-                expected.append((ia, ib, d))
-    expected.sort(key=lambda row: (row[0], row[2]))
-    assert [tuple(r) for r in pairs[["id_a", "id_b"]].to_numpy()] == [e[:2] for e in expected]
-    np.testing.assert_allclose(pairs["distance_m"], [e[2] for e in expected])
-
-
-def test_site_analysis_on_fixture_layer(data_dir):
-    sites = read_layer_file(data_dir / "sites_small.geojson")
-    out = distance.site_analysis(sites, as_of="2025-01-01").set_index("id")
-    assert out["side"].to_dict() == {
-        "test-radar-blr": "RUS/BLR",
-        "test-base-kaliningrad": "RUS/BLR",
-        "test-battlegroup-ltu": "NATO",
-        "test-training-area-pol": "NATO",
-    }
-    east = out.loc[["test-radar-blr", "test-base-kaliningrad"]]
-    nato = distance.to_territory([26.5, 20.51], [52.9, 54.71], "NATO", as_of="2025-01-01")
-    np.testing.assert_allclose(east["opposing_distance_m"], nato["distance_m"])
-    assert list(east["opposing_border"]) == list(nato["border"])
-    unc = out["coord_uncertainty_m"].astype(float)
-    d = out["opposing_distance_m"]
-    np.testing.assert_allclose(out["opposing_distance_min_m"], np.maximum(0, d - unc))
-    np.testing.assert_allclose(out["opposing_distance_max_m"], d + unc)
-    # The training area is measured from a point inside its polygon.
-    area = sites.set_index("id").geometry["test-training-area-pol"]
-    rus_blr = distance.to_territory(*_surface_point(area), "RUS,BLR")
-    assert out.loc["test-training-area-pol", "opposing_distance_m"] == pytest.approx(
-        rus_blr.loc[0, "distance_m"]
-    )
-    # The host border is the nearest of the host country's land borders with its neighbours.
-    host = out.loc["test-battlegroup-ltu"]
-    by_neighbour = {
-        nbr: distance.to_frontier([24.11], [55.08], f"LTU:{nbr}").loc[0, "distance_m"]
-        for nbr in ("BLR", "LVA", "POL", "RUS")
-    }
-    nearest = min(by_neighbour, key=by_neighbour.get)
-    assert host["host_border"] == "-".join(sorted(("LTU", nearest)))
-    assert host["host_border_distance_m"] == pytest.approx(by_neighbour[nearest])
-
-
-def _surface_point(geom):
-    point = shapely.point_on_surface(geom)
-    return [point.x], [point.y]
+    out = distance.distances(points, to="RUS,BLR")
+    countries = borders.countries(["BLR", "RUS"])
+    expected_inside = [
+        next((str(c) for c, g in countries.geometry.items() if g.contains(shapely.Point(x, y))), "")
+        for x, y in zip(lon, lat, strict=True)
+    ]
+    assert expected_inside == ["BLR", "", "", "RUS", "", ""]
+    assert out["inside"].tolist() == expected_inside
+    inside = out["inside"].to_numpy() != ""
+    assert (out.loc[inside, "distance_m"] == 0).all()
+    np.testing.assert_allclose(out.loc[inside, "nearest_lon"], lon[inside], atol=1e-12)
+    np.testing.assert_allclose(out.loc[inside, "nearest_lat"], lat[inside], atol=1e-12)
+    assert out.loc[inside, "bearing_deg"].isna().all()
+    assert (out.loc[inside, "border"] == "").all()
+    seg = boundary_segments(borders.territory("RUS,BLR"))
+    seg = seg[np.abs(seg[:, 0]) < 180]
+    for i in np.flatnonzero(~inside):
+        reference = brute_force(lon[i], lat[i], seg)
+        assert out.loc[i, "distance_m"] == pytest.approx(reference, abs=1.0)
+        # The nearest point is on the territory's boundary and at the distance reported.
+        back = GEOD.inv(lon[i], lat[i], out.loc[i, "nearest_lon"], out.loc[i, "nearest_lat"])
+        assert back[2] == pytest.approx(out.loc[i, "distance_m"], abs=1e-6)
+        assert np.mod(back[0], 360) == pytest.approx(out.loc[i, "bearing_deg"], abs=1e-9)
+        # ... on the stretch of border it names (a land border, or a country's coast).
+        foot = shapely.Point(out.loc[i, "nearest_lon"], out.loc[i, "nearest_lat"])
+        a, b = out.loc[i, "border"].split("-")
+        named = countries.geometry[a].boundary if b == "coast" else borders.shared_border(a, b)
+        assert named.distance(foot) < 1e-4  # degrees: the geodesic strays < 10 m from the line
+    assert out.loc[4, "border"] == "RUS-coast"  # at sea off Kaliningrad
+    unc = points["coord_uncertainty_m"].to_numpy()
+    np.testing.assert_allclose(out["distance_min_m"], np.maximum(0, out["distance_m"] - unc))
+    np.testing.assert_allclose(out["distance_max_m"], out["distance_m"] + unc)
 
 
 def test_measure_file_in_chunks_equals_one_pass(tmp_path):
@@ -396,7 +233,7 @@ def _far_shapes(rng: np.random.Generator, lines) -> list[shapely.Geometry]:
         else:
             shape = shapely.Polygon([(x, y), (x + abs(dx), y), (x, y + abs(dy) + 0.05)])
         xy = _densified(shape, 500.0)
-        if distance.nearest(lines, xy[:, 0], xy[:, 1])["distance_m"].min() > 5000:
+        if geodesic.nearest(lines, xy[:, 0], xy[:, 1])["distance_m"].min() > 5000:
             shapes.append(shape)
     return shapes
 
@@ -409,7 +246,7 @@ def test_lines_and_polygons_are_measured_from_their_nearest_point(to):
     result = distance.measure(frame, prepared)
     for shape, row in zip(shapes, result.itertuples(), strict=True):
         xy = _densified(shape)
-        reference = distance.nearest(prepared.lines, xy[:, 0], xy[:, 1])
+        reference = geodesic.nearest(prepared.lines, xy[:, 0], xy[:, 1])
         best = reference["distance_m"].idxmin()
         if to and row.inside:
             assert row.distance_m == 0
@@ -420,7 +257,7 @@ def test_lines_and_polygons_are_measured_from_their_nearest_point(to):
         assert row.border == reference["border"][best]
         # The reported border point is at the reported distance from the shape.
         edges = distance._shape_lines(shape)
-        back = distance.nearest(edges, [row.nearest_lon], [row.nearest_lat])["distance_m"][0]
+        back = geodesic.nearest(edges, [row.nearest_lon], [row.nearest_lat])["distance_m"][0]
         assert back == pytest.approx(row.distance_m, abs=0.01)
         assert 0 <= row.bearing_deg < 360
 
