@@ -6,6 +6,19 @@ single line on stderr and exit code 2.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
+__all__ = [
+    "DataDirError",
+    "GeoError",
+    "InputError",
+    "LayerNotFoundError",
+    "LayerValidationError",
+    "OutputError",
+    "located",
+]
+
 
 class GeoError(Exception):
     """Base class of every error flankmap raises on purpose."""
@@ -35,3 +48,38 @@ class OutputError(GeoError, OSError):
 
     def __str__(self) -> str:  # OSError would show errno and filename, which it also has
         return str(self.args[0]) if self.args else ""
+
+
+def located(path: str | os.PathLike[str], where: str, field: str, problem: str) -> str:
+    """Return the one-line message of a problem in a file: file, place, field, problem.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file; only its name is shown.
+    where : str
+        The place in the file (``"row 7"``, ``"feature kaliningrad-1"``, ``"header"``), or
+        ``""`` for the whole file.
+    field : str
+        The field at fault, or ``""``.
+    problem : str
+        What is wrong, as a phrase that follows the field.
+
+    Returns
+    -------
+    message : str
+        ``NAME: WHERE: field 'FIELD': PROBLEM``, leaving out an empty place or field.
+
+    Examples
+    --------
+    >>> located("data/points.csv", "row 7", "lat", "'abc' is not a number")
+    "points.csv: row 7: field 'lat': 'abc' is not a number"
+    >>> located("points.csv", "", "", "is empty")
+    'points.csv: is empty'
+    """
+    parts = [Path(path).name]
+    if where:
+        parts.append(where)
+    if field:
+        parts.append(f"field {field!r}")
+    return ": ".join([*parts, problem])

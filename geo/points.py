@@ -37,7 +37,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from geo._errors import InputError
+from geo._errors import InputError, located
 
 logger = logging.getLogger(__name__)
 
@@ -84,13 +84,6 @@ class PointChunk:
     total: int
 
 
-def _fail(path: Path, where: str, field: str, problem: str) -> InputError:
-    parts = [path.name, where] if where else [path.name]
-    if field:
-        parts.append(f"field {field!r}")
-    return InputError(": ".join([*parts, problem]))
-
-
 def _short(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -115,7 +108,7 @@ class _Problems:
         order = sorted(self.found)
         if order and not skip:
             field, reason = self.found[order[0]]
-            raise _fail(self.path, f"{self.unit} {numbers[order[0]]}", field, reason)
+            raise InputError(located(self.path, f"{self.unit} {numbers[order[0]]}", field, reason))
         return pd.DataFrame(
             {
                 "row": np.asarray([numbers[i] for i in order], dtype=np.int64),
@@ -264,34 +257,40 @@ class _Lines:
                     block, self.done = block[len(_BOM) :], len(_BOM)
                 nul = block.find(b"\0")
                 if nul >= 0:
-                    raise _fail(
-                        self.path,
-                        "",
-                        "",
-                        f"is not a text file (NUL byte at byte {nul + self.done})",
+                    raise InputError(
+                        located(
+                            self.path,
+                            "",
+                            "",
+                            f"is not a text file (NUL byte at byte {nul + self.done})",
+                        )
                     )
                 try:  # judge the first block even if it holds no whole line
                     codecs.getincrementaldecoder("utf-8")().decode(block, final=False)
                 except UnicodeDecodeError as exc:
                     line = block.count(b"\n", 0, exc.start) + 1
-                    raise _fail(
-                        self.path,
-                        "",
-                        "",
-                        f"is not UTF-8 (byte {self.done + exc.start}, line {line}); "
-                        "save it as UTF-8",
+                    raise InputError(
+                        located(
+                            self.path,
+                            "",
+                            "",
+                            f"is not UTF-8 (byte {self.done + exc.start}, line {line}); "
+                            "save it as UTF-8",
+                        )
                     ) from None
             data = pending + block
             if block:
                 cut = data.rfind(b"\n") + 1
                 if not cut:
                     if len(data) > _MAX_LINE:
-                        raise _fail(
-                            self.path,
-                            "",
-                            "",
-                            f"line {self.line + 1} is longer than {_MAX_LINE >> 20} MiB; "
-                            "is this a CSV file?",
+                        raise InputError(
+                            located(
+                                self.path,
+                                "",
+                                "",
+                                f"line {self.line + 1} is longer than {_MAX_LINE >> 20} MiB; "
+                                "is this a CSV file?",
+                            )
                         )
                     pending = data
                     continue
@@ -302,11 +301,13 @@ class _Lines:
                 text = data.decode("utf-8")
             except UnicodeDecodeError as exc:
                 line = self.line + data.count(b"\n", 0, exc.start) + 1
-                raise _fail(
-                    self.path,
-                    "",
-                    "",
-                    f"is not UTF-8 (byte {self.done + exc.start}, line {line}); save it as UTF-8",
+                raise InputError(
+                    located(
+                        self.path,
+                        "",
+                        "",
+                        f"is not UTF-8 (byte {self.done + exc.start}, line {line}); save it as UTF-8",
+                    )
                 ) from None
             self.line += data.count(b"\n")
             self.done += len(data)
@@ -333,23 +334,27 @@ def _check_header(path: Path, header: list[str], lower: list[str]) -> None:
         name = repeated[0]
         if not name.strip():
             where = [str(i + 1) for i, n in enumerate(header) if n == name]
-            raise _fail(
-                path,
-                "header",
-                "",
-                f"columns {', '.join(where[:5])} have no name; give every column a name",
+            raise InputError(
+                located(
+                    path,
+                    "header",
+                    "",
+                    f"columns {', '.join(where[:5])} have no name; give every column a name",
+                )
             )
-        raise _fail(path, "header", name, "is the name of two columns")
+        raise InputError(located(path, "header", name, "is the name of two columns"))
     special = {"lat", "lon", "latitude", "longitude", "id", UNCERTAINTY}
     counts = collections.Counter(name for name in lower if name in special)
     for name, n in counts.items():
         if n > 1:
             same = [header[i] for i, low in enumerate(lower) if low == name]
-            raise _fail(
-                path,
-                "header",
-                same[1],
-                f"is the name of two columns ({same[0]!r} too; names are matched in any case)",
+            raise InputError(
+                located(
+                    path,
+                    "header",
+                    same[1],
+                    f"is the name of two columns ({same[0]!r} too; names are matched in any case)",
+                )
             )
 
 
@@ -402,14 +407,14 @@ def _scan_csv(path: Path, chunk_rows: int, skip: bool) -> Iterator[PointChunk]:
                     problem = "holds a NUL byte; is this a text file?"
                 elif "field limit" in problem:
                     problem = f"has a field longer than {csv.field_size_limit():,} characters"
-                raise _fail(path, f"line {reader.line_num}", "", problem) from None
+                raise InputError(located(path, f"line {reader.line_num}", "", problem)) from None
 
         header: list[str] = []
         skipped = 0  # blank lines before the header
         while not header or not any(cell.strip() for cell in header):
             first = records(1)
             if not first:
-                raise _fail(path, "", "", "is empty")
+                raise InputError(located(path, "", "", "is empty"))
             header = first[0]
             skipped += 1
         lower = [name.strip().lower() for name in header]
@@ -427,7 +432,9 @@ def _scan_csv(path: Path, chunk_rows: int, skip: bool) -> Iterator[PointChunk]:
                     f"its header holds {said}: flankmap reads comma-separated files, so save it "
                     "with ',' between the columns (and '.' as the decimal mark)"
                 )
-            raise _fail(path, "", "", f"has no lat/lon columns (columns: {listed}); {hint}")
+            raise InputError(
+                located(path, "", "", f"has no lat/lon columns (columns: {listed}); {hint}")
+            )
         _check_header(path, header, lower)
         names = (header[i_lat], header[i_lon])
         names_unc = header[lower.index(UNCERTAINTY)] if UNCERTAINTY in lower else UNCERTAINTY
@@ -518,7 +525,7 @@ def _scan_csv(path: Path, chunk_rows: int, skip: bool) -> Iterator[PointChunk]:
             )
             yield PointChunk(points, numbers[chosen], rejected, lines.done, total)
         if not seen_data:
-            raise _fail(path, "", "", "has a header but no data rows")
+            raise InputError(located(path, "", "", "has a header but no data rows"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -579,7 +586,9 @@ def _driver_path(driver: str, path: Path) -> str:
     name = str(path.resolve())
     if driver == "GPKG":  # GPKG:"file" (quoted: a ':' in the name would start a table name)
         if '"' in name:
-            raise _fail(path, "", "", "has a '\"' in its path; rename the file or its folder")
+            raise InputError(
+                located(path, "", "", "has a '\"' in its path; rename the file or its folder")
+            )
         return f'GPKG:"{name}"'
     return f"{driver}:{name}"
 
@@ -617,15 +626,19 @@ def _check_signature(path: Path, suffix: str) -> None:
             handle.seek(-4, io.SEEK_END)
             tail = handle.read(4)
     if not head:
-        raise _fail(path, "", "", "is empty")
+        raise InputError(located(path, "", "", "is empty"))
     start = _short(head.decode("utf-8", "replace"), 12)
     if suffix in GPKG_SUFFIXES and head != _SQLITE_MAGIC:
-        raise _fail(path, "", "", f"is not a GeoPackage (an SQLite file); it starts with {start!r}")
+        raise InputError(
+            located(path, "", "", f"is not a GeoPackage (an SQLite file); it starts with {start!r}")
+        )
     if suffix in PARQUET_SUFFIXES and not (
         head.startswith(_PARQUET_MAGIC) and tail == _PARQUET_MAGIC
     ):
-        raise _fail(
-            path, "", "", f"is not a Parquet file (PAR1 ... PAR1); it starts with {start!r}"
+        raise InputError(
+            located(
+                path, "", "", f"is not a Parquet file (PAR1 ... PAR1); it starts with {start!r}"
+            )
         )
 
 
@@ -634,21 +647,25 @@ def _check_json_start(path: Path) -> None:
     with _open_bytes(path) as handle:
         head = handle.read(_FIRST_BLOCK)
     if not head.strip():
-        raise _fail(path, "", "", "is empty")
+        raise InputError(located(path, "", "", "is empty"))
     try:
         text = head.decode("utf-8-sig") if len(head) < _FIRST_BLOCK else None
         if text is None:
             text = codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=False)
     except UnicodeDecodeError as exc:
-        raise _fail(path, "", "", f"is not UTF-8 (byte {exc.start}); save it as UTF-8") from None
+        raise InputError(
+            located(path, "", "", f"is not UTF-8 (byte {exc.start}); save it as UTF-8")
+        ) from None
     start = text.lstrip()[:1]
     if start != "{":
-        raise _fail(
-            path,
-            "",
-            "",
-            f"is not valid JSON: it starts with {_short(text.lstrip(), 20)!r}, a GeoJSON "
-            "FeatureCollection starts with '{'",
+        raise InputError(
+            located(
+                path,
+                "",
+                "",
+                f"is not valid JSON: it starts with {_short(text.lstrip(), 20)!r}, a GeoJSON "
+                "FeatureCollection starts with '{'",
+            )
         )
 
 
@@ -657,35 +674,46 @@ def _load_collection(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise _fail(path, "", "", f"is not UTF-8 (byte {exc.start}); save it as UTF-8") from None
+        raise InputError(
+            located(path, "", "", f"is not UTF-8 (byte {exc.start}); save it as UTF-8")
+        ) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise _fail(
-            path, "", "", f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        raise InputError(
+            located(
+                path,
+                "",
+                "",
+                f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
+            )
         ) from None
     except RecursionError:
-        raise _fail(
-            path,
-            "",
-            "",
-            "nests arrays or objects too deeply to be read (GeoJSON needs a few levels)",
+        raise InputError(
+            located(
+                path,
+                "",
+                "",
+                "nests arrays or objects too deeply to be read (GeoJSON needs a few levels)",
+            )
         ) from None
     kind = data.get("type") if isinstance(data, dict) else None
     if kind == "Feature":
-        raise _fail(
-            path,
-            "",
-            "type",
-            "is a single Feature, not a FeatureCollection; wrap it: "
-            '{"type": "FeatureCollection", "features": [...]}',
+        raise InputError(
+            located(
+                path,
+                "",
+                "type",
+                "is a single Feature, not a FeatureCollection; wrap it: "
+                '{"type": "FeatureCollection", "features": [...]}',
+            )
         )
     if kind != "FeatureCollection":
-        raise _fail(path, "", "type", f"{kind!r} is not a GeoJSON FeatureCollection")
+        raise InputError(located(path, "", "type", f"{kind!r} is not a GeoJSON FeatureCollection"))
     if not isinstance(data.get("features"), list):
-        raise _fail(path, "", "features", "is not a list")
+        raise InputError(located(path, "", "features", "is not a list"))
     if not data["features"]:
-        raise _fail(path, "", "features", "is empty: the file holds no points")
+        raise InputError(located(path, "", "features", "is empty: the file holds no points"))
     _check_crs_member(path, data.get("crs"))
     return data
 
@@ -699,24 +727,28 @@ def _check_crs_member(path: Path, crs: Any) -> None:
         return
     name = crs.get("properties", {}).get("name") if isinstance(crs, dict) else None
     if not isinstance(name, str) or crs.get("type") != "name":
-        raise _fail(
-            path,
-            "",
-            "crs",
-            f"{_short(json.dumps(crs), 60)} is not a named CRS; GeoJSON is WGS84 lon/lat: "
-            "remove the 'crs' member",
+        raise InputError(
+            located(
+                path,
+                "",
+                "crs",
+                f"{_short(json.dumps(crs), 60)} is not a named CRS; GeoJSON is WGS84 lon/lat: "
+                "remove the 'crs' member",
+            )
         )
     import pyproj
 
     try:
         pyproj.CRS.from_user_input(name)
     except pyproj.exceptions.CRSError:
-        raise _fail(
-            path,
-            "",
-            "crs",
-            f"{_short(name)!r} is not a CRS flankmap knows; GeoJSON is WGS84 lon/lat: remove "
-            "the 'crs' member, or name a known one such as EPSG:3035",
+        raise InputError(
+            located(
+                path,
+                "",
+                "crs",
+                f"{_short(name)!r} is not a CRS flankmap knows; GeoJSON is WGS84 lon/lat: remove "
+                "the 'crs' member, or name a known one such as EPSG:3035",
+            )
         ) from None
 
 
@@ -848,21 +880,27 @@ def _read_ogr(path: Path, driver: str, source: Path | None = None) -> gpd.GeoDat
                 if len(layers) > 1:
                     listed = ", ".join(repr(str(layer)) for layer in layers[:, 0][:10])
                     more = f" and {len(layers) - 10} more" if len(layers) > 10 else ""
-                    raise _fail(
-                        path,
-                        "",
-                        "",
-                        f"holds {len(layers)} layers ({listed}{more}); flankmap reads a "
-                        "GeoPackage of one layer: save the layer you want in a file of its own",
+                    raise InputError(
+                        located(
+                            path,
+                            "",
+                            "",
+                            f"holds {len(layers)} layers ({listed}{more}); flankmap reads a "
+                            "GeoPackage of one layer: save the layer you want in a file of its own",
+                        )
                     )
             frame = pyogrio.read_dataframe(name)
         except InputError:
             raise
         except Exception as exc:  # pyogrio raises its own and GDAL's errors
-            raise _fail(path, "", "", f"cannot be read ({_first_line(exc)})") from None
+            raise InputError(
+                located(path, "", "", f"cannot be read ({_first_line(exc)})")
+            ) from None
     _relay_warnings(path, caught)
     if not isinstance(frame, gpd.GeoDataFrame):  # a table without geometry
-        raise _fail(path, "", "", "has no geometry column: it holds a table, not points")
+        raise InputError(
+            located(path, "", "", "has no geometry column: it holds a table, not points")
+        )
     return frame
 
 
@@ -905,25 +943,29 @@ def _parquet_plan(path: Path, source: Any, probe: Any, chunk_rows: int) -> list[
         disk = sum(info.column(c).total_compressed_size for c in range(info.num_columns))
         where = f"row group {group + 1}"
         if size / rows > PARQUET_ROW_BYTES:
-            raise _fail(
-                path,
-                where,
-                "",
-                f"holds {_mb(size)} when decompressed for {info.num_rows:,} rows "
-                f"({_mb(size / rows)} a row, from {_mb(disk)} in the file); flankmap reads rows "
-                f"of at most {PARQUET_ROW_BYTES >> 20} MB",
+            raise InputError(
+                located(
+                    path,
+                    where,
+                    "",
+                    f"holds {_mb(size)} when decompressed for {info.num_rows:,} rows "
+                    f"({_mb(size / rows)} a row, from {_mb(disk)} in the file); flankmap reads rows "
+                    f"of at most {PARQUET_ROW_BYTES >> 20} MB",
+                )
             )
         dictionaries = []
         for c in range(info.num_columns):
             chunk = info.column(c)
             if chunk.total_uncompressed_size > PARQUET_COLUMN_CHUNK_BYTES:
-                raise _fail(
-                    path,
-                    where,
-                    chunk.path_in_schema,
-                    f"holds {_mb(chunk.total_uncompressed_size)} when decompressed; flankmap "
-                    f"reads at most {PARQUET_COLUMN_CHUNK_BYTES >> 20} MB of a column per row "
-                    "group: write the file with smaller row groups",
+                raise InputError(
+                    located(
+                        path,
+                        where,
+                        chunk.path_in_schema,
+                        f"holds {_mb(chunk.total_uncompressed_size)} when decompressed; flankmap "
+                        f"reads at most {PARQUET_COLUMN_CHUNK_BYTES >> 20} MB of a column per row "
+                        "group: write the file with smaller row groups",
+                    )
                 )
             if (
                 chunk.has_dictionary_page
@@ -939,12 +981,14 @@ def _parquet_plan(path: Path, source: Any, probe: Any, chunk_rows: int) -> list[
                     continue
                 longest = int(pc.max(pc.binary_length(column.dictionary)).as_py() or 0)
                 if longest > PARQUET_ROW_BYTES:
-                    raise _fail(
-                        path,
-                        where,
-                        name,
-                        f"holds a value of {_mb(longest)}, which any row may repeat; flankmap "
-                        f"reads rows of at most {PARQUET_ROW_BYTES >> 20} MB",
+                    raise InputError(
+                        located(
+                            path,
+                            where,
+                            name,
+                            f"holds a value of {_mb(longest)}, which any row may repeat; flankmap "
+                            f"reads rows of at most {PARQUET_ROW_BYTES >> 20} MB",
+                        )
                     )
                 worst += longest
         plan.append((group, max(1, min(chunk_rows, int(PARQUET_BATCH_BYTES // max(worst, 1))))))
@@ -989,15 +1033,19 @@ def _check_geo_metadata(path: Path, geo: bytes, names: list[str]) -> None:
         primary = meta["primary_column"]
         columns = list(meta["columns"])
     except (ValueError, KeyError, TypeError):
-        raise _fail(path, "", "", "has 'geo' metadata that is not GeoParquet's") from None
+        raise InputError(
+            located(path, "", "", "has 'geo' metadata that is not GeoParquet's")
+        ) from None
     for name in [primary, *columns]:
         if name not in names:
-            raise _fail(
-                path,
-                "",
-                "",
-                f"has 'geo' metadata naming the geometry column {str(name)!r}, which the file "
-                f"does not have (columns: {_short(', '.join(names), 120)})",
+            raise InputError(
+                located(
+                    path,
+                    "",
+                    "",
+                    f"has 'geo' metadata naming the geometry column {str(name)!r}, which the file "
+                    f"does not have (columns: {_short(', '.join(names), 120)})",
+                )
             )
 
 
@@ -1012,7 +1060,9 @@ def _parquet_batches(path: Path, chunk_rows: int) -> Iterator[tuple[gpd.GeoDataF
         import pyarrow.parquet as pq
         from geopandas.io.arrow import _arrow_to_geopandas
     except ImportError:
-        raise _fail(path, "", "", "reading GeoParquet needs pyarrow: pip install pyarrow") from None
+        raise InputError(
+            located(path, "", "", "reading GeoParquet needs pyarrow: pip install pyarrow")
+        ) from None
     disk = path.stat().st_size
     limit = max(PARQUET_EXPANSION_FLOOR, PARQUET_MAX_EXPANSION * disk)
     with _open_bytes(path) as handle, _open_bytes(path) as probe_handle:
@@ -1021,8 +1071,10 @@ def _parquet_batches(path: Path, chunk_rows: int) -> Iterator[tuple[gpd.GeoDataF
             schema = source.schema_arrow
             metadata = schema.metadata or {}
             if b"geo" not in metadata:
-                raise _fail(
-                    path, "", "", "has no 'geo' metadata: a plain Parquet file, not GeoParquet"
+                raise InputError(
+                    located(
+                        path, "", "", "has no 'geo' metadata: a plain Parquet file, not GeoParquet"
+                    )
                 )
             _check_geo_metadata(path, metadata[b"geo"], schema.names)
             texts = [
@@ -1045,22 +1097,26 @@ def _parquet_batches(path: Path, chunk_rows: int) -> Iterator[tuple[gpd.GeoDataF
                         sizes += _row_bytes(column, cache, key)
                     big = np.flatnonzero(sizes > PARQUET_ROW_BYTES)
                     if len(big):
-                        raise _fail(
-                            path,
-                            f"row group {group + 1}, row {done + int(big[0]) + 1:,}",
-                            "",
-                            f"holds {_mb(sizes[big[0]])} when decoded; flankmap reads rows of "
-                            f"at most {PARQUET_ROW_BYTES >> 20} MB",
+                        raise InputError(
+                            located(
+                                path,
+                                f"row group {group + 1}, row {done + int(big[0]) + 1:,}",
+                                "",
+                                f"holds {_mb(sizes[big[0]])} when decoded; flankmap reads rows of "
+                                f"at most {PARQUET_ROW_BYTES >> 20} MB",
+                            )
                         )
                     done += len(batch)
                     decoded += int(sizes.sum())
                     if decoded > limit:
-                        raise _fail(
-                            path,
-                            "",
-                            "",
-                            f"decodes to more than {_mb(limit)} from {_mb(disk)} in the file; "
-                            "flankmap refuses such a decompression bomb",
+                        raise InputError(
+                            located(
+                                path,
+                                "",
+                                "",
+                                f"decodes to more than {_mb(limit)} from {_mb(disk)} in the file; "
+                                "flankmap refuses such a decompression bomb",
+                            )
                         )
                     table = pa.Table.from_batches([batch]).replace_schema_metadata(metadata)
                     # dask-geopandas converts with this helper too (geopandas has no public one).
@@ -1068,8 +1124,8 @@ def _parquet_batches(path: Path, chunk_rows: int) -> Iterator[tuple[gpd.GeoDataF
         except InputError:
             raise
         except Exception as exc:  # pyarrow raises its own errors for broken files
-            raise _fail(
-                path, "", "", f"cannot be read as GeoParquet ({_first_line(exc)})"
+            raise InputError(
+                located(path, "", "", f"cannot be read as GeoParquet ({_first_line(exc)})")
             ) from None
 
 
@@ -1190,7 +1246,7 @@ def _scan_other(path: Path, suffix: str, chunk_rows: int, skip: bool) -> Iterato
             start += len(batch)
             yield PointChunk(*_check_frame(path, batch, numbers, registry, skip), start, total)
         if first or not start:
-            raise _fail(path, "", "", "holds no features")
+            raise InputError(located(path, "", "", "holds no features"))
         return
     if suffix in GEOJSON_SUFFIXES:
         frame, numbers, early = _read_geojson(path, skip)
@@ -1198,7 +1254,7 @@ def _scan_other(path: Path, suffix: str, chunk_rows: int, skip: bool) -> Iterato
         frame = _read_ogr(path, "GPKG")
         numbers, early = np.arange(1, len(frame) + 1), pd.DataFrame(columns=REJECTED_COLUMNS)
         if not len(frame):
-            raise _fail(path, "", "", "holds no features")
+            raise InputError(located(path, "", "", "holds no features"))
     _reprojection_notice(path, frame.crs)
     points, rows, rejected = _check_frame(path, frame, numbers, registry, skip)
     if len(early):
@@ -1673,12 +1729,14 @@ def write_points(frame: gpd.GeoDataFrame, path: str | Path, *, excel_safe: bool 
 def _read_part(path: Path, columns: list[str]) -> gpd.GeoDataFrame:
     frame = read_points(path)
     if list(frame.columns) != columns:
-        raise _fail(
-            path,
-            "",
-            "",
-            f"has columns {', '.join(map(str, frame.columns))}; the first part has "
-            f"{', '.join(columns)}: every part needs the same columns",
+        raise InputError(
+            located(
+                path,
+                "",
+                "",
+                f"has columns {', '.join(map(str, frame.columns))}; the first part has "
+                f"{', '.join(columns)}: every part needs the same columns",
+            )
         )
     return frame
 
