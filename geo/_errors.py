@@ -17,6 +17,7 @@ __all__ = [
     "LayerValidationError",
     "OutputError",
     "located",
+    "shorten",
 ]
 
 
@@ -83,3 +84,26 @@ def located(path: str | os.PathLike[str], where: str, field: str, problem: str) 
     if field:
         parts.append(f"field {field!r}")
     return ": ".join([*parts, problem])
+
+
+def shorten(text: str, limit: int = 60) -> str:
+    """Cut a text that a message shows to ``limit`` characters, ending it with ``…``.
+
+    Parameters
+    ----------
+    text : str
+        The text, e.g. a value from a user file.
+    limit : int
+        The most characters kept.
+
+    Returns
+    -------
+    text : str
+        ``text`` itself, or its first ``limit - 1`` characters and ``…``.
+
+    Examples
+    --------
+    >>> shorten("Daugavpils", 6), shorten("Riga", 6)
+    ('Dauga…', 'Riga')
+    """
+    return text if len(text) <= limit else text[: limit - 1] + "…"

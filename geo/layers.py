@@ -9,11 +9,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
-import json
-import math
-import os
 import re
-import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +22,7 @@ import shapely
 from geo import _data
 from geo._errors import DataDirError, LayerNotFoundError, LayerValidationError, located
 from geo.dates import active_on, date_bounds, parse_as_of
+from geo.geojson import geometry_problem, read_collection
 
 #: The words allowed in a feature's ``kind`` (``layers/SCHEMA.md`` defines each).
 KINDS = (
@@ -156,38 +153,11 @@ def _check_text(path: Path, where: str, field: str, value: Any) -> None:
         )
 
 
-def _check_coords(path: Path, where: str, geom: Mapping[str, Any]) -> shapely.Geometry:
-    try:
-        shape = shapely.geometry.shape(geom)
-    except Exception as exc:  # shapely raises several types for malformed GeoJSON
-        raise LayerValidationError(
-            located(path, where, "geometry", f"not a valid GeoJSON geometry ({exc})")
-        ) from None
-    if shape.is_empty:
-        raise LayerValidationError(located(path, where, "geometry", "is empty"))
-    if shape.geom_type not in _GEOMETRIES:
-        raise LayerValidationError(
-            located(
-                path, where, "geometry", f"{shape.geom_type} is not one of {', '.join(_GEOMETRIES)}"
-            )
-        )
-    xy = shapely.get_coordinates(shape)
-    for lon, lat in xy:
-        if not (math.isfinite(lon) and math.isfinite(lat)):
-            raise LayerValidationError(
-                located(path, where, "geometry", f"coordinate [{lon}, {lat}] is not finite")
-            )
-        if not -180 <= lon <= 180:
-            raise LayerValidationError(
-                located(path, where, "geometry", f"longitude {lon} is outside -180..180")
-            )
-        if not -90 <= lat <= 90:
-            raise LayerValidationError(
-                located(path, where, "geometry", f"latitude {lat} is outside -90..90 ([lon, lat]?)")
-            )
-    if not shape.is_valid:
-        raise LayerValidationError(located(path, where, "geometry", shapely.is_valid_reason(shape)))
-    return shape
+def _check_coords(path: Path, where: str, geom: Any) -> shapely.Geometry:
+    problem = geometry_problem(geom, types=_GEOMETRIES, bounds=True)
+    if problem:
+        raise LayerValidationError(located(path, where, "geometry", problem))
+    return shapely.geometry.shape(geom)
 
 
 def _check_word(path: Path, where: str, field: str, value: Any, words: Iterable[str]) -> None:
@@ -480,7 +450,7 @@ def validate_feature(
                 located(path, where, f"{field}.date", "timeline is not in date order")
             )
         previous = start
-    geometry = _check_coords(path, where, feature.get("geometry") or {})
+    geometry = _check_coords(path, where, feature.get("geometry"))
     basis = props.get("coord_basis")
     if basis is not None and basis not in _BASES_BY_GEOMETRY[geometry.geom_type]:
         allowed = ", ".join(_BASES_BY_GEOMETRY[geometry.geom_type])
@@ -511,80 +481,15 @@ def _country_codes() -> frozenset[str]:
 MAX_LAYER_BYTES = 64 * 1024 * 1024
 
 
-def _read_bytes(path: Path) -> bytes:
-    """Read a layer file: a regular file of at most :data:`MAX_LAYER_BYTES` bytes.
-
-    The file is opened without blocking (a FIFO would wait for a writer) and checked after
-    opening, so that what is read is what was checked; a link to ``/dev/zero`` or a folder
-    named ``x.geojson`` is refused, not read.
-    """
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-    try:
-        fd = os.open(path, flags)
-    except FileNotFoundError:
-        what = "is a link to a missing file" if path.is_symlink() else "does not exist"
-        raise LayerValidationError(located(path, "", "file", what)) from None
-    except OSError as exc:
-        raise LayerValidationError(
-            located(path, "", "file", f"cannot be read ({exc.strerror or exc})")
-        ) from None
-    info = os.fstat(fd)
-    if not stat.S_ISREG(info.st_mode):
-        os.close(fd)
-        kind = _FILE_TYPES.get(stat.S_IFMT(info.st_mode), "not a regular file")
-        raise LayerValidationError(
-            located(path, "", "file", f"is {kind}, not a layer file; remove it from the folder")
-        )
-    with os.fdopen(fd, "rb") as handle:
-        if info.st_size > MAX_LAYER_BYTES:
-            raise LayerValidationError(located(path, "", "file", _too_big(info.st_size)))
-        try:
-            data = handle.read(MAX_LAYER_BYTES + 1)
-        except OSError as exc:
-            raise LayerValidationError(
-                located(path, "", "file", f"cannot be read ({exc.strerror or exc})")
-            ) from None
-    if len(data) > MAX_LAYER_BYTES:  # it grew while being read
-        raise LayerValidationError(located(path, "", "file", _too_big(len(data))))
-    return data
-
-
-_FILE_TYPES = {
-    stat.S_IFDIR: "a folder",
-    stat.S_IFIFO: "a FIFO",
-    stat.S_IFCHR: "a character device",
-    stat.S_IFBLK: "a block device",
-    stat.S_IFSOCK: "a socket",
-}
-
-
-def _too_big(size: int) -> str:
-    return f"is {size:,} bytes, more than a layer file may be ({MAX_LAYER_BYTES:,})"
-
-
 def _read_collection(path: Path) -> dict[str, Any]:
-    data_bytes = _read_bytes(path)
-    try:
-        text = data_bytes.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise LayerValidationError(
-            located(path, "", "file", f"is not UTF-8 ({exc.reason} at byte {exc.start})")
-        ) from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise LayerValidationError(
-            located(path, "", "file", f"is not valid JSON (line {exc.lineno}: {exc.msg})")
-        ) from None
-    except RecursionError:
-        raise LayerValidationError(
-            located(path, "", "file", "is nested too deeply to be a layer")
-        ) from None
-    if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
-        raise LayerValidationError(located(path, "", "type", "is not a GeoJSON FeatureCollection"))
-    if not isinstance(data.get("features"), list):
-        raise LayerValidationError(located(path, "", "features", "is not a list"))
-    return data
+    """Read a layer file: a regular file of at most :data:`MAX_LAYER_BYTES` bytes."""
+    return read_collection(
+        path,
+        max_bytes=MAX_LAYER_BYTES,
+        field="file",
+        what="a layer file",
+        error=LayerValidationError,
+    )
 
 
 def read_layer_file(path: Path | str, *, layer: str | None = None) -> gpd.GeoDataFrame:

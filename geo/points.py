@@ -37,7 +37,8 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from geo._errors import InputError, located
+from geo._errors import InputError, located, shorten
+from geo.geojson import geometry_problem, read_collection
 
 logger = logging.getLogger(__name__)
 
@@ -82,10 +83,6 @@ class PointChunk:
     rejected: pd.DataFrame
     done: int
     total: int
-
-
-def _short(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class _Problems:
@@ -137,9 +134,9 @@ def _number_problem(text: str) -> str | None:
     try:
         number = float(value)
     except ValueError:
-        return f"{_short(value)!r} is not a number"
+        return f"{shorten(value)!r} is not a number"
     if not _plain(value):
-        return f"{_short(value)!r} is not a plain number (digits 0-9, '.', no '_'; e.g. 54.7)"
+        return f"{shorten(value)!r} is not a plain number (digits 0-9, '.', no '_'; e.g. 54.7)"
     if not math.isfinite(number):
         return f"{value!r} is not a finite number"
     return None
@@ -176,7 +173,7 @@ def _number_text(value: object) -> str:
         return repr(int(value))
     if isinstance(value, float | np.floating):
         return repr(float(value))
-    return repr(_short(str(value)))
+    return repr(shorten(str(value)))
 
 
 class _IdRegistry:
@@ -220,7 +217,7 @@ def _check_ids(problems: _Problems, registry: _IdRegistry, ids, numbers, ok, fie
     positions = np.flatnonzero(ok)
     repeat, first = registry.check(np.asarray(ids, dtype=object)[positions], numbers[positions])
     for pos, row in zip(positions[repeat], first, strict=True):
-        value = _short(str(ids[pos]))
+        value = shorten(str(ids[pos]))
         problems.add(pos, field, f"{value!r} is used by {problems.unit} {row} too")
 
 
@@ -423,7 +420,7 @@ def _scan_csv(path: Path, chunk_rows: int, skip: bool) -> Iterator[PointChunk]:
                 i_lat, i_lon = lower.index(lat_name), lower.index(lon_name)
                 break
         else:
-            listed = _short(", ".join(header), 200)
+            listed = shorten(", ".join(header), 200)
             hint = "name them lat and lon, or latitude and longitude"
             separator = _other_separator(header)
             if separator is not None:
@@ -562,7 +559,7 @@ _PARQUET_MAGIC = b"PAR1"
 def _first_line(exc: BaseException | str) -> str:
     """Return the first non-empty line of a library's message, for a one-line error."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return _short(lines[0], 200) if lines else type(exc).__name__
+    return shorten(lines[0], 200) if lines else type(exc).__name__
 
 
 @contextlib.contextmanager
@@ -615,7 +612,7 @@ def _relay_warnings(path: Path, caught: list[warnings.WarningMessage]) -> None:
 def _check_signature(path: Path, suffix: str) -> None:
     """Fail unless a GeoPackage starts like an SQLite file and a Parquet file is framed by PAR1.
 
-    (A CSV is checked as it is read, a GeoJSON file by :func:`_check_json_start`.)
+    (A CSV is checked as it is read, a GeoJSON file by :func:`geo.geojson.read_collection`.)
     """
     if suffix not in GPKG_SUFFIXES + PARQUET_SUFFIXES:
         return
@@ -627,7 +624,7 @@ def _check_signature(path: Path, suffix: str) -> None:
             tail = handle.read(4)
     if not head:
         raise InputError(located(path, "", "", "is empty"))
-    start = _short(head.decode("utf-8", "replace"), 12)
+    start = shorten(head.decode("utf-8", "replace"), 12)
     if suffix in GPKG_SUFFIXES and head != _SQLITE_MAGIC:
         raise InputError(
             located(path, "", "", f"is not a GeoPackage (an SQLite file); it starts with {start!r}")
@@ -642,76 +639,8 @@ def _check_signature(path: Path, suffix: str) -> None:
         )
 
 
-def _check_json_start(path: Path) -> None:
-    """Fail fast when a file cannot be GeoJSON, reading only its first bytes."""
-    with _open_bytes(path) as handle:
-        head = handle.read(_FIRST_BLOCK)
-    if not head.strip():
-        raise InputError(located(path, "", "", "is empty"))
-    try:
-        text = head.decode("utf-8-sig") if len(head) < _FIRST_BLOCK else None
-        if text is None:
-            text = codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=False)
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            located(path, "", "", f"is not UTF-8 (byte {exc.start}); save it as UTF-8")
-        ) from None
-    start = text.lstrip()[:1]
-    if start != "{":
-        raise InputError(
-            located(
-                path,
-                "",
-                "",
-                f"is not valid JSON: it starts with {_short(text.lstrip(), 20)!r}, a GeoJSON "
-                "FeatureCollection starts with '{'",
-            )
-        )
-
-
 def _load_collection(path: Path) -> dict[str, Any]:
-    _check_json_start(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            located(path, "", "", f"is not UTF-8 (byte {exc.start}); save it as UTF-8")
-        ) from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            located(
-                path,
-                "",
-                "",
-                f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
-            )
-        ) from None
-    except RecursionError:
-        raise InputError(
-            located(
-                path,
-                "",
-                "",
-                "nests arrays or objects too deeply to be read (GeoJSON needs a few levels)",
-            )
-        ) from None
-    kind = data.get("type") if isinstance(data, dict) else None
-    if kind == "Feature":
-        raise InputError(
-            located(
-                path,
-                "",
-                "type",
-                "is a single Feature, not a FeatureCollection; wrap it: "
-                '{"type": "FeatureCollection", "features": [...]}',
-            )
-        )
-    if kind != "FeatureCollection":
-        raise InputError(located(path, "", "type", f"{kind!r} is not a GeoJSON FeatureCollection"))
-    if not isinstance(data.get("features"), list):
-        raise InputError(located(path, "", "features", "is not a list"))
+    data = read_collection(path)
     if not data["features"]:
         raise InputError(located(path, "", "features", "is empty: the file holds no points"))
     _check_crs_member(path, data.get("crs"))
@@ -732,7 +661,7 @@ def _check_crs_member(path: Path, crs: Any) -> None:
                 path,
                 "",
                 "crs",
-                f"{_short(json.dumps(crs), 60)} is not a named CRS; GeoJSON is WGS84 lon/lat: "
+                f"{shorten(json.dumps(crs), 60)} is not a named CRS; GeoJSON is WGS84 lon/lat: "
                 "remove the 'crs' member",
             )
         )
@@ -746,71 +675,10 @@ def _check_crs_member(path: Path, crs: Any) -> None:
                 path,
                 "",
                 "crs",
-                f"{_short(name)!r} is not a CRS flankmap knows; GeoJSON is WGS84 lon/lat: remove "
+                f"{shorten(name)!r} is not a CRS flankmap knows; GeoJSON is WGS84 lon/lat: remove "
                 "the 'crs' member, or name a known one such as EPSG:3035",
             )
         ) from None
-
-
-def _unclosed_ring(geometry: dict[str, Any]) -> str | None:
-    """Which ring of a GeoJSON (Multi)Polygon does not end where it starts, or None."""
-    kind, coords = geometry.get("type"), geometry.get("coordinates")
-    polygons: list[Any] = [coords] if kind == "Polygon" else []
-    if kind == "MultiPolygon":
-        polygons = list(coords or [])
-    for p, polygon in enumerate(polygons, 1):
-        for r, ring in enumerate(polygon, 1):
-            if len(ring) and ring[0] != ring[-1]:
-                where = f"polygon {p}, ring {r}" if kind == "MultiPolygon" else f"ring {r}"
-                return f"{where} is not closed: its last position is not its first"
-    return None
-
-
-def _odd_coordinate(geometry: dict[str, Any]) -> tuple[bool, Any]:
-    """Find the first coordinate of a GeoJSON geometry that is not a JSON number.
-
-    Returns ``(True, value)`` for a string, boolean or null (GDAL would read the geometry as
-    null without saying why), else ``(False, None)``.
-    """
-    pending = [geometry.get("coordinates")]
-    pending += [g for g in geometry.get("geometries") or [] if isinstance(g, dict)]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, dict):
-            pending.append(item.get("coordinates"))
-            pending += [g for g in item.get("geometries") or [] if isinstance(g, dict)]
-        elif isinstance(item, list):
-            if item and not isinstance(item[0], list):  # a position
-                for value in item:
-                    if isinstance(value, bool) or not isinstance(value, int | float):
-                        return True, value
-            else:
-                pending.extend(item)
-    return False, None
-
-
-def _geometry_problem(geometry: Any) -> str | None:
-    """Why a GeoJSON geometry cannot be used, or None."""
-    if geometry is None:
-        return "is null"
-    if not isinstance(geometry, dict) or not geometry:
-        return "is missing"
-    odd, value = _odd_coordinate(geometry)
-    if odd:
-        return f"has the coordinate {_short(json.dumps(value), 40)}, which is not a number"
-    try:
-        shape = shapely.geometry.shape(geometry)
-    except Exception:  # shapely raises several types for malformed GeoJSON
-        coords = _short(json.dumps(geometry.get("coordinates")), 40)
-        return f"is not a valid GeoJSON {geometry.get('type')} (coordinates {coords})"
-    if shape.is_empty:
-        return "is empty"
-    unclosed = _unclosed_ring(geometry)
-    if unclosed:
-        return f"is not a valid {shape.geom_type} ({unclosed})"
-    if not shape.is_valid:
-        return f"is not a valid {shape.geom_type} ({shapely.is_valid_reason(shape)})"
-    return None
 
 
 def _read_geojson(path: Path, skip: bool) -> tuple[gpd.GeoDataFrame, np.ndarray, pd.DataFrame]:
@@ -824,7 +692,7 @@ def _read_geojson(path: Path, skip: bool) -> tuple[gpd.GeoDataFrame, np.ndarray,
         if "geometry" not in feature:
             problems.add(pos, "geometry", "is missing")
             continue
-        reason = _geometry_problem(feature["geometry"])
+        reason = geometry_problem(feature["geometry"])
         if reason:
             problems.add(pos, "geometry", reason)
     numbers = np.arange(1, len(features) + 1)
@@ -1044,7 +912,7 @@ def _check_geo_metadata(path: Path, geo: bytes, names: list[str]) -> None:
                     "",
                     "",
                     f"has 'geo' metadata naming the geometry column {str(name)!r}, which the file "
-                    f"does not have (columns: {_short(', '.join(names), 120)})",
+                    f"does not have (columns: {shorten(', '.join(names), 120)})",
                 )
             )
 
@@ -1497,7 +1365,7 @@ class _PartIds:
             other, other_pos = divmod(earlier, self._SHIFT)
             raise InputError(
                 f"{self._name(part)}: {self._where(part, pos)}: field {str(field)!r}: "
-                f"{_short(str(ids[pos]))!r} is used by {self._name(other)} "
+                f"{shorten(str(ids[pos]))!r} is used by {self._name(other)} "
                 f"{self._where(other, other_pos)} too (ids must be unique across the parts)"
             )
 

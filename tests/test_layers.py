@@ -236,7 +236,7 @@ def test_feature_instead_of_collection(tmp_path, feature):
     path.write_text(json.dumps(feature), encoding="utf-8")
     with pytest.raises(
         LayerValidationError,
-        match=r"one\.geojson: field 'type': is not a GeoJSON FeatureCollection",
+        match=r"one\.geojson: field 'type': is a single Feature, not a FeatureCollection; wrap it",
     ):
         layers.read_layer_file(path)
 
@@ -533,6 +533,7 @@ def test_a_deeply_nested_layer_file_is_one_line(tmp_path):
     deep = "[" * 100_000 + "]" * 100_000
     path.write_text('{"type": "FeatureCollection", "features": [], "x": ' + deep + "}")
     with pytest.raises(
-        LayerValidationError, match=r"^deep\.geojson: field 'file': is nested too deeply to be"
+        LayerValidationError,
+        match=r"^deep\.geojson: field 'file': nests arrays or objects too deeply to be read",
     ):
         layers.read_layer_file(path)

@@ -15,7 +15,7 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from geo import points
+from geo import geojson, points
 from geo._errors import InputError
 from geo.points import read_points
 from geo.writers import write_points
@@ -275,8 +275,8 @@ def test_duplicate_ids_are_found_across_chunks(tmp_path):
 
 
 class _Counting(io.RawIOBase):
-    def __init__(self, path: Path) -> None:
-        self.handle = path.open("rb")
+    def __init__(self, path: Path | int) -> None:
+        self.handle = open(path, "rb")  # noqa: SIM115  (a path, or an open file descriptor)
         self.read_bytes = 0
 
     def readable(self) -> bool:
@@ -326,11 +326,12 @@ def test_a_gigabyte_of_junk_fails_after_reading_little(
     path = _sparse(tmp_path / name, head)
     opened: list[_Counting] = []
 
-    def counting(p: Path):
+    def counting(p: Path | int):
         opened.append(_Counting(p))
         return io.BufferedReader(opened[-1])
 
     monkeypatch.setattr(points, "_open_bytes", counting)
+    monkeypatch.setattr(geojson, "_reader", counting)
     with pytest.raises(InputError, match=message):
         read_points(path)
     assert opened
