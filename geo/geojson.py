@@ -184,7 +184,8 @@ def read_collection(
         raise fail("type", f"{kind!r} is not a GeoJSON FeatureCollection")
     if not isinstance(data.get("features"), list):
         raise fail("features", "is not a list")
-    return data
+    collection: dict[str, Any] = data
+    return collection
 
 
 def _unclosed_ring(geometry: dict[str, Any]) -> str | None:

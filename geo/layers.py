@@ -24,6 +24,35 @@ from geo._errors import DataDirError, LayerNotFoundError, LayerValidationError, 
 from geo.dates import active_on, date_bounds, parse_as_of
 from geo.geojson import geometry_problem, read_collection
 
+__all__ = [
+    "COLUMNS",
+    "CONFIDENCES",
+    "COORD_BASES",
+    "EXTRA_OPERATORS",
+    "KINDS",
+    "LANGUAGES",
+    "MAX_LAYER_BYTES",
+    "REQUIRED",
+    "REQUIRED_V2",
+    "SINCE_BASES",
+    "SOURCE_FIELDS",
+    "SOURCE_FIELDS_V2",
+    "SOURCE_TYPES",
+    "STATUSES",
+    "LayerInfo",
+    "check_layers",
+    "filter_active",
+    "layer_path",
+    "layer_titles",
+    "list_layers",
+    "load_layer",
+    "load_layers",
+    "read_layer_file",
+    "status_on",
+    "to_feature_collection",
+    "validate_feature",
+]
+
 #: The words allowed in a feature's ``kind`` (``layers/SCHEMA.md`` defines each).
 KINDS = (
     "early_warning_radar",

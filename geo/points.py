@@ -40,6 +40,24 @@ import shapely
 from geo._errors import InputError, located, shorten
 from geo.geojson import geometry_problem, read_collection
 
+__all__ = [
+    "CHUNK_ROWS",
+    "COORDINATE_COLUMNS",
+    "GDAL_READ_OPTIONS",
+    "PARQUET_BATCH_BYTES",
+    "PARQUET_COLUMN_CHUNK_BYTES",
+    "PARQUET_EXPANSION_FLOOR",
+    "PARQUET_MAX_EXPANSION",
+    "PARQUET_ROW_BYTES",
+    "REJECTED_COLUMNS",
+    "UNCERTAINTY",
+    "PointChunk",
+    "part_files",
+    "read_parts",
+    "read_points",
+    "scan_points",
+]
+
 logger = logging.getLogger(__name__)
 
 #: Accepted coordinate column pairs of a CSV, matched ignoring case.
@@ -213,7 +231,14 @@ class _IdRegistry:
         return present[repeat], first_row[repeat]
 
 
-def _check_ids(problems: _Problems, registry: _IdRegistry, ids, numbers, ok, field: str) -> None:
+def _check_ids(
+    problems: _Problems,
+    registry: _IdRegistry,
+    ids: Any,
+    numbers: np.ndarray,
+    ok: np.ndarray,
+    field: str,
+) -> None:
     positions = np.flatnonzero(ok)
     repeat, first = registry.check(np.asarray(ids, dtype=object)[positions], numbers[positions])
     for pos, row in zip(positions[repeat], first, strict=True):
@@ -885,10 +910,10 @@ def _row_bytes(column: Any, cache: dict[int, np.ndarray] | None = None, key: int
         if not len(per_entry):
             return np.zeros(n)
         index = pc.fill_null(column.indices, 0).to_numpy(zero_copy_only=False)
-        return per_entry[index] + kind.index_type.bit_width // 8
+        return np.asarray(per_entry[index] + kind.index_type.bit_width // 8, dtype=float)
     if kind in (pa.string(), pa.binary(), pa.large_string(), pa.large_binary()):
         lengths = pc.fill_null(pc.binary_length(column), 0).to_numpy(zero_copy_only=False)
-        return lengths.astype(float) + 8
+        return np.asarray(lengths, dtype=float) + 8
     width = getattr(kind, "bit_width", 0)
     if width > 0:
         return np.full(n, max(width // 8, 1), dtype=float)

@@ -295,9 +295,9 @@ class _OutputFile(io.FileIO):
             raise _write_error(self._output, exc) from None
 
 
-def _wrap(fd: int, mode: str, name: Path) -> IO:
+def _wrap(fd: int, mode: str, name: Path) -> IO[Any]:
     raw = _OutputFile(fd, name)
-    buffered = io.BufferedWriter(raw)  # type: ignore[type-var]
+    buffered = io.BufferedWriter(raw)
     if "b" in mode:
         return buffered
     return io.TextIOWrapper(buffered, encoding="utf-8", newline="\n", write_through=False)
@@ -338,7 +338,7 @@ def _create_temp(final: Path, given: Path, existing: os.stat_result | None) -> t
 
 
 @contextlib.contextmanager
-def atomic_writer(path: Path | str, mode: str = "w") -> Iterator[IO]:
+def atomic_writer(path: Path | str, mode: str = "w") -> Iterator[IO[Any]]:
     r"""Open a temporary file beside ``path`` and move it into place only on success.
 
     An error or interrupt inside the ``with`` block removes the temporary file and leaves any
@@ -896,13 +896,14 @@ def write_parts(
     try:
         from distributed import default_client
 
-        window = 2 * max(1, len(default_client().nthreads()))
+        window = 2 * max(1, len(default_client().nthreads()))  # type: ignore[no-untyped-call]
     except (ImportError, ValueError):
         window = 4
     rows = 0
     with point_writer(path, excel_safe=excel_safe, results=results) as write:
         for start in range(0, len(partitions), window):
-            for part in dask.compute(*partitions[start : start + window]):
+            batch = dask.compute(*partitions[start : start + window])  # type: ignore[no-untyped-call]
+            for part in batch:
                 ids.check(part)
                 write(part)
                 rows += len(part)
