@@ -9,7 +9,8 @@ problem of the whole file (not UTF-8, not JSON, no lat/lon columns) is an error 
 Large files are read in chunks (:func:`scan_points`): a CSV is decoded block by block, so a
 file of junk fails on its first bad block, and memory stays bounded by the chunk size. Notices
 that are not errors (a file reprojected to WGS84, rows skipped) go to the ``geo.points``
-logger; the command line prints them on stderr.
+logger; the command line prints them on stderr. GeoJSON is read by :mod:`geo.geojson`; the
+points go back to files through :mod:`geo.writers`.
 """
 
 from __future__ import annotations

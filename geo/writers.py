@@ -8,6 +8,7 @@ spreadsheet would run as formulas) go to the ``geo.writers`` logger.
 
 Every output is written atomically where it is a file, in place where it is a stream.
 What an output path may name, and what a write does to it:
+
 - **a new name** in an existing folder: the content goes to a temporary file
   ``.NAME.XXXXXXXX.tmp`` beside it, created with the permissions ``0666`` minus the umask, and
   is renamed into place only when it is complete;
