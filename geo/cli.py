@@ -189,9 +189,9 @@ def _parse_km_list(text: str) -> list[float]:
 
 
 def _cmd_map(args: argparse.Namespace) -> int:
-    from geo import maps, points
+    from geo import maps, writers
     from geo._errors import InputError
-    from geo._output import check_output_path
+    from geo.writers import check_output_path
 
     inputs = tuple(args.add)
     out = check_output_path(args.output, inputs=inputs)
@@ -208,7 +208,7 @@ def _cmd_map(args: argparse.Namespace) -> int:
             raise InputError("--skip-invalid needs --add FILE")
         rejected = _rejected_output(args, out, out, inputs)
     counts: dict[str, int] = {}
-    with points.rejected_writer(
+    with writers.rejected_writer(
         rejected, with_file=True, excel_safe=args.excel_safe
     ) as write_rejected:
 
@@ -368,7 +368,7 @@ def _rejected_output(
     The side file must be writable, and may replace neither an input nor the output.
     """
     from geo._errors import InputError
-    from geo._output import check_output_path
+    from geo.writers import check_output_path
 
     base = Path(base)
     rejected = check_output_path(
@@ -435,7 +435,7 @@ def _stream_distances(args: argparse.Namespace, out: Path | None, rejected: Path
 
 def _dask_distances(args: argparse.Namespace, out: Path, as_of) -> int:
     """Run on dask over a folder of Parquet or CSV parts (or one file)."""
-    from geo import distance, points
+    from geo import distance, points, writers
 
     with contextlib.ExitStack() as stack:
         if args.scheduler:
@@ -452,9 +452,10 @@ def _dask_distances(args: argparse.Namespace, out: Path, as_of) -> int:
             args.progress or sys.stderr.isatty(), f"{Path(args.points).name} parts"
         )
         try:
-            n_rows = points.write_parts(
+            n_rows = writers.write_parts(
                 result,
                 out,
+                results=[c for c in result.columns if c not in frame.columns],
                 on_progress=progress.update,
                 excel_safe=args.excel_safe,
                 parts=points.part_files(args.points),
@@ -468,8 +469,8 @@ def _dask_distances(args: argparse.Namespace, out: Path, as_of) -> int:
 def _cmd_distances(args: argparse.Namespace) -> int:
     from geo import borders, distance, layers, sites
     from geo._errors import InputError
-    from geo._output import check_output_path
     from geo.dates import parse_as_of
+    from geo.writers import check_output_path
 
     if args.layers and args.points:
         raise InputError("give --layers or --points, not both")
@@ -503,9 +504,10 @@ def _cmd_distances(args: argparse.Namespace) -> int:
             result = sites.site_analysis(frame, as_of=as_of)
             key = "opposing_distance_m"
         if out is not None:
-            from geo import points
+            from geo import writers
 
-            points.write_points(result, out, excel_safe=args.excel_safe)
+            results = [c for c in result.columns if c not in frame.columns]
+            writers.write_points(result, out, excel_safe=args.excel_safe, results=results)
             print(printable(f"wrote {out} ({len(result):,} rows)"))
             return 0
     result = result.sort_values(key, kind="stable", na_position="last")

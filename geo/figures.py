@@ -37,10 +37,10 @@ from pyproj import Geod, Transformer
 
 from geo import _data, borders, view
 from geo._errors import InputError
-from geo._output import atomic_writer, check_output_path
 from geo.dates import parse_as_of
 from geo.layers import layer_titles
 from geo.styles import BASE, EAST, WEST, LayerStyle, layer_styles
+from geo.writers import atomic_writer, check_output_path
 
 logger = logging.getLogger(__name__)
 

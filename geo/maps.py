@@ -65,7 +65,6 @@ from folium.template import Template
 
 from geo import borders, layers, view
 from geo._errors import InputError
-from geo._output import atomic_writer, check_output_path
 from geo.dates import parse_as_of
 from geo.styles import (
     BASE,
@@ -82,6 +81,7 @@ from geo.styles import (
     mark_of,
     side_styles,
 )
+from geo.writers import atomic_writer, check_output_path
 
 #: The two sides of the frontier the map draws and measures to.
 FRONTIER = view.FRONTIER_SIDES

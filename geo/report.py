@@ -33,9 +33,9 @@ import pandas as pd
 
 from geo import _data, view
 from geo._errors import InputError
-from geo._output import check_output_path, write_text_atomic
 from geo.dates import parse_as_of
 from geo.styles import BASE, LayerStyle, layer_styles
+from geo.writers import check_output_path, write_text_atomic
 
 logger = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from geo import _output
+from geo import writers
 from geo.cli import main, printable
 
 
@@ -198,7 +198,7 @@ def test_a_full_or_read_only_disk_is_one_line_exit_2(
     def failing_write(self, data):
         raise OSError(code, os.strerror(code))
 
-    monkeypatch.setattr(_output._OutputFile, "_write", failing_write)
+    monkeypatch.setattr(writers._OutputFile, "_write", failing_write)
     assert main([*WRITES[command], "-o", str(out)]) == 2
     captured = capsys.readouterr()
     assert captured.err == f"flankmap: error: {out}: cannot write: {reason}\n"
@@ -219,7 +219,7 @@ def test_a_folder_without_room_for_the_temporary_file_is_one_line(
             raise PermissionError(errno.EACCES, "Permission denied", str(path))
         return real_open(path, flags, *args)
 
-    monkeypatch.setattr(_output.os, "open", refusing_open)
+    monkeypatch.setattr(writers.os, "open", refusing_open)
     assert main(["distances", "-o", str(out)]) == 2
     err = capsys.readouterr().err
     assert err == (
@@ -442,7 +442,7 @@ def test_sigterm_inside_a_write_unwinds_and_cleans_up(mini_layers, tmp_path, mon
         os.kill(os.getpid(), signal.SIGTERM)  # the handler raises here, mid-write
         return len(data)
 
-    monkeypatch.setattr(_output._OutputFile, "_write", write_then_terminate)
+    monkeypatch.setattr(writers._OutputFile, "_write", write_then_terminate)
     assert main(["distances", "-o", str(out)]) == 128 + signal.SIGTERM
     assert capsys.readouterr().err == "flankmap: stopped by SIGTERM\n"
     assert out.read_text() == "old"
