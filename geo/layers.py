@@ -651,13 +651,58 @@ def filter_active(frame: gpd.GeoDataFrame, as_of: str | dt.date | None) -> gpd.G
     Returns
     -------
     active : geopandas.GeoDataFrame
-        The active rows, with ``status`` set to the status on that date (from ``timeline``).
+        The active rows, with ``status`` set to the status on that date (from ``timeline``)
+        and ``operator`` to the operator on that date (from ``operators``, see
+        :func:`operator_on`).
     """
     day = parse_as_of(as_of)
     mask = [active_on(s, u, day) for s, u in zip(frame["since"], frame["until"], strict=True)]
     active = frame.loc[mask].copy()
-    active["status"] = [status_on(row, day) for row in active.to_dict("records")]
+    records = active.to_dict("records")
+    active["status"] = [status_on(row, day) for row in records]
+    active["operator"] = [operator_on(row, day) for row in records]
     return active.reset_index(drop=True)
+
+
+def operator_on(feature: Mapping[str, Any], as_of: str | dt.date) -> str:
+    """Return the state (or ``NATO``) that operated a feature on a date.
+
+    A feature whose operator changed has an ``operators`` history (``[{operator, since,
+    until}]``): the Soviet Union (``SUN``) until 1991, then Russia. The operator on a day is
+    that of the last entry whose interval covers the day (on a day of handover, the new one).
+    On a day that no entry covers (before the first entry, or between two), and for a feature
+    without a history, it is the feature's ``operator``.
+
+    Parameters
+    ----------
+    feature : mapping
+        Feature properties (a row of a loaded layer, or a GeoJSON feature's properties).
+    as_of : str or datetime.date
+        The day, ``YYYY-MM-DD`` or a date.
+
+    Returns
+    -------
+    operator : str
+        An ISO alpha-3 code, ``NATO`` or ``SUN``.
+
+    Examples
+    --------
+    >>> baltiysk = {
+    ...     "operator": "RUS",
+    ...     "operators": [
+    ...         {"operator": "SUN", "since": "1945", "until": "1991-12-26"},
+    ...         {"operator": "RUS", "since": "1991-12-26", "until": ""},
+    ...     ],
+    ... }
+    >>> operator_on(baltiysk, "1990-01-01"), operator_on(baltiysk, "1991-12-26")
+    ('SUN', 'RUS')
+    """
+    day = parse_as_of(as_of)
+    current = None
+    for entry in feature.get("operators") or []:
+        if active_on(entry["since"], entry.get("until", ""), day):
+            current = entry["operator"]
+    return str(feature["operator"] if current is None else current)
 
 
 def status_on(feature: Mapping[str, Any], as_of: dt.date) -> str:

@@ -292,3 +292,23 @@ def test_status_of_zyabrovka_after_2022_is_flagged_as_unverified(shipped):
     row = shipped.set_index("id").loc["blr-zyabrovka-russian-forces"]
     assert row["confidence"] == "claimed"
     assert "after August 2022 is unknown" in row["notes"]
+
+
+def test_the_operator_on_a_day_follows_the_history():
+    """Soviet facilities before 1991-92 are not Russian: the frame of a day says who ran them."""
+    cold_war = layers.load_layers(as_of="1990-01-01").set_index("id")
+    assert cold_war.loc["rus-kaliningrad-baltiysk", "operator"] == "SUN"
+    assert cold_war.loc["mda-cobasna-ammunition-depot", "operator"] == "SUN"
+    assert "blr-volga-radar-hantsavichy" not in cold_war.index  # Russian use began in 1995
+    soviet = [
+        fid for fid, hist in cold_war["operators"].items() if hist and hist[0]["operator"] == "SUN"
+    ]
+    assert len(soviet) >= 5
+    assert set(cold_war.loc[soviet, "operator"]) == {"SUN"}
+    assert "RUS" not in set(cold_war["operator"])  # no Russian operator before Russia was
+    today = layers.load_layers(as_of="2021-10-20").set_index("id")
+    assert today.loc["rus-kaliningrad-baltiysk", "operator"] == "RUS"
+    assert today.loc["blr-volga-radar-hantsavichy", "operator"] == "RUS"
+    radar = layers.load_layers().set_index("id").loc["blr-volga-radar-hantsavichy"]
+    assert layers.operator_on(radar, "1990-01-01") == "SUN"
+    assert layers.operator_on(radar, "2021-10-20") == "RUS"
