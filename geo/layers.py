@@ -854,7 +854,7 @@ def check_layers(
     Raises
     ------
     DataDirError
-        If ``folder`` is not a folder.
+        If ``folder`` is not a folder, or holds no ``*.geojson`` file.
     LayerValidationError
         Naming the file, the feature and the field of the first problem found.
 
@@ -869,10 +869,13 @@ def check_layers(
     if not folder.is_dir():
         raise DataDirError(f"{folder} is not a folder of layer files")
     cutoff = _year_before(parse_as_of(as_of))
+    paths = sorted(folder.glob("*.geojson"))
+    if not paths:
+        raise DataDirError(f"{folder} holds no layer files (*.geojson)")
     rows: list[dict[str, Any]] = []
     geoms: list[shapely.Geometry] = []
     owner: dict[str, str] = {}
-    for path in sorted(folder.glob("*.geojson")):
+    for path in paths:
         data = _read_collection(path)
         name = path.name.removesuffix(".geojson")
         for index, feature in enumerate(data["features"]):

@@ -455,6 +455,8 @@ def test_check_layers_finds_ids_used_twice(tmp_path, write_layer, feature):
 def test_check_layers_needs_a_folder(tmp_path):
     with pytest.raises(DataDirError, match=r"missing is not a folder of layer files"):
         layers.check_layers(tmp_path / "missing")
+    with pytest.raises(DataDirError, match=r"holds no layer files \(\*\.geojson\)$"):
+        layers.check_layers(tmp_path)
 
 
 # --- only regular files of a bounded size are read from the layers folder -------------------
