@@ -73,18 +73,28 @@ def nato_members(as_of: str | dt.date | None = None) -> list[str]:
     return sorted(code for code, joined in NATO_ACCESSION.items() if joined <= day)
 
 
-def _iso_code(adm0: str, iso_eh: str) -> str:
-    return iso_eh if iso_eh and iso_eh != "-99" else adm0
-
-
 @functools.cache
 def _countries_cached() -> gpd.GeoDataFrame:
     frame = pyogrio.read_dataframe(_data.countries_path(), columns=_NE_COLUMNS)
-    frame["iso_a3"] = [
-        _iso_code(a, e) for a, e in zip(frame["ADM0_A3"], frame["ISO_A3_EH"], strict=True)
+    codes = [
+        _data.iso_code(a, e) for a, e in zip(frame["ADM0_A3"], frame["ISO_A3_EH"], strict=True)
     ]
-    frame = frame.rename(columns={"NAME_EN": "name"})[["iso_a3", "name", "geometry"]]
-    frame = frame.dissolve(by="iso_a3", as_index=True, sort=True)
+    frame = frame.rename(columns={"NAME_EN": "name"})[["name", "geometry"]]
+    frame.index = pd.Index(codes, name="iso_a3")
+    frame = frame.sort_index(kind="stable")
+    # A few countries are several records (e.g. France and its overseas regions): only those
+    # are merged. The others keep their record's geometry; no dissolve of the whole world.
+    repeated = frame.index.duplicated(keep=False)
+    if repeated.any():
+        several = frame[repeated]
+        merged = several.groupby(level=0, sort=True).agg(
+            name=("name", "first"), geometry=("geometry", shapely.union_all)
+        )
+        frame = gpd.GeoDataFrame(
+            pd.concat([frame[~repeated], merged]).sort_index(kind="stable"),
+            geometry="geometry",
+            crs=frame.crs,
+        )
     frame.geometry = shapely.make_valid(frame.geometry.values)
     return frame
 
@@ -130,7 +140,7 @@ def country_codes() -> frozenset[str]:
     codes : frozenset of str
         The codes.
     """
-    return frozenset(_countries_cached().index)
+    return _data.country_codes()
 
 
 def resolve_group(spec: str | Iterable[str], *, as_of: str | dt.date | None = None) -> list[str]:

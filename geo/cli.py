@@ -22,7 +22,6 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from geo import __version__
 from geo._errors import GeoError, OutputError
 
 EXIT_USER_ERROR = 2
@@ -74,6 +73,20 @@ def printable(text: object, *, lines: bool = False) -> str:
     if lines:
         return "\n".join(_CONTROL.sub(_escape, line) for line in text.split("\n"))
     return _CONTROL.sub(_escape, text)
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: print the version, looked up only when asked (it costs a metadata scan)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        kwargs.setdefault("help", "show the version and exit")
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        import geo
+
+        parser._print_message(f"flankmap {geo.__version__}\n", sys.stdout)
+        parser.exit()
 
 
 class _Parser(argparse.ArgumentParser):
@@ -615,7 +628,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="flankmap",
         description="Sourced, dated maps and geodesic measurements of NATO's eastern flank.",
     )
-    parser.add_argument("--version", action="version", version=f"flankmap {__version__}")
+    parser.add_argument("--version", action=_VersionAction)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import functools
 import json
 import math
 import os
@@ -421,11 +420,8 @@ def validate_feature(
     return clean, geometry
 
 
-@functools.cache
 def _country_codes() -> frozenset[str]:
-    from geo.borders import country_codes
-
-    return country_codes()
+    return _data.country_codes()  # the attribute table only: no geometry, no geopandas
 
 
 #: The largest layer file read, in bytes (the shipped layers are a few tens of KB).

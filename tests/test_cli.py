@@ -536,3 +536,54 @@ def test_layers_check_options_belong_to_check(mini_layers, capsys):
     assert "--geojson shows one layer" in capsys.readouterr().err
     assert main(["layers", "east"]) == 0  # a layer name still shows the layer
     assert "east-radar" in capsys.readouterr().out
+
+
+# --- start-up: the package and the command load no heavy library until a command needs it ---
+
+HEAVY = ("pandas", "geopandas", "shapely", "pyogrio", "folium", "matplotlib", "importlib.metadata")
+
+
+def _loaded_after(code: str) -> list[str]:
+    probe = f"import sys\n{code}\nprint(sorted(set({HEAVY!r}) & set(sys.modules)))"
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    return json.loads(result.stdout.splitlines()[-1].replace("'", '"'))
+
+
+def test_import_geo_loads_no_heavy_library():
+    assert _loaded_after("import geo") == []
+    assert _loaded_after("import geo, geo.cli; geo.cli.build_parser().format_help()") == []
+
+
+def test_the_version_is_looked_up_only_when_asked():
+    import geo
+
+    assert _loaded_after("import geo; geo.__version__") == ["importlib.metadata"]
+    result = subprocess.run(
+        [sys.executable, "-m", "geo", "--version"], capture_output=True, text=True, check=True
+    )
+    assert result.stdout == f"flankmap {geo.__version__}\n"
+
+
+def test_the_package_names_load_their_module_on_first_use():
+    import importlib.util
+
+    import geo
+
+    for name in geo.__all__:
+        module = geo._LAZY.get(name)
+        if module is None or importlib.util.find_spec(module) is None:
+            continue  # an error class, __version__, or a module planned but not yet written
+        assert getattr(geo, name) is getattr(importlib.import_module(module), name), name
+    assert geo.layers is importlib.import_module("geo.layers")
+    assert {"geopandas", "shapely"} <= set(_loaded_after("import geo; geo.layers"))
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+        geo.nope  # noqa: B018
+    assert {"load_layers", "borders", "maps"} <= set(dir(geo))
+
+
+def test_listing_the_layers_loads_neither_pandas_nor_geopandas(mini_layers):
+    code = "from geo import cli; cli.main(['layers'])"
+    assert "geopandas" not in _loaded_after(code)
+    assert "pandas" not in _loaded_after(code)
