@@ -20,10 +20,10 @@ Borders
 from __future__ import annotations
 
 import functools
+import importlib.util
 import os
 import struct
 import zipfile
-from importlib import resources
 from pathlib import Path
 
 from geo._errors import DataDirError
@@ -85,11 +85,10 @@ def countries_path() -> str:
         if not Path(override.removeprefix("zip://")).exists():
             raise DataDirError(f"{COUNTRIES_ENV}={override!r} does not exist; unset it or fix it")
         return override
-    try:
-        root = resources.files(NE_PACKAGE)
-    except ModuleNotFoundError:
-        root = None
-    path = Path(str(root / NE_ZIP)) if root is not None else None
+    # The package's folder, found without importing it (its import loads a shapefile reader).
+    spec = importlib.util.find_spec(NE_PACKAGE)
+    folders = list(spec.submodule_search_locations or []) if spec is not None else []
+    path = Path(folders[0]) / NE_ZIP if folders else None
     if path is None or not path.is_file():
         raise DataDirError(
             f"Natural Earth borders not found: install the PyPI package {NE_PACKAGE} "

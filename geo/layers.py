@@ -16,11 +16,12 @@ import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
-import pandas as pd
 import shapely
+
+if TYPE_CHECKING:  # pandas and geopandas load when a frame is made: listing needs neither
+    import geopandas as gpd
 
 from geo import _data
 from geo._errors import DataDirError, LayerNotFoundError, LayerValidationError
@@ -520,17 +521,28 @@ def _collection_frame(
     path: Path, data: dict[str, Any], layer: str | None = None
 ) -> gpd.GeoDataFrame:
     """Validate the features of a collection read by :func:`_read_collection` into a frame."""
+    import geopandas as gpd
+    import pandas as pd
+
     name = layer or path.name.removesuffix(".geojson")
-    rows, geoms, seen = [], [], set()
+    features = _validated_features(path, data)
+    rows = [{"layer": name, **props} for props, _ in features]
+    frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    return gpd.GeoDataFrame(frame, geometry=[geom for _, geom in features], crs="EPSG:4326")
+
+
+def _validated_features(
+    path: Path, data: dict[str, Any]
+) -> list[tuple[dict[str, Any], shapely.Geometry]]:
+    """Validate every feature of a collection; ids must be unique in the file."""
+    features, seen = [], set()
     for index, feature in enumerate(data["features"]):
         props, geom = validate_feature(feature, path=path, index=index)
         if props["id"] in seen:
             raise _fail(path, props["id"], "id", "is used by another feature of this file")
         seen.add(props["id"])
-        rows.append({"layer": name, **props})
-        geoms.append(geom)
-    frame = pd.DataFrame(rows, columns=list(COLUMNS))
-    return gpd.GeoDataFrame(frame, geometry=geoms, crs="EPSG:4326")
+        features.append((props, geom))
+    return features
 
 
 def _layer_paths() -> dict[str, Path]:
@@ -627,6 +639,9 @@ def load_layers(
             if fid in owner:
                 raise _fail(path, fid, "id", f"is also used in {owner[fid]}")
             owner[fid] = path.name
+    import geopandas as gpd
+    import pandas as pd
+
     if not frames:
         empty = pd.DataFrame(columns=list(COLUMNS))
         return gpd.GeoDataFrame(empty, geometry=gpd.GeoSeries([], crs="EPSG:4326"))
@@ -742,14 +757,14 @@ def list_layers() -> list[LayerInfo]:
     infos = []
     for name, path in _layer_paths().items():
         data = _read_collection(path)
-        frame = _collection_frame(path, data, name)
-        dates = [d for d in [*frame["since"], *frame["until"]] if d]
+        features = [props for props, _ in _validated_features(path, data)]
+        dates = [d for d in [f["since"] for f in features] + [f["until"] for f in features] if d]
         infos.append(
             LayerInfo(
                 name=name,
                 title=str(data.get("title", name)),
                 description=str(data.get("description", "")),
-                count=len(frame),
+                count=len(features),
                 first=min(dates, key=lambda d: date_bounds(d)[0]) if dates else "",
                 last=max(dates, key=lambda d: date_bounds(d)[0]) if dates else "",
                 path=path,
@@ -890,6 +905,9 @@ def check_layers(
             if not verified or dt.date.fromisoformat(verified) < cutoff:
                 rows.append({"layer": name, **props})
                 geoms.append(geom)
+    import geopandas as gpd
+    import pandas as pd
+
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
     stale = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"))
     order = sorted(range(len(stale)), key=lambda i: (str(stale["last_verified"].iloc[i]), i))
