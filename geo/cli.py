@@ -530,10 +530,6 @@ def _cmd_distances(args: argparse.Namespace) -> int:
     from geo._output import check_output_path
     from geo.dates import parse_as_of
 
-    if args.layers and args.points:
-        raise InputError("give --layers or --points, not both")
-    if args.frontier and args.to:
-        raise InputError("give --frontier or --to, not both")
     if not args.points and (args.skip_invalid or args.engine == "dask"):
         raise InputError("--skip-invalid and --engine dask need --points FILE")
     if args.chunk_rows < 1:

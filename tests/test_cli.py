@@ -587,3 +587,14 @@ def test_listing_the_layers_loads_neither_pandas_nor_geopandas(mini_layers):
     code = "from geo import cli; cli.main(['layers'])"
     assert "geopandas" not in _loaded_after(code)
     assert "pandas" not in _loaded_after(code)
+
+
+@pytest.mark.parametrize(
+    "options", [["--frontier", "RUS:NATO", "--to", "RUS"], ["--layers", "x", "--points", "p.csv"]]
+)
+def test_exclusive_distances_options_are_refused_by_the_parser(options, capsys):
+    """argparse refuses them (usage and exit 2) before the command runs: no second check."""
+    with pytest.raises(SystemExit) as info:
+        main(["distances", *options])
+    assert info.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err
