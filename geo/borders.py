@@ -45,6 +45,9 @@ NATO_ACCESSION: dict[str, dt.date] = {
 
 #: The states on the Russian side of the frontier flankmap measures by default.
 EAST_STATES = ("RUS", "BLR")
+#: The operators whose sites stand on the Russian side: those states, and the Soviet Union
+#: (``SUN``), which ran many of the same sites until 1991 (a layer's ``operators`` history).
+EAST_OPERATORS = (*EAST_STATES, "SUN")
 #: The default frontier: Russia and Belarus against the NATO members on the analysis date.
 DEFAULT_FRONTIER = f"{','.join(EAST_STATES)}:NATO"
 

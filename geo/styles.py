@@ -20,7 +20,7 @@ import pandas as pd
 from geo import borders
 
 #: Operators whose sites stand on the Russian side of the frontier.
-EAST_OPERATORS = frozenset(borders.EAST_STATES)
+EAST_OPERATORS = frozenset(borders.EAST_OPERATORS)
 #: The two sides, as named in analysis results.
 EAST, WEST = "RUS/BLR", "NATO"
 #: User points that stand on neither side (e.g. in Ukraine or Moldova), and their colour.

@@ -312,3 +312,15 @@ def test_the_operator_on_a_day_follows_the_history():
     radar = layers.load_layers().set_index("id").loc["blr-volga-radar-hantsavichy"]
     assert layers.operator_on(radar, "1990-01-01") == "SUN"
     assert layers.operator_on(radar, "2021-10-20") == "RUS"
+
+
+def test_soviet_sites_stand_on_the_eastern_side():
+    """A site that the Soviet Union ran in 1990 is measured from the east, as a Russian one."""
+    from geo import distance, styles
+
+    cold_war = layers.load_layers(as_of="1990-01-01")
+    result = distance.site_analysis(cold_war, as_of="1990-01-01").set_index("id")
+    baltiysk = result.loc["rus-kaliningrad-baltiysk"]
+    assert (baltiysk["operator"], baltiysk["side"]) == ("SUN", "RUS/BLR")
+    assert baltiysk["opposing_distance_m"] > 100_000  # to NATO's territory of 1990, not 0 (inside)
+    assert styles.side_of("SUN") == styles.EAST
