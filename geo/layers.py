@@ -535,9 +535,9 @@ def _validated_features(
     path: Path, data: dict[str, Any]
 ) -> list[tuple[dict[str, Any], shapely.Geometry]]:
     """Validate every feature of a collection; ids must be unique in the file."""
-    features, seen = [], set()
+    features, seen, known = [], set(), _country_codes()  # the codes once, not per feature
     for index, feature in enumerate(data["features"]):
-        props, geom = validate_feature(feature, path=path, index=index)
+        props, geom = validate_feature(feature, path=path, index=index, countries=known)
         if props["id"] in seen:
             raise _fail(path, props["id"], "id", "is used by another feature of this file")
         seen.add(props["id"])
@@ -886,11 +886,14 @@ def check_layers(
     rows: list[dict[str, Any]] = []
     geoms: list[shapely.Geometry] = []
     owner: dict[str, str] = {}
+    known = _country_codes()
     for path in paths:
         data = _read_collection(path)
         name = path.name.removesuffix(".geojson")
         for index, feature in enumerate(data["features"]):
-            props, geom = validate_feature(feature, path=path, index=index, strict=strict)
+            props, geom = validate_feature(
+                feature, path=path, index=index, countries=known, strict=strict
+            )
             fid = props["id"]
             if fid in owner:
                 other = owner[fid]
