@@ -26,6 +26,7 @@ import shapely
 from geo import _data
 from geo._errors import DataDirError, LayerNotFoundError, LayerValidationError
 from geo.dates import active_on, date_bounds, parse_as_of
+from geo.display import LayerList
 
 #: The words allowed in a feature's ``kind`` (``layers/SCHEMA.md`` defines each).
 KINDS = (
@@ -684,21 +685,22 @@ def status_on(feature: Mapping[str, Any], as_of: dt.date) -> str:
     return current
 
 
-def list_layers() -> list[LayerInfo]:
+def list_layers() -> LayerList:
     """Describe every shipped layer.
 
     Returns
     -------
-    layers : list of LayerInfo
-        Name, title, description, feature count and date range (earliest ``since``, latest
-        ``since`` or ``until``) of each layer, by name.
+    layers : geo.display.LayerList
+        A list of :class:`LayerInfo`: name, title, description, feature count and date range
+        (earliest ``since``, latest ``since`` or ``until``) of each layer, by name. A notebook
+        shows it as a table.
 
     Raises
     ------
     LayerValidationError
         If a layer file is invalid.
     """
-    infos = []
+    infos = LayerList()
     for name, path in _layer_paths().items():
         data = _read_collection(path)
         frame = _collection_frame(path, data, name)
