@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import duckdb
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -71,7 +72,7 @@ def _struct(result: pd.DataFrame, fields: Iterable[str]) -> pa.StructArray:
 def register(
     con: duckdb.DuckDBPyConnection,
     *,
-    frontier: str | None = None,
+    frontier: str | gpd.GeoDataFrame | None = None,
     to: str | Iterable[str] | None = None,
     as_of: str | dt.date | None = None,
     prefix: str = "flankmap",
@@ -94,9 +95,10 @@ def register(
     ----------
     con : duckdb.DuckDBPyConnection
         The connection to add the functions to.
-    frontier : str, optional
-        As in :func:`geo.distance.to_frontier`; the default when ``to`` is not given is
-        ``RUS,BLR:NATO``.
+    frontier : str or geopandas.GeoDataFrame, optional
+        As in :func:`geo.distance.to_frontier`: ``"A:B"``, or a frame of border lines (from
+        :func:`geo.borders.frontier`, or another border dataset with a ``pair`` column); the
+        default when ``to`` is not given is ``RUS,BLR:NATO``.
     to : str or iterable of str, optional
         A group as in :func:`geo.distance.to_territory` (a point inside is at 0 m).
     as_of : str, datetime.date or None
@@ -141,7 +143,11 @@ def register(
 
         fields = [*_FIELDS, "inside"]
     else:
-        spec = borders.DEFAULT_FRONTIER if frontier is None else str(frontier)
+        spec: str | gpd.GeoDataFrame
+        if isinstance(frontier, gpd.GeoDataFrame):
+            spec = frontier.copy()  # later changes to the caller's frame do not reach queries
+        else:
+            spec = borders.DEFAULT_FRONTIER if frontier is None else str(frontier)
 
         def measure(lon: np.ndarray, lat: np.ndarray) -> pd.DataFrame:
             return to_frontier(lon, lat, spec, as_of=day)

@@ -14,7 +14,7 @@ pq = pytest.importorskip("pyarrow.parquet")
 
 import geopandas as gpd  # noqa: E402
 
-from geo import distance  # noqa: E402
+from geo import borders, distance  # noqa: E402
 from geo._errors import InputError  # noqa: E402
 from geo.duckdb import register  # noqa: E402
 
@@ -72,6 +72,16 @@ def test_default_frontier_is_the_documented_one(con):
     got = con.sql("SELECT flankmap_distance_m(lon, lat) AS d FROM pts").df()["d"].to_numpy()
     want = distance.to_frontier(table["lon"], table["lat"], "RUS,BLR:NATO", as_of=AS_OF)
     np.testing.assert_array_equal(got, want["distance_m"].to_numpy())
+
+
+def test_a_frontier_frame_measures_as_its_spec(con):
+    table = _points(2500, seed=8)
+    frame = borders.frontier(["RUS", "BLR"], borders.resolve_group("NATO", as_of=AS_OF))
+    register(con, frontier=frame, as_of=AS_OF)
+    got = _struct_frame(con, table, FIELDS)
+    want = _expected(table, frontier="RUS,BLR:NATO")
+    for field in FIELDS:
+        np.testing.assert_array_equal(got[field].to_numpy(), want[field].to_numpy())
 
 
 def test_territory_functions_equal_distances_and_say_inside(con):
