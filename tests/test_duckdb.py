@@ -13,6 +13,8 @@ pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 
 import geopandas as gpd  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 
 from geo import borders, distance  # noqa: E402
 from geo._errors import InputError  # noqa: E402
@@ -126,6 +128,39 @@ def test_null_in_null_out(con):
     want = distance.to_frontier([23.0, 24.0], [53.0, 52.0], "BLR:POL", as_of=AS_OF)
     assert [rows[0][1], rows[4][1]] == want["distance_m"].tolist()
     assert rows[4][2]["border"] == "BLR-POL"
+
+
+_ROWS = st.lists(
+    st.tuples(
+        st.one_of(st.none(), st.floats(12, 34)),
+        st.one_of(st.none(), st.floats(45, 62)),
+    ),
+    min_size=1,
+    max_size=40,
+)
+
+
+@settings(max_examples=25, deadline=None)
+@given(rows=_ROWS)
+def test_any_rows_give_the_engine_result_or_null_in_place(rows):
+    with duckdb.connect() as con:
+        register(con, frontier="BLR:POL,LTU", as_of=AS_OF)
+        table = pd.DataFrame(
+            {
+                "i": range(len(rows)),
+                "lon": pd.array([r[0] for r in rows], dtype="Float64"),
+                "lat": pd.array([r[1] for r in rows], dtype="Float64"),
+            }
+        )
+        con.register("pts", table)
+        got = con.sql("SELECT flankmap_distance_m(lon, lat) AS d FROM pts ORDER BY i").df()["d"]
+    known = [i for i, (lon, lat) in enumerate(rows) if lon is not None and lat is not None]
+    assert got.isna().tolist() == [i not in known for i in range(len(rows))]
+    if known:
+        want = distance.to_frontier(
+            [rows[i][0] for i in known], [rows[i][1] for i in known], "BLR:POL,LTU", as_of=AS_OF
+        )
+        np.testing.assert_array_equal(got.iloc[known].to_numpy(), want["distance_m"].to_numpy())
 
 
 @pytest.mark.parametrize(
