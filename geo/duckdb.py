@@ -69,6 +69,25 @@ def _struct(result: pd.DataFrame, fields: Iterable[str]) -> pa.StructArray:
     return pa.StructArray.from_arrays(arrays, names=list(fields))
 
 
+def _lines_frame(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Return a copy of a frontier frame in lon/lat degrees and without a CRS object.
+
+    DuckDB calls the functions from its own threads, and a pyproj CRS made in one thread must
+    not be used in another (it can crash the process): the frame is reprojected here, once,
+    and what the threads see holds only shapely geometries and the ``pair`` labels. Later
+    changes to the caller's frame do not reach the queries.
+    """
+    wgs84 = frame if frame.crs is None else frame.to_crs("EPSG:4326")
+    labels = (
+        wgs84["pair"].astype(str).to_numpy()
+        if "pair" in wgs84.columns
+        else np.full(len(wgs84), "", dtype=object)
+    )
+    return gpd.GeoDataFrame(
+        {"pair": labels}, geometry=np.asarray(wgs84.geometry.values, dtype=object)
+    )
+
+
 def register(
     con: duckdb.DuckDBPyConnection,
     *,
@@ -143,11 +162,12 @@ def register(
 
         fields = [*_FIELDS, "inside"]
     else:
-        spec: str | gpd.GeoDataFrame
         if isinstance(frontier, gpd.GeoDataFrame):
-            spec = frontier.copy()  # later changes to the caller's frame do not reach queries
-        else:
-            spec = borders.DEFAULT_FRONTIER if frontier is None else str(frontier)
+            spec = _lines_frame(frontier)
+        else:  # the same lines as to_frontier's, built here in the caller's thread
+            text = borders.DEFAULT_FRONTIER if frontier is None else str(frontier)
+            side_a, side_b = borders.parse_frontier(text, as_of=day)
+            spec = _lines_frame(borders.frontier(side_a, side_b))
 
         def measure(lon: np.ndarray, lat: np.ndarray) -> pd.DataFrame:
             return to_frontier(lon, lat, spec, as_of=day)
