@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # pandas and geopandas load when a frame is made: listing nee
 from geo import _data
 from geo._errors import DataDirError, LayerNotFoundError, LayerValidationError, located
 from geo.dates import active_on, date_bounds, parse_as_of
+from geo.display import LayerList
 from geo.geojson import geometry_problem, read_collection
 
 __all__ = [
@@ -771,21 +772,22 @@ def status_on(feature: Mapping[str, Any], as_of: dt.date) -> str:
     return current
 
 
-def list_layers() -> list[LayerInfo]:
+def list_layers() -> LayerList:
     """Describe every shipped layer.
 
     Returns
     -------
-    layers : list of LayerInfo
-        Name, title, description, feature count and date range (earliest ``since``, latest
-        ``since`` or ``until``) of each layer, by name.
+    layers : geo.display.LayerList
+        A list of :class:`LayerInfo`: name, title, description, feature count and date range
+        (earliest ``since``, latest ``since`` or ``until``) of each layer, by name. A notebook
+        shows it as a table.
 
     Raises
     ------
     LayerValidationError
         If a layer file is invalid.
     """
-    infos = []
+    infos = LayerList()
     for name, path in _layer_paths().items():
         data = _read_collection(path)
         features = [props for props, _ in _validated_features(path, data)]
