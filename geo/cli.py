@@ -23,6 +23,7 @@ from typing import Any
 
 from geo import __version__
 from geo._errors import GeoError, OutputError
+from geo.text import km_cell, shorten
 
 EXIT_USER_ERROR = 2
 
@@ -299,11 +300,11 @@ def _cmd_figure(args: argparse.Namespace) -> int:
 
 
 def _km(value: float) -> str:
-    return "-" if value != value else f"{value / 1000:,.1f}"
+    return km_cell(value, missing="-")
 
 
 def _site_row(r: dict) -> list[object]:
-    name = r["name"] if len(r["name"]) <= 40 else r["name"][:39] + "…"
+    name = shorten(r["name"], 40)
     return [
         r["id"],
         name,

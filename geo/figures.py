@@ -41,6 +41,7 @@ from geo._output import atomic_writer, check_output_path
 from geo.dates import parse_as_of
 from geo.layers import layer_titles
 from geo.styles import BASE, EAST, WEST, LayerStyle, layer_styles
+from geo.text import km_label, shorten
 
 logger = logging.getLogger(__name__)
 
@@ -131,7 +132,7 @@ def figure_text(text: object, *, limit: int | None = None) -> str:
     'Training ar…'
     """
     shown = _CONTROL_RE.sub(_shown, str(text))
-    return _shorten(shown, limit) if limit is not None else shown
+    return shorten(shown, limit) if limit is not None else shown
 
 
 _GLYPH_RE = re.compile(r"Glyph (\d+) .*missing from font")
@@ -1329,10 +1330,6 @@ def _draw_sites(
 _CHART_NAME_CHARS = 52
 
 
-def _shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
 def distance_chart(
     analysis: pd.DataFrame,
     *,
@@ -1408,7 +1405,7 @@ def distance_chart(
             err = np.vstack([np.clip(km - lo, 0, None), np.clip(hi - km, 0, None)])
             ax.errorbar(km, y, xerr=err, fmt="none", ecolor="#333333", elinewidth=0.7, capsize=1.5)
         for i in range(n):
-            ax.text(km[i], y[i], f"  {km[i]:,.0f}", va="center", ha="left", fontsize=6)
+            ax.text(km[i], y[i], f"  {km_label(km[i] * 1000)}", va="center", ha="left", fontsize=6)
         names = [figure_text(v, limit=_CHART_NAME_CHARS) for v in data["name"]]
         ax.set_yticks(y, names, fontsize=6.5, parse_math=False)
         ax.set_xlabel("Geodesic distance to the nearest point of the opposing frontier (km)")

@@ -82,6 +82,7 @@ from geo.styles import (
     mark_of,
     side_styles,
 )
+from geo.text import dates_text, km_label
 
 #: The two sides of the frontier the map draws and measures to.
 FRONTIER = tuple(borders.DEFAULT_FRONTIER.split(":"))
@@ -842,68 +843,25 @@ def _number(value: Any) -> float:
 
 
 def format_km(metres: float) -> str:
-    """Format a distance in metres as kilometres with a precision that suits its size.
-
-    Parameters
-    ----------
-    metres : float
-        The distance.
-
-    Returns
-    -------
-    text : str
-        e.g. ``"8.42 km"``, ``"42.1 km"``, ``"1,234 km"``; ``""`` for NaN.
+    """Format a distance in metres as kilometres: :func:`geo.text.km_label`, kept for callers.
 
     Examples
     --------
     >>> format_km(1_234_000), format_km(42_140), format_km(8_421)
     ('1,234 km', '42.1 km', '8.42 km')
     """
-    if not math.isfinite(metres):
-        return ""
-    km = metres / 1000.0
-    if km < 10:
-        return f"{km:.2f} km"
-    if km < 100:
-        return f"{km:.1f} km"
-    return f"{km:,.0f} km"
+    return km_label(metres)
 
 
 def format_km_within(metres: float, uncertainty_m: float) -> str:
-    """Format a distance in km to no more precision than a coordinate uncertainty allows.
-
-    The distance is rounded to the power of ten (in metres) at or below the uncertainty, and
-    never shown finer than :func:`format_km` would.
-
-    Parameters
-    ----------
-    metres : float
-        The distance.
-    uncertainty_m : float
-        How far the site may be from its coordinate, in metres; NaN or 0 for unknown.
-
-    Returns
-    -------
-    text : str
-        e.g. ``"7 km"`` for 7,390 m ± 8 km, ``"7.4 km"`` for ± 500 m; ``""`` for NaN.
+    """Format a distance within an uncertainty: :func:`geo.text.km_label`, kept for callers.
 
     Examples
     --------
-    >>> format_km_within(7_390, 8_000), format_km_within(7_390, 500), format_km_within(7_390, 0)
-    ('7 km', '7.4 km', '7.39 km')
-    >>> format_km_within(829_400, 10_000), format_km_within(152_300, 1_000)
-    ('830 km', '152 km')
+    >>> format_km_within(7_390, 8_000), format_km_within(7_390, 500)
+    ('7 km', '7.4 km')
     """
-    if not math.isfinite(metres):
-        return ""
-    if not (math.isfinite(uncertainty_m) and uncertainty_m > 0):
-        return format_km(metres)
-    km = metres / 1000.0
-    shown = 10.0 if km < 10 else 100.0 if km < 100 else 1000.0  # format_km's step, in m
-    step = max(shown, 10.0 ** math.floor(math.log10(uncertainty_m)))
-    value = round(metres / step) * step / 1000.0
-    decimals = max(0, 3 - round(math.log10(step)))
-    return f"{value:,.{decimals}f} km"
+    return km_label(metres, uncertainty_m=uncertainty_m)
 
 
 def _place_name(code: Any, names: dict[str, str]) -> str:
@@ -913,15 +871,6 @@ def _place_name(code: Any, names: dict[str, str]) -> str:
     if code == "NATO":
         return "NATO"
     return f"{names[code]} ({code})" if code in names else code
-
-
-def _dates(since: Any, until: Any) -> str:
-    since, until = _text(since), _text(until)
-    if since and until:
-        return f"{since} – {until}"
-    if since:
-        return f"since {since}"
-    return f"until {until}" if until else ""
 
 
 def _coordinates(lat: float, lon: float, uncertainty_m: float) -> str:
@@ -937,7 +886,7 @@ def _frontier_text(row: dict[str, Any]) -> str:
     if not math.isfinite(dist):
         return ""
     unc = _number(row.get("coord_uncertainty_m"))
-    text = format_km_within(dist, unc)
+    text = km_label(dist, uncertainty_m=unc)
     border = _text(row.get("opposing_border"))
     if border:
         text += f" to the {border.replace('-', '–')} border"
@@ -945,7 +894,7 @@ def _frontier_text(row: dict[str, Any]) -> str:
     high = _number(row.get("opposing_distance_max_m"))
     if math.isfinite(low) and math.isfinite(high) and high - low >= 1:
         text += (
-            f" ({format_km_within(low, unc)} to {format_km_within(high, unc)} within the "
+            f" ({km_label(low, uncertainty_m=unc)} to {km_label(high, uncertainty_m=unc)} within the "
             "coordinate uncertainty)"
         )
     return text
@@ -1062,7 +1011,7 @@ def _sites_payload(
         kind = _kind_text(row.get("kind"))
         subs.append(f"{kind} · {title}" if kind else title)
         unc = _number(row.get("coord_uncertainty_m"))
-        distance = format_km_within(_number(row.get("opposing_distance_m")), unc)
+        distance = km_label(_number(row.get("opposing_distance_m")), uncertainty_m=unc)
         tips.append(f"{name} · {distance} to the frontier" if distance else name)
         operator = _place_name(row.get("operator"), names)
         lead = _place_name(row.get("lead_nation"), names)
@@ -1076,7 +1025,7 @@ def _sites_payload(
                 _side_text(row, names) if user else "",
                 f"{status.replace('_', ' ')} on {as_of.isoformat()}" if status else "",
                 _confidence_text(row.get("confidence")),
-                _dates(row.get("since"), row.get("until")),
+                dates_text(row.get("since"), row.get("until")),
                 _text(row.get("last_verified")),
                 _frontier_text(row),
                 _coordinates(float(lat), float(lon), unc),
@@ -1226,7 +1175,7 @@ def _distance_payloads(frame: gpd.GeoDataFrame) -> list[DistancesOverlay]:
         if not (math.isfinite(dist) and math.isfinite(olat) and math.isfinite(olon)):
             continue
         name = _text(row.get("name")) or _text(row.get("id"))
-        label = format_km_within(dist, _number(row.get("coord_uncertainty_m")))
+        label = km_label(dist, uncertainty_m=_number(row.get("coord_uncertainty_m")))
         tip = f"{name}: {label} to the nearest point of the opposing side"
         border = _text(row.get("opposing_border"))
         if border:

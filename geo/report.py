@@ -36,6 +36,7 @@ from geo._errors import InputError
 from geo._output import check_output_path, write_text_atomic
 from geo.dates import parse_as_of
 from geo.styles import BASE, LayerStyle, layer_styles
+from geo.text import dates_text, km_cell
 
 logger = logging.getLogger(__name__)
 
@@ -232,33 +233,19 @@ def report_data(
 _e = html.escape
 
 
-def _km(metres: Any) -> str:
-    try:
-        value = float(metres) / 1000.0
-    except (TypeError, ValueError):
-        return "–"
-    if value != value:  # NaN
-        return "–"
-    return f"{value:,.1f}" if value < 10 else f"{value:,.0f}"
-
-
 def _distance_cell(row: Mapping[str, Any], prefix: str, where: str) -> str:
     metres = row.get(f"{prefix}_m")
     if metres is None or pd.isna(metres):
         return '<td class="num" data-sort="">–</td>'
     low, high = row.get(f"{prefix}_min_m"), row.get(f"{prefix}_max_m")
-    text = _km(metres)
+    text = km_cell(metres)
     if low is not None and high is not None and not (pd.isna(low) or pd.isna(high)):
-        span = f"{_km(low)}–{_km(high)}"
+        span = f"{km_cell(low)}–{km_cell(high)}"
         text += f' <span class="range" title="range allowed by the coordinate uncertainty">({span})</span>'
     place = str(row.get(where) or "")
     if place:
         text += f' <span class="where">{_e(place)}</span>'
     return f'<td class="num" data-sort="{float(metres):.1f}">{text}</td>'
-
-
-def _dates(since: str, until: str) -> str:
-    return f"{since or '?'} – {until}" if until else f"since {since}" if since else ""
 
 
 def _row_html(row: Mapping[str, Any], data: ReportData) -> str:
@@ -277,7 +264,7 @@ def _row_html(row: Mapping[str, Any], data: ReportData) -> str:
         f"<td>{_e(str(row['operator']))}</td>",
         f"<td>{_e(str(row['status']).replace('_', ' '))}</td>",
         f'<td data-sort="{_e(str(row["since"]), quote=True)}">'
-        f"{_e(_dates(str(row['since']), str(row['until'])))}</td>",
+        f"{_e(dates_text(row['since'], row['until']))}</td>",
         _distance_cell(row, "opposing_distance", "opposing_border"),
         _host_cell(row),
         f'<td class="refs">{refs}</td>',
