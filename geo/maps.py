@@ -1290,6 +1290,15 @@ def _frontier_payload(front: gpd.GeoDataFrame) -> tuple[FrontierOverlay, list[fl
     return overlay, bounds
 
 
+def _token_fields(provider: Any) -> list[str]:
+    """Return the fields of an xyzservices provider that take an API key (URL placeholders)."""
+    return [
+        field
+        for field, value in provider.items()
+        if isinstance(value, str) and "<insert your" in value and f"{{{field}}}" in provider.url
+    ]
+
+
 def _tiles_payload(name: str, key: str | None) -> Tiles:
     import xyzservices
 
@@ -1298,16 +1307,25 @@ def _tiles_payload(name: str, key: str | None) -> Tiles:
     except ValueError:
         raise InputError(
             f"unknown tile provider {name!r}: use an xyzservices name such as "
-            "CartoDB.Positron or OpenStreetMap.Mapnik"
+            "OpenStreetMap.Mapnik or Esri.WorldImagery"
         ) from None
-    if provider.requires_token() and not key:
+    fields = _token_fields(provider)
+    if fields and not key:
         raise InputError(
             f"tile provider {name!r} needs an API key: give one (--tiles-key) or choose a "
             "provider without, such as OpenStreetMap.Mapnik"
         )
+    if len(fields) > 1:
+        raise InputError(
+            f"tile provider {name!r} needs {len(fields)} keys ({', '.join(fields)}); "
+            "choose a provider that takes one"
+        )
+    # Each provider names its key field: MapBox and Jawg accessToken, MapTiler key,
+    # Thunderforest and CartoDB apikey. A key for a provider that needs none is not used.
+    tokens = {fields[0]: key} if fields and key else {}
     return {
         "name": provider.name,
-        "url": provider.build_url(**({"apikey": key} if key else {})),
+        "url": provider.build_url(**tokens),
         "attribution": provider.html_attribution,
         "maxZoom": int(provider.get("max_zoom", 18)),
     }
