@@ -23,6 +23,7 @@ import datetime as dt
 import html
 import json
 import logging
+import struct
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -409,6 +410,16 @@ coordinate uncertainty allows; the country pair or country after it is the borde
 </section>"""
 
 
+#: The static map of the report: its size on paper and its resolution.
+_FIGURE_SIZE_CM = (17.0, 21.0)
+_FIGURE_DPI = 150
+
+
+def _png_size(png: bytes) -> tuple[int, int]:
+    """Return the width and height in pixels of a PNG, read from its IHDR chunk."""
+    return struct.unpack(">II", png[16:24])
+
+
 def _figure_img(data: ReportData, state: ReportState, drawn: list[Any]) -> str:
     from geo.figures import figure_bytes, map_figure
 
@@ -418,15 +429,16 @@ def _figure_img(data: ReportData, state: ReportState, drawn: list[Any]) -> str:
         styles=data.styles,
         rings_km=data.rings_km,
         ring_sites=_rings_here(data, state),
-        size_cm=(17.0, 21.0),
-        dpi=150,
+        size_cm=_FIGURE_SIZE_CM,
+        dpi=_FIGURE_DPI,
     )
-    png = base64.b64encode(figure_bytes(fig, "png")).decode("ascii")
+    png = figure_bytes(fig, "png")
+    width, height = _png_size(png)  # size_cm and dpi, in the pixels the renderer made
     drawn.append(fig)
     alt = f"Static map of the sites on {state.as_of.isoformat()}"
     return (
-        f'<img class="static-map" src="data:image/png;base64,{png}" alt="{_e(alt, quote=True)}" '
-        'width="1004" height="1240">'
+        f'<img class="static-map" src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}" '
+        f'alt="{_e(alt, quote=True)}" width="{width}" height="{height}">'
     )
 
 
