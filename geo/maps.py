@@ -74,9 +74,9 @@ from geo.styles import (
     Mark,
     assign_styles,
     layer_sides,
-    layer_styles,
     mark_of,
     side_styles,
+    styles_for,
 )
 from geo.text import dates_text, km_label
 
@@ -1471,7 +1471,7 @@ def build_map(
         user.append((path, frame))
     shown_columns = _chosen_columns(user, popup_fields)
     user_keys = [f"user:{label}" for label in labels]
-    styles = layer_styles(every, extra=user_keys)
+    styles, titles = styles_for(every, extra=user_keys)
     east_sides = {n: s for n, s in layer_sides(every).items() if s == EAST}
     east_styles = assign_styles({**east_sides, **dict.fromkeys(user_keys, EAST)})
     country_names = {str(k): str(v) for k, v in borders.countries()["name"].items()}
@@ -1481,7 +1481,6 @@ def build_map(
         resolved = sorted(set(every["layer"]))
     else:
         resolved = list(dict.fromkeys(str(n) for n in every["layer"]))
-    titles = layers.layer_titles(resolved)
     groups: list[tuple[str, str, gpd.GeoDataFrame, LayerStyle, list[str] | None]] = []
     for layer_name in resolved:
         frame = active[active["layer"] == layer_name].reset_index(drop=True)

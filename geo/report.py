@@ -36,7 +36,7 @@ from geo import _assets, _data, borders
 from geo._errors import InputError
 from geo._output import check_output_path, write_text_atomic
 from geo.dates import parse_as_of
-from geo.styles import BASE, LayerStyle, layer_styles
+from geo.styles import BASE, LayerStyle, styles_for
 from geo.text import dates_text, km_cell
 
 logger = logging.getLogger(__name__)
@@ -182,7 +182,7 @@ def report_data(
         and ``compare`` are given, a ring radius is out of range or a ring site is unknown.
     """
     from geo.distance import check_rings_km, ring_centres
-    from geo.layers import layer_titles, load_layers
+    from geo.layers import load_layers
 
     layer_names = list(names) if names is not None else None
     if compare is not None:
@@ -200,8 +200,7 @@ def report_data(
         shown = pd.concat([s.sites[["id", "operator", "country"]] for s in states])
         ring_centres(shown, ring_sites, where="of the report")
     everything = load_layers(layer_names)
-    styles = layer_styles(everything)
-    titles = layer_titles(sorted(styles))
+    styles, titles = styles_for(everything)
 
     last = states[-1].sites.assign(change="kept")
     if len(states) == 2:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from geo import borders
+from geo.layers import layer_titles
 
 #: Operators whose sites stand on the Russian side of the frontier.
 EAST_OPERATORS = frozenset(borders.EAST_STATES)
@@ -199,6 +200,42 @@ def layer_styles(frame: pd.DataFrame, *, extra: Iterable[str] = ()) -> dict[str,
     for name in extra:
         sides.setdefault(name, WEST)
     return assign_styles(sides)
+
+
+def styles_for(
+    frame: pd.DataFrame, *, extra: Iterable[str] = ()
+) -> tuple[dict[str, LayerStyle], dict[str, str]]:
+    """Return the symbol and the title of every layer in a frame of loaded layers.
+
+    What the map, the figures and the report draw their legends from: :func:`layer_styles`
+    and :func:`geo.layers.layer_titles` of the same layers.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Loaded layers (columns ``layer`` and ``operator``), best unfiltered by date, so that a
+        layer keeps its symbol on every date.
+    extra : iterable of str
+        Further layer names without features here (users' files): they get a symbol on the
+        ``NATO`` side, and no title.
+
+    Returns
+    -------
+    styles : dict
+        Layer name to :class:`LayerStyle`, by name.
+    titles : dict
+        Name of each layer of the frame to its title, by name.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"layer": ["my_sites"], "operator": ["RUS"]})
+    >>> styles, titles = styles_for(frame, extra=["user:a.csv"])
+    >>> sorted(styles), titles
+    (['my_sites', 'user:a.csv'], {'my_sites': 'my sites'})
+    """
+    styles = layer_styles(frame, extra=extra)
+    return styles, layer_titles(sorted({str(name) for name in frame["layer"]}))
 
 
 # --- certainty: how sure a site is, drawn the same way in the map and the figures --------------

@@ -17,7 +17,7 @@ from matplotlib.transforms import Bbox
 from geo import figures, layers
 from geo._errors import InputError
 from geo.cli import main
-from geo.styles import MARKERS, layer_styles
+from geo.styles import layer_styles
 
 AS_OF = "2023-01-01"
 SMALL = (12.0, 15.0)
@@ -320,18 +320,6 @@ def test_distance_chart_sorts_bars_nearest_on_top():
 def test_distance_chart_needs_the_analysis_columns():
     with pytest.raises(InputError, match="opposing_distance_m"):
         figures.distance_chart(pd.DataFrame({"id": [], "name": [], "layer": []}))
-
-
-def test_styles_are_distinct_and_stable(mini_layers):
-    every = layers.load_layers()
-    styles = layer_styles(every)
-    assert len({(s.colour, s.shape) for s in styles.values()}) == len(styles)
-    assert all(s.shape in MARKERS for s in styles.values())
-    assert styles["east"].side == "RUS/BLR"
-    assert styles["west"].side == "NATO"
-    svg = styles["east"].svg(title='<b>"x"</b>')
-    assert "<b>" not in svg
-    assert re.search(r'fill="#[0-9a-f]{6}"', svg)
 
 
 def test_cli_figure(mini_layers, tmp_path, capsys):
