@@ -21,6 +21,9 @@ from geo import borders
 from geo.layers import layer_titles
 
 #: Operators whose sites stand on the Russian side of the frontier.
+#: The font of every figure (matplotlib), shipped with matplotlib.
+FONT = "DejaVu Sans"
+
 EAST_OPERATORS = frozenset(borders.EAST_STATES)
 #: The two sides, as named in analysis results.
 EAST, WEST = "RUS/BLR", "NATO"
