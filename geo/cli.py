@@ -910,3 +910,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _Stopped as exc:
         print(f"flankmap: stopped by {signal.Signals(exc.signum).name}", file=sys.stderr)
         return 128 + exc.signum
+
+
+__all__ = ["EXIT_USER_ERROR", "build_parser", "format_table", "main", "printable"]

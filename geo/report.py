@@ -696,3 +696,17 @@ def sites_table(data: ReportData) -> pd.DataFrame:
         out["change"] = rows["change"]
     out["references"] = [json.dumps(c) for c in rows["cited"]]
     return out
+
+
+__all__ = [
+    "CSP",
+    "FRONTIER",
+    "ReportData",
+    "ReportState",
+    "Source",
+    "build_report",
+    "render_report",
+    "report_data",
+    "save_report",
+    "sites_table",
+]

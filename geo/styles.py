@@ -369,3 +369,28 @@ def side_styles(style: LayerStyle, *, east: LayerStyle) -> dict[str, LayerStyle]
         EAST: LayerStyle(colour=east.colour, shape=style.shape, side=EAST),
         OTHER: LayerStyle(colour=OTHER_COLOUR, shape=style.shape, side=OTHER),
     }
+
+
+__all__ = [
+    "BASE",
+    "CONFIDENCES",
+    "CONFIDENCE_MEANINGS",
+    "EAST",
+    "EAST_OPERATORS",
+    "FONT",
+    "HOLLOW_STATUSES",
+    "MARKERS",
+    "OTHER",
+    "OTHER_COLOUR",
+    "PALETTES",
+    "WEST",
+    "LayerStyle",
+    "Mark",
+    "assign_styles",
+    "layer_sides",
+    "layer_styles",
+    "mark_of",
+    "side_of",
+    "side_styles",
+    "styles_for",
+]
