@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from geo._errors import GeoError, OutputError
+from geo.text import km_cell, shorten
 
 EXIT_USER_ERROR = 2
 #: ``flankmap layers check --strict``: the folder is valid, but features are due for a check.
@@ -358,11 +359,11 @@ def _cmd_figure(args: argparse.Namespace) -> int:
 
 
 def _km(value: float) -> str:
-    return "-" if value != value else f"{value / 1000:,.1f}"
+    return km_cell(value, missing="-")
 
 
 def _site_row(r: dict) -> list[object]:
-    name = r["name"] if len(r["name"]) <= 40 else r["name"][:39] + "…"
+    name = shorten(r["name"], 40)
     return [
         r["id"],
         name,
@@ -988,3 +989,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _Stopped as exc:
         print(f"flankmap: stopped by {signal.Signals(exc.signum).name}", file=sys.stderr)
         return 128 + exc.signum
+
+
+__all__ = ["EXIT_USER_ERROR", "build_parser", "format_table", "main", "printable"]
