@@ -72,7 +72,7 @@ def main() -> None:
         print(
             f"flankmap distances: {child.wall_s:,.1f} s wall, {speed:,.0f} rows/s, "
             f"CPU {child.cpu_s:,.1f} s ({args.rows / child.cpu_s:,.0f} rows per CPU second, "
-            "less sensitive to other jobs), peak RSS {child.peak_mib:,.0f} MiB, "
+            f"less sensitive to other jobs), peak RSS {child.peak_mib:,.0f} MiB, "
             f"output {out.stat().st_size / 1e6:,.0f} MB ({rows:,} rows, input order)"
         )
         met = "met" if speed >= TARGET_ROWS_S else "NOT met"
