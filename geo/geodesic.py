@@ -28,8 +28,11 @@ How a distance is found
        segment and the direction to the point, clamped to the segment, until the step is under
        half a metre (the distance is then exact to well under a millimetre).
 
-Everything is vectorised over points; large inputs are processed in chunks to bound memory, and
-the geodesic calls run on as many threads as the process may use cores (pyproj releases the GIL).
+Everything is vectorised over points. Large inputs are processed in chunks to bound memory, the
+chunks measured side by side on as many threads as the process may use cores (numpy, the k-d
+tree and pyproj release the GIL); a small input, one chunk, spreads its k-d tree query and
+geodesic calls over the threads instead. A point's result depends neither on the chunks nor on
+the threads.
 
 This module knows nothing of countries or files: :mod:`geo.distance` builds the border lines
 and measures frames, :mod:`geo.sites` analyses sites.
@@ -81,6 +84,8 @@ _PIECE_M = 2000.0
 _STEP_TOL_M = 0.5
 _MAX_NEWTON = 12
 _CHUNK = 100_000
+#: Fewest points a thread measures on its own: below twice this, one chunk at a time.
+_MIN_PER_THREAD = 10_000
 _K_FIRST = 2
 
 
@@ -568,7 +573,7 @@ def nearest(lines: LineSet, lon: np.ndarray, lat: np.ndarray) -> pd.DataFrame:
     cell = np.floor((lat + 90) * 4) * 1440 + np.floor((lon + 180) * 4)
     order = np.argsort(cell)
     n_chunks = -(-n // _CHUNK)
-    threads = min(_THREADS, n_chunks)
+    threads = min(_THREADS, n // _MIN_PER_THREAD)
     if threads > 1:  # as many chunks per thread, each chunk on one thread
         n_chunks = -(-n_chunks // threads) * threads
     size = -(-n // max(n_chunks, 1))
@@ -586,8 +591,13 @@ def nearest(lines: LineSet, lon: np.ndarray, lat: np.ndarray) -> pd.DataFrame:
         target = part[rows]
         for column, value in zip((dist, near_lat, near_lon, bearing, label), values, strict=True):
             column[target] = value
-    columns = dict(zip(RESULT_COLUMNS, (dist, near_lat, near_lon, None, bearing), strict=True))
-    columns["border"] = _label_column(lines, label)
+    columns = {
+        "distance_m": dist,
+        "nearest_lat": near_lat,
+        "nearest_lon": near_lon,
+        "border": _label_column(lines, label),
+        "bearing_deg": bearing,
+    }
     return pd.DataFrame({name: columns[name] for name in RESULT_COLUMNS}, copy=False)
 
 
