@@ -516,6 +516,7 @@ def _stream_distances(
         )
     if out is not None:
         print(printable(f"wrote {out} ({run.rows:,} rows)"))
+        _say_borders(source)
         return None
     return run.frame
 
@@ -552,6 +553,7 @@ def _dask_distances(args: argparse.Namespace, out: Path, as_of, source: Any) -> 
         finally:
             progress.close()
     print(printable(f"wrote {out} ({n_rows:,} rows)"))
+    _say_borders(source)
     return 0
 
 
@@ -576,9 +578,7 @@ def _cmd_distances(args: argparse.Namespace) -> int:
     if args.engine == "dask":
         if out is None or args.skip_invalid:
             raise InputError("--engine dask writes a file: give -o OUT, without --skip-invalid")
-        _say_borders(source)
         return _dask_distances(args, out, as_of, source)
-    _say_borders(source)
     rejected = None
     if args.skip_invalid:
         rejected = _rejected_output(args, out or args.points, out, inputs)
@@ -603,6 +603,7 @@ def _cmd_distances(args: argparse.Namespace) -> int:
             results = [c for c in result.columns if c not in frame.columns]
             writers.write_points(result, out, excel_safe=args.excel_safe, results=results)
             print(printable(f"wrote {out} ({len(result):,} rows)"))
+            _say_borders(source)
             return 0
     result = result.sort_values(key, kind="stable", na_position="last")
     if key == "opposing_distance_m":
@@ -627,6 +628,7 @@ def _cmd_distances(args: argparse.Namespace) -> int:
         )
     )
     print(format_table(rows, header))
+    _say_borders(source)
     return 0
 
 

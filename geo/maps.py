@@ -133,6 +133,16 @@ _ATTRIBUTION_SHORT = "Natural Earth · GeoNames (CC BY 4.0) · flankmap"
 _DISPLAY = "naturalearth"
 
 
+def _display_names() -> dict[str, str]:
+    """Country names by ISO code, from the basemap."""
+    return {str(k): str(v) for k, v in borders.countries(borders=_DISPLAY)["name"].items()}
+
+
+def _display_frontier(day: dt.date) -> gpd.GeoDataFrame:
+    """Return the frontier line drawn: the basemap's, simplified for display like it."""
+    return borders.frontier(*FRONTIER, as_of=day, borders=_DISPLAY)
+
+
 def _attributions(source: _data.BorderSource) -> tuple[str, str]:
     """Return the map's attribution and its short form, naming the borders measured to."""
     if source.name == _DISPLAY and not source.path:
@@ -1501,7 +1511,7 @@ def build_map(
     styles, titles = styles_for(every, extra=user_keys)
     east_sides = {n: s for n, s in layer_sides(every).items() if s == EAST}
     east_styles = assign_styles({**east_sides, **dict.fromkeys(user_keys, EAST)})
-    country_names = {str(k): str(v) for k, v in borders.countries(borders=_DISPLAY)["name"].items()}
+    country_names = _display_names()
 
     taken: set[str] = {"frontier", "distances", "distances-far", "rings", "tiles", "areas"}
     if names is None:
@@ -1551,7 +1561,7 @@ def build_map(
     small_frame = (
         gpd.GeoDataFrame(pd.concat(small, ignore_index=True), crs="EPSG:4326") if small else None
     )
-    front = borders.frontier(*FRONTIER, as_of=day, borders=_DISPLAY)
+    front = _display_frontier(day)
     frontier, frontier_bounds = _frontier_payload(front)
     overlays: list[Overlay] = [frontier]
     areas = _areas_payload()
