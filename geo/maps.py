@@ -1318,6 +1318,7 @@ def _analyse(
     )
     if "coord_uncertainty_m" in frame.columns:
         unc = pd.to_numeric(frame["coord_uncertainty_m"], errors="coerce").to_numpy(dtype=float)
+        unc = unc + _data.border_source(borders).accuracy_m  # the borders' accuracy too
         dist = result["opposing_distance_m"].to_numpy()
         result["opposing_distance_min_m"] = np.maximum(0.0, dist - unc)
         result["opposing_distance_max_m"] = dist + unc
