@@ -829,7 +829,23 @@ def measure(points: gpd.GeoDataFrame, target: Target) -> gpd.GeoDataFrame:
         out[name] = result[name].to_numpy()
     geometry = out.pop(out.geometry.name)
     out[geometry.name] = geometry
-    return gpd.GeoDataFrame(out, geometry=geometry.name, crs=points.crs)
+    measured = gpd.GeoDataFrame(out, geometry=geometry.name, crs=points.crs)
+    measured.attrs["flankmap"] = {"borders": _source_record(target.source)}
+    return measured
+
+
+def _source_record(source: BorderSource) -> dict[str, Any]:
+    """Return the border source as written into a GeoParquet file's ``flankmap`` metadata."""
+    return {
+        "name": source.name,
+        "title": source.title,
+        "version": source.version,
+        "url": source.url,
+        "licence": source.licence,
+        "attribution": source.attribution,
+        "accuracy_m": source.accuracy_m,
+        "accuracy_source": source.accuracy_source,
+    }
 
 
 def result_columns(columns: Iterable[object], target: Target) -> list[str]:

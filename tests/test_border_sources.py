@@ -119,3 +119,17 @@ def test_every_output_credits_openstreetmap():
     paragraph = report._measured_html(osm)
     assert "© OpenStreetMap contributors (ODbL)" in paragraph
     assert "±10 m" in paragraph
+
+
+def test_geoparquet_output_names_the_borders(tmp_path, capsys):
+    import json
+
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "out.parquet"
+    assert main(["distances", "--points", str(_points(tmp_path)), "-o", str(out)]) == 0
+    meta = json.loads(pq.read_schema(out).metadata[b"flankmap"])
+    assert meta["borders"]["attribution"] == OSM_CREDIT
+    assert meta["borders"]["licence"] == "ODbL-1.0"
+    assert meta["borders"]["accuracy_m"] == 10.0
+    assert b"geo" in pq.read_schema(out).metadata
