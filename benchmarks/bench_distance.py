@@ -102,10 +102,10 @@ def kernel(args: argparse.Namespace) -> None:
     rng = np.random.default_rng(20261125)
     lon = rng.uniform(12, 32, args.n)
     lat = rng.uniform(43, 61, args.n)
-    frame = borders.frontier("RUS,BLR", "NATO")
+    frame = borders.frontier("RUS,BLR", "NATO", borders=args.borders)
     print(
-        f"{args.n:,} random points, lon 12..32, lat 43..61; frontier RUS,BLR:NATO "
-        f"({len(frontier_segments(frame)):,} segments)"
+        f"{args.n:,} random points, lon 12..32, lat 43..61; frontier RUS,BLR:NATO on "
+        f"{args.borders} ({len(frontier_segments(frame)):,} segments)"
     )
 
     start, cpu = time.perf_counter(), time.process_time()
@@ -257,6 +257,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--kernel", action="store_true", help="time the kernel alone instead")
     parser.add_argument("--n", type=int, default=1_000_000, help="kernel: number of points")
     parser.add_argument("--sample", type=int, default=300, help="kernel: points vs reference")
+    parser.add_argument(
+        "--borders", default="osm", help="kernel: border source, osm (default) or naturalearth"
+    )
     parser.add_argument(
         "--baseline-limit-s",
         type=float,

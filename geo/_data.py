@@ -15,6 +15,14 @@ Borders
     environment variable ``FLANKMAP_COUNTRIES`` may name another copy of the same dataset.
     :func:`country_codes` reads only its attribute table (no geometry, no geopandas), so that
     validating a layer's country codes is quick.
+
+Border sources
+    :func:`border_source` describes the borders that analysis measures to: ``osm`` (the
+    OpenStreetMap extract shipped as ``geo/data/borders_osm.parquet``, the default for
+    analysis), ``naturalearth`` (Natural Earth 1:10m, also the display basemap of maps and
+    figures) or the path of a GeoPackage or GeoJSON file of countries keyed by ISO 3166-1
+    alpha-3 code. Each :class:`BorderSource` carries its licence, attribution and positional
+    accuracy, so that every output can say what it measured to and how well.
 """
 
 from __future__ import annotations
@@ -24,9 +32,10 @@ import importlib.util
 import os
 import struct
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
-from geo._errors import DataDirError
+from geo._errors import DataDirError, InputError
 
 LAYERS_ENV = "FLANKMAP_LAYERS_DIR"
 COUNTRIES_ENV = "FLANKMAP_COUNTRIES"
@@ -180,3 +189,177 @@ def country_codes() -> frozenset[str]:
     True
     """
     return _codes_of(countries_path())
+
+
+# --------------------------------------------------------------------------------------------
+# Border sources
+# --------------------------------------------------------------------------------------------
+
+#: The border source of analysis when none is given.
+DEFAULT_BORDERS = "osm"
+#: Suffixes of the country files a ``FILE`` border source may be, and GDAL's driver for each.
+BORDER_FILE_DRIVERS = {".gpkg": "GPKG", ".geojson": "GeoJSON", ".json": "GeoJSON"}
+#: Column names that may hold a ``FILE`` source's ISO 3166-1 alpha-3 code (case-insensitive).
+BORDER_CODE_FIELDS = ("iso_a3", "iso3", "iso_a3_eh", "adm0_a3", "iso3166_1_alpha_3", "code")
+
+
+@dataclass(frozen=True)
+class BorderSource:
+    """A border dataset that distances are measured to, and what it is.
+
+    Attributes
+    ----------
+    name : str
+        ``osm``, ``naturalearth``, or the file name of a ``FILE`` source.
+    title, version, url, licence : str
+        What the dataset is, which version, where it comes from, under which licence.
+    attribution : str
+        The line every output that uses it shows.
+    point_of_view : str
+        Whose view of disputed borders it follows.
+    accuracy_m : float
+        Positional accuracy of its border lines, metres; it widens ``distance_min_m`` and
+        ``distance_max_m``. 0 where it is not known (a ``FILE`` source).
+    accuracy_source : str
+        Where that figure comes from.
+    frontier_from : str
+        ``edges`` (a frontier is the edges two country polygons share, as Natural Earth's
+        topology allows) or ``lines`` (the extract's ``land`` and ``water`` lines, leaving out
+        the lines between territorial seas).
+    path : str
+        The file of a ``FILE`` source (resolved), else ``""``.
+    code_field : str
+        The column of a ``FILE`` source that holds the ISO alpha-3 code, else ``""``.
+    """
+
+    name: str
+    title: str
+    version: str
+    url: str
+    licence: str
+    attribution: str
+    point_of_view: str
+    accuracy_m: float
+    accuracy_source: str
+    frontier_from: str
+    path: str = ""
+    code_field: str = ""
+
+    @property
+    def notice(self) -> str:
+        """One line naming the source, its accuracy and its attribution."""
+        accuracy = f"±{self.accuracy_m:,.0f} m" if self.accuracy_m else "accuracy not known"
+        return f"borders: {self.title} ({accuracy}); {self.attribution}"
+
+
+#: The built-in border sources by name.
+BORDER_SOURCES: dict[str, BorderSource] = {
+    "osm": BorderSource(
+        name="osm",
+        title="OpenStreetMap country borders (@osm_borders/maritime_10m)",
+        version="1.1.0 (2024-12)",
+        url="https://github.com/itisem/osm_borders",
+        licence="ODbL-1.0",
+        attribution="© OpenStreetMap contributors (ODbL)",
+        point_of_view=(
+            "OpenStreetMap; areas two countries both claim go to Natural Earth's point of view "
+            "of Germany (Crimea to Ukraine)"
+        ),
+        accuracy_m=10.0,
+        accuracy_source=(
+            "the package's README: 'simplified to a 10 metre resolution' (OpenStreetMap does "
+            "not quantify the accuracy of its boundaries); see docs/borders-osm.md"
+        ),
+        frontier_from="lines",
+    ),
+    "naturalearth": BorderSource(
+        name="naturalearth",
+        title=NE_TITLE,
+        version=NE_VERSION,
+        url=NE_URL,
+        licence="public domain",
+        attribution="Natural Earth (public domain)",
+        point_of_view="Germany",
+        accuracy_m=9_600.0,
+        accuracy_source=(
+            "measured against the OpenStreetMap frontier of Russia and Belarus: median "
+            "0.7-1.2 km, p95 1.9-4.1 km, up to 9.6 km (docs/borders-osm.md); Natural Earth "
+            "publishes no positional accuracy"
+        ),
+        frontier_from="edges",
+    ),
+}
+
+
+def _border_file(spec: str) -> tuple[Path, str]:
+    """Check a ``FILE`` border source's path; return it and GDAL's driver for it."""
+    if spec.startswith(("/vsi", "\\vsi")) or "://" in spec or spec.upper().startswith("VRT:"):
+        raise InputError(
+            f"{spec!r}: is a GDAL virtual path or a URL; --borders reads a local GeoPackage "
+            "or GeoJSON file"
+        )
+    path = Path(spec)
+    suffix = path.suffix.lower()
+    if suffix not in BORDER_FILE_DRIVERS:
+        raise InputError(
+            f"{path.name}: borders must be osm, naturalearth or a GeoPackage/GeoJSON file "
+            f"of countries (.gpkg, .geojson, .json), not {suffix or 'a file without suffix'!r}"
+        )
+    if not path.is_file():
+        raise InputError(f"{path.name}: no such file of borders ({path})")
+    return path.resolve(), BORDER_FILE_DRIVERS[suffix]
+
+
+def border_source(spec: str | BorderSource | None = None) -> BorderSource:
+    """Return a border source: ``osm``, ``naturalearth`` or a file of countries.
+
+    Parameters
+    ----------
+    spec : str, BorderSource or None
+        ``osm`` (default, :data:`DEFAULT_BORDERS`), ``naturalearth``, or the path of a
+        GeoPackage (``.gpkg``) or GeoJSON (``.geojson``, ``.json``) file of country polygons
+        with an ISO 3166-1 alpha-3 column (one of :data:`BORDER_CODE_FIELDS`). A file is opened
+        with its format's own GDAL driver only; GDAL virtual paths (``/vsi...``), URLs and VRT
+        are refused. A source is returned as it is.
+
+    Returns
+    -------
+    source : BorderSource
+        Its description. A file's frontiers are the edges its polygons share.
+
+    Raises
+    ------
+    InputError
+        If the name is unknown, or the file is missing, of another format, unreadable, or has
+        no valid ISO alpha-3 column (the message names the file and the field).
+
+    Examples
+    --------
+    >>> border_source().attribution
+    '© OpenStreetMap contributors (ODbL)'
+    >>> border_source("naturalearth").frontier_from
+    'edges'
+    """
+    if isinstance(spec, BorderSource):
+        return spec
+    text = str(spec if spec is not None else DEFAULT_BORDERS).strip()
+    if text.lower() in BORDER_SOURCES:
+        return BORDER_SOURCES[text.lower()]
+    path, driver = _border_file(text)
+    from geo import borders  # geopandas and GDAL only for a file
+
+    field = borders.file_code_field(path, driver)
+    return BorderSource(
+        name=path.name,
+        title=f"country borders from {path.name}",
+        version="",
+        url="",
+        licence="as stated by the file's provider",
+        attribution=f"Borders: {path.name}",
+        point_of_view="as in the file",
+        accuracy_m=0.0,
+        accuracy_source="not known: the file states none",
+        frontier_from="edges",
+        path=str(path),
+        code_field=field,
+    )

@@ -22,6 +22,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo import borders, distance, sites
+from geo._data import BorderSource
 from geo._errors import InputError
 
 __all__ = ["FlankmapAccessor"]
@@ -71,13 +72,15 @@ class FlankmapAccessor:
         frontier: str | gpd.GeoDataFrame | None = None,
         to: str | Iterable[str] | None = None,
         as_of: str | dt.date | None = None,
+        borders: str | BorderSource | None = None,
     ) -> gpd.GeoDataFrame:
         """Return the frame with distances to a frontier or a territory appended.
 
         Parameters
         ----------
-        frontier, to, as_of
-            As in :func:`geo.distance.distances`.
+        frontier, to, as_of, borders
+            As in :func:`geo.distance.distances` (``borders``: ``osm``, ``naturalearth`` or
+            a file of countries).
 
         Returns
         -------
@@ -89,13 +92,16 @@ class FlankmapAccessor:
         InputError
             If the frame has no geometry, or an input is invalid.
         """
-        return distance.distances(self._geo(), frontier=frontier, to=to, as_of=as_of)
+        return distance.distances(
+            self._geo(), frontier=frontier, to=to, as_of=as_of, borders=borders
+        )
 
     def to_frontier(
         self,
         frontier: str | gpd.GeoDataFrame = borders.DEFAULT_FRONTIER,
         *,
         as_of: str | dt.date | None = None,
+        borders: str | BorderSource | None = None,
     ) -> gpd.GeoDataFrame:
         """Return the frame with the distance to a land frontier appended.
 
@@ -105,6 +111,8 @@ class FlankmapAccessor:
             As in :func:`geo.distance.to_frontier`; default ``RUS,BLR:NATO``.
         as_of : str, datetime.date or None
             Date for ``NATO``; default today.
+        borders : str or BorderSource, optional
+            As in :func:`geo.distance.distances`.
 
         Returns
         -------
@@ -116,10 +124,14 @@ class FlankmapAccessor:
         InputError
             If the frame has no geometry, or an input is invalid.
         """
-        return self.distances(frontier=frontier, as_of=as_of)
+        return self.distances(frontier=frontier, as_of=as_of, borders=borders)
 
     def to_territory(
-        self, group: str | Iterable[str], *, as_of: str | dt.date | None = None
+        self,
+        group: str | Iterable[str],
+        *,
+        as_of: str | dt.date | None = None,
+        borders: str | BorderSource | None = None,
     ) -> gpd.GeoDataFrame:
         """Return the frame with the distance to a group's land area appended (0 inside).
 
@@ -129,6 +141,8 @@ class FlankmapAccessor:
             As in :func:`geo.distance.to_territory`.
         as_of : str, datetime.date or None
             Date for ``NATO``; default today.
+        borders : str or BorderSource, optional
+            As in :func:`geo.distance.distances`.
 
         Returns
         -------
@@ -140,15 +154,19 @@ class FlankmapAccessor:
         InputError
             If the frame has no geometry, or an input is invalid.
         """
-        return self.distances(to=group, as_of=as_of)
+        return self.distances(to=group, as_of=as_of, borders=borders)
 
-    def site_analysis(self, *, as_of: str | dt.date | None = None) -> gpd.GeoDataFrame:
+    def site_analysis(
+        self, *, as_of: str | dt.date | None = None, borders: str | BorderSource | None = None
+    ) -> gpd.GeoDataFrame:
         """Return each site's distance to the opposing side and to its host country's border.
 
         Parameters
         ----------
         as_of : str, datetime.date or None
             The date for NATO membership; default today.
+        borders : str or BorderSource, optional
+            As in :func:`geo.sites.site_analysis`.
 
         Returns
         -------
@@ -161,4 +179,4 @@ class FlankmapAccessor:
             If the frame has no geometry, lacks ``operator`` or ``country``, or a value is
             invalid.
         """
-        return sites.site_analysis(self._geo(), as_of=as_of)
+        return sites.site_analysis(self._geo(), as_of=as_of, borders=borders)

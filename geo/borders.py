@@ -1,7 +1,24 @@
 """Countries, NATO membership by date, and the land frontiers between groups of countries.
 
-The geometry is Natural Earth 1:10m admin-0 countries (version 5.1.1, point of view of
-Germany), used at full resolution. Countries are keyed by ISO 3166-1 alpha-3 code.
+Countries are keyed by ISO 3166-1 alpha-3 code. Their geometry comes from a border source
+(:func:`geo._data.border_source`), chosen with the keyword ``borders``:
+
+``osm`` (the default for analysis)
+    The OpenStreetMap extract ``geo/data/borders_osm.parquet`` (© OpenStreetMap contributors,
+    ODbL; 10 m resolution; Europe and its neighbours to 70°E, see ``docs/borders-osm.md``).
+    A *land frontier* is its ``land`` and ``water`` lines: rivers and lakes (the Narva, Lake
+    Peipus, the Bug, the Neman) count, the lines between territorial seas do not. A
+    *territory* is the country with its lakes, rivers **and territorial sea** (the area under
+    its sovereignty, airspace included): a documented choice, so a point at sea is "in
+    Russia" within the 12-nautical-mile limit. Countries outside the extract (the United
+    States, Canada) are left out of a group; a group with none inside is an error.
+``naturalearth``
+    Natural Earth 1:10m admin-0 countries (version 5.1.1, point of view of Germany), used at
+    full resolution; a frontier is the edges two polygons share. It is also the simplified
+    basemap that maps and figures draw.
+``FILE``
+    A GeoPackage or GeoJSON file of countries with an ISO alpha-3 column; frontiers are the
+    edges its polygons share, as for Natural Earth.
 """
 
 from __future__ import annotations
@@ -9,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Iterable
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -16,8 +34,9 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from geo import _data
-from geo._errors import InputError
+from geo import _borders_osm, _data
+from geo._data import BorderSource
+from geo._errors import InputError, located
 from geo.dates import parse_as_of
 
 #: NATO members and the date each joined (the day its instrument of accession was deposited;
@@ -128,18 +147,132 @@ def _countries_cached() -> gpd.GeoDataFrame:
     return frame
 
 
-def countries(codes: Iterable[str] | None = None) -> gpd.GeoDataFrame:
+#: Natural Earth's code of a country the OpenStreetMap extract keys otherwise.
+_OSM_CODES = {"KOS": "XKX"}
+_NE_CODES = {osm: ne for ne, osm in _OSM_CODES.items()}
+
+
+def file_code_field(path: Path, driver: str) -> str:
+    """Return the ISO alpha-3 column of a ``FILE`` border source, after reading it once.
+
+    Raises
+    ------
+    InputError
+        If the file cannot be read, has no polygons, or no column of valid codes.
+    """
+    return _read_file(str(path), driver)[1]
+
+
+@functools.cache
+def _read_file(path: str, driver: str) -> tuple[gpd.GeoDataFrame, str]:
+    from geo import points  # its guarded GDAL reading
+
+    name = Path(path)
+    with points._gdal_guard():
+        try:
+            frame = pyogrio.read_dataframe(points._driver_path(driver, name))
+        except InputError:
+            raise
+        except Exception as exc:  # pyogrio raises its own and GDAL's errors
+            raise InputError(
+                located(name, "", "", f"cannot be read as {driver} ({points._first_line(exc)})")
+            ) from None
+    if not isinstance(frame, gpd.GeoDataFrame) or not len(frame):
+        raise InputError(located(name, "", "", "holds no country polygons"))
+    lower = {str(c).lower(): str(c) for c in frame.columns if c != frame.geometry.name}
+    fields = [lower[f] for f in _data.BORDER_CODE_FIELDS if f in lower]
+    if not fields:
+        raise InputError(
+            located(
+                name,
+                "",
+                "",
+                "has no ISO 3166-1 alpha-3 column: name one of "
+                + ", ".join(_data.BORDER_CODE_FIELDS),
+            )
+        )
+    field = fields[0]
+    codes = frame[field].astype(str).str.strip().str.upper()
+    bad = np.flatnonzero(~codes.str.fullmatch(r"[A-Z]{3}").to_numpy())
+    if len(bad):
+        value = str(frame[field].iloc[bad[0]])
+        raise InputError(
+            located(
+                name,
+                f"feature {bad[0] + 1}",
+                field,
+                f"{value[:40]!r} is not an ISO 3166-1 alpha-3 code",
+            )
+        )
+    kinds = shapely.get_type_id(frame.geometry.values)
+    wrong = np.flatnonzero(~np.isin(kinds, [3, 6]))
+    if len(wrong):
+        raise InputError(
+            located(name, f"feature {wrong[0] + 1}", "geometry", "is not a (multi)polygon")
+        )
+    if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
+        frame = frame.to_crs("EPSG:4326")
+    out = gpd.GeoDataFrame(
+        {"name": codes.to_numpy()},
+        geometry=shapely.make_valid(frame.geometry.values),
+        crs="EPSG:4326",
+        index=pd.Index(codes.to_numpy(), name="iso_a3"),
+    )
+    out = out.dissolve(level=0, aggfunc="first") if out.index.duplicated().any() else out
+    return out.sort_index(kind="stable"), field
+
+
+@functools.cache
+def _source_countries(source: BorderSource) -> gpd.GeoDataFrame:
+    """Country polygons of a source: index ``iso_a3``, columns ``name`` and ``geometry``."""
+    if source.name == "naturalearth" and not source.path:
+        return _countries_cached()
+    if source.name == "osm" and not source.path:
+        frame = _borders_osm.countries()
+        names = _countries_cached()["name"]
+        frame.insert(0, "name", [str(names.get(_NE_CODES.get(c, c), c)) for c in frame.index])
+        return frame
+    return _read_file(source.path, _data.BORDER_FILE_DRIVERS[Path(source.path).suffix.lower()])[0]
+
+
+def source_codes(codes: Iterable[str], source: BorderSource) -> list[str]:
+    """Return the codes of a group that the source holds, in its own keys (Kosovo ``XKX``).
+
+    Raises
+    ------
+    InputError
+        If the source holds none of them.
+    """
+    codes = list(codes)
+    if source.name == "osm" and not source.path:
+        codes = [_OSM_CODES.get(c, c) for c in codes]
+    known = _source_countries(source).index
+    kept = sorted({c for c in codes if c in known})
+    if not kept:
+        raise InputError(
+            f"{', '.join(codes)}: not in the border source {source.name} "
+            "(outside its coverage); use borders 'naturalearth'"
+        )
+    return kept
+
+
+def countries(
+    codes: Iterable[str] | None = None, *, borders: str | BorderSource | None = None
+) -> gpd.GeoDataFrame:
     """Return country polygons by ISO alpha-3 code.
 
     Parameters
     ----------
     codes : iterable of str, optional
         Codes to return, in that order; default every country.
+    borders : str or BorderSource, optional
+        The border source (see the module docstring); default ``osm``.
 
     Returns
     -------
     countries : geopandas.GeoDataFrame
-        Indexed by ``iso_a3``, columns ``name`` and ``geometry`` (EPSG:4326, full 1:10m).
+        Indexed by ``iso_a3``, columns ``name`` and ``geometry`` (EPSG:4326, full
+        resolution). An OSM country has its lakes, rivers and territorial sea.
 
     Raises
     ------
@@ -150,14 +283,20 @@ def countries(codes: Iterable[str] | None = None) -> gpd.GeoDataFrame:
     --------
     >>> countries(["BLR"]).loc["BLR", "name"]
     'Belarus'
+    >>> countries(["EST"], borders="naturalearth").index.tolist()
+    ['EST']
     """
-    frame = _countries_cached()
+    source = _data.border_source(borders)
+    frame = _source_countries(source)
     if codes is None:
         return frame.copy()
     codes = list(codes)
     unknown = [c for c in codes if c not in frame.index]
     if unknown:
-        raise InputError(f"unknown country code(s) {', '.join(unknown)}: use ISO 3166-1 alpha-3")
+        raise InputError(
+            f"unknown country code(s) {', '.join(unknown)} in the border source "
+            f"{source.name}: use ISO 3166-1 alpha-3"
+        )
     return frame.loc[codes].copy()
 
 
@@ -172,7 +311,12 @@ def country_codes() -> frozenset[str]:
     return _data.country_codes()
 
 
-def resolve_group(spec: str | Iterable[str], *, as_of: str | dt.date | None = None) -> list[str]:
+def resolve_group(
+    spec: str | Iterable[str],
+    *,
+    as_of: str | dt.date | None = None,
+    borders: str | BorderSource | None = None,
+) -> list[str]:
     """Turn a group specification into a sorted list of country codes.
 
     Parameters
@@ -181,6 +325,9 @@ def resolve_group(spec: str | Iterable[str], *, as_of: str | dt.date | None = No
         Comma-separated ISO alpha-3 codes; ``NATO`` stands for the members on ``as_of``.
     as_of : str, datetime.date or None
         The date for ``NATO``; default today.
+    borders : str or BorderSource, optional
+        A border source whose own codes are also accepted (a ``FILE`` may hold others);
+        by default only the codes of Natural Earth, which knows every country.
 
     Returns
     -------
@@ -200,6 +347,8 @@ def resolve_group(spec: str | Iterable[str], *, as_of: str | dt.date | None = No
     items = spec.split(",") if isinstance(spec, str) else list(spec)
     codes: set[str] = set()
     known = country_codes()
+    if borders is not None:
+        known = known | frozenset(_source_countries(_data.border_source(borders)).index)
     for item in items:
         code = item.strip().upper()
         if not code:
@@ -278,16 +427,21 @@ def edge_keys(edges: np.ndarray) -> np.ndarray:
     return ordered.view(np.dtype((np.void, ordered.dtype.itemsize * 4))).ravel()
 
 
-def shared_border(code_a: str, code_b: str) -> shapely.MultiLineString | shapely.LineString:
+def shared_border(
+    code_a: str, code_b: str, *, borders: str | BorderSource | None = None
+) -> shapely.MultiLineString | shapely.LineString:
     """Return the land boundary that two countries share, as merged lines.
 
-    Natural Earth's admin-0 polygons are cut from one topology, so a common border is made of
-    edges that both polygons hold; those edges are matched exactly and merged into lines.
+    For Natural Earth (and a ``FILE`` source), whose admin-0 polygons are cut from one
+    topology, a common border is made of edges that both polygons hold; those edges are
+    matched exactly and merged into lines. For OSM it is their ``land`` and ``water`` lines.
 
     Parameters
     ----------
     code_a, code_b : str
         ISO alpha-3 codes.
+    borders : str or BorderSource, optional
+        The border source; default ``osm``.
 
     Returns
     -------
@@ -299,8 +453,20 @@ def shared_border(code_a: str, code_b: str) -> shapely.MultiLineString | shapely
     >>> shared_border("POL", "FRA").is_empty
     True
     """
-    frame = countries([code_a, code_b])
-    geom_a, geom_b = frame.geometry.iloc[0], frame.geometry.iloc[1]
+    source = _data.border_source(borders)
+    if source.frontier_from == "lines":
+        found = frontier([code_a], [code_b], borders=source)
+        return found.geometry.iloc[0] if len(found) else shapely.MultiLineString()
+    return _shared_edges(_source_countries(source), code_a, code_b)
+
+
+def _shared_edges(
+    frame: gpd.GeoDataFrame, code_a: str, code_b: str
+) -> shapely.MultiLineString | shapely.LineString:
+    unknown = [c for c in (code_a, code_b) if c not in frame.index]
+    if unknown:
+        raise InputError(f"unknown country code(s) {', '.join(unknown)}: use ISO 3166-1 alpha-3")
+    geom_a, geom_b = frame.geometry[code_a], frame.geometry[code_b]
     if not shapely.intersects(shapely.envelope(geom_a), shapely.envelope(geom_b)):
         return shapely.MultiLineString()
     edges_a = ring_edges(geom_a)
@@ -317,6 +483,7 @@ def frontier(
     side_b: str | Iterable[str],
     *,
     as_of: str | dt.date | None = None,
+    borders: str | BorderSource | None = None,
 ) -> gpd.GeoDataFrame:
     """Return the land frontier between two groups of countries, labelled by country pair.
 
@@ -326,6 +493,11 @@ def frontier(
         Groups as in :func:`resolve_group` (``"RUS,BLR"``, ``"NATO"``).
     as_of : str, datetime.date or None
         Date for ``NATO``; default today.
+    borders : str or BorderSource, optional
+        The border source: ``osm`` (default; land and water lines, rivers and lakes kept,
+        lines at sea left out), ``naturalearth`` or a file (the edges polygons share).
+        Countries the source does not hold (for OSM: outside its coverage, e.g. USA, CAN) are
+        left out.
 
     Returns
     -------
@@ -337,26 +509,32 @@ def frontier(
     Raises
     ------
     InputError
-        If a group is invalid or the groups overlap.
+        If a group is invalid, the groups overlap or the source holds no country of a group.
 
     Examples
     --------
     >>> f = frontier("RUS,BLR", "NATO", as_of="2021-10-20")
     >>> sorted(f["pair"])[:3]
     ['BLR-LTU', 'BLR-LVA', 'BLR-POL']
+    >>> bool(frontier("BLR", "POL").length_km[0] > frontier("BLR", "POL", borders="naturalearth").length_km[0])
+    True
     """
-    codes_a = resolve_group(side_a, as_of=as_of)
-    codes_b = resolve_group(side_b, as_of=as_of)
+    source = _data.border_source(borders)
+    codes_a = resolve_group(side_a, as_of=as_of, borders=source)
+    codes_b = resolve_group(side_b, as_of=as_of, borders=source)
     both = sorted(set(codes_a) & set(codes_b))
     if both:
         raise InputError(f"{', '.join(both)} stands on both sides of the frontier")
-    frame = _countries_cached()
+    codes_a, codes_b = source_codes(codes_a, source), source_codes(codes_b, source)
+    if source.frontier_from == "lines":
+        return _borders_osm.frontier(codes_a, codes_b)
+    frame = _source_countries(source)
     tree = shapely.STRtree(frame.loc[codes_b].geometry.values)
     rows = []
     for code_a in codes_a:
         hits = tree.query(frame.geometry[code_a], predicate="intersects")
         for code_b in sorted(np.asarray(codes_b)[hits]):
-            line = shared_border(code_a, code_b)
+            line = _shared_edges(frame, code_a, code_b)
             if line.is_empty:
                 continue
             rows.append(
@@ -400,7 +578,10 @@ def geodesic_length_m(geom: shapely.Geometry) -> float:
 
 
 def territory(
-    codes: str | Iterable[str], *, as_of: str | dt.date | None = None
+    codes: str | Iterable[str],
+    *,
+    as_of: str | dt.date | None = None,
+    borders: str | BorderSource | None = None,
 ) -> shapely.Geometry:
     """Return the union of a group's country polygons.
 
@@ -410,11 +591,20 @@ def territory(
         A group as in :func:`resolve_group`.
     as_of : str, datetime.date or None
         Date for ``NATO``.
+    borders : str or BorderSource, optional
+        The border source; default ``osm``, whose territory includes lakes, rivers and the
+        territorial sea. Countries the source does not hold are left out.
 
     Returns
     -------
     area : shapely.Geometry
         (Multi)polygon in EPSG:4326.
+
+    Examples
+    --------
+    >>> bool(territory("EST").contains(shapely.Point(28.2019, 59.3766)))
+    True
     """
-    group = resolve_group(codes, as_of=as_of)
-    return shapely.union_all(countries(group).geometry.values)
+    source = _data.border_source(borders)
+    group = source_codes(resolve_group(codes, as_of=as_of, borders=source), source)
+    return shapely.union_all(countries(group, borders=source).geometry.values)

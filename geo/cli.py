@@ -253,8 +253,9 @@ def _cmd_map(args: argparse.Namespace) -> int:
     from geo._errors import InputError
     from geo.writers import check_output_path
 
+    source = _border_source(args)
     inputs = tuple(args.add)
-    out = check_output_path(args.output, inputs=inputs)
+    out = check_output_path(args.output, inputs=(*inputs, *_source_files(source)))
     if args.height is not None and not args.fragment:
         raise InputError("--height sets the height of a --fragment; add --fragment")
     if args.height is not None:
@@ -287,6 +288,7 @@ def _cmd_map(args: argparse.Namespace) -> int:
             tiles_key=args.tiles_key,
             skip_invalid=args.skip_invalid,
             on_rejected=on_rejected if rejected is not None else None,
+            borders=source,
         )
         out = maps.save_map(
             fmap, out, fragment=args.fragment, height=args.height or "4:3", inputs=inputs
@@ -314,9 +316,27 @@ def _ring_radii(text: str | None) -> list[float]:
     return [r for r in _parse_km_list(text) if r != 0] if text else []
 
 
+def _border_source(args: argparse.Namespace) -> Any:
+    """Return the --borders source (a bad FILE fails here, before any output)."""
+    from geo import _data
+
+    return _data.border_source(args.borders)
+
+
+def _source_files(source: Any) -> tuple[str, ...]:
+    """Return the file of a FILE border source, which no output may replace."""
+    return (source.path,) if source.path else ()
+
+
+def _say_borders(source: Any) -> None:
+    """Say on stderr which borders the distances are measured to, with their attribution."""
+    print(printable(f"flankmap: {source.notice}"), file=sys.stderr)
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from geo import report
 
+    source = _border_source(args)
     page = report.build_report(
         _layer_list(args.layers),
         as_of=args.as_of,
@@ -325,6 +345,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         ring_sites=_layer_list(args.ring_sites),
         title=args.title,
         interactive=not args.static,
+        borders=source,
     )
     out = report.save_report(args.output, page)
     print(printable(f"wrote {out} ({out.stat().st_size / 1024:,.0f} KB)"))
@@ -334,6 +355,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def _cmd_figure(args: argparse.Namespace) -> int:
     from geo import figures
 
+    source = _border_source(args)
     out = figures.check_figure_path(args.output)
     if args.kind == "distances":
         fig = figures.distance_figure(
@@ -341,6 +363,7 @@ def _cmd_figure(args: argparse.Namespace) -> int:
             as_of=args.as_of,
             size_cm=(args.width_cm, args.height_cm),
             dpi=args.dpi,
+            borders=source,
         )
     else:
         fig = figures.map_figure(
@@ -387,6 +410,7 @@ def _point_cells(r: dict, geom: Any) -> list[object]:
         _km(r["distance_m"]),
         r["border"] or f"inside {r.get('inside', '')}".strip(),
         "-" if bearing != bearing else f"{bearing:.0f}",
+        r.get("located_in") or "-",
     ]
 
 
@@ -444,7 +468,9 @@ _MANY_CHUNKS = 1000
 _FEW_ROWS = 10_000
 
 
-def _stream_distances(args: argparse.Namespace, out: Path | None, rejected: Path | None, as_of):
+def _stream_distances(
+    args: argparse.Namespace, out: Path | None, rejected: Path | None, as_of, source: Any
+):
     """Measure a point file chunk by chunk; return the result, or None once OUT is written."""
     from geo import distance
 
@@ -476,6 +502,7 @@ def _stream_distances(args: argparse.Namespace, out: Path | None, rejected: Path
             rejected=rejected,
             on_progress=on_progress,
             excel_safe=args.excel_safe,
+            borders=source,
         )
     finally:
         progress.close()
@@ -489,11 +516,12 @@ def _stream_distances(args: argparse.Namespace, out: Path | None, rejected: Path
         )
     if out is not None:
         print(printable(f"wrote {out} ({run.rows:,} rows)"))
+        _say_borders(source)
         return None
     return run.frame
 
 
-def _dask_distances(args: argparse.Namespace, out: Path, as_of) -> int:
+def _dask_distances(args: argparse.Namespace, out: Path, as_of, source: Any) -> int:
     """Run on dask over a folder of Parquet or CSV parts (or one file)."""
     from geo import distance, points, writers
 
@@ -507,7 +535,9 @@ def _dask_distances(args: argparse.Namespace, out: Path, as_of) -> int:
                 ) from None
             stack.enter_context(Client(args.scheduler))
         frame = points.read_parts(args.points)
-        result = distance.distances(frame, frontier=args.frontier, to=args.to, as_of=as_of)
+        result = distance.distances(
+            frame, frontier=args.frontier, to=args.to, as_of=as_of, borders=source
+        )
         progress = _Progress(
             args.progress or sys.stderr.isatty(), f"{Path(args.points).name} parts"
         )
@@ -523,6 +553,7 @@ def _dask_distances(args: argparse.Namespace, out: Path, as_of) -> int:
         finally:
             progress.close()
     print(printable(f"wrote {out} ({n_rows:,} rows)"))
+    _say_borders(source)
     return 0
 
 
@@ -537,27 +568,34 @@ def _cmd_distances(args: argparse.Namespace) -> int:
     if args.chunk_rows < 1:
         raise InputError(f"--chunk-rows {args.chunk_rows} must be at least 1")
     as_of = parse_as_of(args.as_of)
+    source = _border_source(args)
     inputs = (args.points,) if args.points else ()
-    out = check_output_path(args.output, inputs=inputs) if args.output else None
+    out = (
+        check_output_path(args.output, inputs=(*inputs, *_source_files(source)))
+        if args.output
+        else None
+    )
     if args.engine == "dask":
         if out is None or args.skip_invalid:
             raise InputError("--engine dask writes a file: give -o OUT, without --skip-invalid")
-        return _dask_distances(args, out, as_of)
+        return _dask_distances(args, out, as_of, source)
     rejected = None
     if args.skip_invalid:
         rejected = _rejected_output(args, out or args.points, out, inputs)
     if args.points:
-        result = _stream_distances(args, out, rejected, as_of)
+        result = _stream_distances(args, out, rejected, as_of, source)
         if result is None:
             return 0
         key = "distance_m"
     else:
         frame = layers.load_layers(_layer_list(args.layers), as_of=as_of)
         if args.frontier or args.to:
-            result = distance.distances(frame, frontier=args.frontier, to=args.to, as_of=as_of)
+            result = distance.distances(
+                frame, frontier=args.frontier, to=args.to, as_of=as_of, borders=source
+            )
             key = "distance_m"
         else:
-            result = sites.site_analysis(frame, as_of=as_of)
+            result = sites.site_analysis(frame, as_of=as_of, borders=source)
             key = "opposing_distance_m"
         if out is not None:
             from geo import writers
@@ -565,6 +603,7 @@ def _cmd_distances(args: argparse.Namespace) -> int:
             results = [c for c in result.columns if c not in frame.columns]
             writers.write_points(result, out, excel_safe=args.excel_safe, results=results)
             print(printable(f"wrote {out} ({len(result):,} rows)"))
+            _say_borders(source)
             return 0
     result = result.sort_values(key, kind="stable", na_position="last")
     if key == "opposing_distance_m":
@@ -576,7 +615,7 @@ def _cmd_distances(args: argparse.Namespace) -> int:
         spec = args.frontier or borders.DEFAULT_FRONTIER
         target = f"territory of {args.to}" if args.to else f"frontier {spec}"
         names = [c for c in ("id", "name") if c in result.columns]
-        header = ["#", *names, "lat", "lon", "km", "border", "bearing°"]
+        header = ["#", *names, "lat", "lon", "km", "border", "bearing°", "in"]
         records = zip(result.to_dict("records"), result.geometry, strict=True)
         rows = [
             [number, *[r[c] for c in names], *_point_cells(r, geom)]
@@ -584,15 +623,29 @@ def _cmd_distances(args: argparse.Namespace) -> int:
         ]
     print(
         printable(
-            f"Geodesic distances (WGS84) to the {target}, as of {as_of.isoformat()}, nearest first"
+            f"Geodesic distances (WGS84) to the {target}, as of {as_of.isoformat()}, nearest "
+            f"first; borders: {source.title}"
         )
     )
     print(format_table(rows, header))
+    _say_borders(source)
     return 0
+
+
+def _add_borders(p: argparse.ArgumentParser) -> None:
+    """Add --borders: the border source distances are measured to."""
+    p.add_argument(
+        "--borders",
+        metavar="SOURCE",
+        default="osm",
+        help="borders the distances are measured to: osm (default; OpenStreetMap, ODbL), "
+        "naturalearth, or a GeoPackage/GeoJSON FILE of countries with an ISO alpha-3 column",
+    )
 
 
 def _add_scope_options(p: argparse.ArgumentParser) -> None:
     """Add the options that the report and figure commands share."""
+    _add_borders(p)
     p.add_argument("--as-of", metavar="DATE", help="sites active and NATO as on YYYY-MM-DD")
     p.add_argument("--layers", metavar="A,B", help="comma-separated layer names; default all")
     p.add_argument(
@@ -706,6 +759,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--rejected", metavar="FILE", help="where --skip-invalid writes (CSV)")
     _add_excel_safe(p)
+    _add_borders(p)
     p.set_defaults(func=_cmd_map)
 
     p = sub.add_parser(
@@ -781,6 +835,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--scheduler", metavar="ADDRESS", help="with --engine dask: a dask.distributed scheduler"
     )
+    _add_borders(p)
     p.set_defaults(func=_cmd_distances)
 
     return parser
@@ -840,6 +895,7 @@ _NOT_EMPTY = {
     "scheduler": "--scheduler",
     "add": "--add",
     "compare": "--compare",
+    "borders": "--borders",
 }
 
 

@@ -1,8 +1,13 @@
 """Exact geodesic distances on WGS84 from points and shapes to a frontier or a territory.
 
-The targets are built from the country data of :mod:`geo.borders`: a *frontier* is the land
-border between two groups of countries, a *territory* is a group's land area with its coast
-(a point inside it is at distance 0). :func:`to_frontier` and :func:`to_territory` measure
+The targets are built from the country data of :mod:`geo.borders`, from the border source
+chosen with ``borders=`` (``osm`` by default, ``naturalearth`` or a file; see
+:mod:`geo.borders`): a *frontier* is the land border between two groups of countries (rivers
+and lakes included, lines at sea left out), a *territory* is a group's area (with OSM: land,
+lakes, rivers and territorial sea; a point inside it is at distance 0). Results of
+:func:`distances` and :func:`measure_file` say which country each point lies in
+(``located_in``), and their ``distance_min_m``/``distance_max_m`` include the source's
+positional accuracy. :func:`to_frontier` and :func:`to_territory` measure
 lon/lat arrays, :func:`distances` a (dask-)GeoDataFrame of any geometry, and
 :func:`measure_file` a point file chunk by chunk in bounded memory. The numerics, exact to well
 under a millimetre, are in :mod:`geo.geodesic`; the flank analysis of sites in :mod:`geo.sites`.
@@ -26,7 +31,9 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
-from geo import borders
+from geo import _data
+from geo import borders as border_data
+from geo._data import BorderSource
 from geo._errors import InputError
 from geo.dates import parse_as_of
 from geo.geodesic import (
@@ -45,6 +52,7 @@ __all__ = [
     "Target",
     "distances",
     "kept_names",
+    "located_in",
     "measure",
     "measure_file",
     "point_result",
@@ -80,8 +88,10 @@ def _frame_lines(frame: gpd.GeoDataFrame) -> LineSet:
 
 
 @functools.lru_cache(maxsize=16)
-def _frontier_lines(side_a: tuple[str, ...], side_b: tuple[str, ...]) -> LineSet:
-    return _frame_lines(borders.frontier(side_a, side_b))
+def _frontier_lines(
+    side_a: tuple[str, ...], side_b: tuple[str, ...], source: BorderSource
+) -> LineSet:
+    return _frame_lines(border_data.frontier(side_a, side_b, borders=source))
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
@@ -90,13 +100,33 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True))
 
 
-@functools.lru_cache(maxsize=16)
-def boundary_lines(codes: tuple[str, ...], *, coast: bool) -> LineSet:
-    """Outer boundary of a group's land area, labelled by country pair (``RUS-coast`` at sea).
+def boundary_lines(
+    codes: tuple[str, ...], *, coast: bool, borders: str | BorderSource | None = None
+) -> LineSet:
+    """Outer boundary of a group's area, labelled by country pair (``RUS-coast`` at sea).
 
-    With ``coast=False`` only the land borders with countries outside the group are kept.
+    With ``coast=False`` only the land borders (over land, rivers and lakes) with countries
+    outside the group are kept. ``borders`` is the border source (default ``osm``).
     """
-    frame = borders.countries()
+    return _boundary_lines(tuple(codes), coast, _data.border_source(borders))
+
+
+@functools.lru_cache(maxsize=32)
+def _boundary_lines(codes: tuple[str, ...], coast: bool, source: BorderSource) -> LineSet:
+    if source.frontier_from == "lines":
+        found = border_data._borders_osm.territory_boundary(
+            border_data.source_codes(codes, source), coast=coast
+        )
+        if not coast:
+            found = found[found["kind"].isin(border_data._borders_osm.FRONTIER_KINDS)]
+        return line_set(
+            [
+                (shapely.get_coordinates(geom), str(label))
+                for geom, label in zip(found.geometry, found["border"], strict=True)
+            ]
+        )
+    codes = tuple(border_data.source_codes(codes, source))
+    frame = border_data.countries(borders=source)
     tree = shapely.STRtree(frame.geometry.values)
     members = set(codes)
     lines = []
@@ -104,13 +134,13 @@ def boundary_lines(codes: tuple[str, ...], *, coast: bool) -> LineSet:
         geom = frame.geometry[code]
         neighbours = [frame.index[i] for i in tree.query(geom, predicate="intersects")]
         neighbour_keys = {
-            other: borders.edge_keys(borders.ring_edges(frame.geometry[other]))
+            other: border_data.edge_keys(border_data.ring_edges(frame.geometry[other]))
             for other in neighbours
             if other != code
         }
         rings = [shapely.get_coordinates(r) for r in shapely.get_parts(shapely.boundary(geom))]
         edges = np.vstack([np.hstack([xy[:-1], xy[1:]]) for xy in rings])
-        keys = borders.edge_keys(edges)
+        keys = border_data.edge_keys(edges)
         labels = np.full(len(edges), f"{code}-coast", dtype=object)
         keep = np.full(len(edges), coast)
         for other, other_keys in neighbour_keys.items():
@@ -144,6 +174,10 @@ class Target:
     lines: LineSet
     country_codes: tuple[str, ...] = ()  # a territory's countries (empty for a frontier)
     country_shapes: tuple[shapely.Geometry, ...] = ()
+    source: BorderSource = _data.BORDER_SOURCES[_data.DEFAULT_BORDERS]
+    #: How to build the same target on Natural Earth, for points beyond the source's coverage:
+    #: ``("frontier", side_a, side_b)``, ``("territory", codes)``, or ``()`` (no fallback).
+    spec: tuple[Any, ...] = ()
 
     @property
     def territory(self) -> bool:
@@ -152,13 +186,149 @@ class Target:
 
 
 @functools.lru_cache(maxsize=16)
-def _territory_target(codes: tuple[str, ...]) -> Target:
-    frame = borders.countries(codes)
+def _territory_target(codes: tuple[str, ...], source: BorderSource) -> Target:
+    codes = tuple(border_data.source_codes(codes, source))
+    frame = border_data.countries(codes, borders=source)
     return Target(
-        boundary_lines(codes, coast=True),
+        boundary_lines(codes, coast=True, borders=source),
         tuple(str(c) for c in frame.index),
         tuple(frame.geometry.values),
+        source,
+        ("territory", codes),
     )
+
+
+_NATURAL_EARTH = _data.BORDER_SOURCES["naturalearth"]
+#: Shortest meridian degree on WGS84 (at the equator), metres: a lower bound of an arc.
+_DEGREE_LAT_M = 110_574.0
+
+
+def _beyond_coverage(
+    source: BorderSource, lon: np.ndarray, lat: np.ndarray, dist: np.ndarray
+) -> np.ndarray:
+    """Return the indices of the points whose distance on the source may be too long.
+
+    For the OSM extract, a point farther from the border than from the edge of the extract's
+    coverage box might have a nearer border outside it (``coverage_margin_m``). A quick lower
+    bound of the margin (arc to the bounding parallels, chord to the bounding meridians' planes)
+    clears most points before the exact one is computed.
+    """
+    if source.frontier_from != "lines" or not len(lon):
+        return np.empty(0, dtype=np.int64)
+    x0, y0, x1, y1 = border_data._borders_osm.load().box
+    rho = 6_378_137.0 * np.cos(np.radians(lat))
+    quick = np.minimum.reduce(
+        [
+            (lat - y0) * _DEGREE_LAT_M,
+            (y1 - lat) * _DEGREE_LAT_M,
+            rho * np.abs(np.sin(np.radians(lon - x0))),
+            rho * np.abs(np.sin(np.radians(x1 - lon))),
+        ]
+    )
+    inside = (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1)
+    maybe = np.flatnonzero(~inside | (dist > quick))
+    if not len(maybe):
+        return maybe
+    margin = border_data._borders_osm.coverage_margin_m(lon[maybe], lat[maybe])
+    return maybe[dist[maybe] > margin]
+
+
+def _covered(target: Target, lon: np.ndarray, lat: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+    """Measure points to a target; those beyond the source's coverage on Natural Earth.
+
+    Returns the result and the indices of the points measured on Natural Earth.
+    """
+    result = (
+        _territory_result(target, lon, lat) if target.territory else nearest(target.lines, lon, lat)
+    )
+    beyond = _beyond_coverage(target.source, lon, lat, result["distance_m"].to_numpy())
+    if not len(beyond) or not target.spec:
+        return result, np.empty(0, dtype=np.int64)
+    if target.spec[0] == "territory":
+        fallback = _territory_target(target.spec[1], _NATURAL_EARTH)
+        again = _territory_result(fallback, lon[beyond], lat[beyond])
+    else:
+        again = nearest(_frontier_lines(*target.spec[1:], _NATURAL_EARTH), lon[beyond], lat[beyond])
+    again.index = beyond
+    for name in again.columns:
+        values = result[name].to_numpy(
+            dtype=object if name in ("border", "inside") else float, copy=True
+        )
+        values[beyond] = again[name].to_numpy()
+        result[name] = values.astype(str) if name in ("border", "inside") else values
+    if "inside" in result.columns:
+        result["inside"] = pd.array(result["inside"].to_numpy(dtype=str), dtype=str)
+    x0, y0, x1, y1 = border_data._borders_osm.load().box
+    logger.info(
+        "%d point(s) beyond the coverage of %s (lon %g..%g, lat %g..%g): measured on Natural Earth",
+        len(beyond),
+        target.source.name,
+        x0,
+        x1,
+        y0,
+        y1,
+    )
+    return result, beyond
+
+
+@functools.lru_cache(maxsize=8)
+def _country_tree(source: BorderSource) -> tuple[np.ndarray, shapely.STRtree]:
+    frame = border_data.countries(borders=source)
+    shapes = frame.geometry.to_numpy()
+    shapely.prepare(shapes)
+    return frame.index.to_numpy(dtype=object), shapely.STRtree(shapes)
+
+
+def located_in(
+    lon: npt.ArrayLike, lat: npt.ArrayLike, *, borders: str | BorderSource | None = None
+) -> np.ndarray:
+    """Return the country each point lies in, on a border source: which side it is on.
+
+    Parameters
+    ----------
+    lon, lat : float or array-like
+        Points in degrees (WGS84).
+    borders : str or BorderSource, optional
+        The border source; default ``osm``. Outside the OSM extract's coverage the answer
+        comes from Natural Earth.
+
+    Returns
+    -------
+    codes : numpy.ndarray of str
+        ISO alpha-3 code per point, ``""`` where no country holds it (at sea beyond the
+        territorial seas; with Natural Earth, off the coast). A point exactly on a border
+        counts for the code that sorts first.
+
+    Examples
+    --------
+    >>> located_in([28.2019, 28.2115], [59.3766, 59.3765]).tolist()
+    ['EST', 'RUS']
+    """
+    lon, lat = _coords(lon, lat)
+    source = _data.border_source(borders)
+    out = np.full(len(lon), "", dtype=object)
+    rest = np.arange(len(lon))
+    if source.frontier_from == "lines":
+        x0, y0, x1, y1 = border_data._borders_osm.load().box
+        box = (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1)
+        inside = np.flatnonzero(box)
+        for start in range(0, len(inside), _INSIDE_CHUNK):
+            part = inside[start : start + _INSIDE_CHUNK]
+            out[part] = border_data._borders_osm.country_at(lon[part], lat[part])
+        rest = np.flatnonzero(~box)
+        source = _data.BORDER_SOURCES["naturalearth"]
+    if len(rest):
+        names, tree = _country_tree(source)
+        for start in range(0, len(rest), _INSIDE_CHUNK):
+            part = rest[start : start + _INSIDE_CHUNK]
+            point_no, country_no = tree.query(
+                shapely.points(lon[part], lat[part]), predicate="intersects"
+            )
+            order = np.lexsort((names[country_no], point_no))
+            point_no, country_no = point_no[order], country_no[order]
+            first = np.r_[True, point_no[1:] != point_no[:-1]] if len(point_no) else point_no
+            out[part[point_no[first]]] = names[country_no[first]]
+    return out.astype(str)
 
 
 def _inside(target: Target, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
@@ -194,19 +364,22 @@ def _coords(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[np.ndarray, np.ndar
     return ((lon + 180.0) % 360.0) - 180.0, lat
 
 
-def _frontier_set(frontier: str | gpd.GeoDataFrame, as_of: str | dt.date | None) -> LineSet:
+def _frontier_set(
+    frontier: str | gpd.GeoDataFrame, as_of: str | dt.date | None, source: BorderSource
+) -> LineSet:
     if isinstance(frontier, gpd.GeoDataFrame):
         return _frame_lines(frontier)
-    side_a, side_b = borders.parse_frontier(str(frontier), as_of=parse_as_of(as_of))
-    return _frontier_lines(tuple(side_a), tuple(side_b))
+    side_a, side_b = border_data.parse_frontier(str(frontier), as_of=parse_as_of(as_of))
+    return _frontier_lines(tuple(side_a), tuple(side_b), source)
 
 
 def to_frontier(
     lon: npt.ArrayLike,
     lat: npt.ArrayLike,
-    frontier: str | gpd.GeoDataFrame = borders.DEFAULT_FRONTIER,
+    frontier: str | gpd.GeoDataFrame = border_data.DEFAULT_FRONTIER,
     *,
     as_of: str | dt.date | None = None,
+    borders: str | BorderSource | None = None,
 ) -> pd.DataFrame:
     """Return the exact geodesic distance from points to a land frontier.
 
@@ -219,6 +392,9 @@ def to_frontier(
         a frame from :func:`geo.borders.frontier`.
     as_of : str, datetime.date or None
         Date for ``NATO``; default today.
+    borders : str or BorderSource, optional
+        The border source of an ``"A:B"`` frontier: ``osm`` (default), ``naturalearth`` or
+        a GeoPackage/GeoJSON file of countries (:func:`geo._data.border_source`).
 
     Returns
     -------
@@ -239,7 +415,13 @@ def to_frontier(
     ('BLR-POL', True)
     """
     lon, lat = _coords(lon, lat)
-    return nearest(_frontier_set(frontier, as_of), lon, lat)
+    source = _data.border_source(borders)
+    if isinstance(frontier, gpd.GeoDataFrame):
+        return nearest(_frame_lines(frontier), lon, lat)
+    side_a, side_b = border_data.parse_frontier(str(frontier), as_of=parse_as_of(as_of))
+    spec = ("frontier", tuple(side_a), tuple(side_b))
+    lines = _frontier_lines(*spec[1:], source)
+    return _covered(Target(lines, source=source, spec=spec), lon, lat)[0]
 
 
 def to_territory(
@@ -248,10 +430,12 @@ def to_territory(
     group: str | Iterable[str],
     *,
     as_of: str | dt.date | None = None,
+    borders: str | BorderSource | None = None,
 ) -> pd.DataFrame:
-    """Return the exact geodesic distance from points to a group's land area.
+    """Return the exact geodesic distance from points to a group's territory.
 
-    The boundary of the land area includes its coastline; a point inside is at distance 0.
+    The boundary of the territory includes its coast (with OSM, the outer limit of the
+    territorial sea); a point inside is at distance 0.
 
     Parameters
     ----------
@@ -261,6 +445,10 @@ def to_territory(
         ISO alpha-3 codes (``"RUS,BLR"``) or ``NATO`` for the members on ``as_of``.
     as_of : str, datetime.date or None
         Date for ``NATO``; default today.
+    borders : str or BorderSource, optional
+        The border source: ``osm`` (default; the territory holds lakes, rivers and the
+        territorial sea, and countries outside the extract are left out), ``naturalearth``
+        or a file.
 
     Returns
     -------
@@ -280,10 +468,13 @@ def to_territory(
     >>> r = to_territory([27.56, 24.0], [53.90, 56.0], "BLR")
     >>> r["inside"].tolist(), bool(r.loc[1, "distance_m"] > 0)
     (['BLR', ''], True)
+    >>> to_territory([28.2019, 28.2115], [59.3766, 59.3765], "RUS")["inside"].tolist()
+    ['', 'RUS']
     """
     lon, lat = _coords(lon, lat)
-    codes = tuple(borders.resolve_group(group, as_of=parse_as_of(as_of)))
-    return _territory_result(_territory_target(codes), lon, lat)
+    source = _data.border_source(borders)
+    codes = tuple(border_data.resolve_group(group, as_of=parse_as_of(as_of), borders=source))
+    return _covered(_territory_target(codes, source), lon, lat)[0]
 
 
 def _territory_result(target: Target, lon: np.ndarray, lat: np.ndarray) -> pd.DataFrame:
@@ -455,23 +646,33 @@ def _shape_result(target: Target, shapes: np.ndarray) -> pd.DataFrame:
     return result
 
 
-def with_uncertainty(result: pd.DataFrame, frame: pd.DataFrame, prefix: str = "") -> None:
-    """Add the distance range a coordinate uncertainty allows, in place.
+def with_uncertainty(
+    result: pd.DataFrame,
+    frame: pd.DataFrame,
+    prefix: str = "",
+    *,
+    accuracy_m: float | npt.ArrayLike = 0.0,
+) -> None:
+    """Add the distance range a coordinate uncertainty and the border's accuracy allow, in place.
 
     Parameters
     ----------
     result : pandas.DataFrame
-        Has ``{prefix}distance_m``; gets ``{prefix}distance_min_m = max(0, d - u)`` and
-        ``{prefix}distance_max_m = d + u``.
+        Has ``{prefix}distance_m``; gets ``{prefix}distance_min_m = max(0, d - u - a)`` and
+        ``{prefix}distance_max_m = d + u + a``.
     frame : pandas.DataFrame
         The measured rows, in the order of ``result``; nothing is added without a
         ``coord_uncertainty_m`` column.
     prefix : str
         Prefix of the distance columns (``"opposing_"`` for :func:`geo.sites.site_analysis`).
+    accuracy_m : float or array-like
+        ``a``, the positional accuracy of the border source
+        (:attr:`geo._data.BorderSource.accuracy_m`), one value or one per row.
     """
     if "coord_uncertainty_m" not in frame.columns:
         return
     unc = pd.to_numeric(frame["coord_uncertainty_m"], errors="coerce").to_numpy(dtype=float)
+    unc = unc + np.asarray(accuracy_m, dtype=float)
     dist = result[f"{prefix}distance_m"].to_numpy(dtype=float)
     result[f"{prefix}distance_min_m"] = np.maximum(0.0, dist - unc)
     result[f"{prefix}distance_max_m"] = dist + unc
@@ -483,6 +684,7 @@ def distances(
     frontier: str | gpd.GeoDataFrame | None = None,
     to: str | Iterable[str] | None = None,
     as_of: str | dt.date | None = None,
+    borders: str | BorderSource | None = None,
 ) -> gpd.GeoDataFrame:
     """Append distances to a frontier or a territory to a frame of points.
 
@@ -499,14 +701,19 @@ def distances(
         A group as in :func:`to_territory`.
     as_of : str, datetime.date or None
         Date for ``NATO``; default today.
+    borders : str or BorderSource, optional
+        The border source: ``osm`` (default), ``naturalearth`` or a file of countries.
 
     Returns
     -------
     result : geopandas.GeoDataFrame or dask_geopandas.GeoDataFrame
         ``points`` with ``distance_m``, ``nearest_lat``, ``nearest_lon``, ``border``,
-        ``bearing_deg`` appended (and ``inside`` for a territory); with a
-        ``coord_uncertainty_m`` column also ``distance_min_m = max(0, d - u)`` and
-        ``distance_max_m = d + u``.
+        ``bearing_deg`` appended (and ``inside`` for a territory), then ``located_in`` (the
+        country the point, or a shape's representative point, lies in on the same borders,
+        ``""`` at sea: so a point on the wrong side shows); with a ``coord_uncertainty_m``
+        column also ``distance_min_m = max(0, d - u - a)`` and ``distance_max_m = d + u + a``,
+        ``a`` the border source's positional accuracy (10 m for OSM, 9.6 km for Natural
+        Earth).
 
     Raises
     ------
@@ -518,10 +725,12 @@ def distances(
     >>> pts = gpd.GeoDataFrame({"coord_uncertainty_m": [500.0]},
     ...                        geometry=gpd.points_from_xy([24.0], [56.0]), crs=4326)
     >>> out = distances(pts, to="BLR")
-    >>> bool(out.loc[0, "distance_max_m"] - out.loc[0, "distance_m"] == 500.0)
+    >>> bool(out.loc[0, "distance_max_m"] - out.loc[0, "distance_m"] == 510.0)
     True
+    >>> out.loc[0, "located_in"]
+    'LTU'
     """
-    prepared = target(frontier=frontier, to=to, as_of=as_of)
+    prepared = target(frontier=frontier, to=to, as_of=as_of, borders=borders)
     columns = points._meta.columns if _is_dask(points) else points.columns
     _say_kept(
         kept_names(columns, result_columns(columns, prepared), points.geometry.name), "points"
@@ -536,18 +745,19 @@ def target(
     frontier: str | gpd.GeoDataFrame | None = None,
     to: str | Iterable[str] | None = None,
     as_of: str | dt.date | None = None,
+    borders: str | BorderSource | None = None,
 ) -> Target:
     """Prepare what :func:`distances` measures to, once (it can then be sent to workers).
 
     Parameters
     ----------
-    frontier, to, as_of
+    frontier, to, as_of, borders
         As in :func:`distances`.
 
     Returns
     -------
     target : Target
-        The border lines (and a territory's countries).
+        The border lines (and a territory's countries), and the border source.
 
     Raises
     ------
@@ -561,9 +771,17 @@ def target(
     """
     if frontier is not None and to is not None:
         raise InputError("give a frontier or a territory (to=...), not both")
+    source = _data.border_source(borders)
     if to is not None:
-        return _territory_target(tuple(borders.resolve_group(to, as_of=parse_as_of(as_of))))
-    return Target(_frontier_set(frontier or borders.DEFAULT_FRONTIER, as_of))
+        codes = border_data.resolve_group(to, as_of=parse_as_of(as_of), borders=source)
+        return _territory_target(tuple(codes), source)
+    if isinstance(frontier, gpd.GeoDataFrame):
+        return Target(_frame_lines(frontier), source=source)
+    side_a, side_b = border_data.parse_frontier(
+        str(frontier or border_data.DEFAULT_FRONTIER), as_of=parse_as_of(as_of)
+    )
+    spec = ("frontier", tuple(side_a), tuple(side_b))
+    return Target(_frontier_lines(*spec[1:], source), source=source, spec=spec)
 
 
 def measure(points: gpd.GeoDataFrame, target: Target) -> gpd.GeoDataFrame:
@@ -590,22 +808,44 @@ def measure(points: gpd.GeoDataFrame, target: Target) -> gpd.GeoDataFrame:
     simple = shapely.get_type_id(values) == 0
     if simple.all():
         lon, lat = _coords(shapely.get_x(values), shapely.get_y(values))
-        result = point_result(target, lon, lat)
+        result, beyond = _covered(target, lon, lat)
     else:  # lines and polygons count from their nearest point
         lon, lat = np.zeros(len(values)), np.zeros(len(values))
         lon[simple], lat[simple] = shapely.get_x(values[simple]), shapely.get_y(values[simple])
         lon, lat = _coords(lon, lat)
-        result = point_result(target, lon, lat)
+        result, beyond = _covered(target, lon, lat)
         result.loc[~simple, :] = _shape_result(target, values[~simple]).set_index(
             np.flatnonzero(~simple)
         )[result.columns]
-    with_uncertainty(result, points)
+        where = shapely.point_on_surface(values[~simple])
+        lon[~simple], lat[~simple] = _coords(shapely.get_x(where), shapely.get_y(where))
+    result["located_in"] = located_in(lon, lat, borders=target.source) if len(lon) else ""
+    result["located_in"] = result["located_in"].astype(str)
+    accuracy = np.full(len(result), target.source.accuracy_m)
+    accuracy[beyond] = max(target.source.accuracy_m, _NATURAL_EARTH.accuracy_m)
+    with_uncertainty(result, points, accuracy_m=accuracy)
     out = points.rename(columns=kept_names(points.columns, result.columns, points.geometry.name))
     for name in result.columns:
         out[name] = result[name].to_numpy()
     geometry = out.pop(out.geometry.name)
     out[geometry.name] = geometry
-    return gpd.GeoDataFrame(out, geometry=geometry.name, crs=points.crs)
+    measured = gpd.GeoDataFrame(out, geometry=geometry.name, crs=points.crs)
+    measured.attrs["flankmap"] = {"borders": _source_record(target.source)}
+    return measured
+
+
+def _source_record(source: BorderSource) -> dict[str, Any]:
+    """Return the border source as written into a GeoParquet file's ``flankmap`` metadata."""
+    return {
+        "name": source.name,
+        "title": source.title,
+        "version": source.version,
+        "url": source.url,
+        "licence": source.licence,
+        "attribution": source.attribution,
+        "accuracy_m": source.accuracy_m,
+        "accuracy_source": source.accuracy_source,
+    }
 
 
 def result_columns(columns: Iterable[object], target: Target) -> list[str]:
@@ -621,10 +861,10 @@ def result_columns(columns: Iterable[object], target: Target) -> list[str]:
     Returns
     -------
     names : list of str
-        :data:`RESULT_COLUMNS`, ``inside`` for a territory, and ``distance_min_m``,
-        ``distance_max_m`` where the frame has ``coord_uncertainty_m``.
+        :data:`RESULT_COLUMNS`, ``inside`` for a territory, ``located_in``, and
+        ``distance_min_m``, ``distance_max_m`` where the frame has ``coord_uncertainty_m``.
     """
-    names = list(RESULT_COLUMNS) + (["inside"] if target.territory else [])
+    names = list(RESULT_COLUMNS) + (["inside"] if target.territory else []) + ["located_in"]
     if "coord_uncertainty_m" in columns:
         names += ["distance_min_m", "distance_max_m"]
     return names
@@ -693,9 +933,7 @@ def point_result(target: Target, lon: np.ndarray, lat: np.ndarray) -> pd.DataFra
     result : pandas.DataFrame
         As :func:`to_frontier` or :func:`to_territory`.
     """
-    if target.territory:
-        return _territory_result(target, lon, lat)
-    return nearest(target.lines, lon, lat)
+    return _covered(target, lon, lat)[0]
 
 
 @dataclass(frozen=True)
@@ -719,6 +957,7 @@ def measure_file(
     rejected: str | Path | None = None,
     on_progress: Callable[[int, int, int], None] | None = None,
     excel_safe: bool = False,
+    borders: str | BorderSource | None = None,
 ) -> MeasuredFile:
     """Measure a point file chunk by chunk, in bounded memory, keeping the input order.
 
@@ -732,7 +971,7 @@ def measure_file(
         A points file as in :func:`geo.points.read_points`.
     out : str, pathlib.Path or None
         ``.csv``, ``.geojson`` or ``.parquet`` to write; ``None`` keeps the result in memory.
-    frontier, to, as_of
+    frontier, to, as_of, borders
         As in :func:`distances`.
     chunk_rows : int, optional
         Rows per chunk; default :data:`geo.points.CHUNK_ROWS`.
@@ -760,7 +999,7 @@ def measure_file(
     from geo import points as point_files
     from geo import writers
 
-    prepared = target(frontier=frontier, to=to, as_of=as_of)
+    prepared = target(frontier=frontier, to=to, as_of=as_of, borders=borders)
     n_rows = n_rejected = 0
     parts: list[gpd.GeoDataFrame] = []
     with contextlib.ExitStack() as stack:
@@ -819,6 +1058,7 @@ def _result_meta(meta: gpd.GeoDataFrame, target: Target) -> gpd.GeoDataFrame:
     }
     if target.territory:
         columns["inside"] = pd.Series(pd.array(np.empty(0, dtype=str), dtype=str))
+    columns["located_in"] = pd.Series(np.empty(0, dtype=str))
     if "coord_uncertainty_m" in meta.columns:
         columns["distance_min_m"] = pd.Series(dtype=float)
         columns["distance_max_m"] = pd.Series(dtype=float)

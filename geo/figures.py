@@ -141,13 +141,18 @@ def missing_glyphs_notice(figures: Iterable[Figure]) -> str | None:
     )
 
 
-def attribution(*, version: str | None = None) -> str:
+def attribution(
+    *, version: str | None = None, borders: str | _data.BorderSource | None = None
+) -> str:
     """Return the data attribution line printed under every figure.
 
     Parameters
     ----------
     version : str, optional
         The flankmap version to name; default the installed one.
+    borders : str or BorderSource, optional
+        The borders the figure's distances were measured to, named after the basemap's
+        (``None``: the figure measures nothing, e.g. the map).
 
     Returns
     -------
@@ -158,13 +163,20 @@ def attribution(*, version: str | None = None) -> str:
     --------
     >>> attribution(version="1.0").startswith("Borders: Natural Earth 1:10m")
     True
+    >>> "© OpenStreetMap contributors (ODbL)" in attribution(version="1.0", borders="osm")
+    True
     """
     if version is None:
         from geo import __version__ as version
+    measured = ""
+    if borders is not None:
+        source = _data.border_source(borders)
+        if source.name != "naturalearth" or source.path:
+            measured = f" Distances to {source.title}, {source.attribution}."
     return (
         f"Borders: Natural Earth 1:10m admin-0 v{_data.NE_VERSION} (point of view of Germany, "
-        f"public domain). Sites: flankmap {version} layers, sources cited per feature. "
-        "Projection ETRS89-LAEA (EPSG:3035)."
+        f"public domain).{measured} Sites: flankmap {version} layers, sources cited per "
+        "feature. Projection ETRS89-LAEA (EPSG:3035)."
     )
 
 
@@ -178,7 +190,7 @@ def _basemap() -> gpd.GeoDataFrame:
     """Countries of the wider region, projected and simplified for display."""
     from geo.borders import countries
 
-    frame = countries()
+    frame = countries(borders="naturalearth")  # the simplified display basemap
     frame = frame[frame.intersects(shapely.box(*_REGION_LONLAT))]
     frame = frame.set_geometry(frame.geometry.clip_by_rect(*_REGION_LONLAT))
     frame = frame.to_crs(DISPLAY_CRS)
@@ -466,7 +478,7 @@ def map_figure(
         everything = load_layers(layer_names) if len(sites) else sites
         styles = layer_styles(everything, extra=sites["layer"].unique())
     side_a, side_b = parse_frontier(frontier, as_of=day)
-    lines = frontier_lines(side_a, side_b, as_of=day)
+    lines = frontier_lines(side_a, side_b, as_of=day, borders="naturalearth")
 
     missing: set[int] = set()
     with mpl.rc_context(_RC), _glyphs_noted(missing):
@@ -616,12 +628,14 @@ def _draw_map(
     return fig, ax, legend, points
 
 
-def _add_attribution(fig: Figure, y: float, *, fontsize: float) -> None:
+def _add_attribution(
+    fig: Figure, y: float, *, fontsize: float, borders: str | _data.BorderSource | None = None
+) -> None:
     """Print :func:`attribution` centred at the foot of the figure, its bottom at ``y``."""
     fig.text(
         0.5,
         y,
-        attribution(),
+        attribution(borders=borders),
         ha="center",
         va="bottom",
         fontsize=fontsize,
@@ -720,7 +734,7 @@ def _label_sites(
 def _names(codes: Iterable[str]) -> list[str]:
     from geo.borders import countries
 
-    return [str(n) for n in countries(codes)["name"]]
+    return [str(n) for n in countries(codes, borders="naturalearth")["name"]]
 
 
 def _frontier_label(spec: str) -> str:
@@ -871,6 +885,7 @@ def distance_chart(
     title: str | None = None,
     size_cm: tuple[float, float | None] | None = None,
     dpi: float = 200,
+    borders: str | _data.BorderSource | None = None,
 ) -> Figure:
     """Draw the sites as horizontal bars, sorted by distance to the opposing frontier.
 
@@ -886,6 +901,9 @@ def distance_chart(
         Layer name to :class:`geo.styles.LayerStyle`; default from ``analysis``.
     title : str, optional
         Default ``"Distance to the opposing frontier, <date>"``.
+    borders : str or BorderSource, optional
+        The borders ``analysis`` was measured to, named in the attribution line; default
+        ``osm``, as :func:`geo.sites.site_analysis`.
     size_cm : tuple of float, optional
         Width and height in cm; default 17 cm wide. A height of ``None`` means tall enough
         for every bar.
@@ -970,7 +988,7 @@ def distance_chart(
             fontsize=10,
             fontweight="bold",
         )
-        _add_attribution(fig, 0.004, fontsize=5)
+        _add_attribution(fig, 0.004, fontsize=5, borders=_data.border_source(borders))
         fig.tight_layout(rect=(0, 0.025, 1, 1))
     _note_glyphs(fig, no_glyph)
     return fig
@@ -1058,6 +1076,7 @@ def distance_figure(
     as_of: str | dt.date | None = None,
     size_cm: tuple[float, float | None] | None = None,
     dpi: float = 200,
+    borders: str | _data.BorderSource | None = None,
 ) -> Figure:
     """Load the layers, measure the sites and draw :func:`distance_chart`.
 
@@ -1071,6 +1090,9 @@ def distance_figure(
         As in :func:`distance_chart`.
     dpi : float
         Resolution of raster output.
+    borders : str or BorderSource, optional
+        The borders the sites are measured to (:func:`geo._data.border_source`): ``osm``
+        (default), ``naturalearth`` or a file; named in the attribution line.
 
     Returns
     -------
@@ -1090,8 +1112,11 @@ def distance_figure(
     if not len(sites):
         raise InputError(f"no site is active on {day.isoformat()} in the layers chosen")
     styles = layer_styles(load_layers(names))
-    analysis = site_analyses.site_analysis(sites, as_of=day)
-    return distance_chart(analysis, as_of=day, styles=styles, size_cm=size_cm, dpi=dpi)
+    source = _data.border_source(borders)
+    analysis = site_analyses.site_analysis(sites, as_of=day, borders=source)
+    return distance_chart(
+        analysis, as_of=day, styles=styles, size_cm=size_cm, dpi=dpi, borders=source
+    )
 
 
 def figure_bytes(figure: Figure, fmt: str = "svg", *, dpi: float | None = None) -> bytes:

@@ -59,7 +59,7 @@ import pandas as pd
 import shapely
 import shapely.ops
 
-from geo import _assets, _folium, borders, layers, view
+from geo import _assets, _data, _folium, borders, layers, view
 from geo._errors import InputError
 from geo.dates import parse_as_of
 from geo.styles import (
@@ -129,6 +129,31 @@ _ATTRIBUTION = (
 )
 #: The attribution on small screens (the legend repeats the whole one).
 _ATTRIBUTION_SHORT = "Natural Earth · GeoNames (CC BY 4.0) · flankmap"
+#: The basemap: Natural Earth, simplified for display, whatever the borders measured to.
+_DISPLAY = "naturalearth"
+
+
+def _display_names() -> dict[str, str]:
+    """Country names by ISO code, from the basemap."""
+    return {str(k): str(v) for k, v in borders.countries(borders=_DISPLAY)["name"].items()}
+
+
+def _display_frontier(day: dt.date) -> gpd.GeoDataFrame:
+    """Return the frontier line drawn: the basemap's, simplified for display like it."""
+    return borders.frontier(*FRONTIER, as_of=day, borders=_DISPLAY)
+
+
+def _attributions(source: _data.BorderSource) -> tuple[str, str]:
+    """Return the map's attribution and its short form, naming the borders measured to."""
+    if source.name == _DISPLAY and not source.path:
+        return _ATTRIBUTION, _ATTRIBUTION_SHORT
+    measured = f"distances to {source.title}, {source.attribution}"
+    return (
+        _ATTRIBUTION.replace("(public domain) · ", f"(public domain); {measured} · ", 1),
+        f"{source.attribution} · {_ATTRIBUTION_SHORT}",
+    )
+
+
 _COUNTRY_FILL = {
     "west": (BASE["territory_west"], "#7d9cc4"),
     "east": (BASE["territory_east"], "#c0877b"),
@@ -505,7 +530,7 @@ def display_countries() -> gpd.GeoDataFrame:
         Indexed by ``iso_a3``, columns ``name``, ``geometry`` and ``label`` (a point inside
         the largest part, for the country's name).
     """
-    frame = borders.countries()
+    frame = borders.countries(borders=_DISPLAY)
     box = shapely.box(*BASEMAP_BOX)
     frame = frame[frame.intersects(box)].copy()
     simple = shapely.coverage_simplify(frame.geometry.values, SIMPLIFY_DEG)
@@ -695,7 +720,7 @@ def _areas_payload() -> AreasOverlay | None:
     geod = Geod(ellps="WGS84")
     areas = []
     for area in NAMED_AREAS:
-        line = borders.shared_border(*area["border"])
+        line = borders.shared_border(*area["border"], borders=_DISPLAY)
         if line.is_empty:
             continue
         merged = shapely.line_merge(line) if line.geom_type != "LineString" else line
@@ -703,7 +728,9 @@ def _areas_payload() -> AreasOverlay | None:
         (lon1, lat1), (lon2, lat2) = coords[0], coords[-1]
         width_km = geod.inv(lon1, lat1, lon2, lat2)[2] / 1000.0
         length_km = borders.geodesic_length_m(line) / 1000.0
-        names = "–".join(str(borders.countries([c])["name"].iloc[0]) for c in area["border"])
+        names = "–".join(
+            str(borders.countries([c], borders=_DISPLAY)["name"].iloc[0]) for c in area["border"]
+        )
         text = (
             f"{area['text']} The {names} border is {length_km:,.0f} km long and "
             f"{width_km:,.0f} km across from end to end (geodesic, Natural Earth 1:10m)."
@@ -1247,7 +1274,13 @@ def _tiles_payload(name: str, key: str | None) -> Tiles:
 # --- the map ----------------------------------------------------------------------------
 
 
-def _analyse(frame: gpd.GeoDataFrame, as_of: dt.date, *, user: bool) -> gpd.GeoDataFrame:
+def _analyse(
+    frame: gpd.GeoDataFrame,
+    as_of: dt.date,
+    *,
+    user: bool,
+    borders: str | _data.BorderSource | None = None,
+) -> gpd.GeoDataFrame:
     """Add the distance analysis to a layer.
 
     Sites with an operator and a host country get :func:`geo.sites.site_analysis` (the
@@ -1260,12 +1293,12 @@ def _analyse(frame: gpd.GeoDataFrame, as_of: dt.date, *, user: bool) -> gpd.GeoD
     if not len(frame):
         return frame
     if {"operator", "country"} <= set(frame.columns):
-        return sites.site_analysis(frame, as_of=as_of)
+        return sites.site_analysis(frame, as_of=as_of, borders=borders)
     if not user:
         return frame
     lon, lat = _anchor_points(frame).T
-    east = distance.to_territory(lon, lat, FRONTIER[0], as_of=as_of)
-    west = distance.to_territory(lon, lat, FRONTIER[1], as_of=as_of)
+    east = distance.to_territory(lon, lat, FRONTIER[0], as_of=as_of, borders=borders)
+    west = distance.to_territory(lon, lat, FRONTIER[1], as_of=as_of, borders=borders)
     in_east = (east["inside"] != "").to_numpy()
     in_west = (west["inside"] != "").to_numpy()
 
@@ -1285,6 +1318,7 @@ def _analyse(frame: gpd.GeoDataFrame, as_of: dt.date, *, user: bool) -> gpd.GeoD
     )
     if "coord_uncertainty_m" in frame.columns:
         unc = pd.to_numeric(frame["coord_uncertainty_m"], errors="coerce").to_numpy(dtype=float)
+        unc = unc + _data.border_source(borders).accuracy_m  # the borders' accuracy too
         dist = result["opposing_distance_m"].to_numpy()
         result["opposing_distance_min_m"] = np.maximum(0.0, dist - unc)
         result["opposing_distance_max_m"] = dist + unc
@@ -1406,6 +1440,7 @@ def build_map(
     bulk_threshold: int = BULK_POINTS,
     skip_invalid: bool = False,
     on_rejected: Callable[[Path, pd.DataFrame], None] | None = None,
+    borders: str | _data.BorderSource | None = None,
 ) -> folium.Map:
     """Build the interactive map of the layers on a date.
 
@@ -1439,6 +1474,10 @@ def build_map(
     on_rejected : callable, optional
         With ``skip_invalid``: called as ``on_rejected(path, rows)`` with the rejected rows of
         a user file (columns :data:`geo.points.REJECTED_COLUMNS`).
+    borders : str or BorderSource, optional
+        The borders distances are measured to (:func:`geo._data.border_source`): ``osm``
+        (default), ``naturalearth`` or a file; named in the attribution. The basemap and the
+        frontier line drawn are Natural Earth, simplified for display.
 
     Returns
     -------
@@ -1454,6 +1493,7 @@ def build_map(
         If a layer is unknown or invalid.
     """
     day = parse_as_of(as_of)
+    source = _data.border_source(borders)
     radii = view.check_rings_km(rings_km)
     tile_data = _tiles_payload(tiles, tiles_key) if tiles else None
 
@@ -1472,7 +1512,7 @@ def build_map(
     styles, titles = styles_for(every, extra=user_keys)
     east_sides = {n: s for n, s in layer_sides(every).items() if s == EAST}
     east_styles = assign_styles({**east_sides, **dict.fromkeys(user_keys, EAST)})
-    country_names = {str(k): str(v) for k, v in borders.countries()["name"].items()}
+    country_names = _display_names()
 
     taken: set[str] = {"frontier", "distances", "distances-far", "rings", "tiles", "areas"}
     if names is None:
@@ -1493,7 +1533,7 @@ def build_map(
     n_sites = n_layers = n_user = n_files = 0
     for layer_name, title, group, style, columns in groups:
         is_user = columns is not None
-        frame = _analyse(group, day, user=is_user)
+        frame = _analyse(group, day, user=is_user, borders=source)
         analysed.append(frame)
         side_colours = None
         if is_user:
@@ -1522,7 +1562,7 @@ def build_map(
     small_frame = (
         gpd.GeoDataFrame(pd.concat(small, ignore_index=True), crs="EPSG:4326") if small else None
     )
-    front = borders.frontier(*FRONTIER, as_of=day)
+    front = _display_frontier(day)
     frontier, frontier_bounds = _frontier_payload(front)
     overlays: list[Overlay] = [frontier]
     areas = _areas_payload()
@@ -1544,8 +1584,8 @@ def build_map(
         "title": f"NATO's eastern flank on {day.isoformat()}",
         "date": day.isoformat(),
         "subtitle": (f"{counted} · frontier Russia & Belarus – NATO · distances geodesic on WGS84"),
-        "attribution": _ATTRIBUTION,
-        "attributionShort": _ATTRIBUTION_SHORT,
+        "attribution": _attributions(source)[0],
+        "attributionShort": _attributions(source)[1],
         "zooms": {
             "distanceLabels": LABEL_ZOOM,
             "siteLabels": SITE_LABEL_ZOOM,

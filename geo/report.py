@@ -98,6 +98,7 @@ class ReportData:
     layer_names: list[str] | None = None
     rings_km: tuple[float, ...] = ()
     ring_sites: list[str] | None = None
+    borders: _data.BorderSource = _data.BORDER_SOURCES[_data.DEFAULT_BORDERS]
 
     @property
     def compare(self) -> bool:
@@ -105,19 +106,19 @@ class ReportData:
         return len(self.states) == 2
 
 
-def _state(names: list[str] | None, day: dt.date) -> ReportState:
+def _state(names: list[str] | None, day: dt.date, source: _data.BorderSource) -> ReportState:
     from geo import sites as site_analyses
     from geo.borders import frontier, nato_members, parse_frontier
     from geo.layers import load_layers
 
     sites = load_layers(names, as_of=day)
     if len(sites):
-        sites = site_analyses.site_analysis(sites, as_of=day)
+        sites = site_analyses.site_analysis(sites, as_of=day, borders=source)
     side_a, side_b = parse_frontier(FRONTIER, as_of=day)
     return ReportState(
         as_of=day,
         sites=sites,
-        frontier=frontier(side_a, side_b, as_of=day),
+        frontier=frontier(side_a, side_b, as_of=day, borders=source),
         members=nato_members(day),
     )
 
@@ -151,6 +152,7 @@ def report_data(
     compare: Sequence[str | dt.date] | None = None,
     rings_km: Sequence[float] = (),
     ring_sites: Iterable[str] | None = None,
+    borders: str | _data.BorderSource | None = None,
 ) -> ReportData:
     """Gather and measure the sites that a report shows.
 
@@ -167,6 +169,9 @@ def report_data(
     ring_sites : iterable of str, optional
         Ids of the sites to ring (each active on the date, or on one of the two dates);
         default the Russian-operated sites in Belarus.
+    borders : str or BorderSource, optional
+        The borders the sites and the frontier are measured to
+        (:func:`geo._data.border_source`): ``osm`` (default), ``naturalearth`` or a file.
 
     Returns
     -------
@@ -193,7 +198,8 @@ def report_data(
     else:
         days = [parse_as_of(as_of)]
     radii = view.check_rings_km(rings_km)
-    states = [_state(layer_names, day) for day in days]
+    source = _data.border_source(borders)
+    states = [_state(layer_names, day, source) for day in days]
     if ring_sites is not None:
         ring_sites = list(ring_sites)
         shown = pd.concat([s.sites[["id", "operator", "country"]] for s in states])
@@ -224,6 +230,7 @@ def report_data(
         layer_names=layer_names,
         rings_km=tuple(radii),
         ring_sites=ring_sites,
+        borders=source,
     )
 
 
@@ -331,7 +338,7 @@ def _changes_html(data: ReportData) -> str:
     from geo.borders import countries
 
     old, new = data.states
-    names = {str(k): str(v) for k, v in countries()["name"].items()}
+    names = {str(k): str(v) for k, v in countries(borders="naturalearth")["name"].items()}
     joined = [c for c in new.members if c not in old.members]
     left = [c for c in old.members if c not in new.members]
     added = data.rows[data.rows["change"] == "added"]
@@ -374,7 +381,7 @@ def _changes_html(data: ReportData) -> str:
 ({len(old.members)} members on {d0}, {len(new.members)} on {d1})</li>
 </ul>
 <table id="frontier-table">
-<caption>Frontier between Russia and Belarus and NATO by country pair, km (Natural Earth 1:10m)</caption>
+<caption>Frontier between Russia and Belarus and NATO by country pair, km ({_e(_source_short(data.borders))})</caption>
 <thead><tr><th scope="col">Pair</th><th scope="col">{d0}</th><th scope="col">{d1}</th><th scope="col">Change</th></tr></thead>
 <tbody>
 {chr(10).join(rows)}
@@ -382,6 +389,38 @@ def _changes_html(data: ReportData) -> str:
 </tbody>
 </table>
 </section>"""
+
+
+def _source_short(source: _data.BorderSource) -> str:
+    """Name a border source in a caption: ``Natural Earth 1:10m``, ``OpenStreetMap``..."""
+    if source.path:
+        return source.name
+    return {"osm": "OpenStreetMap", "naturalearth": "Natural Earth 1:10m"}[source.name]
+
+
+def _measured_html(source: _data.BorderSource) -> str:
+    """Return the paragraph naming the borders measured to, their licence and accuracy."""
+    if source.name == "naturalearth" and not source.path:
+        return (
+            "<p><strong>Distances</strong> are measured to Natural Earth's borders (below), "
+            f"positional accuracy ±{source.accuracy_m:,.0f} m ({_e(source.accuracy_source)}).</p>"
+        )
+    link = (
+        f'<a href="{_e(source.url, quote=True)}" rel="noreferrer">{_e(source.title)}</a>'
+        if source.url
+        else _e(source.title)
+    )
+    version = f", version {_e(source.version)}" if source.version else ""
+    accuracy = (
+        f"positional accuracy ±{source.accuracy_m:,.0f} m ({_e(source.accuracy_source)})"
+        if source.accuracy_m
+        else _e(f"positional accuracy {source.accuracy_source}")
+    )
+    return (
+        f"<p><strong>Distances</strong> are measured to {link}{version}: "
+        f"{_e(source.attribution)}, licence {_e(source.licence)}; {accuracy}. The ranges "
+        "include it. Natural Earth is the basemap drawn.</p>"
+    )
 
 
 def _data_html(data: ReportData) -> str:
@@ -392,6 +431,7 @@ def _data_html(data: ReportData) -> str:
     )
     return f"""<section id="data">
 <h2>Data and method</h2>
+{_measured_html(data.borders)}
 <p><strong>Borders:</strong> <a href="{_e(_data.NE_URL, quote=True)}" rel="noreferrer">{_e(_data.NE_TITLE)}</a>,
 version {_e(_data.NE_VERSION)}, public domain (<a href="{_NE_TERMS}" rel="noreferrer">terms</a>).
 <strong>Point of view:</strong> Germany's: disputed areas follow Germany's recognitions (for
@@ -402,7 +442,8 @@ share with the NATO members of the date.</p>
 interior point) to the nearest point of the opposing frontier (for a NATO site, the border of
 Russia and Belarus; for a Russian or Belarusian site, the border of NATO) and to the nearest
 border of its host country with another country. The range in brackets is what the site's
-coordinate uncertainty allows; the country pair or country after it is the border reached.</p>
+coordinate uncertainty and the borders' positional accuracy allow; the country pair or country
+after it is the border reached.</p>
 <p><strong>Layers:</strong></p>
 <ul class="layers">{layer_items}</ul>
 </section>"""
@@ -455,6 +496,7 @@ def _map_fragment(data: ReportData, state: ReportState) -> str:
         as_of=state.as_of,
         rings_km=data.rings_km,
         ring_sites=_rings_here(data, state),
+        borders=data.borders,
     )
     return maps.render_fragment(fmap, height="640px")
 
@@ -593,6 +635,7 @@ def build_report(
     ring_sites: Iterable[str] | None = None,
     title: str | None = None,
     interactive: bool = True,
+    borders: str | _data.BorderSource | None = None,
 ) -> str:
     """Build the report page for a date, or comparing two dates.
 
@@ -613,6 +656,8 @@ def build_report(
         The page title.
     interactive : bool
         Embed the interactive map (default); else the static figure only.
+    borders : str or BorderSource, optional
+        As in :func:`report_data`.
 
     Returns
     -------
@@ -624,7 +669,12 @@ def build_report(
     InputError, LayerNotFoundError, LayerValidationError
     """
     data = report_data(
-        names, as_of=as_of, compare=compare, rings_km=rings_km, ring_sites=ring_sites
+        names,
+        as_of=as_of,
+        compare=compare,
+        rings_km=rings_km,
+        ring_sites=ring_sites,
+        borders=borders,
     )
     return render_report(data, title=title, interactive=interactive)
 

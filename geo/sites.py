@@ -17,7 +17,9 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from geo import borders
+from geo import _data
+from geo import borders as border_data
+from geo._data import BorderSource
 from geo._errors import InputError
 from geo.dates import parse_as_of
 from geo.distance import boundary_lines, to_territory, with_uncertainty
@@ -87,11 +89,14 @@ def within_range(
 
 
 #: Operators whose sites are measured to NATO territory; every other site to Russia + Belarus.
-EASTERN_OPERATORS = borders.EAST_STATES
+EASTERN_OPERATORS = border_data.EAST_STATES
 
 
 def site_analysis(
-    frame: gpd.GeoDataFrame, *, as_of: str | dt.date | None = None
+    frame: gpd.GeoDataFrame,
+    *,
+    as_of: str | dt.date | None = None,
+    borders: str | BorderSource | None = None,
 ) -> gpd.GeoDataFrame:
     """Measure each site's distance to the opposing side and to its host country's border.
 
@@ -102,6 +107,10 @@ def site_analysis(
         ``coord_uncertainty_m``); polygons count by their representative point.
     as_of : str, datetime.date or None
         The date for NATO membership; default today.
+    borders : str or BorderSource, optional
+        The border source (:func:`geo._data.border_source`): ``osm`` (default),
+        ``naturalearth`` or a file of countries. A host country the source does not hold
+        (outside the OSM extract, e.g. the United States) is measured on Natural Earth.
 
     Returns
     -------
@@ -109,7 +118,8 @@ def site_analysis(
         ``frame`` with ``side`` (``RUS/BLR`` for sites operated by Russia or Belarus, else
         ``NATO``); ``opposing_distance_m``, ``opposing_lat``, ``opposing_lon``,
         ``opposing_border``, ``opposing_bearing_deg``, ``opposing_distance_min_m``,
-        ``opposing_distance_max_m`` (to the NATO members' territory on ``as_of`` for RUS/BLR
+        ``opposing_distance_max_m`` (the coordinate uncertainty and the border source's
+        positional accuracy included; to the NATO members' territory on ``as_of`` for RUS/BLR
         sites, to Russia + Belarus territory for the others; 0 inside it); and
         ``host_border_distance_m``, ``host_border`` (to the nearest land border of the host
         country, e.g. ``LTU-POL``; NaN and ``""`` for a country without one).
@@ -132,18 +142,19 @@ def site_analysis(
     if missing:
         raise InputError(f"site frame lacks column(s) {', '.join(missing)}")
     day = parse_as_of(as_of)
+    source = _data.border_source(borders)
     n = len(frame)
     lon, lat = lonlat_points(frame) if n else (np.empty(0), np.empty(0))
-    eastern = frame["operator"].astype(str).isin(borders.EAST_OPERATORS).to_numpy()
+    eastern = frame["operator"].astype(str).isin(border_data.EAST_OPERATORS).to_numpy()
     opposing = pd.DataFrame({c: np.full(n, np.nan) for c in RESULT_COLUMNS}, index=pd.RangeIndex(n))
     opposing["border"] = ""
     for mask, group in ((eastern, "NATO"), (~eastern, ",".join(EASTERN_OPERATORS))):
         rows = np.flatnonzero(mask)
         if len(rows):
-            found = to_territory(lon[rows], lat[rows], group, as_of=day)
+            found = to_territory(lon[rows], lat[rows], group, as_of=day, borders=source)
             found.index = rows
             opposing.loc[rows, RESULT_COLUMNS] = found[RESULT_COLUMNS]
-    result = pd.DataFrame({"side": np.where(eastern, borders.EAST, borders.WEST)})
+    result = pd.DataFrame({"side": np.where(eastern, border_data.EAST, border_data.WEST)})
     for name in RESULT_COLUMNS:
         result[f"opposing_{name}"] = opposing[name].to_numpy()
     result = result.rename(
@@ -151,16 +162,20 @@ def site_analysis(
     )
     if "coord_uncertainty_m" not in frame.columns:
         frame = frame.assign(coord_uncertainty_m=0.0)
-    with_uncertainty(result, frame.reset_index(drop=True), prefix="opposing_")
+    with_uncertainty(
+        result, frame.reset_index(drop=True), prefix="opposing_", accuracy_m=source.accuracy_m
+    )
     host_distance, host_border = np.full(n, np.nan), np.full(n, "", dtype=object)
     countries = frame["country"].astype(str).to_numpy()
-    known = borders.country_codes()
+    known = border_data.country_codes() | frozenset(border_data.countries(borders=source).index)
+    held = frozenset(border_data.countries(borders=source).index)
     for code in sorted(set(countries)):
         rows = np.flatnonzero(countries == code)
         if code not in known:
             raise InputError(f"host country {code!r} is not a known ISO alpha-3 code")
+        on = source if code in held else _data.BORDER_SOURCES["naturalearth"]
         try:
-            lines = boundary_lines((code,), coast=False)
+            lines = boundary_lines((code,), coast=False, borders=on)
         except InputError:  # an island state: no land border
             continue
         found = nearest(lines, lon[rows], lat[rows])

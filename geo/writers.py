@@ -653,7 +653,10 @@ class GeoParquetWriter(Writer):
         for column in meta["columns"].values():
             column.pop("bbox", None)
             column["geometry_types"] = []
-        table = table.replace_schema_metadata({**table.schema.metadata, b"geo": json.dumps(meta)})
+        extra = {b"geo": json.dumps(meta)}
+        if "flankmap" in frame.attrs:  # what the results were measured to (geo.distance)
+            extra[b"flankmap"] = json.dumps(frame.attrs["flankmap"], ensure_ascii=False)
+        table = table.replace_schema_metadata({**table.schema.metadata, **extra})
         if self._parquet is None:
             self._parquet = pq.ParquetWriter(self.handle, table.schema)
             self._schema = table.schema

@@ -37,7 +37,14 @@ def test_distances_is_the_function():
         pd.DataFrame(got),
         pd.DataFrame(distance.distances(pts, frontier="RUS,BLR:NATO", as_of=AS_OF)),
     )
-    assert list(got.columns) == ["id", *RESULT, "geometry"]
+    assert list(got.columns) == ["id", *RESULT, "located_in", "geometry"]
+    ne = pts.flankmap.distances(frontier="RUS,BLR:NATO", as_of=AS_OF, borders="naturalearth")
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(ne),
+        pd.DataFrame(
+            distance.distances(pts, frontier="RUS,BLR:NATO", as_of=AS_OF, borders="naturalearth")
+        ),
+    )
 
 
 def test_to_frontier_and_to_territory_are_distances():

@@ -22,19 +22,73 @@ PUBLISHED_KM = {
     "NOR-RUS": 196,
     "POL-RUS": 232,
 }
+# These are the Factbook-era figures; the national figures are in tests/test_borders_osm.py
+# (OSM_PUBLISHED_KM below), with their sources.
 # Natural Earth 1:10m is generalised: it straightens the meanders of river borders, so its
 # lengths come out shorter than surveyed figures, never longer (measured: 71 % to 98 %).
 # Tolerance: the 1:10m length lies between 70 % and 102 % of the published figure.
 LOW, HIGH = 0.70, 1.02
+# The OpenStreetMap extract keeps every bend of rivers and lakes: within 4 % of the national
+# figures (docs/borders-osm.md, "Lengths").
+OSM_LOW, OSM_HIGH = 0.96, 1.04
+#: Natural Earth's lengths today, km (docs/borders-osm.md, "Lengths"): ``borders="naturalearth"``
+#: reproduces them.
+NE_KM = {
+    "BLR-LTU": 481.9,
+    "BLR-LVA": 135.9,
+    "BLR-POL": 340.1,
+    "EST-RUS": 283.8,
+    "FIN-RUS": 1225.5,
+    "LTU-RUS": 200.5,
+    "LVA-RUS": 212.9,
+    "NOR-RUS": 165.1,
+    "POL-RUS": 206.2,
+}
 
 
 @pytest.fixture(scope="module")
 def nato_frontier():
+    return borders.frontier("RUS,BLR", "NATO", as_of="2025-01-01", borders="naturalearth")
+
+
+@pytest.fixture(scope="module")
+def osm_frontier():
     return borders.frontier("RUS,BLR", "NATO", as_of="2025-01-01")
 
 
-def test_frontier_has_every_pair(nato_frontier):
+def test_the_default_source_is_openstreetmap(osm_frontier):
+    from geo import _borders_osm
+
+    expected = _borders_osm.frontier("BLR,RUS", "EST,FIN,LTU,LVA,NOR,POL")
+    assert osm_frontier["pair"].tolist() == expected["pair"].tolist()
+    assert osm_frontier["length_km"].tolist() == expected["length_km"].tolist()
+
+
+@pytest.mark.parametrize("pair", sorted(NE_KM))
+def test_natural_earth_reproduces_todays_lengths(nato_frontier, pair):
+    length = nato_frontier.set_index("pair").loc[pair, "length_km"]
+    assert round(length, 1) == NE_KM[pair]
+
+
+@pytest.mark.parametrize("pair", sorted(PUBLISHED_KM))
+def test_osm_frontier_lengths_are_within_a_few_per_cent(osm_frontier, pair):
+    from tests.test_borders_osm import PUBLISHED_KM as NATIONAL_KM
+
+    length = osm_frontier.set_index("pair").loc[pair, "length_km"]
+    assert OSM_LOW * NATIONAL_KM[pair] <= length <= OSM_HIGH * NATIONAL_KM[pair], pair
+
+
+def test_osm_total_frontier_length(osm_frontier):
+    from tests.test_borders_osm import PUBLISHED_KM as NATIONAL_KM
+
+    total = osm_frontier["length_km"].sum()
+    published = sum(NATIONAL_KM[p] for p in osm_frontier["pair"])
+    assert OSM_LOW * published <= total <= OSM_HIGH * published
+
+
+def test_frontier_has_every_pair(nato_frontier, osm_frontier):
     assert sorted(nato_frontier["pair"]) == sorted(PUBLISHED_KM)
+    assert sorted(osm_frontier["pair"]) == sorted(PUBLISHED_KM)
 
 
 @pytest.mark.parametrize("pair", sorted(PUBLISHED_KM))
@@ -63,16 +117,18 @@ def test_labels_do_not_depend_on_direction():
     assert (forward["a"].item(), backward["a"].item()) == ("RUS", "EST")
 
 
-def test_shared_border_lies_on_both_countries():
-    line = borders.shared_border("BLR", "POL")
-    pol, blr = borders.countries(["POL", "BLR"]).geometry
+@pytest.mark.parametrize("source", ["naturalearth", "osm"])
+def test_shared_border_lies_on_both_countries(source):
+    line = borders.shared_border("BLR", "POL", borders=source)
+    pol, blr = borders.countries(["POL", "BLR"], borders=source).geometry
     assert shapely.distance(line, pol.boundary) < 1e-9
     assert shapely.distance(line, blr.boundary) < 1e-9
 
 
-def test_no_shared_border():
-    assert borders.shared_border("EST", "POL").is_empty
-    assert len(borders.frontier("EST", "POL")) == 0
+@pytest.mark.parametrize("source", ["naturalearth", "osm"])
+def test_no_shared_border(source):
+    assert borders.shared_border("EST", "POL", borders=source).is_empty
+    assert len(borders.frontier("EST", "POL", borders=source)) == 0
 
 
 def test_nato_members_by_date():
@@ -87,8 +143,9 @@ def test_every_member_is_a_country_of_the_dataset():
     assert set(borders.NATO_ACCESSION) <= borders.country_codes()
 
 
-def test_countries_by_code():
-    frame = borders.countries(["POL", "LTU"])
+@pytest.mark.parametrize("source", ["naturalearth", "osm"])
+def test_countries_by_code(source):
+    frame = borders.countries(["POL", "LTU"], borders=source)
     assert frame.index.tolist() == ["POL", "LTU"]
     assert frame.loc["LTU", "name"] == "Lithuania"
     assert frame.crs.to_epsg() == 4326
@@ -126,11 +183,23 @@ def test_parse_frontier():
     assert "POL" in side_b
 
 
-def test_territory_contains_capitals():
-    area = borders.territory("RUS,BLR")
+@pytest.mark.parametrize("source", ["naturalearth", "osm"])
+def test_territory_contains_capitals(source):
+    area = borders.territory("RUS,BLR", borders=source)
     assert area.contains(shapely.Point(27.5615, 53.9045))  # Minsk
     assert area.contains(shapely.Point(20.5101, 54.7104))  # Kaliningrad
     assert not area.contains(shapely.Point(25.2797, 54.6872))  # Vilnius
+
+
+def test_osm_territory_holds_the_territorial_sea_and_leaves_out_what_it_does_not_cover():
+    # 10 km off the Kaliningrad coast: Russian sea (12 nautical miles), not Natural Earth land.
+    at_sea = shapely.Point(19.75, 54.95)
+    assert borders.territory("RUS").contains(at_sea)
+    assert not borders.territory("RUS", borders="naturalearth").contains(at_sea)
+    nato = borders.territory("NATO", as_of="2025-01-01")
+    assert nato.contains(shapely.Point(21.01, 52.23))  # Warsaw
+    with pytest.raises(InputError, match="USA: not in the border source osm"):
+        borders.territory("USA")
 
 
 def test_side_vocabulary():
@@ -172,7 +241,7 @@ def test_only_countries_of_several_records_are_merged():
     counts = raw["iso_a3"].value_counts()
     several = sorted(counts[counts > 1].index)
     assert several, "the dataset has countries of several records"
-    frame = borders.countries()
+    frame = borders.countries(borders="naturalearth")
     assert frame.index.is_unique
     assert frame.index.is_monotonic_increasing
     assert sorted(frame.index) == sorted(counts.index)

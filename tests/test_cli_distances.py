@@ -14,6 +14,12 @@ from geo import distance
 from geo.cli import main
 from geo.text import km_cell
 
+#: What a successful distances run says on stderr: the borders measured to, with attribution.
+NOTICE = (
+    "flankmap: borders: OpenStreetMap country borders (@osm_borders/maritime_10m) (±10 m); "
+    "© OpenStreetMap contributors (ODbL)\n"
+)
+
 
 @pytest.fixture
 def sites_dir(tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -110,6 +116,7 @@ def test_points_csv_output_columns(points_csv, tmp_path, capsys):
         "border",
         "bearing_deg",
         "inside",
+        "located_in",
         "distance_min_m",
         "distance_max_m",
     ]
@@ -255,6 +262,7 @@ def test_reprojection_is_said_on_stderr(data_dir, tmp_path, capsys):
     captured = capsys.readouterr()
     assert captured.err == (
         "flankmap: warning: points_3035.geojson: reprojected from EPSG:3035 to WGS84 (EPSG:4326)\n"
+        + NOTICE
     )
     with out.open(encoding="utf-8") as handle:
         row = next(csv.DictReader(handle))
@@ -278,7 +286,7 @@ def test_skip_invalid_writes_good_rows_and_a_side_file(tmp_path, capsys):
     side = tmp_path / "out.rejected.csv"
     assert captured.out == f"wrote {out} (3 rows)\n"
     assert captured.err == (
-        f"flankmap: skipped 3 invalid row(s); wrote them with the reason to {side}\n"
+        f"flankmap: skipped 3 invalid row(s); wrote them with the reason to {side}\n" + NOTICE
     )
     with out.open(encoding="utf-8") as handle:
         assert [r["name"] for r in csv.DictReader(handle)] == ["Riga", "Narva", "Warsaw"]
@@ -332,12 +340,12 @@ def test_streamed_chunks_equal_one_chunk_and_keep_input_order(tmp_path, capsys):
 def test_progress_goes_to_stderr_only_when_asked(points_csv, tmp_path, capsys):
     out = tmp_path / "out.parquet"
     assert main(["distances", "--points", str(points_csv), "-o", str(out)]) == 0
-    assert capsys.readouterr().err == ""
+    assert capsys.readouterr().err == NOTICE
     assert main(["distances", "--points", str(points_csv), "-o", str(out), "--progress"]) == 0
     captured = capsys.readouterr()
     assert captured.out == f"wrote {out} (3 rows)\n"
     assert captured.err.startswith("\rpoints.csv [####################] 100% 3 rows, ")
-    assert captured.err.endswith(" rows/s\n")
+    assert captured.err.endswith(" rows/s\n" + NOTICE)
 
 
 def test_geoparquet_in_and_out(points_csv, tmp_path, capsys):
@@ -396,7 +404,7 @@ def test_non_point_geometry_in_the_table(tmp_path, capsys, to):
     path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
     assert main(["distances", "--points", str(path), "--as-of", "2025-01-01", *to]) == 0
     captured = capsys.readouterr()
-    assert captured.err == ""
+    assert captured.err == NOTICE
     rows = {row[1]: row for row in _table_rows(captured.out)}
     for kind in SHAPES:
         assert rows[kind][2:4] == [kind, "-"]  # the type stands for lat/lon
@@ -420,7 +428,7 @@ def test_polygon_layer_feature_with_frontier_and_to(tmp_path, capsys, monkeypatc
     for target in (["--frontier", "RUS,BLR:NATO"], ["--to", "RUS"]):
         assert main(["distances", "--as-of", "2025-01-01", *target]) == 0
         captured = capsys.readouterr()
-        assert captured.err == ""
+        assert captured.err == NOTICE
         assert "test-site" in captured.out
         assert "Polygon" in captured.out
 
@@ -449,13 +457,15 @@ def test_csv_output_keeps_hostile_texts_and_handles_formulas(
     if safe:
         assert err == [
             f"flankmap: warning: out.csv: wrote {count} cell(s) that start with =, +, - or @ "
-            "with a leading ' so that a spreadsheet shows them as text (excel-safe)"
+            "with a leading ' so that a spreadsheet shows them as text (excel-safe)",
+            NOTICE.rstrip("\n"),
         ]
     else:
         assert err == [
             f"flankmap: warning: out.csv: {count} cell(s) start with =, +, - or @, which a "
             "spreadsheet may run as formulas; write with --excel-safe (excel_safe=True) to "
-            "neutralise them"
+            "neutralise them",
+            NOTICE.rstrip("\n"),
         ]
     rows = {row["id"]: row for row in _csv_rows(out)}
     for text_id, text in hostile_corpus:
@@ -509,7 +519,7 @@ def test_user_columns_named_like_results_are_kept(tmp_path, capsys):
     assert err == (
         "flankmap: warning: p.csv: kept the column(s) 'distance_m' as 'distance_m_input', "
         "'border' as 'border_input', 'nearest_lat' as 'nearest_lat_input', 'inside' as "
-        "'inside_input' (the results take their names)\n"
+        "'inside_input' (the results take their names)\n" + NOTICE
     )
     row = _csv_rows(out)[0]
     assert row["distance_m_input"] == "1"
@@ -598,6 +608,6 @@ def test_many_small_chunks_are_said_once(tmp_path, capsys, monkeypatch):
     assert main(["distances", "--points", str(path), "-o", str(out), "--chunk-rows", "1"]) == 0
     assert capsys.readouterr().err == (
         "flankmap: warning: --chunk-rows 1 has made 5 chunks so far, and each costs some "
-        "milliseconds: 10,000 rows or more is usual (default 100,000)\n"
+        "milliseconds: 10,000 rows or more is usual (default 100,000)\n" + NOTICE
     )
     assert len(_csv_rows(out)) == 12

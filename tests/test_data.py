@@ -68,3 +68,86 @@ def test_country_codes_of_another_format_are_read_by_gdal(tmp_path, monkeypatch)
     pyogrio.write_dataframe(small, path)
     monkeypatch.setenv(_data.COUNTRIES_ENV, str(path))
     assert _data.country_codes() == {"POL", "LTU", "KOS"}
+
+
+def test_border_sources_describe_themselves():
+    osm, ne = _data.border_source("osm"), _data.border_source("naturalearth")
+    assert _data.border_source() is osm is _data.BORDER_SOURCES[_data.DEFAULT_BORDERS]
+    assert osm.attribution == "© OpenStreetMap contributors (ODbL)"
+    assert osm.licence == "ODbL-1.0"
+    assert (osm.frontier_from, ne.frontier_from) == ("lines", "edges")
+    assert osm.accuracy_m == 10.0
+    assert "10 metre" in osm.accuracy_source
+    assert ne.accuracy_m == 9600.0
+    assert ne.version == _data.NE_VERSION
+    assert "OpenStreetMap contributors" in osm.notice
+    assert _data.border_source(ne) is ne
+
+
+def test_a_file_border_source_finds_its_code_field(tmp_path):
+    import geopandas as gpd
+    import shapely
+
+    path = tmp_path / "two.geojson"
+    gpd.GeoDataFrame(
+        {"ISO_A3": ["AAA", "BBB"]},
+        geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)],
+        crs=4326,
+    ).to_file(path, driver="GeoJSON")
+    source = _data.border_source(str(path))
+    assert (source.name, source.code_field, source.frontier_from) == (
+        "two.geojson",
+        "ISO_A3",
+        "edges",
+    )
+    assert source.accuracy_m == 0.0
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: "/vsizip/x.zip/a.gpkg", r"GDAL virtual path or a URL"),
+        (lambda p: "https://example.org/a.geojson", r"GDAL virtual path or a URL"),
+        (lambda p: str(p / "a.vrt"), r"a.vrt: borders must be osm, naturalearth or a GeoPackage"),
+        (lambda p: str(p / "missing.gpkg"), r"missing.gpkg: no such file of borders"),
+        (
+            lambda p: _write(p / "nocode.geojson", {"name": "x"}),
+            r"nocode.geojson: has no ISO 3166-1 alpha-3 column",
+        ),
+        (
+            lambda p: _write(p / "bad.geojson", {"iso_a3": "Poland"}),
+            r"bad.geojson: feature 1: field 'iso_a3': 'Poland' is not an ISO 3166-1 alpha-3 code",
+        ),
+        (
+            lambda p: _text(p / "junk.gpkg", "not a geopackage"),
+            r"junk.gpkg: cannot be read as GPKG",
+        ),
+        (
+            lambda p: _text(p / "vrt.geojson", "<OGRVRTDataSource/>"),
+            r"vrt.geojson: cannot be read as GeoJSON",
+        ),
+    ],
+)
+def test_bad_border_files_fail_in_one_line(tmp_path, make, message):
+    from geo._errors import InputError
+
+    with pytest.raises(InputError, match=message) as caught:
+        _data.border_source(make(tmp_path))
+    assert "\n" not in str(caught.value)
+
+
+def _write(path, properties):
+    import json
+
+    feature = {
+        "type": "Feature",
+        "properties": properties,
+        "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]},
+    }
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    return str(path)
+
+
+def _text(path, text):
+    path.write_text(text)
+    return str(path)

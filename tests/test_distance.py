@@ -47,11 +47,13 @@ def test_territory_matches_brute_force_reference(brute_force, boundary_segments)
 
 
 def test_narva_river_point():
-    result = distance.to_frontier([NARVA_RIVER[0]], [NARVA_RIVER[1]], "RUS,BLR:NATO")
+    result = distance.to_frontier(
+        [NARVA_RIVER[0]], [NARVA_RIVER[1]], "RUS,BLR:NATO", borders="naturalearth"
+    )
     assert result.loc[0, "distance_m"] < 1e-3
     assert result.loc[0, "border"] == "EST-RUS"
     # In Narva town, on the Estonian bank: the river is a few hundred metres to the east.
-    town = distance.to_frontier([28.175], [59.377], "RUS,BLR:NATO")
+    town = distance.to_frontier([28.175], [59.377], "RUS,BLR:NATO", borders="naturalearth")
     assert town.loc[0, "border"] == "EST-RUS"
     assert 100 < town.loc[0, "distance_m"] < 1500
     assert 0 < town.loc[0, "bearing_deg"] < 135
@@ -67,7 +69,9 @@ def test_narva_river_point():
     ],
 )
 def test_tripoints_are_on_the_frontier(point, frontier, labels):
-    result = distance.to_frontier([point[0]], [point[1]], frontier, as_of="2025-01-01")
+    result = distance.to_frontier(
+        [point[0]], [point[1]], frontier, as_of="2025-01-01", borders="naturalearth"
+    )
     assert result.loc[0, "distance_m"] < 0.5  # coordinates rounded to 1e-6 degree
     assert result.loc[0, "border"] in labels
 
@@ -110,33 +114,38 @@ def test_territory_labels_coast_and_inside():
     assert result.loc[2, "border"] in {"BLR-LVA", "BLR-LTU", "LTU-RUS", "LVA-RUS"}
 
 
-def test_distances_appends_columns_and_uncertainty():
+@pytest.mark.parametrize(("source", "accuracy_m"), [("osm", 10.0), ("naturalearth", 9600.0)])
+def test_distances_appends_columns_and_uncertainty(source, accuracy_m):
     points = gpd.GeoDataFrame(
         {"name": ["a", "b"], "coord_uncertainty_m": [1000.0, 5e6]},
         geometry=gpd.points_from_xy([24.0, 23.5], [56.0, 53.0]),
         crs="EPSG:4326",
     )
-    out = distance.distances(points)
+    out = distance.distances(points, borders=source)
     assert list(out.columns) == [
         "name",
         "coord_uncertainty_m",
         *distance.RESULT_COLUMNS,
+        "located_in",
         "distance_min_m",
         "distance_max_m",
         "geometry",
     ]
+    assert out["located_in"].tolist() == ["LTU", "POL"]
     d = out["distance_m"].to_numpy()
-    unc = np.array([1000, 5e6])
+    # The range holds the coordinate's uncertainty and the border source's accuracy.
+    unc = np.array([1000, 5e6]) + accuracy_m
     np.testing.assert_allclose(out["distance_min_m"], np.maximum(0, d - unc))
     np.testing.assert_allclose(out["distance_max_m"], d + unc)
-    projected = distance.distances(points.to_crs(3035))
+    projected = distance.distances(points.to_crs(3035), borders=source)
     np.testing.assert_allclose(projected["distance_m"], d, atol=1e-6)
     with pytest.raises(InputError, match="not both"):
         distance.distances(points, frontier="RUS:NATO", to="RUS")
 
 
+@pytest.mark.parametrize("source", ["naturalearth", "osm"])
 def test_distances_to_a_territory_against_an_independent_computation(
-    brute_force, boundary_segments
+    brute_force, boundary_segments, source
 ):
     """Inside: the country that contains the point (shapely), at 0; outside: the brute force."""
     lon = np.array([27.56, 24.0, 23.5, 37.62, 19.0, 30.0])  # Minsk, Latvia, Poland, Moscow,
@@ -146,8 +155,8 @@ def test_distances_to_a_territory_against_an_independent_computation(
         geometry=gpd.points_from_xy(lon, lat),
         crs=4326,
     )
-    out = distance.distances(points, to="RUS,BLR")
-    countries = borders.countries(["BLR", "RUS"])
+    out = distance.distances(points, to="RUS,BLR", borders=source)
+    countries = borders.countries(["BLR", "RUS"], borders=source)
     expected_inside = [
         next((str(c) for c, g in countries.geometry.items() if g.contains(shapely.Point(x, y))), "")
         for x, y in zip(lon, lat, strict=True)
@@ -160,7 +169,7 @@ def test_distances_to_a_territory_against_an_independent_computation(
     np.testing.assert_allclose(out.loc[inside, "nearest_lat"], lat[inside], atol=1e-12)
     assert out.loc[inside, "bearing_deg"].isna().all()
     assert (out.loc[inside, "border"] == "").all()
-    seg = boundary_segments(borders.territory("RUS,BLR"))
+    seg = boundary_segments(borders.territory("RUS,BLR", borders=source))
     seg = seg[np.abs(seg[:, 0]) < 180]
     for i in np.flatnonzero(~inside):
         reference = brute_force(lon[i], lat[i], seg)
@@ -172,10 +181,14 @@ def test_distances_to_a_territory_against_an_independent_computation(
         # ... on the stretch of border it names (a land border, or a country's coast).
         foot = shapely.Point(out.loc[i, "nearest_lon"], out.loc[i, "nearest_lat"])
         a, b = out.loc[i, "border"].split("-")
-        named = countries.geometry[a].boundary if b == "coast" else borders.shared_border(a, b)
+        named = (
+            countries.geometry[a].boundary
+            if b == "coast"
+            else borders.territory(a, borders=source).boundary
+        )
         assert named.distance(foot) < 1e-4  # degrees: the geodesic strays < 10 m from the line
     assert out.loc[4, "border"] == "RUS-coast"  # at sea off Kaliningrad
-    unc = points["coord_uncertainty_m"].to_numpy()
+    unc = points["coord_uncertainty_m"].to_numpy() + distance._data.border_source(source).accuracy_m
     np.testing.assert_allclose(out["distance_min_m"], np.maximum(0, out["distance_m"] - unc))
     np.testing.assert_allclose(out["distance_max_m"], out["distance_m"] + unc)
 
@@ -309,3 +322,70 @@ def test_points_and_shapes_mixed_keep_their_order():
     assert result["distance_m"][0] == points["distance_m"][0]
     assert result["distance_m"][2] == points["distance_m"][1]
     assert 0 < result["distance_m"][1] < result["distance_m"][2] + 100_000
+
+
+def test_narva_castle_is_in_estonia_and_ivangorod_fortress_in_russia():
+    """On the default (OSM) borders each fortress is on its own bank of the Narva."""
+    lon, lat = [28.2019, 28.2115], [59.3766, 59.3765]  # Narva castle, Ivangorod fortress
+    russia = distance.to_territory(lon, lat, "RUS")
+    estonia = distance.to_territory(lon, lat, "EST")
+    assert russia["inside"].tolist() == ["", "RUS"]
+    assert estonia["inside"].tolist() == ["EST", ""]
+    # Each is a few hundred metres from the river, on the other side of it.
+    assert 50 < russia.loc[0, "distance_m"] < 600
+    assert 50 < estonia.loc[1, "distance_m"] < 600
+    assert russia.loc[0, "border"] == estonia.loc[1, "border"] == "EST-RUS"
+    assert distance.located_in(lon, lat).tolist() == ["EST", "RUS"]
+    # Natural Earth's generalised line puts the castle in Russia: the error the default fixes.
+    assert distance.to_territory(lon, lat, "RUS", borders="naturalearth")["inside"].tolist() == [
+        "RUS",
+        "RUS",
+    ]
+
+
+def test_located_in_shows_a_point_on_the_wrong_side():
+    points = gpd.GeoDataFrame(
+        {"id": ["castle", "fortress", "atlantic"]},
+        geometry=gpd.points_from_xy([28.2019, 28.2115, -40.0], [59.3766, 59.3765, 40.0]),
+        crs=4326,
+    )
+    osm = distance.distances(points)
+    ne = distance.distances(points, borders="naturalearth")
+    assert osm["located_in"].tolist() == ["EST", "RUS", ""]
+    assert ne["located_in"].tolist() == ["RUS", "RUS", ""]
+
+
+def test_points_beyond_the_osm_coverage_are_measured_on_natural_earth():
+    # Alaska is nearer to Russia's Chukotka than to anything in the extract (cut at 70°E).
+    lon, lat = [-165.0, 25.0], [65.0, 55.0]
+    osm = distance.to_territory(lon, lat, "RUS")
+    ne = distance.to_territory(lon, lat, "RUS", borders="naturalearth")
+    assert osm.loc[0, "distance_m"] == ne.loc[0, "distance_m"]
+    assert osm.loc[0, "distance_m"] < 300_000
+    assert osm.loc[1, "distance_m"] != ne.loc[1, "distance_m"]  # inside: OSM's own answer
+    pts = gpd.GeoDataFrame(
+        {"coord_uncertainty_m": [0.0, 0.0]}, geometry=gpd.points_from_xy(lon, lat), crs=4326
+    )
+    out = distance.distances(pts, to="RUS")
+    # The fallback's range is Natural Earth's, the rest OSM's.
+    np.testing.assert_allclose(out["distance_max_m"] - out["distance_m"], [9600.0, 10.0])
+
+
+def test_a_file_of_countries_is_a_border_source(tmp_path):
+    ne = borders.countries(["EST", "LVA", "RUS"], borders="naturalearth")
+    path = tmp_path / "three.gpkg"
+    ne.reset_index()[["iso_a3", "geometry"]].to_file(path, driver="GPKG")
+    front = borders.frontier("RUS", "EST,LVA", borders=str(path))
+    expected = borders.frontier("RUS", "EST,LVA", borders="naturalearth")
+    assert front["pair"].tolist() == ["EST-RUS", "LVA-RUS"]
+    np.testing.assert_allclose(front["length_km"], expected["length_km"], rtol=1e-9)
+    lon, lat = [28.2019, 26.0], [59.3766, 57.0]
+    np.testing.assert_allclose(
+        distance.to_frontier(lon, lat, "RUS:EST,LVA", borders=str(path))["distance_m"],
+        distance.to_frontier(lon, lat, "RUS:EST,LVA", borders="naturalearth")["distance_m"],
+        rtol=1e-12,
+    )
+    assert distance.to_territory(lon, lat, "LVA", borders=str(path))["inside"].tolist() == [
+        "",
+        "LVA",
+    ]

@@ -36,9 +36,10 @@ def test_within_range_is_geodesic_and_sorted():
     np.testing.assert_allclose(pairs["distance_m"], [e[2] for e in expected])
 
 
-def test_site_analysis_on_fixture_layer(data_dir):
+@pytest.mark.parametrize("source", ["osm", "naturalearth"])
+def test_site_analysis_on_fixture_layer(data_dir, source):
     layer = read_layer_file(data_dir / "sites_small.geojson")
-    out = sites.site_analysis(layer, as_of="2025-01-01").set_index("id")
+    out = sites.site_analysis(layer, as_of="2025-01-01", borders=source).set_index("id")
     assert out["side"].to_dict() == {
         "test-radar-blr": "RUS/BLR",
         "test-base-kaliningrad": "RUS/BLR",
@@ -46,23 +47,28 @@ def test_site_analysis_on_fixture_layer(data_dir):
         "test-training-area-pol": "NATO",
     }
     east = out.loc[["test-radar-blr", "test-base-kaliningrad"]]
-    nato = distance.to_territory([26.5, 20.51], [52.9, 54.71], "NATO", as_of="2025-01-01")
+    nato = distance.to_territory(
+        [26.5, 20.51], [52.9, 54.71], "NATO", as_of="2025-01-01", borders=source
+    )
     np.testing.assert_allclose(east["opposing_distance_m"], nato["distance_m"])
     assert list(east["opposing_border"]) == list(nato["border"])
-    unc = out["coord_uncertainty_m"].astype(float)
+    # The range holds the coordinate's uncertainty and the border source's accuracy.
+    unc = out["coord_uncertainty_m"].astype(float) + {"osm": 10.0, "naturalearth": 9600.0}[source]
     d = out["opposing_distance_m"]
     np.testing.assert_allclose(out["opposing_distance_min_m"], np.maximum(0, d - unc))
     np.testing.assert_allclose(out["opposing_distance_max_m"], d + unc)
     # The training area is measured from a point inside its polygon.
     area = layer.set_index("id").geometry["test-training-area-pol"]
-    rus_blr = distance.to_territory(*_surface_point(area), "RUS,BLR")
+    rus_blr = distance.to_territory(*_surface_point(area), "RUS,BLR", borders=source)
     assert out.loc["test-training-area-pol", "opposing_distance_m"] == pytest.approx(
         rus_blr.loc[0, "distance_m"]
     )
     # The host border is the nearest of the host country's land borders with its neighbours.
     host = out.loc["test-battlegroup-ltu"]
     by_neighbour = {
-        nbr: distance.to_frontier([24.11], [55.08], f"LTU:{nbr}").loc[0, "distance_m"]
+        nbr: distance.to_frontier([24.11], [55.08], f"LTU:{nbr}", borders=source).loc[
+            0, "distance_m"
+        ]
         for nbr in ("BLR", "LVA", "POL", "RUS")
     }
     nearest = min(by_neighbour, key=by_neighbour.get)
@@ -93,8 +99,9 @@ def test_sides_are_the_borders_vocabulary():
     out = sites.site_analysis(frame, as_of="2025-01-01")
     assert out["side"].tolist() == [borders.EAST, borders.EAST, borders.WEST, borders.WEST]
     assert sites.EASTERN_OPERATORS == borders.EAST_STATES
-    # Without an uncertainty column the range collapses to the distance.
-    np.testing.assert_array_equal(out["opposing_distance_min_m"], out["opposing_distance_m"])
+    # Without an uncertainty column the range is the border source's accuracy (OSM: 10 m).
+    np.testing.assert_allclose(out["opposing_distance_min_m"], out["opposing_distance_m"] - 10)
+    np.testing.assert_allclose(out["opposing_distance_max_m"], out["opposing_distance_m"] + 10)
 
 
 def test_site_analysis_refuses_bad_frames():
