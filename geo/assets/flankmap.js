@@ -1586,6 +1586,113 @@
     state.print = { before: before, after: after };
   }
 
+  /* ---------- the view in the URL: #map=ZOOM/LAT/LON&date=YYYY-MM-DD&layers=a,b ---------- */
+
+  /* The window whose address holds the view: this one, or (inside an <iframe srcdoc>, whose
+     own address is about:srcdoc) the host page when it is of the same origin; else null, and
+     the view is neither read nor written. */
+  function hashWindow() {
+    try {
+      if (!/^about:/.test(String(global.location.href))) { return global; }
+      var parent = global.parent;
+      if (parent && parent !== global && typeof parent.location.hash === "string" &&
+          !/^about:/.test(String(parent.location.href))) { return parent; }
+    } catch (e) { /* a cross-origin or sandboxed host: no view in the URL */ }
+    return null;
+  }
+
+  var VIEW_RE = /^(\d{1,2}(?:\.\d{1,4})?)\/(-?\d{1,2}(?:\.\d{1,8})?)\/(-?\d{1,3}(?:\.\d{1,8})?)$/;
+  var DAY_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
+  var SLUG_RE = /^[a-z0-9_-]{1,80}$/;
+
+  /* A real day YYYY-MM-DD, or null. */
+  function checkDay(text) {
+    var m = DAY_RE.exec(String(text));
+    if (!m) { return null; }
+    var d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+    return d.getUTCFullYear() === Number(m[1]) && d.getUTCMonth() === Number(m[2]) - 1 &&
+      d.getUTCDate() === Number(m[3]) ? m[0] : null;
+  }
+
+  /* The parts of a hash that are valid: {map: [zoom, lat, lon], date, layers: [slug]}; the
+     rest is ignored. Nothing of it is ever put into the page. */
+  function parseHash(hash) {
+    var out = {};
+    String(hash || "").replace(/^#/, "").split("&").forEach(function (part) {
+      var eq = part.indexOf("="), key = part.slice(0, eq), value = part.slice(eq + 1);
+      if (eq < 1) { return; }
+      try { value = decodeURIComponent(value); } catch (e) { return; }
+      if (key === "map") {
+        var m = VIEW_RE.exec(value);
+        if (!m) { return; }
+        var zoom = Number(m[1]), lat = Number(m[2]), lon = Number(m[3]);
+        if (zoom <= 20 && Math.abs(lat) <= 85.06 && Math.abs(lon) <= 180) { out.map = [zoom, lat, lon]; }
+      } else if (key === "date") {
+        var day = checkDay(value);
+        if (day) { out.date = day; }
+      } else if (key === "layers") {
+        out.layers = value.split(",").filter(function (s) { return SLUG_RE.test(s); });
+      }
+    });
+    return out;
+  }
+  fm.parseHash = parseHash;
+
+  /* The view as a hash: the zoom and the centre to a precision that the zoom shows. */
+  function viewHash(state) {
+    var map = state.map, zoom = map.getZoom(), c = map.getCenter().wrap();
+    var digits = Math.max(2, Math.min(6, Math.ceil(Math.log(Math.pow(2, zoom) * 256 / 360) / Math.LN10) + 1));
+    var parts = ["map=" + Number(zoom.toFixed(2)) + "/" + c.lat.toFixed(digits) + "/" + c.lng.toFixed(digits)];
+    if (state.day) { parts.push("date=" + state.day); }
+    var shown = Object.keys(state.overlays).filter(function (slug) {
+      return map.hasLayer(state.overlays[slug]);
+    });
+    if (shown.join(",") !== state.defaultLayers.join(",")) { parts.push("layers=" + shown.join(",")); }
+    return "#" + parts.join("&");
+  }
+
+  /* Open the view of the address (after the map was fitted), then keep the address up to
+     date as the map moves, with history.replaceState: no reload, no new history entry. Only
+     the first map of a page owns the address. */
+  function setupHash(state) {
+    var win = fm.maps[0] === state ? hashWindow() : null;
+    state.defaultLayers = Object.keys(state.overlays).filter(function (slug) {
+      return state.map.hasLayer(state.overlays[slug]);
+    });
+    if (!win) { return; }
+    function apply(hash) {
+      var wanted = parseHash(hash);
+      if (wanted.layers) {
+        Object.keys(state.overlays).forEach(function (slug) {
+          var layer = state.overlays[slug], on = wanted.layers.indexOf(slug) >= 0;
+          if (on && !state.map.hasLayer(layer)) { state.map.addLayer(layer); }
+          if (!on && state.map.hasLayer(layer)) { state.map.removeLayer(layer); }
+        });
+      }
+      if (wanted.date && state.setDay) { state.setDay(wanted.date); }
+      if (wanted.map) {
+        state.map.setView([wanted.map[1], wanted.map[2]], wanted.map[0], { animate: false });
+      }
+      return wanted;
+    }
+    var wanted = apply(win.location.hash);
+    /* a link edited in the address bar or followed within the page */
+    win.addEventListener("hashchange", function () {
+      if (win.location.hash !== state.hashWritten) { apply(win.location.hash); }
+    });
+    function write() {
+      var text = viewHash(state);
+      if (text === win.location.hash) { return; }
+      state.hashWritten = text;
+      try {
+        win.history.replaceState(win.history.state, "", text);
+      } catch (e) { /* an address that cannot change: the view stays out of it */ }
+    }
+    state.writeHash = write;
+    state.map.on("moveend overlayadd overlayremove", write);
+    if (wanted.map || wanted.date || wanted.layers) { write(); }
+  }
+
   /* ---------- the whole map ---------- */
 
   fm.maps = [];
@@ -1692,6 +1799,10 @@
     map.on("overlayadd", function () { orderMarkers(state); });
     function fit(printing) {
       if (data.bounds) { map.fitBounds(data.bounds, L.extend({ animate: false }, fitPadding(state))); }
+      if (!printing && !state.hashReady) {
+        state.hashReady = true;
+        setupHash(state);
+      }
       detail();
       updateCircles(state);
       if (printing) { placeLabels(state); } else { relabel(state); }
