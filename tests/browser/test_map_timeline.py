@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from geo import maps
+from geo import layers, maps
 
 pytestmark = pytest.mark.browser
 
@@ -110,3 +110,122 @@ def test_a_fragment_in_a_sandboxed_frame_degrades_gracefully(tmp_path, open_offl
     assert opened.page.evaluate("location.hash") == "#map=8/54.2/23.3"
     assert opened.errors == []
     assert opened.requests == []
+
+
+def shown_sites(page) -> dict[str, list[str]]:
+    """The names of the sites drawn, by layer (their markers are in the page)."""
+    return page.evaluate(
+        """() => {
+            const s = flankmap.maps[0], out = {};
+            s.markers.forEach(m => {
+                if (!s.map.hasLayer(m) || !m.getElement()) { return; }
+                const site = m.fmSite;
+                (out[site.layer.slug] ||= []).push(site.layer.p.names[site.i]);
+            });
+            Object.values(out).forEach(v => v.sort());
+            return out;
+        }"""
+    )
+
+
+def day_state(page) -> dict:
+    return page.evaluate(
+        """() => {
+            const s = flankmap.maps[0], tips = [];
+            s.overlays.frontier.eachLayer(l => { const t = l.getTooltip && l.getTooltip();
+                if (t) { tips.push(t.getContent().textContent.split(' ')[0]); } });
+            const fill = {};
+            s.countries.forEach(c => { fill[c.code] = c.polygon.options.fillColor; });
+            const km = [];
+            (s.overlays.distances ? [s.overlays.distances] : []).forEach(g =>
+                g.fmLabels.forEach(l => km.push(l.fmText.textContent)));
+            return {day: s.day, tips, fill, km,
+                    title: document.querySelector('.fm-title-main').textContent,
+                    slider: document.querySelector('.fm-slider-date').textContent};
+        }"""
+    )
+
+
+@pytest.mark.parametrize("day", ["2021-10-20", "2025-06-01"])
+def test_the_date_in_the_hash_shows_that_days_sites_frontier_and_shading(
+    day, timeline_map, open_offline
+):
+    opened = open_offline(timeline_map, hash=f"#date={day}")
+    page = opened.page
+    active = layers.load_layers(as_of=day)
+    got = shown_sites(page)
+    want = {str(k): sorted(v) for k, v in active.groupby("layer")["name"]}
+    assert got == want
+    assert page.locator(".fm-marker").count() == len(active)
+    efp = got["nato_efp"]
+    if day == "2021-10-20":
+        assert len(efp) == 4  # the four battlegroups of 2017
+        assert all("Battlegroup" in n or "Brigade Latvia" in n for n in efp)
+    else:
+        assert len(efp) > 4
+    state = day_state(page)
+    assert state["day"] == day
+    assert state["title"].endswith(day)
+    assert state["slider"] == day
+    assert ("FIN–RUS" in state["tips"]) is (day > "2023-04-04")
+    assert "BLR–POL" in state["tips"]
+    west, other = state["fill"]["POL"], state["fill"]["UKR"]
+    assert west != other
+    assert state["fill"]["FIN"] == (west if day > "2023-04-04" else other)
+    assert state["fill"]["SWE"] == (west if day > "2024-03-07" else other)
+    # the distance labels are the ones Python measured for the state of that day
+    assert state["km"]
+    assert opened.errors == []
+    assert opened.requests == []
+
+
+def test_the_slider_moves_by_day_and_event_and_updates_the_url(timeline_map, open_offline):
+    opened = open_offline(timeline_map, hash="#date=2023-04-03")
+    page = opened.page
+    slider = page.get_by_role("slider", name="Date shown on the map", exact=False)
+    assert slider.count() == 1
+    before = day_state(page)
+    assert "FIN–RUS" not in before["tips"]
+    slider.focus()
+    page.keyboard.press("ArrowRight")  # a day: Finland joins
+    after = day_state(page)
+    assert after["day"] == "2023-04-04"
+    assert "FIN–RUS" in after["tips"]
+    assert "date=2023-04-04" in page.evaluate("location.hash")
+    events = page.evaluate("flankmap.maps[0].timeline.events.map(e => e[0])")
+    page.keyboard.press("PageUp")  # the next event
+    nxt = min(e for e in events if e > "2023-04-04")
+    assert day_state(page)["day"] == nxt
+    assert f"date={nxt}" in page.evaluate("location.hash")
+    page.keyboard.press("PageDown")
+    page.keyboard.press("PageDown")
+    assert day_state(page)["day"] == max(e for e in events if e < "2023-04-04")
+    # the sites follow, and the legend counts them
+    counts = page.evaluate("flankmap.maps[0].counts")
+    assert sum(counts.values()) == page.locator(".fm-marker").count()
+    # play steps through the events
+    page.get_by_role("button", name="Play the events").click()
+    page.wait_for_function("flankmap.maps[0].day > '2023-04-04'", timeout=5000)
+    page.get_by_role("button", name="Pause").click()
+    assert opened.errors == []
+    assert opened.requests == []
+
+
+def test_the_slider_fits_a_phone(timeline_map, open_offline):
+    opened = open_offline(timeline_map, width=390, height=844)
+    page = opened.page
+    box = page.locator(".fm-slider").bounding_box()
+    assert box is not None
+    assert box["x"] >= 0
+    assert box["x"] + box["width"] <= 390
+    assert box["height"] <= 40
+    others = page.evaluate(
+        """() => [...document.querySelectorAll('.leaflet-control, .fm-title')]
+            .filter(n => !n.classList.contains('fm-slider') && n.offsetWidth)
+            .map(n => { const r = n.getBoundingClientRect();
+                        return [r.left, r.top, r.right, r.bottom]; })"""
+    )
+    left, top = box["x"], box["y"]
+    right, bottom = left + box["width"], top + box["height"]
+    for x0, y0, x1, y1 in others:
+        assert x1 <= left or x0 >= right or y1 <= top or y0 >= bottom, (x0, y0, x1, y1)
