@@ -18,7 +18,14 @@
   length to no more precision than the coordinate allows (shown by default for the sites
   within :data:`NEAR_KM`, the rest on demand), and optional geodesic range rings;
 - a title with the date, a legend, a layer control, a search box, a scale bar, a geodesic
-  measuring tool and a fullscreen button, laid out for phones, embeds and print.
+  measuring tool and a fullscreen button, laid out for phones, embeds and print;
+- a date slider over the layers' whole time span (the sites of every date are in the file,
+  each with its first and last day and its status by date; the frontier, the NATO members and
+  every site's distance for each NATO accession are computed here with the exact engine), with
+  the dated events as ticks, a play button and keys for a day or an event; it opens on the
+  map's date;
+- the view in the address, as openstreetmap.org does: ``FILE.html#map=ZOOM/LAT/LON&date=
+  YYYY-MM-DD&layers=a,b`` opens that view, and moving the map or the slider updates it.
 
 :func:`render_html` turns it into one self-contained HTML document: Leaflet 1.9.4 and its CSS
 are inlined from the PyPI package ``django-js-lib-leaflet``, the rest comes from

@@ -22,6 +22,16 @@
  * @property {?{name:string, url:string, attribution:string, maxZoom:number}} tiles
  * @property {Array<Overlay>} overlays           dispatched on .type through OVERLAY_TYPES
  * @property {Array<Array>} certainty            legend rows [look, text]
+ * @property {?Timeline} timeline                the slider's dates (absent: one date only)
+ *
+ * @typedef {Object} Timeline
+ * @property {string} start, end                 YYYY-MM-DD, the span of the slider
+ * @property {number} nearKm                     distance lines shown by default up to this
+ * @property {Array} events                      [date, text], the ticks
+ * @property {Object<string, Array>} pairs       frontier part ("FIN-RUS") to its lines
+ * @property {Array} states                      {start, west: [iso_a3], pairs: [part], legend,
+ *                                               to: {slug: [[metres, lat, lon, label, border]
+ *                                               or null per site]}}, one per NATO accession
  *
  * @typedef {Object} Basemap
  * @property {number} scale                      integers per degree of the codes
@@ -44,7 +54,9 @@
  *   sites:     user, colour, symbol (SVG path on 20 x 20), bulk, lat[], lon[], scale,
  *              areas (per site polygons or null), lines (per site [codes] or null), looks [[colour, hollow, fill_opacity, dash,
  *              outline_width, badge]], look[] (index per site; absent: all 0), unc[] (metres),
- *              to[] ([lat, lon] of the nearest opposing point, or null), p (Popup)
+ *              to[] ([lat, lon] of the nearest opposing point, or null), since[], until[]
+ *              (first and last day, "" when open), st[] ([[first_day, status, look]] or []),
+ *              p (Popup)
  *   Popup:     names[], ids[], fields[], fixed {field index: value}, rows[][] (the values of
  *              the other fields), sources [[title, url, publisher, accessed]] per site,
  *              notes[], timeline [[date, status, event]] per site, aka[] (aliases),
