@@ -229,3 +229,30 @@ def test_the_slider_fits_a_phone(timeline_map, open_offline):
     right, bottom = left + box["width"], top + box["height"]
     for x0, y0, x1, y1 in others:
         assert x1 <= left or x0 >= right or y1 <= top or y0 >= bottom, (x0, y0, x1, y1)
+
+
+@pytest.mark.parametrize(
+    ("day", "status", "hollow"),
+    [("2021-10-20", "under construction", True), ("2025-06-01", "active", False)],
+)
+def test_a_sites_status_and_distance_follow_the_date(
+    day, status, hollow, timeline_map, open_offline
+):
+    opened = open_offline(timeline_map, hash=f"#date={day}")
+    page = opened.page
+    found = page.evaluate(
+        """() => {
+            const s = flankmap.maps[0];
+            const m = s.markers.find(m => m.fmSite.layer.p.ids &&
+                m.fmSite.layer.p.ids[m.fmSite.i] === 'md-redzikowo');
+            m.fire('click');
+            const rows = {};
+            document.querySelectorAll('.fm-popup-table tr').forEach(tr => {
+                rows[tr.querySelector('th').textContent] = tr.querySelector('td').textContent; });
+            return {rows, html: m.fmSite.html};
+        }"""
+    )
+    assert found["rows"]["Status"] == f"{status} on {day}"
+    assert found["rows"]["To the frontier"].endswith("border")
+    assert ('fill="#ffffff" fill-opacity="1"' in found["html"]) is hollow
+    assert opened.errors == []
