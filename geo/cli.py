@@ -714,7 +714,11 @@ def build_parser() -> argparse.ArgumentParser:
         "map", help="write the interactive map: one offline, self-contained HTML file"
     )
     p.add_argument("-o", "--output", default="flankmap.html", help="the HTML file to write")
-    p.add_argument("--as-of", metavar="DATE", help="features active and NATO as on YYYY-MM-DD")
+    p.add_argument(
+        "--as-of",
+        metavar="DATE",
+        help="the day YYYY-MM-DD the map opens on (its date slider spans every date)",
+    )
     p.add_argument("--layers", metavar="A,B", help="comma-separated layer names; default all")
     p.add_argument(
         "--add",

@@ -18,7 +18,14 @@
   length to no more precision than the coordinate allows (shown by default for the sites
   within :data:`NEAR_KM`, the rest on demand), and optional geodesic range rings;
 - a title with the date, a legend, a layer control, a search box, a scale bar, a geodesic
-  measuring tool and a fullscreen button, laid out for phones, embeds and print.
+  measuring tool and a fullscreen button, laid out for phones, embeds and print;
+- a date slider over the layers' whole time span (the sites of every date are in the file,
+  each with its first and last day and its status by date; the frontier, the NATO members and
+  every site's distance for each NATO accession are computed here with the exact engine), with
+  the dated events as ticks, a play button and keys for a day or an event; it opens on the
+  map's date;
+- the view in the address, as openstreetmap.org does: ``FILE.html#map=ZOOM/LAT/LON&date=
+  YYYY-MM-DD&layers=a,b`` opens that view, and moving the map or the slider updates it.
 
 :func:`render_html` turns it into one self-contained HTML document: Leaflet 1.9.4 and its CSS
 are inlined from the PyPI package ``django-js-lib-leaflet``, the rest comes from
@@ -310,7 +317,10 @@ class SitesOverlay(TypedDict):
     coordinate uncertainty in metres (0 when unknown; absent on a canvas layer or when no
     site has one), ``to`` its nearest point of the opposing side (``[lat, lon]`` or null).
     ``areas`` holds a site's polygons or null, ``lines`` a line site's lines (a list of
-    ``codes``) or null; the marker stands on the area or the line.
+    ``codes``) or null; the marker stands on the area or the line. ``since`` and ``until``
+    are each site's first and last day (``YYYY-MM-DD``, ``""`` when open), for the slider;
+    ``st`` each site's status by date, ``[first_day, status, look]`` (the first row, with
+    ``first_day`` ``""``, before the timeline starts; empty when the status never changes).
     """
 
     type: Literal["sites"]
@@ -330,6 +340,9 @@ class SitesOverlay(TypedDict):
     look: NotRequired[list[int]]
     unc: NotRequired[list[float]]
     to: NotRequired[list[list[float] | None]]
+    since: NotRequired[list[str]]
+    until: NotRequired[list[str]]
+    st: NotRequired[list[list[list[Any]]]]
     p: Popup
 
 
@@ -398,6 +411,40 @@ class AreasOverlay(TypedDict):
 Overlay = FrontierOverlay | DistancesOverlay | RingsOverlay | SitesOverlay | AreasOverlay
 
 
+class TimelineState(TypedDict):
+    """One state of the frontier: from ``start`` to the next state's start.
+
+    ``west`` holds the NATO members (ISO alpha-3), ``pairs`` the frontier's parts drawn (keys
+    of :attr:`Timeline.pairs`), ``legend`` the frontier's legend. ``to`` gives, per site layer
+    slug, one row per site of the layer: ``[distance_m, lat, lon, label, border]`` to the
+    nearest point of the opposing side in this state (exact, computed in Python), or null.
+    """
+
+    start: str
+    west: list[str]
+    pairs: list[str]
+    legend: str
+    to: dict[str, list[list[Any] | None]]
+
+
+class Timeline(TypedDict):
+    """The dates the map can show: ``start`` to ``end`` (``YYYY-MM-DD``).
+
+    ``events`` rows are ``[date, text]`` (site starts and ends, timeline steps, NATO
+    accessions), by date; ``pairs`` maps a frontier part (``FIN-RUS``) to its lines
+    (``{"coords": [codes], "tooltip": text}``, as in :class:`FrontierOverlay`); ``states``
+    are the frontier states in order (one per NATO accession within the span). The distance
+    lines of the sites within ``nearKm`` are shown by default (:data:`NEAR_KM`).
+    """
+
+    start: str
+    end: str
+    nearKm: float
+    events: list[list[str]]
+    pairs: dict[str, list[dict[str, Any]]]
+    states: list[TimelineState]
+
+
 class Tiles(TypedDict):
     """Online tiles under the vector basemap (only when asked for)."""
 
@@ -421,6 +468,7 @@ class MapData(TypedDict):
     tiles: Tiles | None
     overlays: list[Overlay]
     certainty: list[list[Any]]
+    timeline: NotRequired[Timeline]
 
 
 def script_json(value: Any) -> str:
@@ -944,6 +992,12 @@ def _sites_payload(
     popup_names, ids, subs, tips, values, sources = [], [], [], [], [], []
     notes, timelines, aliases, looks_of, uncertainty, to = [], [], [], [], [], []
     looks: list[list[Any]] = []
+
+    def colour_of(row: dict[str, Any]) -> str:
+        if colours is None:
+            return style.colour
+        return colours.get(_text(row.get("side")), style.colour)
+
     for row, (lon, lat) in zip(rows, xy, strict=True):
         name = _text(row.get("name")) or _text(row.get("id")) or "(unnamed)"
         popup_names.append(name)
@@ -977,9 +1031,7 @@ def _sites_payload(
         notes.append(_text(row.get("notes")))
         timelines.append(_timeline(row.get("timeline")))
         aliases.append(_aliases(row.get("aliases")))
-        colour = style.colour
-        if colours is not None:
-            colour = colours.get(_text(row.get("side")), style.colour)
+        colour = colour_of(row)
         look = _look(mark_of(status, row.get("confidence")), colour)
         if look not in looks:
             looks.append(look)
@@ -1063,7 +1115,44 @@ def _sites_payload(
         payload["look"] = looks_of
     if not bulk and any(t is not None for t in to):
         payload["to"] = to
+    if {"since", "until"} <= set(frame.columns):
+        spans = [_day_span(row.get("since"), row.get("until")) for row in rows]
+        payload["since"] = [first for first, _ in spans]
+        payload["until"] = [last for _, last in spans]
+        steps = [_status_steps(row, looks, colour_of(row)) for row in rows]
+        if any(steps):
+            payload["st"] = steps
     return payload
+
+
+def _status_steps(row: dict[str, Any], looks: list[list[Any]], colour: str) -> list[list[Any]]:
+    """Return a site's status by date: ``[first_day, status, look]`` rows, the base first.
+
+    Empty when the status never changes. New looks are added to ``looks``.
+    """
+    from geo.dates import date_bounds
+
+    timeline = _steps(row.get("timeline"))
+    if not timeline:
+        return []
+    out: list[list[Any]] = []
+    for when, status in [("", _text(row.get("base_status")) or _text(row.get("status")))] + [
+        (date_bounds(_text(s["date"]))[0].isoformat(), _text(s.get("status"))) for s in timeline
+    ]:
+        look = _look(mark_of(status, row.get("confidence")), colour)
+        if look not in looks:
+            looks.append(look)
+        out.append([when, status.replace("_", " "), looks.index(look)])
+    return out
+
+
+def _day_span(since: Any, until: Any) -> tuple[str, str]:
+    """Return the first and last day of a site's partial-date interval (``""`` where open)."""
+    from geo.dates import date_bounds
+
+    first = date_bounds(_text(since))[0].isoformat() if _text(since) else ""
+    last = date_bounds(_text(until))[1].isoformat() if _text(until) else ""
+    return first, last
 
 
 def _certainty_legend(overlays: Sequence[SitesOverlay]) -> list[list[Any]]:
@@ -1228,6 +1317,203 @@ def _frontier_payload(front: gpd.GeoDataFrame) -> tuple[FrontierOverlay, list[fl
         "lines": lines,
     }
     return overlay, bounds
+
+
+# --- the timeline: every date in one file --------------------------------------------
+
+
+def _on_nearest_day(frame: gpd.GeoDataFrame, day: dt.date) -> gpd.GeoDataFrame:
+    """Set each site's status and operator on ``day``, or on its nearest day of service."""
+    from geo.dates import date_bounds
+    from geo.layers import operator_on, status_on
+
+    frame = frame.copy()
+    records = frame.to_dict("records")
+    days = []
+    for row in records:
+        when = day
+        if _text(row.get("since")):
+            when = max(when, date_bounds(_text(row["since"]))[0])
+        if _text(row.get("until")):
+            when = min(when, date_bounds(_text(row["until"]))[1])
+        days.append(when)
+    frame["base_status"] = frame["status"]
+    frame["status"] = [status_on(row, when) for row, when in zip(records, days, strict=True)]
+    frame["operator"] = [operator_on(row, when) for row, when in zip(records, days, strict=True)]
+    return frame
+
+
+def _active_mask(frame: gpd.GeoDataFrame, day: dt.date) -> np.ndarray:
+    """Whether each site is in service on ``day``."""
+    from geo.dates import active_on
+
+    return np.array(
+        [
+            active_on(_text(s), _text(u), day)
+            for s, u in zip(frame["since"], frame["until"], strict=True)
+        ],
+        dtype=bool,
+    )
+
+
+def _timeline_span(every: gpd.GeoDataFrame, day: dt.date) -> tuple[dt.date, dt.date]:
+    """Return the span of the slider: the layers' dates (from NATO's founding) and ``day``."""
+    from geo.dates import date_bounds
+
+    founded = min(borders.NATO_ACCESSION.values())
+    days = [day]
+    for column in ("since", "until"):
+        if column in every.columns:
+            days.extend(date_bounds(v)[0] for v in every[column] if _text(v))
+    for steps in every["timeline"] if "timeline" in every.columns else ():
+        days.extend(date_bounds(str(s["date"]))[0] for s in _steps(steps))
+    return max(founded, min(days)), max(days)
+
+
+def _steps(value: Any) -> list[dict[str, Any]]:
+    if not isinstance(value, list | tuple):
+        return []
+    return [s for s in value if isinstance(s, dict) and _text(s.get("date"))]
+
+
+def _timeline_events(every: gpd.GeoDataFrame, start: dt.date, end: dt.date) -> list[list[str]]:
+    """Return the dated events in the span: site starts and ends, timeline steps, accessions."""
+    from geo.dates import date_bounds
+
+    names = {str(k): str(v) for k, v in borders.countries(borders=_DISPLAY)["name"].items()}
+    events: list[tuple[dt.date, str]] = []
+    for code, joined in borders.NATO_ACCESSION.items():
+        events.append((joined, f"{names.get(code, code)} joins NATO"))
+    for row in every.to_dict("records"):
+        name = _text(row.get("name")) or _text(row.get("id"))
+        if _text(row.get("since")):
+            events.append((date_bounds(_text(row["since"]))[0], f"{name}: since"))
+        if _text(row.get("until")):
+            events.append((date_bounds(_text(row["until"]))[1], f"{name}: until"))
+        for step in _steps(row.get("timeline")):
+            status = _text(step.get("status")).replace("_", " ")
+            events.append((date_bounds(_text(step["date"]))[0], f"{name}: {status}"))
+    merged: dict[str, list[str]] = {}
+    for when, text in sorted(events):
+        if start <= when <= end and text not in merged.setdefault(when.isoformat(), []):
+            merged[when.isoformat()].append(text)
+    return [[when, "; ".join(texts)] for when, texts in merged.items()]
+
+
+def _entry(dist: float, olat: float, olon: float, border: Any, unc: float) -> list[Any]:
+    """Return a timeline distance row: metres, nearest lat and lon, km label, border."""
+    return [
+        round(float(dist), 1),
+        round(float(olat), _SITE_DECIMALS),
+        round(float(olon), _SITE_DECIMALS),
+        km_label(float(dist), uncertainty_m=unc),
+        _text(border).replace("-", "–"),
+    ]
+
+
+def _state_distances(
+    frame: gpd.GeoDataFrame,
+    starts: Sequence[dt.date],
+    source: str | _data.BorderSource | None = None,
+) -> list[list[list[Any] | None]]:
+    """Each site's nearest opposing point in each state (from each of ``starts``).
+
+    The exact engine (:func:`geo.distance.to_territory`) measures sites of Russia and Belarus
+    to the NATO members of the state, the others to Russia and Belarus. NATO grows by
+    accession, and the distance to a union of territories is the least distance to one of
+    them, so each accession's members are measured once and a state takes the nearest of
+    those that have joined by its start: the same numbers as measuring to the whole union.
+    """
+    from geo import distance
+    from geo.layers import operator_on
+
+    empty: list[list[list[Any] | None]] = [[None] * len(frame) for _ in starts]
+    if not len(frame) or not {"operator", "country"} <= set(frame.columns):
+        return empty
+    rows = frame.to_dict("records")
+    lon, lat = _anchor_points(frame).T
+    unc = [_number(row.get("coord_uncertainty_m")) for row in rows]
+    eastern = np.array(
+        [[operator_on(row, first) in borders.EAST_OPERATORS for row in rows] for first in starts]
+    )
+    west = np.flatnonzero(~eastern.all(axis=0))
+    if len(west):
+        found = distance.to_territory(
+            lon[west], lat[west], ",".join(borders.EAST_STATES), borders=source
+        )
+        cols = ("distance_m", "nearest_lat", "nearest_lon", "border")
+        for k, (d, y, x, border) in zip(
+            west, found[list(cols)].itertuples(index=False), strict=True
+        ):
+            for s in range(len(starts)):
+                if not eastern[s, k]:
+                    empty[s][k] = _entry(d, y, x, border, unc[k])
+    east = np.flatnonzero(eastern.any(axis=0))
+    if len(east):
+        joined: dict[dt.date, list[str]] = {}
+        for code, when in borders.NATO_ACCESSION.items():
+            joined.setdefault(when, []).append(code)
+        best = np.full(len(east), np.inf)
+        found_at: list[tuple[float, float, float, str] | None] = [None] * len(east)
+        done: set[dt.date] = set()
+        for s, first in enumerate(starts):
+            for when in sorted(w for w in joined if w <= first and w not in done):
+                done.add(when)
+                part = distance.to_territory(
+                    lon[east], lat[east], ",".join(sorted(joined[when])), borders=source
+                )
+                for j, row in enumerate(part.itertuples(index=False)):
+                    if row.distance_m < best[j]:
+                        best[j] = row.distance_m
+                        found_at[j] = (row.distance_m, row.nearest_lat, row.nearest_lon, row.border)
+            for j, k in enumerate(east):
+                hit = found_at[j]
+                if eastern[s, k] and hit is not None:
+                    empty[s][k] = _entry(*hit, unc[k])
+    return empty
+
+
+def _timeline_payload(
+    every: gpd.GeoDataFrame,
+    day: dt.date,
+    layer_frames: Sequence[tuple[str, gpd.GeoDataFrame]],
+    source: str | _data.BorderSource | None = None,
+) -> Timeline:
+    """Return the frontier states of the span (one per accession), with each site's distance.
+
+    ``layer_frames`` are ``(slug, sites)`` of the site overlays, in the overlays' order.
+    """
+    start, end = _timeline_span(every, day)
+    starts = [start, *sorted({d for d in borders.NATO_ACCESSION.values() if start < d <= end})]
+    pairs: dict[str, list[dict[str, Any]]] = {}
+    states: list[TimelineState] = []
+    measured = {slug: _state_distances(frame, starts, source) for slug, frame in layer_frames}
+    for s, first in enumerate(starts):
+        front = borders.frontier(*FRONTIER, as_of=first, borders=_DISPLAY)
+        overlay, _ = _frontier_payload(front)
+        names = []
+        for pair in front["pair"]:
+            names.append(str(pair))
+            if str(pair) not in pairs:
+                part, _ = _frontier_payload(front[front["pair"] == pair])
+                pairs[str(pair)] = part["lines"]
+        states.append(
+            {
+                "start": first.isoformat(),
+                "west": borders.nato_members(first),
+                "pairs": names,
+                "legend": overlay["legend"],
+                "to": {slug: rows[s] for slug, rows in measured.items()},
+            }
+        )
+    return {
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "nearKm": NEAR_KM,
+        "events": _timeline_events(every, start, end),
+        "pairs": pairs,
+        "states": states,
+    }
 
 
 def _token_fields(provider: Any) -> list[str]:
@@ -1441,6 +1727,7 @@ def build_map(
     skip_invalid: bool = False,
     on_rejected: Callable[[Path, pd.DataFrame], None] | None = None,
     borders: str | _data.BorderSource | None = None,
+    timeline: bool = True,
 ) -> folium.Map:
     """Build the interactive map of the layers on a date.
 
@@ -1478,6 +1765,10 @@ def build_map(
         The borders distances are measured to (:func:`geo._data.border_source`): ``osm``
         (default), ``naturalearth`` or a file; named in the attribution. The basemap and the
         frontier line drawn are Natural Earth, simplified for display.
+    timeline : bool
+        Ship the layers' sites of every date, with a date slider that opens on ``as_of``
+        (the frontier, the NATO shading and the distances of each date are computed here);
+        false for a map of ``as_of`` only.
 
     Returns
     -------
@@ -1521,7 +1812,10 @@ def build_map(
         resolved = list(dict.fromkeys(str(n) for n in every["layer"]))
     groups: list[tuple[str, str, gpd.GeoDataFrame, LayerStyle, list[str] | None]] = []
     for layer_name in resolved:
-        frame = active[active["layer"] == layer_name].reset_index(drop=True)
+        pool = every if timeline else active  # with the slider: the sites of every date
+        frame = pool[pool["layer"] == layer_name].reset_index(drop=True)
+        if timeline:
+            frame = _on_nearest_day(frame, day)
         groups.append((layer_name, titles[layer_name], frame, styles[layer_name], None))
     for key, label, (_, added), own in zip(user_keys, labels, user, shown_columns, strict=True):
         added = added.copy()
@@ -1530,10 +1824,14 @@ def build_map(
 
     site_overlays: list[SitesOverlay] = []
     analysed: list[gpd.GeoDataFrame] = []
+    dated: list[tuple[str, gpd.GeoDataFrame]] = []  # the shipped layers' sites, for the slider
     n_sites = n_layers = n_user = n_files = 0
     for layer_name, title, group, style, columns in groups:
         is_user = columns is not None
-        frame = _analyse(group, day, user=is_user, borders=source)
+        every_day = _analyse(group, day, user=is_user, borders=source)
+        frame = every_day
+        if timeline and not is_user and len(every_day):
+            frame = every_day[_active_mask(every_day, day)].reset_index(drop=True)
         analysed.append(frame)
         side_colours = None
         if is_user:
@@ -1546,7 +1844,7 @@ def build_map(
             n_layers += 1
         site_overlays.append(
             _sites_payload(
-                frame,
+                every_day,
                 slug=_slug(str(Path(layer_name.removeprefix("user:")).with_suffix("")), taken),
                 title=title,
                 style=style,
@@ -1557,6 +1855,8 @@ def build_map(
                 colours=side_colours,
             )
         )
+        if timeline and not is_user:
+            dated.append((site_overlays[-1]["slug"], every_day))
     colours = {name: style.colour for name, _, _, style, _ in groups}
     small = [f for f in analysed if len(f) and len(f) <= bulk_threshold]
     small_frame = (
@@ -1603,6 +1903,8 @@ def build_map(
         "overlays": overlays,
         "certainty": _certainty_legend(site_overlays),
     }
+    if timeline and len(every):
+        data["timeline"] = _timeline_payload(every, day, dated, source)
     center = np.mean(np.asarray(data["bounds"]), axis=0)
     text = script_json(dict(data))
     # Element ids from a hash of the map's data and a counter: the same map, the same bytes.

@@ -72,9 +72,22 @@ def test_only_active_features_and_nato_on_the_date(map_layers):
     active = layers.load_layers(as_of=AS_OF)
     for slug, overlay in sites(data).items():
         expected = active[active["layer"] == slug]
-        assert sorted(overlay["p"]["names"]) == sorted(expected["name"]), slug
-    assert "East depot" not in json.dumps(data)  # from 2022-02: not yet there
-    assert "West future base" not in json.dumps(data)
+        # every date's sites are in the file, for the slider; those of the day are marked so
+        shown = [
+            name
+            for name, first, last in zip(
+                overlay["p"]["names"], overlay["since"], overlay["until"], strict=True
+            )
+            if (not first or first <= AS_OF) and (not last or last >= AS_OF)
+        ]
+        assert sorted(shown) == sorted(expected["name"]), slug
+    names = [n for overlay in sites(data).values() for n in overlay["p"]["names"]]
+    assert "East depot" in names  # from 2022-02: not on the day, but on the slider
+    # a map of its day only holds nothing of later days
+    only = payload(maps.render_html(maps.build_map(as_of=AS_OF, timeline=False)))
+    assert "timeline" not in only
+    assert "East depot" not in json.dumps(only)
+    assert "West future base" not in json.dumps(only)
     legend = dict(data["basemap"]["legend"])
     assert legend["west"] == f"NATO member on {AS_OF}"
     groups = {code: group for code, group, _ in data["basemap"]["countries"]}
@@ -220,7 +233,8 @@ def test_distance_lines_for_each_active_site(map_layers):
     data = payload(maps.render_html(maps.build_map(as_of=AS_OF)))
     shown = [ov for ov in data["overlays"] if ov["type"] == "distances"]
     lines = [line for ov in shown for line in ov["lines"]]
-    assert len(lines) == sum(len(ov["lat"]) for ov in sites(data).values())
+    active = layers.load_layers(as_of=AS_OF)
+    assert len(lines) == len(active)
     for line in lines:
         assert re.fullmatch(r"[\d.,]+ km", line[4])
     # by default only the lines of the sites near the opposing side are drawn
@@ -512,7 +526,8 @@ def test_certainty_is_drawn_and_explained(certainty_layers):
 
 
 def test_without_confidence_every_symbol_is_solid_and_unexplained(map_layers):
-    data = payload(maps.render_html(maps.build_map(as_of=AS_OF)))
+    # the day's sites only: the slider's other days have planned (hollow) sites
+    data = payload(maps.render_html(maps.build_map(as_of=AS_OF, timeline=False)))
     for overlay in sites(data).values():
         assert all(look[1:] == [0, 1.0, "", 1.5, ""] for look in overlay["looks"])
         assert "Confidence" not in overlay["p"]["fields"]
@@ -728,3 +743,53 @@ def test_cli_popup_fields(map_layers, tmp_path, capsys):
     capsys.readouterr()
     assert main(["map", "-o", str(out), "--popup-fields", "unit"]) == 2
     assert "add --add FILE" in capsys.readouterr().err
+
+
+def test_timeline_states_follow_nato_and_ship_exact_distances():
+    """One frontier state per accession; each distance as the engine measures it that day."""
+    import datetime as dt
+
+    import numpy as np
+
+    from geo import borders, distance
+    from geo.sites import site_analysis
+
+    data = payload(maps.render_html(maps.build_map(as_of="2025-06-01")))
+    timeline = data["timeline"]
+    starts = [state["start"] for state in timeline["states"]]
+    joined = sorted({d.isoformat() for d in borders.NATO_ACCESSION.values()})
+    assert starts == [s for s in joined if timeline["start"] <= s <= timeline["end"]]
+    assert timeline["start"] <= "2014-01-01"
+    assert timeline["end"] >= "2025-06-01"
+    by_start = {state["start"]: state for state in timeline["states"]}
+    assert "FIN-RUS" not in by_start["2020-03-27"]["pairs"]
+    assert "FIN-RUS" in by_start["2023-04-04"]["pairs"]
+    assert "FIN" in by_start["2023-04-04"]["west"]
+    assert "FIN" not in by_start["2020-03-27"]["west"]
+    assert "Finland joins NATO" in dict(timeline["events"])["2023-04-04"]
+    frontier = next(ov for ov in data["overlays"] if ov["type"] == "frontier")
+    assert by_start["2024-03-07"]["legend"] == frontier["legend"]
+    frame = layers.load_layers(as_of="2025-06-01")
+    for slug, overlay in sites(data).items():
+        own = frame[frame["layer"] == slug].reset_index(drop=True)
+        on = [
+            k
+            for k, (first, last) in enumerate(zip(overlay["since"], overlay["until"], strict=True))
+            if (not first or first <= "2025-06-01") and (not last or last >= "2025-06-01")
+        ]
+        assert [overlay["p"]["names"][k] for k in on] == list(own["name"])
+        # the state of the build day: the analysis that the map shows on that day
+        analysed = site_analysis(own, as_of="2025-06-01")
+        rows = by_start["2024-03-07"]["to"][slug]
+        np.testing.assert_allclose(
+            [rows[k][0] for k in on], analysed["opposing_distance_m"], atol=0.1
+        )
+        # earlier states: the Russian sites measured directly to the NATO of that day
+        east = np.flatnonzero((analysed["side"] == borders.EAST).to_numpy())
+        if not len(east):
+            continue
+        lon, lat = maps._anchor_points(own.iloc[east]).T
+        for start in ("2004-03-29", "2017-06-05"):
+            direct = distance.to_territory(lon, lat, "NATO", as_of=dt.date.fromisoformat(start))
+            shipped = [by_start[start]["to"][slug][on[k]][0] for k in east]
+            np.testing.assert_allclose(shipped, direct["distance_m"], atol=0.1)

@@ -63,6 +63,7 @@ def open_offline(
     scale: float = 1,
     wait: bool = True,
     frames: bool = False,
+    hash: str = "",
 ) -> OfflinePage:
     """Open a local HTML file with every other request blocked; wait for the map.
 
@@ -80,6 +81,8 @@ def open_offline(
         Wait until the page's map is drawn (false for a page that only embeds maps).
     frames : bool
         Wait until the map in each of the page's frames is drawn (a page with embedded maps).
+    hash : str
+        A fragment to open the file with (``#map=8/54.2/23.3``); not part of the request.
 
     Returns
     -------
@@ -104,7 +107,7 @@ def open_offline(
     page.on("request", lambda r: None if r.url == url else result.requests.append(f"event:{r.url}"))
     page.on("console", lambda m: result.errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda exc: result.errors.append(f"pageerror: {exc}"))
-    page.goto(url, wait_until="load")
+    page.goto(url + hash, wait_until="load")
     drawn = "window.flankmap && window.flankmap.maps.length > 0"
     if wait:
         page.wait_for_function(drawn, timeout=15000)

@@ -5,6 +5,9 @@ Usage: ``python tests/browser/screenshot.py MAP.html OUT.png [WIDTH HEIGHT]``. T
 
     flankmap map -o map.html
     python tests/browser/screenshot.py map.html docs/map.png 1400 900
+
+and ``docs/map-slider.png`` with ``map.html#map=5.5/55.2/24&date=2021-10-20`` (a view and
+a date in the address, as a reader's link gives them).
 """
 
 from __future__ import annotations
@@ -19,8 +22,11 @@ from offline_browser import browser, open_offline
 
 def screenshot(html: Path, png: Path, *, width: int = 1280, height: int = 800) -> list[str]:
     """Write a screenshot of ``html`` to ``png``; return the blocked requests and errors."""
+    path, _, view = str(html).partition("#")
     with browser() as chromium:
-        page = open_offline(chromium, html, width=width, height=height)
+        page = open_offline(
+            chromium, Path(path), width=width, height=height, hash=view and "#" + view
+        )
         page.page.wait_for_timeout(500)
         page.page.screenshot(path=str(png))
         return page.requests + page.errors
