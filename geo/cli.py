@@ -116,6 +116,10 @@ def _cmd_layers(args: argparse.Namespace) -> int:
     from geo import layers
     from geo._errors import InputError
 
+    if args.output is not None:
+        return _export_layers(args)
+    if args.format is not None:
+        raise InputError("--format needs -o FILE: flankmap layers [NAME] --format kmz -o FILE")
     if args.name is None:
         if args.as_of or args.geojson:
             raise InputError("--as-of and --geojson need a layer name: flankmap layers NAME ...")
@@ -147,6 +151,30 @@ def _cmd_layers(args: argparse.Namespace) -> int:
     ]
     header = ["id", "name", "kind", "country", "operator", "status", "since", "until"]
     print(format_table(rows, [*header, "lat,lon", "±m"]))
+    return 0
+
+
+def _export_layers(args: argparse.Namespace) -> int:
+    """Write one layer (NAME) or every layer to -o FILE in --format (default by suffix)."""
+    from geo import layers, writers
+    from geo._errors import InputError
+    from geo.styles import layer_styles
+
+    if args.geojson:
+        raise InputError("give --geojson (print) or -o FILE (write), not both")
+    writers.writer_for(args.output, format=args.format)
+    out = writers.check_output_path(args.output)
+    names = [args.name] if args.name is not None else None
+    every = layers.load_layers(names)
+    frame = layers.filter_active(every, args.as_of) if args.as_of else every
+    writers.write_points(
+        frame,
+        out,
+        format=args.format,
+        excel_safe=args.excel_safe,
+        styles=layer_styles(every),
+    )
+    print(printable(f"wrote {out} ({len(frame):,} features)"))
     return 0
 
 
@@ -574,10 +602,26 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"flankmap {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("layers", help="list the layers, or show one layer's features")
-    p.add_argument("name", nargs="?", help="a layer name; omit to list the layers")
+    p = sub.add_parser(
+        "layers", help="list the layers, show one layer's features, or export layers to a file"
+    )
+    p.add_argument(
+        "name", nargs="?", help="a layer name; omit to list the layers (with -o: export all)"
+    )
     p.add_argument("--geojson", action="store_true", help="print the layer as GeoJSON")
     p.add_argument("--as-of", metavar="DATE", help="only features active on YYYY-MM-DD")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="write the layer (every layer without NAME, with a layer column) to FILE",
+    )
+    p.add_argument(
+        "--format",
+        metavar="FORMAT",
+        help="geojson, gpkg, fgb, kml, kmz, csv or parquet (default from the -o suffix)",
+    )
+    _add_excel_safe(p)
     p.set_defaults(func=_cmd_layers)
 
     p = sub.add_parser(
@@ -677,7 +721,12 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--frontier", metavar="A:B", help="two groups, e.g. RUS,BLR:NATO")
     target.add_argument("--to", metavar="A", help="a group's territory, e.g. RUS,BLR")
     p.add_argument("--as-of", metavar="DATE", help="sites active and NATO as on YYYY-MM-DD")
-    p.add_argument("-o", "--output", metavar="FILE", help="write .csv, .geojson or .parquet")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="write .csv, .geojson, .parquet, .gpkg, .fgb, .kml or .kmz",
+    )
     p.add_argument(
         "--skip-invalid",
         action="store_true",
