@@ -1,14 +1,16 @@
 r"""KML and KMZ documents of sites and points, for Google Earth and other KML readers.
 
-GDAL's KML driver writes neither time spans nor styles, so the document is built here, with
-:mod:`xml.etree.ElementTree` (every text and attribute escaped by it, never a template):
+GDAL's KML drivers cannot keep a partial date such as ``1949-05`` in a time span nor draw a
+site in its layer's colours, so the document is built here, with :mod:`xml.etree.ElementTree`
+(every text and attribute escaped by it, never a template):
 
 - one ``<Folder>`` per layer (the ``layer`` column; one folder when there is none);
 - one ``<Placemark>`` per row: its ``name`` (else ``id``), its dates as
   ``<TimeSpan><begin>SINCE</begin><end>UNTIL</end></TimeSpan>`` with partial dates
   (``1949-05``, ``1991``) kept as they are, which KML allows and Google Earth's time slider
   reads; the popup content (kind, operator, host country, status, confidence, dates, notes,
-  sources as links) as an HTML ``<description>`` whose every value is escaped; every column
+  aliases, timeline, sources as links) as an HTML ``<description>`` whose every value is
+  escaped (the document's balloons show it as it is); every column
   in ``<ExtendedData>`` (lists and dicts as JSON text);
 - one ``<Style>`` per layer and certainty, in the colours of :mod:`geo.styles`.
 
@@ -126,7 +128,7 @@ def _style(document: ET.Element, style_id: str, style: LayerStyle, mark: Mark) -
     poly = _sub(element, "PolyStyle")
     _sub(poly, "color", _kml_colour(style.colour, 0.25))
     balloon = _sub(element, "BalloonStyle")
-    _sub(balloon, "text", "<h3>$[name]</h3>$[description]")
+    _sub(balloon, "text", "$[description]")
 
 
 def _coordinates(geom: Any) -> str:
@@ -187,6 +189,11 @@ def _link(source: Any) -> str:
 
 def _description(row: Mapping[str, Any]) -> str:
     """Return the popup content as HTML: every value escaped, sources as links."""
+    title = _text(row.get("name")) or _text(row.get("id"))
+    parts = [f"<h3>{html.escape(title)}</h3>"] if title else []
+    aliases = row.get("aliases")
+    if isinstance(aliases, list | tuple) and aliases:
+        parts.append(f"<p>Also known as {html.escape('; '.join(map(_text, aliases)))}</p>")
     cells = []
     for label, column in _ROWS:
         if column is None:
@@ -198,7 +205,18 @@ def _description(row: Mapping[str, Any]) -> str:
     if "distance_m" in row and _text(row.get("distance_m")):
         km = f"{float(row['distance_m']) / 1000:.1f} km"
         cells.append(f"<tr><th>To the frontier</th><td>{html.escape(km)}</td></tr>")
-    parts = [f"<table>{''.join(cells)}</table>"] if cells else []
+    if cells:
+        parts.append(f"<table>{''.join(cells)}</table>")
+    timeline = row.get("timeline")
+    if isinstance(timeline, list | tuple) and timeline:
+        steps = [
+            " ".join(_text(step.get(k)) for k in ("date", "status", "event") if step.get(k))
+            if isinstance(step, Mapping)
+            else _text(step)
+            for step in timeline
+        ]
+        items = "".join(f"<li>{html.escape(step)}</li>" for step in steps)
+        parts.append(f"<p>Timeline:</p><ul>{items}</ul>")
     sources = row.get("sources")
     if isinstance(sources, str) and sources.startswith("["):
         try:
@@ -267,8 +285,8 @@ def kml_bytes(
     >>> "<name>A &amp; &lt;B&gt;</name>" in text, "<begin>1949-05</begin>" in text
     (True, True)
     """
-    geometry = frame.geometry if hasattr(frame, "geometry") else [None] * len(frame)
-    columns = [c for c in frame.columns if c != getattr(frame.geometry, "name", None)]
+    geometry = frame.geometry
+    columns = [c for c in frame.columns if c != geometry.name]
     layer, keys, layer_style = _style_keys(frame, styles)
     root = ET.Element("kml", {"xmlns": KML_NS})
     document = _sub(root, "Document")

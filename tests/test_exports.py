@@ -219,8 +219,12 @@ def test_kml_description_is_the_popup_with_sources_as_links(tmp_path, every_laye
     parser = _Html()
     parser.feed(placemark.findtext(f"{KML}description") or "")
     text = "".join(parser.text)
+    assert parser.tags[0] == "h3"
+    assert text.startswith(row["name"])
     for value in (row["kind"], row["status"], row["confidence"], row["notes"], row["since"]):
         assert value in text
+    for alias in row["aliases"]:
+        assert alias in text
     assert parser.links == [s["url"] for s in row["sources"]]
     for source in row["sources"]:
         assert source["title"] in text
@@ -316,7 +320,7 @@ def test_hostile_texts_go_through_kml_literally(fmt, hostile_layers, hostile_cor
         parser.close()
         # the hostile text is text of the description, never markup
         assert shown in "".join(parser.text), text_id
-        assert set(parser.tags) <= {"table", "tr", "th", "td", "p", "ul", "li", "a"}, text_id
+        assert set(parser.tags) <= {"h3", "table", "tr", "th", "td", "p", "ul", "li", "a"}, text_id
         assert {name for name, _ in parser.attrs} <= {"href"}, text_id
         assert all(link.startswith(("http://", "https://")) for link in parser.links)
     assert not (Path.cwd() / "PWNED").exists()
