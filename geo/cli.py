@@ -163,8 +163,10 @@ def _export_layers(args: argparse.Namespace) -> int:
     if args.geojson:
         raise InputError("give --geojson (print) or -o FILE (write), not both")
     writers.writer_for(args.output, format=args.format)
-    out = writers.check_output_path(args.output)
-    names = [args.name] if args.name is not None else None
+    names = [args.name] if args.name is not None else [i.name for i in layers.list_layers()]
+    out = writers.check_output_path(
+        args.output, inputs=tuple(layers.layer_path(name) for name in names)
+    )
     every = layers.load_layers(names)
     frame = layers.filter_active(every, args.as_of) if args.as_of else every
     writers.write_points(

@@ -559,3 +559,34 @@ def test_distances_of_points_stream_into_a_geopackage(tmp_path):
     back = pyogrio.read_dataframe(out)
     assert back["id"].tolist() == [f"p{i}" for i in range(25)]
     assert back["distance_m"].dtype == np.float64
+
+
+@pytest.mark.parametrize("fmt", ["gpkg", "fgb", "kml"])
+def test_a_hostile_point_file_exports_literally(fmt, hostile_csv, hostile_corpus, tmp_path):
+    """Hostile texts and a hostile column name, through distances -o, come back as written."""
+    out = tmp_path / f"d.{fmt}"
+    assert main(["distances", "--points", str(hostile_csv), "-o", str(out)]) == 0
+    with hostile_csv.open(encoding="utf-8", newline="") as handle:
+        hostile_column = next(csv.reader(handle))[-1]
+    assert "onclick" in hostile_column
+    texts = [text for _, text in hostile_corpus]
+    if fmt == "kml":
+        placemarks = _placemarks(_kml_root(out))
+        assert [_data(p)[hostile_column] for p in placemarks] == [_in_xml(t) for t in texts]
+        assert [p.findtext(f"{KML}name") for p in placemarks] == [_in_xml(t) for t in texts]
+    else:
+        back = pyogrio.read_dataframe(out)
+        assert back[hostile_column].tolist() == texts
+        assert back["name"].tolist() == back["notes"].tolist() == texts
+    assert not (Path.cwd() / "PWNED").exists()
+
+
+def test_an_export_never_overwrites_a_layer_file(hostile_layers, capsys):
+    source = hostile_layers / "hostile.geojson"
+    before = source.read_bytes()
+    assert main(["layers", "-o", str(source)]) == 2
+    assert (
+        _one_error_line(capsys)
+        == f"output {str(source)!r} would overwrite the input {str(source)!r}"
+    )
+    assert source.read_bytes() == before
