@@ -323,12 +323,8 @@ def kml_bytes(
     for group in sorted(folders):
         document.append(folders[group])
     ET.indent(root, space=" ")
-    out = io.BytesIO()
-    ET.ElementTree(root).write(out, encoding="UTF-8", xml_declaration=True)
-    return out.getvalue().replace(b"<?xml version='1.0' encoding='UTF-8'?>", _DECLARATION, 1)
-
-
-_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>'
+    text = ET.tostring(root, encoding="unicode")  # one encoding at the end: much faster
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n{text}\n'.encode()
 
 
 def kmz_bytes(kml: bytes) -> bytes:
