@@ -8,20 +8,21 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
-import pandas as pd
 import shapely
+
+if TYPE_CHECKING:  # pandas and geopandas load when a frame is made: listing needs neither
+    import geopandas as gpd
 
 from geo import _data
 from geo._errors import DataDirError, LayerNotFoundError, LayerValidationError, located
 from geo.dates import active_on, date_bounds, parse_as_of
+from geo.display import LayerList
 from geo.geojson import geometry_problem, read_collection
 
 __all__ = [
@@ -499,11 +500,8 @@ def validate_feature(
     return clean, geometry
 
 
-@functools.cache
 def _country_codes() -> frozenset[str]:
-    from geo.borders import country_codes
-
-    return country_codes()
+    return _data.country_codes()  # the attribute table only: no geometry, no geopandas
 
 
 #: The largest layer file read, in bytes (the shipped layers are a few tens of KB).
@@ -549,10 +547,23 @@ def _collection_frame(
     path: Path, data: dict[str, Any], layer: str | None = None
 ) -> gpd.GeoDataFrame:
     """Validate the features of a collection read by :func:`_read_collection` into a frame."""
+    import geopandas as gpd
+    import pandas as pd
+
     name = layer or path.name.removesuffix(".geojson")
-    rows, geoms, seen = [], [], set()
+    features = _validated_features(path, data)
+    rows = [{"layer": name, **props} for props, _ in features]
+    frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    return gpd.GeoDataFrame(frame, geometry=[geom for _, geom in features], crs="EPSG:4326")
+
+
+def _validated_features(
+    path: Path, data: dict[str, Any]
+) -> list[tuple[dict[str, Any], shapely.Geometry]]:
+    """Validate every feature of a collection; ids must be unique in the file."""
+    features, seen, known = [], set(), _country_codes()  # the codes once, not per feature
     for index, feature in enumerate(data["features"]):
-        props, geom = validate_feature(feature, path=path, index=index)
+        props, geom = validate_feature(feature, path=path, index=index, countries=known)
         if props["id"] in seen:
             raise LayerValidationError(
                 located(
@@ -560,10 +571,8 @@ def _collection_frame(
                 )
             )
         seen.add(props["id"])
-        rows.append({"layer": name, **props})
-        geoms.append(geom)
-    frame = pd.DataFrame(rows, columns=list(COLUMNS))
-    return gpd.GeoDataFrame(frame, geometry=geoms, crs="EPSG:4326")
+        features.append((props, geom))
+    return features
 
 
 def _layer_paths() -> dict[str, Path]:
@@ -662,6 +671,9 @@ def load_layers(
                     located(path, f"feature {fid}", "id", f"is also used in {owner[fid]}")
                 )
             owner[fid] = path.name
+    import geopandas as gpd
+    import pandas as pd
+
     if not frames:
         empty = pd.DataFrame(columns=list(COLUMNS))
         return gpd.GeoDataFrame(empty, geometry=gpd.GeoSeries([], crs="EPSG:4326"))
@@ -682,13 +694,58 @@ def filter_active(frame: gpd.GeoDataFrame, as_of: str | dt.date | None) -> gpd.G
     Returns
     -------
     active : geopandas.GeoDataFrame
-        The active rows, with ``status`` set to the status on that date (from ``timeline``).
+        The active rows, with ``status`` set to the status on that date (from ``timeline``)
+        and ``operator`` to the operator on that date (from ``operators``, see
+        :func:`operator_on`).
     """
     day = parse_as_of(as_of)
     mask = [active_on(s, u, day) for s, u in zip(frame["since"], frame["until"], strict=True)]
     active = frame.loc[mask].copy()
-    active["status"] = [status_on(row, day) for row in active.to_dict("records")]
+    records = active.to_dict("records")
+    active["status"] = [status_on(row, day) for row in records]
+    active["operator"] = [operator_on(row, day) for row in records]
     return active.reset_index(drop=True)
+
+
+def operator_on(feature: Mapping[str, Any], as_of: str | dt.date) -> str:
+    """Return the state (or ``NATO``) that operated a feature on a date.
+
+    A feature whose operator changed has an ``operators`` history (``[{operator, since,
+    until}]``): the Soviet Union (``SUN``) until 1991, then Russia. The operator on a day is
+    that of the last entry whose interval covers the day (on a day of handover, the new one).
+    On a day that no entry covers (before the first entry, or between two), and for a feature
+    without a history, it is the feature's ``operator``.
+
+    Parameters
+    ----------
+    feature : mapping
+        Feature properties (a row of a loaded layer, or a GeoJSON feature's properties).
+    as_of : str or datetime.date
+        The day, ``YYYY-MM-DD`` or a date.
+
+    Returns
+    -------
+    operator : str
+        An ISO alpha-3 code, ``NATO`` or ``SUN``.
+
+    Examples
+    --------
+    >>> baltiysk = {
+    ...     "operator": "RUS",
+    ...     "operators": [
+    ...         {"operator": "SUN", "since": "1945", "until": "1991-12-26"},
+    ...         {"operator": "RUS", "since": "1991-12-26", "until": ""},
+    ...     ],
+    ... }
+    >>> operator_on(baltiysk, "1990-01-01"), operator_on(baltiysk, "1991-12-26")
+    ('SUN', 'RUS')
+    """
+    day = parse_as_of(as_of)
+    current = None
+    for entry in feature.get("operators") or []:
+        if active_on(entry["since"], entry.get("until", ""), day):
+            current = entry["operator"]
+    return str(feature["operator"] if current is None else current)
 
 
 def status_on(feature: Mapping[str, Any], as_of: dt.date) -> str:
@@ -715,31 +772,32 @@ def status_on(feature: Mapping[str, Any], as_of: dt.date) -> str:
     return current
 
 
-def list_layers() -> list[LayerInfo]:
+def list_layers() -> LayerList:
     """Describe every shipped layer.
 
     Returns
     -------
-    layers : list of LayerInfo
-        Name, title, description, feature count and date range (earliest ``since``, latest
-        ``since`` or ``until``) of each layer, by name.
+    layers : geo.display.LayerList
+        A list of :class:`LayerInfo`: name, title, description, feature count and date range
+        (earliest ``since``, latest ``since`` or ``until``) of each layer, by name. A notebook
+        shows it as a table.
 
     Raises
     ------
     LayerValidationError
         If a layer file is invalid.
     """
-    infos = []
+    infos = LayerList()
     for name, path in _layer_paths().items():
         data = _read_collection(path)
-        frame = _collection_frame(path, data, name)
-        dates = [d for d in [*frame["since"], *frame["until"]] if d]
+        features = [props for props, _ in _validated_features(path, data)]
+        dates = [d for d in [f["since"] for f in features] + [f["until"] for f in features] if d]
         infos.append(
             LayerInfo(
                 name=name,
                 title=str(data.get("title", name)),
                 description=str(data.get("description", "")),
-                count=len(frame),
+                count=len(features),
                 first=min(dates, key=lambda d: date_bounds(d)[0]) if dates else "",
                 last=max(dates, key=lambda d: date_bounds(d)[0]) if dates else "",
                 path=path,
@@ -840,7 +898,7 @@ def check_layers(
     Raises
     ------
     DataDirError
-        If ``folder`` is not a folder.
+        If ``folder`` is not a folder, or holds no ``*.geojson`` file.
     LayerValidationError
         Naming the file, the feature and the field of the first problem found.
 
@@ -855,14 +913,20 @@ def check_layers(
     if not folder.is_dir():
         raise DataDirError(f"{folder} is not a folder of layer files")
     cutoff = _year_before(parse_as_of(as_of))
+    paths = sorted(folder.glob("*.geojson"))
+    if not paths:
+        raise DataDirError(f"{folder} holds no layer files (*.geojson)")
     rows: list[dict[str, Any]] = []
     geoms: list[shapely.Geometry] = []
     owner: dict[str, str] = {}
-    for path in sorted(folder.glob("*.geojson")):
+    known = _country_codes()
+    for path in paths:
         data = _read_collection(path)
         name = path.name.removesuffix(".geojson")
         for index, feature in enumerate(data["features"]):
-            props, geom = validate_feature(feature, path=path, index=index, strict=strict)
+            props, geom = validate_feature(
+                feature, path=path, index=index, countries=known, strict=strict
+            )
             fid = props["id"]
             if fid in owner:
                 other = owner[fid]
@@ -877,6 +941,9 @@ def check_layers(
             if not verified or dt.date.fromisoformat(verified) < cutoff:
                 rows.append({"layer": name, **props})
                 geoms.append(geom)
+    import geopandas as gpd
+    import pandas as pd
+
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
     stale = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"))
     order = sorted(range(len(stale)), key=lambda i: (str(stale["last_verified"].iloc[i]), i))
