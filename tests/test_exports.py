@@ -513,6 +513,10 @@ def test_one_layer_by_name_with_a_format_that_is_not_the_suffix(tmp_path):
             "output folder '{tmp}/nowhere' does not exist; create it first",
         ),
         (["-o", "{tmp}/x.kml", "--as-of", "2020-13-01"], None),
+        (
+            ["check", "-o", "{tmp}/x.kml"],
+            "-o and --format export layers: flankmap layers [NAME] -o FILE",
+        ),
     ],
 )
 def test_layers_export_errors_are_one_line(args, message, tmp_path, capsys):
