@@ -238,7 +238,9 @@ def _export_layers(args: argparse.Namespace) -> int:
         excel_safe=args.excel_safe,
         styles=layer_styles(every),
     )
-    print(printable(f"wrote {out} ({len(frame):,} features)"))
+    # written to standard output (-o /dev/stdout): the message goes to stderr, not into the file
+    stream = writers.output_target(out).stream
+    print(printable(f"wrote {out} ({len(frame):,} features)"), file=sys.stderr if stream else None)
     return 0
 
 

@@ -594,3 +594,20 @@ def test_an_export_never_overwrites_a_layer_file(hostile_layers, capsys):
         == f"output {str(source)!r} would overwrite the input {str(source)!r}"
     )
     assert source.read_bytes() == before
+
+
+def test_an_export_to_a_stream_says_so_on_stderr(tmp_path, capfd):
+    """-o /dev/stdout (or any FIFO or device): the file alone on stdout, the message on stderr."""
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    assert main(["layers", "nato_efp", "--format", "kml", "-o", str(fifo)]) == 0
+    reader.join(10)
+    out, err = capfd.readouterr()
+    assert out == ""
+    assert err == f"wrote {fifo} ({len(layers.load_layer('nato_efp'))} features)\n"
+    assert got[0].rstrip().endswith(b"</kml>")
