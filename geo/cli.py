@@ -216,6 +216,14 @@ def _check_layers(args: argparse.Namespace) -> int:
     return 0
 
 
+def _wrote(out: Path, size: str) -> None:
+    """Say that OUT was written: on stdout, or on stderr when OUT is a stream (/dev/stdout)."""
+    from geo.writers import output_target
+
+    stream = output_target(out).stream  # the message must not go into the data
+    print(printable(f"wrote {out} ({size})"), file=sys.stderr if stream else sys.stdout)
+
+
 def _export_layers(args: argparse.Namespace) -> int:
     """Write one layer (NAME) or every layer to -o FILE in --format (default by suffix)."""
     from geo import layers, writers
@@ -238,9 +246,7 @@ def _export_layers(args: argparse.Namespace) -> int:
         excel_safe=args.excel_safe,
         styles=layer_styles(every),
     )
-    # written to standard output (-o /dev/stdout): the message goes to stderr, not into the file
-    stream = writers.output_target(out).stream
-    print(printable(f"wrote {out} ({len(frame):,} features)"), file=sys.stderr if stream else None)
+    _wrote(out, f"{len(frame):,} features")
     return 0
 
 
@@ -522,7 +528,7 @@ def _stream_distances(args: argparse.Namespace, out: Path | None, rejected: Path
             file=sys.stderr,
         )
     if out is not None:
-        print(printable(f"wrote {out} ({run.rows:,} rows)"))
+        _wrote(out, f"{run.rows:,} rows")
         return None
     return run.frame
 
@@ -556,7 +562,7 @@ def _dask_distances(args: argparse.Namespace, out: Path, as_of) -> int:
             )
         finally:
             progress.close()
-    print(printable(f"wrote {out} ({n_rows:,} rows)"))
+    _wrote(out, f"{n_rows:,} rows")
     return 0
 
 
@@ -598,7 +604,7 @@ def _cmd_distances(args: argparse.Namespace) -> int:
 
             results = [c for c in result.columns if c not in frame.columns]
             writers.write_points(result, out, excel_safe=args.excel_safe, results=results)
-            print(printable(f"wrote {out} ({len(result):,} rows)"))
+            _wrote(out, f"{len(result):,} rows")
             return 0
     result = result.sort_values(key, kind="stable", na_position="last")
     if key == "opposing_distance_m":

@@ -611,3 +611,26 @@ def test_an_export_to_a_stream_says_so_on_stderr(tmp_path, capfd):
     assert out == ""
     assert err == f"wrote {fifo} ({len(layers.load_layer('nato_efp'))} features)\n"
     assert got[0].rstrip().endswith(b"</kml>")
+
+
+def test_distances_to_a_stream_say_so_on_stderr(tmp_path, capfd):
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    args = ["distances", "--layers", "nato_efp", "--frontier", "RUS,BLR:NATO", "-o", str(fifo)]
+    assert main(args) == 2  # a FIFO's name has no suffix: one line
+    assert "unknown output type ''" in capfd.readouterr().err
+    points = tmp_path / "p.csv"
+    points.write_text("id,lat,lon\na,54.5,25.3\n", encoding="utf-8")
+    link = tmp_path / "out.csv"
+    link.symlink_to(fifo)
+    assert main(["distances", "--points", str(points), "-o", str(link)]) == 0
+    reader.join(10)
+    out, err = capfd.readouterr()
+    assert out == ""
+    assert err == f"wrote {link} (1 rows)\n"
+    assert got[0].startswith(b"id,lat,lon,distance_m")
