@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
@@ -41,6 +42,16 @@ def _one_error_line(capsys: pytest.CaptureFixture[str]) -> str:
     assert len(lines) == 1, err
     assert lines[0].startswith("flankmap: error: ")
     return lines[0].removeprefix("flankmap: error: ")
+
+
+def _fifo_reader(folder: Path) -> tuple[Path, list[bytes], threading.Thread]:
+    """A FIFO in ``folder`` and a started thread that reads it whole into the list."""
+    fifo = folder / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    return fifo, got, reader
 
 
 def _leftovers(folder: Path) -> list[str]:
@@ -414,13 +425,7 @@ def test_a_full_disk_leaves_the_old_file(fmt, tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("fmt", ["gpkg", "kmz"])
 def test_binary_exports_go_to_a_fifo(fmt, tmp_path):
-    import threading
-
-    fifo = tmp_path / "pipe"
-    os.mkfifo(fifo)
-    got: list[bytes] = []
-    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
-    reader.start()
+    fifo, got, reader = _fifo_reader(tmp_path)
     write_points(_typed_points(), fifo, format=fmt)
     reader.join(10)
     saved = tmp_path / f"copy.{fmt}"
@@ -598,13 +603,7 @@ def test_an_export_never_overwrites_a_layer_file(hostile_layers, capsys):
 
 def test_an_export_to_a_stream_says_so_on_stderr(tmp_path, capfd):
     """-o /dev/stdout (or any FIFO or device): the file alone on stdout, the message on stderr."""
-    import threading
-
-    fifo = tmp_path / "pipe"
-    os.mkfifo(fifo)
-    got: list[bytes] = []
-    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
-    reader.start()
+    fifo, got, reader = _fifo_reader(tmp_path)
     assert main(["layers", "nato_efp", "--format", "kml", "-o", str(fifo)]) == 0
     reader.join(10)
     out, err = capfd.readouterr()
@@ -614,13 +613,7 @@ def test_an_export_to_a_stream_says_so_on_stderr(tmp_path, capfd):
 
 
 def test_distances_to_a_stream_say_so_on_stderr(tmp_path, capfd):
-    import threading
-
-    fifo = tmp_path / "pipe"
-    os.mkfifo(fifo)
-    got: list[bytes] = []
-    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
-    reader.start()
+    fifo, got, reader = _fifo_reader(tmp_path)
     args = ["distances", "--layers", "nato_efp", "--frontier", "RUS,BLR:NATO", "-o", str(fifo)]
     assert main(args) == 2  # a FIFO's name has no suffix: one line
     assert "unknown output type ''" in capfd.readouterr().err
