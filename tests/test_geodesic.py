@@ -127,6 +127,30 @@ def test_input_order_and_chunking_do_not_matter(lines, monkeypatch):
     np.testing.assert_allclose(shuffled["distance_m"], whole["distance_m"].to_numpy()[order])
 
 
+@pytest.mark.parametrize(("threads", "chunk"), [(1, 100_000), (2, 700), (3, 1000), (8, 250)])
+def test_nearest_is_identical_on_any_threads_and_chunks(lines, monkeypatch, threads, chunk):
+    """Chunks measured side by side on threads give the very same frame as one pass."""
+    rng = np.random.default_rng(13)
+    lon = np.r_[rng.uniform(12, 32, 2500), rng.uniform(-20, 60, 500)]
+    lat = np.r_[rng.uniform(43, 61, 2500), rng.uniform(30, 75, 500)]
+    monkeypatch.setattr(geodesic, "_THREADS", 1)
+    one = geodesic.nearest(lines, lon, lat)
+    monkeypatch.setattr(geodesic, "_THREADS", threads)
+    monkeypatch.setattr(geodesic, "_CHUNK", chunk)
+    monkeypatch.setattr(geodesic, "_MIN_PER_THREAD", 100)
+    split = geodesic.nearest(lines, lon, lat)
+    assert split.equals(one)
+    assert list(split.columns) == geodesic.RESULT_COLUMNS
+    assert str(split["border"].dtype) == "str"
+    assert set(split["border"]) <= set(lines.labels)
+
+
+def test_nearest_of_no_points(lines):
+    empty = geodesic.nearest(lines, [], [])
+    assert len(empty) == 0
+    assert list(empty.columns) == geodesic.RESULT_COLUMNS
+
+
 @pytest.mark.parametrize("threads", [1, 2, 3, 8])
 def test_thread_count_does_not_change_results(monkeypatch, threads):
     rng = np.random.default_rng(2)
