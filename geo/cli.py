@@ -136,6 +136,8 @@ def _cmd_layers(args: argparse.Namespace) -> int:
     if args.name == "check":
         if args.geojson:
             raise InputError("--geojson shows one layer: flankmap layers NAME --geojson")
+        if args.output is not None or args.format is not None:
+            raise InputError("-o and --format export layers: flankmap layers [NAME] -o FILE")
         return _check_layers(args)
     if args.folder is not None:
         raise InputError(
@@ -144,6 +146,10 @@ def _cmd_layers(args: argparse.Namespace) -> int:
         )
     if args.strict or args.lenient:
         raise InputError("--strict and --lenient are options of: flankmap layers check [DIR]")
+    if args.output is not None:
+        return _export_layers(args)
+    if args.format is not None:
+        raise InputError("--format needs -o FILE: flankmap layers [NAME] --format kmz -o FILE")
     if args.name is None:
         if args.as_of or args.geojson:
             raise InputError("--as-of and --geojson need a layer name: flankmap layers NAME ...")
@@ -207,6 +213,40 @@ def _check_layers(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_STALE
+    return 0
+
+
+def _wrote(out: Path, size: str) -> None:
+    """Say that OUT was written: on stdout, or on stderr when OUT is a stream (/dev/stdout)."""
+    from geo.writers import output_target
+
+    stream = output_target(out).stream  # the message must not go into the data
+    print(printable(f"wrote {out} ({size})"), file=sys.stderr if stream else sys.stdout)
+
+
+def _export_layers(args: argparse.Namespace) -> int:
+    """Write one layer (NAME) or every layer to -o FILE in --format (default by suffix)."""
+    from geo import layers, writers
+    from geo._errors import InputError
+    from geo.styles import layer_styles
+
+    if args.geojson:
+        raise InputError("give --geojson (print) or -o FILE (write), not both")
+    writers.writer_for(args.output, format=args.format)
+    names = [args.name] if args.name is not None else [i.name for i in layers.list_layers()]
+    out = writers.check_output_path(
+        args.output, inputs=tuple(layers.layer_path(name) for name in names)
+    )
+    every = layers.load_layers(names)
+    frame = layers.filter_active(every, args.as_of) if args.as_of else every
+    writers.write_points(
+        frame,
+        out,
+        format=args.format,
+        excel_safe=args.excel_safe,
+        styles=layer_styles(every),
+    )
+    _wrote(out, f"{len(frame):,} features")
     return 0
 
 
@@ -515,7 +555,7 @@ def _stream_distances(
             file=sys.stderr,
         )
     if out is not None:
-        print(printable(f"wrote {out} ({run.rows:,} rows)"))
+        _wrote(out, f"{run.rows:,} rows")
         _say_borders(source)
         return None
     return run.frame
@@ -552,7 +592,7 @@ def _dask_distances(args: argparse.Namespace, out: Path, as_of, source: Any) -> 
             )
         finally:
             progress.close()
-    print(printable(f"wrote {out} ({n_rows:,} rows)"))
+    _wrote(out, f"{n_rows:,} rows")
     _say_borders(source)
     return 0
 
@@ -602,7 +642,7 @@ def _cmd_distances(args: argparse.Namespace) -> int:
 
             results = [c for c in result.columns if c not in frame.columns]
             writers.write_points(result, out, excel_safe=args.excel_safe, results=results)
-            print(printable(f"wrote {out} ({len(result):,} rows)"))
+            _wrote(out, f"{len(result):,} rows")
             _say_borders(source)
             return 0
     result = result.sort_values(key, kind="stable", na_position="last")
@@ -685,10 +725,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "layers",
-        help="list the layers, show one layer's features, or check a layers folder",
+        help="list the layers, show one layer's features, export them, or check a layers folder",
         description="flankmap layers: list the layers. flankmap layers NAME: show one layer's "
-        "features. flankmap layers check [DIR]: validate a layers folder (default the one in "
-        "use) against schema v2 and list the features last verified more than a year ago.",
+        "features. flankmap layers [NAME] -o FILE: write the layer (every layer without NAME, "
+        "with a layer column) to FILE. flankmap layers check [DIR]: validate a layers folder "
+        "(default the one in use) against schema v2 and list the features last verified more "
+        "than a year ago.",
     )
     p.add_argument("name", nargs="?", help="a layer name, or 'check'; omit to list the layers")
     p.add_argument("folder", nargs="?", metavar="DIR", help="with check: the folder to check")
@@ -708,6 +750,18 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with check: accept features without the schema v2 fields (as loading does)",
     )
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="write the layer (every layer without NAME, with a layer column) to FILE",
+    )
+    p.add_argument(
+        "--format",
+        metavar="FORMAT",
+        help="geojson, gpkg, fgb, kml, kmz, csv or parquet (default from the -o suffix)",
+    )
+    _add_excel_safe(p)
     p.set_defaults(func=_cmd_layers)
 
     p = sub.add_parser(
@@ -812,7 +866,12 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("--frontier", metavar="A:B", help="two groups, e.g. RUS,BLR:NATO")
     target.add_argument("--to", metavar="A", help="a group's territory, e.g. RUS,BLR")
     p.add_argument("--as-of", metavar="DATE", help="sites active and NATO as on YYYY-MM-DD")
-    p.add_argument("-o", "--output", metavar="FILE", help="write .csv, .geojson or .parquet")
+    p.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="write .csv, .geojson, .parquet, .gpkg, .fgb, .kml or .kmz",
+    )
     p.add_argument(
         "--skip-invalid",
         action="store_true",

@@ -970,7 +970,9 @@ def measure_file(
     path : str or pathlib.Path
         A points file as in :func:`geo.points.read_points`.
     out : str, pathlib.Path or None
-        ``.csv``, ``.geojson`` or ``.parquet`` to write; ``None`` keeps the result in memory.
+        A file of any format of :data:`geo.writers.WRITERS` (``.csv``, ``.geojson``,
+        ``.parquet``, ``.gpkg``, ``.fgb``, ``.kml``, ``.kmz``) to write; ``None`` keeps the
+        result in memory.
     frontier, to, as_of, borders
         As in :func:`distances`.
     chunk_rows : int, optional

@@ -1,7 +1,8 @@
-"""Writing output files: points (CSV, GeoJSON, GeoParquet), rejected rows, maps and pages.
+"""Writing output files: points and sites in seven formats, rejected rows, maps and pages.
 
-Points are written by one :class:`Writer` per format (:data:`WRITERS` maps a file suffix to
-its writer), through :func:`point_writer` (frames one after another into one file),
+Points and sites are written as CSV, GeoJSON, GeoParquet, GeoPackage, FlatGeobuf, KML or KMZ
+by one :class:`Writer` per format (:data:`WRITERS` maps a file suffix to its writer,
+:data:`FORMATS` a format name), through :func:`point_writer` (frames one after another into one file),
 :func:`write_points` (one frame) and :func:`write_parts` (a dask frame, a few partitions at
 a time); :func:`rejected_writer` writes the side file of rejected rows. Notices (cells that a
 spreadsheet would run as formulas) go to the ``geo.writers`` logger.
@@ -40,7 +41,7 @@ import os
 import re
 import secrets
 import stat
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, ClassVar
@@ -62,11 +63,16 @@ from geo.points import (
 )
 
 __all__ = [
+    "FORMATS",
     "FORMULA_START",
     "WRITERS",
     "CsvWriter",
+    "FlatGeobufWriter",
     "GeoJsonWriter",
+    "GeoPackageWriter",
     "GeoParquetWriter",
+    "KmlWriter",
+    "KmzWriter",
     "OutputTarget",
     "Writer",
     "atomic_writer",
@@ -554,6 +560,9 @@ class Writer:
     results : collection of str
         Columns the caller appended to its points (e.g. distances): a CSV that needs
         ``lat`` and ``lon`` gets them before these, after the caller's own columns.
+    styles : mapping, optional
+        The symbol of each layer (:func:`geo.styles.layer_styles`), for the formats that
+        draw (KML, KMZ); default from the rows written.
     """
 
     #: The file suffixes (lower case) this writer is chosen for.
@@ -566,8 +575,10 @@ class Writer:
         *,
         formulas: _Formulas,
         results: Collection[str] = (),
+        styles: Mapping[str, Any] | None = None,
     ) -> None:
         self.handle, self.path, self.formulas, self.results = handle, path, formulas, results
+        self.styles = styles
         self.columns: list[Any] | None = None
 
     def open(self) -> None:
@@ -673,21 +684,199 @@ class GeoParquetWriter(Writer):
             self._parquet = None
 
 
+def _gdal_table(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Return a frame GDAL can write: lists and dicts as JSON text, the CRS EPSG:4326."""
+    table = frame.copy()
+    for column in table.columns:
+        if column != table.geometry.name and pd.api.types.is_object_dtype(table[column]):
+            table[column] = table[column].map(_flat)
+    if table.crs is None:
+        table = table.set_crs("EPSG:4326")
+    table.columns = [str(c) for c in table.columns]
+    return table
+
+
+class _GdalWriter(Writer):
+    """A format GDAL writes (through pyogrio), to a path: a scratch folder beside the output.
+
+    The file is built in a hidden folder ``.NAME.XXXXXXXX.tmp`` beside the output (in the
+    system's temporary folder when the output is a stream), then copied into the file that
+    :func:`atomic_writer` gives; the scratch folder is removed whatever happens.
+    """
+
+    #: The GDAL driver.
+    driver: ClassVar[str] = ""
+    #: Whether the driver appends a frame to an existing layer (else frames are joined).
+    appends: ClassVar[bool] = False
+    #: GDAL layer creation options.
+    options: ClassVar[tuple[tuple[str, str], ...]] = ()
+
+    def open(self) -> None:
+        """Create the scratch folder."""
+        import tempfile
+
+        target = output_target(self.path)
+        folder = None if target.stream else target.path.parent
+        try:
+            self._scratch = Path(
+                tempfile.mkdtemp(prefix=f".{self.path.name[:80]}.", suffix=_TMP_SUFFIX, dir=folder)
+            )
+        except OSError as exc:
+            raise _write_error(self.path, exc, "cannot create a scratch folder") from None
+        self._file = self._scratch / f"out{self.suffixes[0]}"
+        self._frames: list[gpd.GeoDataFrame] = []
+        self._written = False
+
+    def _write(self, frame: gpd.GeoDataFrame, *, first: bool) -> None:
+        if self.appends:
+            self._gdal(frame)
+        else:
+            self._frames.append(frame)
+
+    def _gdal(self, frame: gpd.GeoDataFrame) -> None:
+        import pyogrio
+
+        table = _gdal_table(frame)
+        layer = self.path.stem or "points"
+        try:
+            pyogrio.write_dataframe(
+                table,
+                self._file,
+                layer=layer,
+                driver=self.driver,
+                append=self._written,
+                layer_options=dict(self.options) or None,
+            )
+        except (OSError, RuntimeError, ValueError, TypeError) as exc:
+            raise OutputError(f"{self.path}: cannot write {self.driver}: {exc}") from None
+        self._written = True
+
+    def close(self) -> None:
+        """Write what is buffered, copy the file into the output, remove the scratch folder."""
+        import shutil
+
+        try:
+            if self._frames:
+                frames = self._frames
+                joined = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+                self._gdal(gpd.GeoDataFrame(joined, crs=frames[0].crs))
+            elif not self._written:
+                self._gdal(gpd.GeoDataFrame({"geometry": []}, geometry="geometry", crs="EPSG:4326"))
+            with self._file.open("rb") as source:
+                shutil.copyfileobj(source, self.handle, 1 << 20)
+        finally:
+            self.abort()
+
+    def abort(self) -> None:
+        """Remove the scratch folder."""
+        import shutil
+
+        shutil.rmtree(self._scratch, ignore_errors=True)
+        self._frames = []
+
+
+class GeoPackageWriter(_GdalWriter):
+    """GeoPackage (GDAL): one table named after the file, every column with its type.
+
+    Lists and dicts are JSON text, partial dates text; the CRS is EPSG:4326.
+    """
+
+    suffixes = (".gpkg",)
+    driver = "GPKG"
+    appends = True
+
+
+class FlatGeobufWriter(_GdalWriter):
+    """FlatGeobuf (GDAL): every column with its type, lists and dicts as JSON, EPSG:4326.
+
+    FlatGeobuf cannot be appended to: the frames are joined and written when the file is
+    closed. The rows keep their order (no spatial index, which would sort them).
+    """
+
+    suffixes = (".fgb",)
+    driver = "FlatGeobuf"
+    options = (("SPATIAL_INDEX", "NO"),)
+
+
+class KmlWriter(Writer):
+    """KML for Google Earth: folders per layer, dates as time spans, styles as on the map.
+
+    See :mod:`geo._kml`. The frames are kept until the file is closed (the folders and
+    styles need every row).
+    """
+
+    suffixes = (".kml",)
+
+    def open(self) -> None:
+        """Start with no rows."""
+        self._frames: list[gpd.GeoDataFrame] = []
+
+    def _write(self, frame: gpd.GeoDataFrame, *, first: bool) -> None:
+        self._frames.append(frame)
+
+    def _document(self) -> bytes:
+        from geo._kml import kml_bytes
+
+        frames = self._frames
+        if not frames:
+            frames = [gpd.GeoDataFrame({"geometry": []}, geometry="geometry", crs="EPSG:4326")]
+        joined = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+        frame = gpd.GeoDataFrame(joined, geometry=frames[0].geometry.name, crs=frames[0].crs)
+        if frame.crs is not None and not frame.crs.equals("EPSG:4326"):
+            frame = frame.to_crs("EPSG:4326")
+        return kml_bytes(frame, name=self.path.stem, styles=self.styles)
+
+    def close(self) -> None:
+        """Write the document."""
+        self.handle.write(self._document())
+        self.abort()
+
+    def abort(self) -> None:
+        """Drop the rows."""
+        self._frames = []
+
+
+class KmzWriter(KmlWriter):
+    """KMZ: the KML document zipped as ``doc.kml``, the same bytes for the same rows."""
+
+    suffixes = (".kmz",)
+
+    def close(self) -> None:
+        """Write the zip."""
+        from geo._kml import kmz_bytes
+
+        self.handle.write(kmz_bytes(self._document()))
+        self.abort()
+
+
 #: The writer of each output file suffix (lower case).
 WRITERS: dict[str, type[Writer]] = {
     suffix: kind
-    for kind in (CsvWriter, GeoJsonWriter, GeoParquetWriter)
+    for kind in (
+        CsvWriter,
+        GeoJsonWriter,
+        GeoParquetWriter,
+        GeoPackageWriter,
+        FlatGeobufWriter,
+        KmlWriter,
+        KmzWriter,
+    )
     for suffix in kind.suffixes
 }
+#: The writer of each format name (``--format``): the first suffix without its dot.
+FORMATS: dict[str, type[Writer]] = {kind.suffixes[0][1:]: kind for kind in WRITERS.values()}
 
 
-def writer_for(path: Path | str) -> type[Writer]:
-    """Return the :class:`Writer` of an output file, from its suffix.
+def writer_for(path: Path | str, *, format: str | None = None) -> type[Writer]:
+    """Return the :class:`Writer` of an output file, from a format name or its suffix.
 
     Parameters
     ----------
     path : pathlib.Path or str
         The output file.
+    format : str, optional
+        A format name of :data:`FORMATS` (``csv``, ``geojson``, ``parquet``, ``gpkg``,
+        ``fgb``, ``kml``, ``kmz``), any case; default from the file's suffix.
 
     Returns
     -------
@@ -697,19 +886,25 @@ def writer_for(path: Path | str) -> type[Writer]:
     Raises
     ------
     InputError
-        If no writer writes files with that suffix.
+        If the format is unknown, or no writer writes files with that suffix.
 
     Examples
     --------
     >>> writer_for("out.CSV").__name__, writer_for("out.geoparquet").__name__
     ('CsvWriter', 'GeoParquetWriter')
+    >>> writer_for("sites.out", format="KMZ").__name__
+    'KmzWriter'
     """
     path = Path(path)
+    if format is not None:
+        key = str(format).strip().lower().lstrip(".")
+        if key not in FORMATS:
+            raise InputError(f"unknown format {format!r}; use {', '.join(FORMATS)}")
+        return FORMATS[key]
     suffix = path.suffix.lower()
     if suffix not in WRITERS:
-        raise InputError(
-            f"{path.name}: unknown output type {suffix!r}; use .csv, .geojson, .parquet"
-        )
+        choices = ", ".join(kind.suffixes[0] for kind in FORMATS.values())
+        raise InputError(f"{path.name}: unknown output type {suffix!r}; use {choices}")
     return WRITERS[suffix]
 
 
@@ -760,7 +955,12 @@ def rejected_writer(
 
 @contextlib.contextmanager
 def point_writer(
-    path: str | Path, *, excel_safe: bool = False, results: Collection[str] = ()
+    path: str | Path,
+    *,
+    excel_safe: bool = False,
+    results: Collection[str] = (),
+    format: str | None = None,
+    styles: Mapping[str, Any] | None = None,
 ) -> Iterator[Callable[[gpd.GeoDataFrame], None]]:
     """Write frames of points one after another into one file, atomically.
 
@@ -770,10 +970,14 @@ def point_writer(
     Parameters
     ----------
     path : str or pathlib.Path
-        ``.csv``, ``.geojson`` or ``.parquet`` (see :func:`write_points`).
+        A file of a format of :data:`WRITERS` (see :func:`write_points`).
     excel_safe : bool
         As in :func:`write_points`.
     results : collection of str
+        As in :func:`write_points`.
+    format : str, optional
+        As in :func:`write_points`.
+    styles : mapping, optional
         As in :func:`write_points`.
 
     Yields
@@ -788,10 +992,10 @@ def point_writer(
         If the file type is unknown.
     """
     path = Path(path)
-    kind = writer_for(path)
+    kind = writer_for(path, format=format)
     formulas = _Formulas(path, excel_safe)
     with atomic_writer(path, "wb") as handle:
-        writer = kind(handle, path, formulas=formulas, results=results)
+        writer = kind(handle, path, formulas=formulas, results=results, styles=styles)
         writer.open()
         try:
             yield writer.write
@@ -808,8 +1012,10 @@ def write_points(
     *,
     excel_safe: bool = False,
     results: Collection[str] = (),
+    format: str | None = None,
+    styles: Mapping[str, Any] | None = None,
 ) -> Path:
-    """Write a frame of points with results to CSV, GeoJSON or GeoParquet, atomically.
+    """Write a frame of points or sites to a file of any format of :data:`WRITERS`, atomically.
 
     Parameters
     ----------
@@ -818,7 +1024,10 @@ def write_points(
     path : str or pathlib.Path
         ``.csv`` (the columns in order, ``lat`` and ``lon`` added after them when the frame
         has no coordinate columns, lists as JSON text, numbers in their shortest exact form,
-        missing values empty), ``.geojson`` or ``.parquet`` (GeoParquet).
+        missing values empty), ``.geojson``, ``.parquet`` (GeoParquet), ``.gpkg``
+        (GeoPackage) or ``.fgb`` (FlatGeobuf; both with every column typed, lists and dicts
+        as JSON text, EPSG:4326), ``.kml`` or ``.kmz`` (Google Earth: dates as time spans,
+        the popup content as the description, styles as on the map; see :mod:`geo._kml`).
     excel_safe : bool
         For a CSV: write a leading ``'`` before every text cell (and column name) that starts
         with ``=``, ``+``, ``-`` or ``@`` and is not a number, which a spreadsheet would run
@@ -828,6 +1037,11 @@ def write_points(
         The columns the caller appended to its points (e.g. distances): a CSV that needs
         ``lat`` and ``lon`` gets them before these, after the points' own columns; default
         after every column.
+    format : str, optional
+        A format name of :data:`FORMATS`; default from the suffix of ``path``.
+    styles : mapping, optional
+        For KML and KMZ: the symbol of each layer (:func:`geo.styles.layer_styles` on the
+        unfiltered layers, as the map has them); default from the rows written.
 
     Returns
     -------
@@ -837,7 +1051,7 @@ def write_points(
     Raises
     ------
     InputError
-        If the file type is unknown.
+        If the file type or the format is unknown.
 
     Examples
     --------
@@ -852,7 +1066,9 @@ def write_points(
     name,lat,lon,distance_m
     Vilnius,54.687,25.28,1.5
     """
-    with point_writer(path, excel_safe=excel_safe, results=results) as write:
+    with point_writer(
+        path, excel_safe=excel_safe, results=results, format=format, styles=styles
+    ) as write:
         write(frame)
     return Path(path)
 

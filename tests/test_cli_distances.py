@@ -229,7 +229,8 @@ def test_map_add_bad_file_one_line(tmp_path, capsys, mini_layers, name):
         ),
         (
             ["--points", "{points}", "-o", "{tmp}/out.xlsx"],
-            "out.xlsx: unknown output type '.xlsx'; use .csv, .geojson, .parquet",
+            "out.xlsx: unknown output type '.xlsx'; "
+            "use .csv, .geojson, .parquet, .gpkg, .fgb, .kml, .kmz",
         ),
     ],
 )

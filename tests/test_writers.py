@@ -355,6 +355,10 @@ def test_each_suffix_has_its_writer():
         ".geojson": GeoJsonWriter,
         ".parquet": GeoParquetWriter,
         ".geoparquet": GeoParquetWriter,
+        ".gpkg": writers.GeoPackageWriter,
+        ".fgb": writers.FlatGeobufWriter,
+        ".kml": writers.KmlWriter,
+        ".kmz": writers.KmzWriter,
     } == WRITERS
     assert writer_for("A.GeoJSON") is GeoJsonWriter
     with pytest.raises(InputError, match=r"^out\.json: unknown output type '\.json'"):
