@@ -150,6 +150,24 @@ def _cmd_layers(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_regions(args: argparse.Namespace) -> int:
+    from geo import regions
+
+    rows = [
+        [
+            r.id,
+            r.title,
+            ",".join(f"{v:g}" for v in r.bbox),
+            f"{r.source.title} <{r.source.url}> (accessed {r.source.accessed})"
+            if r.source
+            else "-",
+        ]
+        for r in regions.list_regions()
+    ]
+    print(format_table(rows, ["region", "title", "bbox W,S,E,N", "source"]))
+    return 0
+
+
 def _plain_number(text: str) -> float:
     """Parse a number written with ASCII digits only and no '_' (float takes '1_0', '١٠')."""
     value = text.strip()
@@ -577,6 +595,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--geojson", action="store_true", help="print the layer as GeoJSON")
     p.add_argument("--as-of", metavar="DATE", help="only features active on YYYY-MM-DD")
     p.set_defaults(func=_cmd_layers)
+
+    p = sub.add_parser("regions", help="list the named regions that --region takes")
+    p.set_defaults(func=_cmd_regions)
 
     p = sub.add_parser(
         "map", help="write the interactive map: one offline, self-contained HTML file"
