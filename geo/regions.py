@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import shapely
 from pyproj import Geod
@@ -39,11 +40,15 @@ __all__ = [
     "Region",
     "Source",
     "belarus",
+    "focus",
+    "gap_path",
     "kaliningrad",
     "list_regions",
     "parse_bbox",
     "region",
+    "shows_gap",
     "suwalki_gap",
+    "within",
 ]
 
 #: The registry file shipped inside the package.
@@ -462,3 +467,122 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
             "e.g. 21,53,26,56"
         )
     return check_bbox(float(p) for p in parts)
+
+
+def focus(
+    *, bbox: str | Iterable[float] | None = None, region: str | None = None
+) -> tuple[float, float, float, float] | None:
+    """Return the box to show for a ``--bbox`` or a ``--region`` (the ``region`` of a View).
+
+    Parameters
+    ----------
+    bbox : str or iterable of float, optional
+        ``"W,S,E,N"`` (see :func:`parse_bbox`) or four numbers.
+    region : str, optional
+        A region name (see :func:`region`).
+
+    Returns
+    -------
+    box : tuple of float or None
+        West, south, east, north in degrees; ``None`` when neither is given (the whole
+        default extent).
+
+    Raises
+    ------
+    InputError
+        If both are given, or either is invalid.
+
+    Examples
+    --------
+    >>> focus(region="kaliningrad") == region("kaliningrad").bbox
+    True
+    >>> focus(bbox="21,53,26,56")
+    (21.0, 53.0, 26.0, 56.0)
+    """
+    if bbox is not None and region is not None:
+        raise InputError("give a bbox or a region, not both")
+    if region is not None:
+        return _named(region).bbox
+    if bbox is None:
+        return None
+    return parse_bbox(bbox) if isinstance(bbox, str) else check_bbox(bbox)
+
+
+_named = region
+
+
+def within(frame: gpd.GeoDataFrame, box: Iterable[float] | None) -> gpd.GeoDataFrame:
+    """Return the rows of a lon/lat GeoDataFrame whose geometry meets a box.
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        Features in EPSG:4326 (sites, lines).
+    box : iterable of float or None
+        West, south, east, north in degrees; ``None`` keeps every row.
+
+    Returns
+    -------
+    rows : geopandas.GeoDataFrame
+        The rows whose geometry intersects the box (its edges included), in their order.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> sites = gpd.GeoDataFrame(geometry=gpd.points_from_xy([23.0, 30.0], [54.0, 54.0]))
+    >>> len(within(sites, (21, 53, 26, 56)))
+    1
+    """
+    if box is None:
+        return frame
+    shape = shapely.box(*check_bbox(box))
+    lonlat = frame if frame.crs is None or frame.crs.equals("EPSG:4326") else frame.to_crs(4326)
+    return frame[shapely.intersects(lonlat.geometry.to_numpy(), shape)]
+
+
+def gap_path(*, data: str = "natural-earth", n_points: int = 32) -> shapely.LineString:
+    """Return the Suwałki Gap line along its geodesic, for drawing.
+
+    Parameters
+    ----------
+    data : {"natural-earth", "osm"}
+        The border data (see :func:`suwalki_gap`).
+    n_points : int
+        Points of the path, both ends included (at least 2).
+
+    Returns
+    -------
+    path : shapely.LineString
+        Lon/lat points on the geodesic from Kaliningrad oblast to Belarus.
+
+    Examples
+    --------
+    >>> len(gap_path(n_points=5).coords)
+    5
+    """
+    line, _ = suwalki_gap(data=data)
+    (x0, y0), (x1, y1) = shapely.get_coordinates(line)
+    middle = _GEOD.npts(x0, y0, x1, y1, max(int(n_points), 2) - 2)
+    return shapely.LineString([(x0, y0), *middle, (x1, y1)])
+
+
+def shows_gap(box: Iterable[float] | None) -> bool:
+    """Tell whether a region shown holds the whole Suwałki Gap line (so it is drawn there).
+
+    Parameters
+    ----------
+    box : iterable of float or None
+        West, south, east, north; ``None`` (the whole default extent) draws no gap line.
+
+    Returns
+    -------
+    shown : bool
+
+    Examples
+    --------
+    >>> shows_gap(region("suwalki-gap").bbox), shows_gap((21, 53, 26, 56)), shows_gap(None)
+    (True, True, False)
+    """
+    if box is None:
+        return False
+    return bool(shapely.box(*check_bbox(box)).contains(suwalki_gap()[0]))

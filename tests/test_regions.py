@@ -247,3 +247,52 @@ def test_cli_lists_the_regions(capsys):
     assert out[2].startswith("suwalki-gap")
     assert "https://en.wikipedia.org/wiki/Suwa%C5%82ki_Gap" in out[2]
     assert len(out) == 2 + len(regions.list_regions())
+
+
+def test_focus_takes_a_box_or_a_region_not_both():
+    assert regions.focus() is None
+    assert regions.focus(region="Belarus") == regions.region("belarus").bbox
+    assert regions.focus(bbox="21,53,26,56") == (21.0, 53.0, 26.0, 56.0)
+    assert regions.focus(bbox=[21, 53, 26, 56]) == (21.0, 53.0, 26.0, 56.0)
+    with pytest.raises(InputError, match="give a bbox or a region, not both"):
+        regions.focus(bbox="21,53,26,56", region="belarus")
+    with pytest.raises(InputError, match="no region named 'nowhere'"):
+        regions.focus(region="nowhere")
+
+
+def test_within_keeps_the_rows_that_meet_the_box():
+    import geopandas as gpd
+
+    frame = gpd.GeoDataFrame(
+        {"id": ["in", "edge", "out", "line"]},
+        geometry=[
+            shapely.Point(23, 54),
+            shapely.Point(26, 56),
+            shapely.Point(30, 54),
+            shapely.LineString([(20, 50), (22, 54)]),
+        ],
+        crs="EPSG:4326",
+    )
+    assert regions.within(frame, (21, 53, 26, 56))["id"].tolist() == ["in", "edge", "line"]
+    assert regions.within(frame, None) is frame
+    projected = frame.to_crs(3035)  # a corner point moves off the box by a rounding error
+    assert regions.within(projected, (21, 53, 26, 56.01))["id"].tolist() == ["in", "edge", "line"]
+
+
+def test_gap_path_follows_the_geodesic():
+    line, length_m = regions.suwalki_gap()
+    path = regions.gap_path(n_points=9)
+    xy = shapely.get_coordinates(path)
+    assert len(xy) == 9
+    assert tuple(xy[0]) == tuple(shapely.get_coordinates(line)[0])
+    assert tuple(xy[-1]) == tuple(shapely.get_coordinates(line)[-1])
+    assert GEOD.geometry_length(path) == pytest.approx(length_m, abs=1e-3)
+
+
+def test_the_gap_is_drawn_where_the_region_holds_it():
+    assert regions.shows_gap(regions.region("suwalki-gap").bbox)
+    assert regions.shows_gap(regions.region("poland-east").bbox)
+    assert regions.shows_gap((21, 53, 26, 56))
+    assert not regions.shows_gap(regions.region("finland-border").bbox)
+    assert not regions.shows_gap((23.0, 53, 26, 56))  # the Kaliningrad end is out
+    assert not regions.shows_gap(None)
