@@ -45,6 +45,9 @@ NATO_ACCESSION: dict[str, dt.date] = {
 
 #: The states on the Russian side of the frontier flankmap measures by default.
 EAST_STATES = ("RUS", "BLR")
+#: The operators whose sites stand on the Russian side: those states, and the Soviet Union
+#: (``SUN``), which ran many of the same sites until 1991 (a layer's ``operators`` history).
+EAST_OPERATORS = (*EAST_STATES, "SUN")
 #: The default frontier: Russia and Belarus against the NATO members on the analysis date.
 DEFAULT_FRONTIER = f"{','.join(EAST_STATES)}:NATO"
 #: The two sides, as named in analysis results: the operators of :data:`EAST_STATES`, and
@@ -63,14 +66,15 @@ def side_of(operator: str) -> str:
     Returns
     -------
     side : str
-        ``"RUS/BLR"`` for the :data:`EAST_STATES`, else ``"NATO"``.
+        ``"RUS/BLR"`` for the :data:`EAST_OPERATORS` (the Soviet Union included), else
+        ``"NATO"``.
 
     Examples
     --------
     >>> side_of("RUS"), side_of("USA")
     ('RUS/BLR', 'NATO')
     """
-    return EAST if str(operator).upper() in EAST_STATES else WEST
+    return EAST if str(operator).upper() in EAST_OPERATORS else WEST
 
 
 _NE_COLUMNS = ["ADM0_A3", "ISO_A3_EH", "NAME_EN", "SOV_A3"]
@@ -98,18 +102,28 @@ def nato_members(as_of: str | dt.date | None = None) -> list[str]:
     return sorted(code for code, joined in NATO_ACCESSION.items() if joined <= day)
 
 
-def _iso_code(adm0: str, iso_eh: str) -> str:
-    return iso_eh if iso_eh and iso_eh != "-99" else adm0
-
-
 @functools.cache
 def _countries_cached() -> gpd.GeoDataFrame:
     frame = pyogrio.read_dataframe(_data.countries_path(), columns=_NE_COLUMNS)
-    frame["iso_a3"] = [
-        _iso_code(a, e) for a, e in zip(frame["ADM0_A3"], frame["ISO_A3_EH"], strict=True)
+    codes = [
+        _data.iso_code(a, e) for a, e in zip(frame["ADM0_A3"], frame["ISO_A3_EH"], strict=True)
     ]
-    frame = frame.rename(columns={"NAME_EN": "name"})[["iso_a3", "name", "geometry"]]
-    frame = frame.dissolve(by="iso_a3", as_index=True, sort=True)
+    frame = frame.rename(columns={"NAME_EN": "name"})[["name", "geometry"]]
+    frame.index = pd.Index(codes, name="iso_a3")
+    frame = frame.sort_index(kind="stable")
+    # A few countries are several records (e.g. France and its overseas regions): only those
+    # are merged. The others keep their record's geometry; no dissolve of the whole world.
+    repeated = frame.index.duplicated(keep=False)
+    if repeated.any():
+        several = frame[repeated]
+        merged = several.groupby(level=0, sort=True).agg(
+            name=("name", "first"), geometry=("geometry", shapely.union_all)
+        )
+        frame = gpd.GeoDataFrame(
+            pd.concat([frame[~repeated], merged]).sort_index(kind="stable"),
+            geometry="geometry",
+            crs=frame.crs,
+        )
     frame.geometry = shapely.make_valid(frame.geometry.values)
     return frame
 
@@ -155,7 +169,7 @@ def country_codes() -> frozenset[str]:
     codes : frozenset of str
         The codes.
     """
-    return frozenset(_countries_cached().index)
+    return _data.country_codes()
 
 
 def resolve_group(spec: str | Iterable[str], *, as_of: str | dt.date | None = None) -> list[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import datetime as dt
 import json
 import logging
 import os
@@ -21,10 +22,12 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from geo import __version__
 from geo._errors import GeoError, OutputError
+from geo.text import km_cell, shorten
 
 EXIT_USER_ERROR = 2
+#: ``flankmap layers check --strict``: the folder is valid, but features are due for a check.
+EXIT_STALE = 1
 
 #: Characters a terminal may act on: C0 and C1 controls (ESC starts colour, title, clipboard
 #: and screen commands), DEL, line and paragraph separators, and bidi embeddings, overrides
@@ -73,6 +76,20 @@ def printable(text: object, *, lines: bool = False) -> str:
     return _CONTROL.sub(_escape, text)
 
 
+class _VersionAction(argparse.Action):
+    """``--version``: print the version, looked up only when asked (it costs a metadata scan)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        kwargs.setdefault("help", "show the version and exit")
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        import geo
+
+        parser._print_message(f"flankmap {geo.__version__}\n", sys.stdout)
+        parser.exit()
+
+
 class _Parser(argparse.ArgumentParser):
     """An argument parser whose messages (which may quote the arguments) are printable."""
 
@@ -116,6 +133,17 @@ def _cmd_layers(args: argparse.Namespace) -> int:
     from geo import layers
     from geo._errors import InputError
 
+    if args.name == "check":
+        if args.geojson:
+            raise InputError("--geojson shows one layer: flankmap layers NAME --geojson")
+        return _check_layers(args)
+    if args.folder is not None:
+        raise InputError(
+            f"flankmap layers takes one layer name, not {args.folder!r}; "
+            "to check a folder: flankmap layers check DIR"
+        )
+    if args.strict or args.lenient:
+        raise InputError("--strict and --lenient are options of: flankmap layers check [DIR]")
     if args.name is None:
         if args.as_of or args.geojson:
             raise InputError("--as-of and --geojson need a layer name: flankmap layers NAME ...")
@@ -168,6 +196,38 @@ def _cmd_regions(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_layers(args: argparse.Namespace) -> int:
+    """``flankmap layers check [DIR]``: validate a folder, list the features due for a check."""
+    from geo import _data, layers
+    from geo.dates import parse_as_of
+
+    day = parse_as_of(args.as_of)
+    folder = Path(args.folder) if args.folder is not None else _data.layers_dir()
+    stale = layers.check_layers(folder, as_of=day, strict=not args.lenient)
+    rows = []
+    for r in stale.to_dict("records"):
+        verified = r["last_verified"]
+        age = f"{(day - dt.date.fromisoformat(verified)).days:,} days" if verified else "never"
+        rows.append([r["layer"], r["id"], r["name"], verified or "-", age])
+    if not rows:
+        print(printable(f"{folder}: valid; every feature was verified in the year before {day}"))
+        return 0
+    print(
+        printable(
+            f"{folder}: valid; {len(rows)} feature(s) last verified more than a year before "
+            f"{day}, oldest first:"
+        )
+    )
+    print(format_table(rows, ["layer", "id", "name", "last_verified", "age"]))
+    if args.strict:
+        print(
+            printable(f"flankmap: {len(rows)} feature(s) due for a new check (--strict)"),
+            file=sys.stderr,
+        )
+        return EXIT_STALE
+    return 0
+
+
 def _plain_number(text: str) -> float:
     """Parse a number written with ASCII digits only and no '_' (float takes '1_0', '١٠')."""
     value = text.strip()
@@ -207,9 +267,9 @@ def _parse_km_list(text: str) -> list[float]:
 
 
 def _cmd_map(args: argparse.Namespace) -> int:
-    from geo import maps, points
+    from geo import maps, writers
     from geo._errors import InputError
-    from geo._output import check_output_path
+    from geo.writers import check_output_path
 
     inputs = tuple(args.add)
     out = check_output_path(args.output, inputs=inputs)
@@ -226,7 +286,7 @@ def _cmd_map(args: argparse.Namespace) -> int:
             raise InputError("--skip-invalid needs --add FILE")
         rejected = _rejected_output(args, out, out, inputs)
     counts: dict[str, int] = {}
-    with points.rejected_writer(
+    with writers.rejected_writer(
         rejected, with_file=True, excel_safe=args.excel_safe
     ) as write_rejected:
 
@@ -317,11 +377,11 @@ def _cmd_figure(args: argparse.Namespace) -> int:
 
 
 def _km(value: float) -> str:
-    return "-" if value != value else f"{value / 1000:,.1f}"
+    return km_cell(value, missing="-")
 
 
 def _site_row(r: dict) -> list[object]:
-    name = r["name"] if len(r["name"]) <= 40 else r["name"][:39] + "…"
+    name = shorten(r["name"], 40)
     return [
         r["id"],
         name,
@@ -386,7 +446,7 @@ def _rejected_output(
     The side file must be writable, and may replace neither an input nor the output.
     """
     from geo._errors import InputError
-    from geo._output import check_output_path
+    from geo.writers import check_output_path
 
     base = Path(base)
     rejected = check_output_path(
@@ -453,7 +513,7 @@ def _stream_distances(args: argparse.Namespace, out: Path | None, rejected: Path
 
 def _dask_distances(args: argparse.Namespace, out: Path, as_of) -> int:
     """Run on dask over a folder of Parquet or CSV parts (or one file)."""
-    from geo import distance, points
+    from geo import distance, points, writers
 
     with contextlib.ExitStack() as stack:
         if args.scheduler:
@@ -470,9 +530,10 @@ def _dask_distances(args: argparse.Namespace, out: Path, as_of) -> int:
             args.progress or sys.stderr.isatty(), f"{Path(args.points).name} parts"
         )
         try:
-            n_rows = points.write_parts(
+            n_rows = writers.write_parts(
                 result,
                 out,
+                results=[c for c in result.columns if c not in frame.columns],
                 on_progress=progress.update,
                 excel_safe=args.excel_safe,
                 parts=points.part_files(args.points),
@@ -486,13 +547,9 @@ def _dask_distances(args: argparse.Namespace, out: Path, as_of) -> int:
 def _cmd_distances(args: argparse.Namespace) -> int:
     from geo import borders, distance, layers, sites
     from geo._errors import InputError
-    from geo._output import check_output_path
     from geo.dates import parse_as_of
+    from geo.writers import check_output_path
 
-    if args.layers and args.points:
-        raise InputError("give --layers or --points, not both")
-    if args.frontier and args.to:
-        raise InputError("give --frontier or --to, not both")
     if not args.points and (args.skip_invalid or args.engine == "dask"):
         raise InputError("--skip-invalid and --engine dask need --points FILE")
     if args.chunk_rows < 1:
@@ -521,9 +578,10 @@ def _cmd_distances(args: argparse.Namespace) -> int:
             result = sites.site_analysis(frame, as_of=as_of)
             key = "opposing_distance_m"
         if out is not None:
-            from geo import points
+            from geo import writers
 
-            points.write_points(result, out, excel_safe=args.excel_safe)
+            results = [c for c in result.columns if c not in frame.columns]
+            writers.write_points(result, out, excel_safe=args.excel_safe, results=results)
             print(printable(f"wrote {out} ({len(result):,} rows)"))
             return 0
     result = result.sort_values(key, kind="stable", na_position="last")
@@ -587,13 +645,34 @@ def build_parser() -> argparse.ArgumentParser:
         prog="flankmap",
         description="Sourced, dated maps and geodesic measurements of NATO's eastern flank.",
     )
-    parser.add_argument("--version", action="version", version=f"flankmap {__version__}")
+    parser.add_argument("--version", action=_VersionAction)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("layers", help="list the layers, or show one layer's features")
-    p.add_argument("name", nargs="?", help="a layer name; omit to list the layers")
+    p = sub.add_parser(
+        "layers",
+        help="list the layers, show one layer's features, or check a layers folder",
+        description="flankmap layers: list the layers. flankmap layers NAME: show one layer's "
+        "features. flankmap layers check [DIR]: validate a layers folder (default the one in "
+        "use) against schema v2 and list the features last verified more than a year ago.",
+    )
+    p.add_argument("name", nargs="?", help="a layer name, or 'check'; omit to list the layers")
+    p.add_argument("folder", nargs="?", metavar="DIR", help="with check: the folder to check")
     p.add_argument("--geojson", action="store_true", help="print the layer as GeoJSON")
-    p.add_argument("--as-of", metavar="DATE", help="only features active on YYYY-MM-DD")
+    p.add_argument(
+        "--as-of",
+        metavar="DATE",
+        help="only features active on YYYY-MM-DD; with check: the day ages count to (today)",
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="with check: exit 1 when a feature was last verified more than a year ago",
+    )
+    p.add_argument(
+        "--lenient",
+        action="store_true",
+        help="with check: accept features without the schema v2 fields (as loading does)",
+    )
     p.set_defaults(func=_cmd_layers)
 
     p = sub.add_parser("regions", help="list the named regions that --region takes")
@@ -904,7 +983,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     code : int
-        0 on success, 2 for a user error or an error of the system (a file that cannot be
+        0 on success, 1 when ``layers check --strict`` finds features due for a check, 2 for
+        a user error or an error of the system (a file that cannot be
         read or written, a full disk), 130 after Ctrl-C, 128 + the signal number after
         SIGTERM or SIGHUP (no temporary file is left behind).
     """
@@ -930,3 +1010,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _Stopped as exc:
         print(f"flankmap: stopped by {signal.Signals(exc.signum).name}", file=sys.stderr)
         return 128 + exc.signum
+
+
+__all__ = ["EXIT_USER_ERROR", "build_parser", "format_table", "main", "printable"]

@@ -745,7 +745,7 @@ def measure_file(
         input done and in all, rows handled so far).
     excel_safe : bool
         Neutralise the CSV cells a spreadsheet would run as formulas, in ``out`` and
-        ``rejected`` (see :func:`geo.points.write_points`).
+        ``rejected`` (see :func:`geo.writers.write_points`).
 
     Returns
     -------
@@ -758,18 +758,26 @@ def measure_file(
         As :func:`geo.points.read_points`, for the first bad row unless ``skip_invalid``.
     """
     from geo import points as point_files
+    from geo import writers
 
     prepared = target(frontier=frontier, to=to, as_of=as_of)
     n_rows = n_rejected = 0
     parts: list[gpd.GeoDataFrame] = []
     with contextlib.ExitStack() as stack:
         write = (
-            stack.enter_context(point_files.point_writer(out, excel_safe=excel_safe))
+            stack.enter_context(
+                writers.point_writer(
+                    out,
+                    excel_safe=excel_safe,
+                    # every column measure may append, whatever the chunks hold
+                    results=result_columns(["coord_uncertainty_m"], prepared),
+                )
+            )
             if out
             else parts.append
         )
         write_rejected = stack.enter_context(
-            point_files.rejected_writer(rejected, excel_safe=excel_safe)
+            writers.rejected_writer(rejected, excel_safe=excel_safe)
         )
         chunks = point_files.scan_points(
             path, chunk_rows=chunk_rows or point_files.CHUNK_ROWS, skip_invalid=skip_invalid

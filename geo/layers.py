@@ -8,24 +8,51 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import functools
-import json
-import math
-import os
 import re
-import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
-import pandas as pd
 import shapely
 
+if TYPE_CHECKING:  # pandas and geopandas load when a frame is made: listing needs neither
+    import geopandas as gpd
+
 from geo import _data
-from geo._errors import DataDirError, LayerNotFoundError, LayerValidationError
+from geo._errors import DataDirError, LayerNotFoundError, LayerValidationError, located
 from geo.dates import active_on, date_bounds, parse_as_of
+from geo.display import LayerList
+from geo.geojson import geometry_problem, read_collection
+
+__all__ = [
+    "COLUMNS",
+    "CONFIDENCES",
+    "COORD_BASES",
+    "EXTRA_OPERATORS",
+    "KINDS",
+    "LANGUAGES",
+    "MAX_LAYER_BYTES",
+    "REQUIRED",
+    "REQUIRED_V2",
+    "SINCE_BASES",
+    "SOURCE_FIELDS",
+    "SOURCE_FIELDS_V2",
+    "SOURCE_TYPES",
+    "STATUSES",
+    "LayerInfo",
+    "check_layers",
+    "filter_active",
+    "layer_path",
+    "layer_titles",
+    "list_layers",
+    "load_layer",
+    "load_layers",
+    "read_layer_file",
+    "status_on",
+    "to_feature_collection",
+    "validate_feature",
+]
 
 #: The words allowed in a feature's ``kind`` (``layers/SCHEMA.md`` defines each).
 KINDS = (
@@ -134,186 +161,212 @@ class LayerInfo:
     path: Path
 
 
-def _fail(path: Path | str, feature: str, field: str, problem: str) -> LayerValidationError:
-    where = f"{Path(path).name}: feature {feature}" if feature else f"{Path(path).name}"
-    return LayerValidationError(f"{where}: field {field!r}: {problem}")
-
-
-def _check_date(path: Path, fid: str, field: str, value: Any, *, empty_ok: bool) -> None:
+def _check_date(path: Path, where: str, field: str, value: Any, *, empty_ok: bool) -> None:
     if value == "" and empty_ok:
         return
     if not isinstance(value, str):
-        raise _fail(path, fid, field, f"{value!r} is not a string date (YYYY, YYYY-MM, YYYY-MM-DD)")
+        raise LayerValidationError(
+            located(
+                path, where, field, f"{value!r} is not a string date (YYYY, YYYY-MM, YYYY-MM-DD)"
+            )
+        )
     try:
         date_bounds(value)
     except ValueError as exc:
-        raise _fail(path, fid, field, str(exc)) from None
+        raise LayerValidationError(located(path, where, field, str(exc))) from None
 
 
-def _check_text(path: Path, fid: str, field: str, value: Any) -> None:
+def _check_text(path: Path, where: str, field: str, value: Any) -> None:
     if not isinstance(value, str) or not value.strip():
-        raise _fail(path, fid, field, f"{value!r} is not a non-empty string")
-
-
-def _check_coords(path: Path, fid: str, geom: Mapping[str, Any]) -> shapely.Geometry:
-    try:
-        shape = shapely.geometry.shape(geom)
-    except Exception as exc:  # shapely raises several types for malformed GeoJSON
-        raise _fail(path, fid, "geometry", f"not a valid GeoJSON geometry ({exc})") from None
-    if shape.is_empty:
-        raise _fail(path, fid, "geometry", "is empty")
-    if shape.geom_type not in _GEOMETRIES:
-        raise _fail(
-            path, fid, "geometry", f"{shape.geom_type} is not one of {', '.join(_GEOMETRIES)}"
+        raise LayerValidationError(
+            located(path, where, field, f"{value!r} is not a non-empty string")
         )
-    xy = shapely.get_coordinates(shape)
-    for lon, lat in xy:
-        if not (math.isfinite(lon) and math.isfinite(lat)):
-            raise _fail(path, fid, "geometry", f"coordinate [{lon}, {lat}] is not finite")
-        if not -180 <= lon <= 180:
-            raise _fail(path, fid, "geometry", f"longitude {lon} is outside -180..180")
-        if not -90 <= lat <= 90:
-            raise _fail(path, fid, "geometry", f"latitude {lat} is outside -90..90 ([lon, lat]?)")
-    if not shape.is_valid:
-        raise _fail(path, fid, "geometry", shapely.is_valid_reason(shape))
-    return shape
 
 
-def _check_word(path: Path, fid: str, field: str, value: Any, words: Iterable[str]) -> None:
+def _check_coords(path: Path, where: str, geom: Any) -> shapely.Geometry:
+    problem = geometry_problem(geom, types=_GEOMETRIES, bounds=True)
+    if problem:
+        raise LayerValidationError(located(path, where, "geometry", problem))
+    return shapely.geometry.shape(geom)
+
+
+def _check_word(path: Path, where: str, field: str, value: Any, words: Iterable[str]) -> None:
     words = tuple(words)
     if value not in words:
-        raise _fail(path, fid, field, f"{value!r} is not one of {', '.join(words)}")
+        raise LayerValidationError(
+            located(path, where, field, f"{value!r} is not one of {', '.join(words)}")
+        )
 
 
-def _check_operator(path: Path, fid: str, field: str, value: Any, known: frozenset[str]) -> None:
+def _check_operator(path: Path, where: str, field: str, value: Any, known: frozenset[str]) -> None:
     if value not in EXTRA_OPERATORS and value not in known:
-        raise _fail(path, fid, field, f"{value!r} is not an ISO alpha-3 code, NATO or SUN")
+        raise LayerValidationError(
+            located(path, where, field, f"{value!r} is not an ISO alpha-3 code, NATO or SUN")
+        )
 
 
-def _check_list(path: Path, fid: str, field: str, value: Any) -> list[Any]:
+def _check_list(path: Path, where: str, field: str, value: Any) -> list[Any]:
     if not isinstance(value, list):
-        raise _fail(path, fid, field, f"{value!r} is not a list")
+        raise LayerValidationError(located(path, where, field, f"{value!r} is not a list"))
     return value
 
 
-def _check_entry(path: Path, fid: str, field: str, entry: Any, needed: str) -> Mapping[str, Any]:
+def _check_entry(path: Path, where: str, field: str, entry: Any, needed: str) -> Mapping[str, Any]:
     if not isinstance(entry, Mapping):
-        raise _fail(path, fid, field, "is not an object")
-    _check_text(path, fid, f"{field}.{needed}", entry.get(needed))
+        raise LayerValidationError(located(path, where, field, "is not an object"))
+    _check_text(path, where, f"{field}.{needed}", entry.get(needed))
     return entry
 
 
-def _check_span(path: Path, fid: str, field: str, entry: Mapping[str, Any]) -> None:
+def _check_span(path: Path, where: str, field: str, entry: Mapping[str, Any]) -> None:
     """Check the optional ``since``/``until`` of a list entry (units, operators)."""
     since, until = entry.get("since", ""), entry.get("until", "")
-    _check_date(path, fid, f"{field}.since", since, empty_ok=True)
-    _check_date(path, fid, f"{field}.until", until, empty_ok=True)
+    _check_date(path, where, f"{field}.since", since, empty_ok=True)
+    _check_date(path, where, f"{field}.until", until, empty_ok=True)
     if since and until and date_bounds(until)[1] < date_bounds(since)[0]:
-        raise _fail(path, fid, f"{field}.until", f"{until} is before since {since}")
+        raise LayerValidationError(
+            located(path, where, f"{field}.until", f"{until} is before since {since}")
+        )
 
 
-def _check_operators(path: Path, fid: str, props: Mapping[str, Any], known: frozenset[str]) -> None:
+def _check_operators(
+    path: Path, where: str, props: Mapping[str, Any], known: frozenset[str]
+) -> None:
     """Check the operator history: dated, in order, ending with ``operator``."""
-    history = _check_list(path, fid, "operators", props["operators"])
+    history = _check_list(path, where, "operators", props["operators"])
     if not history:
-        raise _fail(
-            path, fid, "operators", "is empty; leave it out when the operator never changed"
+        raise LayerValidationError(
+            located(
+                path, where, "operators", "is empty; leave it out when the operator never changed"
+            )
         )
     previous = None
     for number, entry in enumerate(history, 1):
         field = f"operators[{number}]"
-        entry = _check_entry(path, fid, field, entry, "operator")
-        _check_operator(path, fid, f"{field}.operator", entry["operator"], known)
-        _check_date(path, fid, f"{field}.since", entry.get("since"), empty_ok=False)
-        _check_span(path, fid, field, entry)
+        entry = _check_entry(path, where, field, entry, "operator")
+        _check_operator(path, where, f"{field}.operator", entry["operator"], known)
+        _check_date(path, where, f"{field}.since", entry.get("since"), empty_ok=False)
+        _check_span(path, where, field, entry)
         start = date_bounds(entry["since"])[0]
         if previous is not None and start < previous:
-            raise _fail(path, fid, f"{field}.since", "operators are not in date order")
+            raise LayerValidationError(
+                located(path, where, f"{field}.since", "operators are not in date order")
+            )
         previous = start
         if number < len(history) and not entry.get("until"):
-            raise _fail(path, fid, f"{field}.until", "is empty, but a later operator follows")
+            raise LayerValidationError(
+                located(path, where, f"{field}.until", "is empty, but a later operator follows")
+            )
     if history[-1]["operator"] != props["operator"]:
-        raise _fail(
-            path,
-            fid,
-            f"operators[{len(history)}].operator",
-            f"{history[-1]['operator']!r} is not the feature's operator {props['operator']!r}",
+        raise LayerValidationError(
+            located(
+                path,
+                where,
+                f"operators[{len(history)}].operator",
+                f"{history[-1]['operator']!r} is not the feature's operator {props['operator']!r}",
+            )
         )
 
 
-def _check_sources(path: Path, fid: str, sources: Any, *, strict: bool) -> None:
+def _check_sources(path: Path, where: str, sources: Any, *, strict: bool) -> None:
     if not isinstance(sources, list) or not sources:
-        raise _fail(
-            path, fid, "sources", "must be a non-empty list of {title, url, publisher, accessed}"
+        raise LayerValidationError(
+            located(
+                path,
+                where,
+                "sources",
+                "must be a non-empty list of {title, url, publisher, accessed}",
+            )
         )
     for number, source in enumerate(sources, 1):
         field = f"sources[{number}]"
         if not isinstance(source, Mapping):
-            raise _fail(path, fid, field, "is not an object")
+            raise LayerValidationError(located(path, where, field, "is not an object"))
         lacking = [name for name in SOURCE_FIELDS if not source.get(name)]
         if strict:
             lacking += [name for name in SOURCE_FIELDS_V2 if not source.get(name)]
         if lacking:
-            raise _fail(path, fid, f"{field}.{lacking[0]}", "is missing or empty")
+            raise LayerValidationError(
+                located(path, where, f"{field}.{lacking[0]}", "is missing or empty")
+            )
         if not _URL_RE.match(str(source["url"])):
-            raise _fail(path, fid, f"{field}.url", f"{source['url']!r} is not an http(s) URL")
-        _check_date(path, fid, f"{field}.accessed", source["accessed"], empty_ok=False)
+            raise LayerValidationError(
+                located(path, where, f"{field}.url", f"{source['url']!r} is not an http(s) URL")
+            )
+        _check_date(path, where, f"{field}.accessed", source["accessed"], empty_ok=False)
         if "type" in source:
-            _check_word(path, fid, f"{field}.type", source["type"], SOURCE_TYPES)
+            _check_word(path, where, f"{field}.type", source["type"], SOURCE_TYPES)
         if "language" in source and source["language"] not in LANGUAGES:
-            raise _fail(
-                path,
-                fid,
-                f"{field}.language",
-                f"{source['language']!r} is not an ISO 639-1 code (two lower-case letters)",
+            raise LayerValidationError(
+                located(
+                    path,
+                    where,
+                    f"{field}.language",
+                    f"{source['language']!r} is not an ISO 639-1 code (two lower-case letters)",
+                )
             )
 
 
 def _check_v2(
-    path: Path, fid: str, props: Mapping[str, Any], known: frozenset[str], n_sources: int
+    path: Path, where: str, props: Mapping[str, Any], known: frozenset[str], n_sources: int
 ) -> None:
     """Check the schema v2 properties that a feature has (each is optional here)."""
     if "confidence" in props:
-        _check_word(path, fid, "confidence", props["confidence"], CONFIDENCES)
+        _check_word(path, where, "confidence", props["confidence"], CONFIDENCES)
     if "since_basis" in props:
-        _check_word(path, fid, "since_basis", props["since_basis"], SINCE_BASES)
+        _check_word(path, where, "since_basis", props["since_basis"], SINCE_BASES)
     if "coord_basis" in props:
-        _check_word(path, fid, "coord_basis", props["coord_basis"], COORD_BASES)
+        _check_word(path, where, "coord_basis", props["coord_basis"], COORD_BASES)
     if "last_verified" in props:
         value = props["last_verified"]
         if not isinstance(value, str) or not _FULL_DATE_RE.match(value):
-            raise _fail(path, fid, "last_verified", f"{value!r} is not a full date YYYY-MM-DD")
-        _check_date(path, fid, "last_verified", value, empty_ok=False)
+            raise LayerValidationError(
+                located(path, where, "last_verified", f"{value!r} is not a full date YYYY-MM-DD")
+            )
+        _check_date(path, where, "last_verified", value, empty_ok=False)
     if "operators" in props:
-        _check_operators(path, fid, props, known)
-    for number, unit in enumerate(_check_list(path, fid, "units", props.get("units", [])), 1):
+        _check_operators(path, where, props, known)
+    for number, unit in enumerate(_check_list(path, where, "units", props.get("units", [])), 1):
         field = f"units[{number}]"
-        unit = _check_entry(path, fid, field, unit, "designation")
+        unit = _check_entry(path, where, field, unit, "designation")
         for name in ("parent", "branch"):
             if name in unit:
-                _check_text(path, fid, f"{field}.{name}", unit[name])
-        _check_span(path, fid, field, unit)
-    equipment = _check_list(path, fid, "equipment", props.get("equipment", []))
+                _check_text(path, where, f"{field}.{name}", unit[name])
+        _check_span(path, where, field, unit)
+    equipment = _check_list(path, where, "equipment", props.get("equipment", []))
     for number, item in enumerate(equipment, 1):
         field = f"equipment[{number}]"
-        item = _check_entry(path, fid, field, item, "system")
+        item = _check_entry(path, where, field, item, "system")
         count = item.get("count")
         if count is not None and (
             isinstance(count, bool) or not isinstance(count, int) or count < 0
         ):
-            raise _fail(path, fid, f"{field}.count", f"{count!r} is not a whole number >= 0")
-        _check_date(path, fid, f"{field}.as_of", item.get("as_of"), empty_ok=False)
+            raise LayerValidationError(
+                located(path, where, f"{field}.count", f"{count!r} is not a whole number >= 0")
+            )
+        _check_date(path, where, f"{field}.as_of", item.get("as_of"), empty_ok=False)
         source = item.get("source")
         if isinstance(source, bool) or not isinstance(source, int) or not 1 <= source <= n_sources:
-            raise _fail(
-                path, fid, f"{field}.source", f"{source!r} is not the number of one of the sources"
+            raise LayerValidationError(
+                located(
+                    path,
+                    where,
+                    f"{field}.source",
+                    f"{source!r} is not the number of one of the sources",
+                )
             )
-    for number, alias in enumerate(_check_list(path, fid, "aliases", props.get("aliases", [])), 1):
-        _check_text(path, fid, f"aliases[{number}]", alias)
+    for number, alias in enumerate(
+        _check_list(path, where, "aliases", props.get("aliases", [])), 1
+    ):
+        _check_text(path, where, f"aliases[{number}]", alias)
     if "wikidata" in props and not _WIKIDATA_RE.match(str(props["wikidata"])):
-        raise _fail(path, fid, "wikidata", f"{props['wikidata']!r} is not a Wikidata id (Q123)")
+        raise LayerValidationError(
+            located(path, where, "wikidata", f"{props['wikidata']!r} is not a Wikidata id (Q123)")
+        )
     if "icao" in props and not _ICAO_RE.match(str(props["icao"])):
-        raise _fail(path, fid, "icao", f"{props['icao']!r} is not a four-letter ICAO code")
+        raise LayerValidationError(
+            located(path, where, "icao", f"{props['icao']!r} is not a four-letter ICAO code")
+        )
 
 
 def validate_feature(
@@ -352,66 +405,92 @@ def validate_feature(
     """
     path = Path(path)
     if not isinstance(feature, Mapping) or feature.get("type") != "Feature":
-        raise _fail(path, f"#{index}", "type", "is not a GeoJSON Feature")
+        raise LayerValidationError(
+            located(path, f"feature #{index}", "type", "is not a GeoJSON Feature")
+        )
     props = feature.get("properties")
     if not isinstance(props, Mapping):
-        raise _fail(path, f"#{index}", "properties", "is missing or not an object")
+        raise LayerValidationError(
+            located(path, f"feature #{index}", "properties", "is missing or not an object")
+        )
     fid_value = props.get("id")
-    fid = fid_value if isinstance(fid_value, str) and fid_value else f"#{index}"
+    where = (
+        f"feature {fid_value}" if isinstance(fid_value, str) and fid_value else f"feature #{index}"
+    )
     required = (*REQUIRED, *REQUIRED_V2) if strict else REQUIRED
     missing = [name for name in required if name not in props]
     if missing:
-        raise _fail(path, fid, missing[0], f"is missing (missing: {', '.join(missing)})")
+        raise LayerValidationError(
+            located(path, where, missing[0], f"is missing (missing: {', '.join(missing)})")
+        )
     if not _ID_RE.match(fid_value or ""):
-        raise _fail(path, fid, "id", f"{fid_value!r} is not a slug of a-z, 0-9 and '-'")
+        raise LayerValidationError(
+            located(path, where, "id", f"{fid_value!r} is not a slug of a-z, 0-9 and '-'")
+        )
     for field in ("name", "coord_note"):
-        _check_text(path, fid, field, props[field])
-    _check_word(path, fid, "kind", props["kind"], KINDS)
-    _check_word(path, fid, "status", props["status"], STATUSES)
+        _check_text(path, where, field, props[field])
+    _check_word(path, where, "kind", props["kind"], KINDS)
+    _check_word(path, where, "status", props["status"], STATUSES)
     known = frozenset(countries) if countries is not None else _country_codes()
     if props["country"] not in known:
-        raise _fail(path, fid, "country", f"{props['country']!r} is not a known ISO alpha-3 code")
-    _check_operator(path, fid, "operator", props["operator"], known)
+        raise LayerValidationError(
+            located(path, where, "country", f"{props['country']!r} is not a known ISO alpha-3 code")
+        )
+    _check_operator(path, where, "operator", props["operator"], known)
     lead = props.get("lead_nation", "")
     if lead and lead not in known:
-        raise _fail(path, fid, "lead_nation", f"{lead!r} is not a known ISO alpha-3 code")
-    _check_date(path, fid, "since", props["since"], empty_ok=False)
-    _check_date(path, fid, "until", props["until"], empty_ok=True)
+        raise LayerValidationError(
+            located(path, where, "lead_nation", f"{lead!r} is not a known ISO alpha-3 code")
+        )
+    _check_date(path, where, "since", props["since"], empty_ok=False)
+    _check_date(path, where, "until", props["until"], empty_ok=True)
     if props["until"] and date_bounds(props["until"])[1] < date_bounds(props["since"])[0]:
-        raise _fail(path, fid, "until", f"{props['until']} is before since {props['since']}")
+        raise LayerValidationError(
+            located(path, where, "until", f"{props['until']} is before since {props['since']}")
+        )
     if props["until"] and props["status"] != "ended":
-        raise _fail(path, fid, "status", f"is {props['status']!r} but until is {props['until']}")
+        raise LayerValidationError(
+            located(path, where, "status", f"is {props['status']!r} but until is {props['until']}")
+        )
     unc = props["coord_uncertainty_m"]
     if isinstance(unc, bool) or not isinstance(unc, int | float) or not 0 <= unc <= 100_000:
-        raise _fail(
-            path, fid, "coord_uncertainty_m", f"{unc!r} is not a number of metres 0..100000"
+        raise LayerValidationError(
+            located(
+                path, where, "coord_uncertainty_m", f"{unc!r} is not a number of metres 0..100000"
+            )
         )
-    _check_sources(path, fid, props["sources"], strict=strict)
-    _check_v2(path, fid, props, known, len(props["sources"]))
+    _check_sources(path, where, props["sources"], strict=strict)
+    _check_v2(path, where, props, known, len(props["sources"]))
     timeline = props.get("timeline", [])
     if not isinstance(timeline, list):
-        raise _fail(path, fid, "timeline", "is not a list")
+        raise LayerValidationError(located(path, where, "timeline", "is not a list"))
     previous = None
     for number, step in enumerate(timeline, 1):
         field = f"timeline[{number}]"
         if not isinstance(step, Mapping):
-            raise _fail(path, fid, field, "is not an object")
-        _check_date(path, fid, f"{field}.date", step.get("date"), empty_ok=False)
+            raise LayerValidationError(located(path, where, field, "is not an object"))
+        _check_date(path, where, f"{field}.date", step.get("date"), empty_ok=False)
         if step.get("status") not in STATUSES:
-            raise _fail(path, fid, f"{field}.status", f"{step.get('status')!r} is not a status")
+            raise LayerValidationError(
+                located(path, where, f"{field}.status", f"{step.get('status')!r} is not a status")
+            )
         start = date_bounds(step["date"])[0]
         if previous is not None and start < previous:
-            raise _fail(path, fid, f"{field}.date", "timeline is not in date order")
+            raise LayerValidationError(
+                located(path, where, f"{field}.date", "timeline is not in date order")
+            )
         previous = start
-    geometry = _check_coords(path, fid, feature.get("geometry") or {})
+    geometry = _check_coords(path, where, feature.get("geometry"))
     basis = props.get("coord_basis")
     if basis is not None and basis not in _BASES_BY_GEOMETRY[geometry.geom_type]:
         allowed = ", ".join(_BASES_BY_GEOMETRY[geometry.geom_type])
-        raise _fail(
-            path,
-            fid,
-            "coord_basis",
-            f"{basis!r} does not fit a {geometry.geom_type} (use {allowed})",
+        raise LayerValidationError(
+            located(
+                path,
+                where,
+                "coord_basis",
+                f"{basis!r} does not fit a {geometry.geom_type} (use {allowed})",
+            )
         )
     clean = dict(props)
     for name in ("lead_nation", "notes", *REQUIRED_V2, "wikidata", "icao"):
@@ -421,79 +500,23 @@ def validate_feature(
     return clean, geometry
 
 
-@functools.cache
 def _country_codes() -> frozenset[str]:
-    from geo.borders import country_codes
-
-    return country_codes()
+    return _data.country_codes()  # the attribute table only: no geometry, no geopandas
 
 
 #: The largest layer file read, in bytes (the shipped layers are a few tens of KB).
 MAX_LAYER_BYTES = 64 * 1024 * 1024
 
 
-def _read_bytes(path: Path) -> bytes:
-    """Read a layer file: a regular file of at most :data:`MAX_LAYER_BYTES` bytes.
-
-    The file is opened without blocking (a FIFO would wait for a writer) and checked after
-    opening, so that what is read is what was checked; a link to ``/dev/zero`` or a folder
-    named ``x.geojson`` is refused, not read.
-    """
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-    try:
-        fd = os.open(path, flags)
-    except FileNotFoundError:
-        what = "is a link to a missing file" if path.is_symlink() else "does not exist"
-        raise _fail(path, "", "file", what) from None
-    except OSError as exc:
-        raise _fail(path, "", "file", f"cannot be read ({exc.strerror or exc})") from None
-    info = os.fstat(fd)
-    if not stat.S_ISREG(info.st_mode):
-        os.close(fd)
-        kind = _FILE_TYPES.get(stat.S_IFMT(info.st_mode), "not a regular file")
-        raise _fail(path, "", "file", f"is {kind}, not a layer file; remove it from the folder")
-    with os.fdopen(fd, "rb") as handle:
-        if info.st_size > MAX_LAYER_BYTES:
-            raise _fail(path, "", "file", _too_big(info.st_size))
-        try:
-            data = handle.read(MAX_LAYER_BYTES + 1)
-        except OSError as exc:
-            raise _fail(path, "", "file", f"cannot be read ({exc.strerror or exc})") from None
-    if len(data) > MAX_LAYER_BYTES:  # it grew while being read
-        raise _fail(path, "", "file", _too_big(len(data)))
-    return data
-
-
-_FILE_TYPES = {
-    stat.S_IFDIR: "a folder",
-    stat.S_IFIFO: "a FIFO",
-    stat.S_IFCHR: "a character device",
-    stat.S_IFBLK: "a block device",
-    stat.S_IFSOCK: "a socket",
-}
-
-
-def _too_big(size: int) -> str:
-    return f"is {size:,} bytes, more than a layer file may be ({MAX_LAYER_BYTES:,})"
-
-
 def _read_collection(path: Path) -> dict[str, Any]:
-    data_bytes = _read_bytes(path)
-    try:
-        text = data_bytes.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise _fail(path, "", "file", f"is not UTF-8 ({exc.reason} at byte {exc.start})") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise _fail(path, "", "file", f"is not valid JSON (line {exc.lineno}: {exc.msg})") from None
-    except RecursionError:
-        raise _fail(path, "", "file", "is nested too deeply to be a layer") from None
-    if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
-        raise _fail(path, "", "type", "is not a GeoJSON FeatureCollection")
-    if not isinstance(data.get("features"), list):
-        raise _fail(path, "", "features", "is not a list")
-    return data
+    """Read a layer file: a regular file of at most :data:`MAX_LAYER_BYTES` bytes."""
+    return read_collection(
+        path,
+        max_bytes=MAX_LAYER_BYTES,
+        field="file",
+        what="a layer file",
+        error=LayerValidationError,
+    )
 
 
 def read_layer_file(path: Path | str, *, layer: str | None = None) -> gpd.GeoDataFrame:
@@ -524,17 +547,32 @@ def _collection_frame(
     path: Path, data: dict[str, Any], layer: str | None = None
 ) -> gpd.GeoDataFrame:
     """Validate the features of a collection read by :func:`_read_collection` into a frame."""
+    import geopandas as gpd
+    import pandas as pd
+
     name = layer or path.name.removesuffix(".geojson")
-    rows, geoms, seen = [], [], set()
-    for index, feature in enumerate(data["features"]):
-        props, geom = validate_feature(feature, path=path, index=index)
-        if props["id"] in seen:
-            raise _fail(path, props["id"], "id", "is used by another feature of this file")
-        seen.add(props["id"])
-        rows.append({"layer": name, **props})
-        geoms.append(geom)
+    features = _validated_features(path, data)
+    rows = [{"layer": name, **props} for props, _ in features]
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
-    return gpd.GeoDataFrame(frame, geometry=geoms, crs="EPSG:4326")
+    return gpd.GeoDataFrame(frame, geometry=[geom for _, geom in features], crs="EPSG:4326")
+
+
+def _validated_features(
+    path: Path, data: dict[str, Any]
+) -> list[tuple[dict[str, Any], shapely.Geometry]]:
+    """Validate every feature of a collection; ids must be unique in the file."""
+    features, seen, known = [], set(), _country_codes()  # the codes once, not per feature
+    for index, feature in enumerate(data["features"]):
+        props, geom = validate_feature(feature, path=path, index=index, countries=known)
+        if props["id"] in seen:
+            raise LayerValidationError(
+                located(
+                    path, f"feature {props['id']}", "id", "is used by another feature of this file"
+                )
+            )
+        seen.add(props["id"])
+        features.append((props, geom))
+    return features
 
 
 def _layer_paths() -> dict[str, Path]:
@@ -629,8 +667,13 @@ def load_layers(
     for path, frame in zip(paths, frames, strict=True):
         for fid in frame["id"]:
             if fid in owner:
-                raise _fail(path, fid, "id", f"is also used in {owner[fid]}")
+                raise LayerValidationError(
+                    located(path, f"feature {fid}", "id", f"is also used in {owner[fid]}")
+                )
             owner[fid] = path.name
+    import geopandas as gpd
+    import pandas as pd
+
     if not frames:
         empty = pd.DataFrame(columns=list(COLUMNS))
         return gpd.GeoDataFrame(empty, geometry=gpd.GeoSeries([], crs="EPSG:4326"))
@@ -651,13 +694,58 @@ def filter_active(frame: gpd.GeoDataFrame, as_of: str | dt.date | None) -> gpd.G
     Returns
     -------
     active : geopandas.GeoDataFrame
-        The active rows, with ``status`` set to the status on that date (from ``timeline``).
+        The active rows, with ``status`` set to the status on that date (from ``timeline``)
+        and ``operator`` to the operator on that date (from ``operators``, see
+        :func:`operator_on`).
     """
     day = parse_as_of(as_of)
     mask = [active_on(s, u, day) for s, u in zip(frame["since"], frame["until"], strict=True)]
     active = frame.loc[mask].copy()
-    active["status"] = [status_on(row, day) for row in active.to_dict("records")]
+    records = active.to_dict("records")
+    active["status"] = [status_on(row, day) for row in records]
+    active["operator"] = [operator_on(row, day) for row in records]
     return active.reset_index(drop=True)
+
+
+def operator_on(feature: Mapping[str, Any], as_of: str | dt.date) -> str:
+    """Return the state (or ``NATO``) that operated a feature on a date.
+
+    A feature whose operator changed has an ``operators`` history (``[{operator, since,
+    until}]``): the Soviet Union (``SUN``) until 1991, then Russia. The operator on a day is
+    that of the last entry whose interval covers the day (on a day of handover, the new one).
+    On a day that no entry covers (before the first entry, or between two), and for a feature
+    without a history, it is the feature's ``operator``.
+
+    Parameters
+    ----------
+    feature : mapping
+        Feature properties (a row of a loaded layer, or a GeoJSON feature's properties).
+    as_of : str or datetime.date
+        The day, ``YYYY-MM-DD`` or a date.
+
+    Returns
+    -------
+    operator : str
+        An ISO alpha-3 code, ``NATO`` or ``SUN``.
+
+    Examples
+    --------
+    >>> baltiysk = {
+    ...     "operator": "RUS",
+    ...     "operators": [
+    ...         {"operator": "SUN", "since": "1945", "until": "1991-12-26"},
+    ...         {"operator": "RUS", "since": "1991-12-26", "until": ""},
+    ...     ],
+    ... }
+    >>> operator_on(baltiysk, "1990-01-01"), operator_on(baltiysk, "1991-12-26")
+    ('SUN', 'RUS')
+    """
+    day = parse_as_of(as_of)
+    current = None
+    for entry in feature.get("operators") or []:
+        if active_on(entry["since"], entry.get("until", ""), day):
+            current = entry["operator"]
+    return str(feature["operator"] if current is None else current)
 
 
 def status_on(feature: Mapping[str, Any], as_of: dt.date) -> str:
@@ -684,31 +772,32 @@ def status_on(feature: Mapping[str, Any], as_of: dt.date) -> str:
     return current
 
 
-def list_layers() -> list[LayerInfo]:
+def list_layers() -> LayerList:
     """Describe every shipped layer.
 
     Returns
     -------
-    layers : list of LayerInfo
-        Name, title, description, feature count and date range (earliest ``since``, latest
-        ``since`` or ``until``) of each layer, by name.
+    layers : geo.display.LayerList
+        A list of :class:`LayerInfo`: name, title, description, feature count and date range
+        (earliest ``since``, latest ``since`` or ``until``) of each layer, by name. A notebook
+        shows it as a table.
 
     Raises
     ------
     LayerValidationError
         If a layer file is invalid.
     """
-    infos = []
+    infos = LayerList()
     for name, path in _layer_paths().items():
         data = _read_collection(path)
-        frame = _collection_frame(path, data, name)
-        dates = [d for d in [*frame["since"], *frame["until"]] if d]
+        features = [props for props, _ in _validated_features(path, data)]
+        dates = [d for d in [f["since"] for f in features] + [f["until"] for f in features] if d]
         infos.append(
             LayerInfo(
                 name=name,
                 title=str(data.get("title", name)),
                 description=str(data.get("description", "")),
-                count=len(frame),
+                count=len(features),
                 first=min(dates, key=lambda d: date_bounds(d)[0]) if dates else "",
                 last=max(dates, key=lambda d: date_bounds(d)[0]) if dates else "",
                 path=path,
@@ -809,7 +898,7 @@ def check_layers(
     Raises
     ------
     DataDirError
-        If ``folder`` is not a folder.
+        If ``folder`` is not a folder, or holds no ``*.geojson`` file.
     LayerValidationError
         Naming the file, the feature and the field of the first problem found.
 
@@ -824,14 +913,20 @@ def check_layers(
     if not folder.is_dir():
         raise DataDirError(f"{folder} is not a folder of layer files")
     cutoff = _year_before(parse_as_of(as_of))
+    paths = sorted(folder.glob("*.geojson"))
+    if not paths:
+        raise DataDirError(f"{folder} holds no layer files (*.geojson)")
     rows: list[dict[str, Any]] = []
     geoms: list[shapely.Geometry] = []
     owner: dict[str, str] = {}
-    for path in sorted(folder.glob("*.geojson")):
+    known = _country_codes()
+    for path in paths:
         data = _read_collection(path)
         name = path.name.removesuffix(".geojson")
         for index, feature in enumerate(data["features"]):
-            props, geom = validate_feature(feature, path=path, index=index, strict=strict)
+            props, geom = validate_feature(
+                feature, path=path, index=index, countries=known, strict=strict
+            )
             fid = props["id"]
             if fid in owner:
                 other = owner[fid]
@@ -840,12 +935,15 @@ def check_layers(
                     if other == path.name
                     else f"is also used in {other}"
                 )
-                raise _fail(path, fid, "id", problem)
+                raise LayerValidationError(located(path, f"feature {fid}", "id", problem))
             owner[fid] = path.name
             verified = props["last_verified"]
             if not verified or dt.date.fromisoformat(verified) < cutoff:
                 rows.append({"layer": name, **props})
                 geoms.append(geom)
+    import geopandas as gpd
+    import pandas as pd
+
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
     stale = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"))
     order = sorted(range(len(stale)), key=lambda i: (str(stale["last_verified"].iloc[i]), i))

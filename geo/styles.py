@@ -18,6 +18,10 @@ from dataclasses import dataclass
 import pandas as pd
 
 from geo.borders import EAST, WEST, side_of
+from geo.layers import layer_titles
+
+#: The font of every figure (matplotlib), shipped with matplotlib.
+FONT = "DejaVu Sans"
 
 #: User points that stand on neither side (e.g. in Ukraine or Moldova), and their colour.
 OTHER, OTHER_COLOUR = "other", "#7f7f7f"
@@ -176,6 +180,42 @@ def layer_styles(frame: pd.DataFrame, *, extra: Iterable[str] = ()) -> dict[str,
     return assign_styles(sides)
 
 
+def styles_for(
+    frame: pd.DataFrame, *, extra: Iterable[str] = ()
+) -> tuple[dict[str, LayerStyle], dict[str, str]]:
+    """Return the symbol and the title of every layer in a frame of loaded layers.
+
+    What the map, the figures and the report draw their legends from: :func:`layer_styles`
+    and :func:`geo.layers.layer_titles` of the same layers.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Loaded layers (columns ``layer`` and ``operator``), best unfiltered by date, so that a
+        layer keeps its symbol on every date.
+    extra : iterable of str
+        Further layer names without features here (users' files): they get a symbol on the
+        ``NATO`` side, and no title.
+
+    Returns
+    -------
+    styles : dict
+        Layer name to :class:`LayerStyle`, by name.
+    titles : dict
+        Name of each layer of the frame to its title, by name.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"layer": ["my_sites"], "operator": ["RUS"]})
+    >>> styles, titles = styles_for(frame, extra=["user:a.csv"])
+    >>> sorted(styles), titles
+    (['my_sites', 'user:a.csv'], {'my_sites': 'my sites'})
+    """
+    styles = layer_styles(frame, extra=extra)
+    return styles, layer_titles(sorted({str(name) for name in frame["layer"]}))
+
+
 # --- certainty: how sure a site is, drawn the same way in the map and the figures --------------
 
 #: The values of a feature's ``confidence`` (layer schema v2), surest first.
@@ -304,3 +344,27 @@ def side_styles(style: LayerStyle, *, east: LayerStyle) -> dict[str, LayerStyle]
         EAST: LayerStyle(colour=east.colour, shape=style.shape, side=EAST),
         OTHER: LayerStyle(colour=OTHER_COLOUR, shape=style.shape, side=OTHER),
     }
+
+
+__all__ = [
+    "BASE",
+    "CONFIDENCES",
+    "CONFIDENCE_MEANINGS",
+    "EAST",
+    "FONT",
+    "HOLLOW_STATUSES",
+    "MARKERS",
+    "OTHER",
+    "OTHER_COLOUR",
+    "PALETTES",
+    "WEST",
+    "LayerStyle",
+    "Mark",
+    "assign_styles",
+    "layer_sides",
+    "layer_styles",
+    "mark_of",
+    "side_of",
+    "side_styles",
+    "styles_for",
+]

@@ -156,3 +156,28 @@ def test_edge_keys_do_not_depend_on_direction():
     shared = np.isin(borders.edge_keys(edges), borders.edge_keys(borders.ring_edges(neighbour)))
     assert shared.sum() == 1
     assert borders.ring_edges(shapely.Polygon()).shape == (0, 4)
+
+
+def test_only_countries_of_several_records_are_merged():
+    """No dissolve of the whole world: a country of one record keeps its geometry as read."""
+    import pyogrio
+    import shapely
+
+    from geo import _data
+
+    raw = pyogrio.read_dataframe(_data.countries_path(), columns=["ADM0_A3", "ISO_A3_EH"])
+    raw["iso_a3"] = [
+        _data.iso_code(a, e) for a, e in zip(raw["ADM0_A3"], raw["ISO_A3_EH"], strict=True)
+    ]
+    counts = raw["iso_a3"].value_counts()
+    several = sorted(counts[counts > 1].index)
+    assert several, "the dataset has countries of several records"
+    frame = borders.countries()
+    assert frame.index.is_unique
+    assert frame.index.is_monotonic_increasing
+    assert sorted(frame.index) == sorted(counts.index)
+    for code in several:
+        parts = raw.loc[raw["iso_a3"] == code, "geometry"]
+        assert shapely.equals(frame.loc[code, "geometry"], shapely.union_all(parts.values))
+    single = raw.set_index("iso_a3").loc["POL", "geometry"]
+    assert frame.loc["POL", "geometry"].equals_exact(shapely.make_valid(single), 0)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from geo import _output
+from geo import _data, writers
 from geo.cli import main, printable
 
 
@@ -198,7 +198,7 @@ def test_a_full_or_read_only_disk_is_one_line_exit_2(
     def failing_write(self, data):
         raise OSError(code, os.strerror(code))
 
-    monkeypatch.setattr(_output._OutputFile, "_write", failing_write)
+    monkeypatch.setattr(writers._OutputFile, "_write", failing_write)
     assert main([*WRITES[command], "-o", str(out)]) == 2
     captured = capsys.readouterr()
     assert captured.err == f"flankmap: error: {out}: cannot write: {reason}\n"
@@ -219,7 +219,7 @@ def test_a_folder_without_room_for_the_temporary_file_is_one_line(
             raise PermissionError(errno.EACCES, "Permission denied", str(path))
         return real_open(path, flags, *args)
 
-    monkeypatch.setattr(_output.os, "open", refusing_open)
+    monkeypatch.setattr(writers.os, "open", refusing_open)
     assert main(["distances", "-o", str(out)]) == 2
     err = capsys.readouterr().err
     assert err == (
@@ -359,7 +359,7 @@ def _wait_for(condition, timeout: float = 60.0) -> bool:
 @pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="needs /proc")
 def test_ctrl_c_while_the_libraries_load_is_one_line(mini_layers):
     process = subprocess.Popen(
-        [sys.executable, "-m", "geo", "layers"],
+        [sys.executable, "-m", "geo", "layers", "east"],  # a layer table loads pandas
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -442,9 +442,159 @@ def test_sigterm_inside_a_write_unwinds_and_cleans_up(mini_layers, tmp_path, mon
         os.kill(os.getpid(), signal.SIGTERM)  # the handler raises here, mid-write
         return len(data)
 
-    monkeypatch.setattr(_output._OutputFile, "_write", write_then_terminate)
+    monkeypatch.setattr(writers._OutputFile, "_write", write_then_terminate)
     assert main(["distances", "-o", str(out)]) == 128 + signal.SIGTERM
     assert capsys.readouterr().err == "flankmap: stopped by SIGTERM\n"
     assert out.read_text() == "old"
     assert _temps(tmp_path) == []
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+# --- flankmap layers check [DIR] ------------------------------------------------------------
+
+
+def _v2_layer(write_layer, feature, verified: dict[str, str], name: str = "maintained") -> None:
+    features = []
+    for fid, day in verified.items():
+        item = json.loads(json.dumps(feature))
+        item["properties"].update(
+            id=fid,
+            name=f"Site {fid}",
+            confidence="confirmed",
+            last_verified=day,
+            since_basis="activation",
+            coord_basis="facility",
+        )
+        for source in item["properties"]["sources"]:
+            source.update(type="press", language="en")
+        features.append(item)
+    write_layer(features, name=name)
+
+
+def test_layers_check_lists_the_stale_features_oldest_first(tmp_path, write_layer, feature, capsys):
+    verified = {"fresh": "2026-06-01", "old": "2025-12-01", "older": "2024-11-30"}
+    _v2_layer(write_layer, feature, verified)
+    assert main(["layers", "check", str(tmp_path), "--as-of", "2026-12-02"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    lines = captured.out.splitlines()
+    assert lines[0] == (
+        f"{tmp_path}: valid; 2 feature(s) last verified more than a year before 2026-12-02, "
+        "oldest first:"
+    )
+    assert lines[1].split() == ["layer", "id", "name", "last_verified", "age"]
+    assert lines[3].split() == ["maintained", "older", "Site", "older", "2024-11-30", "732", "days"]
+    assert lines[4].split() == ["maintained", "old", "Site", "old", "2025-12-01", "366", "days"]
+    assert len(lines) == 5
+
+
+def test_layers_check_strict_makes_stale_features_exit_1(tmp_path, write_layer, feature, capsys):
+    _v2_layer(write_layer, feature, {"old": "2025-01-01"})
+    argv = ["layers", "check", str(tmp_path), "--as-of", "2026-12-02"]
+    assert main([*argv, "--strict"]) == 1
+    captured = capsys.readouterr()
+    assert "old" in captured.out
+    assert captured.err == "flankmap: 1 feature(s) due for a new check (--strict)\n"
+    assert main(["layers", "check", str(tmp_path), "--as-of", "2025-06-01", "--strict"]) == 0
+    assert capsys.readouterr().out == (
+        f"{tmp_path}: valid; every feature was verified in the year before 2025-06-01\n"
+    )
+
+
+def test_layers_check_of_an_invalid_folder_is_one_line_exit_2(
+    tmp_path, write_layer, feature, capsys
+):
+    write_layer([feature], name="old_style")  # schema v1: no confidence, no last_verified
+    assert main(["layers", "check", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == (
+        "flankmap: error: old_style.geojson: feature test-site: field 'confidence': is missing "
+        "(missing: confidence, last_verified, since_basis, coord_basis)\n"
+    )
+    assert main(["layers", "check", str(tmp_path), "--lenient", "--as-of", "2026-12-02"]) == 0
+    assert "old_style  test-site  Test site  -              never" in capsys.readouterr().out
+    assert main(["layers", "check", str(tmp_path / "nowhere")]) == 2
+    assert capsys.readouterr().err == (
+        f"flankmap: error: {tmp_path / 'nowhere'} is not a folder of layer files\n"
+    )
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["layers", "check", str(empty)]) == 2
+    assert "holds no layer files (*.geojson)" in capsys.readouterr().err
+
+
+def test_layers_check_defaults_to_the_layers_in_use(capsys):
+    assert main(["layers", "check"]) == 0
+    assert capsys.readouterr().out.startswith(f"{_data.layers_dir()}: valid; ")
+
+
+def test_layers_check_options_belong_to_check(mini_layers, capsys):
+    assert main(["layers", "east", "extra"]) == 2
+    assert "to check a folder: flankmap layers check DIR" in capsys.readouterr().err
+    assert main(["layers", "east", "--strict"]) == 2
+    assert "options of: flankmap layers check [DIR]" in capsys.readouterr().err
+    assert main(["layers", "check", "--geojson"]) == 2
+    assert "--geojson shows one layer" in capsys.readouterr().err
+    assert main(["layers", "east"]) == 0  # a layer name still shows the layer
+    assert "east-radar" in capsys.readouterr().out
+
+
+# --- start-up: the package and the command load no heavy library until a command needs it ---
+
+HEAVY = ("pandas", "geopandas", "shapely", "pyogrio", "folium", "matplotlib", "importlib.metadata")
+
+
+def _loaded_after(code: str) -> list[str]:
+    probe = f"import sys\n{code}\nprint(sorted(set({HEAVY!r}) & set(sys.modules)))"
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    return json.loads(result.stdout.splitlines()[-1].replace("'", '"'))
+
+
+def test_import_geo_loads_no_heavy_library():
+    assert _loaded_after("import geo") == []
+    assert _loaded_after("import geo, geo.cli; geo.cli.build_parser().format_help()") == []
+
+
+def test_the_version_is_looked_up_only_when_asked():
+    import geo
+
+    assert _loaded_after("import geo; geo.__version__") == ["importlib.metadata"]
+    result = subprocess.run(
+        [sys.executable, "-m", "geo", "--version"], capture_output=True, text=True, check=True
+    )
+    assert result.stdout == f"flankmap {geo.__version__}\n"
+
+
+def test_the_package_names_load_their_module_on_first_use():
+    import importlib.util
+
+    import geo
+
+    for name in geo.__all__:
+        module = geo._LAZY.get(name)
+        if module is None or importlib.util.find_spec(module) is None:
+            continue  # an error class, __version__, or a module planned but not yet written
+        assert getattr(geo, name) is getattr(importlib.import_module(module), name), name
+    assert geo.layers is importlib.import_module("geo.layers")
+    assert {"geopandas", "shapely"} <= set(_loaded_after("import geo; geo.borders"))
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+        geo.nope  # noqa: B018
+    assert {"load_layers", "borders", "maps"} <= set(dir(geo))
+
+
+def test_listing_the_layers_loads_neither_pandas_nor_geopandas(mini_layers):
+    code = "from geo import cli; cli.main(['layers'])"
+    assert "geopandas" not in _loaded_after(code)
+    assert "pandas" not in _loaded_after(code)
+
+
+@pytest.mark.parametrize(
+    "options", [["--frontier", "RUS:NATO", "--to", "RUS"], ["--layers", "x", "--points", "p.csv"]]
+)
+def test_exclusive_distances_options_are_refused_by_the_parser(options, capsys):
+    """argparse refuses them (usage and exit 2) before the command runs: no second check."""
+    with pytest.raises(SystemExit) as info:
+        main(["distances", *options])
+    assert info.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err

@@ -12,6 +12,7 @@ import pytest
 
 from geo import distance
 from geo.cli import main
+from geo.text import km_cell
 
 
 @pytest.fixture
@@ -50,9 +51,12 @@ def test_site_analysis_table_sorted_in_km(sites_dir, capsys):
     assert "host border km" in header
     rows = _table_rows(out)
     assert len(rows) == 4
-    km = [float(line.split("  ")[0]) for line in _column(out, "to other side km")]
+    texts = _column(out, "to other side km")
+    km = [float(text.replace(",", "")) for text in texts]
     assert km == sorted(km)
-    assert all(len(text.split(".")[1]) == 1 for text in _column(out, "to other side km"))
+    # the precision of geo.text.km_cell: 2 decimals under 10 km, 1 under 100 km, else none
+    decimals = [len(text.split(".")[1]) if "." in text else 0 for text in texts]
+    assert decimals == [2 if v < 10 else 1 if v < 100 else 0 for v in km]
 
 
 def _column(out: str, title: str) -> list[str]:
@@ -83,7 +87,7 @@ def test_points_csv_to_frontier_table(points_csv, capsys):
     api = distance.to_frontier([24.1, 28.175, 21.01], [56.95, 59.377, 52.23], as_of="2025-01-01")
     order = api["distance_m"].argsort().to_numpy()
     assert [r[1] for r in rows] == [["Riga", "Narva", "Warsaw"][i] for i in order]
-    assert [r[4] for r in rows] == [f"{api.distance_m[i] / 1000:,.1f}" for i in order]
+    assert [r[4] for r in rows] == [km_cell(api.distance_m[i]) for i in order]
     assert rows[0][5] == "EST-RUS"
 
 
@@ -397,7 +401,7 @@ def test_non_point_geometry_in_the_table(tmp_path, capsys, to):
     for kind in SHAPES:
         assert rows[kind][2:4] == [kind, "-"]  # the type stands for lat/lon
     assert rows["pt"][2:4] == ["54.0000", "25.0000"]
-    assert rows["Polygon"][4] == "0.0"  # it crosses the Belarus-Lithuania border
+    assert rows["Polygon"][4] == "0.00"  # it crosses the Belarus-Lithuania border
 
 
 def test_polygon_layer_feature_with_frontier_and_to(tmp_path, capsys, monkeypatch, feature):

@@ -12,7 +12,7 @@ distributed = pytest.importorskip("distributed")
 
 import geopandas as gpd  # noqa: E402
 
-from geo import distance, points  # noqa: E402
+from geo import distance, points, writers  # noqa: E402
 from geo.cli import main  # noqa: E402
 
 
@@ -81,7 +81,7 @@ def test_cli_engine_dask_over_a_folder_of_parts(client, tmp_path, capsys):
     folder = tmp_path / "parts"
     folder.mkdir()
     for i, part in enumerate(np.array_split(np.arange(len(frame)), 3)):
-        points.write_points(frame.iloc[part], folder / f"part{i}.parquet")
+        writers.write_points(frame.iloc[part], folder / f"part{i}.parquet")
     out = tmp_path / "out.parquet"
     args = ["distances", "--engine", "dask", "--points", str(folder), "-o", str(out)]
     address = client.scheduler.address

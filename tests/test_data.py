@@ -42,3 +42,29 @@ def test_countries_override_must_exist(tmp_path, monkeypatch):
     monkeypatch.setenv(_data.COUNTRIES_ENV, str(tmp_path / "nope.zip"))
     with pytest.raises(DataDirError, match=r"FLANKMAP_COUNTRIES=.*does not exist"):
         _data.countries_path()
+
+
+def test_country_codes_from_the_attribute_table_match_gdal():
+    """The quick dBASE read gives the codes that pyogrio (GDAL) reads from the same file."""
+    import pyogrio
+
+    frame = pyogrio.read_dataframe(
+        _data.countries_path(), columns=["ADM0_A3", "ISO_A3_EH"], read_geometry=False
+    )
+    expected = {
+        _data.iso_code(a, e) for a, e in zip(frame["ADM0_A3"], frame["ISO_A3_EH"], strict=True)
+    }
+    assert _data.country_codes() == expected
+    assert {"KOS", "FRA", "BLR", "RUS"} <= expected
+    assert "-99" not in expected
+
+
+def test_country_codes_of_another_format_are_read_by_gdal(tmp_path, monkeypatch):
+    import pyogrio
+
+    frame = pyogrio.read_dataframe(_data.countries_path(), columns=["ADM0_A3", "ISO_A3_EH"])
+    small = frame[frame["ADM0_A3"].isin(["POL", "LTU", "KOS"])]
+    path = tmp_path / "three.gpkg"
+    pyogrio.write_dataframe(small, path)
+    monkeypatch.setenv(_data.COUNTRIES_ENV, str(path))
+    assert _data.country_codes() == {"POL", "LTU", "KOS"}

@@ -10,14 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from matplotlib.figure import Figure
-from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
 from geo import figures, layers
 from geo._errors import InputError
 from geo.cli import main
-from geo.styles import MARKERS, layer_styles
+from geo.labels import KEY_CHARS, LABEL_CHARS, LEGEND_CHARS, TITLE_CHARS
+from geo.styles import layer_styles
 
 AS_OF = "2023-01-01"
 SMALL = (12.0, 15.0)
@@ -86,27 +85,6 @@ def test_labels_do_not_collide(mini_figure):
     active = layers.load_layers(as_of=AS_OF)
     assert {t.get_gid() for t in labels} == {f"label-{i}" for i in active["id"]}
     boxes = [t.get_window_extent(renderer) for t in labels]
-    for a, b in itertools.combinations(boxes, 2):
-        assert not a.overlaps(b)
-
-
-def test_place_labels_numbers_what_does_not_fit():
-    fig = Figure(figsize=(2, 2), dpi=72)
-    figures.FigureCanvasAgg(fig)
-    ax = fig.add_axes((0, 0, 1, 1))
-    ax.set_xlim(0, 10)
-    ax.set_ylim(0, 10)
-    points = np.array([[5.0, 5.0]] * 12)
-    texts = [f"A rather long site name number {i}" for i in range(12)]
-    placed, numbered = figures.place_labels(ax, points, texts)
-    assert len(placed) == 12
-    assert numbered, "some labels must fall back to numbers"
-    assert all(p is not None for p in placed), "every point gets its name or a number"
-    for n, i in enumerate(numbered, start=1):
-        assert placed[i].get_text() == str(n)
-    renderer = fig.canvas.get_renderer()
-    # Twelve points in one spot leave no free place: leader lines may cross, texts may not.
-    boxes = [Text.get_window_extent(p, renderer) for p in placed]
     for a, b in itertools.combinations(boxes, 2):
         assert not a.overlaps(b)
 
@@ -192,30 +170,6 @@ def test_legend_hides_no_site(crowded):
     legend = ax.get_legend().get_window_extent(fig.canvas.get_renderer())
     for x, y in ax.transData.transform(figures._anchor_points(sites)):
         assert not legend.contains(x, y)
-
-
-def test_place_labels_uses_leader_lines_when_the_near_places_are_taken():
-    fig = Figure(figsize=(3, 3), dpi=72)  # 1 pt = 1 pixel
-    figures.FigureCanvasAgg(fig)
-    ax = fig.add_axes((0, 0, 1, 1))
-    ax.set_xlim(0, 216)
-    ax.set_ylim(0, 216)
-    # The point is at pixel (108, 108). Everything within 15 pt is taken but for a thin
-    # corridor to the right: a leader line fits through it, a label does not.
-    obstacles = [
-        Bbox.from_extents(40, 110, 123, 170),
-        Bbox.from_extents(40, 46, 123, 106),
-        Bbox.from_extents(40, 100, 104, 116),
-    ]
-    placed, numbered = figures.place_labels(
-        ax, np.array([[108.0, 108.0]]), ["Name"], obstacles=obstacles
-    )
-    assert numbered == []
-    label = placed[0]
-    assert label.get_text() == "Name"
-    assert label.arrow_patch is not None
-    box = Text.get_window_extent(label, fig.canvas.get_renderer())
-    assert not any(box.overlaps(o) for o in obstacles)
 
 
 def test_rings_around_russian_sites_in_belarus(mini_figure):
@@ -320,18 +274,6 @@ def test_distance_chart_sorts_bars_nearest_on_top():
 def test_distance_chart_needs_the_analysis_columns():
     with pytest.raises(InputError, match="opposing_distance_m"):
         figures.distance_chart(pd.DataFrame({"id": [], "name": [], "layer": []}))
-
-
-def test_styles_are_distinct_and_stable(mini_layers):
-    every = layers.load_layers()
-    styles = layer_styles(every)
-    assert len({(s.colour, s.shape) for s in styles.values()}) == len(styles)
-    assert all(s.shape in MARKERS for s in styles.values())
-    assert styles["east"].side == "RUS/BLR"
-    assert styles["west"].side == "NATO"
-    svg = styles["east"].svg(title='<b>"x"</b>')
-    assert "<b>" not in svg
-    assert re.search(r'fill="#[0-9a-f]{6}"', svg)
 
 
 def test_cli_figure(mini_layers, tmp_path, capsys):
@@ -493,17 +435,17 @@ def test_a_10000_character_name_is_cut_in_labels_key_legend_and_chart(mini_layer
     styles = layer_styles(sites)
     fig = figures.map_figure(sites, styles=styles, as_of=AS_OF, size_cm=SMALL, dpi=60, title=long)
     texts = {t.get_gid(): t.get_text() for t in [*fig.texts, *fig.axes[0].texts] if t.get_gid()}
-    assert len(texts["title"]) == figures.TITLE_CHARS
+    assert len(texts["title"]) == TITLE_CHARS
     first = sites["id"].iloc[:2].tolist()
     names = [
         v for k, v in texts.items() if k.removeprefix("label-").removeprefix("key-name-") in first
     ]
     assert len(names) >= 2
     for name in names:  # cut, then wrapped on a few lines
-        assert len(name.replace("\n", " ")) <= figures.KEY_CHARS
+        assert len(name.replace("\n", " ")) <= KEY_CHARS
         assert name.endswith("…") or name.isdigit()
     legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert max(len(t) for t in legend) <= figures.LEGEND_CHARS + len(" (99)")
+    assert max(len(t) for t in legend) <= LEGEND_CHARS + len(" (99)")
     assert len(figures.figure_bytes(fig, "svg")) < 2_000_000
     chart = figures.distance_chart(_analysis().assign(name=long), as_of=AS_OF, dpi=60)
     labels = [t.get_text() for t in chart.axes[0].get_yticklabels()]
@@ -529,7 +471,7 @@ def test_the_hostile_corpus_is_drawn_literally(hostile_layers, hostile_corpus, c
         if kind == "map":
             key = drawn.get(f"key-name-hostile-{text_id}")
             shown = key or drawn[f"label-hostile-{text_id}"]
-            limit = figures.KEY_CHARS if key else figures.LABEL_CHARS
+            limit = KEY_CHARS if key else LABEL_CHARS
         else:
             shown, limit = drawn[""], 52
         assert _as_in_svg(figures.figure_text(text, limit=limit)) in shown, text_id

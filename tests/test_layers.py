@@ -224,23 +224,6 @@ def test_not_json(tmp_path):
         layers.read_layer_file(path)
 
 
-def test_not_utf8(tmp_path):
-    path = tmp_path / "latin.geojson"
-    path.write_bytes(json.dumps({"type": "FeatureCollection", "features": []}).encode() + b"\xe9")
-    with pytest.raises(LayerValidationError, match=r"latin\.geojson: field 'file': is not UTF-8"):
-        layers.read_layer_file(path)
-
-
-def test_feature_instead_of_collection(tmp_path, feature):
-    path = tmp_path / "one.geojson"
-    path.write_text(json.dumps(feature), encoding="utf-8")
-    with pytest.raises(
-        LayerValidationError,
-        match=r"one\.geojson: field 'type': is not a GeoJSON FeatureCollection",
-    ):
-        layers.read_layer_file(path)
-
-
 def test_round_trip_to_feature_collection(mini_layers):
     frame = layers.load_layer("west")
     collection = layers.to_feature_collection(frame)
@@ -455,6 +438,8 @@ def test_check_layers_finds_ids_used_twice(tmp_path, write_layer, feature):
 def test_check_layers_needs_a_folder(tmp_path):
     with pytest.raises(DataDirError, match=r"missing is not a folder of layer files"):
         layers.check_layers(tmp_path / "missing")
+    with pytest.raises(DataDirError, match=r"holds no layer files \(\*\.geojson\)$"):
+        layers.check_layers(tmp_path)
 
 
 # --- only regular files of a bounded size are read from the layers folder -------------------
@@ -528,11 +513,28 @@ def test_a_layer_file_larger_than_the_limit_is_refused(tmp_path, monkeypatch):
         layers.load_layer("east")
 
 
-def test_a_deeply_nested_layer_file_is_one_line(tmp_path):
-    path = tmp_path / "deep.geojson"
-    deep = "[" * 100_000 + "]" * 100_000
-    path.write_text('{"type": "FeatureCollection", "features": [], "x": ' + deep + "}")
-    with pytest.raises(
-        LayerValidationError, match=r"^deep\.geojson: field 'file': is nested too deeply to be"
-    ):
-        layers.read_layer_file(path)
+def test_the_loaded_frame_of_a_day_carries_the_operator_of_that_day(
+    tmp_path, monkeypatch, write_layer, feature
+):
+    feature["properties"].update(
+        operator="RUS",
+        since="1984",
+        operators=[
+            {"operator": "SUN", "since": "1984", "until": "1991-12-26"},
+            {"operator": "BLR", "since": "1991-12-26", "until": "1995-01-05"},
+            {"operator": "RUS", "since": "1995-01-06", "until": ""},
+        ],
+    )
+    write_layer([feature], name="radar")
+    monkeypatch.setenv("FLANKMAP_LAYERS_DIR", str(tmp_path))
+    on = lambda day: layers.load_layer("radar", as_of=day)["operator"].item()  # noqa: E731
+    assert on("1990-06-01") == "SUN"
+    assert on("1991-12-26") == "BLR"  # the day of handover belongs to the new operator
+    assert on("1993-01-01") == "BLR"
+    assert on("2021-10-20") == "RUS"
+    assert layers.load_layer("radar")["operator"].item() == "RUS"  # no date: the operator today
+    props = feature["properties"]
+    assert layers.operator_on(props, "1995-01-05") == "BLR"
+    props["operators"][1]["until"] = "1993"
+    assert layers.operator_on(props, "1994-06-01") == "RUS"  # a gap: the feature's operator
+    assert layers.operator_on({"operator": "POL"}, "1990-01-01") == "POL"

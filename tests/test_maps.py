@@ -369,6 +369,40 @@ def test_cli_tiles_that_need_a_key(map_layers, tmp_path, capsys):
     assert "key=k3y" in out.read_text(encoding="utf-8")
 
 
+@pytest.mark.parametrize(
+    ("provider", "query"),
+    [
+        ("MapBox", "access_token=k3y"),
+        ("Jawg.Streets", "access-token=k3y"),
+        ("MapTiler.Streets", "key=k3y"),
+        ("Thunderforest.OpenCycleMap", "apikey=k3y"),
+    ],
+)
+def test_cli_tiles_key_goes_to_the_providers_own_field(
+    provider, query, map_layers, tmp_path, capsys
+):
+    out = tmp_path / "t.html"
+    argv = ["map", "-o", str(out), "--as-of", AS_OF, "--tiles", provider, "--tiles-key", "k3y"]
+    assert main(argv) == 0, capsys.readouterr().err
+    tiles = payload(out.read_text(encoding="utf-8"))["tiles"]
+    assert tiles["url"].endswith(query)
+    assert "<insert" not in tiles["url"]
+
+
+def test_cli_tiles_help_example_needs_no_key(map_layers, tmp_path, capsys):
+    import xyzservices
+
+    with pytest.raises(SystemExit):
+        main(["map", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    example = re.search(r"online tiles by xyzservices name, e\.g\. ([\w.]+)", help_text)
+    assert example, help_text
+    assert not xyzservices.providers.query_name(example[1]).requires_token()
+    out = tmp_path / "t.html"
+    assert main(["map", "-o", str(out), "--as-of", AS_OF, "--tiles", example[1]]) == 0
+    assert payload(out.read_text(encoding="utf-8"))["tiles"]["name"] == example[1]
+
+
 def test_cli_map_skip_invalid_writes_the_rejected_rows(map_layers, tmp_path, capsys):
     bad = tmp_path / "mixed.csv"
     bad.write_text(

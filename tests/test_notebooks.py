@@ -51,3 +51,11 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
     ]
     assert not errors
     assert (tmp_path / "out").is_dir()
+    if path.stem == "01_quick_start":  # the layer list shows as an HTML table (rich display)
+        shown = [
+            output.get("data", {}).get("text/html", "")
+            for cell in notebook.cells
+            if cell.cell_type == "code" and cell.source.startswith("geo.list_layers()")
+            for output in cell.outputs
+        ]
+        assert any('class="flankmap-table"' in markup for markup in shown)

@@ -243,3 +243,31 @@ def test_long_free_texts_are_bounded_by_the_stylesheet(mini_layers, static_page)
     assert "overflow-wrap: break-word" in static_page
     assert re.search(r"td\.col-name, td\.col-layer \{ overflow-wrap: anywhere;", static_page)
     assert '<td class="col-name" data-sort=' in static_page
+
+
+def test_the_static_map_img_has_the_size_of_its_png(mini_layers, static_page):
+    import base64
+    import struct
+
+    img = re.search(
+        r'<img class="static-map" src="data:image/png;base64,([^"]+)"[^>]*>', static_page
+    )
+    assert img
+    png = base64.b64decode(img[1])
+    width, height = struct.unpack(">II", png[16:24])
+    assert f'width="{width}" height="{height}"' in img[0]
+    # 17 x 21 cm at 150 dpi
+    assert (width, height) == (int(17 / 2.54 * 150), int(21 / 2.54 * 150))
+
+
+def test_the_page_inlines_its_style_and_script_files(static_page):
+    from geo import _assets
+
+    for name, element in (("report.css", "style"), ("report.js", "script")):
+        text = (_assets.ASSETS / name).read_text(encoding="utf-8")
+        assert f"</{element}" not in text.lower()
+        assert text in static_page, name
+    with pytest.raises(RuntimeError, match="contains '</script'"):
+        _assets.check_inline("var a = '</SCRIPT>';", "script")
+    with pytest.raises(RuntimeError, match="contains '</style'"):
+        _assets.check_inline("a::after { content: '</style>' }", "style")

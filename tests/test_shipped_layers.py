@@ -292,3 +292,35 @@ def test_status_of_zyabrovka_after_2022_is_flagged_as_unverified(shipped):
     row = shipped.set_index("id").loc["blr-zyabrovka-russian-forces"]
     assert row["confidence"] == "claimed"
     assert "after August 2022 is unknown" in row["notes"]
+
+
+def test_the_operator_on_a_day_follows_the_history():
+    """Soviet facilities before 1991-92 are not Russian: the frame of a day says who ran them."""
+    cold_war = layers.load_layers(as_of="1990-01-01").set_index("id")
+    assert cold_war.loc["rus-kaliningrad-baltiysk", "operator"] == "SUN"
+    assert cold_war.loc["mda-cobasna-ammunition-depot", "operator"] == "SUN"
+    assert "blr-volga-radar-hantsavichy" not in cold_war.index  # Russian use began in 1995
+    soviet = [
+        fid for fid, hist in cold_war["operators"].items() if hist and hist[0]["operator"] == "SUN"
+    ]
+    assert len(soviet) >= 5
+    assert set(cold_war.loc[soviet, "operator"]) == {"SUN"}
+    assert "RUS" not in set(cold_war["operator"])  # no Russian operator before Russia was
+    today = layers.load_layers(as_of="2021-10-20").set_index("id")
+    assert today.loc["rus-kaliningrad-baltiysk", "operator"] == "RUS"
+    assert today.loc["blr-volga-radar-hantsavichy", "operator"] == "RUS"
+    radar = layers.load_layers().set_index("id").loc["blr-volga-radar-hantsavichy"]
+    assert layers.operator_on(radar, "1990-01-01") == "SUN"
+    assert layers.operator_on(radar, "2021-10-20") == "RUS"
+
+
+def test_soviet_sites_stand_on_the_eastern_side():
+    """A site that the Soviet Union ran in 1990 is measured from the east, as a Russian one."""
+    from geo import sites, styles
+
+    cold_war = layers.load_layers(as_of="1990-01-01")
+    result = sites.site_analysis(cold_war, as_of="1990-01-01").set_index("id")
+    baltiysk = result.loc["rus-kaliningrad-baltiysk"]
+    assert (baltiysk["operator"], baltiysk["side"]) == ("SUN", "RUS/BLR")
+    assert baltiysk["opposing_distance_m"] > 100_000  # to NATO's territory of 1990, not 0 (inside)
+    assert styles.side_of("SUN") == styles.EAST

@@ -1,20 +1,27 @@
-"""Tests of geo.styles: the certainty marks that the map and the figures share."""
+"""Tests of geo.styles: the layer symbols and certainty marks the map, figures and report share."""
 
 from __future__ import annotations
 
+import re
+
+import pandas as pd
 import pytest
 
+from geo import layers
 from geo.styles import (
     CONFIDENCE_MEANINGS,
     CONFIDENCES,
     EAST,
+    MARKERS,
     OTHER,
     OTHER_COLOUR,
     WEST,
     LayerStyle,
     Mark,
+    layer_styles,
     mark_of,
     side_styles,
+    styles_for,
 )
 
 
@@ -56,3 +63,46 @@ def test_user_points_take_the_colour_of_their_side():
     assert styles[EAST] == LayerStyle("#c0392b", "hexagon", EAST)
     assert styles[OTHER].colour == OTHER_COLOUR
     assert {s.shape for s in styles.values()} == {"hexagon"}
+
+
+def test_styles_are_distinct_and_escape_their_title(mini_layers):
+    every = layers.load_layers()
+    styles = layer_styles(every)
+    assert len({(s.colour, s.shape) for s in styles.values()}) == len(styles)
+    assert all(s.shape in MARKERS for s in styles.values())
+    assert styles["east"].side == "RUS/BLR"
+    assert styles["west"].side == "NATO"
+    svg = styles["east"].svg(title='<b>"x"</b>')
+    assert "<b>" not in svg
+    assert re.search(r'fill="#[0-9a-f]{6}"', svg)
+
+
+def _layers(names_operators: dict[str, str]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"layer": list(names_operators), "operator": list(names_operators.values())}
+    )
+
+
+def test_existing_styles_stay_when_a_layer_is_added():
+    shipped = {"b_bases": "RUS", "d_depots": "RUS", "c_brigades": "POL", "e_hq": "NATO"}
+    before = layer_styles(_layers(shipped))
+    # a user's file (map --add): on the NATO side, after the shipped layers
+    with_user = layer_styles(_layers(shipped), extra=["user:points.csv"])
+    assert {n: with_user[n] for n in before} == before
+    # a layer of the other side leaves a side's symbols alone
+    more_east = layer_styles(_layers({**shipped, "a_airfields": "RUS"}))
+    assert {n: more_east[n] for n in ("c_brigades", "e_hq")} == {
+        n: before[n] for n in ("c_brigades", "e_hq")
+    }
+    # a layer named after the others of its side keeps theirs
+    more_west = layer_styles(_layers({**shipped, "f_fleet": "NATO"}))
+    assert {n: more_west[n] for n in before} == before
+    assert len({(s.colour, s.shape) for s in more_west.values()}) == len(more_west)
+
+
+def test_styles_for_gives_styles_and_titles_of_the_same_layers(mini_layers):
+    every = layers.load_layers()
+    styles, titles = styles_for(every, extra=["user:x.csv"])
+    assert styles == layer_styles(every, extra=["user:x.csv"])
+    assert list(titles) == sorted(set(every["layer"]))
+    assert titles == layers.layer_titles(sorted(set(every["layer"])))

@@ -258,11 +258,24 @@
   }
 
   /* The km text of geo.maps.format_km (a browser test ties the two). */
+  /* x with d decimals as Python writes it: correctly rounded, an exact tie to the even digit
+   * (toFixed breaks a tie upwards). toFixed(100) is the exact decimal value of x for any
+   * x above 2^-48, so a tie is seen exactly. */
+  function fixedEven(x, d) {
+    var text = x.toFixed(d), exact = x.toFixed(100);
+    var point = exact.indexOf("."), keep = point + (d ? 1 + d : 0);
+    if (!/^50*$/.test(exact.slice(point + 1 + d))) { return text; }
+    var low = exact.slice(0, keep);
+    return Number(low.charAt(low.length - 1)) % 2 === 0 ? low : text;
+  }
+
+  /* A distance in km: the rule of geo/text.py km_label (a browser test ties the two). */
   function formatKm(metres) {
+    if (!isFinite(metres)) { return ""; }
     var km = metres / 1000;
-    if (km < 10) { return km.toFixed(2) + " km"; }
-    if (km < 100) { return km.toFixed(1) + " km"; }
-    return Math.round(km).toLocaleString("en-GB") + " km";
+    if (km < 10) { return fixedEven(km, 2) + " km"; }
+    if (km < 100) { return fixedEven(km, 1) + " km"; }
+    return fixedEven(km, 0).replace(/\B(?=(\d{3})+(?!\d))/g, ",") + " km";
   }
   fm.formatKm = formatKm;
 

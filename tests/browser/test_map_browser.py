@@ -13,6 +13,7 @@ import pytest
 from pyproj import Geod
 
 from geo import layers, maps
+from geo.text import km_label
 
 pytestmark = pytest.mark.browser
 
@@ -289,3 +290,41 @@ def test_hostile_corpus_shows_literally(hostile_layers, hostile_csv, hostile_cor
     assert page.locator(".fm-popup b, .fm-legend b, .fm-popup i, .fm-search i").count() == 0
     assert opened.errors == []
     assert opened.requests == []
+
+
+#: Distances (m) around each step of the km rule, exact decimal ties (2,125 m is 2.125 km
+#: exactly: Python rounds it to the even 2.12) and large values with thousands separators.
+KM_VALUES = [
+    0,
+    1,
+    499,
+    2_125,
+    2_135,
+    8_421,
+    9_994,
+    9_995,
+    9_999,
+    10_000,
+    42_140,
+    42_150,
+    42_250,
+    99_949,
+    99_950,
+    99_999,
+    100_000,
+    100_500,
+    101_500,
+    999_499,
+    999_500,
+    1_234_000,
+    12_345_678,
+    123.456,
+    5_555.5,
+    float("nan"),
+]
+
+
+def test_the_javascript_km_text_is_km_label(test_map, open_offline):
+    page = open_offline(test_map[0]).page
+    shown = page.evaluate("values => values.map(flankmap.formatKm)", KM_VALUES)
+    assert shown == [km_label(v) for v in KM_VALUES]

@@ -1,4 +1,4 @@
-"""Writing outputs: atomic replacement, modes, links, devices and FIFOs, environment errors.
+"""Writing outputs: points per format (CSV, GeoJSON, GeoParquet); atomic replacement, modes, links, devices and FIFOs, environment errors.
 
 Devices are never written in these tests: the decision for a character or block device is
 tested on its ``st_mode``; FIFOs and sockets are made in ``tmp_path``.
@@ -7,17 +7,34 @@ tested on its ``st_mode``; FIFOs and sockets are made in ``tmp_path``.
 from __future__ import annotations
 
 import errno
+import json
 import os
 import socket
 import stat
 import threading
 from pathlib import Path
 
+import geopandas as gpd
+import numpy as np
+import pandas as pd
 import pytest
 
-from geo import _output
+from geo import writers
 from geo._errors import InputError, OutputError
-from geo._output import atomic_writer, check_output_path, output_kind, output_target
+from geo.points import read_points
+from geo.writers import (
+    WRITERS,
+    CsvWriter,
+    GeoJsonWriter,
+    GeoParquetWriter,
+    atomic_writer,
+    check_output_path,
+    output_kind,
+    output_target,
+    point_writer,
+    write_points,
+    writer_for,
+)
 
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
@@ -55,9 +72,9 @@ def test_a_character_device_is_written_through_not_replaced(tmp_path, monkeypatc
             return os.stat_result(fields)
         return info
 
-    monkeypatch.setattr(_output.os, "stat", device_stat)
-    monkeypatch.setattr(_output.os, "lstat", device_stat)
-    assert output_target(target) == _output.OutputTarget(target, stream=True)
+    monkeypatch.setattr(writers.os, "stat", device_stat)
+    monkeypatch.setattr(writers.os, "lstat", device_stat)
+    assert output_target(target) == writers.OutputTarget(target, stream=True)
 
 
 def _read_fifo(path: Path, into: list[bytes]) -> threading.Thread:
@@ -212,7 +229,7 @@ def test_a_failed_write_names_the_output_and_keeps_the_old_file(
     def failing_write(self, data):
         raise OSError(code, os.strerror(code))
 
-    monkeypatch.setattr(_output._OutputFile, "_write", failing_write)
+    monkeypatch.setattr(writers._OutputFile, "_write", failing_write)
     message = rf"^{out}: cannot write: {reason}$"
     with pytest.raises(OutputError, match=message) as caught, atomic_writer(out) as handle:
         handle.write("new\n" * 100_000)
@@ -235,7 +252,7 @@ def test_a_folder_that_takes_no_file_is_one_line(tmp_path, monkeypatch, code, re
             raise OSError(code, os.strerror(code), str(path))
         return real_open(path, flags, *args)
 
-    monkeypatch.setattr(_output.os, "open", refusing_open)
+    monkeypatch.setattr(writers.os, "open", refusing_open)
     message = rf"^{out}: cannot create a file in the folder '{tmp_path}': {reason}$"
     with pytest.raises(OutputError, match=message), atomic_writer(out) as handle:
         handle.write("new")
@@ -257,3 +274,97 @@ def test_a_read_only_folder_is_one_line(tmp_path):
         folder.chmod(0o755)
     assert out.read_text() == "old\n"
     assert _temps(folder) == []
+
+
+# --- points, one writer per format ----------------------------------------------------------
+
+
+def test_write_csv_adds_coordinates_and_json_cells(tmp_path):
+    frame = gpd.GeoDataFrame(
+        {"id": ["a"], "sources": [[{"title": "t"}]], "distance_m": [12.5]},
+        geometry=gpd.points_from_xy([25.0], [54.0]),
+        crs=4326,
+    )
+    out = write_points(frame, tmp_path / "out.csv", results=["distance_m"])
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "id,sources,lat,lon,distance_m"
+    assert lines[1] == 'a,"[{""title"": ""t""}]",54,25,12.5'
+    plain = write_points(frame, tmp_path / "plain.csv")  # no results named: after every column
+    assert plain.read_text(encoding="utf-8").splitlines()[0] == "id,sources,distance_m,lat,lon"
+    geojson = write_points(frame, tmp_path / "out.geojson")
+    assert json.loads(geojson.read_text())["features"][0]["properties"]["distance_m"] == 12.5
+    with pytest.raises(InputError, match=r"unknown output type '\.xlsx'"):
+        write_points(frame, tmp_path / "out.xlsx")
+
+
+# --- writing in chunks -----------------------------------------------------------------------
+
+
+def _frame(n: int, start: int = 0) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"id": [f"p{i}" for i in range(start, start + n)], "distance_m": np.arange(n) + 0.5},
+        geometry=gpd.points_from_xy(np.linspace(20, 30, n), np.linspace(50, 60, n)),
+        crs=4326,
+    )
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".geojson", ".parquet"])
+def test_point_writer_chunks_equal_one_write(tmp_path, suffix):
+    whole = pd.concat([_frame(3), _frame(0, 3), _frame(4, 3)], ignore_index=True)
+    one = write_points(gpd.GeoDataFrame(whole, crs=4326), tmp_path / f"one{suffix}")
+    with point_writer(tmp_path / f"many{suffix}") as write:
+        for part in (_frame(3), _frame(0, 3), _frame(4, 3)):
+            write(part)
+    many = tmp_path / f"many{suffix}"
+    if suffix == ".parquet":
+        got = gpd.read_parquet(many)
+        assert got["id"].tolist() == whole["id"].tolist()
+        assert got.geometry.geom_equals(whole.geometry).all()
+        assert got.crs.to_epsg() == 4326
+    else:
+        assert many.read_bytes() == one.read_bytes()
+        assert read_points(many)["id"].tolist() == whole["id"].tolist()
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".geojson", ".parquet"])
+def test_point_writer_error_midway_leaves_the_old_file(tmp_path, suffix):
+    path = tmp_path / f"out{suffix}"
+    path.write_text("old", encoding="utf-8")
+
+    def fail_midway() -> None:
+        with point_writer(path) as write:
+            write(_frame(3))
+            raise InputError("boom")
+
+    with pytest.raises(InputError, match="boom"):
+        fail_midway()
+    assert path.read_text(encoding="utf-8") == "old"
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
+
+
+def test_no_geojson_output_holds_infinity(tmp_path):
+    frame = gpd.GeoDataFrame({"x": [np.inf]}, geometry=gpd.points_from_xy([25.0], [54.0]), crs=4326)
+    with pytest.raises(InputError, match=r"^o\.geojson: a value is inf or -inf, which JSON cannot"):
+        write_points(frame, tmp_path / "o.geojson")
+    assert not (tmp_path / "o.geojson").exists()
+
+
+def test_each_suffix_has_its_writer():
+    assert {
+        ".csv": CsvWriter,
+        ".geojson": GeoJsonWriter,
+        ".parquet": GeoParquetWriter,
+        ".geoparquet": GeoParquetWriter,
+    } == WRITERS
+    assert writer_for("A.GeoJSON") is GeoJsonWriter
+    with pytest.raises(InputError, match=r"^out\.json: unknown output type '\.json'"):
+        writer_for("out.json")
+
+
+def test_an_empty_geojson_output_is_an_empty_collection(tmp_path):
+    with point_writer(tmp_path / "e.geojson"):
+        pass
+    assert json.loads((tmp_path / "e.geojson").read_text()) == {
+        "type": "FeatureCollection",
+        "features": [],
+    }

@@ -1,0 +1,517 @@
+"""Labels that do not collide, and the key of the labels that did not fit, for the figures.
+
+:func:`place_labels` puts a text beside each point of a matplotlib axes so that no two labels,
+no label and marker, and no label and line overlap, with a leader line when the label has to
+stand farther out; what finds no place becomes a number, listed by :func:`draw_key` below the
+map. :func:`figure_text` is the one place that makes a text from a layer, a user or a file
+safe to draw.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import textwrap
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.transforms import Bbox
+
+from geo.styles import BASE, FONT
+from geo.text import shorten
+
+__all__ = [
+    "KEY_CHARS",
+    "KEY_FONT",
+    "KEY_GAP_PT",
+    "LABEL_CHARS",
+    "LEGEND_CHARS",
+    "TITLE_CHARS",
+    "agg_renderer",
+    "draw_key",
+    "figure_text",
+    "key_layout",
+    "place_labels",
+]
+
+#: The longest texts drawn, in characters: a site's label, a name in the key of numbered
+#: labels or in the chart, a layer in a legend, a title. Longer texts end in an ellipsis.
+LABEL_CHARS, KEY_CHARS, LEGEND_CHARS, TITLE_CHARS = 100, 120, 70, 150
+
+
+_SHOWN_CONTROLS = {"\t": " ", "\r\n": "\n", "\r": "\n", "\u2028": "\n", "\u2029": "\n"}
+_CONTROL_RE = re.compile(
+    r"\r\n|[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]"
+)
+
+
+def _shown(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in _SHOWN_CONTROLS:
+        return _SHOWN_CONTROLS[char]
+    if char == "\ufeff":  # a byte order mark: invisible, and it breaks the PDF backend
+        return ""
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def figure_text(text: object, *, limit: int | None = None) -> str:
+    r"""Return a text as every figure draws it: literally, and valid in PNG, SVG and PDF.
+
+    This is the one place that makes a text from a layer, a user or a file safe to draw.
+    The figures draw no mathtext (``$x^2$`` stays ``$x^2$``; see ``text.parse_math`` in
+    their style), and this function
+
+    - shows each control character as a visible escape (``\x1b``), except that a tab becomes
+      a space, and ``\r\n``, ``\r`` and the line and paragraph separators U+2028 and U+2029
+      a line break (control characters have no glyph, most of them may not appear in SVG,
+      which is XML, and matplotlib drops what follows U+2029);
+    - shows the noncharacters U+FFFE and U+FFFF and lone surrogates the same way (``\ufffe``);
+    - removes U+FEFF (a byte order mark, invisible, which breaks matplotlib's PDF output);
+    - cuts a text longer than ``limit`` characters, ending it in an ellipsis.
+
+    Parameters
+    ----------
+    text : object
+        The text (anything else is converted with ``str``).
+    limit : int, optional
+        The most characters to keep; default all.
+
+    Returns
+    -------
+    text : str
+        The text to draw.
+
+    Examples
+    --------
+    >>> figure_text("Price $5bn\ufeff\x1b[31m")
+    'Price $5bn\\x1b[31m'
+    >>> figure_text("Training area number 12", limit=12)
+    'Training ar…'
+    """
+    shown = _CONTROL_RE.sub(_shown, str(text))
+    return shorten(shown, limit) if limit is not None else shown
+
+
+# --- placing labels ---------------------------------------------------------------------
+
+
+class _Boxes:
+    """Boxes in display coordinates (rows of x0, y0, x1, y1), tested for overlap all at once."""
+
+    def __init__(self, boxes: np.ndarray | None = None) -> None:
+        self.array = boxes if boxes is not None else np.empty((0, 4))
+
+    def add(self, box: Bbox | np.ndarray) -> None:
+        rows = np.array(box.extents if isinstance(box, Bbox) else box, dtype=float)
+        self.array = np.vstack([self.array, rows.reshape(-1, 4)])
+
+    def count(self, box: Bbox | np.ndarray) -> int:
+        """Return how many stored boxes touch any of the given boxes."""
+        q = np.array(box.extents if isinstance(box, Bbox) else box, dtype=float).reshape(-1, 4)
+        if not len(q) or not len(self.array):
+            return 0
+        b = self.array[:, None, :]
+        touch = (b[..., 0] < q[:, 2]) & (b[..., 2] > q[:, 0]) & (b[..., 1] < q[:, 3])
+        touch &= b[..., 3] > q[:, 1]
+        return int(touch.any(axis=1).sum())
+
+
+#: Label positions tried in order: (dx, dy) in points from the marker, then alignment.
+_CANDIDATES = [
+    (5, 0, "left", "center"),
+    (-5, 0, "right", "center"),
+    (0, 5, "center", "bottom"),
+    (0, -5, "center", "top"),
+    (4, 4, "left", "bottom"),
+    (4, -4, "left", "top"),
+    (-4, 4, "right", "bottom"),
+    (-4, -4, "right", "top"),
+]
+_HA = {"left": 0.0, "center": 0.5, "right": 1.0}
+_VA = {"bottom": 0.0, "center": 0.5, "top": 1.0}
+_LABEL_PAD = 0.1
+_LABEL_BOX = {"boxstyle": f"square,pad={_LABEL_PAD}", "fc": "white", "ec": "none", "alpha": 0.75}
+#: Offsets farther than this many times the nearest get a leader line to their point.
+_LEADER_SCALE = 1.5
+
+
+def _line_boxes(ax: Any, lines: Sequence[np.ndarray], half_px: float) -> np.ndarray:
+    """Small boxes along lines (data coordinates), every ``half_px`` pixels or so."""
+    rows = []
+    for xy in lines:
+        if len(xy) < 2:
+            continue
+        disp = ax.transData.transform(xy)
+        steps = np.hypot(*np.diff(disp, axis=0).T)
+        dist = np.concatenate([[0.0], np.cumsum(steps)])
+        samples = np.arange(0.0, dist[-1] + half_px, half_px)
+        x = np.interp(samples, dist, disp[:, 0])
+        y = np.interp(samples, dist, disp[:, 1])
+        rows.append(np.column_stack([x - half_px, y - half_px, x + half_px, y + half_px]))
+    return np.vstack(rows) if rows else np.empty((0, 4))
+
+
+def _leader_boxes(point: np.ndarray, box: np.ndarray, clear: float, half: float) -> np.ndarray:
+    """Small boxes along a leader line from the centre of ``box`` to ``point`` (display units).
+
+    Only the visible part counts: outside the label's box and farther than ``clear`` from the
+    point (its own marker).
+    """
+    centre = np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2])
+    n = max(int(np.hypot(*(centre - point)) / half), 2)
+    t = np.linspace(0.0, 1.0, n)[:, None]
+    xy = centre + t * (point - centre)
+    outside = (xy[:, 0] < box[0]) | (xy[:, 0] > box[2]) | (xy[:, 1] < box[1]) | (xy[:, 1] > box[3])
+    outside &= np.abs(xy - point).max(axis=1) > clear + half
+    xy = xy[outside]
+    return np.column_stack([xy - half, xy + half])
+
+
+def _try_place(
+    ax: Any,
+    xy: tuple[float, float],
+    text: str,
+    *,
+    taken: _Boxes,
+    frame: Bbox,
+    renderer: Any,
+    fontsize: float,
+    scales: Sequence[float],
+    clear_px: float,
+    avoid: _Boxes | None = None,
+    markers: _Boxes | None = None,
+    force: bool = False,
+) -> Any:
+    """Place ``text`` at the first free candidate position, or return ``None``.
+
+    The text is measured once and every candidate box is computed from that; far positions
+    have a leader line, which must be free too. A free position touches no box of ``taken``
+    or ``avoid``, and a label at the end of a leader keeps clear of ``markers`` (else it would
+    seem to name the marker beside it); with ``force``, the position that touches the fewest
+    is taken when none is free. The label's box and leader are added to ``taken``.
+    """
+    px = ax.figure.dpi / 72.0
+    probe = ax.annotate(text, xy, fontsize=fontsize, linespacing=1.0, ha="left", va="bottom")
+    extent = probe.get_window_extent(renderer)
+    probe.remove()
+    pad = _LABEL_PAD * fontsize * px
+    w, h = extent.width + 2 * pad, extent.height + 2 * pad
+    point = ax.transData.transform([xy])[0]
+    best: tuple[int, float, tuple[int, int, str, str], np.ndarray, np.ndarray] | None = None
+    for scale in scales:
+        for candidate in _CANDIDATES:
+            dx, dy, ha, va = candidate
+            ox, oy = point[0] + dx * scale * px, point[1] + dy * scale * px
+            x0 = ox - _HA[ha] * extent.width - pad
+            y0 = oy - _VA[va] * extent.height - pad
+            box = np.array([x0, y0, x0 + w, y0 + h])
+            if box[0] < frame.x0 or box[2] > frame.x1 or box[1] < frame.y0 or box[3] > frame.y1:
+                continue
+            leader = (
+                _leader_boxes(point, box, clear_px, 0.6 * px)
+                if scale > _LEADER_SCALE
+                else np.empty((0, 4))
+            )
+            # (when forced, a leader crossing something is better than a label covering it)
+            covered = sum(10 * b.count(box) + b.count(leader) for b in (taken, avoid) if b)
+            if markers is not None and len(leader):
+                near = box + 1.5 * clear_px * np.array([-1, -1, 1, 1])
+                own = _Boxes(np.concatenate([point - clear_px, point + clear_px]).reshape(1, 4))
+                covered += markers.count(near) - own.count(near)
+            if best is None or covered < best[0]:
+                best = (covered, scale, candidate, box, leader)
+            if covered == 0:
+                break
+        if best is not None and best[0] == 0:
+            break
+    if best is None or (best[0] > 0 and not force):
+        return None
+    _, scale, (dx, dy, ha, va), box, leader = best
+    artist = ax.annotate(
+        text,
+        xy,
+        xytext=(dx * scale, dy * scale),
+        textcoords="offset points",
+        ha=ha,
+        va=va,
+        fontsize=fontsize,
+        linespacing=1.0,
+        color=BASE["text"],
+        zorder=15,
+        bbox=_LABEL_BOX,
+        arrowprops=(
+            {"arrowstyle": "-", "lw": 0.5, "color": "#444444", "shrinkA": 0, "shrinkB": 2}
+            if scale > _LEADER_SCALE
+            else None
+        ),
+    )
+    taken.add(box)
+    taken.add(leader)
+    return artist
+
+
+def place_labels(
+    ax: Any,
+    points: np.ndarray,
+    texts: Sequence[str],
+    *,
+    gids: Sequence[str] | None = None,
+    obstacles: Sequence[Bbox] = (),
+    lines: Sequence[np.ndarray] = (),
+    fontsize: float = 6.0,
+    marker_pt: float = 7.0,
+    wrap: int = 30,
+) -> tuple[list[Any], list[int]]:
+    """Place text labels beside points so that no two labels and no label and marker overlap.
+
+    A greedy search: each label in turn takes the first of a few positions around its point
+    (right, left, above, below, then the diagonals, then the same farther out with a leader
+    line) whose box and leader line stay inside the axes and touch no placed label or leader,
+    no marker, no obstacle and no line. A label that finds no free place is replaced by a
+    small number (``1``, ``2``...) for a key elsewhere, placed the same way but farther out
+    if need be; a number may cross a line, and where no place at all is free it takes the
+    place that covers the fewest boxes, so that every point gets a label or a number.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Axes whose limits are already set.
+    points : numpy.ndarray
+        Shape ``(n, 2)``, data coordinates of the points.
+    texts : sequence of str
+        One label per point, placed in this order (put the important ones first); each is
+        drawn as :func:`figure_text` makes it, cut at :data:`LABEL_CHARS` characters and
+        wrapped.
+    gids : sequence of str, optional
+        An id per label, set as the text's ``gid`` (SVG ``id``).
+    obstacles : sequence of matplotlib.transforms.Bbox
+        Further boxes in display coordinates to keep clear (legend, scale bar...).
+    lines : sequence of numpy.ndarray
+        Lines in data coordinates (arrays of x, y rows) that labels should not cover.
+    fontsize : float
+        Label size in points.
+    marker_pt : float
+        The width of a marker in points, kept clear around every point.
+    wrap : int
+        Wrap labels longer than this many characters.
+
+    Returns
+    -------
+    labels : list of matplotlib.text.Text
+        The label of each point, in the order given (a number label where the text did not
+        fit; ``None`` only for a point outside the axes).
+    numbered : list of int
+        Indices (into ``points``) of the points labelled with a number, in number order.
+    """
+    fig = ax.figure
+    renderer = agg_renderer(fig)
+    px = fig.dpi / 72.0
+    display = ax.transData.transform(points) if len(points) else np.empty((0, 2))
+    half = marker_pt * px / 2
+    markers = np.column_stack(
+        [display[:, 0] - half, display[:, 1] - half, display[:, 0] + half, display[:, 1] + half]
+    )
+    extra = np.array([[b.x0, b.y0, b.x1, b.y1] for b in obstacles]).reshape(-1, 4)
+    taken = _Boxes(np.vstack([markers, extra]))
+    line_boxes = _Boxes(_line_boxes(ax, lines, 1.2 * px))
+    frame = ax.get_window_extent(renderer)
+    place = functools.partial(
+        _try_place,
+        ax,
+        renderer=renderer,
+        frame=frame,
+        fontsize=fontsize,
+        clear_px=half,
+        markers=_Boxes(markers),
+    )
+    placed: list[Any] = []
+    missing: list[int] = []
+    for i, ((x, y), text) in enumerate(zip(points, texts, strict=True)):
+        wrapped = textwrap.fill(figure_text(text, limit=LABEL_CHARS), wrap, break_on_hyphens=False)
+        label = place((x, y), wrapped, taken=taken, avoid=line_boxes, scales=(1.0, 2.4, 4.0))
+        placed.append(label)
+        if label is None:
+            missing.append(i)
+    numbered: list[int] = []
+    number_scales = (0.8, 1.3, 2.0, 3.2, 4.4, 6.0, 8.0, 10.0)
+    for i in missing:
+        xy = (float(points[i][0]), float(points[i][1]))
+        number = str(len(numbered) + 1)
+        # A number may cross a line rather than be lost, and at worst may touch a box.
+        label = place(xy, number, taken=taken, avoid=line_boxes, scales=number_scales)
+        if label is None:
+            label = place(xy, number, taken=taken, scales=number_scales, force=True)
+        if label is None:  # the point is outside the axes
+            continue
+        label.set_fontweight("bold")
+        numbered.append(i)
+        placed[i] = label
+    if gids is not None:
+        for gid, label in zip(gids, placed, strict=True):
+            if label is not None:
+                label.set_gid(gid)
+    return placed, numbered
+
+
+def agg_renderer(fig: Any) -> Any:
+    """Return the Agg renderer of a figure (with an Agg canvas), to measure text."""
+    canvas: FigureCanvasAgg = fig.canvas
+    return canvas.get_renderer()
+
+
+# --- the key of numbered labels ----------------------------------------------------------
+
+#: Font size of the key of numbered labels, in points.
+KEY_FONT = 5.5
+#: Space between the map and the key, and between the key's columns, in points.
+KEY_GAP_PT, _KEY_GUTTER_PT = 6.0, 10.0
+
+
+class _KeyLayout:
+    """Where each entry of the key goes: columns of (number, wrapped name, top offset)."""
+
+    def __init__(
+        self,
+        columns: list[list[tuple[int, str, float]]],
+        col_width_px: float,
+        number_px: float,
+        height_px: float,
+        dpi: float,
+        fontsize: float,
+    ) -> None:
+        self.columns = columns
+        self.col_width_px = col_width_px
+        self.number_px = number_px
+        self.height_px = height_px
+        self.height_in = height_px / dpi
+        self.fontsize = fontsize
+
+
+def _wrap_px(text: str, width_px: float, measure: Any) -> str:
+    """Wrap ``text`` at spaces so that each line is at most ``width_px`` wide (if it can)."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and measure(f"{lines[-1]} {word}") <= width_px:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return "\n".join(lines)
+
+
+def key_layout(fig: Figure, entries: Sequence[tuple[str, str]], *, fontsize: float) -> _KeyLayout:
+    """Lay the key out in as many columns as fit the map's width, balanced, numbers down first.
+
+    More columns make the key lower but wrap long names on more lines: the fewest columns
+    that make it at most a little higher than the lowest layout win.
+    """
+    renderer = agg_renderer(fig)
+    px = fig.dpi / 72.0
+    prop = FontProperties(family=FONT, size=fontsize)
+    bold = FontProperties(family=FONT, size=fontsize, weight="bold")
+
+    def measure(text: str, font: FontProperties = prop) -> float:
+        return float(renderer.get_text_width_height_descent(text, font, ismath=False)[0])
+
+    one = fig.text(0, 0, "lp", fontsize=fontsize, linespacing=_KEY_SPACING)
+    first = one.get_window_extent(renderer).height
+    one.set_text("lp\nlp")
+    pitch = one.get_window_extent(renderer).height - first
+    one.remove()
+    gap = 0.25 * fontsize * px
+    width = 0.98 * fig.bbox.width
+    gutter = _KEY_GUTTER_PT * px
+    number_px = measure(f"{len(entries)}  ", bold)
+    layouts: list[_KeyLayout] = []
+    for ncols in range(1, len(entries) + 1):
+        col_w = (width - (ncols - 1) * gutter) / ncols
+        if ncols > 1 and col_w - number_px < 14 * fontsize * px:
+            break
+        names = [_wrap_px(name, col_w - number_px, measure) for _, name in entries]
+        heights = [first + name.count("\n") * pitch + gap for name in names]
+        columns = _balance(heights, ncols)
+        layout: list[list[tuple[int, str, float]]] = []
+        tallest = 0.0
+        for col in columns:
+            top = 0.0
+            layout.append([])
+            for i in col:
+                layout[-1].append((i + 1, names[i], top))
+                top += heights[i]
+            tallest = max(tallest, top - gap)
+        layouts.append(_KeyLayout(layout, col_w, number_px, tallest, fig.dpi, fontsize))
+    lowest = min(k.height_px for k in layouts)
+    return next(k for k in layouts if k.height_px <= lowest * _KEY_SLACK + pitch)
+
+
+def _balance(heights: Sequence[float], ncols: int) -> list[list[int]]:
+    """Split items, in order, into at most ``ncols`` columns with the lowest tallest column."""
+
+    def split(limit: float) -> list[list[int]] | None:
+        columns: list[list[int]] = [[]]
+        used = 0.0
+        for i, h in enumerate(heights):
+            if columns[-1] and used + h > limit:
+                columns.append([])
+                used = 0.0
+            columns[-1].append(i)
+            used += h
+        return columns if len(columns) <= ncols else None
+
+    lo, hi = max(heights), sum(heights)
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        if split(mid) is None:
+            lo = mid
+        else:
+            hi = mid
+    columns = split(hi)
+    assert columns is not None
+    return columns
+
+
+#: Line spacing of the key's names.
+_KEY_SPACING = 1.15
+#: A key may be this much higher than its lowest layout to wrap fewer names.
+_KEY_SLACK = 1.2
+
+
+def draw_key(fig: Figure, ax: Any, entries: Sequence[tuple[str, str]], *, key_in: float) -> None:
+    """Draw the key of numbered labels in the room below the map (its font shrinks to fit)."""
+    renderer = agg_renderer(fig)
+    frame = ax.get_window_extent(renderer)
+    px = fig.dpi / 72.0
+    room = key_in * fig.dpi - KEY_GAP_PT * px
+    fontsize = KEY_FONT
+    key = key_layout(fig, entries, fontsize=fontsize)
+    while key.height_px > room and fontsize > 3.5:
+        fontsize -= 0.25
+        key = key_layout(fig, entries, fontsize=fontsize)
+    top = frame.y0 - KEY_GAP_PT * px
+    left = 0.01 * fig.bbox.width
+    to_fig = fig.transFigure.inverted()
+    for c, column in enumerate(key.columns):
+        x = left + c * (key.col_width_px + _KEY_GUTTER_PT * px)
+        for number, name, offset in column:
+            fid = entries[number - 1][0]
+            for dx, text, ha, weight, gid in (
+                (key.number_px * 0.8, str(number), "right", "bold", f"key-number-{fid}"),
+                (key.number_px, name, "left", "normal", f"key-name-{fid}"),
+            ):
+                fx, fy = to_fig.transform((x + dx, top - offset))
+                fig.text(
+                    fx,
+                    fy,
+                    text,
+                    ha=ha,
+                    va="top",
+                    fontsize=fontsize,
+                    fontweight=weight,
+                    linespacing=_KEY_SPACING,
+                    color=BASE["text"],
+                    gid=gid,
+                )

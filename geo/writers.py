@@ -1,0 +1,913 @@
+"""Writing output files: points (CSV, GeoJSON, GeoParquet), rejected rows, maps and pages.
+
+Points are written by one :class:`Writer` per format (:data:`WRITERS` maps a file suffix to
+its writer), through :func:`point_writer` (frames one after another into one file),
+:func:`write_points` (one frame) and :func:`write_parts` (a dask frame, a few partitions at
+a time); :func:`rejected_writer` writes the side file of rejected rows. Notices (cells that a
+spreadsheet would run as formulas) go to the ``geo.writers`` logger.
+
+Every output is written atomically where it is a file, in place where it is a stream.
+What an output path may name, and what a write does to it:
+
+- **a new name** in an existing folder: the content goes to a temporary file
+  ``.NAME.XXXXXXXX.tmp`` beside it, created with the permissions ``0666`` minus the umask, and
+  is renamed into place only when it is complete;
+- **an existing regular file**: replaced the same way; the new file keeps the old one's
+  permission bits (and its owner and group where the process may set them). Other hard links
+  to the old file keep the old content;
+- **a symbolic link**: followed; the file it points to is written as above and the link stays
+  a link (a dangling link's target is created). A link in a sticky, world-writable folder
+  such as ``/tmp`` that belongs neither to the user nor to the folder's owner is refused, as
+  the kernel's ``protected_symlinks`` rule does for the shell;
+- **a character device or a FIFO** (``/dev/null``, ``/dev/stdout``, a named pipe): written
+  through, in place, and never replaced; such a write cannot be atomic, and a FIFO waits for
+  its reader;
+- **a folder, a socket or a block device**: refused with an :class:`InputError`.
+
+An error while writing (a full or read-only disk, no permission to create the temporary
+file) raises an :class:`OutputError` that names the output and the reason; the temporary file
+is removed and an existing file stays as it was, whatever stops the write (an exception,
+Ctrl-C, or a signal that the command line turns into an exception).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+import os
+import re
+import secrets
+import stat
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, ClassVar
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo._errors import InputError, OutputError
+from geo.points import (
+    COORDINATE_COLUMNS,
+    CSV_SUFFIXES,
+    PARQUET_SUFFIXES,
+    REJECTED_COLUMNS,
+    _csv_raw,
+    _flat,
+    _PartIds,
+)
+
+__all__ = [
+    "FORMULA_START",
+    "WRITERS",
+    "CsvWriter",
+    "GeoJsonWriter",
+    "GeoParquetWriter",
+    "OutputTarget",
+    "Writer",
+    "atomic_writer",
+    "check_output_path",
+    "output_kind",
+    "output_target",
+    "point_writer",
+    "rejected_writer",
+    "write_parts",
+    "write_points",
+    "write_text_atomic",
+    "writer_for",
+]
+
+logger = logging.getLogger(__name__)
+
+#: What :func:`output_kind` says about each file type that is not written.
+_REFUSED = {
+    stat.S_IFDIR: "a folder",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFBLK: "a block device",
+}
+_TMP_SUFFIX = ".tmp"
+_TOKEN_CHARS = 8
+
+
+def output_kind(mode: int) -> str:
+    """Decide how an existing output is written, from its ``st_mode`` (links followed).
+
+    Parameters
+    ----------
+    mode : int
+        The ``st_mode`` of :func:`os.stat` on the output.
+
+    Returns
+    -------
+    kind : str
+        ``"file"`` (a regular file: replaced atomically), ``"stream"`` (a character device or
+        a FIFO: written through in place, never replaced), or what the output is when it
+        cannot be written (``"a folder"``, ``"a socket"``, ``"a block device"``).
+
+    Examples
+    --------
+    >>> import stat
+    >>> output_kind(stat.S_IFREG | 0o644), output_kind(stat.S_IFCHR | 0o666)
+    ('file', 'stream')
+    >>> output_kind(stat.S_IFBLK | 0o660)
+    'a block device'
+    """
+    if stat.S_ISREG(mode):
+        return "file"
+    if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode):
+        return "stream"
+    return _REFUSED.get(stat.S_IFMT(mode), "not a file")
+
+
+@dataclass(frozen=True)
+class OutputTarget:
+    """Where an output goes: see :func:`output_target`."""
+
+    #: The file to replace (a link resolved), or the stream to write through.
+    path: Path
+    #: Write through in place (a character device or a FIFO) instead of replacing.
+    stream: bool = False
+    #: The existing file's status, whose mode (and owner) the new file keeps; None if new.
+    existing: os.stat_result | None = None
+
+
+def _show(path: Path | str, limit: int = 80) -> str:
+    text = str(path)
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
+def _name_max(folder: Path) -> int:
+    try:
+        return int(os.pathconf(folder, "PC_NAME_MAX"))
+    except (OSError, ValueError, AttributeError):
+        return 255
+
+
+def _check_name(path: Path) -> None:
+    """Refuse a file name longer than the file system allows (before any work is done)."""
+    size = len(os.fsencode(path.name))
+    limit = _name_max(path.parent if path.parent.is_dir() else Path("."))
+    if size > limit:
+        raise InputError(
+            f"output name {_show(path.name, 40)} is {size:,} bytes long; "
+            f"the file system allows {limit}"
+        )
+
+
+def _check_link_owner(link: Path, info: os.stat_result) -> None:
+    """Refuse a link that the kernel's protected_symlinks rule would not follow."""
+    try:
+        folder = os.stat(link.parent)
+    except OSError:
+        return
+    sticky_public = folder.st_mode & stat.S_ISVTX and folder.st_mode & stat.S_IWOTH
+    if sticky_public and info.st_uid not in (os.geteuid(), folder.st_uid):
+        raise InputError(
+            f"output {_show(link)} is a link that another user made in a shared folder; "
+            "write to the file itself or remove the link"
+        )
+
+
+def output_target(path: Path | str) -> OutputTarget:
+    """Decide where and how an output path is written (see the module docstring).
+
+    Parameters
+    ----------
+    path : pathlib.Path or str
+        The output as the user gave it.
+
+    Returns
+    -------
+    target : OutputTarget
+        The file to replace atomically (links followed), or the stream to write through.
+
+    Raises
+    ------
+    InputError
+        If the path is a folder, a socket or a block device, its folder does not exist, its
+        name is longer than the file system allows, or it is a link that cannot be followed.
+    """
+    given = Path(path)
+    _check_name(given)
+    try:
+        info = os.lstat(given)
+    except FileNotFoundError:
+        if not given.parent.is_dir():
+            raise InputError(
+                f"output folder {_show(given.parent)} does not exist; create it first"
+            ) from None
+        return OutputTarget(given)
+    except OSError as exc:
+        raise InputError(f"output {_show(given)}: {exc.strerror or exc}") from None
+    if stat.S_ISLNK(info.st_mode):
+        _check_link_owner(given, info)
+        real = Path(os.path.realpath(given))
+        try:
+            info = os.stat(given)
+        except FileNotFoundError:  # a dangling link: create the file it names
+            _check_name(real)
+            if not real.parent.is_dir():
+                raise InputError(
+                    f"output {_show(given)} is a link into the folder {_show(real.parent)}, "
+                    "which does not exist"
+                ) from None
+            return OutputTarget(real)
+        except OSError as exc:
+            raise InputError(f"output {_show(given)}: {exc.strerror or exc}") from None
+    else:
+        real = given
+    kind = output_kind(info.st_mode)
+    if kind == "stream":
+        return OutputTarget(given, stream=True)
+    if kind != "file":
+        raise InputError(f"output {_show(given)} is {kind}; give a file name")
+    if real != given:
+        try:
+            same = os.stat(real)
+        except OSError:
+            same = None
+        if same is None or (same.st_dev, same.st_ino) != (info.st_dev, info.st_ino):
+            raise InputError(f"output {_show(given)}: cannot find the file that the link names")
+    return OutputTarget(real, existing=info)
+
+
+def check_output_path(path: Path | str, *, inputs: tuple[Path | str, ...] = ()) -> Path:
+    """Check that an output path can be written without harming an input.
+
+    Parameters
+    ----------
+    path : pathlib.Path or str
+        Where the output will go.
+    inputs : tuple of paths
+        Files the command reads; the output must not overwrite one of them.
+
+    Returns
+    -------
+    path : pathlib.Path
+        The output path, as given.
+
+    Raises
+    ------
+    InputError
+        If the folder does not exist, the path is a folder, a socket or a block device, its
+        name is longer than the file system allows, it is a link that cannot be followed, or
+        it names an input file.
+    """
+    out = Path(path)
+    output_target(out)
+    for source in inputs:
+        src = Path(source)
+        if src.exists() and out.exists() and os.path.samefile(src, out):
+            raise InputError(f"output {str(out)!r} would overwrite the input {str(src)!r}")
+    return out
+
+
+def _write_error(path: Path, exc: OSError, doing: str = "cannot write") -> OutputError:
+    """Build an OutputError that names the output as the user gave it, and the reason."""
+    error = OutputError(f"{path}: {doing}: {exc.strerror or exc}")
+    error.errno, error.filename = exc.errno, str(path)
+    return error
+
+
+class _OutputFile(io.FileIO):
+    """A raw file whose write errors name the output (not the temporary file)."""
+
+    #: The system write (tests replace it to simulate a full or read-only disk).
+    _write = io.FileIO.write
+
+    def __init__(self, fd: int, name: Path) -> None:
+        super().__init__(fd, "wb", closefd=True)
+        self._output = name
+
+    def write(self, data: Any) -> int:
+        try:
+            return self._write(data) or 0
+        except OSError as exc:
+            raise _write_error(self._output, exc) from None
+
+    def close(self) -> None:
+        try:
+            super().close()
+        except OSError as exc:
+            raise _write_error(self._output, exc) from None
+
+
+def _wrap(fd: int, mode: str, name: Path) -> IO[Any]:
+    raw = _OutputFile(fd, name)
+    buffered = io.BufferedWriter(raw)
+    if "b" in mode:
+        return buffered
+    return io.TextIOWrapper(buffered, encoding="utf-8", newline="\n", write_through=False)
+
+
+def _temp_name(final: Path) -> str:
+    """Return a hidden name beside ``final`` that fits the file system's name length."""
+    room = _name_max(final.parent) - 2 - _TOKEN_CHARS - len(_TMP_SUFFIX)
+    name = os.fsencode(final.name)[: max(room, 1)].decode(errors="ignore")
+    token = secrets.token_hex(_TOKEN_CHARS // 2)
+    return f".{name}.{token}{_TMP_SUFFIX}"
+
+
+def _create_temp(final: Path, given: Path, existing: os.stat_result | None) -> tuple[int, Path]:
+    """Create the temporary file: 0666 minus the umask, or private until given the old mode."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        tmp = final.parent / _temp_name(final)
+        try:
+            fd = os.open(tmp, flags, 0o600 if existing is not None else 0o666)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise _write_error(
+                given, exc, f"cannot create a file in the folder {str(final.parent)!r}"
+            ) from None
+        if existing is not None:
+            try:
+                with contextlib.suppress(PermissionError):
+                    os.fchown(fd, existing.st_uid, existing.st_gid)
+                os.fchmod(fd, stat.S_IMODE(existing.st_mode) & 0o777)
+            except BaseException:
+                os.close(fd)
+                os.unlink(tmp)
+                raise
+        return fd, tmp
+    raise OutputError(f"{given}: cannot create a temporary file in {str(final.parent)!r}")
+
+
+@contextlib.contextmanager
+def atomic_writer(path: Path | str, mode: str = "w") -> Iterator[IO[Any]]:
+    r"""Open a temporary file beside ``path`` and move it into place only on success.
+
+    An error or interrupt inside the ``with`` block removes the temporary file and leaves any
+    existing file at ``path`` untouched. A character device or a FIFO is written through in
+    place instead; a symbolic link is followed (see the module docstring).
+
+    Parameters
+    ----------
+    path : pathlib.Path or str
+        The final file.
+    mode : str
+        ``"w"`` for text (UTF-8, ``\n`` line ends) or ``"wb"`` for bytes.
+
+    Yields
+    ------
+    handle : file object
+        The temporary file (or the stream), open for writing.
+
+    Raises
+    ------
+    InputError
+        If the path cannot be an output (see :func:`output_target`).
+    OutputError
+        If the file cannot be created or written (no permission, a full or read-only disk).
+    """
+    given = Path(path)
+    target = output_target(given)
+    if target.stream:
+        try:
+            fd = os.open(target.path, os.O_WRONLY | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0))
+        except OSError as exc:
+            raise _write_error(given, exc) from None
+        with _wrap(fd, mode, given) as handle:
+            yield handle
+        return
+    fd, tmp = _create_temp(target.path, given, target.existing)
+    try:
+        with _wrap(fd, mode, given) as handle:
+            yield handle
+        try:
+            os.replace(tmp, target.path)
+        except OSError as exc:
+            raise _write_error(given, exc) from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def write_text_atomic(path: Path | str, text: str) -> None:
+    """Write text to ``path`` atomically (see :func:`atomic_writer`).
+
+    Parameters
+    ----------
+    path : pathlib.Path or str
+        The file.
+    text : str
+        Its content.
+    """
+    with atomic_writer(path, "w") as handle:
+        handle.write(text)
+
+
+# --------------------------------------------------------------------------------------------
+# Points
+# --------------------------------------------------------------------------------------------
+
+
+def _csv_table(frame: gpd.GeoDataFrame, results: Collection[str] = ()) -> pd.DataFrame:
+    """Return the CSV columns of a frame: lat and lon added where missing, lists as JSON.
+
+    The lat and lon columns go after the caller's columns, before the ``results`` it appended.
+    """
+    table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    lower = {str(c).lower() for c in table.columns}
+    if not any(lat in lower and lon in lower for lat, lon in COORDINATE_COLUMNS):
+        position = len([c for c in table.columns if c not in results])
+        points = shapely.point_on_surface(np.asarray(frame.geometry.values, dtype=object))
+        table.insert(position, "lat", shapely.get_y(points))
+        table.insert(position + 1, "lon", shapely.get_x(points))
+    for column in table.columns:
+        if pd.api.types.is_object_dtype(table[column]):
+            table[column] = table[column].map(_flat)
+    return table
+
+
+#: A spreadsheet (Excel, LibreOffice) runs a CSV cell that starts with one of these as a
+#: formula ("CSV injection", OWASP): ``=``, ``+``, ``-``, ``@``, a tab or a carriage return.
+FORMULA_START = "^[=+\\-@\t\r]"
+_PLAIN_NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+_FORMULA_RE = re.compile(FORMULA_START)
+_NUMBER_RE = re.compile(_PLAIN_NUMBER)
+
+
+def _is_formula(text: str) -> bool:
+    """Whether a spreadsheet would take a text cell for a formula (a plain number is not)."""
+    return bool(_FORMULA_RE.match(text)) and not _NUMBER_RE.match(text)
+
+
+class _Formulas:
+    """Counts (and with ``safe`` neutralises) the CSV cells a spreadsheet would run.
+
+    Neutralising is OWASP's: a leading ``'`` makes the cell text. The count is said once,
+    when the file is complete (:meth:`notice`).
+    """
+
+    def __init__(self, path: Path, safe: bool) -> None:
+        self.path, self.safe, self.count = path, safe, 0
+
+    def cell(self, text: str) -> str:
+        if not _is_formula(text):
+            return text
+        self.count += 1
+        return "'" + text if self.safe else text
+
+    def column(self, text: Any) -> Any:
+        """Arrow strings of one text column, checked (and neutralised)."""
+        import pyarrow.compute as pc
+
+        starts = pc.match_substring_regex(text, FORMULA_START)
+        if not pc.any(starts).as_py():
+            return text
+        hits = pc.and_(starts, pc.invert(pc.match_substring_regex(text, _PLAIN_NUMBER)))
+        found = int(pc.sum(hits).as_py() or 0)
+        if not found:
+            return text
+        self.count += found
+        return (
+            pc.if_else(hits, pc.binary_join_element_wise("'", text, ""), text)
+            if self.safe
+            else text
+        )
+
+    def notice(self) -> None:
+        if not self.count:
+            return
+        if self.safe:
+            logger.warning(
+                "%s: wrote %d cell(s) that start with =, +, - or @ with a leading ' so that a "
+                "spreadsheet shows them as text (excel-safe)",
+                self.path.name,
+                self.count,
+            )
+        else:
+            logger.warning(
+                "%s: %d cell(s) start with =, +, - or @, which a spreadsheet may run as "
+                "formulas; write with --excel-safe (excel_safe=True) to neutralise them",
+                self.path.name,
+                self.count,
+            )
+
+
+def _csv_text(column: pd.Series, formulas: _Formulas | None = None) -> Any:
+    """Return a column as Arrow strings: floats shortest round-trip, missing values empty.
+
+    Text cells (not numbers) go through ``formulas`` (see :class:`_Formulas`).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        array = pa.array(column, from_pandas=True)
+        text = pc.cast(array, pa.string())
+    except (pa.ArrowException, TypeError, ValueError):  # mixed Python objects
+        text = pa.array(
+            ["" if v is None or v is pd.NA or v != v else str(v) for v in column], pa.string()
+        )
+    text = pc.fill_null(text, "")
+    numeric = pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)
+    if formulas is not None and not numeric:
+        text = formulas.column(text)
+    needs = pc.match_substring_regex(text, '[",\r\n]')
+    if pc.any(needs).as_py():
+        quoted = pc.binary_join_element_wise('"', pc.replace_substring(text, '"', '""'), '"', "")
+        text = pc.if_else(needs, quoted, text)
+    return text
+
+
+def _csv_bytes(table: pd.DataFrame, *, header: bool, formulas: _Formulas | None = None) -> bytes:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    parts = []
+    if header:
+        names = [str(c) for c in table.columns]
+        if formulas is not None:
+            names = [formulas.cell(name) for name in names]
+        parts.append(_csv_raw(names) + "\n")
+    if len(table):
+        cells = [_csv_text(table[c], formulas) for c in table.columns]
+        lines = pc.binary_join_element_wise(*cells, ",") if len(cells) > 1 else cells[0]
+        parts.append("\n".join(pa.chunked_array([lines]).to_pylist()) + "\n")
+    return "".join(parts).encode("utf-8")
+
+
+class Writer:
+    """Write frames of points, one after another, into one open binary file.
+
+    A subclass writes one format: :meth:`open` writes what comes before the first frame,
+    :meth:`write` appends a frame, :meth:`close` completes the file after the last one, and
+    :meth:`abort` releases what an error leaves open (the file is then thrown away). Every
+    frame is given the columns of the first. Register a new format in :data:`WRITERS`.
+
+    Parameters
+    ----------
+    handle : binary file object
+        The file to write (see :func:`atomic_writer`).
+    path : pathlib.Path
+        The output as the user gave it, for messages.
+    formulas : _Formulas
+        Counts (and neutralises) the CSV cells a spreadsheet would run as formulas.
+    results : collection of str
+        Columns the caller appended to its points (e.g. distances): a CSV that needs
+        ``lat`` and ``lon`` gets them before these, after the caller's own columns.
+    """
+
+    #: The file suffixes (lower case) this writer is chosen for.
+    suffixes: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(
+        self,
+        handle: IO[bytes],
+        path: Path,
+        *,
+        formulas: _Formulas,
+        results: Collection[str] = (),
+    ) -> None:
+        self.handle, self.path, self.formulas, self.results = handle, path, formulas, results
+        self.columns: list[Any] | None = None
+
+    def open(self) -> None:
+        """Write what comes before the first frame (nothing by default)."""
+
+    def write(self, frame: gpd.GeoDataFrame) -> None:
+        """Append a frame of points (EPSG:4326), given the columns of the first frame."""
+        first = self.columns is None
+        if self.columns is None:
+            self.columns = list(frame.columns)
+        elif list(frame.columns) != self.columns:
+            frame = frame.reindex(columns=self.columns)
+        self._write(frame, first=first)
+
+    def _write(self, frame: gpd.GeoDataFrame, *, first: bool) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Complete the file after the last frame (nothing by default)."""
+
+    def abort(self) -> None:
+        """Release what an error midway leaves open (nothing by default)."""
+
+
+class CsvWriter(Writer):
+    """CSV: the columns in order, lists as JSON text, numbers in their shortest exact form."""
+
+    suffixes = CSV_SUFFIXES
+
+    def _write(self, frame: gpd.GeoDataFrame, *, first: bool) -> None:
+        table = _csv_table(frame, self.results)
+        self.handle.write(_csv_bytes(table, header=first, formulas=self.formulas))
+
+
+class GeoJsonWriter(Writer):
+    """A GeoJSON FeatureCollection; NaN is written as null."""
+
+    suffixes = (".geojson",)
+    _START = b'{"type": "FeatureCollection", "features": ['
+
+    def open(self) -> None:
+        """Write the start of the collection."""
+        self.handle.write(self._START)
+        self._features = False
+
+    def _write(self, frame: gpd.GeoDataFrame, *, first: bool) -> None:
+        features = frame.to_geo_dict(drop_id=True)["features"]
+        if not features:
+            return
+        try:  # NaN is written as null; an infinite number has no JSON form
+            text = json.dumps(features, ensure_ascii=False, allow_nan=False)[1:-1]
+        except ValueError:
+            raise InputError(
+                f"{self.path.name}: a value is inf or -inf, which JSON cannot hold"
+            ) from None
+        self.handle.write(((", " if self._features else "") + text).encode())
+        self._features = True
+
+    def close(self) -> None:
+        """Write the end of the collection."""
+        self.handle.write(b"]}")
+
+
+class GeoParquetWriter(Writer):
+    """GeoParquet: one row group per frame, the schema of the first frame."""
+
+    suffixes = PARQUET_SUFFIXES
+
+    def open(self) -> None:
+        """Start with no Parquet writer: the first frame gives the schema."""
+        self._parquet: Any = None
+        self._schema: Any = None
+
+    def _write(self, frame: gpd.GeoDataFrame, *, first: bool) -> None:
+        import pyarrow.parquet as pq
+        from geopandas.io.arrow import _geopandas_to_arrow
+
+        # dask-geopandas writes through this helper too (geopandas has no public one). The
+        # bbox and the geometry types of the first chunk would not describe the whole file:
+        # drop them.
+        table = _geopandas_to_arrow(frame, index=False)
+        meta = json.loads(table.schema.metadata[b"geo"])
+        for column in meta["columns"].values():
+            column.pop("bbox", None)
+            column["geometry_types"] = []
+        table = table.replace_schema_metadata({**table.schema.metadata, b"geo": json.dumps(meta)})
+        if self._parquet is None:
+            self._parquet = pq.ParquetWriter(self.handle, table.schema)
+            self._schema = table.schema
+        self._parquet.write_table(table.cast(self._schema))
+
+    def close(self) -> None:
+        """Write the Parquet footer (nothing when no frame was written)."""
+        self.abort()
+
+    def abort(self) -> None:
+        """Close the Parquet writer."""
+        if self._parquet is not None:
+            self._parquet.close()
+            self._parquet = None
+
+
+#: The writer of each output file suffix (lower case).
+WRITERS: dict[str, type[Writer]] = {
+    suffix: kind
+    for kind in (CsvWriter, GeoJsonWriter, GeoParquetWriter)
+    for suffix in kind.suffixes
+}
+
+
+def writer_for(path: Path | str) -> type[Writer]:
+    """Return the :class:`Writer` of an output file, from its suffix.
+
+    Parameters
+    ----------
+    path : pathlib.Path or str
+        The output file.
+
+    Returns
+    -------
+    writer : type
+        A :class:`Writer` subclass from :data:`WRITERS`.
+
+    Raises
+    ------
+    InputError
+        If no writer writes files with that suffix.
+
+    Examples
+    --------
+    >>> writer_for("out.CSV").__name__, writer_for("out.geoparquet").__name__
+    ('CsvWriter', 'GeoParquetWriter')
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in WRITERS:
+        raise InputError(
+            f"{path.name}: unknown output type {suffix!r}; use .csv, .geojson, .parquet"
+        )
+    return WRITERS[suffix]
+
+
+@contextlib.contextmanager
+def rejected_writer(
+    path: str | Path | None, *, with_file: bool = False, excel_safe: bool = False
+) -> Iterator[Callable[[pd.DataFrame], None]]:
+    """Write rejected rows to a CSV side file, atomically; a no-op without a path.
+
+    Parameters
+    ----------
+    path : str, pathlib.Path or None
+        The side file; ``None`` discards the rows.
+    with_file : bool
+        Put a first column ``file`` (the input the rows came from) before
+        :data:`REJECTED_COLUMNS`.
+    excel_safe : bool
+        Write a leading ``'`` before every cell that starts with ``=``, ``+``, ``-`` or ``@``
+        (a spreadsheet would run it as a formula). Either way such cells are counted and
+        said once on the ``geo.writers`` logger.
+
+    Yields
+    ------
+    write : callable
+        ``write(frame)`` appends rejected rows; the file holds the header even when no row
+        was rejected, and appears only when the ``with`` block ends without an error.
+    """
+    if path is None:
+        yield lambda frame: None
+        return
+    columns = ["file", *REJECTED_COLUMNS] if with_file else REJECTED_COLUMNS
+    formulas = _Formulas(Path(path), excel_safe)
+    with atomic_writer(path, "w") as handle:
+        handle.write(",".join(columns) + "\n")
+
+        def write(frame: pd.DataFrame) -> None:
+            frame = frame.reindex(columns=columns)
+            for column in ("file", "field", "reason", "raw"):
+                if column in frame.columns:
+                    frame[column] = [
+                        formulas.cell(str(v)) if isinstance(v, str) else v for v in frame[column]
+                    ]
+            frame.to_csv(handle, index=False, header=False, lineterminator="\n")
+
+        yield write
+    formulas.notice()
+
+
+@contextlib.contextmanager
+def point_writer(
+    path: str | Path, *, excel_safe: bool = False, results: Collection[str] = ()
+) -> Iterator[Callable[[gpd.GeoDataFrame], None]]:
+    """Write frames of points one after another into one file, atomically.
+
+    The file appears (or replaces an old one) only when the ``with`` block ends without an
+    error; an error midway leaves no partial file and any old file untouched.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        ``.csv``, ``.geojson`` or ``.parquet`` (see :func:`write_points`).
+    excel_safe : bool
+        As in :func:`write_points`.
+    results : collection of str
+        As in :func:`write_points`.
+
+    Yields
+    ------
+    write : callable
+        ``write(frame)`` appends a GeoDataFrame (EPSG:4326); every frame must have the
+        columns of the first.
+
+    Raises
+    ------
+    InputError
+        If the file type is unknown.
+    """
+    path = Path(path)
+    kind = writer_for(path)
+    formulas = _Formulas(path, excel_safe)
+    with atomic_writer(path, "wb") as handle:
+        writer = kind(handle, path, formulas=formulas, results=results)
+        writer.open()
+        try:
+            yield writer.write
+        except BaseException:
+            writer.abort()
+            raise
+        writer.close()
+    formulas.notice()
+
+
+def write_points(
+    frame: gpd.GeoDataFrame,
+    path: str | Path,
+    *,
+    excel_safe: bool = False,
+    results: Collection[str] = (),
+) -> Path:
+    """Write a frame of points with results to CSV, GeoJSON or GeoParquet, atomically.
+
+    Parameters
+    ----------
+    frame : geopandas.GeoDataFrame
+        Points (EPSG:4326) with their columns.
+    path : str or pathlib.Path
+        ``.csv`` (the columns in order, ``lat`` and ``lon`` added after them when the frame
+        has no coordinate columns, lists as JSON text, numbers in their shortest exact form,
+        missing values empty), ``.geojson`` or ``.parquet`` (GeoParquet).
+    excel_safe : bool
+        For a CSV: write a leading ``'`` before every text cell (and column name) that starts
+        with ``=``, ``+``, ``-`` or ``@`` and is not a number, which a spreadsheet would run
+        as a formula. Either way such cells are counted and said once on the ``geo.writers``
+        logger.
+    results : collection of str
+        The columns the caller appended to its points (e.g. distances): a CSV that needs
+        ``lat`` and ``lon`` gets them before these, after the points' own columns; default
+        after every column.
+
+    Returns
+    -------
+    path : pathlib.Path
+        The file written.
+
+    Raises
+    ------
+    InputError
+        If the file type is unknown.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import geopandas as gpd, shapely
+    >>> frame = gpd.GeoDataFrame(
+    ...     {"name": ["Vilnius"], "distance_m": [1.5]},
+    ...     geometry=[shapely.Point(25.28, 54.687)], crs="EPSG:4326",
+    ... )
+    >>> out = write_points(frame, Path(tempfile.mkdtemp()) / "d.csv", results=["distance_m"])
+    >>> print(out.read_text(), end="")
+    name,lat,lon,distance_m
+    Vilnius,54.687,25.28,1.5
+    """
+    with point_writer(path, excel_safe=excel_safe, results=results) as write:
+        write(frame)
+    return Path(path)
+
+
+def write_parts(
+    frame: Any,
+    path: str | Path,
+    *,
+    on_progress: Callable[[int, int, int], None] | None = None,
+    excel_safe: bool = False,
+    parts: list[Path] | None = None,
+    results: Collection[str] = (),
+) -> int:
+    """Compute a dask frame a few partitions at a time and write them in order to one file.
+
+    Parameters
+    ----------
+    frame : dask_geopandas.GeoDataFrame
+        Points with results, e.g. from :func:`geo.distance.distances`.
+    path : str or pathlib.Path
+        The file, as for :func:`write_points` (written atomically).
+    on_progress : callable, optional
+        Called as ``on_progress(parts_done, parts, rows_written)`` after each batch.
+    excel_safe : bool
+        As in :func:`write_points`.
+    parts : list of pathlib.Path, optional
+        The file of each partition (:func:`geo.points.part_files`), to name in messages.
+    results : collection of str
+        As in :func:`write_points`.
+
+    Returns
+    -------
+    rows : int
+        Rows written.
+
+    Raises
+    ------
+    InputError
+        As :func:`geo.points.read_points` for a part, or if an ``id`` repeats one of an earlier part.
+    """
+    import dask
+
+    ids = _PartIds(parts)
+    partitions = frame.to_delayed()
+    try:
+        from distributed import default_client
+
+        window = 2 * max(1, len(default_client().nthreads()))  # type: ignore[no-untyped-call]
+    except (ImportError, ValueError):
+        window = 4
+    rows = 0
+    with point_writer(path, excel_safe=excel_safe, results=results) as write:
+        for start in range(0, len(partitions), window):
+            batch = dask.compute(*partitions[start : start + window])  # type: ignore[no-untyped-call]
+            for part in batch:
+                ids.check(part)
+                write(part)
+                rows += len(part)
+            if on_progress is not None:
+                on_progress(min(start + window, len(partitions)), len(partitions), rows)
+    return rows

@@ -1,0 +1,90 @@
+"""Tests of geo.labels: labels that do not collide, numbers for what does not fit, the key."""
+
+import itertools
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.text import Text
+from matplotlib.transforms import Bbox
+
+from geo import labels
+
+
+def test_place_labels_numbers_what_does_not_fit():
+    fig = Figure(figsize=(2, 2), dpi=72)
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 10)
+    points = np.array([[5.0, 5.0]] * 12)
+    texts = [f"A rather long site name number {i}" for i in range(12)]
+    placed, numbered = labels.place_labels(ax, points, texts)
+    assert len(placed) == 12
+    assert numbered, "some labels must fall back to numbers"
+    assert all(p is not None for p in placed), "every point gets its name or a number"
+    for n, i in enumerate(numbered, start=1):
+        assert placed[i].get_text() == str(n)
+    renderer = fig.canvas.get_renderer()
+    # Twelve points in one spot leave no free place: leader lines may cross, texts may not.
+    boxes = [Text.get_window_extent(p, renderer) for p in placed]
+    for a, b in itertools.combinations(boxes, 2):
+        assert not a.overlaps(b)
+
+
+def test_place_labels_uses_leader_lines_when_the_near_places_are_taken():
+    fig = Figure(figsize=(3, 3), dpi=72)  # 1 pt = 1 pixel
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, 216)
+    ax.set_ylim(0, 216)
+    # The point is at pixel (108, 108). Everything within 15 pt is taken but for a thin
+    # corridor to the right: a leader line fits through it, a label does not.
+    obstacles = [
+        Bbox.from_extents(40, 110, 123, 170),
+        Bbox.from_extents(40, 46, 123, 106),
+        Bbox.from_extents(40, 100, 104, 116),
+    ]
+    placed, numbered = labels.place_labels(
+        ax, np.array([[108.0, 108.0]]), ["Name"], obstacles=obstacles
+    )
+    assert numbered == []
+    label = placed[0]
+    assert label.get_text() == "Name"
+    assert label.arrow_patch is not None
+    box = Text.get_window_extent(label, fig.canvas.get_renderer())
+    assert not any(box.overlaps(o) for o in obstacles)
+
+
+def _figure(width_in: float = 4.0, height_in: float = 3.0) -> Figure:
+    fig = Figure(figsize=(width_in, height_in), dpi=100)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def test_the_key_is_balanced_numbered_down_first_and_inside_the_width():
+    fig = _figure()
+    entries = [(f"id-{i}", f"Site {i} " + "long name " * (i % 3)) for i in range(1, 13)]
+    key = labels.key_layout(fig, entries, fontsize=labels.KEY_FONT)
+    numbers = [number for column in key.columns for number, _name, _top in column]
+    assert numbers == list(range(1, 13))  # down the first column, then the next
+    assert len(key.columns) > 1
+    tops = [[top for _n, _name, top in column] for column in key.columns]
+    assert all(column == sorted(column) and column[0] == 0 for column in tops)
+    assert len(key.columns) * key.col_width_px <= fig.bbox.width
+
+
+def test_draw_key_shrinks_its_font_to_fit_the_room():
+    fig = _figure()
+    ax = fig.add_axes((0.01, 0.5, 0.98, 0.45))
+    entries = [(f"id-{i}", f"Training area number {i} with a long name") for i in range(24)]
+    room_px = 1.0 * fig.dpi - labels.KEY_GAP_PT * fig.dpi / 72
+    assert labels.key_layout(fig, entries, fontsize=labels.KEY_FONT).height_px > room_px
+    labels.draw_key(fig, ax, entries, key_in=1.0)
+    drawn = {t.get_gid(): t for t in fig.texts}
+    assert {f"key-number-id-{i}" for i in range(24)} <= set(drawn)
+    assert drawn["key-name-id-0"].get_text().startswith("Training area")
+    assert drawn["key-number-id-0"].get_fontsize() < labels.KEY_FONT
+    bottom = min(t.get_window_extent(fig.canvas.get_renderer()).y0 for t in fig.texts)
+    top_of_room = ax.get_window_extent(fig.canvas.get_renderer()).y0
+    assert bottom >= top_of_room - 1.0 * fig.dpi - 1  # within the room given (1 inch)
