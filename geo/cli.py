@@ -273,6 +273,7 @@ def _cmd_map(args: argparse.Namespace) -> int:
 
     inputs = tuple(args.add)
     out = check_output_path(args.output, inputs=inputs)
+    region = _region(args)
     if args.height is not None and not args.fragment:
         raise InputError("--height sets the height of a --fragment; add --fragment")
     if args.height is not None:
@@ -305,6 +306,7 @@ def _cmd_map(args: argparse.Namespace) -> int:
             tiles_key=args.tiles_key,
             skip_invalid=args.skip_invalid,
             on_rejected=on_rejected if rejected is not None else None,
+            region=region,
         )
         out = maps.save_map(
             fmap, out, fragment=args.fragment, height=args.height or "4:3", inputs=inputs
@@ -622,6 +624,22 @@ def _add_scope_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--ring-sites", metavar="ID,ID", help="site ids to ring; default Russian sites in Belarus"
     )
+    _add_region_options(p)
+
+
+def _add_region_options(p: argparse.ArgumentParser) -> None:
+    """Add --bbox and --region: the box a map, figure or report is focused on."""
+    p.add_argument("--bbox", metavar="W,S,E,N", help="focus on a box, degrees: e.g. 21,53,26,56")
+    p.add_argument(
+        "--region", metavar="NAME", help="focus on a named region (see flankmap regions)"
+    )
+
+
+def _region(args: argparse.Namespace) -> tuple[float, float, float, float] | None:
+    """Return the box of --bbox or --region, checked (one of them at most)."""
+    from geo import regions
+
+    return regions.focus(bbox=args.bbox, region=args.region)
 
 
 def _add_excel_safe(p: argparse.ArgumentParser) -> None:
@@ -697,6 +715,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--ring-sites", metavar="ID,ID", help="site ids to ring; default Russian sites in Belarus"
     )
+    _add_region_options(p)
     p.add_argument(
         "--tiles",
         metavar="NAME",
