@@ -355,6 +355,10 @@ def _cmd_figure(args: argparse.Namespace) -> int:
     from geo import figures
 
     out = figures.check_figure_path(args.output)
+    if args.kind == "distances" and (args.bbox is not None or args.region is not None):
+        from geo._errors import InputError
+
+        raise InputError("--bbox and --region apply to --kind map, not to the distance chart")
     if args.kind == "distances":
         fig = figures.distance_figure(
             _layer_list(args.layers),
@@ -370,6 +374,7 @@ def _cmd_figure(args: argparse.Namespace) -> int:
             ring_sites=_layer_list(args.ring_sites),
             labels=not args.no_labels,
             title=args.title,
+            region=_region(args),
             size_cm=(args.width_cm, args.height_cm or figures.A4_SIZE_CM[1]),
             dpi=args.dpi,
         )

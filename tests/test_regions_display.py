@@ -95,3 +95,59 @@ def test_cli_map_takes_a_region(tmp_path):
     box = tmp_path / "box.html"
     assert main(["map", "-o", str(box), "--bbox", "21,53,26,56", "--as-of", "2025-06-01"]) == 0
     assert payload(box.read_text(encoding="utf-8"))["bounds"] == [[53.0, 21.0], [56.0, 26.0]]
+
+
+def _gids(fig) -> set[str]:
+    ax = fig.axes[0]
+    return {str(a.get_gid()) for a in [*ax.lines, *ax.texts, *ax.collections, *ax.patches]}
+
+
+def test_the_figure_draws_the_region_and_the_gap():
+    from pyproj import Transformer
+
+    from geo import figures, layers
+
+    box = regions.region("suwalki-gap").bbox
+    fig = figures.map_figure(as_of="2025-06-01", region=box, labels=False, size_cm=(12, 14), dpi=50)
+    ax = fig.axes[0]
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    to_map = Transformer.from_crs("EPSG:4326", figures.DISPLAY_CRS, always_xy=True)
+    for lon, lat in [(box[0], box[1]), (box[2], box[3]), (box[0], box[3]), (box[2], box[1])]:
+        x, y = to_map.transform(lon, lat)
+        assert x0 - 1 <= x <= x1 + 1
+        assert y0 - 1 <= y <= y1 + 1
+    assert x1 - x0 < 700_000  # the region, not the flank (about 2,500 km wide)
+    assert {"suwalki-gap", "suwalki-gap-length"} <= _gids(fig)
+    length = next(t for t in ax.texts if t.get_gid() == "suwalki-gap-length").get_text()
+    assert length == km_label(regions.suwalki_gap()[1])
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert f"Suwałki Gap: {length}, Kaliningrad oblast to Belarus" in legend
+    # Only the sites in the region are drawn.
+    inside = regions.within(layers.load_layers(as_of="2025-06-01"), box)
+    drawn = sum(
+        len(c.get_offsets())
+        for c in ax.collections
+        if str(c.get_gid()).startswith("layer-") and not str(c.get_gid()).endswith("not-active")
+    )
+    assert 0 < drawn <= len(inside)
+
+
+def test_the_default_figure_has_no_gap_line():
+    from geo import figures
+
+    fig = figures.map_figure(as_of="2025-06-01", labels=False, size_cm=(12, 14), dpi=50)
+    assert "suwalki-gap" not in _gids(fig)
+
+
+def test_cli_figure_takes_a_region(tmp_path):
+    out = tmp_path / "gap.svg"
+    args = ["figure", "-o", str(out), "--region", "suwalki-gap", "--as-of", "2025-06-01"]
+    assert main(args) == 0
+    assert 'id="suwalki-gap"' in out.read_text(encoding="utf-8")
+
+
+def test_cli_distance_chart_refuses_a_region(tmp_path, capsys):
+    out = tmp_path / "chart.svg"
+    assert main(["figure", "-o", str(out), "--kind", "distances", "--region", "baltics"]) == 2
+    assert "apply to --kind map" in capsys.readouterr().err
+    assert not out.exists()
