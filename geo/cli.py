@@ -345,6 +345,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         ring_sites=_layer_list(args.ring_sites),
         title=args.title,
         interactive=not args.static,
+        region=_region(args),
     )
     out = report.save_report(args.output, page)
     print(printable(f"wrote {out} ({out.stat().st_size / 1024:,.0f} KB)"))

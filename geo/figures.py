@@ -530,7 +530,8 @@ def map_figure(
     if styles is None:
         everything = load_layers(layer_names) if len(sites) else sites
         styles = layer_styles(everything, extra=sites["layer"].unique())
-    sites = regions.within(sites, box).reset_index(drop=True)
+    if box is not None:
+        sites = regions.within(sites, box).reset_index(drop=True)
     side_a, side_b = parse_frontier(frontier, as_of=day)
     lines = frontier_lines(side_a, side_b, as_of=day)
 

@@ -32,7 +32,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from geo import _assets, _data, view
+from geo import _assets, _data, regions, view
 from geo._errors import InputError
 from geo.dates import parse_as_of
 from geo.styles import BASE, LayerStyle, styles_for
@@ -98,6 +98,7 @@ class ReportData:
     layer_names: list[str] | None = None
     rings_km: tuple[float, ...] = ()
     ring_sites: list[str] | None = None
+    region: tuple[float, float, float, float] | None = None
 
     @property
     def compare(self) -> bool:
@@ -151,6 +152,7 @@ def report_data(
     compare: Sequence[str | dt.date] | None = None,
     rings_km: Sequence[float] = (),
     ring_sites: Iterable[str] | None = None,
+    region: Sequence[float] | None = None,
 ) -> ReportData:
     """Gather and measure the sites that a report shows.
 
@@ -167,6 +169,10 @@ def report_data(
     ring_sites : iterable of str, optional
         Ids of the sites to ring (each active on the date, or on one of the two dates);
         default the Russian-operated sites in Belarus.
+    region : sequence of float, optional
+        A box (west, south, east, north; the ``region`` of a :class:`geo.view.View`): the
+        report lists, counts and draws only the sites that meet it, and its map and figure
+        show the box. Default every site.
 
     Returns
     -------
@@ -193,7 +199,11 @@ def report_data(
     else:
         days = [parse_as_of(as_of)]
     radii = view.check_rings_km(rings_km)
+    box = None if region is None else view.check_bbox(region)
     states = [_state(layer_names, day) for day in days]
+    if box is not None:
+        for state in states:
+            state.sites = regions.within(state.sites, box).reset_index(drop=True)
     if ring_sites is not None:
         ring_sites = list(ring_sites)
         shown = pd.concat([s.sites[["id", "operator", "country"]] for s in states])
@@ -224,6 +234,7 @@ def report_data(
         layer_names=layer_names,
         rings_km=tuple(radii),
         ring_sites=ring_sites,
+        region=box,
     )
 
 
@@ -429,6 +440,7 @@ def _figure_img(data: ReportData, state: ReportState, drawn: list[Any]) -> str:
         ring_sites=_rings_here(data, state),
         size_cm=_FIGURE_SIZE_CM,
         dpi=_FIGURE_DPI,
+        region=data.region,
     )
     png = figure_bytes(fig, "png")
     width, height = _png_size(png)  # size_cm and dpi, in the pixels the renderer made
@@ -455,6 +467,7 @@ def _map_fragment(data: ReportData, state: ReportState) -> str:
         as_of=state.as_of,
         rings_km=data.rings_km,
         ring_sites=_rings_here(data, state),
+        region=data.region,
     )
     return maps.render_fragment(fmap, height="640px")
 
@@ -593,6 +606,7 @@ def build_report(
     ring_sites: Iterable[str] | None = None,
     title: str | None = None,
     interactive: bool = True,
+    region: Sequence[float] | None = None,
 ) -> str:
     """Build the report page for a date, or comparing two dates.
 
@@ -613,6 +627,8 @@ def build_report(
         The page title.
     interactive : bool
         Embed the interactive map (default); else the static figure only.
+    region : sequence of float, optional
+        Focus on a box (see :func:`report_data`).
 
     Returns
     -------
@@ -624,7 +640,12 @@ def build_report(
     InputError, LayerNotFoundError, LayerValidationError
     """
     data = report_data(
-        names, as_of=as_of, compare=compare, rings_km=rings_km, ring_sites=ring_sites
+        names,
+        as_of=as_of,
+        compare=compare,
+        rings_km=rings_km,
+        ring_sites=ring_sites,
+        region=region,
     )
     return render_report(data, title=title, interactive=interactive)
 

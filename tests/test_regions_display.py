@@ -151,3 +151,37 @@ def test_cli_distance_chart_refuses_a_region(tmp_path, capsys):
     assert main(["figure", "-o", str(out), "--kind", "distances", "--region", "baltics"]) == 2
     assert "apply to --kind map" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_the_report_lists_only_the_sites_in_the_region():
+    from geo import layers, report
+
+    box = (21.0, 53.0, 26.0, 56.0)
+    data = report.report_data(as_of="2025-06-01", region=box)
+    everything = report.report_data(as_of="2025-06-01")
+    expected = set(regions.within(layers.load_layers(as_of="2025-06-01"), box)["id"])
+    assert set(data.rows["id"]) == expected
+    assert 0 < len(expected) < len(everything.rows)
+    assert data.region == box
+    table = report.sites_table(data)
+    assert len(table) == len(expected)
+
+
+def test_cli_report_takes_a_region(tmp_path):
+    out = tmp_path / "report.html"
+    args = ["report", "-o", str(out), "--region", "suwalki-gap", "--as-of", "2025-06-01"]
+    assert main(args) == 0
+    page = out.read_text(encoding="utf-8")
+    assert "&quot;slug&quot;:&quot;suwalki-gap&quot;" in page  # the map in its srcdoc
+    static = tmp_path / "static.html"
+    args = [
+        "report",
+        "-o",
+        str(static),
+        "--bbox",
+        "21,53,26,56",
+        "--static",
+        "--as-of",
+        "2025-06-01",
+    ]
+    assert main(args) == 0
