@@ -184,6 +184,24 @@ def _cmd_layers(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_regions(args: argparse.Namespace) -> int:
+    from geo import regions
+
+    rows = [
+        [
+            r.id,
+            r.title,
+            ",".join(f"{v:g}" for v in r.bbox),
+            f"{r.source.title} <{r.source.url}> (accessed {r.source.accessed})"
+            if r.source
+            else "-",
+        ]
+        for r in regions.list_regions()
+    ]
+    print(format_table(rows, ["region", "title", "bbox W,S,E,N", "source"]))
+    return 0
+
+
 def _check_layers(args: argparse.Namespace) -> int:
     """``flankmap layers check [DIR]``: validate a folder, list the features due for a check."""
     from geo import _data, layers
@@ -296,6 +314,7 @@ def _cmd_map(args: argparse.Namespace) -> int:
     source = _border_source(args)
     inputs = tuple(args.add)
     out = check_output_path(args.output, inputs=(*inputs, *_source_files(source)))
+    region = _region(args)
     if args.height is not None and not args.fragment:
         raise InputError("--height sets the height of a --fragment; add --fragment")
     if args.height is not None:
@@ -329,6 +348,7 @@ def _cmd_map(args: argparse.Namespace) -> int:
             skip_invalid=args.skip_invalid,
             on_rejected=on_rejected if rejected is not None else None,
             borders=source,
+            region=region,
         )
         out = maps.save_map(
             fmap, out, fragment=args.fragment, height=args.height or "4:3", inputs=inputs
@@ -386,6 +406,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         title=args.title,
         interactive=not args.static,
         borders=source,
+        region=_region(args),
     )
     out = report.save_report(args.output, page)
     print(printable(f"wrote {out} ({out.stat().st_size / 1024:,.0f} KB)"))
@@ -397,6 +418,10 @@ def _cmd_figure(args: argparse.Namespace) -> int:
 
     source = _border_source(args)
     out = figures.check_figure_path(args.output)
+    if args.kind == "distances" and (args.bbox is not None or args.region is not None):
+        from geo._errors import InputError
+
+        raise InputError("--bbox and --region apply to --kind map, not to the distance chart")
     if args.kind == "distances":
         fig = figures.distance_figure(
             _layer_list(args.layers),
@@ -413,6 +438,7 @@ def _cmd_figure(args: argparse.Namespace) -> int:
             ring_sites=_layer_list(args.ring_sites),
             labels=not args.no_labels,
             title=args.title,
+            region=_region(args),
             size_cm=(args.width_cm, args.height_cm or figures.A4_SIZE_CM[1]),
             dpi=args.dpi,
         )
@@ -697,6 +723,22 @@ def _add_scope_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--ring-sites", metavar="ID,ID", help="site ids to ring; default Russian sites in Belarus"
     )
+    _add_region_options(p)
+
+
+def _add_region_options(p: argparse.ArgumentParser) -> None:
+    """Add --bbox and --region: the box a map, figure or report is focused on."""
+    p.add_argument("--bbox", metavar="W,S,E,N", help="focus on a box, degrees: e.g. 21,53,26,56")
+    p.add_argument(
+        "--region", metavar="NAME", help="focus on a named region (see flankmap regions)"
+    )
+
+
+def _region(args: argparse.Namespace) -> tuple[float, float, float, float] | None:
+    """Return the box of --bbox or --region, checked (one of them at most)."""
+    from geo import regions
+
+    return regions.focus(bbox=args.bbox, region=args.region)
 
 
 def _add_excel_safe(p: argparse.ArgumentParser) -> None:
@@ -764,6 +806,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_excel_safe(p)
     p.set_defaults(func=_cmd_layers)
 
+    p = sub.add_parser("regions", help="list the named regions that --region takes")
+    p.set_defaults(func=_cmd_regions)
+
     p = sub.add_parser(
         "map", help="write the interactive map: one offline, self-contained HTML file"
     )
@@ -787,6 +832,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--ring-sites", metavar="ID,ID", help="site ids to ring; default Russian sites in Belarus"
     )
+    _add_region_options(p)
     p.add_argument(
         "--tiles",
         metavar="NAME",

@@ -34,7 +34,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrow, Patch, Rectangle
 from pyproj import Geod, Transformer
 
-from geo import _data, borders, view
+from geo import _data, borders, regions, view
 from geo._errors import InputError
 from geo.dates import parse_as_of
 from geo.labels import (
@@ -58,6 +58,8 @@ logger = logging.getLogger(__name__)
 
 #: The projection of the static figures (display only).
 DISPLAY_CRS = "EPSG:3035"
+#: Colour of the measured Suwałki Gap line (as on the interactive map).
+_GAP_COLOUR = "#6a3d9a"
 #: Default figure size in centimetres: the text width and most of the height of an A4 page.
 A4_SIZE_CM = (17.0, 22.0)
 #: Output formats :func:`save_figure` writes.
@@ -275,6 +277,62 @@ def _extent(
     return cx - w / 2, cx + w / 2, bottom, bottom + h
 
 
+def _box_extent(
+    box: Sequence[float], aspect: float, *, top: float = 0.0
+) -> tuple[float, float, float, float]:
+    """Return the projected extent that holds a lon/lat box, fitted to ``aspect``.
+
+    The box's edges are sampled, so the projected extent holds their curves; the top ``top``
+    fraction of the height is added for the legend, as in :func:`_extent`.
+    """
+    west, south, east, north = box
+    t = np.linspace(0.0, 1.0, 33)
+    lon = np.concatenate([west + (east - west) * t, np.full(33, east), east - (east - west) * t])
+    lat = np.concatenate([np.full(33, south), south + (north - south) * t, np.full(33, north)])
+    lon = np.concatenate([lon, np.full(33, west)])
+    lat = np.concatenate([lat, north - (north - south) * t])
+    x, y = _to_display().transform(lon, lat)
+    x0, x1, y0, y1 = float(x.min()), float(x.max()), float(y.min()), float(y.max())
+    w, h = x1 - x0, (y1 - y0) / (1 - top)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    if w / h < aspect:
+        w = h * aspect
+    else:
+        h = w / aspect
+    bottom = cy - h * (1 - top) / 2
+    return cx - w / 2, cx + w / 2, bottom, bottom + h
+
+
+def _draw_gap(ax: Any) -> list[Any]:
+    """Draw the measured Suwałki Gap line with its length; return its legend handle."""
+    _, length_m = regions.suwalki_gap()
+    path = shapely.get_coordinates(regions.gap_path())
+    x, y = _to_display().transform(path[:, 0], path[:, 1])
+    ax.plot(x, y, color=_GAP_COLOUR, linewidth=1.8, zorder=7, gid="suwalki-gap")
+    ax.plot([x[0], x[-1]], [y[0], y[-1]], "o", color=_GAP_COLOUR, markersize=2.5, zorder=7)
+    label = km_label(length_m)
+    ax.annotate(
+        label,
+        (float(x[len(x) // 2]), float(y[len(y) // 2])),
+        xytext=(4, 4),
+        textcoords="offset points",
+        fontsize=6.5,
+        color=_GAP_COLOUR,
+        fontweight="bold",
+        zorder=8,
+        gid="suwalki-gap-length",
+    )
+    return [
+        Line2D(
+            [],
+            [],
+            color=_GAP_COLOUR,
+            lw=1.8,
+            label=f"Suwałki Gap: {label}, Kaliningrad oblast to Belarus",
+        )
+    ]
+
+
 def _nice_length(target_m: float) -> float:
     exp = 10 ** math.floor(math.log10(target_m))
     for step in (1, 2, 5, 10):
@@ -413,6 +471,7 @@ def map_figure(
     title: str | None = None,
     size_cm: tuple[float, float] = A4_SIZE_CM,
     dpi: float = 200,
+    region: Sequence[float] | None = None,
 ) -> Figure:
     """Draw the posture map as a matplotlib figure.
 
@@ -443,6 +502,11 @@ def map_figure(
         Width and height in centimetres; default fits an A4 page.
     dpi : float
         Resolution of raster output.
+    region : sequence of float, optional
+        The box to draw (west, south, east, north; the ``region`` of a
+        :class:`geo.view.View`, e.g. from :func:`geo.regions.focus`): the map spans it and
+        shows the sites that meet it. Where it holds the Suwałki Gap, the measured gap line
+        is drawn with its length (``gid`` ``suwalki-gap``). Default the sites' extent.
 
     Returns
     -------
@@ -471,12 +535,15 @@ def map_figure(
     _check_size(size_cm, dpi)
     day = parse_as_of(as_of)
     rings_km = view.check_rings_km(rings_km)
+    box = None if region is None else view.check_bbox(region)
     layer_names = list(layers) if layers is not None else None
     if sites is None:
         sites = load_layers(layer_names, as_of=day)
     if styles is None:
         everything = load_layers(layer_names) if len(sites) else sites
         styles = layer_styles(everything, extra=sites["layer"].unique())
+    if box is not None:
+        sites = regions.within(sites, box).reset_index(drop=True)
     side_a, side_b = parse_frontier(frontier, as_of=day)
     lines = frontier_lines(side_a, side_b, as_of=day, borders="naturalearth")
 
@@ -495,6 +562,7 @@ def map_figure(
             title=title,
             size_cm=size_cm,
             dpi=dpi,
+            box=box,
         )
         # Names that do not fit become numbers, listed in a key below the map. The key's
         # room is taken from the map, which changes where labels fit: draw again with the
@@ -534,6 +602,7 @@ def _draw_map(
     key_in: float,
     shift_m: float = 0.0,
     legend_top: float = 0.0,
+    box: tuple[float, float, float, float] | None = None,
 ) -> tuple[Figure, Any, Any, np.ndarray]:
     """Draw the map without labels, leaving ``key_in`` inches below it for the key.
 
@@ -550,7 +619,11 @@ def _draw_map(
     ax.set_gid("map")
     points = _anchor_points(sites) if len(sites) else np.empty((0, 2))
     w_in, h_in = size_cm[0] * rect[2] * _CM, size_cm[1] * rect[3] * _CM
-    x0, x1, y0, y1 = _extent(points, lines, w_in / h_in, top=legend_top)
+    if box is None:
+        x0, x1, y0, y1 = _extent(points, lines, w_in / h_in, top=legend_top)
+    else:  # the whole region stays in view: room for the legend is added above it only
+        x0, x1, y0, y1 = _box_extent(box, w_in / h_in, top=legend_top)
+        shift_m = 0.0
     extent = (x0, x1, y0 + shift_m, y1 + shift_m)
     ax.set_xlim(extent[0], extent[1])
     ax.set_ylim(extent[2], extent[3])
@@ -573,6 +646,7 @@ def _draw_map(
         )
         ax.collections[-1].set_gid("frontier")
     _draw_rings(ax, sites, rings_km, ring_sites)
+    gap = _draw_gap(ax) if regions.shows_gap(box) else []
     handles = _draw_sites(ax, sites, points, styles)
     handles += [
         Line2D(
@@ -589,6 +663,7 @@ def _draw_map(
             label=" and ".join(_names(side_a)),
         ),
     ]
+    handles += gap
     if rings_km and any(str(a.get_gid()).startswith("ring-") for a in ax.patches):
         radii = ", ".join(f"{r:g}" for r in rings_km)
         handles.append(

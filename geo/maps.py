@@ -66,7 +66,7 @@ import pandas as pd
 import shapely
 import shapely.ops
 
-from geo import _assets, _data, _folium, borders, layers, view
+from geo import _assets, _data, _folium, borders, layers, regions, view
 from geo._errors import InputError
 from geo.dates import parse_as_of
 from geo.styles import (
@@ -167,6 +167,8 @@ _COUNTRY_FILL = {
     "other": (BASE["territory_other"], "#a9a9a3"),
 }
 _DISTANCE_COLOUR = "#333333"
+#: Colour of the measured Suwałki Gap line.
+_GAP_COLOUR = "#6a3d9a"
 _AREA_COLOUR = "#d08c00"
 _SLUG_RE = re.compile(r"[^a-z0-9_]+")
 #: Labels of the popup rows, in order (sites carry one value per label, "" when unknown;
@@ -1676,6 +1678,41 @@ def _bounds(frames: Iterable[gpd.GeoDataFrame], extra: Sequence[float] | None) -
     ]
 
 
+def _box_bounds(box: Sequence[float]) -> list[list[float]]:
+    """Leaflet bounds ``[[south, west], [north, east]]`` of a (west, south, east, north) box."""
+    west, south, east, north = (round(float(v), 3) for v in box)
+    return [[south, west], [north, east]]
+
+
+def _gap_payload() -> DistancesOverlay:
+    """Return the Suwałki Gap measured: its line, Kaliningrad oblast to Belarus, and km."""
+    line, length_m = regions.suwalki_gap()
+    (lon0, lat0), (lon1, lat1) = shapely.get_coordinates(line)
+    label = km_label(length_m)
+    tip = (
+        f"Suwałki Gap: {label}, the shortest geodesic between Kaliningrad oblast (Russia) and "
+        "Belarus (Natural Earth borders)"
+    )
+    return {
+        "type": "distances",
+        "slug": "suwalki-gap",
+        "label": f"Suwałki Gap, measured ({label})",
+        "legend": f"Suwałki Gap: {label} from Kaliningrad oblast to Belarus",
+        "show": True,
+        "style": {"color": _GAP_COLOUR, "weight": 2.5, "opacity": 0.95},
+        "lines": [
+            [
+                round(float(lat0), _SITE_DECIMALS),
+                round(float(lon0), _SITE_DECIMALS),
+                round(float(lat1), _SITE_DECIMALS),
+                round(float(lon1), _SITE_DECIMALS),
+                label,
+                tip,
+            ]
+        ],
+    }
+
+
 def _user_columns(frame: gpd.GeoDataFrame) -> list[str]:
     """Return a user file's own columns: those the popup does not already show, in order."""
     return [
@@ -1728,6 +1765,7 @@ def build_map(
     on_rejected: Callable[[Path, pd.DataFrame], None] | None = None,
     borders: str | _data.BorderSource | None = None,
     timeline: bool = True,
+    region: Sequence[float] | None = None,
 ) -> folium.Map:
     """Build the interactive map of the layers on a date.
 
@@ -1769,6 +1807,10 @@ def build_map(
         Ship the layers' sites of every date, with a date slider that opens on ``as_of``
         (the frontier, the NATO shading and the distances of each date are computed here);
         false for a map of ``as_of`` only.
+    region : sequence of float, optional
+        The box the map opens on (west, south, east, north; the ``region`` of a
+        :class:`geo.view.View`, e.g. from :func:`geo.regions.focus`); default the sites and
+        the frontier. Where the box holds the Suwałki Gap, its measured line is drawn.
 
     Returns
     -------
@@ -1786,6 +1828,7 @@ def build_map(
     day = parse_as_of(as_of)
     source = _data.border_source(borders)
     radii = view.check_rings_km(rings_km)
+    box = None if region is None else view.check_bbox(region)
     tile_data = _tiles_payload(tiles, tiles_key) if tiles else None
 
     names = list(names) if names is not None else None
@@ -1805,7 +1848,15 @@ def build_map(
     east_styles = assign_styles({**east_sides, **dict.fromkeys(user_keys, EAST)})
     country_names = _display_names()
 
-    taken: set[str] = {"frontier", "distances", "distances-far", "rings", "tiles", "areas"}
+    taken: set[str] = {
+        "frontier",
+        "distances",
+        "distances-far",
+        "rings",
+        "tiles",
+        "areas",
+        "suwalki-gap",
+    }
     if names is None:
         resolved = sorted(set(every["layer"]))
     else:
@@ -1868,6 +1919,8 @@ def build_map(
     areas = _areas_payload()
     if areas is not None:
         overlays.append(areas)
+    if regions.shows_gap(box):
+        overlays.append(_gap_payload())
     if small_frame is not None:
         overlays.extend(_distance_payloads(small_frame))
         rings = _rings_payload(small_frame, radii, ring_sites, colours)
@@ -1892,7 +1945,7 @@ def build_map(
             "uncertainty": UNCERTAINTY_ZOOM,
             "areaLabels": 5.5,
         },
-        "bounds": _bounds(analysed, frontier_bounds),
+        "bounds": _bounds(analysed, frontier_bounds) if box is None else _box_bounds(box),
         "basemap": _basemap_payload(
             day,
             tiles=tile_data is not None,

@@ -32,7 +32,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from geo import _assets, _data, view
+from geo import _assets, _data, regions, view
 from geo._errors import InputError
 from geo.dates import parse_as_of
 from geo.styles import BASE, LayerStyle, styles_for
@@ -99,6 +99,7 @@ class ReportData:
     rings_km: tuple[float, ...] = ()
     ring_sites: list[str] | None = None
     borders: _data.BorderSource = _data.BORDER_SOURCES[_data.DEFAULT_BORDERS]
+    region: tuple[float, float, float, float] | None = None
 
     @property
     def compare(self) -> bool:
@@ -153,6 +154,7 @@ def report_data(
     rings_km: Sequence[float] = (),
     ring_sites: Iterable[str] | None = None,
     borders: str | _data.BorderSource | None = None,
+    region: Sequence[float] | None = None,
 ) -> ReportData:
     """Gather and measure the sites that a report shows.
 
@@ -172,6 +174,10 @@ def report_data(
     borders : str or BorderSource, optional
         The borders the sites and the frontier are measured to
         (:func:`geo._data.border_source`): ``osm`` (default), ``naturalearth`` or a file.
+    region : sequence of float, optional
+        A box (west, south, east, north; the ``region`` of a :class:`geo.view.View`): the
+        report lists, counts and draws only the sites that meet it, and its map and figure
+        show the box. Default every site.
 
     Returns
     -------
@@ -199,7 +205,11 @@ def report_data(
         days = [parse_as_of(as_of)]
     radii = view.check_rings_km(rings_km)
     source = _data.border_source(borders)
+    box = None if region is None else view.check_bbox(region)
     states = [_state(layer_names, day, source) for day in days]
+    if box is not None:
+        for state in states:
+            state.sites = regions.within(state.sites, box).reset_index(drop=True)
     if ring_sites is not None:
         ring_sites = list(ring_sites)
         shown = pd.concat([s.sites[["id", "operator", "country"]] for s in states])
@@ -231,6 +241,7 @@ def report_data(
         rings_km=tuple(radii),
         ring_sites=ring_sites,
         borders=source,
+        region=box,
     )
 
 
@@ -470,6 +481,7 @@ def _figure_img(data: ReportData, state: ReportState, drawn: list[Any]) -> str:
         ring_sites=_rings_here(data, state),
         size_cm=_FIGURE_SIZE_CM,
         dpi=_FIGURE_DPI,
+        region=data.region,
     )
     png = figure_bytes(fig, "png")
     width, height = _png_size(png)  # size_cm and dpi, in the pixels the renderer made
@@ -497,6 +509,7 @@ def _map_fragment(data: ReportData, state: ReportState) -> str:
         rings_km=data.rings_km,
         ring_sites=_rings_here(data, state),
         borders=data.borders,
+        region=data.region,
     )
     return maps.render_fragment(fmap, height="640px")
 
@@ -636,6 +649,7 @@ def build_report(
     title: str | None = None,
     interactive: bool = True,
     borders: str | _data.BorderSource | None = None,
+    region: Sequence[float] | None = None,
 ) -> str:
     """Build the report page for a date, or comparing two dates.
 
@@ -658,6 +672,8 @@ def build_report(
         Embed the interactive map (default); else the static figure only.
     borders : str or BorderSource, optional
         As in :func:`report_data`.
+    region : sequence of float, optional
+        Focus on a box (see :func:`report_data`).
 
     Returns
     -------
@@ -675,6 +691,7 @@ def build_report(
         rings_km=rings_km,
         ring_sites=ring_sites,
         borders=borders,
+        region=region,
     )
     return render_report(data, title=title, interactive=interactive)
 

@@ -55,3 +55,10 @@ def test_installed_command_lists_layers_from_another_folder(installed, tmp_path)
     result = _run(installed, "-m", "geo", "layers", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.splitlines()) >= 2 + len(list((ROOT / "layers").glob("*.geojson")))
+
+
+def test_installed_command_lists_the_regions(installed, tmp_path):
+    result = _run(installed, "-m", "geo", "regions", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (installed / "geo" / "data" / "regions.json").is_file()
+    assert result.stdout.splitlines()[2].startswith("suwalki-gap")
