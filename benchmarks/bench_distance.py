@@ -2,31 +2,66 @@
 
 Run from the repository root::
 
-    .venv/bin/python benchmarks/bench_distance.py            # 1,000,000 points
-    .venv/bin/python benchmarks/bench_distance.py --n 100000
+    python benchmarks/bench_distance.py                        # whole process, 100k points
+    python benchmarks/bench_distance.py --sizes 100000,1000000,3000000
+    python benchmarks/bench_distance.py --kernel --n 1000000   # the kernel alone, in-process
 
-Random points (lon 12..32, lat 43..61, fixed seed) are measured twice: with
-:func:`geo.distance.to_frontier` and with the usual approximation (points and frontier
-reprojected to EPSG:3035, then ``GeoSeries.distance``). Both get the frontier frame ready-made.
-On a sample of the same points both are compared with a brute-force reference: every frontier
-segment near the point densified to 5 m along the geodesic and the minimum of ``Geod.inv`` taken,
-the segments kept by the triangle inequality. Prints wall and CPU times (the machine may be
-shared), their ratio, the peak memory of the process after the flankmap run and both methods'
-maximum error against the reference.
+**Whole process** (the default). Random points (lon 12..32, lat 43..61, fixed seed; columns
+``id,name,lat,lon``) are written as CSV and as GeoParquet. For each size and format the two
+commands run alternately in one run (one warm-up round, then A B A B ..., ``--repeats`` times):
+
+- A: ``python -m geo distances --points P --frontier RUS,BLR:NATO -o out`` (CSV in and out, or
+  GeoParquet in and out);
+- B: ``python benchmarks/peer_geopandas.py P frontier.parquet out``, the usual geopandas
+  script (pandas ``read_csv``, ``points_from_xy``, ``to_crs(3035)``, ``.distance`` to the
+  frontier in EPSG:3035, write), reading the frontier that :func:`geo.borders.frontier` gives,
+  saved once beforehand.
+
+Prints per size and format the median wall seconds of each (min-max), the median of the
+pair-by-pair ratio flankmap / geopandas (below 1: flankmap faster), each one's median peak
+resident memory (the child's own maximum RSS), and the geopandas approach's max and median
+error against flankmap in metres. The outputs are also checked: same rows, same order, CSV and
+GeoParquet giving the same distances.
+
+**Kernel** (``--kernel``): :func:`geo.distance.to_frontier` against the EPSG:3035 approximation
+in-process on ``--n`` points, both given the frontier frame ready-made. On a sample both are
+compared with a brute-force reference: every frontier segment near the point densified to 5 m
+along the geodesic and the minimum of ``Geod.inv`` taken, the segments kept by the triangle
+inequality. Prints wall and CPU times, their ratio, the peak memory of the process after the
+flankmap run and both methods' maximum error against the reference.
+
+A report, not a test: nothing fails on a slow or shared machine; the load average is printed.
 """
 
 from __future__ import annotations
 
 import argparse
 import resource
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
 import shapely
+from _bench import (
+    alternate,
+    csv_to_geoparquet,
+    machine,
+    median,
+    python_module,
+    spread,
+    write_points_csv,
+)
 from pyproj import Geod
 
 from geo import borders, distance
+
+HERE = Path(__file__).resolve().parent
+FRONTIER = "RUS,BLR:NATO"
 
 GEOD = Geod(ellps="WGS84")
 
@@ -62,19 +97,8 @@ def baseline(lon: np.ndarray, lat: np.ndarray, frame: gpd.GeoDataFrame) -> np.nd
     return points.distance(line).to_numpy()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=1_000_000, help="number of random points")
-    parser.add_argument("--sample", type=int, default=300, help="points checked vs reference")
-    parser.add_argument(
-        "--baseline-limit-s",
-        type=float,
-        default=240,
-        help="run the baseline on all points "
-        "only if a 50,000-point trial predicts at most this many seconds",
-    )
-    args = parser.parse_args()
-
+def kernel(args: argparse.Namespace) -> None:
+    """The kernel alone, in-process, against EPSG:3035 and a brute-force reference."""
     rng = np.random.default_rng(20261125)
     lon = rng.uniform(12, 32, args.n)
     lat = rng.uniform(43, 61, args.n)
@@ -124,6 +148,127 @@ def main() -> None:
         f" flankmap {err_ours.max():.4f} m, EPSG:3035 {err_base.max():,.1f} m "
         f"(p99 {np.percentile(err_base, 99):,.1f} m)"
     )
+
+
+def read_output(path: Path) -> pd.DataFrame:
+    """``id`` and ``distance_m`` of a CSV or (Geo)Parquet output."""
+    if path.suffix == ".csv":
+        return pd.read_csv(path, usecols=["id", "distance_m"], dtype={"id": str})
+    return pq.read_table(path, columns=["id", "distance_m"]).to_pandas()
+
+
+def inputs(folder: Path, size: int) -> dict[str, Path]:
+    """The CSV and GeoParquet points of one size, written unless already there (same seed)."""
+    csv = folder / f"points_{size}.csv"
+    parquet = folder / f"points_{size}.parquet"
+    if not csv.exists():
+        start = time.perf_counter()
+        write_points_csv(csv, size)
+        csv_to_geoparquet(csv, parquet)
+        print(f"wrote {size:,} points as CSV and GeoParquet in {time.perf_counter() - start:.1f} s")
+    elif not parquet.exists():
+        csv_to_geoparquet(csv, parquet)
+    return {"csv": csv, "parquet": parquet}
+
+
+def whole_process(args: argparse.Namespace) -> None:
+    """flankmap distances against the geopandas script, as whole processes, alternately."""
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    formats = [f for f in args.formats.split(",") if f]
+    with tempfile.TemporaryDirectory(prefix="flankmap-bench-") as tmp:
+        folder = Path(args.workdir) if args.workdir else Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        frontier = folder / "frontier.parquet"
+        borders.frontier(*FRONTIER.split(":")).to_parquet(frontier)
+        print(f"start: {machine()}", flush=True)
+        rows = []
+        for size in sizes:
+            paths = inputs(folder, size)
+            outputs = {}
+            for fmt in formats:
+                ours, theirs = folder / f"out_flankmap.{fmt}", folder / f"out_geopandas.{fmt}"
+                commands = {
+                    "flankmap": python_module(
+                        "geo",
+                        "distances",
+                        "--points",
+                        str(paths[fmt]),
+                        "--frontier",
+                        FRONTIER,
+                        "-o",
+                        str(ours),
+                    ),
+                    "geopandas": [
+                        sys.executable,
+                        str(HERE / "peer_geopandas.py"),
+                        str(paths[fmt]),
+                        str(frontier),
+                        str(theirs),
+                    ],
+                }
+                runs = alternate(commands, args.repeats)
+                a, b = runs["flankmap"], runs["geopandas"]
+                ratio = [x.wall_s / y.wall_s for x, y in zip(a, b, strict=True)]
+                mine, peer = read_output(ours), read_output(theirs)
+                if len(mine) != size or not mine["id"].equals(peer["id"]):
+                    raise SystemExit(f"{fmt} {size:,}: outputs differ in rows or row order")
+                outputs[fmt] = mine["distance_m"].to_numpy()
+                error = np.abs(peer["distance_m"].to_numpy() - outputs[fmt])
+                rows.append(
+                    f"| {size:,} | {fmt} | {spread([r.wall_s for r in a])} "
+                    f"| {spread([r.wall_s for r in b])} | {spread(ratio)} "
+                    f"| {median([r.peak_mib for r in a]):,.0f} "
+                    f"| {median([r.peak_mib for r in b]):,.0f} "
+                    f"| {error.max():,.1f} | {np.median(error):,.1f} |"
+                )
+                print(rows[-1], flush=True)
+            if len(outputs) == 2:
+                gap = np.abs(outputs["csv"] - outputs["parquet"]).max()
+                print(f"  flankmap CSV vs GeoParquet output, {size:,} points: max |diff| {gap} m")
+        print(f"end: {machine()}")
+        print()
+        print(
+            f"flankmap `distances --frontier {FRONTIER}` vs the geopandas EPSG:3035 script, "
+            f"whole processes, median (min-max) of {args.repeats} alternating runs after 1 "
+            "warm-up each; ratio = flankmap / geopandas pair by pair (below 1: flankmap faster); "
+            "peak = median max RSS of the process; error = |geopandas - flankmap|"
+        )
+        print()
+        print(
+            "| points | in/out | flankmap s | geopandas s | ratio | flankmap peak MiB "
+            "| geopandas peak MiB | max error m | median error m |"
+        )
+        print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+        print("\n".join(rows))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--sizes", default="100000", help="whole process: point counts, e.g. 100000,1000000"
+    )
+    parser.add_argument(
+        "--formats", default="csv,parquet", help="whole process: csv (CSV in and out), parquet"
+    )
+    parser.add_argument("--repeats", type=int, default=3, help="alternating runs of each")
+    parser.add_argument(
+        "--workdir", help="keep the points and outputs here (reused when present), not in a temp"
+    )
+    parser.add_argument("--kernel", action="store_true", help="time the kernel alone instead")
+    parser.add_argument("--n", type=int, default=1_000_000, help="kernel: number of points")
+    parser.add_argument("--sample", type=int, default=300, help="kernel: points vs reference")
+    parser.add_argument(
+        "--baseline-limit-s",
+        type=float,
+        default=240,
+        help="kernel: run the baseline on all points "
+        "only if a 50,000-point trial predicts at most this many seconds",
+    )
+    args = parser.parse_args(argv)
+    if args.kernel:
+        kernel(args)
+    else:
+        whole_process(args)
 
 
 if __name__ == "__main__":

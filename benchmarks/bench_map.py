@@ -1,56 +1,39 @@
-"""Benchmark the interactive map: build time and file size, and how the page copes in Chromium.
+"""Benchmark the interactive map: whole-process build time, peak memory and bytes per point.
+
+Run from the repository root::
+
+    python benchmarks/bench_map.py                           # default map and +100k points
+    python benchmarks/bench_map.py --sizes 100000,1000000
 
 Cases: the default map (the shipped layers, today), and the default map plus a user layer of
-10,000 and of 100,000 random points (a CSV with lat/lon, added as with ``flankmap map --add``).
-Point layers that large are drawn on one canvas. Where Debian's Chromium is installed, each
-file is also opened offline to time the first draw and a pan.
+random points (the CSV of ``bench_distance.py``: id, name, lat, lon; lon 12..32, lat 43..61,
+fixed seed), added with ``--add``. Each case
+runs ``python -m geo map -o out.html [--add P.csv]`` as a child process; up to
+``--explore-max`` points it alternates (one warm-up round, then A B A B ...) with
+``benchmarks/peer_explore.py``, the usual ``GeoDataFrame.explore()`` script on the same layers
+and points. Prints the median wall seconds (min-max), the median peak resident memory of the
+process, the file's bytes and its bytes per added point (over the default map) of each, the
+pair-by-pair ratio, and the goals of issue 15. explore() needs mapclassify (not a dependency
+of flankmap): without it only flankmap is timed. Where Debian's Chromium is installed, each
+flankmap page is also opened offline to time the first draw and a pan (``--no-browser``: not).
 
-Usage: ``python benchmarks/bench_map.py [--sizes 10000,100000] [--no-browser]``. Prints one
-line per case. It is a report, not a test: nothing fails on a slow machine.
+It is a report, not a test: nothing fails on a slow machine.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
+from _bench import alternate, machine, median, python_module, spread, write_points_csv
 
-from geo import maps
-
+HERE = Path(__file__).resolve().parent
 BROWSER_DIR = Path(__file__).resolve().parents[1] / "tests" / "browser"
 LIMIT_BYTES = 1_500_000
-
-
-def write_points(path: Path, count: int, *, seed: int = 1) -> Path:
-    """Write ``count`` random points over the eastern flank as a CSV.
-
-    The columns are name, lat, lon, operator and country (``USA`` in ``POL`` for all), so that
-    the map measures each point's distance to the frontier as it does for the layers.
-    """
-    rng = np.random.default_rng(seed)
-    lat = rng.uniform(44.0, 60.0, count)
-    lon = rng.uniform(14.0, 40.0, count)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["name", "lat", "lon", "operator", "country"])
-        for i in range(count):
-            writer.writerow([f"Point {i + 1}", f"{lat[i]:.5f}", f"{lon[i]:.5f}", "USA", "POL"])
-    return path
-
-
-def build(out: Path, add: list[Path]) -> tuple[float, float, int]:
-    """Build and write one map; return build seconds, write seconds and bytes."""
-    start = time.perf_counter()
-    fmap = maps.build_map(add=add)
-    built = time.perf_counter()
-    maps.save_map(fmap, out)
-    written = time.perf_counter()
-    return built - start, written - built, out.stat().st_size
 
 
 def browse(path: Path) -> str:
@@ -76,29 +59,93 @@ def browse(path: Path) -> str:
     return f"open+draw {ready:5.2f} s  pan {pan_ms:6.0f} ms  requests+errors {problems}"
 
 
+def has_mapclassify() -> bool:
+    """Whether a child Python of this environment can import mapclassify (explore() needs it)."""
+    command = [sys.executable, "-c", "import mapclassify"]
+    return subprocess.run(command, capture_output=True, check=False).returncode == 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="10000,100000", help="user point counts")
+    parser.add_argument("--sizes", default="100000", help="--add point counts, e.g. 100000,1000000")
+    parser.add_argument("--repeats", type=int, default=3, help="alternating runs of each")
+    parser.add_argument(
+        "--explore-max",
+        type=int,
+        default=100_000,
+        help="run the explore() script up to this many points (its 1M build takes about a minute)",
+    )
     parser.add_argument("--no-browser", action="store_true", help="skip the Chromium timings")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s]
-    with tempfile.TemporaryDirectory() as tmp:
+    explore = has_mapclassify()
+    if not explore:
+        print("explore(): skipped, mapclassify is not installed (explore() needs it)")
+    with tempfile.TemporaryDirectory(prefix="flankmap-bench-") as tmp:
         folder = Path(tmp)
-        maps.build_map()  # warm the caches (borders, simplified basemap) outside the timings
-        cases = [("default map", [])]
+        print(f"start: {machine()}", flush=True)
+        cases: list[tuple[str, int, list[str]]] = [("default map", 0, [])]
         for n in sizes:
-            cases.append((f"+{n:,} points", [write_points(folder / f"points_{n}.csv", n)]))
-        print(f"{'case':<18} {'build':>8} {'write':>8} {'size':>10}")
-        for name, add in cases:
-            out = folder / f"{name.replace(' ', '_').replace(',', '')}.html"
-            build_s, write_s, size = build(out, add)
-            note = ""
-            if not add:
-                note = "  (under 1.5 MB)" if size < LIMIT_BYTES else "  (OVER 1.5 MB)"
-            line = f"{name:<18} {build_s:7.2f}s {write_s:7.2f}s {size / 1e6:8.2f} MB{note}"
+            cases.append((f"+{n:,} points", n, [str(write_points_csv(folder / f"p{n}.csv", n))]))
+        rows, default_size = [], {}
+        for name, n, add in cases:
+            ours, theirs = folder / f"flankmap_{n}.html", folder / f"explore_{n}.html"
+            commands = {
+                "flankmap": python_module(
+                    "geo", "map", "-o", str(ours), *(a for p in add for a in ("--add", p))
+                ),
+            }
+            if explore and n <= args.explore_max:
+                commands["explore"] = [sys.executable, str(HERE / "peer_explore.py"), str(theirs)]
+                commands["explore"] += add
+            runs = alternate(commands, args.repeats)
+            sizes_b = {"flankmap": ours.stat().st_size}
+            if "explore" in runs:
+                sizes_b["explore"] = theirs.stat().st_size
+            if not n:
+                default_size = sizes_b
+            cells = [name]
+            for tool in ("flankmap", "explore"):
+                if tool not in runs:
+                    cells += ["-", "-", "-", "-"]
+                    continue
+                per_point = (sizes_b[tool] - default_size[tool]) / n if n else float("nan")
+                cells += [
+                    spread([r.wall_s for r in runs[tool]]),
+                    f"{median([r.peak_mib for r in runs[tool]]):,.0f}",
+                    f"{sizes_b[tool]:,}",
+                    "-" if not n else f"{per_point:.1f}",
+                ]
+            if "explore" in runs:
+                pairs = zip(runs["flankmap"], runs["explore"], strict=True)
+                cells.append(spread([a.wall_s / b.wall_s for a, b in pairs]))
+            else:
+                cells.append("-")
             if not args.no_browser:
-                line += "  " + browse(out)
-            print(line, flush=True)
+                cells.append(browse(ours))
+            rows.append("| " + " | ".join(cells) + " |")
+            print(rows[-1], flush=True)
+            if not n and sizes_b["flankmap"] >= LIMIT_BYTES:
+                print(f"  default map OVER {LIMIT_BYTES:,} bytes")
+        print(f"end: {machine()}")
+        print(
+            "goals: 1M points built in under 8 s, under 1 GiB peak, about 15 B/point; "
+            "100k points no slower than explore() and under 2,500,000 bytes"
+        )
+        print()
+        print(
+            f"`flankmap map -o out.html [--add P.csv]` vs the explore() script, whole processes, "
+            f"median (min-max) of {args.repeats} alternating runs after 1 warm-up each; "
+            "ratio = flankmap / explore pair by pair; peak = median max RSS of the process; "
+            "B/point = (bytes - default map's bytes) / points; explore()'s page also loads "
+            "Leaflet and plugins from CDNs, not counted"
+        )
+        print()
+        head = "| case | flankmap s | peak MiB | bytes | B/point | explore() s | peak MiB | bytes "
+        head += "| B/point | ratio |" + ("" if args.no_browser else " flankmap page in Chromium |")
+        print(head)
+        print("|---" + "|---:" * 9 + "|" + ("" if args.no_browser else "---|"))
+        print("\n".join(rows))
     return 0
 
 
