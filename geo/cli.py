@@ -227,6 +227,7 @@ def _cmd_map(args: argparse.Namespace) -> int:
             tiles_key=args.tiles_key,
             skip_invalid=args.skip_invalid,
             on_rejected=on_rejected if rejected is not None else None,
+            encoding=args.encoding,
         )
         out = maps.save_map(
             fmap, out, fragment=args.fragment, height=args.height or "4:3", inputs=inputs
@@ -416,6 +417,7 @@ def _stream_distances(args: argparse.Namespace, out: Path | None, rejected: Path
             rejected=rejected,
             on_progress=on_progress,
             excel_safe=args.excel_safe,
+            encoding=args.encoding,
         )
     finally:
         progress.close()
@@ -478,6 +480,8 @@ def _cmd_distances(args: argparse.Namespace) -> int:
         raise InputError("give --frontier or --to, not both")
     if not args.points and (args.skip_invalid or args.engine == "dask"):
         raise InputError("--skip-invalid and --engine dask need --points FILE")
+    if args.encoding and (not args.points or args.engine == "dask"):
+        raise InputError("--encoding needs --points FILE (and the memory engine)")
     if args.chunk_rows < 1:
         raise InputError(f"--chunk-rows {args.chunk_rows} must be at least 1")
     as_of = parse_as_of(args.as_of)
@@ -559,6 +563,14 @@ def _add_excel_safe(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_encoding(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument(
+        "--encoding",
+        metavar="NAME",
+        help=f"the encoding of {what} CSV files, e.g. cp1252 or latin-1 (default UTF-8)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser of the ``flankmap`` command.
 
@@ -628,6 +640,7 @@ def build_parser() -> argparse.ArgumentParser:
         "OUT.rejected.csv",
     )
     p.add_argument("--rejected", metavar="FILE", help="where --skip-invalid writes (CSV)")
+    _add_encoding(p, "--add")
     _add_excel_safe(p)
     p.set_defaults(func=_cmd_map)
 
@@ -684,6 +697,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="measure the valid rows; write the others with the reason to OUT.rejected.csv",
     )
     p.add_argument("--rejected", metavar="FILE", help="where --skip-invalid writes (CSV)")
+    _add_encoding(p, "--points")
     _add_excel_safe(p)
     p.add_argument(
         "--progress", action="store_true", help="show progress on stderr (default: on a terminal)"

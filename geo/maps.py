@@ -1421,12 +1421,15 @@ def _read_user_layer(
     *,
     skip_invalid: bool = False,
     on_rejected: Callable[[pd.DataFrame], None] | None = None,
+    encoding: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a user file; where it has ``since``/``until``, keep what is active on ``as_of``."""
     from geo import points
     from geo.dates import active_on
 
-    frame = points.read_points(path, skip_invalid=skip_invalid, on_rejected=on_rejected)
+    frame = points.read_points(
+        path, skip_invalid=skip_invalid, on_rejected=on_rejected, encoding=encoding
+    )
     if not {"since", "until"} <= set(frame.columns):
         return frame
     keep = []
@@ -1526,6 +1529,7 @@ def build_map(
     bulk_threshold: int = BULK_POINTS,
     skip_invalid: bool = False,
     on_rejected: Callable[[Path, pd.DataFrame], None] | None = None,
+    encoding: str | None = None,
 ) -> folium.Map:
     """Build the interactive map of the layers on a date.
 
@@ -1559,6 +1563,8 @@ def build_map(
     on_rejected : callable, optional
         With ``skip_invalid``: called as ``on_rejected(path, rows)`` with the rejected rows of
         a user file (columns :data:`geo.points.REJECTED_COLUMNS`).
+    encoding : str, optional
+        The encoding of the CSV user files (default UTF-8), e.g. ``"cp1252"``.
 
     Returns
     -------
@@ -1585,7 +1591,9 @@ def build_map(
     user = []
     for path in paths:
         sink = functools.partial(on_rejected, path) if on_rejected is not None else None
-        frame = _read_user_layer(path, day, skip_invalid=skip_invalid, on_rejected=sink)
+        frame = _read_user_layer(
+            path, day, skip_invalid=skip_invalid, on_rejected=sink, encoding=encoding
+        )
         user.append((path, frame))
     shown_columns = _chosen_columns(user, popup_fields)
     user_keys = [f"user:{label}" for label in labels]

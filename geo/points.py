@@ -53,9 +53,11 @@ __all__ = [
     "REJECTED_COLUMNS",
     "UNCERTAINTY",
     "PointChunk",
+    "PointColumns",
     "part_files",
     "read_parts",
     "read_points",
+    "scan_columns",
     "scan_points",
 ]
 
@@ -504,8 +506,19 @@ class _Layout:
 
 
 @dataclass(frozen=True)
-class _ArrayChunk:
-    """A chunk of CSV points without geometries: the columns and the lon/lat arrays."""
+class PointColumns:
+    """One chunk of a CSV of points without geometries, as yielded by :func:`scan_columns`.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        The valid rows (lat, lon and ``coord_uncertainty_m`` as floats, the other columns as
+        text), index from 0.
+    lon, lat : numpy.ndarray
+        The positions of the rows, degrees.
+    rows, rejected, done, total
+        As in :class:`PointChunk`.
+    """
 
     frame: pd.DataFrame
     lon: np.ndarray
@@ -854,7 +867,7 @@ def _lat_lon(header: list[str]) -> tuple[int, int] | None:
 
 def _scan_csv_arrays(
     path: Path, chunk_rows: int, skip: bool, encoding: str | None = None
-) -> Iterator[_ArrayChunk]:
+) -> Iterator[PointColumns]:
     codec = _encoding(encoding)
     if codec == "utf-8-sig":
         codec = "utf-8"
@@ -907,7 +920,7 @@ def _scan_csv_arrays(
                 frame, lon, lat, numbers, rejected, data_rows = _python_chunk(layout, rows, start)
                 start += len(rows)
                 seen_data = seen_data or data_rows
-            yield _ArrayChunk(frame, lon, lat, numbers, rejected, blocks.done, total)
+            yield PointColumns(frame, lon, lat, numbers, rejected, blocks.done, total)
         layout.say()
         if not seen_data:
             raise InputError(located(path, "", "", "has a header but no data rows"))
@@ -1555,7 +1568,11 @@ def _checked_path(path: str | Path) -> tuple[Path, str]:
 
 
 def scan_points(
-    path: str | Path, *, chunk_rows: int = CHUNK_ROWS, skip_invalid: bool = False
+    path: str | Path,
+    *,
+    chunk_rows: int = CHUNK_ROWS,
+    skip_invalid: bool = False,
+    encoding: str | None = None,
 ) -> Iterator[PointChunk]:
     r"""Read a file of points chunk by chunk, checking every row.
 
@@ -1567,6 +1584,8 @@ def scan_points(
         Rows per chunk of a CSV or GeoParquet file (the other formats come in one chunk).
     skip_invalid : bool
         Set bad rows aside in each chunk's ``rejected`` instead of raising.
+    encoding : str, optional
+        As in :func:`read_points`.
 
     Yields
     ------
@@ -1591,8 +1610,48 @@ def scan_points(
     path, suffix = _checked_path(path)
     _check_signature(path, suffix)
     if suffix in CSV_SUFFIXES:
-        return _scan_csv(path, chunk_rows, skip_invalid)
+        return _scan_csv(path, chunk_rows, skip_invalid, encoding)
     return _scan_other(path, suffix, chunk_rows, skip_invalid)
+
+
+def scan_columns(
+    path: str | Path,
+    *,
+    chunk_rows: int = CHUNK_ROWS,
+    skip_invalid: bool = False,
+    encoding: str | None = None,
+) -> Iterator[PointColumns]:
+    r"""Read a CSV of points chunk by chunk, as :func:`scan_points`, without making geometries.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A CSV file as for :func:`read_points`.
+    chunk_rows, skip_invalid, encoding
+        As in :func:`scan_points`.
+
+    Yields
+    ------
+    chunk : PointColumns
+        The valid rows of the next lines and their lon/lat, in file order.
+
+    Raises
+    ------
+    InputError
+        As :func:`scan_points`; also when ``path`` is not a CSV file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "p.csv"
+    >>> _ = path.write_text("id;lat;lon\na;54,7;25,3\n")
+    >>> [(c.frame["id"].tolist(), c.lat.tolist()) for c in scan_columns(path)]
+    [(['a'], [54.7])]
+    """
+    path, suffix = _checked_path(path)
+    if suffix not in CSV_SUFFIXES:
+        raise InputError(f"{path.name}: is not a CSV file; read it with scan_points")
+    return _scan_csv_arrays(path, chunk_rows, skip_invalid, encoding)
 
 
 def read_points(
@@ -1600,6 +1659,7 @@ def read_points(
     *,
     skip_invalid: bool = False,
     on_rejected: Callable[[pd.DataFrame], None] | None = None,
+    encoding: str | None = None,
 ) -> gpd.GeoDataFrame:
     r"""Read a file of points into a GeoDataFrame in EPSG:4326.
 
@@ -1607,7 +1667,10 @@ def read_points(
     ----------
     path : str or pathlib.Path
         A CSV with ``lat`` and ``lon`` (or ``latitude`` and ``longitude``, any case) columns,
-        read as UTF-8, other columns kept as text in their order; or a GeoJSON
+        other columns kept as text in their order; separated by commas, or by semicolons or
+        tabs (told by the header; such a file may write decimals with ',', found from its
+        first lat or lon that has a mark and then required of every number), with a notice
+        on the ``geo.points`` logger saying how it was read; or a GeoJSON
         FeatureCollection, GeoPackage or GeoParquet file (another CRS is reprojected, with a
         notice on the ``geo.points`` logger). A ``coord_uncertainty_m`` column, where present,
         must hold non-negative metres; an ``id`` column must not repeat a value.
@@ -1616,6 +1679,10 @@ def read_points(
     on_rejected : callable, optional
         With ``skip_invalid``: called with each non-empty frame of rejected rows (columns
         :data:`REJECTED_COLUMNS`), e.g. to write them to a side file.
+    encoding : str, optional
+        The encoding of a CSV file: UTF-8 by default (a byte order mark is skipped), or one
+        that keeps ASCII as is, e.g. ``"cp1252"`` (Windows-1252) or ``"latin-1"``. The other
+        formats are read as their format says.
 
     Returns
     -------
@@ -1638,7 +1705,7 @@ def read_points(
     >>> read_points(folder / "p.csv")[["name", "Lat", "Lon"]].values.tolist()
     [['Vilnius', 54.687, 25.28]]
     """
-    chunks = list(scan_points(path, skip_invalid=skip_invalid))
+    chunks = list(scan_points(path, skip_invalid=skip_invalid, encoding=encoding))
     frames = [c.points for c in chunks]
     frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
     rejected = sum(len(c.rejected) for c in chunks)
