@@ -200,6 +200,8 @@ def _number_text(value: object) -> str:
 class _IdRegistry:
     """Ids seen so far, kept as 64-bit hashes with the row that used each first.
 
+    The hashes are Python's own of the id text (one process holds the registry).
+
     Memory is 16 bytes per row; two different ids share a hash with a probability of about
     ``n² / 2⁶⁵`` (3e-6 for ten million rows).
     """
@@ -223,23 +225,25 @@ class _IdRegistry:
             ids = text_ids
         if not len(present):
             return np.empty(0, np.int64), np.empty(0, np.int64)
-        hashed = pd.util.hash_array(ids[present])
-        # Earlier chunks first.
-        where = np.searchsorted(self.hashes, hashed)
-        hit = where < len(self.hashes)
-        hit[hit] = self.hashes[where[hit]] == hashed[hit]
+        chosen = ids[present]
+        hashed = np.fromiter(map(hash, chosen), np.int64, count=len(chosen)).view(np.uint64)
+        # Each id's first position in this chunk keeps it; the hashes come sorted.
+        unique, first_pos, inverse = np.unique(hashed, return_index=True, return_inverse=True)
+        # Earlier chunks first (sorted queries: one pass through the registry).
+        where = np.searchsorted(self.hashes, unique)
+        seen = where < len(self.hashes)
+        seen[seen] = self.hashes[where[seen]] == unique[seen]
+        hit = seen[inverse]
         first_row = np.full(len(hashed), -1, np.int64)
-        first_row[hit] = self.rows[where[hit]]
-        # Then repeats within this chunk: each id's first position keeps it.
-        _, first_pos, inverse = np.unique(hashed, return_index=True, return_inverse=True)
+        first_row[hit] = self.rows[where[inverse[hit]]]
+        # Then repeats within this chunk.
         inner = (first_pos[inverse] != np.arange(len(hashed))) & ~hit
         first_row[inner] = rows[present[first_pos[inverse[inner]]]]
         repeat = hit | inner
-        fresh = first_pos[~hit[first_pos]]  # sorted by hash, as np.unique returns them
-        at = np.searchsorted(self.hashes, hashed[fresh])
+        fresh = ~seen
         # One copy of the registry per chunk, no sort of it: memory peaks at twice its size.
-        self.hashes = np.insert(self.hashes, at, hashed[fresh])
-        self.rows = np.insert(self.rows, at, rows[present[fresh]])
+        self.hashes = np.insert(self.hashes, where[fresh], unique[fresh])
+        self.rows = np.insert(self.rows, where[fresh], rows[present[first_pos[fresh]]])
         return present[repeat], first_row[repeat]
 
 
@@ -454,7 +458,7 @@ def _csv_raw(cells: list[str], delimiter: str = ",") -> str:
     return out.getvalue()
 
 
-_ENCODING_LABELS = {"utf-8": "UTF-8", "cp1252": "Windows-1252", "latin-1": "Latin-1"}
+_ENCODING_LABELS = {"utf-8": "UTF-8", "cp1252": "Windows-1252", "iso8859-1": "Latin-1"}
 _SEPARATOR_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs"}
 #: A number as the fast path takes it: ASCII digits, one decimal mark, an exponent; anything
 #: else (spaces, '_', other digits, 'nan'...) goes to the row-by-row checks.

@@ -509,7 +509,9 @@ def _csv_text(column: pd.Series, formulas: _Formulas | None = None) -> Any:
         )
     text = pc.fill_null(text, "")
     numeric = pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)
-    if formulas is not None and not numeric:
+    if numeric:  # the text of a number never needs quotes
+        return text
+    if formulas is not None:
         text = formulas.column(text)
     needs = pc.match_substring_regex(text, '[",\r\n]')
     if pc.any(needs).as_py():
