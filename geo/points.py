@@ -624,7 +624,9 @@ def _python_chunk(
     if len(full):
         columns = [list(c) for c in zip(*(rows[i] for i in full), strict=True)]
     if not layout.decimal:
-        _settle_decimal(layout, columns[i_lat] + columns[i_lon], numbers[full])
+        _settle_decimal(
+            layout, columns[i_lat] + columns[i_lon], np.concatenate([numbers[full]] * 2)
+        )
     numeric = {
         i: _decimal_cells(layout, columns[i], problems, full, header_name)
         for i, header_name in ((i_lat, names[0]), (i_lon, names[1]), (i_unc, layout.names_unc))
@@ -744,19 +746,16 @@ def _fast_chunk(
         if len(column) and (pc.max(pc.binary_length(column)).as_py() or 0) > limit:
             return None
     numbers = np.arange(start + 1, start + lines + 1)
+    for i in (layout.i_lat, layout.i_lon):  # as _python_chunk: the first lat, else lon
+        if layout.decimal:
+            break
+        text = table.column(i)
+        one = pc.xor(pc.match_substring(text, "."), pc.match_substring(text, ","))
+        at = pc.index(one, True).as_py()
+        if at >= 0:
+            _settle_decimal(layout, [text[at].as_py()], numbers[at : at + 1])
     if not layout.decimal:
-        cells = pc.drop_null(
-            pc.if_else(
-                pc.match_substring_regex(table.column(layout.i_lat), "[.,]"),
-                table.column(layout.i_lat),
-                None,
-            )
-        )
-        if not len(cells):
-            return None
-        _settle_decimal(layout, [cells[0].as_py()], numbers[:1])
-        if not layout.decimal:
-            return None
+        return None
     pattern = _FAST_NUMBER_COMMA if layout.decimal == "," else _FAST_NUMBER
     values: dict[int, np.ndarray] = {}
     for i in layout.number_columns():

@@ -287,3 +287,19 @@ def test_a_far_file_that_swapped_would_not_help_gets_no_warning(tmp_path, capsys
     path.write_text("id,lat,lon\nsydney,-33.87,151.21\nlima,-12.05,-77.04\n", encoding="utf-8")
     assert main(["distances", "--points", str(path), "-o", str(tmp_path / "o.csv")]) == 0
     assert "swapped" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_the_decimal_mark_is_told_by_the_first_lat_or_lon_that_has_one(
+    tmp_path, caplog, monkeypatch, fast
+):
+    if not fast:
+        monkeypatch.setattr(points, "_fast_chunk", lambda *a: None)
+    path = _bytes(tmp_path, "p.csv", b"id;lat;lon\na;54;25\nb;55;25,5\nc;54,25;26\n")
+    with caplog.at_level(logging.WARNING, logger="geo.points"):
+        frame = read_points(path)
+    assert frame["lon"].tolist() == [25.0, 25.5, 26.0]
+    assert frame["lat"].tolist() == [54.0, 55.0, 54.25]
+    assert caplog.messages == [
+        "p.csv: read with columns separated by semicolons, decimal comma (as in row 3)"
+    ]
