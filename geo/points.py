@@ -703,17 +703,18 @@ def _python_chunk(
     return frame, lon[chosen], lat[chosen], numbers[chosen], rejected, bool((~blank).any())
 
 
-def _fast_chunk(
-    layout: _Layout, data: bytes, lines: int, start: int
-) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, pd.DataFrame] | None:
-    """Read and check clean lines with pyarrow, vectorised; None when a row needs a closer look.
+#: What :func:`_arrow_table` returns for quoted lines it cannot vouch for.
+_UNSURE = "unsure"
 
-    Taken only for lines without quotes, NUL bytes or lone carriage returns, where every line
-    is one record for pyarrow as for Python's csv module. Every check of :func:`_python_chunk`
-    is made on whole columns; a chunk where any fails is read again by it, to word the message.
+
+def _arrow_table(layout: _Layout, data: bytes, lines: int, quoted: bool) -> Any:
+    """Split whole lines into string columns with pyarrow, one record a line.
+
+    Returns the table; None when pyarrow finds no such table (a row's field count, say); or,
+    for ``quoted`` lines, :data:`_UNSURE` unless every line that holds a quote is one whole
+    record that Python's csv module reads (strictly) into the same cells as pyarrow.
     """
     import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.csv as pacsv
 
     width = layout.width
@@ -725,8 +726,8 @@ def _fast_chunk(
             ),
             parse_options=pacsv.ParseOptions(
                 delimiter=layout.delimiter,
-                quote_char=False,
-                double_quote=False,
+                quote_char='"' if quoted else False,
+                double_quote=quoted,
                 escape_char=False,
                 newlines_in_values=False,
                 ignore_empty_lines=False,
@@ -734,13 +735,47 @@ def _fast_chunk(
             convert_options=pacsv.ConvertOptions(
                 column_types={f"c{i}": pa.string() for i in range(width)},
                 strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
                 null_values=[],
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return None
+        return _UNSURE if quoted else None
     if table.num_rows != lines:
-        return None
+        return _UNSURE if quoted else None
+    if not quoted:
+        return table
+    raw = np.frombuffer(data, np.uint8)
+    ends = np.flatnonzero(raw == 10) + 1
+    which = np.unique(np.searchsorted(ends, np.flatnonzero(raw == 34), side="right"))
+    starts = np.concatenate([[0], ends])
+    ends = np.append(ends, len(data))
+    texts = [data[starts[i] : ends[i]].decode("utf-8") for i in which]
+    try:
+        records = list(csv.reader(texts, delimiter=layout.delimiter, strict=True))
+    except csv.Error:
+        return _UNSURE
+    if len(records) != len(texts) or any(len(r) != width for r in records):
+        return _UNSURE
+    picked = table.take(pa.array(which))
+    for j in range(width):
+        if picked.column(j).to_pylist() != [r[j] for r in records]:
+            return _UNSURE
+    return table
+
+
+def _fast_chunk(
+    layout: _Layout, table: Any, start: int
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, pd.DataFrame] | None:
+    """Check a chunk's columns (from :func:`_arrow_table`) vectorised; None if a row fails.
+
+    Every check of :func:`_python_chunk` is made on whole columns; a chunk where any fails is
+    read again by it, to word the message.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    lines = table.num_rows
     limit = csv.field_size_limit()
     for column in table.columns:
         if len(column) and (pc.max(pc.binary_length(column)).as_py() or 0) > limit:
@@ -888,13 +923,21 @@ def _scan_csv_arrays(
                 data, text = blocks.take(chunk_rows)
                 if not data:
                     break
-                simple = b'"' not in data
-                if simple:
-                    lines = data.count(b"\n") + (not data.endswith(b"\n"))
-                    fast = None
-                    if b"\0" not in data and data.count(b"\r") == data.count(b"\r\n"):
-                        utf8 = data if codec == "utf-8" else text.encode("utf-8")
-                        fast = _fast_chunk(layout, utf8, lines, start)
+                quoted = b'"' in data
+                lines = data.count(b"\n") + (not data.endswith(b"\n"))
+                table = None
+                if b"\0" not in data and data.count(b"\r") == data.count(b"\r\n"):
+                    utf8 = data if codec == "utf-8" else text.encode("utf-8")
+                    table = _arrow_table(layout, utf8, lines, quoted)
+                if quoted and (table is None or table is _UNSURE):
+                    # Quotes that may hold a line break: Python's csv module from here on,
+                    # record by record.
+                    lead = first_line
+                    stream = itertools.chain(io.StringIO(text, newline=""), blocks.lines())
+                    reader = csv.reader(stream, delimiter=layout.delimiter)
+                    legacy = reader
+                else:  # every line is one record
+                    fast = _fast_chunk(layout, table, start) if table is not None else None
                     if fast is not None:
                         frame, lon, lat, numbers, rejected = fast
                         start += lines
@@ -906,11 +949,6 @@ def _scan_csv_arrays(
                         )
                         start += len(rows)
                         seen_data = seen_data or data_rows
-                else:  # quotes: Python's csv module from here on, record by record
-                    lead = first_line
-                    stream = itertools.chain(io.StringIO(text, newline=""), blocks.lines())
-                    reader = csv.reader(stream, delimiter=layout.delimiter)
-                    legacy = reader
             if legacy is not None:
                 try:
                     rows = list(itertools.islice(legacy, chunk_rows))

@@ -303,3 +303,40 @@ def test_the_decimal_mark_is_told_by_the_first_lat_or_lon_that_has_one(
     assert caplog.messages == [
         "p.csv: read with columns separated by semicolons, decimal comma (as in row 3)"
     ]
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        '"Kyiv, Ukraine"',  # a quoted separator
+        '"a ""quoted"" name"',  # doubled quotes
+        '""',  # an empty quoted cell
+        'x"y',  # a quote inside a cell: literal for Python's csv module
+        '"ab"c',  # text after the closing quote
+        ' "a"',  # a space before the quote
+    ],
+)
+def test_quoted_cells_read_as_pythons_csv_module_reads_them(tmp_path, monkeypatch, cell):
+    path = _clean_csv(tmp_path / "p.csv", 1200)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for i in (3, 700, 1100):
+        lines[i] = lines[i].replace(f"site {i - 1}", cell)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    fast = read_points(path)
+    monkeypatch.setattr(points, "_arrow_table", lambda *a: points._UNSURE)
+    legacy = read_points(path)
+    pd.testing.assert_frame_equal(fast, legacy)
+    assert len(fast) == 1200
+
+
+def test_quoted_separators_stay_on_the_fast_path(tmp_path, monkeypatch):
+    path = _clean_csv(tmp_path / "p.csv", 1000)
+    text = path.read_text(encoding="utf-8").replace("site 5,", '"site 5, quoted",')
+    path.write_text(text, encoding="utf-8")
+    seen = []
+    original = points._fast_chunk
+    monkeypatch.setattr(points, "_fast_chunk", lambda *a: seen.append(original(*a)) or seen[-1])
+    frame = read_points(path)
+    assert frame["name"].iloc[5] == "site 5, quoted"
+    assert seen
+    assert all(result is not None for result in seen)
