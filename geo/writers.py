@@ -521,7 +521,6 @@ def _csv_text(column: pd.Series, formulas: _Formulas | None = None) -> Any:
 
 
 def _csv_bytes(table: pd.DataFrame, *, header: bool, formulas: _Formulas | None = None) -> bytes:
-    import pyarrow.compute as pc
 
     parts: list[bytes] = []
     if header:
@@ -531,9 +530,28 @@ def _csv_bytes(table: pd.DataFrame, *, header: bool, formulas: _Formulas | None 
         parts.append((_csv_raw(names) + "\n").encode("utf-8"))
     if len(table):
         cells = [_csv_text(table[c], formulas) for c in table.columns]
-        lines = pc.binary_join_element_wise(*cells, ",") if len(cells) > 1 else cells[0]
-        parts.append(_joined(pc.binary_join_element_wise(lines, "", "\n")))
+        parts.append(_lines(cells))
     return b"".join(parts)
+
+
+def _lines(cells: list[Any]) -> bytes:
+    """Return the CSV lines of columns of finished cell text (quoted where needed)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    names = [f"c{i}" for i in range(len(cells))]
+    out = io.BytesIO()
+    try:  # pyarrow's writer as it is: refuses a cell with a quote, separator or line break
+        pacsv.write_csv(
+            pa.table(dict(zip(names, cells, strict=True))),
+            out,
+            write_options=pacsv.WriteOptions(include_header=False, quoting_style="none"),
+        )
+        return out.getvalue()
+    except pa.ArrowInvalid:  # quoted cells: the lines joined here
+        lines = pc.binary_join_element_wise(*cells, ",") if len(cells) > 1 else cells[0]
+        return _joined(pc.binary_join_element_wise(lines, "", "\n"))
 
 
 def _joined(lines: Any) -> bytes:
