@@ -286,6 +286,8 @@ class _Blocks:
         self.done = 0
         self.line = 0
         self.buffer = b""
+        self.start = 0  # where the lines not yet handed out begin in the buffer
+        self.newlines = 0
         self.first = True
         self.eof = False
 
@@ -316,37 +318,51 @@ class _Blocks:
             self.eof = True
         self.buffer += block
 
+    def _cut(self, lines: int) -> tuple[int, int]:
+        """Return where the next ``lines`` lines end in the buffer, and the breaks before.
+
+        The end is -1 while the buffer does not hold them all.
+        """
+        if lines <= 64:
+            at, found = self.start - 1, 0
+            while found < lines:
+                at = self.buffer.find(b"\n", at + 1)
+                if at < 0:
+                    return -1, found
+                found += 1
+            return at + 1, found
+        breaks = np.flatnonzero(np.frombuffer(self.buffer, np.uint8)[self.start :] == 10)
+        if len(breaks) < lines:
+            return -1, len(breaks)
+        return self.start + int(breaks[lines - 1]) + 1, lines
+
     def take(self, lines: int) -> tuple[bytes, str]:
-        """Return the next ``lines`` lines (fewer at the end) as bytes and decoded text."""
-        ends: list[int] = []
+        """Return the next ``lines`` lines (fewer at the end) as bytes and decoded text.
+
+        ``newlines`` then holds the number of line breaks handed out.
+        """
         while True:
-            if lines <= 64:
-                ends = []
-                at = -1
-                while len(ends) < lines:
-                    at = self.buffer.find(b"\n", at + 1)
-                    if at < 0:
-                        break
-                    ends.append(at)
-            else:
-                found = np.flatnonzero(np.frombuffer(self.buffer, np.uint8) == 10)
-                ends = found[:lines].tolist() if len(found) >= lines else found.tolist()
-            if len(ends) >= lines or self.eof:
+            cut, found = self._cut(lines)
+            if cut >= 0:
                 break
-            last = ends[-1] + 1 if ends else 0
+            if self.eof:
+                cut = len(self.buffer)
+                break
+            last = self.buffer.rfind(b"\n", self.start) + 1 or self.start
             if len(self.buffer) - last > _MAX_LINE:
                 raise self._fail(
-                    f"line {self.line + len(ends) + 1} is longer than {_MAX_LINE >> 20} MiB; "
+                    f"line {self.line + found + 1} is longer than {_MAX_LINE >> 20} MiB; "
                     "is this a CSV file?"
                 )
+            self.buffer, self.start = self.buffer[self.start :], 0
             self._read()
-        cut = ends[lines - 1] + 1 if len(ends) >= lines else len(self.buffer)
-        data, self.buffer = self.buffer[:cut], self.buffer[cut:]
+        data, self.start = self.buffer[self.start : cut], cut
         try:
             text = data.decode(self.encoding)
         except UnicodeDecodeError as exc:
             raise self._undecodable(data, exc) from None
-        self.line += data.count(b"\n")
+        self.newlines = found
+        self.line += found
         self.done += len(data)
         return data, text
 
@@ -924,9 +940,11 @@ def _scan_csv_arrays(
                 if not data:
                     break
                 quoted = b'"' in data
-                lines = data.count(b"\n") + (not data.endswith(b"\n"))
+                lines = blocks.newlines + (not data.endswith(b"\n"))
                 table = None
-                if b"\0" not in data and data.count(b"\r") == data.count(b"\r\n"):
+                if b"\0" not in data and (
+                    b"\r" not in data or data.count(b"\r") == data.count(b"\r\n")
+                ):
                     utf8 = data if codec == "utf-8" else text.encode("utf-8")
                     table = _arrow_table(layout, utf8, lines, quoted)
                 if quoted and (table is None or table is _UNSURE):
