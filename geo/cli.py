@@ -349,6 +349,7 @@ def _cmd_map(args: argparse.Namespace) -> int:
             on_rejected=on_rejected if rejected is not None else None,
             borders=source,
             region=region,
+            encoding=args.encoding,
         )
         out = maps.save_map(
             fmap, out, fragment=args.fragment, height=args.height or "4:3", inputs=inputs
@@ -569,6 +570,7 @@ def _stream_distances(
             on_progress=on_progress,
             excel_safe=args.excel_safe,
             borders=source,
+            encoding=args.encoding,
         )
     finally:
         progress.close()
@@ -631,6 +633,8 @@ def _cmd_distances(args: argparse.Namespace) -> int:
 
     if not args.points and (args.skip_invalid or args.engine == "dask"):
         raise InputError("--skip-invalid and --engine dask need --points FILE")
+    if args.encoding and (not args.points or args.engine == "dask"):
+        raise InputError("--encoding needs --points FILE (and the memory engine)")
     if args.chunk_rows < 1:
         raise InputError(f"--chunk-rows {args.chunk_rows} must be at least 1")
     as_of = parse_as_of(args.as_of)
@@ -750,6 +754,14 @@ def _add_excel_safe(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_encoding(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument(
+        "--encoding",
+        metavar="NAME",
+        help=f"the encoding of {what} CSV files, e.g. cp1252 or latin-1 (default UTF-8)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser of the ``flankmap`` command.
 
@@ -862,6 +874,7 @@ def build_parser() -> argparse.ArgumentParser:
         "OUT.rejected.csv",
     )
     p.add_argument("--rejected", metavar="FILE", help="where --skip-invalid writes (CSV)")
+    _add_encoding(p, "--add")
     _add_excel_safe(p)
     _add_borders(p)
     p.set_defaults(func=_cmd_map)
@@ -924,6 +937,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="measure the valid rows; write the others with the reason to OUT.rejected.csv",
     )
     p.add_argument("--rejected", metavar="FILE", help="where --skip-invalid writes (CSV)")
+    _add_encoding(p, "--points")
     _add_excel_safe(p)
     p.add_argument(
         "--progress", action="store_true", help="show progress on stderr (default: on a terminal)"

@@ -47,6 +47,7 @@ from geo.geodesic import (
 )
 
 __all__ = [
+    "FAR_M",
     "RESULT_COLUMNS",
     "MeasuredFile",
     "Target",
@@ -54,6 +55,7 @@ __all__ = [
     "kept_names",
     "located_in",
     "measure",
+    "measure_columns",
     "measure_file",
     "point_result",
     "result_columns",
@@ -784,6 +786,22 @@ def target(
     return Target(_frontier_lines(*spec[1:], source), source=source, spec=spec)
 
 
+def _side_and_accuracy(
+    result: pd.DataFrame,
+    beyond: np.ndarray,
+    target: Target,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    frame: pd.DataFrame,
+) -> None:
+    """Add ``located_in`` and the uncertainty range (the coordinate's and the borders')."""
+    result["located_in"] = located_in(lon, lat, borders=target.source) if len(lon) else ""
+    result["located_in"] = result["located_in"].astype(str)
+    accuracy = np.full(len(result), target.source.accuracy_m)
+    accuracy[beyond] = max(target.source.accuracy_m, _NATURAL_EARTH.accuracy_m)
+    with_uncertainty(result, frame, accuracy_m=accuracy)
+
+
 def measure(points: gpd.GeoDataFrame, target: Target) -> gpd.GeoDataFrame:
     """Append distances to a prepared :class:`Target` to a frame of points.
 
@@ -819,11 +837,7 @@ def measure(points: gpd.GeoDataFrame, target: Target) -> gpd.GeoDataFrame:
         )[result.columns]
         where = shapely.point_on_surface(values[~simple])
         lon[~simple], lat[~simple] = _coords(shapely.get_x(where), shapely.get_y(where))
-    result["located_in"] = located_in(lon, lat, borders=target.source) if len(lon) else ""
-    result["located_in"] = result["located_in"].astype(str)
-    accuracy = np.full(len(result), target.source.accuracy_m)
-    accuracy[beyond] = max(target.source.accuracy_m, _NATURAL_EARTH.accuracy_m)
-    with_uncertainty(result, points, accuracy_m=accuracy)
+    _side_and_accuracy(result, beyond, target, lon, lat, points)
     out = points.rename(columns=kept_names(points.columns, result.columns, points.geometry.name))
     for name in result.columns:
         out[name] = result[name].to_numpy()
@@ -936,6 +950,94 @@ def point_result(target: Target, lon: np.ndarray, lat: np.ndarray) -> pd.DataFra
     return _covered(target, lon, lat)[0]
 
 
+def measure_columns(
+    frame: pd.DataFrame, lon: np.ndarray, lat: np.ndarray, target: Target
+) -> pd.DataFrame:
+    """Append distances to a prepared :class:`Target` to a frame of points given as lon/lat.
+
+    As :func:`measure`, for points kept as columns (no geometries made).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The points' columns, in the order of ``lon`` and ``lat``.
+    lon, lat : numpy.ndarray
+        Degrees, checked positions.
+    target : Target
+        From :func:`target`.
+
+    Returns
+    -------
+    result : pandas.DataFrame
+        ``frame`` with the result columns appended (a column with the name of a result kept
+        as ``NAME_input``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = target(frontier="RUS,BLR:NATO", as_of="2025-01-01")
+    >>> frame = pd.DataFrame({"id": ["a"], "lat": [56.0], "lon": [24.0]})
+    >>> out = measure_columns(frame, frame["lon"].to_numpy(), frame["lat"].to_numpy(), t)
+    >>> out.columns[:4].tolist(), bool(out["distance_m"].iloc[0] > 0)
+    (['id', 'lat', 'lon', 'distance_m'], True)
+    """
+    lon, lat = _coords(lon, lat)
+    result, beyond = _covered(target, lon, lat)
+    _side_and_accuracy(result, beyond, target, lon, lat, frame)
+    out = frame.rename(columns=kept_names(frame.columns, result.columns))
+    for name in result.columns:
+        out[name] = result[name].to_numpy()
+    out.attrs["flankmap"] = {"borders": _source_record(target.source)}
+    return out
+
+
+#: Distance beyond which a point is far from the borders measured (the swapped-columns check).
+FAR_M = 2_000_000.0
+_SWAP_SAMPLE = 2000
+
+
+class _SwapCheck:
+    """Notice when every point of a file is far from the borders measured, near with lat/lon swapped.
+
+    Columns mixed up put a point for the Baltics in the Middle East.
+    """
+
+    def __init__(self) -> None:
+        self.far, self.count, self.other = True, 0, False
+        self.lon: list[np.ndarray] = []
+        self.lat: list[np.ndarray] = []
+
+    def add(
+        self, lon: np.ndarray, lat: np.ndarray, dist: np.ndarray, *, other: bool = False
+    ) -> None:
+        self.other = self.other or other
+        if not self.far or not len(dist):
+            return
+        self.far = bool((dist > FAR_M).all())
+        room = _SWAP_SAMPLE - sum(len(a) for a in self.lon)
+        if self.far and room > 0:
+            self.lon.append(np.asarray(lon[:room], float))
+            self.lat.append(np.asarray(lat[:room], float))
+        self.count += len(dist)
+
+    def say(self, target: Target, name: str) -> None:
+        if self.other or not self.far or not self.count:
+            return
+        lon, lat = np.concatenate(self.lon), np.concatenate(self.lat)
+        if (np.abs(lon) > 90).any():
+            return  # they cannot be latitudes
+        near = point_result(target, *_coords(lat, lon))["distance_m"].to_numpy()
+        if (near <= FAR_M).all():
+            logger.warning(
+                "%s: every point is more than %s km from the borders measured, but with lat "
+                "and lon swapped the points would be within %s km of them: are the lat and lon "
+                "columns swapped?",
+                name,
+                f"{FAR_M / 1000:,.0f}",
+                f"{max(1.0, float(near.max()) / 1000):,.0f}",
+            )
+
+
 @dataclass(frozen=True)
 class MeasuredFile:
     """What :func:`measure_file` did: rows measured and rejected, and the result if kept."""
@@ -958,6 +1060,7 @@ def measure_file(
     on_progress: Callable[[int, int, int], None] | None = None,
     excel_safe: bool = False,
     borders: str | BorderSource | None = None,
+    encoding: str | None = None,
 ) -> MeasuredFile:
     """Measure a point file chunk by chunk, in bounded memory, keeping the input order.
 
@@ -987,6 +1090,8 @@ def measure_file(
     excel_safe : bool
         Neutralise the CSV cells a spreadsheet would run as formulas, in ``out`` and
         ``rejected`` (see :func:`geo.writers.write_points`).
+    encoding : str, optional
+        Of a CSV file (default UTF-8), e.g. ``"cp1252"`` or ``"latin-1"``.
 
     Returns
     -------
@@ -1020,23 +1125,52 @@ def measure_file(
         write_rejected = stack.enter_context(
             writers.rejected_writer(rejected, excel_safe=excel_safe)
         )
-        chunks = point_files.scan_points(
-            path, chunk_rows=chunk_rows or point_files.CHUNK_ROWS, skip_invalid=skip_invalid
+        rows = chunk_rows or point_files.CHUNK_ROWS
+        swapped = _SwapCheck()
+        columns_only = Path(path).suffix.lower() in point_files.CSV_SUFFIXES
+        # A CSV is measured from its lon/lat columns: geometries only for the outputs that
+        # hold them.
+        bare = out is not None and issubclass(writers.writer_for(out), writers.CsvWriter)
+        chunks: Iterable[Any] = (
+            point_files.scan_columns(
+                path, chunk_rows=rows, skip_invalid=skip_invalid, encoding=encoding
+            )
+            if columns_only
+            else point_files.scan_points(path, chunk_rows=rows, skip_invalid=skip_invalid)
         )
         for number, chunk in enumerate(chunks):
+            frame = chunk.frame if columns_only else chunk.points
             if not number:
-                columns = chunk.points.columns
+                geometry = None if columns_only else frame.geometry.name
                 renames = kept_names(
-                    columns, result_columns(columns, prepared), chunk.points.geometry.name
+                    frame.columns, result_columns(frame.columns, prepared), geometry
                 )
                 _say_kept(renames, Path(path).name)
-            result = measure(chunk.points, prepared)
+            if columns_only:
+                result = measure_columns(frame, chunk.lon, chunk.lat, prepared)
+                swapped.add(chunk.lon, chunk.lat, result["distance_m"].to_numpy())
+                if not bare:
+                    result = gpd.GeoDataFrame(
+                        result, geometry=gpd.points_from_xy(chunk.lon, chunk.lat), crs="EPSG:4326"
+                    )
+            else:
+                result = measure(frame, prepared)
+                values = np.asarray(frame.geometry.values, dtype=object)
+                if len(values) and (shapely.get_type_id(values) == 0).all():
+                    swapped.add(
+                        shapely.get_x(values),
+                        shapely.get_y(values),
+                        result["distance_m"].to_numpy(),
+                    )
+                else:
+                    swapped.add(np.empty(0), np.empty(0), np.empty(0), other=len(values) > 0)
             write(result)
             write_rejected(chunk.rejected)
             n_rows += len(result)
             n_rejected += len(chunk.rejected)
             if on_progress is not None:
                 on_progress(chunk.done, chunk.total, n_rows + n_rejected)
+        swapped.say(prepared, Path(path).name)
     if out is not None:
         return MeasuredFile(n_rows, n_rejected, None)
     frame = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)

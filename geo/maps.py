@@ -1623,12 +1623,15 @@ def _read_user_layer(
     *,
     skip_invalid: bool = False,
     on_rejected: Callable[[pd.DataFrame], None] | None = None,
+    encoding: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a user file; where it has ``since``/``until``, keep what is active on ``as_of``."""
     from geo import points
     from geo.dates import active_on
 
-    frame = points.read_points(path, skip_invalid=skip_invalid, on_rejected=on_rejected)
+    frame = points.read_points(
+        path, skip_invalid=skip_invalid, on_rejected=on_rejected, encoding=encoding
+    )
     if not {"since", "until"} <= set(frame.columns):
         return frame
     keep = []
@@ -1766,6 +1769,7 @@ def build_map(
     borders: str | _data.BorderSource | None = None,
     timeline: bool = True,
     region: Sequence[float] | None = None,
+    encoding: str | None = None,
 ) -> folium.Map:
     """Build the interactive map of the layers on a date.
 
@@ -1811,6 +1815,8 @@ def build_map(
         The box the map opens on (west, south, east, north; the ``region`` of a
         :class:`geo.view.View`, e.g. from :func:`geo.regions.focus`); default the sites and
         the frontier. Where the box holds the Suwałki Gap, its measured line is drawn.
+    encoding : str, optional
+        The encoding of the CSV user files (default UTF-8), e.g. ``"cp1252"``.
 
     Returns
     -------
@@ -1839,7 +1845,9 @@ def build_map(
     user = []
     for path in paths:
         sink = functools.partial(on_rejected, path) if on_rejected is not None else None
-        frame = _read_user_layer(path, day, skip_invalid=skip_invalid, on_rejected=sink)
+        frame = _read_user_layer(
+            path, day, skip_invalid=skip_invalid, on_rejected=sink, encoding=encoding
+        )
         user.append((path, frame))
     shown_columns = _chosen_columns(user, popup_fields)
     user_keys = [f"user:{label}" for label in labels]

@@ -53,9 +53,11 @@ __all__ = [
     "REJECTED_COLUMNS",
     "UNCERTAINTY",
     "PointChunk",
+    "PointColumns",
     "part_files",
     "read_parts",
     "read_points",
+    "scan_columns",
     "scan_points",
 ]
 
@@ -198,6 +200,8 @@ def _number_text(value: object) -> str:
 class _IdRegistry:
     """Ids seen so far, kept as 64-bit hashes with the row that used each first.
 
+    The hashes are Python's own of the id text (one process holds the registry).
+
     Memory is 16 bytes per row; two different ids share a hash with a probability of about
     ``n² / 2⁶⁵`` (3e-6 for ten million rows).
     """
@@ -206,29 +210,40 @@ class _IdRegistry:
         self.hashes = np.empty(0, np.uint64)
         self.rows = np.empty(0, np.int64)
 
-    def check(self, ids: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Register ids; return (positions that repeat an earlier id, the earlier row)."""
-        text = pd.Series(ids, dtype=object).astype(str).to_numpy(dtype=object)
-        present = np.flatnonzero(pd.notna(ids) & (text != ""))
+    def check(
+        self, ids: np.ndarray, rows: np.ndarray, *, text: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Register ids; return (positions that repeat an earlier id, the earlier row).
+
+        ``text``: the ids are already Python strings (none missing).
+        """
+        if text:
+            present = np.flatnonzero(ids != "")
+        else:
+            text_ids = pd.Series(ids, dtype=object).astype(str).to_numpy(dtype=object)
+            present = np.flatnonzero(pd.notna(ids) & (text_ids != ""))
+            ids = text_ids
         if not len(present):
             return np.empty(0, np.int64), np.empty(0, np.int64)
-        hashed = pd.util.hash_array(text[present])
-        # Earlier chunks first.
-        where = np.searchsorted(self.hashes, hashed)
-        hit = where < len(self.hashes)
-        hit[hit] = self.hashes[where[hit]] == hashed[hit]
+        chosen = ids[present]
+        hashed = np.fromiter(map(hash, chosen), np.int64, count=len(chosen)).view(np.uint64)
+        # Each id's first position in this chunk keeps it; the hashes come sorted.
+        unique, first_pos, inverse = np.unique(hashed, return_index=True, return_inverse=True)
+        # Earlier chunks first (sorted queries: one pass through the registry).
+        where = np.searchsorted(self.hashes, unique)
+        seen = where < len(self.hashes)
+        seen[seen] = self.hashes[where[seen]] == unique[seen]
+        hit = seen[inverse]
         first_row = np.full(len(hashed), -1, np.int64)
-        first_row[hit] = self.rows[where[hit]]
-        # Then repeats within this chunk: each id's first position keeps it.
-        _, first_pos, inverse = np.unique(hashed, return_index=True, return_inverse=True)
+        first_row[hit] = self.rows[where[inverse[hit]]]
+        # Then repeats within this chunk.
         inner = (first_pos[inverse] != np.arange(len(hashed))) & ~hit
         first_row[inner] = rows[present[first_pos[inverse[inner]]]]
         repeat = hit | inner
-        fresh = first_pos[~hit[first_pos]]  # sorted by hash, as np.unique returns them
-        at = np.searchsorted(self.hashes, hashed[fresh])
+        fresh = ~seen
         # One copy of the registry per chunk, no sort of it: memory peaks at twice its size.
-        self.hashes = np.insert(self.hashes, at, hashed[fresh])
-        self.rows = np.insert(self.rows, at, rows[present[fresh]])
+        self.hashes = np.insert(self.hashes, where[fresh], unique[fresh])
+        self.rows = np.insert(self.rows, where[fresh], rows[present[first_pos[fresh]]])
         return present[repeat], first_row[repeat]
 
 
@@ -257,86 +272,130 @@ def _open_bytes(path: Path) -> BinaryIO:
     return path.open("rb")
 
 
-class _Lines:
-    """Decoded lines of a UTF-8 text file, read block by block.
+class _Blocks:
+    """Whole lines of a text file, handed out a number of lines at a time.
 
-    Fails on the first block that is not UTF-8, holds a NUL byte, or has a line longer than
-    8 MiB, without reading further. ``done`` counts the bytes handed out so far.
+    Fails on the first block that is not in the file's encoding (UTF-8 unless told), holds a
+    NUL byte in its first 64 KiB, or has a line longer than 8 MiB, without reading further.
+    ``done`` counts the bytes handed out so far, ``line`` the lines.
     """
 
-    def __init__(self, path: Path, handle: BinaryIO) -> None:
-        self.path, self.handle = path, handle
+    def __init__(self, path: Path, handle: BinaryIO, encoding: str = "utf-8") -> None:
+        self.path, self.handle, self.encoding = path, handle, encoding
+        self.label = _ENCODING_LABELS.get(encoding, encoding)
         self.done = 0
         self.line = 0
+        self.buffer = b""
+        self.start = 0  # where the lines not yet handed out begin in the buffer
+        self.newlines = 0
+        self.first = True
+        self.eof = False
 
-    def __iter__(self) -> Iterator[str]:
-        pending = b""
-        first = True
-        while True:
-            block = self.handle.read(_FIRST_BLOCK if first else _BLOCK)
-            if first:
-                first = False
-                if block.startswith(_BOM):
-                    block, self.done = block[len(_BOM) :], len(_BOM)
-                nul = block.find(b"\0")
-                if nul >= 0:
-                    raise InputError(
-                        located(
-                            self.path,
-                            "",
-                            "",
-                            f"is not a text file (NUL byte at byte {nul + self.done})",
-                        )
-                    )
-                try:  # judge the first block even if it holds no whole line
-                    codecs.getincrementaldecoder("utf-8")().decode(block, final=False)
-                except UnicodeDecodeError as exc:
-                    line = block.count(b"\n", 0, exc.start) + 1
-                    raise InputError(
-                        located(
-                            self.path,
-                            "",
-                            "",
-                            f"is not UTF-8 (byte {self.done + exc.start}, line {line}); "
-                            "save it as UTF-8",
-                        )
-                    ) from None
-            data = pending + block
-            if block:
-                cut = data.rfind(b"\n") + 1
-                if not cut:
-                    if len(data) > _MAX_LINE:
-                        raise InputError(
-                            located(
-                                self.path,
-                                "",
-                                "",
-                                f"line {self.line + 1} is longer than {_MAX_LINE >> 20} MiB; "
-                                "is this a CSV file?",
-                            )
-                        )
-                    pending = data
-                    continue
-                data, pending = data[:cut], data[cut:]
-            elif not data:
-                return
-            try:
-                text = data.decode("utf-8")
+    def _fail(self, reason: str) -> InputError:
+        return InputError(located(self.path, "", "", reason))
+
+    def _undecodable(self, data: bytes, exc: UnicodeDecodeError) -> InputError:
+        line = self.line + data.count(b"\n", 0, exc.start) + 1
+        hint = "save it as UTF-8" if self.encoding == "utf-8" else "give its encoding"
+        return self._fail(
+            f"is not {self.label} (byte {self.done + exc.start}, line {line}); {hint}"
+        )
+
+    def _read(self) -> None:
+        block = self.handle.read(_FIRST_BLOCK if self.first else _BLOCK)
+        if self.first:
+            self.first = False
+            if self.encoding == "utf-8" and block.startswith(_BOM):
+                block, self.done = block[len(_BOM) :], len(_BOM)
+            nul = block.find(b"\0")
+            if nul >= 0:
+                raise self._fail(f"is not a text file (NUL byte at byte {nul + self.done})")
+            try:  # judge the first block even if it holds no whole line
+                codecs.getincrementaldecoder(self.encoding)().decode(block, final=False)
             except UnicodeDecodeError as exc:
-                line = self.line + data.count(b"\n", 0, exc.start) + 1
-                raise InputError(
-                    located(
-                        self.path,
-                        "",
-                        "",
-                        f"is not UTF-8 (byte {self.done + exc.start}, line {line}); save it as UTF-8",
-                    )
-                ) from None
-            self.line += data.count(b"\n")
-            self.done += len(data)
-            yield from io.StringIO(text, newline="")
-            if not block:
+                raise self._undecodable(block, exc) from None
+        if not block:
+            self.eof = True
+        self.buffer += block
+
+    def _cut(self, lines: int) -> tuple[int, int]:
+        """Return where the next ``lines`` lines end in the buffer, and the breaks before.
+
+        The end is -1 while the buffer does not hold them all.
+        """
+        if lines <= 64:
+            at, found = self.start - 1, 0
+            while found < lines:
+                at = self.buffer.find(b"\n", at + 1)
+                if at < 0:
+                    return -1, found
+                found += 1
+            return at + 1, found
+        breaks = np.flatnonzero(np.frombuffer(self.buffer, np.uint8)[self.start :] == 10)
+        if len(breaks) < lines:
+            return -1, len(breaks)
+        return self.start + int(breaks[lines - 1]) + 1, lines
+
+    def take(self, lines: int) -> tuple[bytes, str]:
+        """Return the next ``lines`` lines (fewer at the end) as bytes and decoded text.
+
+        ``newlines`` then holds the number of line breaks handed out.
+        """
+        while True:
+            cut, found = self._cut(lines)
+            if cut >= 0:
+                break
+            if self.eof:
+                cut = len(self.buffer)
+                break
+            last = self.buffer.rfind(b"\n", self.start) + 1 or self.start
+            if len(self.buffer) - last > _MAX_LINE:
+                raise self._fail(
+                    f"line {self.line + found + 1} is longer than {_MAX_LINE >> 20} MiB; "
+                    "is this a CSV file?"
+                )
+            self.buffer, self.start = self.buffer[self.start :], 0
+            self._read()
+        data, self.start = self.buffer[self.start : cut], cut
+        try:
+            text = data.decode(self.encoding)
+        except UnicodeDecodeError as exc:
+            raise self._undecodable(data, exc) from None
+        self.newlines = found
+        self.line += found
+        self.done += len(data)
+        return data, text
+
+    def lines(self, step: int = 4096) -> Iterator[str]:
+        """Yield the remaining lines, decoded, one by one."""
+        while True:
+            data, text = self.take(step)
+            if not data:
                 return
+            yield from io.StringIO(text, newline="")
+
+
+def _encoding(encoding: str | None) -> str:
+    """Return the codec name of an encoding a CSV may be in (one that keeps ASCII as is)."""
+    if encoding is None:
+        return "utf-8"
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        raise InputError(
+            f"unknown encoding {shorten(encoding)!r}; give e.g. utf-8, cp1252 or latin-1"
+        ) from None
+    sample = 'id,lat;lon\t\n\r"0123456789.-+eE_'
+    try:
+        same = sample.encode(name) == sample.encode("ascii")
+    except UnicodeError:
+        same = False
+    if not same:
+        raise InputError(
+            f"encoding {shorten(encoding)!r} is not supported for CSV files (it changes ASCII "
+            "text); give e.g. utf-8, cp1252 or latin-1"
+        )
+    return name
 
 
 def _other_separator(header: list[str]) -> str | None:
@@ -409,146 +468,531 @@ def _free_name(name: str, taken: Iterable[str]) -> str:
     return next(f"{name}{k}" for k in itertools.count(2) if f"{name}{k}" not in taken)
 
 
-def _csv_raw(cells: list[str]) -> str:
+def _csv_raw(cells: list[str], delimiter: str = ",") -> str:
     out = io.StringIO()
-    csv.writer(out, lineterminator="").writerow(cells)
+    csv.writer(out, lineterminator="", delimiter=delimiter).writerow(cells)
     return out.getvalue()
 
 
-def _scan_csv(path: Path, chunk_rows: int, skip: bool) -> Iterator[PointChunk]:
-    total = path.stat().st_size
-    with _open_bytes(path) as handle:
-        lines = _Lines(path, handle)
-        reader = csv.reader(lines)
+_ENCODING_LABELS = {"utf-8": "UTF-8", "cp1252": "Windows-1252", "iso8859-1": "Latin-1"}
+_SEPARATOR_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs"}
+#: A number as the fast path takes it: ASCII digits, one decimal mark, an exponent; anything
+#: else (spaces, '_', other digits, 'nan'...) goes to the row-by-row checks.
+_FAST_NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+_FAST_NUMBER_COMMA = r"^[+-]?([0-9]+,?[0-9]*|,[0-9]+)([eE][+-]?[0-9]+)?$"
 
-        def records(limit: int) -> list[list[str]]:
-            try:
-                return list(itertools.islice(reader, limit))
-            except csv.Error as exc:
-                problem = str(exc)
-                if "NUL" in problem:
-                    problem = "holds a NUL byte; is this a text file?"
-                elif "field limit" in problem:
-                    problem = f"has a field longer than {csv.field_size_limit():,} characters"
-                raise InputError(located(path, f"line {reader.line_num}", "", problem)) from None
 
-        header: list[str] = []
-        skipped = 0  # blank lines before the header
-        while not header or not any(cell.strip() for cell in header):
-            first = records(1)
-            if not first:
-                raise InputError(located(path, "", "", "is empty"))
-            header = first[0]
-            skipped += 1
-        lower = [name.strip().lower() for name in header]
-        for lat_name, lon_name in COORDINATE_COLUMNS:
-            if lat_name in lower and lon_name in lower:
-                i_lat, i_lon = lower.index(lat_name), lower.index(lon_name)
+@dataclass
+class _Layout:
+    """What the header of a CSV says, and what the rows read so far have settled."""
+
+    path: Path
+    header: list[str]  # the names as kept
+    names: tuple[str, str]  # the lat and lon columns as written
+    names_unc: str
+    i_lat: int
+    i_lon: int
+    i_unc: int
+    i_id: int
+    delimiter: str
+    skip: bool
+    registry: _IdRegistry
+    encoding: str = "utf-8"
+    decimal: str = ""  # "." or ",", once a number with a mark has been read; "" before
+    decimal_row: int = 0
+    said: bool = False
+
+    def say(self) -> None:
+        """Say once, on the ``geo.points`` logger, how a file that is not plain CSV is read."""
+        if self.said:
+            return
+        self.said = True
+        said = []
+        if self.delimiter != ",":
+            said.append(f"columns separated by {_SEPARATOR_NAMES[self.delimiter]}")
+        if self.decimal == ",":
+            said.append(f"decimal comma (as in row {self.decimal_row})")
+        if self.encoding != "utf-8":
+            said.append(f"encoding {_ENCODING_LABELS.get(self.encoding, self.encoding)}")
+        if said:
+            logger.warning("%s: read with %s", self.path.name, ", ".join(said))
+
+    @property
+    def width(self) -> int:
+        return len(self.header)
+
+    def number_columns(self) -> list[int]:
+        return [self.i_lat, self.i_lon] + ([self.i_unc] if self.i_unc >= 0 else [])
+
+
+@dataclass(frozen=True)
+class PointColumns:
+    """One chunk of a CSV of points without geometries, as yielded by :func:`scan_columns`.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        The valid rows (lat, lon and ``coord_uncertainty_m`` as floats, the other columns as
+        text), index from 0.
+    lon, lat : numpy.ndarray
+        The positions of the rows, degrees.
+    rows, rejected, done, total
+        As in :class:`PointChunk`.
+    """
+
+    frame: pd.DataFrame
+    lon: np.ndarray
+    lat: np.ndarray
+    rows: np.ndarray
+    rejected: pd.DataFrame
+    done: int
+    total: int
+
+
+def _parse_rows(layout: _Layout, text: str, first_line: int) -> list[list[str]]:
+    """Split decoded whole lines into records with Python's csv module."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=layout.delimiter)
+    try:
+        return list(reader)
+    except csv.Error as exc:
+        raise InputError(
+            located(layout.path, f"line {first_line + reader.line_num}", "", _csv_problem(exc))
+        ) from None
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    problem = str(exc)
+    if "NUL" in problem:
+        return "holds a NUL byte; is this a text file?"
+    if "field limit" in problem:
+        return f"has a field longer than {csv.field_size_limit():,} characters"
+    return problem
+
+
+def _settle_decimal(layout: _Layout, cells: list[str], numbers: np.ndarray) -> None:
+    """Fix the decimal mark of a file not separated by commas from its first marked number."""
+    if layout.decimal or layout.delimiter == ",":
+        layout.decimal = layout.decimal or "."
+        layout.say()
+        return
+    for pos, text in enumerate(cells):
+        dot, comma = "." in text, "," in text
+        if dot != comma:
+            layout.decimal, layout.decimal_row = ("," if comma else "."), int(numbers[pos])
+            layout.say()
+            return
+
+
+def _decimal_cells(
+    layout: _Layout, cells: list[str], problems: _Problems, positions: np.ndarray, field: str
+) -> list[str]:
+    """Cells with the file's decimal comma made a '.'; a cell with the other mark is a problem.
+
+    A file separated by commas writes decimals with '.'; one separated by semicolons or tabs
+    with the mark of its first lat or lon that has one. A cell that has the other mark, or a
+    ',' before the mark is known, is refused: it is never read as some other number.
+    """
+    if layout.delimiter == ",":
+        return cells
+    other = "." if layout.decimal == "," else ","
+    out = []
+    for k, text in enumerate(cells):
+        if other in text:
+            if layout.decimal:
+                mark = "a decimal comma" if other == "," else "a '.'"
+                reason = (
+                    f"{shorten(text)!r} has {mark}, but this file writes decimals with "
+                    f"{layout.decimal!r} (row {layout.decimal_row}); use one decimal mark"
+                )
+            else:
+                reason = (
+                    f"{shorten(text)!r} is not a plain number (no lat or lon so far shows the "
+                    "decimal mark of this file; write it with '.')"
+                )
+            problems.add(positions[k], field, reason)
+            out.append("")
+        else:
+            out.append(text.replace(",", ".") if layout.decimal == "," else text)
+    return out
+
+
+def _python_chunk(
+    layout: _Layout, rows: list[list[str]], start: int
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, pd.DataFrame, bool]:
+    """Check rows one by one, wording every message.
+
+    Returns the frame, lon, lat, row numbers, rejected rows, and whether the chunk held a row
+    that is not blank.
+    """
+    path, header, names, width = layout.path, layout.header, layout.names, layout.width
+    i_lat, i_lon, i_unc, i_id = layout.i_lat, layout.i_lon, layout.i_unc, layout.i_id
+    numbers = np.arange(start + 1, start + len(rows) + 1)
+    problems = _Problems(path, "row")
+    lengths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
+    blank = np.zeros(len(rows), bool)
+    for pos in np.flatnonzero(lengths != width):
+        if not any(cell.strip() for cell in rows[pos]):
+            blank[pos] = True
+        else:
+            problems.add(pos, "", f"has {lengths[pos]} fields, the header has {width}")
+    full = np.flatnonzero(lengths == width)
+    columns: list[Any] = [[] for _ in header]
+    if len(full):
+        columns = [list(c) for c in zip(*(rows[i] for i in full), strict=True)]
+    if not layout.decimal:
+        _settle_decimal(
+            layout, columns[i_lat] + columns[i_lon], np.concatenate([numbers[full]] * 2)
+        )
+    numeric = {
+        i: _decimal_cells(layout, columns[i], problems, full, header_name)
+        for i, header_name in ((i_lat, names[0]), (i_lon, names[1]), (i_unc, layout.names_unc))
+        if i >= 0
+    }
+    lat = np.full(len(rows), np.nan)
+    lon = np.full(len(rows), np.nan)
+    lat[full], lon[full] = _floats(numeric[i_lat]), _floats(numeric[i_lon])
+    bad = np.zeros(len(rows), bool)
+    bad[full] = ~(
+        np.isfinite(lat[full])
+        & np.isfinite(lon[full])
+        & (np.abs(lat[full]) <= 90)
+        & (np.abs(lon[full]) <= 180)
+    )
+    where_full = np.full(len(rows), -1)
+    where_full[full] = np.arange(len(full))
+    for pos in np.flatnonzero(bad):
+        cells = rows[pos]
+        if not any(cell.strip() for cell in cells):
+            blank[pos] = True
+            continue
+        k = where_full[pos]
+        texts = (numeric[i_lat][k], numeric[i_lon][k])
+        for name, text, shown in zip(names, texts, (cells[i_lat], cells[i_lon]), strict=True):
+            reason = _number_problem(text)
+            if reason:
+                problems.add(pos, name, reason.replace(repr(text.strip()), repr(shown.strip())))
                 break
         else:
-            listed = shorten(", ".join(header), 200)
-            hint = "name them lat and lon, or latitude and longitude"
-            separator = _other_separator(header)
-            if separator is not None:
-                said = {";": "';'", "\t": "tabs", "|": "'|'"}[separator]
-                hint = (
-                    f"its header holds {said}: flankmap reads comma-separated files, so save it "
-                    "with ',' between the columns (and '.' as the decimal mark)"
-                )
-            raise InputError(
-                located(path, "", "", f"has no lat/lon columns (columns: {listed}); {hint}")
+            where = _position_problem(float(texts[0]), float(texts[1]), names)
+            if where:
+                problems.add(pos, *where)
+    valid = np.zeros(len(rows), bool)
+    valid[full] = True
+    valid &= ~problems.mask(len(rows)) & ~blank
+    unc = None
+    if i_unc >= 0:
+        unc = np.full(len(rows), np.nan)
+        unc[full] = _floats(numeric[i_unc])
+        for pos in np.flatnonzero(valid & ~(np.isfinite(unc) & (unc >= 0))):
+            text = numeric[i_unc][where_full[pos]]
+            shown = rows[pos][i_unc]
+            reason = _number_problem(text) or f"{shown!r} is negative"
+            problems.add(
+                pos, layout.names_unc, reason.replace(repr(text.strip()), repr(shown.strip()))
             )
-        _check_header(path, header, lower)
-        names = (header[i_lat], header[i_lon])
-        names_unc = header[lower.index(UNCERTAINTY)] if UNCERTAINTY in lower else UNCERTAINTY
-        width = len(header)
-        i_unc = lower.index(UNCERTAINTY) if UNCERTAINTY in lower else -1
-        i_id = lower.index("id") if "id" in lower else -1
-        header = _kept_names(path, header, {i_unc: UNCERTAINTY} if i_unc >= 0 else {})
-        registry = _IdRegistry()
+        valid &= ~problems.mask(len(rows))
+    if i_id >= 0:
+        ids = np.full(len(rows), "", dtype=object)
+        ids[full] = columns[i_id]
+        _check_ids(problems, layout.registry, ids, numbers, valid, header[i_id])
+        valid &= ~problems.mask(len(rows))
+    rejected = problems.settle(
+        numbers, lambda i: _csv_raw(rows[i], layout.delimiter), skip=layout.skip
+    )
+    keep = np.flatnonzero(valid[full])  # positions among the full-length rows
+    frame = (
+        pd.DataFrame(
+            {
+                name: pd.array(np.asarray(col, dtype=object)[keep], dtype=str)
+                for name, col in zip(header, columns, strict=True)
+            },
+            columns=header,
+        )
+        if len(keep)
+        else pd.DataFrame({name: pd.array([], dtype=str) for name in header})
+    )
+    chosen = full[keep]
+    frame[names[0]] = lat[chosen]
+    frame[names[1]] = lon[chosen]
+    if unc is not None:
+        frame[UNCERTAINTY] = unc[chosen]
+    return frame, lon[chosen], lat[chosen], numbers[chosen], rejected, bool((~blank).any())
+
+
+#: What :func:`_arrow_table` returns for quoted lines it cannot vouch for.
+_UNSURE = "unsure"
+
+
+def _arrow_table(layout: _Layout, data: bytes, lines: int, quoted: bool) -> Any:
+    """Split whole lines into string columns with pyarrow, one record a line.
+
+    Returns the table; None when pyarrow finds no such table (a row's field count, say); or,
+    for ``quoted`` lines, :data:`_UNSURE` unless every line that holds a quote is one whole
+    record that Python's csv module reads (strictly) into the same cells as pyarrow.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    width = layout.width
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(data),
+            read_options=pacsv.ReadOptions(
+                column_names=[f"c{i}" for i in range(width)], block_size=max(len(data), 1 << 16)
+            ),
+            parse_options=pacsv.ParseOptions(
+                delimiter=layout.delimiter,
+                quote_char='"' if quoted else False,
+                double_quote=quoted,
+                escape_char=False,
+                newlines_in_values=False,
+                ignore_empty_lines=False,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={f"c{i}": pa.string() for i in range(width)},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+                null_values=[],
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return _UNSURE if quoted else None
+    if table.num_rows != lines:
+        return _UNSURE if quoted else None
+    if not quoted:
+        return table
+    raw = np.frombuffer(data, np.uint8)
+    ends = np.flatnonzero(raw == 10) + 1
+    which = np.unique(np.searchsorted(ends, np.flatnonzero(raw == 34), side="right"))
+    starts = np.concatenate([[0], ends])
+    ends = np.append(ends, len(data))
+    texts = [data[starts[i] : ends[i]].decode("utf-8") for i in which]
+    try:
+        records = list(csv.reader(texts, delimiter=layout.delimiter, strict=True))
+    except csv.Error:
+        return _UNSURE
+    if len(records) != len(texts) or any(len(r) != width for r in records):
+        return _UNSURE
+    picked = table.take(pa.array(which))
+    for j in range(width):
+        if picked.column(j).to_pylist() != [r[j] for r in records]:
+            return _UNSURE
+    return table
+
+
+def _fast_chunk(
+    layout: _Layout, table: Any, start: int
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, pd.DataFrame] | None:
+    """Check a chunk's columns (from :func:`_arrow_table`) vectorised; None if a row fails.
+
+    Every check of :func:`_python_chunk` is made on whole columns; a chunk where any fails is
+    read again by it, to word the message.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    lines = table.num_rows
+    limit = csv.field_size_limit()
+    for column in table.columns:
+        if len(column) and (pc.max(pc.binary_length(column)).as_py() or 0) > limit:
+            return None
+    numbers = np.arange(start + 1, start + lines + 1)
+    for i in (layout.i_lat, layout.i_lon):  # as _python_chunk: the first lat, else lon
+        if layout.decimal:
+            break
+        text = table.column(i)
+        one = pc.xor(pc.match_substring(text, "."), pc.match_substring(text, ","))
+        at = pc.index(one, True).as_py()
+        if at >= 0:
+            _settle_decimal(layout, [text[at].as_py()], numbers[at : at + 1])
+    if not layout.decimal:
+        return None
+    pattern = _FAST_NUMBER_COMMA if layout.decimal == "," else _FAST_NUMBER
+    values: dict[int, np.ndarray] = {}
+    for i in layout.number_columns():
+        text = table.column(i)
+        if not pc.all(pc.match_substring_regex(text, pattern)).as_py():
+            return None
+        if layout.decimal == ",":
+            text = pc.replace_substring(text, ",", ".")
+        try:
+            values[i] = pc.cast(text, pa.float64()).to_numpy()
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            return None
+    lat, lon = values[layout.i_lat], values[layout.i_lon]
+    if not (
+        np.isfinite(lat).all()
+        and np.isfinite(lon).all()
+        and (np.abs(lat) <= 90).all()
+        and (np.abs(lon) <= 180).all()
+    ):
+        return None
+    if layout.i_unc >= 0 and not (
+        np.isfinite(values[layout.i_unc]).all() and (values[layout.i_unc] >= 0).all()
+    ):
+        return None
+    if layout.i_id >= 0:
+        saved = layout.registry.hashes, layout.registry.rows
+        ids = table.column(layout.i_id).to_numpy(zero_copy_only=False)
+        repeat, _ = layout.registry.check(ids, numbers, text=True)
+        if len(repeat):
+            layout.registry.hashes, layout.registry.rows = saved
+            return None
+    frame = pd.DataFrame(
+        {name: table.column(i).to_pandas() for i, name in enumerate(layout.header)},
+        columns=layout.header,
+    )
+    frame[layout.names[0]] = lat
+    frame[layout.names[1]] = lon
+    if layout.i_unc >= 0:
+        frame[UNCERTAINTY] = values[layout.i_unc]
+    return frame, lon, lat, numbers, pd.DataFrame(columns=REJECTED_COLUMNS)
+
+
+def _csv_layout(path: Path, blocks: _Blocks, skip: bool) -> _Layout:
+    """Read the header: columns, separator, the lat/lon pair."""
+    source = blocks.lines(step=1)
+    seen: list[str] = []
+
+    def lines() -> Iterator[str]:
+        for line in source:
+            seen.append(line)
+            yield line
+
+    reader = csv.reader(lines())
+    header: list[str] = []
+    while not header or not any(cell.strip() for cell in header):
+        seen.clear()
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise InputError(located(path, "", "", "is empty")) from None
+        except csv.Error as exc:
+            raise InputError(
+                located(path, f"line {reader.line_num}", "", _csv_problem(exc))
+            ) from None
+    delimiter = ","
+    if not _lat_lon(header):
+        separator = _other_separator(header)
+        if separator in _SEPARATOR_NAMES:
+            delimiter = separator
+            try:
+                header = next(csv.reader(iter(seen), delimiter=delimiter))
+            except csv.Error as exc:
+                raise InputError(located(path, "header", "", _csv_problem(exc))) from None
+    lower = [name.strip().lower() for name in header]
+    pair = _lat_lon(header)
+    if pair is None:
+        listed = shorten(", ".join(header), 200)
+        hint = "name them lat and lon, or latitude and longitude"
+        if _other_separator(header) == "|":
+            hint = (
+                "its header holds '|': flankmap reads files separated by commas, semicolons "
+                "or tabs, so save it with one of these between the columns"
+            )
+        raise InputError(
+            located(path, "", "", f"has no lat/lon columns (columns: {listed}); {hint}")
+        )
+    i_lat, i_lon = pair
+    _check_header(path, header, lower)
+    i_unc = lower.index(UNCERTAINTY) if UNCERTAINTY in lower else -1
+    return _Layout(
+        path=path,
+        header=_kept_names(path, header, {i_unc: UNCERTAINTY} if i_unc >= 0 else {}),
+        names=(header[i_lat], header[i_lon]),
+        names_unc=header[i_unc] if i_unc >= 0 else UNCERTAINTY,
+        i_lat=i_lat,
+        i_lon=i_lon,
+        i_unc=i_unc,
+        i_id=lower.index("id") if "id" in lower else -1,
+        delimiter=delimiter,
+        skip=skip,
+        registry=_IdRegistry(),
+    )
+
+
+def _lat_lon(header: list[str]) -> tuple[int, int] | None:
+    lower = [name.strip().lower() for name in header]
+    for lat_name, lon_name in COORDINATE_COLUMNS:
+        if lat_name in lower and lon_name in lower:
+            return lower.index(lat_name), lower.index(lon_name)
+    return None
+
+
+def _scan_csv_arrays(
+    path: Path, chunk_rows: int, skip: bool, encoding: str | None = None
+) -> Iterator[PointColumns]:
+    codec = _encoding(encoding)
+    if codec == "utf-8-sig":
+        codec = "utf-8"
+    total = path.stat().st_size
+    with _open_bytes(path) as handle:
+        blocks = _Blocks(path, handle, codec)
+        layout = _csv_layout(path, blocks, skip)
+        layout.encoding = codec
         start = 0
         seen_data = False
-        while rows := records(chunk_rows):
-            numbers = np.arange(start + 1, start + len(rows) + 1)
-            start += len(rows)
-            problems = _Problems(path, "row")
-            lengths = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
-            blank = np.zeros(len(rows), bool)
-            for pos in np.flatnonzero(lengths != width):
-                if not any(cell.strip() for cell in rows[pos]):
-                    blank[pos] = True
-                else:
-                    problems.add(pos, "", f"has {lengths[pos]} fields, the header has {width}")
-            full = np.flatnonzero(lengths == width)
-            columns: list[Any] = [[] for _ in header]
-            if len(full):
-                columns = [list(c) for c in zip(*(rows[i] for i in full), strict=True)]
-            lat = np.full(len(rows), np.nan)
-            lon = np.full(len(rows), np.nan)
-            lat[full], lon[full] = _floats(columns[i_lat]), _floats(columns[i_lon])
-            bad = np.zeros(len(rows), bool)
-            bad[full] = ~(
-                np.isfinite(lat[full])
-                & np.isfinite(lon[full])
-                & (np.abs(lat[full]) <= 90)
-                & (np.abs(lon[full]) <= 180)
-            )
-            for pos in np.flatnonzero(bad):
-                cells = rows[pos]
-                if not any(cell.strip() for cell in cells):
-                    blank[pos] = True
-                    continue
-                for name, text in ((names[0], cells[i_lat]), (names[1], cells[i_lon])):
-                    reason = _number_problem(text)
-                    if reason:
-                        problems.add(pos, name, reason)
-                        break
-                else:
-                    where = _position_problem(float(cells[i_lat]), float(cells[i_lon]), names)
-                    if where:
-                        problems.add(pos, *where)
-            valid = np.zeros(len(rows), bool)
-            valid[full] = True
-            valid &= ~problems.mask(len(rows)) & ~blank
-            unc = None
-            if i_unc >= 0:
-                unc = np.full(len(rows), np.nan)
-                unc[full] = _floats(columns[i_unc])
-                for pos in np.flatnonzero(valid & ~(np.isfinite(unc) & (unc >= 0))):
-                    text = rows[pos][i_unc]
-                    reason = _number_problem(text) or f"{text!r} is negative"
-                    problems.add(pos, names_unc, reason)
-                valid &= ~problems.mask(len(rows))
-            if i_id >= 0:
-                ids = np.full(len(rows), "", dtype=object)
-                ids[full] = columns[i_id]
-                _check_ids(problems, registry, ids, numbers, valid, header[i_id])
-                valid &= ~problems.mask(len(rows))
-            rejected = problems.settle(numbers, lambda i: _csv_raw(rows[i]), skip=skip)
-            seen_data = seen_data or bool((~blank).any())
-            keep = np.flatnonzero(valid[full])  # positions among the full-length rows
-            frame = (
-                pd.DataFrame(
-                    {
-                        name: pd.array(np.asarray(col, dtype=object)[keep], dtype=str)
-                        for name, col in zip(header, columns, strict=True)
-                    },
-                    columns=header,
-                )
-                if len(keep)
-                else pd.DataFrame({name: pd.array([], dtype=str) for name in header})
-            )
-            chosen = full[keep]
-            frame[names[0]] = lat[chosen]
-            frame[names[1]] = lon[chosen]
-            if unc is not None:
-                frame[UNCERTAINTY] = unc[chosen]
-            points = gpd.GeoDataFrame(
-                frame, geometry=gpd.points_from_xy(lon[chosen], lat[chosen]), crs="EPSG:4326"
-            )
-            yield PointChunk(points, numbers[chosen], rejected, lines.done, total)
+        legacy: Iterator[list[str]] | None = None
+        while True:
+            if legacy is None:
+                first_line = blocks.line
+                data, text = blocks.take(chunk_rows)
+                if not data:
+                    break
+                quoted = b'"' in data
+                lines = blocks.newlines + (not data.endswith(b"\n"))
+                table = None
+                if b"\0" not in data and (
+                    b"\r" not in data or data.count(b"\r") == data.count(b"\r\n")
+                ):
+                    utf8 = data if codec == "utf-8" else text.encode("utf-8")
+                    table = _arrow_table(layout, utf8, lines, quoted)
+                if quoted and (table is None or table is _UNSURE):
+                    # Quotes that may hold a line break: Python's csv module from here on,
+                    # record by record.
+                    lead = first_line
+                    stream = itertools.chain(io.StringIO(text, newline=""), blocks.lines())
+                    reader = csv.reader(stream, delimiter=layout.delimiter)
+                    legacy = reader
+                else:  # every line is one record
+                    fast = _fast_chunk(layout, table, start) if table is not None else None
+                    if fast is not None:
+                        frame, lon, lat, numbers, rejected = fast
+                        start += lines
+                        seen_data = True
+                    else:
+                        rows = _parse_rows(layout, text, first_line)
+                        frame, lon, lat, numbers, rejected, data_rows = _python_chunk(
+                            layout, rows, start
+                        )
+                        start += len(rows)
+                        seen_data = seen_data or data_rows
+            if legacy is not None:
+                try:
+                    rows = list(itertools.islice(legacy, chunk_rows))
+                except csv.Error as exc:
+                    raise InputError(
+                        located(path, f"line {lead + reader.line_num}", "", _csv_problem(exc))
+                    ) from None
+                if not rows:
+                    break
+                frame, lon, lat, numbers, rejected, data_rows = _python_chunk(layout, rows, start)
+                start += len(rows)
+                seen_data = seen_data or data_rows
+            yield PointColumns(frame, lon, lat, numbers, rejected, blocks.done, total)
+        layout.say()
         if not seen_data:
             raise InputError(located(path, "", "", "has a header but no data rows"))
+
+
+def _scan_csv(
+    path: Path, chunk_rows: int, skip: bool, encoding: str | None = None
+) -> Iterator[PointChunk]:
+    for chunk in _scan_csv_arrays(path, chunk_rows, skip, encoding):
+        points = gpd.GeoDataFrame(
+            chunk.frame, geometry=gpd.points_from_xy(chunk.lon, chunk.lat), crs="EPSG:4326"
+        )
+        yield PointChunk(points, chunk.rows, chunk.rejected, chunk.done, chunk.total)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1183,7 +1627,11 @@ def _checked_path(path: str | Path) -> tuple[Path, str]:
 
 
 def scan_points(
-    path: str | Path, *, chunk_rows: int = CHUNK_ROWS, skip_invalid: bool = False
+    path: str | Path,
+    *,
+    chunk_rows: int = CHUNK_ROWS,
+    skip_invalid: bool = False,
+    encoding: str | None = None,
 ) -> Iterator[PointChunk]:
     r"""Read a file of points chunk by chunk, checking every row.
 
@@ -1195,6 +1643,8 @@ def scan_points(
         Rows per chunk of a CSV or GeoParquet file (the other formats come in one chunk).
     skip_invalid : bool
         Set bad rows aside in each chunk's ``rejected`` instead of raising.
+    encoding : str, optional
+        As in :func:`read_points`.
 
     Yields
     ------
@@ -1219,8 +1669,48 @@ def scan_points(
     path, suffix = _checked_path(path)
     _check_signature(path, suffix)
     if suffix in CSV_SUFFIXES:
-        return _scan_csv(path, chunk_rows, skip_invalid)
+        return _scan_csv(path, chunk_rows, skip_invalid, encoding)
     return _scan_other(path, suffix, chunk_rows, skip_invalid)
+
+
+def scan_columns(
+    path: str | Path,
+    *,
+    chunk_rows: int = CHUNK_ROWS,
+    skip_invalid: bool = False,
+    encoding: str | None = None,
+) -> Iterator[PointColumns]:
+    r"""Read a CSV of points chunk by chunk, as :func:`scan_points`, without making geometries.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        A CSV file as for :func:`read_points`.
+    chunk_rows, skip_invalid, encoding
+        As in :func:`scan_points`.
+
+    Yields
+    ------
+    chunk : PointColumns
+        The valid rows of the next lines and their lon/lat, in file order.
+
+    Raises
+    ------
+    InputError
+        As :func:`scan_points`; also when ``path`` is not a CSV file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "p.csv"
+    >>> _ = path.write_text("id;lat;lon\na;54,7;25,3\n")
+    >>> [(c.frame["id"].tolist(), c.lat.tolist()) for c in scan_columns(path)]
+    [(['a'], [54.7])]
+    """
+    path, suffix = _checked_path(path)
+    if suffix not in CSV_SUFFIXES:
+        raise InputError(f"{path.name}: is not a CSV file; read it with scan_points")
+    return _scan_csv_arrays(path, chunk_rows, skip_invalid, encoding)
 
 
 def read_points(
@@ -1228,6 +1718,7 @@ def read_points(
     *,
     skip_invalid: bool = False,
     on_rejected: Callable[[pd.DataFrame], None] | None = None,
+    encoding: str | None = None,
 ) -> gpd.GeoDataFrame:
     r"""Read a file of points into a GeoDataFrame in EPSG:4326.
 
@@ -1235,7 +1726,10 @@ def read_points(
     ----------
     path : str or pathlib.Path
         A CSV with ``lat`` and ``lon`` (or ``latitude`` and ``longitude``, any case) columns,
-        read as UTF-8, other columns kept as text in their order; or a GeoJSON
+        other columns kept as text in their order; separated by commas, or by semicolons or
+        tabs (told by the header; such a file may write decimals with ',', found from its
+        first lat or lon that has a mark and then required of every number), with a notice
+        on the ``geo.points`` logger saying how it was read; or a GeoJSON
         FeatureCollection, GeoPackage or GeoParquet file (another CRS is reprojected, with a
         notice on the ``geo.points`` logger). A ``coord_uncertainty_m`` column, where present,
         must hold non-negative metres; an ``id`` column must not repeat a value.
@@ -1244,6 +1738,10 @@ def read_points(
     on_rejected : callable, optional
         With ``skip_invalid``: called with each non-empty frame of rejected rows (columns
         :data:`REJECTED_COLUMNS`), e.g. to write them to a side file.
+    encoding : str, optional
+        The encoding of a CSV file: UTF-8 by default (a byte order mark is skipped), or one
+        that keeps ASCII as is, e.g. ``"cp1252"`` (Windows-1252) or ``"latin-1"``. The other
+        formats are read as their format says.
 
     Returns
     -------
@@ -1266,7 +1764,7 @@ def read_points(
     >>> read_points(folder / "p.csv")[["name", "Lat", "Lon"]].values.tolist()
     [['Vilnius', 54.687, 25.28]]
     """
-    chunks = list(scan_points(path, skip_invalid=skip_invalid))
+    chunks = list(scan_points(path, skip_invalid=skip_invalid, encoding=encoding))
     frames = [c.points for c in chunks]
     frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
     rejected = sum(len(c.rejected) for c in chunks)

@@ -515,7 +515,9 @@ def _csv_text(column: pd.Series, formulas: _Formulas | None = None) -> Any:
         )
     text = pc.fill_null(text, "")
     numeric = pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)
-    if formulas is not None and not numeric:
+    if numeric:  # the text of a number never needs quotes
+        return text
+    if formulas is not None:
         text = formulas.column(text)
     needs = pc.match_substring_regex(text, '[",\r\n]')
     if pc.any(needs).as_py():
@@ -525,20 +527,53 @@ def _csv_text(column: pd.Series, formulas: _Formulas | None = None) -> Any:
 
 
 def _csv_bytes(table: pd.DataFrame, *, header: bool, formulas: _Formulas | None = None) -> bytes:
-    import pyarrow as pa
-    import pyarrow.compute as pc
 
-    parts = []
+    parts: list[bytes] = []
     if header:
         names = [str(c) for c in table.columns]
         if formulas is not None:
             names = [formulas.cell(name) for name in names]
-        parts.append(_csv_raw(names) + "\n")
+        parts.append((_csv_raw(names) + "\n").encode("utf-8"))
     if len(table):
         cells = [_csv_text(table[c], formulas) for c in table.columns]
+        parts.append(_lines(cells))
+    return b"".join(parts)
+
+
+def _lines(cells: list[Any]) -> bytes:
+    """Return the CSV lines of columns of finished cell text (quoted where needed)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    names = [f"c{i}" for i in range(len(cells))]
+    out = io.BytesIO()
+    try:  # pyarrow's writer as it is: refuses a cell with a quote, separator or line break
+        pacsv.write_csv(
+            pa.table(dict(zip(names, cells, strict=True))),
+            out,
+            write_options=pacsv.WriteOptions(include_header=False, quoting_style="none"),
+        )
+        return out.getvalue()
+    except pa.ArrowInvalid:  # quoted cells: the lines joined here
         lines = pc.binary_join_element_wise(*cells, ",") if len(cells) > 1 else cells[0]
-        parts.append("\n".join(pa.chunked_array([lines]).to_pylist()) + "\n")
-    return "".join(parts).encode("utf-8")
+        return _joined(pc.binary_join_element_wise(lines, "", "\n"))
+
+
+def _joined(lines: Any) -> bytes:
+    """Return the bytes of Arrow strings one after another (their data buffer, sliced)."""
+    import pyarrow as pa
+
+    out = []
+    for chunk in lines.chunks if isinstance(lines, pa.ChunkedArray) else [lines]:
+        if not len(chunk):
+            continue
+        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        offsets = np.frombuffer(chunk.buffers()[1], width)[
+            chunk.offset : chunk.offset + len(chunk) + 1
+        ]
+        out.append(chunk.buffers()[2][int(offsets[0]) : int(offsets[-1])].to_pybytes())
+    return b"".join(out)
 
 
 class Writer:
@@ -604,12 +639,21 @@ class Writer:
 
 
 class CsvWriter(Writer):
-    """CSV: the columns in order, lists as JSON text, numbers in their shortest exact form."""
+    """CSV: the columns in order, lists as JSON text, numbers in their shortest exact form.
+
+    Takes a plain DataFrame too (points kept as their ``lat`` and ``lon`` columns).
+    """
 
     suffixes = CSV_SUFFIXES
 
     def _write(self, frame: gpd.GeoDataFrame, *, first: bool) -> None:
-        table = _csv_table(frame, self.results)
+        if isinstance(frame, gpd.GeoDataFrame):
+            table = _csv_table(frame, self.results)
+        else:  # points without geometries, that have lat and lon columns (a CSV's own)
+            table = pd.DataFrame(frame)
+            for column in table.columns:
+                if pd.api.types.is_object_dtype(table[column]):
+                    table[column] = table[column].map(_flat)
         self.handle.write(_csv_bytes(table, header=first, formulas=self.formulas))
 
 

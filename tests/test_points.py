@@ -783,12 +783,12 @@ def test_geo_metadata_naming_a_missing_column_is_one_line(tmp_path):
             r"^p\.csv: row 1: field 'coord_uncertainty_m': '1_0' is not a plain number",
         ),
         (
-            "id;lat;lon\na;54,7;25,3\n",
-            r"^p\.csv: has no lat/lon columns \(columns: id;lat;lon\); its header holds ';': "
-            r"flankmap reads comma-separated files, so save it with ',' between the columns "
-            r"\(and '\.' as the decimal mark\)$",
+            "id|lat|lon\na|54.7|25.3\n",
+            r"^p\.csv: has no lat/lon columns \(columns: id\|lat\|lon\); its header holds '\|': "
+            r"flankmap reads files separated by commas, semicolons or tabs, so save it with one "
+            r"of these between the columns$",
         ),
-        ("id\tlat\tlon\na\t54.7\t25.3\n", r"\(columns: id\tlat\tlon\); its header holds tabs:"),
+        ("id;lat;lon\na;54,7;25.3\n", r"^p\.csv: row 1: field 'lon': '25\.3' has a '\.', but"),
         (
             "id,,,lat,lon\na,b,c,54.7,25.3\n",
             r"^p\.csv: header: columns 2, 3 have no name; give every column a name$",
