@@ -50,7 +50,18 @@ from geo.labels import (
     place_labels,
 )
 from geo.layers import layer_titles
-from geo.styles import BASE, EAST, FONT, WEST, LayerStyle, layer_styles
+from geo.styles import (
+    BASE,
+    CONFIDENCE_MEANINGS,
+    CONFIDENCES,
+    EAST,
+    FONT,
+    WEST,
+    LayerStyle,
+    Mark,
+    layer_styles,
+    mark_of,
+)
 from geo.text import km_label
 from geo.writers import atomic_writer, check_output_path
 
@@ -809,25 +820,39 @@ def _draw_sites(
             ax=ax, facecolor=style.colour, alpha=0.35, edgecolor=style.colour, lw=0.6, zorder=5
         )
         ax.collections[-1].set_gid(f"area-{layer}")
-    active = sites["status"].eq("active").to_numpy()
+    marks = [
+        mark_of(st, conf) for st, conf in zip(sites["status"], sites["confidence"], strict=True)
+    ]
+    names = [_mark_name(m) for m in marks]
     for layer in sorted(sites["layer"].unique()):
         style = styles[str(layer)]
         mask = sites["layer"].eq(layer).to_numpy()
-        for solid in (True, False):
-            sel = mask & (active == solid)
+        for name, mark in _MARKS:
+            sel = mask & np.array([n == name for n in names], dtype=bool)
             if not sel.any():
                 continue
             collection = ax.scatter(
                 points[sel, 0],
                 points[sel, 1],
-                s=34,
+                s=_SITE_SIZE,
                 marker=style.mpl_marker,
-                facecolor=style.colour if solid else "white",
-                edgecolor=BASE["text"] if solid else style.colour,
-                linewidths=0.6 if solid else 1.3,
                 zorder=10,
+                **mark.mpl_kwargs(style.colour, scale=_MARK_SCALE),  # type: ignore[arg-type]
             )
-            collection.set_gid(f"layer-{layer}" if solid else f"layer-{layer}-not-active")
+            collection.set_gid(f"layer-{layer}{name}")
+            if mark.badge:
+                for x, y in points[sel]:
+                    ax.text(
+                        x,
+                        y,
+                        mark.badge,
+                        ha="center",
+                        va="center",
+                        fontsize=4.5,
+                        fontweight="bold",
+                        color=BASE["text"],
+                        zorder=11,
+                    )
         count = int(mask.sum())
         handles.append(
             Line2D(
@@ -842,20 +867,48 @@ def _draw_sites(
                 label=f"{figure_text(titles[str(layer)], limit=LEGEND_CHARS)} ({count})",
             )
         )
-    if not active.all():
-        handles.append(
-            Line2D(
-                [],
-                [],
-                marker="o",
-                linestyle="none",
-                markersize=6,
-                markerfacecolor="white",
-                markeredgecolor="#555555",
-                markeredgewidth=1.2,
-                label="hollow: planned or being built",
-            )
+    return handles + _certainty_handles(ax, set(names))
+
+
+#: Site symbols: the size (points squared) and the points per unit of the mark's 20-unit box.
+_SITE_SIZE, _MARK_SCALE = 34.0, 0.4
+#: The certainty marks the figure draws, by the suffix of their ``gid``, as the map draws them.
+_MARKS: tuple[tuple[str, Mark], ...] = tuple(
+    (
+        f"{'' if conf == 'confirmed' else '-' + conf}{'-not-active' if hollow else ''}",
+        mark_of(st, conf),
+    )
+    for hollow, st in ((False, "active"), (True, "planned"))
+    for conf in CONFIDENCES
+)
+
+
+def _mark_name(mark: Mark) -> str:
+    return next(name for name, known in _MARKS if known == mark)
+
+
+def _certainty_handles(ax: Any, shown: set[str]) -> list[Any]:
+    """Legend entries for the certainty marks drawn (grey circles): none if all are solid."""
+    if shown <= {""}:
+        return []
+    entries = [("", "Solid: confirmed, or not rated")]
+    entries += [(f"-{c}", f"{c.capitalize()}: {CONFIDENCE_MEANINGS[c]}") for c in CONFIDENCES[1:]]
+    entries.append(("-not-active", "Hollow: planned or under construction"))
+    handles: list[Any] = []
+    for i, (name, text) in enumerate(entries):
+        if i and not any(name in n for n in shown):
+            continue
+        mark = dict(_MARKS)[name]
+        handle = ax.scatter(
+            [],
+            [],
+            s=_SITE_SIZE,
+            marker="o",
+            label=figure_text(text, limit=LEGEND_CHARS),
+            **mark.mpl_kwargs("#8c8c8c", scale=_MARK_SCALE),  # type: ignore[arg-type]
         )
+        handle.remove()  # only its look goes into the legend
+        handles.append(handle)
     return handles
 
 

@@ -783,7 +783,8 @@ def _place_name(code: Any, names: dict[str, str]) -> str:
         return ""
     if code == "NATO":
         return "NATO"
-    return f"{names[code]} ({code})" if code in names else code
+    name = names.get(code) or layers.EXTRA_OPERATOR_NAMES.get(code)
+    return f"{name} ({code})" if name else code
 
 
 def _coordinates(lat: float, lon: float, uncertainty_m: float) -> str:

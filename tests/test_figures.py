@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import geopandas as gpd
+import matplotlib.colors
 import numpy as np
 import pandas as pd
 import pytest
@@ -50,7 +51,7 @@ def test_each_layer_draws_its_active_sites(mini_figure):
     for collection in ax.collections:
         gid = collection.get_gid() or ""
         if gid.startswith("layer-"):
-            name = gid.removeprefix("layer-").removesuffix("-not-active")
+            name = re.sub(r"(-reported|-claimed)?(-not-active)?$", "", gid.removeprefix("layer-"))
             drawn[name] = drawn.get(name, 0) + len(collection.get_offsets())
     assert drawn == active["layer"].value_counts().to_dict()
 
@@ -475,3 +476,58 @@ def test_the_hostile_corpus_is_drawn_literally(hostile_layers, hostile_corpus, c
         else:
             shown, limit = drawn[""], 52
         assert _as_in_svg(figures.figure_text(text, limit=limit)) in shown, text_id
+
+
+def test_certainty_is_drawn_with_the_marks_of_the_map_and_explained(monkeypatch, data_dir):
+    """Confirmed solid, reported and claimed lighter and dashed, planned/building hollow."""
+    from geo.styles import mark_of
+
+    monkeypatch.setenv("FLANKMAP_LAYERS_DIR", str(data_dir / "maps_certainty"))
+    fig = figures.map_figure(as_of=AS_OF, size_cm=SMALL, dpi=80)
+    ax = fig.axes[0]
+    drawn = {c.get_gid(): c for c in ax.collections if (c.get_gid() or "").startswith("layer-")}
+    assert set(drawn) == {
+        "layer-certainty",
+        "layer-certainty-reported",
+        "layer-certainty-claimed",
+        "layer-certainty-not-active",
+    }
+    assert len(drawn["layer-certainty-not-active"].get_offsets()) == 2  # planned and building
+    assert len(drawn["layer-certainty-reported"].get_offsets()) == 2
+    colour = layer_styles(layers.load_layers())["certainty"].colour
+    for gid, (status, confidence) in {
+        "layer-certainty": ("active", "confirmed"),
+        "layer-certainty-reported": ("active", "reported"),
+        "layer-certainty-claimed": ("active", "claimed"),
+        "layer-certainty-not-active": ("planned", "confirmed"),
+    }.items():
+        want = mark_of(status, confidence).mpl_kwargs(colour)
+        face = drawn[gid].get_facecolor()[0]
+        assert np.allclose(
+            face, [*matplotlib.colors.to_rgb(want["facecolor"][0]), want["facecolor"][1]]
+        )
+        assert np.allclose(drawn[gid].get_linewidths()[0], want["linewidths"])
+    alphas = {gid: drawn[gid].get_facecolor()[0][3] for gid in drawn}
+    assert alphas["layer-certainty"] == 1.0 > alphas["layer-certainty-reported"]
+    assert alphas["layer-certainty-reported"] > alphas["layer-certainty-claimed"]
+    assert drawn["layer-certainty"].get_linestyle()[0][1] is None  # solid outline
+    assert (
+        drawn["layer-certainty-reported"].get_linestyle()
+        != drawn["layer-certainty-claimed"].get_linestyle()
+    )
+    assert [t.get_text() for t in ax.texts].count("?") == 1  # the claimed site's badge
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels[1:5] == [
+        "Solid: confirmed, or not rated",
+        "Reported: credible press or OSINT, not officially confirmed",
+        "Claimed: one party's claim or a single weak source",
+        "Hollow: planned or under construction",
+    ]
+
+
+def test_no_certainty_key_when_every_site_is_solid(mini_layers):
+    active = layers.load_layers(as_of=AS_OF)
+    solid = active[active["status"].eq("active")]
+    fig = figures.map_figure(solid, as_of=AS_OF, size_cm=SMALL, dpi=60, labels=False)
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert not any(label.startswith(("Solid:", "Reported:", "Hollow:")) for label in labels)

@@ -728,3 +728,18 @@ def test_cli_popup_fields(map_layers, tmp_path, capsys):
     capsys.readouterr()
     assert main(["map", "-o", str(out), "--popup-fields", "unit"]) == 2
     assert "add --add FILE" in capsys.readouterr().err
+
+
+def test_the_soviet_union_is_named_in_popups(tmp_path, monkeypatch, write_layer, feature):
+    feature["properties"].update(
+        country="RUS", operator="SUN", status="ended", since="1985", until="1991-12-26"
+    )
+    feature["geometry"]["coordinates"] = [30.3, 59.9]
+    write_layer([feature], name="soviet")
+    monkeypatch.setenv("FLANKMAP_LAYERS_DIR", str(tmp_path))
+    data = payload(maps.render_html(maps.build_map(as_of="1990-01-01")))
+    rows = popup_rows(sites(data)["soviet"], 0)
+    assert rows["Operator"] == "Soviet Union (SUN)"
+    assert rows["Host country"] == "Russia (RUS)"
+    assert maps._place_name("NATO", {}) == "NATO"
+    assert maps._place_name("XYZ", {}) == "XYZ"
