@@ -32,6 +32,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrow, Patch, Rectangle
+from matplotlib.ticker import NullLocator
 from pyproj import Geod, Transformer
 
 from geo import _data, borders, view
@@ -71,6 +72,19 @@ logger = logging.getLogger(__name__)
 DISPLAY_CRS = "EPSG:3035"
 #: Default figure size in centimetres: the text width and most of the height of an A4 page.
 A4_SIZE_CM = (17.0, 22.0)
+#: Page sizes in centimetres (width, height): a whole A4 or A3 page, upright or landscape,
+#: and ``text``, the text block of an A4 page (:data:`A4_SIZE_CM`).
+PAGE_SIZES_CM = {
+    "a4": (21.0, 29.7),
+    "a4-landscape": (29.7, 21.0),
+    "a3": (29.7, 42.0),
+    "a3-landscape": (42.0, 29.7),
+    "text": A4_SIZE_CM,
+}
+#: Distance scales of :func:`distance_chart`: ``log`` is linear below 10 km and logarithmic
+#: above, so that the sites within 100 km of the frontier can be told apart.
+CHART_SCALES = ("linear", "log")
+_LOG_FROM_KM = 10.0
 #: Output formats :func:`save_figure` writes.
 FORMATS = ("png", "svg", "pdf")
 #: Default radius of the range rings, in kilometres.
@@ -82,7 +96,8 @@ _SIMPLIFY_M = 400.0
 _RC: Any = {
     "font.family": FONT,
     "svg.hashsalt": "flankmap",
-    "svg.fonttype": "path",
+    "svg.fonttype": "none",  # text stays <text>, for a desk to restyle
+    "pdf.fonttype": 42,  # TrueType fonts embedded, text selectable
     "pdf.compression": 6,
     "path.simplify": True,
     "axes.unicode_minus": False,
@@ -320,17 +335,80 @@ def _draw_scale_bar(ax: Any, extent: tuple[float, float, float, float]) -> None:
         )
 
 
-def _draw_north_arrow(ax: Any, extent: tuple[float, float, float, float]) -> None:
-    """Draw an arrow to true north at its own position (meridians converge in LAEA)."""
+def _north_place(
+    ax: Any, extent: tuple[float, float, float, float], points: np.ndarray, legend: Any
+) -> tuple[float, float]:
+    """Return where the north arrow goes: among the sites, in a free place.
+
+    Candidates span the sites' extent (so the arrow shows the lean of their meridians, not
+    that of a corner far away), outside the legend and the scale bar's strip; of those
+    clear of every site, the one nearest the sites' middle wins, else the clearest.
+    """
     x0, x1, y0, y1 = extent
-    base = (x1 - 0.06 * (x1 - x0), y1 - 0.13 * (y1 - y0))
+    w, h = x1 - x0, y1 - y0
+    if not len(points):
+        return x1 - 0.06 * w, y1 - 0.13 * h
+    west, east = (max(x0 + 0.06 * w, float(f(points[:, 0]))) for f in (np.min, np.max))
+    south, north = (max(y0 + 0.16 * h, float(f(points[:, 1]))) for f in (np.min, np.max))
+    east, north = min(east, x1 - 0.06 * w), min(north, y1 - 0.10 * h)
+    xs = np.linspace(west, max(west, east), 15)
+    ys = np.linspace(south, max(south, north), 15)
+    grid = np.array([(x, y) for y in ys for x in xs])
+    box = legend.get_window_extent(agg_renderer(ax.figure))
+    corners = ax.transData.inverted().transform([[box.x0, box.y0], [box.x1, box.y1]])
+    pad = 0.06 * h
+    free = ~(
+        (grid[:, 0] > corners[0, 0] - pad)
+        & (grid[:, 0] < corners[1, 0] + pad)
+        & (grid[:, 1] > corners[0, 1] - 2 * pad)
+        & (grid[:, 1] < corners[1, 1] + pad)
+    )
+    if free.any():
+        grid = grid[free]
+    gaps = np.hypot(grid[:, None, 0] - points[None, :, 0], grid[:, None, 1] - points[None, :, 1])
+    clearance = gaps.min(axis=1)
+    middle = np.median(points, axis=0)
+    near = np.hypot(grid[:, 0] - middle[0], grid[:, 1] - middle[1])
+    clear = clearance >= 0.12 * h
+    best = (
+        int(np.argmin(np.where(clear, near, np.inf))) if clear.any() else int(np.argmax(clearance))
+    )
+    return float(grid[best, 0]), float(grid[best, 1])
+
+
+def north_direction(x: float, y: float) -> tuple[float, float]:
+    """Return the unit vector to true north at a point of the figure's projection.
+
+    Parameters
+    ----------
+    x, y : float
+        A position in :data:`DISPLAY_CRS` metres.
+
+    Returns
+    -------
+    ux, uy : float
+        The direction of the meridian through the point, towards the pole, in map units.
+
+    Examples
+    --------
+    >>> ux, uy = north_direction(*_to_display().transform(10.0, 52.0))  # the centre meridian
+    >>> round(ux, 6), round(uy, 6)
+    (0.0, 1.0)
+    """
     inverse = Transformer.from_crs(DISPLAY_CRS, "EPSG:4326", always_xy=True)
-    lon, lat = inverse.transform(*base)
-    nx, ny = _to_display().transform(lon, lat + 0.5)
-    dx, dy = nx - base[0], ny - base[1]
-    norm = math.hypot(dx, dy)
-    size = 0.045 * (y1 - y0)
-    ux, uy = dx / norm, dy / norm
+    lon, lat = inverse.transform(x, y)
+    sx, sy = _to_display().transform(lon, lat - 0.01)  # south of it: no step past the pole
+    norm = math.hypot(x - sx, y - sy)
+    return (x - sx) / norm, (y - sy) / norm
+
+
+def _draw_north_arrow(
+    ax: Any, extent: tuple[float, float, float, float], points: np.ndarray, legend: Any
+) -> None:
+    """Draw an arrow to true north among the sites (meridians converge in LAEA)."""
+    base = _north_place(ax, extent, points, legend)
+    size = 0.045 * (extent[3] - extent[2])
+    ux, uy = north_direction(*base)
     ax.add_patch(
         FancyArrow(
             base[0],
@@ -367,6 +445,7 @@ def _draw_north_arrow(ax: Any, extent: tuple[float, float, float, float]) -> Non
         fontweight="bold",
         color=BASE["text"],
         zorder=20,
+        gid="north-arrow-label",
     )
 
 
@@ -608,7 +687,7 @@ def _draw_map(
     legend.set_gid("legend")
     legend.set_zorder(30)
     _draw_scale_bar(ax, extent)
-    _draw_north_arrow(ax, extent)
+    _draw_north_arrow(ax, extent, points, legend)
     fig.text(
         0.5,
         0.975,
@@ -924,6 +1003,7 @@ def distance_chart(
     title: str | None = None,
     size_cm: tuple[float, float | None] | None = None,
     dpi: float = 200,
+    scale: str = "linear",
 ) -> Figure:
     """Draw the sites as horizontal bars, sorted by distance to the opposing frontier.
 
@@ -944,6 +1024,9 @@ def distance_chart(
         for every bar.
     dpi : float
         Resolution of raster output.
+    scale : str
+        ``"linear"``, or ``"log"``: linear up to 10 km and logarithmic beyond (0 stays 0),
+        so the sub-100 km band is readable beside sites 1,000 km away.
 
     Returns
     -------
@@ -954,8 +1037,11 @@ def distance_chart(
     Raises
     ------
     InputError
-        If a required column is missing or the size (or its pixel count) is out of range.
+        If a required column is missing, the scale is unknown or the size (or its pixel
+        count) is out of range.
     """
+    if scale not in CHART_SCALES:
+        raise InputError(f"chart scale {scale!r} is not one of {', '.join(CHART_SCALES)}")
     needed = ["id", "name", "layer", "opposing_distance_m"]
     missing = [c for c in needed if c not in analysis.columns]
     if missing:
@@ -994,10 +1080,21 @@ def distance_chart(
             ax.text(km[i], y[i], f"  {km_label(km[i] * 1000)}", va="center", ha="left", fontsize=6)
         names = [figure_text(v, limit=_CHART_NAME_CHARS) for v in data["name"]]
         ax.set_yticks(y, names, fontsize=6.5, parse_math=False)
-        ax.set_xlabel("Geodesic distance to the nearest point of the opposing frontier (km)")
+        ax.set_xlabel(
+            "Geodesic distance to the nearest point of the opposing frontier (km"
+            + (", logarithmic above 10 km)" if scale == "log" else ")")
+        )
         ax.xaxis.label.set_fontsize(7.5)
         ax.tick_params(axis="x", labelsize=7)
-        ax.set_xlim(0, max(float(km.max()) * 1.12, 10) if n else 10)
+        top = max(float(km.max()), 10.0) if n else 10.0
+        if scale == "log":
+            ax.set_xscale("symlog", linthresh=_LOG_FROM_KM, linscale=0.5)
+            ax.set_xlim(0, top * 1.6)
+            ticks = [t for t in (0, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000) if t <= top * 1.6]
+            ax.set_xticks(ticks, [f"{t:,}" for t in ticks])
+            ax.xaxis.set_minor_locator(NullLocator())
+        else:
+            ax.set_xlim(0, top * 1.12)
         ax.set_ylim(-0.6, n - 0.4)
         ax.grid(axis="x", color="#dddddd", lw=0.5)
         ax.set_axisbelow(True)
@@ -1111,6 +1208,7 @@ def distance_figure(
     as_of: str | dt.date | None = None,
     size_cm: tuple[float, float | None] | None = None,
     dpi: float = 200,
+    scale: str = "linear",
 ) -> Figure:
     """Load the layers, measure the sites and draw :func:`distance_chart`.
 
@@ -1124,6 +1222,8 @@ def distance_figure(
         As in :func:`distance_chart`.
     dpi : float
         Resolution of raster output.
+    scale : str
+        As in :func:`distance_chart`.
 
     Returns
     -------
@@ -1144,7 +1244,7 @@ def distance_figure(
         raise InputError(f"no site is active on {day.isoformat()} in the layers chosen")
     styles = layer_styles(load_layers(names))
     analysis = site_analyses.site_analysis(sites, as_of=day)
-    return distance_chart(analysis, as_of=day, styles=styles, size_cm=size_cm, dpi=dpi)
+    return distance_chart(analysis, as_of=day, styles=styles, size_cm=size_cm, dpi=dpi, scale=scale)
 
 
 def figure_bytes(figure: Figure, fmt: str = "svg", *, dpi: float | None = None) -> bytes:
@@ -1190,8 +1290,10 @@ def figure_bytes(figure: Figure, fmt: str = "svg", *, dpi: float | None = None) 
 
 __all__ = [
     "A4_SIZE_CM",
+    "CHART_SCALES",
     "DISPLAY_CRS",
     "FORMATS",
+    "PAGE_SIZES_CM",
     "WEST",
     "attribution",
     "check_figure_path",
