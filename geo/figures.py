@@ -369,7 +369,7 @@ def _north_place(
     clearance = gaps.min(axis=1)
     middle = np.median(points, axis=0)
     near = np.hypot(grid[:, 0] - middle[0], grid[:, 1] - middle[1])
-    clear = clearance >= 0.12 * h
+    clear = clearance >= 0.08 * h
     best = (
         int(np.argmin(np.where(clear, near, np.inf))) if clear.any() else int(np.argmax(clearance))
     )
