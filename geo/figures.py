@@ -1081,8 +1081,9 @@ def distance_chart(
         names = [figure_text(v, limit=_CHART_NAME_CHARS) for v in data["name"]]
         ax.set_yticks(y, names, fontsize=6.5, parse_math=False)
         ax.set_xlabel(
-            "Geodesic distance to the nearest point of the opposing frontier (km"
-            + (", logarithmic above 10 km)" if scale == "log" else ")")
+            "Geodesic distance to the opposing frontier (km, logarithmic above 10 km)"
+            if scale == "log"
+            else "Geodesic distance to the nearest point of the opposing frontier (km)"
         )
         ax.xaxis.label.set_fontsize(7.5)
         ax.tick_params(axis="x", labelsize=7)
@@ -1109,8 +1110,14 @@ def distance_chart(
             )
             for name in sorted(data["layer"].unique())
         ]
-        # The nearest sites are at the top with the shortest bars: the legend goes there.
-        legend = ax.legend(handles=handles, loc="upper right", fontsize=6.5, framealpha=0.92)
+        # The nearest sites are at the top with the shortest bars: the legend goes there; on
+        # the log scale even the shortest bars are long, and it goes below the axis.
+        where: dict[str, Any] = (
+            {"loc": "upper right", "bbox_to_anchor": (1.0, -0.05), "ncol": 2}
+            if scale == "log"
+            else {"loc": "upper right"}
+        )
+        legend = ax.legend(handles=handles, fontsize=6.5, framealpha=0.92, **where)
         legend.set_gid("legend")
         ax.set_title(
             figure_text(

@@ -601,6 +601,9 @@ def test_the_log_scale_spreads_the_sub_100_km_band():
     assert labels[:4] == ["0", "10", "20", "50"]
     assert "1,000" in labels
     assert "logarithmic above 10 km" in log.get_xlabel()
+    renderer = log.figure.canvas.get_renderer()
+    below = log.get_legend().get_window_extent(renderer).y1
+    assert below < log.get_window_extent(renderer).y0  # the long bars leave it no room inside
     with pytest.raises(InputError, match="chart scale 'loud' is not one of linear, log"):
         figures.distance_chart(near, scale="loud")
 
