@@ -414,22 +414,33 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+#: The page sizes of ``flankmap figure --page`` (the keys of geo.figures.PAGE_SIZES_CM; the
+#: figure module, which imports matplotlib, is loaded only to draw).
+FIGURE_PAGES = ("a3", "a3-landscape", "a4", "a4-landscape", "text")
+
+
 def _cmd_figure(args: argparse.Namespace) -> int:
     from geo import figures
+    from geo._errors import InputError
 
     source = _border_source(args)
     out = figures.check_figure_path(args.output)
     if args.kind == "distances" and (args.bbox is not None or args.region is not None):
-        from geo._errors import InputError
-
         raise InputError("--bbox and --region apply to --kind map, not to the distance chart")
+    if args.page and (args.width_cm is not None or args.height_cm is not None):
+        raise InputError("--page sets the size: give it or --width-cm/--height-cm, not both")
+    if args.scale != "linear" and args.kind != "distances":
+        raise InputError("--scale is for the distance chart: add --kind distances")
+    width = args.width_cm if args.width_cm is not None else figures.A4_SIZE_CM[0]
+    page = figures.PAGE_SIZES_CM.get(args.page or "")
     if args.kind == "distances":
         fig = figures.distance_figure(
             _layer_list(args.layers),
             as_of=args.as_of,
-            size_cm=(args.width_cm, args.height_cm),
+            size_cm=page or (width, args.height_cm),
             dpi=args.dpi,
             borders=source,
+            scale=args.scale,
         )
     else:
         fig = figures.map_figure(
@@ -440,7 +451,7 @@ def _cmd_figure(args: argparse.Namespace) -> int:
             labels=not args.no_labels,
             title=args.title,
             region=_region(args),
-            size_cm=(args.width_cm, args.height_cm or figures.A4_SIZE_CM[1]),
+            size_cm=page or (width, args.height_cm or figures.A4_SIZE_CM[1]),
             dpi=args.dpi,
         )
     figures.save_figure(fig, out)
@@ -904,13 +915,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-labels", action="store_true", help="draw the sites without their names")
     p.add_argument("--title", help="the figure title")
     p.add_argument(
-        "--width-cm", type=_float_option, default=17.0, help="width in cm (default 17, A4)"
+        "--width-cm", type=_float_option, help="width in cm (default 17, A4's text width)"
     )
     p.add_argument(
         "--height-cm", type=_float_option, help="height in cm (default 22; chart: fits bars)"
     )
     p.add_argument(
         "--dpi", type=_float_option, default=200, help="resolution of PNG output (default 200)"
+    )
+    p.add_argument(
+        "--page",
+        choices=FIGURE_PAGES,
+        help="the size of a whole page (a4: 21 x 29.7 cm; text: A4's text block, 17 x 22 cm) "
+        "instead of --width-cm/--height-cm",
+    )
+    p.add_argument(
+        "--scale",
+        choices=["linear", "log"],
+        default="linear",
+        help="distance chart: log is linear to 10 km and logarithmic beyond, so the sites "
+        "within 100 km are told apart (default linear)",
     )
     p.set_defaults(func=_cmd_figure)
 

@@ -32,6 +32,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrow, Patch, Rectangle
+from matplotlib.ticker import NullLocator
 from pyproj import Geod, Transformer
 
 from geo import _data, borders, regions, view
@@ -50,7 +51,18 @@ from geo.labels import (
     place_labels,
 )
 from geo.layers import layer_titles
-from geo.styles import BASE, EAST, FONT, WEST, LayerStyle, layer_styles
+from geo.styles import (
+    BASE,
+    CONFIDENCE_MEANINGS,
+    CONFIDENCES,
+    EAST,
+    FONT,
+    WEST,
+    LayerStyle,
+    Mark,
+    layer_styles,
+    mark_of,
+)
 from geo.text import km_label
 from geo.writers import atomic_writer, check_output_path
 
@@ -62,6 +74,19 @@ DISPLAY_CRS = "EPSG:3035"
 _GAP_COLOUR = "#6a3d9a"
 #: Default figure size in centimetres: the text width and most of the height of an A4 page.
 A4_SIZE_CM = (17.0, 22.0)
+#: Page sizes in centimetres (width, height): a whole A4 or A3 page, upright or landscape,
+#: and ``text``, the text block of an A4 page (:data:`A4_SIZE_CM`).
+PAGE_SIZES_CM = {
+    "a4": (21.0, 29.7),
+    "a4-landscape": (29.7, 21.0),
+    "a3": (29.7, 42.0),
+    "a3-landscape": (42.0, 29.7),
+    "text": A4_SIZE_CM,
+}
+#: Distance scales of :func:`distance_chart`: ``log`` is linear below 10 km and logarithmic
+#: above, so that the sites within 100 km of the frontier can be told apart.
+CHART_SCALES = ("linear", "log")
+_LOG_FROM_KM = 10.0
 #: Output formats :func:`save_figure` writes.
 FORMATS = ("png", "svg", "pdf")
 #: Default radius of the range rings, in kilometres.
@@ -73,7 +98,8 @@ _SIMPLIFY_M = 400.0
 _RC: Any = {
     "font.family": FONT,
     "svg.hashsalt": "flankmap",
-    "svg.fonttype": "path",
+    "svg.fonttype": "none",  # text stays <text>, for a desk to restyle
+    "pdf.fonttype": 42,  # TrueType fonts embedded, text selectable
     "pdf.compression": 6,
     "path.simplify": True,
     "axes.unicode_minus": False,
@@ -379,17 +405,80 @@ def _draw_scale_bar(ax: Any, extent: tuple[float, float, float, float]) -> None:
         )
 
 
-def _draw_north_arrow(ax: Any, extent: tuple[float, float, float, float]) -> None:
-    """Draw an arrow to true north at its own position (meridians converge in LAEA)."""
+def _north_place(
+    ax: Any, extent: tuple[float, float, float, float], points: np.ndarray, legend: Any
+) -> tuple[float, float]:
+    """Return where the north arrow goes: among the sites, in a free place.
+
+    Candidates span the sites' extent (so the arrow shows the lean of their meridians, not
+    that of a corner far away), outside the legend and the scale bar's strip; of those
+    clear of every site, the one nearest the sites' middle wins, else the clearest.
+    """
     x0, x1, y0, y1 = extent
-    base = (x1 - 0.06 * (x1 - x0), y1 - 0.13 * (y1 - y0))
+    w, h = x1 - x0, y1 - y0
+    if not len(points):
+        return x1 - 0.06 * w, y1 - 0.13 * h
+    west, east = (max(x0 + 0.06 * w, float(f(points[:, 0]))) for f in (np.min, np.max))
+    south, north = (max(y0 + 0.16 * h, float(f(points[:, 1]))) for f in (np.min, np.max))
+    east, north = min(east, x1 - 0.06 * w), min(north, y1 - 0.10 * h)
+    xs = np.linspace(west, max(west, east), 15)
+    ys = np.linspace(south, max(south, north), 15)
+    grid = np.array([(x, y) for y in ys for x in xs])
+    box = legend.get_window_extent(agg_renderer(ax.figure))
+    corners = ax.transData.inverted().transform([[box.x0, box.y0], [box.x1, box.y1]])
+    pad = 0.06 * h
+    free = ~(
+        (grid[:, 0] > corners[0, 0] - pad)
+        & (grid[:, 0] < corners[1, 0] + pad)
+        & (grid[:, 1] > corners[0, 1] - 2 * pad)
+        & (grid[:, 1] < corners[1, 1] + pad)
+    )
+    if free.any():
+        grid = grid[free]
+    gaps = np.hypot(grid[:, None, 0] - points[None, :, 0], grid[:, None, 1] - points[None, :, 1])
+    clearance = gaps.min(axis=1)
+    middle = np.median(points, axis=0)
+    near = np.hypot(grid[:, 0] - middle[0], grid[:, 1] - middle[1])
+    clear = clearance >= 0.08 * h
+    best = (
+        int(np.argmin(np.where(clear, near, np.inf))) if clear.any() else int(np.argmax(clearance))
+    )
+    return float(grid[best, 0]), float(grid[best, 1])
+
+
+def north_direction(x: float, y: float) -> tuple[float, float]:
+    """Return the unit vector to true north at a point of the figure's projection.
+
+    Parameters
+    ----------
+    x, y : float
+        A position in :data:`DISPLAY_CRS` metres.
+
+    Returns
+    -------
+    ux, uy : float
+        The direction of the meridian through the point, towards the pole, in map units.
+
+    Examples
+    --------
+    >>> ux, uy = north_direction(*_to_display().transform(10.0, 52.0))  # the centre meridian
+    >>> round(ux, 6), round(uy, 6)
+    (0.0, 1.0)
+    """
     inverse = Transformer.from_crs(DISPLAY_CRS, "EPSG:4326", always_xy=True)
-    lon, lat = inverse.transform(*base)
-    nx, ny = _to_display().transform(lon, lat + 0.5)
-    dx, dy = nx - base[0], ny - base[1]
-    norm = math.hypot(dx, dy)
-    size = 0.045 * (y1 - y0)
-    ux, uy = dx / norm, dy / norm
+    lon, lat = inverse.transform(x, y)
+    sx, sy = _to_display().transform(lon, lat - 0.01)  # south of it: no step past the pole
+    norm = math.hypot(x - sx, y - sy)
+    return (x - sx) / norm, (y - sy) / norm
+
+
+def _draw_north_arrow(
+    ax: Any, extent: tuple[float, float, float, float], points: np.ndarray, legend: Any
+) -> None:
+    """Draw an arrow to true north among the sites (meridians converge in LAEA)."""
+    base = _north_place(ax, extent, points, legend)
+    size = 0.045 * (extent[3] - extent[2])
+    ux, uy = north_direction(*base)
     ax.add_patch(
         FancyArrow(
             base[0],
@@ -426,6 +515,7 @@ def _draw_north_arrow(ax: Any, extent: tuple[float, float, float, float]) -> Non
         fontweight="bold",
         color=BASE["text"],
         zorder=20,
+        gid="north-arrow-label",
     )
 
 
@@ -684,7 +774,7 @@ def _draw_map(
     legend.set_gid("legend")
     legend.set_zorder(30)
     _draw_scale_bar(ax, extent)
-    _draw_north_arrow(ax, extent)
+    _draw_north_arrow(ax, extent, points, legend)
     fig.text(
         0.5,
         0.975,
@@ -898,25 +988,39 @@ def _draw_sites(
             ax=ax, facecolor=style.colour, alpha=0.35, edgecolor=style.colour, lw=0.6, zorder=5
         )
         ax.collections[-1].set_gid(f"area-{layer}")
-    active = sites["status"].eq("active").to_numpy()
+    marks = [
+        mark_of(st, conf) for st, conf in zip(sites["status"], sites["confidence"], strict=True)
+    ]
+    names = [_mark_name(m) for m in marks]
     for layer in sorted(sites["layer"].unique()):
         style = styles[str(layer)]
         mask = sites["layer"].eq(layer).to_numpy()
-        for solid in (True, False):
-            sel = mask & (active == solid)
+        for name, mark in _MARKS:
+            sel = mask & np.array([n == name for n in names], dtype=bool)
             if not sel.any():
                 continue
             collection = ax.scatter(
                 points[sel, 0],
                 points[sel, 1],
-                s=34,
+                s=_SITE_SIZE,
                 marker=style.mpl_marker,
-                facecolor=style.colour if solid else "white",
-                edgecolor=BASE["text"] if solid else style.colour,
-                linewidths=0.6 if solid else 1.3,
                 zorder=10,
+                **mark.mpl_kwargs(style.colour, scale=_MARK_SCALE),  # type: ignore[arg-type]
             )
-            collection.set_gid(f"layer-{layer}" if solid else f"layer-{layer}-not-active")
+            collection.set_gid(f"layer-{layer}{name}")
+            if mark.badge:
+                for x, y in points[sel]:
+                    ax.text(
+                        x,
+                        y,
+                        mark.badge,
+                        ha="center",
+                        va="center",
+                        fontsize=4.5,
+                        fontweight="bold",
+                        color=BASE["text"],
+                        zorder=11,
+                    )
         count = int(mask.sum())
         handles.append(
             Line2D(
@@ -931,20 +1035,48 @@ def _draw_sites(
                 label=f"{figure_text(titles[str(layer)], limit=LEGEND_CHARS)} ({count})",
             )
         )
-    if not active.all():
-        handles.append(
-            Line2D(
-                [],
-                [],
-                marker="o",
-                linestyle="none",
-                markersize=6,
-                markerfacecolor="white",
-                markeredgecolor="#555555",
-                markeredgewidth=1.2,
-                label="hollow: planned or being built",
-            )
+    return handles + _certainty_handles(ax, set(names))
+
+
+#: Site symbols: the size (points squared) and the points per unit of the mark's 20-unit box.
+_SITE_SIZE, _MARK_SCALE = 34.0, 0.4
+#: The certainty marks the figure draws, by the suffix of their ``gid``, as the map draws them.
+_MARKS: tuple[tuple[str, Mark], ...] = tuple(
+    (
+        f"{'' if conf == 'confirmed' else '-' + conf}{'-not-active' if hollow else ''}",
+        mark_of(st, conf),
+    )
+    for hollow, st in ((False, "active"), (True, "planned"))
+    for conf in CONFIDENCES
+)
+
+
+def _mark_name(mark: Mark) -> str:
+    return next(name for name, known in _MARKS if known == mark)
+
+
+def _certainty_handles(ax: Any, shown: set[str]) -> list[Any]:
+    """Legend entries for the certainty marks drawn (grey circles): none if all are solid."""
+    if shown <= {""}:
+        return []
+    entries = [("", "Solid: confirmed, or not rated")]
+    entries += [(f"-{c}", f"{c.capitalize()}: {CONFIDENCE_MEANINGS[c]}") for c in CONFIDENCES[1:]]
+    entries.append(("-not-active", "Hollow: planned or under construction"))
+    handles: list[Any] = []
+    for i, (name, text) in enumerate(entries):
+        if i and not any(name in n for n in shown):
+            continue
+        mark = dict(_MARKS)[name]
+        handle = ax.scatter(
+            [],
+            [],
+            s=_SITE_SIZE,
+            marker="o",
+            label=figure_text(text, limit=LEGEND_CHARS),
+            **mark.mpl_kwargs("#8c8c8c", scale=_MARK_SCALE),  # type: ignore[arg-type]
         )
+        handle.remove()  # only its look goes into the legend
+        handles.append(handle)
     return handles
 
 
@@ -961,6 +1093,7 @@ def distance_chart(
     size_cm: tuple[float, float | None] | None = None,
     dpi: float = 200,
     borders: str | _data.BorderSource | None = None,
+    scale: str = "linear",
 ) -> Figure:
     """Draw the sites as horizontal bars, sorted by distance to the opposing frontier.
 
@@ -984,6 +1117,9 @@ def distance_chart(
         for every bar.
     dpi : float
         Resolution of raster output.
+    scale : str
+        ``"linear"``, or ``"log"``: linear up to 10 km and logarithmic beyond (0 stays 0),
+        so the sub-100 km band is readable beside sites 1,000 km away.
 
     Returns
     -------
@@ -994,8 +1130,11 @@ def distance_chart(
     Raises
     ------
     InputError
-        If a required column is missing or the size (or its pixel count) is out of range.
+        If a required column is missing, the scale is unknown or the size (or its pixel
+        count) is out of range.
     """
+    if scale not in CHART_SCALES:
+        raise InputError(f"chart scale {scale!r} is not one of {', '.join(CHART_SCALES)}")
     needed = ["id", "name", "layer", "opposing_distance_m"]
     missing = [c for c in needed if c not in analysis.columns]
     if missing:
@@ -1034,10 +1173,22 @@ def distance_chart(
             ax.text(km[i], y[i], f"  {km_label(km[i] * 1000)}", va="center", ha="left", fontsize=6)
         names = [figure_text(v, limit=_CHART_NAME_CHARS) for v in data["name"]]
         ax.set_yticks(y, names, fontsize=6.5, parse_math=False)
-        ax.set_xlabel("Geodesic distance to the nearest point of the opposing frontier (km)")
+        ax.set_xlabel(
+            "Geodesic distance to the opposing frontier (km, logarithmic above 10 km)"
+            if scale == "log"
+            else "Geodesic distance to the nearest point of the opposing frontier (km)"
+        )
         ax.xaxis.label.set_fontsize(7.5)
         ax.tick_params(axis="x", labelsize=7)
-        ax.set_xlim(0, max(float(km.max()) * 1.12, 10) if n else 10)
+        top = max(float(km.max()), 10.0) if n else 10.0
+        if scale == "log":
+            ax.set_xscale("symlog", linthresh=_LOG_FROM_KM, linscale=0.5)
+            ax.set_xlim(0, top * 1.6)
+            ticks = [t for t in (0, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000) if t <= top * 1.6]
+            ax.set_xticks(ticks, [f"{t:,}" for t in ticks])
+            ax.xaxis.set_minor_locator(NullLocator())
+        else:
+            ax.set_xlim(0, top * 1.12)
         ax.set_ylim(-0.6, n - 0.4)
         ax.grid(axis="x", color="#dddddd", lw=0.5)
         ax.set_axisbelow(True)
@@ -1052,8 +1203,14 @@ def distance_chart(
             )
             for name in sorted(data["layer"].unique())
         ]
-        # The nearest sites are at the top with the shortest bars: the legend goes there.
-        legend = ax.legend(handles=handles, loc="upper right", fontsize=6.5, framealpha=0.92)
+        # The nearest sites are at the top with the shortest bars: the legend goes there; on
+        # the log scale even the shortest bars are long, and it goes below the axis.
+        where: dict[str, Any] = (
+            {"loc": "upper right", "bbox_to_anchor": (1.0, -0.05), "ncol": 2}
+            if scale == "log"
+            else {"loc": "upper right"}
+        )
+        legend = ax.legend(handles=handles, fontsize=6.5, framealpha=0.92, **where)
         legend.set_gid("legend")
         ax.set_title(
             figure_text(
@@ -1152,6 +1309,7 @@ def distance_figure(
     size_cm: tuple[float, float | None] | None = None,
     dpi: float = 200,
     borders: str | _data.BorderSource | None = None,
+    scale: str = "linear",
 ) -> Figure:
     """Load the layers, measure the sites and draw :func:`distance_chart`.
 
@@ -1168,6 +1326,8 @@ def distance_figure(
     borders : str or BorderSource, optional
         The borders the sites are measured to (:func:`geo._data.border_source`): ``osm``
         (default), ``naturalearth`` or a file; named in the attribution line.
+    scale : str
+        As in :func:`distance_chart`.
 
     Returns
     -------
@@ -1190,7 +1350,13 @@ def distance_figure(
     source = _data.border_source(borders)
     analysis = site_analyses.site_analysis(sites, as_of=day, borders=source)
     return distance_chart(
-        analysis, as_of=day, styles=styles, size_cm=size_cm, dpi=dpi, borders=source
+        analysis,
+        as_of=day,
+        styles=styles,
+        size_cm=size_cm,
+        dpi=dpi,
+        borders=source,
+        scale=scale,
     )
 
 
@@ -1237,8 +1403,10 @@ def figure_bytes(figure: Figure, fmt: str = "svg", *, dpi: float | None = None) 
 
 __all__ = [
     "A4_SIZE_CM",
+    "CHART_SCALES",
     "DISPLAY_CRS",
     "FORMATS",
+    "PAGE_SIZES_CM",
     "WEST",
     "attribution",
     "check_figure_path",

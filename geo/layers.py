@@ -30,6 +30,7 @@ __all__ = [
     "CONFIDENCES",
     "COORD_BASES",
     "EXTRA_OPERATORS",
+    "EXTRA_OPERATOR_NAMES",
     "KINDS",
     "LANGUAGES",
     "MAX_LAYER_BYTES",
@@ -87,6 +88,8 @@ COORD_BASES = ("facility", "airfield", "area_centroid", "settlement", "schematic
 SOURCE_TYPES = ("official", "press", "research", "osint", "reference", "state_media")
 #: Operator codes besides the ISO alpha-3 codes of the border dataset (``SUN``: the Soviet Union).
 EXTRA_OPERATORS = ("NATO", "SUN")
+#: The names of :data:`EXTRA_OPERATORS`, which the border dataset does not name.
+EXTRA_OPERATOR_NAMES = {"NATO": "NATO", "SUN": "Soviet Union"}
 #: Properties every layer file's features must have.
 REQUIRED = (
     "id",

@@ -54,7 +54,7 @@ import html
 import json
 import math
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, NotRequired, TypedDict
@@ -67,7 +67,7 @@ import shapely
 import shapely.ops
 
 from geo import _assets, _data, _folium, borders, layers, regions, view
-from geo._errors import InputError
+from geo._errors import InputError, shorten
 from geo.dates import parse_as_of
 from geo.styles import (
     BASE,
@@ -860,7 +860,8 @@ def _place_name(code: Any, names: dict[str, str]) -> str:
         return ""
     if code == "NATO":
         return "NATO"
-    return f"{names[code]} ({code})" if code in names else code
+    name = names.get(code) or layers.EXTRA_OPERATOR_NAMES.get(code)
+    return f"{name} ({code})" if name else code
 
 
 def _coordinates(lat: float, lon: float, uncertainty_m: float) -> str:
@@ -1625,22 +1626,60 @@ def _read_user_layer(
     on_rejected: Callable[[pd.DataFrame], None] | None = None,
     encoding: str | None = None,
 ) -> gpd.GeoDataFrame:
-    """Read a user file; where it has ``since``/``until``, keep what is active on ``as_of``."""
+    """Read a user file; where it has ``since``/``until``, keep what is active on ``as_of``.
+
+    Bad dates, and bad ``operator``/``country`` codes where both columns are there (the
+    site analysis reads them), are reported with their row and field, or skipped with
+    ``skip_invalid``, as the reader's own problems are.
+    """
     from geo import points
     from geo.dates import active_on
 
     frame = points.read_points(
-        path, skip_invalid=skip_invalid, on_rejected=on_rejected, encoding=encoding
+        path,
+        skip_invalid=skip_invalid,
+        on_rejected=on_rejected,
+        encoding=encoding,
+        check=_user_problems,
     )
     if not {"since", "until"} <= set(frame.columns):
         return frame
-    keep = []
-    for number, (since, until) in enumerate(zip(frame["since"], frame["until"], strict=True), 1):
-        try:
-            keep.append(active_on(_text(since), _text(until), as_of))
-        except ValueError as exc:
-            raise InputError(f"{Path(path).name}: feature {number}: since/until: {exc}") from None
+    keep = [
+        active_on(_text(since), _text(until), as_of)
+        for since, until in zip(frame["since"], frame["until"], strict=True)
+    ]
     return frame.loc[keep].reset_index(drop=True)
+
+
+def _user_problems(frame: gpd.GeoDataFrame) -> Iterator[tuple[int, str, str]]:
+    """Yield ``(position, field, reason)`` for the bad dates and codes of a user file."""
+    from geo.dates import date_bounds
+
+    columns = set(frame.columns)
+    dated = ("since", "until") if {"since", "until"} <= columns else ()
+    coded = {"operator", "country"} <= columns
+    known = borders.country_codes() if coded else frozenset()
+    for position, row in enumerate(frame.to_dict("records")):
+        for field in dated:
+            if value := _text(row[field]):
+                try:
+                    date_bounds(value)
+                except ValueError as exc:
+                    yield position, field, str(exc)
+        if coded:
+            operator, country = _text(row["operator"]), _text(row["country"])
+            if operator not in known and operator not in layers.EXTRA_OPERATORS:
+                yield (
+                    position,
+                    "operator",
+                    _code_problem(operator, "an ISO alpha-3 code, NATO or SUN"),
+                )
+            if country not in known:
+                yield position, "country", _code_problem(country, "a known ISO alpha-3 code")
+
+
+def _code_problem(code: str, should_be: str) -> str:
+    return f"{shorten(code)!r} is not {should_be}" if code else "is empty"
 
 
 def _user_labels(paths: Sequence[Path]) -> list[str]:

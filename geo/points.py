@@ -19,6 +19,7 @@ import codecs
 import collections
 import contextlib
 import csv
+import dataclasses
 import io
 import itertools
 import json
@@ -1719,6 +1720,7 @@ def read_points(
     skip_invalid: bool = False,
     on_rejected: Callable[[pd.DataFrame], None] | None = None,
     encoding: str | None = None,
+    check: Callable[[gpd.GeoDataFrame], Iterable[tuple[int, str, str]]] | None = None,
 ) -> gpd.GeoDataFrame:
     r"""Read a file of points into a GeoDataFrame in EPSG:4326.
 
@@ -1742,6 +1744,11 @@ def read_points(
         The encoding of a CSV file: UTF-8 by default (a byte order mark is skipped), or one
         that keeps ASCII as is, e.g. ``"cp1252"`` (Windows-1252) or ``"latin-1"``. The other
         formats are read as their format says.
+    check : callable, optional
+        The caller's own checks of its columns: called with the valid points of each chunk,
+        it yields ``(position, field, reason)`` of each bad one, which is then reported
+        (``row N`` or ``feature N``) or, with ``skip_invalid``, set aside as the reader's
+        own problems are.
 
     Returns
     -------
@@ -1764,7 +1771,10 @@ def read_points(
     >>> read_points(folder / "p.csv")[["name", "Lat", "Lon"]].values.tolist()
     [['Vilnius', 54.687, 25.28]]
     """
-    chunks = list(scan_points(path, skip_invalid=skip_invalid, encoding=encoding))
+    chunks = [
+        c if check is None else _checked(c, Path(path), check, skip=skip_invalid)
+        for c in scan_points(path, skip_invalid=skip_invalid, encoding=encoding)
+    ]
     frames = [c.points for c in chunks]
     frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
     rejected = sum(len(c.rejected) for c in chunks)
@@ -1782,6 +1792,32 @@ def read_points(
             f"field {first['field']!r}: {first['reason']}" if first["field"] else first["reason"],
         )
     return gpd.GeoDataFrame(frame, geometry=frame.geometry.name, crs="EPSG:4326")
+
+
+def _checked(
+    chunk: PointChunk,
+    path: Path,
+    check: Callable[[gpd.GeoDataFrame], Iterable[tuple[int, str, str]]],
+    *,
+    skip: bool,
+) -> PointChunk:
+    """Apply the caller's ``check`` to a chunk: raise, or set its bad points aside."""
+    problems = _Problems(path, "row" if path.suffix.lower() in CSV_SUFFIXES else "feature")
+    for position, field, reason in check(chunk.points):
+        problems.add(position, field, reason)
+    if not problems.found:
+        return chunk
+    rejected = problems.settle(chunk.rows, lambda i: _frame_raw(chunk.points, i), skip=skip)
+    keep = ~problems.mask(len(chunk.points))
+    if len(chunk.rejected):
+        rejected = pd.concat([chunk.rejected, rejected], ignore_index=True)
+        rejected = rejected.sort_values("row", kind="stable", ignore_index=True)
+    return dataclasses.replace(
+        chunk,
+        points=chunk.points[keep].reset_index(drop=True),
+        rows=chunk.rows[keep],
+        rejected=rejected,
+    )
 
 
 def _flat(value: object) -> object:

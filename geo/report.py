@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import html
 import json
 import logging
@@ -54,6 +55,8 @@ TABLE_COLUMNS: tuple[tuple[str, str, bool], ...] = (
     ("dates", "Dates", False),
     ("opposing", "To the opposing frontier, km", True),
     ("host_border", "To the nearest foreign border, km", True),
+    ("confidence", "Confidence", False),
+    ("last_verified", "Last verified", False),
     ("sources", "Sources", False),
 )
 _NATO_SOURCE = "https://www.nato.int/cps/en/natohq/topics_52044.htm"
@@ -277,13 +280,15 @@ def _row_html(row: Mapping[str, Any], data: ReportData) -> str:
         f"{_e(str(row['name']))}</td>",
         f'<td class="col-layer" data-sort="{_e(title.casefold(), quote=True)}">{_e(title)}</td>',
         f"<td>{_e(str(row['kind']).replace('_', ' '))}</td>",
-        f"<td>{_e(str(row['country']))}</td>",
-        f"<td>{_e(str(row['operator']))}</td>",
+        _code_cell(row["country"]),
+        _code_cell(row["operator"]),
         f"<td>{_e(str(row['status']).replace('_', ' '))}</td>",
         f'<td data-sort="{_e(str(row["since"]), quote=True)}">'
         f"{_e(dates_text(row['since'], row['until']))}</td>",
         _distance_cell(row, "opposing_distance", "opposing_border"),
         _host_cell(row),
+        _confidence_cell(row.get("confidence")),
+        _verified_cell(row.get("last_verified")),
         f'<td class="refs">{refs}</td>',
     ]
     if data.compare:
@@ -291,6 +296,48 @@ def _row_html(row: Mapping[str, Any], data: ReportData) -> str:
     return (
         f'<tr id="site-{_e(str(row["id"]), quote=True)}" data-layer="{_e(str(row["layer"]), quote=True)}"'
         f' data-change="{_e(change, quote=True)}">' + "".join(cells) + "</tr>"
+    )
+
+
+def _text_of(value: Any) -> str:
+    """Return a cell's text, ``""`` for a missing value (None or NaN)."""
+    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+
+
+@functools.cache
+def _code_names() -> dict[str, str]:
+    """Country and operator code to name: the border dataset's names, ``SUN`` and ``NATO``."""
+    from geo.borders import countries
+    from geo.layers import EXTRA_OPERATOR_NAMES
+
+    return {
+        **{str(k): str(v) for k, v in countries(borders="naturalearth")["name"].items()},
+        **EXTRA_OPERATOR_NAMES,
+    }
+
+
+def _code_cell(code: Any) -> str:
+    """Return the cell of a host or operator code, named in its ``title`` (``SUN``: Soviet Union)."""
+    text = _text_of(code)
+    name = _code_names().get(text, "")
+    title = f' title="{_e(name, quote=True)}"' if name and name != text else ""
+    return f"<td{title}>{_e(text)}</td>"
+
+
+def _confidence_cell(value: Any) -> str:
+    """Return the confidence cell, sorted from the strongest evidence to the weakest, unrated last."""
+    from geo.layers import CONFIDENCES
+
+    text = _text_of(value)
+    rank = CONFIDENCES.index(text) if text in CONFIDENCES else len(CONFIDENCES)
+    return f'<td class="col-confidence" data-sort="{rank}">{_e(text) or "–"}</td>'
+
+
+def _verified_cell(value: Any) -> str:
+    """Return the cell of the date the claim was last checked (a missing one sorts first)."""
+    text = _text_of(value)
+    return (
+        f'<td class="col-last_verified" data-sort="{_e(text, quote=True)}">{_e(text) or "–"}</td>'
     )
 
 
@@ -346,10 +393,8 @@ def _summary_html(data: ReportData) -> str:
 
 
 def _changes_html(data: ReportData) -> str:
-    from geo.borders import countries
-
     old, new = data.states
-    names = {str(k): str(v) for k, v in countries(borders="naturalearth")["name"].items()}
+    names = _code_names()
     joined = [c for c in new.members if c not in old.members]
     left = [c for c in old.members if c not in new.members]
     added = data.rows[data.rows["change"] == "added"]
@@ -733,7 +778,7 @@ def sites_table(data: ReportData) -> pd.DataFrame:
     -------
     table : pandas.DataFrame
         One row per site: id, name, layer, kind, country, operator, status, since, until,
-        distances in km (with their ranges) and the reference numbers.
+        confidence, last verified, distances in km (with their ranges) and the reference numbers.
     """
     rows = data.rows
     out = pd.DataFrame(
@@ -747,6 +792,8 @@ def sites_table(data: ReportData) -> pd.DataFrame:
             "status": rows["status"],
             "since": rows["since"],
             "until": rows["until"],
+            "confidence": rows["confidence"],
+            "last_verified": rows["last_verified"],
         }
     )
     for prefix, name in (("opposing_distance", "opposing"), ("host_border_distance", "host")):

@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import geopandas as gpd
+import matplotlib.colors
 import numpy as np
 import pandas as pd
 import pytest
@@ -50,7 +51,7 @@ def test_each_layer_draws_its_active_sites(mini_figure):
     for collection in ax.collections:
         gid = collection.get_gid() or ""
         if gid.startswith("layer-"):
-            name = gid.removeprefix("layer-").removesuffix("-not-active")
+            name = re.sub(r"(-reported|-claimed)?(-not-active)?$", "", gid.removeprefix("layer-"))
             drawn[name] = drawn.get(name, 0) + len(collection.get_offsets())
     assert drawn == active["layer"].value_counts().to_dict()
 
@@ -301,20 +302,23 @@ def test_cli_figure_bad_suffix_is_exit_2(mini_layers, tmp_path, capsys):
 # --- every text is drawn literally, in every format -----------------------------------------
 
 
-def _svg_texts(svg: bytes) -> dict[str, str]:
-    """The texts of each SVG group with an id: matplotlib writes each line as a comment.
+_SVG_TEXT = "{http://www.w3.org/2000/svg}text"
 
-    Whitespace is removed (labels are wrapped, and ``--`` is written ``- -`` in a comment).
+
+def _svg_texts(svg: bytes) -> dict[str, str]:
+    """The texts of each SVG group with an id: matplotlib writes ``<text>`` elements.
+
+    Whitespace is removed (labels are wrapped). The texts are escaped again as in the SVG
+    source (``&``, ``<`` and ``>``), so that :func:`_as_in_svg` finds them.
     """
-    parser = ET.XMLParser(target=ET.TreeBuilder(insert_comments=True))
-    root = ET.fromstring(svg, parser)  # well-formed XML, or this raises
-    out = {}
-    for group in root.iter("{http://www.w3.org/2000/svg}g"):
-        if group.get("id"):
-            out[group.get("id")] = _squeeze(
-                "".join(c.text or "" for c in group.iter() if c.tag is ET.Comment)
-            )
-    out[""] = _squeeze("".join(c.text or "" for c in root.iter() if c.tag is ET.Comment))
+    root = ET.fromstring(svg)  # well-formed XML, or this raises
+
+    def texts(element: ET.Element) -> str:
+        found = ("".join(t.itertext()) for t in element.iter(_SVG_TEXT))
+        return _squeeze(html.escape("".join(found), quote=False))
+
+    out = {g.get("id"): texts(g) for g in root.iter("{http://www.w3.org/2000/svg}g") if g.get("id")}
+    out[""] = texts(root)
     return out
 
 
@@ -323,7 +327,7 @@ def _squeeze(text: str) -> str:
 
 
 def _as_in_svg(text: str) -> str:
-    """A text as matplotlib writes it in an SVG comment: &, < and > escaped, no whitespace."""
+    """A text as the SVG holds it: &, < and > escaped, no whitespace."""
     return _squeeze(html.escape(text, quote=False))
 
 
@@ -475,3 +479,153 @@ def test_the_hostile_corpus_is_drawn_literally(hostile_layers, hostile_corpus, c
         else:
             shown, limit = drawn[""], 52
         assert _as_in_svg(figures.figure_text(text, limit=limit)) in shown, text_id
+
+
+def test_certainty_is_drawn_with_the_marks_of_the_map_and_explained(monkeypatch, data_dir):
+    """Confirmed solid, reported and claimed lighter and dashed, planned/building hollow."""
+    from geo.styles import mark_of
+
+    monkeypatch.setenv("FLANKMAP_LAYERS_DIR", str(data_dir / "maps_certainty"))
+    fig = figures.map_figure(as_of=AS_OF, size_cm=SMALL, dpi=80)
+    ax = fig.axes[0]
+    drawn = {c.get_gid(): c for c in ax.collections if (c.get_gid() or "").startswith("layer-")}
+    assert set(drawn) == {
+        "layer-certainty",
+        "layer-certainty-reported",
+        "layer-certainty-claimed",
+        "layer-certainty-not-active",
+    }
+    assert len(drawn["layer-certainty-not-active"].get_offsets()) == 2  # planned and building
+    assert len(drawn["layer-certainty-reported"].get_offsets()) == 2
+    colour = layer_styles(layers.load_layers())["certainty"].colour
+    for gid, (status, confidence) in {
+        "layer-certainty": ("active", "confirmed"),
+        "layer-certainty-reported": ("active", "reported"),
+        "layer-certainty-claimed": ("active", "claimed"),
+        "layer-certainty-not-active": ("planned", "confirmed"),
+    }.items():
+        want = mark_of(status, confidence).mpl_kwargs(colour)
+        face = drawn[gid].get_facecolor()[0]
+        assert np.allclose(
+            face, [*matplotlib.colors.to_rgb(want["facecolor"][0]), want["facecolor"][1]]
+        )
+        assert np.allclose(drawn[gid].get_linewidths()[0], want["linewidths"])
+    alphas = {gid: drawn[gid].get_facecolor()[0][3] for gid in drawn}
+    assert alphas["layer-certainty"] == 1.0 > alphas["layer-certainty-reported"]
+    assert alphas["layer-certainty-reported"] > alphas["layer-certainty-claimed"]
+    assert drawn["layer-certainty"].get_linestyle()[0][1] is None  # solid outline
+    assert (
+        drawn["layer-certainty-reported"].get_linestyle()
+        != drawn["layer-certainty-claimed"].get_linestyle()
+    )
+    assert [t.get_text() for t in ax.texts].count("?") == 1  # the claimed site's badge
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels[1:5] == [
+        "Solid: confirmed, or not rated",
+        "Reported: credible press or OSINT, not officially confirmed",
+        "Claimed: one party's claim or a single weak source",
+        "Hollow: planned or under construction",
+    ]
+
+
+def test_no_certainty_key_when_every_site_is_solid(mini_layers):
+    active = layers.load_layers(as_of=AS_OF)
+    solid = active[active["status"].eq("active")]
+    fig = figures.map_figure(solid, as_of=AS_OF, size_cm=SMALL, dpi=60, labels=False)
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert not any(label.startswith(("Solid:", "Reported:", "Hollow:")) for label in labels)
+
+
+def _arrow_direction(fig) -> tuple[np.ndarray, np.ndarray]:
+    """The north arrow's base (tail middle) and unit direction, from its outline."""
+    arrow = next(p for p in fig.axes[0].patches if p.get_gid() == "north-arrow")
+    verts = np.unique(np.round(arrow.get_xy(), 3), axis=0)
+    tail_mid = None
+    best = -1.0
+    for tip in verts:
+        far = np.argsort(np.hypot(*(verts - tip).T))[-2:]
+        length = np.hypot(*(verts[far].mean(axis=0) - tip))
+        if length > best:
+            best, tail_mid, tip_at = length, verts[far].mean(axis=0), tip
+    direction = tip_at - tail_mid
+    return tail_mid, direction / np.linalg.norm(direction)
+
+
+def test_the_north_arrow_stands_among_the_sites_and_follows_their_meridians(mini_figure):
+    from pyproj import Proj, Transformer
+
+    base, (ux, uy) = _arrow_direction(mini_figure)
+    to_lonlat = Transformer.from_crs(figures.DISPLAY_CRS, "EPSG:4326", always_xy=True)
+    lon, lat = to_lonlat.transform(*base)
+    proj = Proj(figures.DISPLAY_CRS)
+    # pyproj: the angle from true north to grid north, clockwise positive; the arrow to
+    # true north therefore leans by minus that angle from the grid's up.
+    convergence = proj.get_factors(lon, lat).meridian_convergence
+    lean = np.degrees(np.arctan2(-ux, uy))  # counter-clockwise from up, degrees
+    assert abs(lean - convergence) < 0.2, (lean, convergence)
+    active = layers.load_layers(as_of=AS_OF)
+    lons, lats = active.geometry.representative_point().x, active.geometry.representative_point().y
+    at_sites = proj.get_factors(lons.to_numpy(), lats.to_numpy()).meridian_convergence
+    assert min(at_sites) - 0.5 <= convergence <= max(at_sites) + 0.5
+    assert lons.min() <= lon <= lons.max()
+    assert lats.min() - 1 <= lat <= lats.max() + 1
+
+
+def test_the_svg_keeps_text_as_text_and_the_pdf_embeds_truetype(mini_figure):
+    svg = figures.figure_bytes(mini_figure, "svg").decode()
+    root = ET.fromstring(svg)
+    texts = ["".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    name = layers.load_layers(as_of=AS_OF)["name"].iloc[0]
+    assert any(name in t for t in texts), texts[:20]
+    assert any(t.startswith("Military posture") for t in texts)
+    pdf = figures.figure_bytes(mini_figure, "pdf")
+    assert b"/FontFile2" in pdf  # TrueType program embedded
+    assert b"/Subtype /Type3" not in pdf
+
+
+def test_the_log_scale_spreads_the_sub_100_km_band():
+    near = _analysis().assign(opposing_distance_m=[8_000.0, 40_000.0, 1_200_000.0])
+    linear = figures.distance_chart(near, as_of=AS_OF, dpi=60).axes[0]
+    log = figures.distance_chart(near, as_of=AS_OF, dpi=60, scale="log").axes[0]
+    assert linear.get_xscale() == "linear"
+    assert log.get_xscale() == "symlog"
+
+    def share(ax, km):  # where km falls across the axis, 0 to 1
+        x0, x1 = (ax.transData.transform([[v, 0]])[0, 0] for v in ax.get_xlim())
+        return (ax.transData.transform([[km, 0]])[0, 0] - x0) / (x1 - x0)
+
+    assert share(linear, 100) < 0.08
+    assert share(log, 100) > 0.4  # the first 100 km take almost half the width
+    assert share(log, 8) < share(log, 40) < share(log, 100)
+    labels = [t.get_text() for t in log.get_xticklabels()]
+    assert labels[:4] == ["0", "10", "20", "50"]
+    assert "1,000" in labels
+    assert "logarithmic above 10 km" in log.get_xlabel()
+    renderer = log.figure.canvas.get_renderer()
+    below = log.get_legend().get_window_extent(renderer).y1
+    assert below < log.get_window_extent(renderer).y0  # the long bars leave it no room inside
+    with pytest.raises(InputError, match="chart scale 'loud' is not one of linear, log"):
+        figures.distance_chart(near, scale="loud")
+
+
+def test_cli_page_sizes_and_scale(mini_layers, tmp_path, capsys):
+    from geo.cli import FIGURE_PAGES
+
+    assert sorted(FIGURE_PAGES) == sorted(figures.PAGE_SIZES_CM)
+    out = tmp_path / "page.png"
+    argv = ["figure", "-o", str(out), "--as-of", AS_OF, "--dpi", "40"]
+    assert main([*argv, "--page", "a4"]) == 0
+    assert _png_size(out.read_bytes()) == (int(21 / 2.54 * 40), int(29.7 / 2.54 * 40))
+    chart = tmp_path / "chart.svg"
+    chart_argv = ["figure", "--kind", "distances", "-o", str(chart), "--as-of", AS_OF]
+    assert main([*chart_argv, "--scale", "log", "--page", "a4-landscape"]) == 0
+    assert 'width="841.' in chart.read_text(encoding="utf-8")[:2000]  # 29.7 cm in points
+    capsys.readouterr()
+    assert main([*argv, "--page", "a4", "--width-cm", "10"]) == 2
+    assert capsys.readouterr().err == (
+        "flankmap: error: --page sets the size: give it or --width-cm/--height-cm, not both\n"
+    )
+    assert main([*argv, "--scale", "log"]) == 2
+    assert capsys.readouterr().err == (
+        "flankmap: error: --scale is for the distance chart: add --kind distances\n"
+    )

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import folium
+import pandas as pd
 import pytest
 from pyproj import Geod
 
@@ -370,7 +371,8 @@ def test_bad_user_file_names_file_and_row(map_layers, tmp_path):
         maps.build_map(as_of=AS_OF, add=[bad])
     dated = tmp_path / "dated.csv"
     dated.write_text("name,lat,lon,since,until\nA,54.0,24.0,soon,\n", encoding="utf-8")
-    with pytest.raises(InputError, match=r"dated\.csv: feature 1: since/until"):
+    message = "dated.csv: row 1: field 'since': 'soon' is not a date of the form YYYY, YYYY-MM or YYYY-MM-DD"
+    with pytest.raises(InputError, match=f"^{re.escape(message)}$"):
         maps.build_map(as_of=AS_OF, add=[dated])
 
 
@@ -793,3 +795,99 @@ def test_timeline_states_follow_nato_and_ship_exact_distances():
             direct = distance.to_territory(lon, lat, "NATO", as_of=dt.date.fromisoformat(start))
             shipped = [by_start[start]["to"][slug][on[k]][0] for k in east]
             np.testing.assert_allclose(shipped, direct["distance_m"], atol=0.1)
+
+
+def test_the_soviet_union_is_named_in_popups(tmp_path, monkeypatch, write_layer, feature):
+    feature["properties"].update(
+        country="RUS", operator="SUN", status="ended", since="1985", until="1991-12-26"
+    )
+    feature["geometry"]["coordinates"] = [30.3, 59.9]
+    write_layer([feature], name="soviet")
+    monkeypatch.setenv("FLANKMAP_LAYERS_DIR", str(tmp_path))
+    data = payload(maps.render_html(maps.build_map(as_of="1990-01-01")))
+    rows = popup_rows(sites(data)["soviet"], 0)
+    assert rows["Operator"] == "Soviet Union (SUN)"
+    assert rows["Host country"] == "Russia (RUS)"
+    assert maps._place_name("NATO", {}) == "NATO"
+    assert maps._place_name("XYZ", {}) == "XYZ"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        (
+            "su.csv",
+            "name,lat,lon,since,until\nA,54.0,24.0,2020,\nB,54.1,24.1,2021,2021-13-01\n",
+            "su.csv: row 2: field 'until': '2021-13-01' has month 13, which is not 1 to 12",
+        ),
+        (
+            "su.geojson",
+            json.dumps(
+                {
+                    "type": "FeatureCollection",
+                    "features": [
+                        {
+                            "type": "Feature",
+                            "geometry": {"type": "Point", "coordinates": [24.0, 54.0]},
+                            "properties": {"name": n, "since": s, "until": ""},
+                        }
+                        for n, s in (("A", "2020"), ("B", "2021-02-30"), ("C", "2019"))
+                    ],
+                }
+            ),
+            "su.geojson: feature 2: field 'since': '2021-02-30' names no real day",
+        ),
+        (
+            "codes.csv",
+            "name,lat,lon,operator,country\nA,54.0,24.0,RUS,BLR\nB,54.1,24.1,YYY,BLR\n",
+            "codes.csv: row 2: field 'operator': 'YYY' is not an ISO alpha-3 code, NATO or SUN",
+        ),
+        (
+            "codes.csv",
+            "name,lat,lon,operator,country\nA,54.0,24.0,SUN,BLR\nB,54.1,24.1,RUS,YYY\n",
+            "codes.csv: row 2: field 'country': 'YYY' is not a known ISO alpha-3 code",
+        ),
+        (
+            "codes.csv",
+            "name,lat,lon,operator,country\nA,54.0,24.0,RUS,\n",
+            "codes.csv: row 1: field 'country': is empty",
+        ),
+    ],
+)
+def test_bad_dates_and_codes_of_user_files_name_file_row_and_field(
+    map_layers, tmp_path, capsys, name, text, message
+):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    out = tmp_path / "m.html"
+    assert main(["map", "-o", str(out), "--as-of", AS_OF, "--add", str(path)]) == 2
+    assert capsys.readouterr().err == f"flankmap: error: {message}\n"
+    assert not out.exists()
+
+
+def test_skip_invalid_skips_bad_dates_and_codes_with_their_reason(map_layers, tmp_path, capsys):
+    path = tmp_path / "su.csv"
+    path.write_text(
+        "name,lat,lon,operator,country,since,until\n"
+        "Good,54.0,24.0,RUS,BLR,2020,\n"
+        "Month,54.1,24.1,RUS,BLR,2021,2021-13-01\n"
+        "Lat,abc,24.2,RUS,BLR,2020,\n"
+        "Code,54.3,24.3,YYY,BLR,2020,\n"
+        "Host,54.4,24.4,POL,YYY,2020,\n"
+        "Later,54.5,24.5,POL,POL,2030,\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "m.html"
+    argv = ["map", "-o", str(out), "--as-of", AS_OF, "--add", str(path), "--skip-invalid"]
+    assert main(argv) == 0, capsys.readouterr().err
+    assert "skipped 4 invalid row(s)" in capsys.readouterr().err
+    user = sites(payload(out.read_text(encoding="utf-8")))["su"]
+    assert user["p"]["names"] == ["Good"]  # "Later" is valid but not yet active
+    rejected = pd.read_csv(tmp_path / "m.rejected.csv", dtype=str, keep_default_na=False)
+    assert rejected[["row", "field", "reason"]].values.tolist() == [
+        ["2", "until", "'2021-13-01' has month 13, which is not 1 to 12"],
+        ["3", "lat", "'abc' is not a number"],
+        ["4", "operator", "'YYY' is not an ISO alpha-3 code, NATO or SUN"],
+        ["5", "country", "'YYY' is not a known ISO alpha-3 code"],
+    ]
+    assert json.loads(rejected["raw"].iloc[2])["name"] == "Code"

@@ -1,3 +1,4 @@
+import copy
 import html
 import re
 from html.parser import HTMLParser
@@ -271,3 +272,72 @@ def test_the_page_inlines_its_style_and_script_files(static_page):
         _assets.check_inline("var a = '</SCRIPT>';", "script")
     with pytest.raises(RuntimeError, match="contains '</style'"):
         _assets.check_inline("a::after { content: '</style>' }", "style")
+
+
+def _site_cells(page: str, site_id: str) -> str:
+    match = re.search(rf'<tr id="site-{re.escape(site_id)}"[^>]*>(.*?)</tr>', page)
+    assert match, site_id
+    return match.group(1)
+
+
+def test_the_table_shows_confidence_and_last_verified_sortable(
+    tmp_path, monkeypatch, write_layer, feature
+):
+    rated = []
+    for i, (confidence, verified) in enumerate(
+        [("claimed", "2026-02-01"), ("confirmed", "2025-11-30"), ("reported", ""), ("", "")]
+    ):
+        one = copy.deepcopy(feature)
+        one["properties"]["id"] = f"site-{i}"
+        one["geometry"]["coordinates"] = [26.0 + i, 53.0]
+        if confidence:
+            one["properties"]["confidence"] = confidence
+        if verified:
+            one["properties"]["last_verified"] = verified
+        rated.append(one)
+    write_layer(rated, name="rated")
+    monkeypatch.setenv("FLANKMAP_LAYERS_DIR", str(tmp_path))
+    page = report.build_report(as_of="2026-06-01", interactive=False)
+    heads = re.findall(r'<th scope="col" class="col-([a-z_]+)" data-type="([a-z]+)"', page)
+    assert ("confidence", "text") in heads
+    assert ("last_verified", "text") in heads
+    assert '<button type="button">Last verified</button>' in page
+    cells = {i: _site_cells(page, f"site-{i}") for i in range(4)}
+    assert '<td class="col-confidence" data-sort="2">claimed</td>' in cells[0]
+    assert '<td class="col-confidence" data-sort="0">confirmed</td>' in cells[1]
+    assert '<td class="col-confidence" data-sort="1">reported</td>' in cells[2]
+    assert '<td class="col-confidence" data-sort="3">–</td>' in cells[3]
+    assert '<td class="col-last_verified" data-sort="2026-02-01">2026-02-01</td>' in cells[0]
+    assert '<td class="col-last_verified" data-sort="">–</td>' in cells[3]
+    table = report.sites_table(report.report_data(as_of="2026-06-01"))
+    assert table.set_index("id").loc["site-0", "confidence"] == "claimed"
+    assert table.set_index("id").loc["site-1", "last_verified"] == "2025-11-30"
+
+
+def test_confidence_and_last_verified_cells_show_text_literally(mini_layers, hostile_corpus):
+    data = report.report_data(as_of=AS_OF)
+    texts = [text for _, text in hostile_corpus]
+    n = len(data.rows)
+    data.rows["confidence"] = [texts[i % len(texts)] for i in range(n)]
+    data.rows["last_verified"] = [texts[(i + 1) % len(texts)] for i in range(n)]
+    page = report.render_report(data, interactive=False)
+    for i in range(n):
+        confidence, verified = texts[i % len(texts)], texts[(i + 1) % len(texts)]
+        assert f'data-sort="3">{html.escape(confidence)}</td>' in page
+        assert f'data-sort="{html.escape(verified, quote=True)}">{html.escape(verified)}</td>' in (
+            page
+        )
+    assert page.count("<script>") == 1
+
+
+def test_the_soviet_union_is_named(tmp_path, monkeypatch, write_layer, feature):
+    feature["properties"].update(
+        country="RUS", operator="SUN", status="ended", since="1985", until="1991-12-26"
+    )
+    feature["geometry"]["coordinates"] = [30.3, 59.9]
+    write_layer([feature], name="soviet")
+    monkeypatch.setenv("FLANKMAP_LAYERS_DIR", str(tmp_path))
+    page = report.build_report(as_of="1990-01-01", interactive=False)
+    cells = _site_cells(page, "test-site")
+    assert '<td title="Soviet Union">SUN</td>' in cells
+    assert '<td title="Russia">RUS</td>' in cells
