@@ -56,9 +56,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: Points tested at once against a territory's countries.
-_INSIDE_CHUNK = 100_000
-
 
 # --------------------------------------------------------------------------------------------
 # Border lines from the country data
@@ -162,15 +159,18 @@ def _territory_target(codes: tuple[str, ...]) -> Target:
 
 
 def _inside(target: Target, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    """ISO code of the target country that contains each point, ``""`` elsewhere."""
-    tree = shapely.STRtree(np.asarray(target.country_shapes, dtype=object))
-    names = np.asarray(target.country_codes, dtype=object)
+    """ISO code of the target country that contains each point, ``""`` elsewhere.
+
+    Each country is tested once, prepared, against the points in its bounding box, given as
+    coordinates (no point geometries): far faster than testing each point against unprepared
+    countries.
+    """
     out = np.full(len(lon), "", dtype=object)
-    for start in range(0, len(lon), _INSIDE_CHUNK):
-        part = slice(start, start + _INSIDE_CHUNK)
-        points = shapely.points(lon[part], lat[part])
-        hit, country = tree.query(points, predicate="within")
-        out[start + hit] = names[country]
+    for code, shape in zip(target.country_codes, target.country_shapes, strict=True):
+        west, south, east, north = shapely.bounds(shape)
+        box = np.flatnonzero((lon >= west) & (lon <= east) & (lat >= south) & (lat <= north))
+        if len(box):
+            out[box[shapely.contains_xy(shape, lon[box], lat[box])]] = code
     return out
 
 

@@ -908,8 +908,10 @@ def _cell(value: Any) -> str:
 
 def _anchor_points(frame: gpd.GeoDataFrame) -> np.ndarray:
     """Lon/lat of each feature's marker: the point itself, or a point inside an area."""
-    anchors = shapely.point_on_surface(frame.geometry.values)
-    return shapely.get_coordinates(anchors)
+    geometry = frame.geometry.values
+    if (shapely.get_type_id(geometry) == shapely.GeometryType.POINT).all():
+        return shapely.get_coordinates(geometry)  # no new geometries for plain points
+    return shapely.get_coordinates(shapely.point_on_surface(geometry))
 
 
 def _look(mark: Mark, colour: str) -> list[Any]:
