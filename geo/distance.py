@@ -50,6 +50,7 @@ __all__ = [
     "point_result",
     "result_columns",
     "target",
+    "territory_of",
     "to_frontier",
     "to_territory",
 ]
@@ -284,6 +285,27 @@ def to_territory(
     lon, lat = _coords(lon, lat)
     codes = tuple(borders.resolve_group(group, as_of=parse_as_of(as_of)))
     return _territory_result(_territory_target(codes), lon, lat)
+
+
+def territory_of(
+    lon: npt.ArrayLike,
+    lat: npt.ArrayLike,
+    group: str | Iterable[str],
+    *,
+    as_of: str | dt.date | None = None,
+) -> np.ndarray:
+    """Return the code of the group's country that contains each point (``""`` outside).
+
+    The ``inside`` column of :func:`to_territory`, without measuring any distance.
+
+    Examples
+    --------
+    >>> territory_of([27.56, 13.4], [53.9, 52.52], "RUS,BLR").tolist()
+    ['BLR', '']
+    """
+    lon, lat = _coords(lon, lat)
+    codes = tuple(borders.resolve_group(group, as_of=parse_as_of(as_of)))
+    return _inside(_territory_target(codes), lon, lat)
 
 
 def _territory_result(target: Target, lon: np.ndarray, lat: np.ndarray) -> pd.DataFrame:

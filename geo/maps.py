@@ -1518,8 +1518,14 @@ def _analyse(frame: gpd.GeoDataFrame, as_of: dt.date, *, user: bool) -> gpd.GeoD
         return frame
     lon, lat = _anchor_points(frame).T
     east = distance.to_territory(lon, lat, FRONTIER[0], as_of=as_of)
-    west = distance.to_territory(lon, lat, FRONTIER[1], as_of=as_of)
     in_east = (east["inside"] != "").to_numpy()
+    # Only the points in the east are measured to the west; the others only located there.
+    west = east.copy()
+    west["inside"] = distance.territory_of(lon, lat, FRONTIER[1], as_of=as_of)
+    if in_east.any():
+        measured = distance.to_territory(lon[in_east], lat[in_east], FRONTIER[1], as_of=as_of)
+        measured.index = np.flatnonzero(in_east)
+        west.loc[in_east] = measured[west.columns]
     in_west = (west["inside"] != "").to_numpy()
 
     def opposing(column: str) -> np.ndarray:
