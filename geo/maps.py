@@ -694,7 +694,8 @@ def _places_payload(sites: Iterable[gpd.GeoDataFrame], front: gpd.GeoDataFrame) 
             x, y = np.radians(xy[:, 0]), np.radians(xy[:, 1])
             return np.column_stack([np.cos(y) * np.cos(x), np.cos(y) * np.sin(x), np.sin(y)])
 
-        tree = cKDTree(unit(np.vstack(anchors)))
+        # unbalanced, uncompacted: builds several times faster over a million points, same answers
+        tree = cKDTree(unit(np.vstack(anchors)), balanced_tree=False, compact_nodes=False)
         chord = 2 * math.sin(math.radians(PLACE_REACH_DEG) / 2)
         found, _ = tree.query(unit(np.column_stack([lon, lat])), distance_upper_bound=chord)
         near |= np.isfinite(found)
@@ -1133,7 +1134,7 @@ def _bulk_payload(
             "km": columns.index(km_field) if km_field in columns else -1,
             "xy": columns.index(xy_field),
             "texts": [[key, len(data)] for (key, _), data in zip(parts, encoded, strict=True)],
-            "data": base64.b64encode(gzip.compress(blob, 6, mtime=0)).decode("ascii"),
+            "data": base64.b64encode(gzip.compress(blob, 4, mtime=0)).decode("ascii"),
         },
     }
 
