@@ -321,7 +321,7 @@ class BulkPoints(TypedDict):
     (:func:`_km_codes`), then UTF-8 texts, ``"\n"``-joined, of the byte lengths in ``texts``
     (``[key, bytes]``: ``"names"``, ``"ids"`` or the index of a popup field). ``km`` and
     ``xy`` are the indices of the fields the script fills in from the distance and the
-    coordinates (-1: none).
+    coordinates (-1: none), ``unc`` the text after every point's coordinates.
     """
 
     n: int
@@ -330,6 +330,7 @@ class BulkPoints(TypedDict):
     looks: list[int]
     km: int
     xy: int
+    unc: str
     texts: list[list[Any]]
     data: str
 
@@ -1013,7 +1014,14 @@ def _bulk_payload(
     """
     if not (frame.geometry.geom_type == "Point").all():
         return None
-    for column in ("coord_uncertainty_m", "sources", "notes", "timeline", "aliases"):
+    suffix = ""  # of the coordinates: no uncertainty, or 0 m everywhere (as site_analysis gives)
+    if "coord_uncertainty_m" in frame.columns:
+        unc = pd.to_numeric(frame["coord_uncertainty_m"], errors="coerce").to_numpy(dtype=float)
+        if (unc == 0).all():
+            suffix = " ± 0 m"
+        elif not np.isnan(unc).all():
+            return None
+    for column in ("sources", "notes", "timeline", "aliases"):
         rich = _column_text(frame, column)
         if rich is None or _has_text(rich):
             return None
@@ -1133,6 +1141,7 @@ def _bulk_payload(
             "looks": looks_of,
             "km": columns.index(km_field) if km_field in columns else -1,
             "xy": columns.index(xy_field),
+            "unc": suffix,
             "texts": [[key, len(data)] for (key, _), data in zip(parts, encoded, strict=True)],
             "data": base64.b64encode(gzip.compress(blob, 4, mtime=0)).decode("ascii"),
         },

@@ -407,7 +407,7 @@ def decode_bulk(layer: dict) -> list[dict[str, str]]:
         row, nxt, shown = p["rows"][group[i]], 0, {}
         for k, field in enumerate(p["fields"]):
             if k == pts["xy"]:
-                value = maps._coordinates(float(lat[i]), float(lon[i]), math.nan)
+                value = maps._coordinates(float(lat[i]), float(lon[i]), math.nan) + pts["unc"]
             elif str(k) in texts:
                 value = texts[str(k)][i]
             else:
@@ -469,6 +469,25 @@ def test_big_user_layers_ship_binary_points_that_show_as_the_json_ones(map_layer
     assert any("km to the" in p["To the frontier"] for p in shown)
     assert len({p["Side"] for p in shown}) >= 2  # points on both sides, coloured by side
     assert len({p["look"][0] for p in shown}) >= 2
+
+
+def test_big_site_files_ship_binary_points_that_show_as_the_json_ones(map_layers, tmp_path):
+    """A big file with operator and country columns: measured as the layers, still binary."""
+    rng = np.random.default_rng(9)
+    n = 300
+    lat, lon = np.round(rng.uniform(50, 58, n), 5), np.round(rng.uniform(20, 30, n), 5)
+    lines = ["name,lat,lon,operator,country,confidence,since,status"]
+    for i in range(n):
+        operator, country = ["LTU", "POL", "RUS", "USA"][i % 4], ["LTU", "POL", "BLR"][i % 3]
+        since = ["2019-01-01", "", ""][i % 3]
+        confidence = ["high", "low", ""][i % 3]
+        lines.append(f"s{i},{lat[i]},{lon[i]},{operator},{country},{confidence},{since},active")
+    path = tmp_path / "garrisons.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    big = sites(payload(maps.render_html(maps.build_map(add=[path], bulk_threshold=100))))
+    small = sites(payload(maps.render_html(maps.build_map(add=[path], bulk_threshold=n))))
+    assert "pts" in big["garrisons"]
+    assert decode_bulk(big["garrisons"]) == decode_json(small["garrisons"])
 
 
 def test_big_user_layers_with_uncertainties_keep_the_json_points(map_layers):

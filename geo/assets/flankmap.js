@@ -377,7 +377,7 @@
       for (var k = 0; k < p.fields.length; k++) {
         var value;
         if (pts && k === pts.xy) {
-          value = coordinatesText(layer.lat[i], layer.lon[i]);
+          value = coordinatesText(layer.lat[i], layer.lon[i]) + pts.unc;
         } else if (pts && own.call(layer.cols, String(k))) {
           value = layer.cols[String(k)][i];
         } else {
