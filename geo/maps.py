@@ -989,6 +989,17 @@ def _column_text(frame: gpd.GeoDataFrame, column: str) -> pd.Series | None:
     return values.where(values.notna(), "").astype(str)
 
 
+def _joined(texts: pd.Series) -> bytes:
+    """Return the texts as UTF-8, newlines made spaces, joined by newlines (in Arrow)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    array = pc.replace_substring(pa.array(texts, type=pa.large_string()), "\n", " ")
+    whole = pa.LargeListArray.from_arrays(pa.array([0, len(array)], pa.int64()), array)
+    joined = pc.binary_join(whole, pa.scalar("\n", pa.large_string()))[0]
+    return bytes(joined.as_buffer().to_pybytes())
+
+
 def _has_text(texts: pd.Series) -> bool:
     return bool((texts != "").to_numpy().any())
 
@@ -1047,7 +1058,7 @@ def _bulk_payload(
             return None
         group = pd.factorize(group * len(uniques) + codes)[0]
     firsts = np.unique(group, return_index=True)[1]
-    base = frame.drop(columns=frame.geometry.name).iloc[firsts][present]
+    base = pd.DataFrame(frame.iloc[firsts][present])  # one row a group
     values, looks_of, looks = [], [], []
     for row in base.to_dict("records"):
         row = {k: (None if _text(v) == "" else v) for k, v in row.items()}
@@ -1101,7 +1112,7 @@ def _bulk_payload(
     if _has_text(texts["id"]):
         parts.append(("ids", texts["id"]))
     parts += [(columns.index(len(POPUP_FIELDS) + user_columns.index(c)), texts[c]) for c in own]
-    encoded = [("\n".join(t.str.replace("\n", " ").tolist())).encode("utf-8") for _, t in parts]
+    encoded = [_joined(t) for _, t in parts]
     width = 1 if len(values) <= 1 << 8 else 2 if len(values) <= 1 << 16 else 4
     arrays = (fixed_xy[:, 0], fixed_xy[:, 1], group.astype(f"<u{width}"), km.astype("<u2"))
     # Byte planes (every low byte, then every next byte...): the high bytes, nearly alike,
