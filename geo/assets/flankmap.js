@@ -780,7 +780,7 @@
       if (layer.pts) {
         group.loaded = false;
         group.decoding = decodePoints(layer).then(function () {
-          searchable();
+          state.searchLater.push(searchable);  // a million names: indexed at the first search
           group._decoded(layer);
         });
       } else {
@@ -1460,6 +1460,7 @@
     find: function (text) {
       var q = fold(text).trim();
       if (!q) { return []; }
+      while (this._state.searchLater.length) { this._state.searchLater.shift()(); }
       var scored = [];
       var entries = this._state.search.concat(this._towns());
       entries.forEach(function (entry, order) {
@@ -1690,7 +1691,7 @@
   fm.render = function (map, data) {
     var state = {
       map: map, overlays: {}, counts: {}, markers: [], clouds: [], stacks: {}, stackCounts: {},
-      search: [], zooms: data.zooms, spread: null, selected: null
+      search: [], searchLater: [], zooms: data.zooms, spread: null, selected: null
     };
     fm.maps.push(state);
     if (map.attributionControl) { map.attributionControl.setPrefix(false); }

@@ -401,5 +401,9 @@ def test_binary_user_points_show_their_count_distance_and_side(tmp_path, open_of
         assert cells["Side"] == expected(i, "Side")
         assert cells["Coordinates"] == expected(i, "Coordinates")
         page.keyboard.press("Escape")
+    page.click(".fm-search a")  # the names, indexed at the first search
+    page.fill(".fm-search-input", "site 4321")
+    names = page.locator(".fm-search-name").evaluate_all("ns => ns.map(n => n.textContent)")
+    assert names[0] == "site 4321"
     assert opened.errors == []
     assert opened.requests == []
