@@ -994,7 +994,10 @@ def _joined(texts: pd.Series) -> bytes:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    array = pc.replace_substring(pa.array(texts, type=pa.large_string()), "\n", " ")
+    array = pa.array(texts, type=pa.large_string())
+    if isinstance(array, pa.ChunkedArray):  # an Arrow-backed column of several chunks
+        array = array.combine_chunks()
+    array = pc.replace_substring(array, "\n", " ")
     whole = pa.LargeListArray.from_arrays(pa.array([0, len(array)], pa.int64()), array)
     joined = pc.binary_join(whole, pa.scalar("\n", pa.large_string()))[0]
     return bytes(joined.as_buffer().to_pybytes())

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import folium
 import numpy as np
+import pandas as pd
 import pytest
 from pyproj import Geod
 
@@ -381,6 +382,18 @@ def test_km_codes_write_what_km_label_writes():
     assert maps._km_codes([math.nan]).tolist() == [0]
     with pytest.raises(ValueError, match="from 0 to 60,000 km"):
         maps._km_codes([-1.0])
+
+
+def test_binary_texts_are_joined_from_any_column():
+    chunks = pd.concat(
+        [
+            pd.Series(["a\nb", ""], dtype="string[pyarrow]"),
+            pd.Series(["é"], dtype="string[pyarrow]"),
+        ],
+        ignore_index=True,
+    )
+    for texts in (chunks, chunks.astype(object), chunks.astype(str)):
+        assert maps._joined(texts) == "a b\n\né".encode()
 
 
 def decode_bulk(layer: dict) -> list[dict[str, str]]:
