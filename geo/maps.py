@@ -49,6 +49,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import functools
+import gzip
 import hashlib
 import html
 import json
@@ -62,6 +63,7 @@ from typing import Any, Literal, NotRequired, TypedDict
 import folium
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import shapely
 import shapely.ops
@@ -346,6 +348,31 @@ class SitesOverlay(TypedDict):
     until: NotRequired[list[str]]
     st: NotRequired[list[list[list[Any]]]]
     p: Popup
+    pts: NotRequired[BulkPoints]
+
+
+class BulkPoints(TypedDict):
+    r"""A big user layer's points in one gzip member (base64): see :func:`_bulk_payload`.
+
+    ``data`` holds, for ``n`` points, arrays one after another, each as little-endian byte
+    planes (the first byte of every point, then the second...): int32 lon and
+    int32 lat (degrees times ``scale``), the group of each point (uint of ``group`` bytes:
+    a row of the popup's ``rows`` and an entry of ``looks``), a uint16 distance code
+    (:func:`_km_codes`), then UTF-8 texts, ``"\n"``-joined, of the byte lengths in ``texts``
+    (``[key, bytes]``: ``"names"``, ``"ids"`` or the index of a popup field). ``km`` and
+    ``xy`` are the indices of the fields the script fills in from the distance and the
+    coordinates (-1: none), ``unc`` the text after every point's coordinates.
+    """
+
+    n: int
+    scale: int
+    group: int
+    looks: list[int]
+    km: int
+    xy: int
+    unc: str
+    texts: list[list[Any]]
+    data: str
 
 
 class PathStyle(TypedDict, total=False):
@@ -743,7 +770,8 @@ def _places_payload(sites: Iterable[gpd.GeoDataFrame], front: gpd.GeoDataFrame) 
             x, y = np.radians(xy[:, 0]), np.radians(xy[:, 1])
             return np.column_stack([np.cos(y) * np.cos(x), np.cos(y) * np.sin(x), np.sin(y)])
 
-        tree = cKDTree(unit(np.vstack(anchors)))
+        # unbalanced, uncompacted: builds several times faster over a million points, same answers
+        tree = cKDTree(unit(np.vstack(anchors)), balanced_tree=False, compact_nodes=False)
         chord = 2 * math.sin(math.radians(PLACE_REACH_DEG) / 2)
         found, _ = tree.query(unit(np.column_stack([lon, lat])), distance_upper_bound=chord)
         near |= np.isfinite(found)
@@ -872,6 +900,10 @@ def _coordinates(lat: float, lon: float, uncertainty_m: float) -> str:
     return text
 
 
+#: A distance range without coordinate uncertainty is shown from this width (the borders').
+_RANGE_SHOWN_M = 1000.0
+
+
 def _frontier_text(row: dict[str, Any]) -> str:
     dist = _number(row.get("opposing_distance_m"))
     if not math.isfinite(dist):
@@ -883,11 +915,13 @@ def _frontier_text(row: dict[str, Any]) -> str:
         text += f" to the {border.replace('-', '–')} border"
     low = _number(row.get("opposing_distance_min_m"))
     high = _number(row.get("opposing_distance_max_m"))
-    if math.isfinite(low) and math.isfinite(high) and high - low >= 1:
-        text += (
-            f" ({km_label(low, uncertainty_m=unc)} to {km_label(high, uncertainty_m=unc)} within the "
-            "coordinate uncertainty)"
-        )
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return text
+    low_text, high_text = km_label(low, uncertainty_m=unc), km_label(high, uncertainty_m=unc)
+    # The range says something when the coordinate is uncertain or the borders are coarse
+    # (Natural Earth), not for the few metres of a surveyed border alone.
+    if low_text != high_text and (unc > 0 or high - low >= _RANGE_SHOWN_M):
+        text += f" ({low_text} to {high_text} within the uncertainty of the site and the borders)"
     return text
 
 
@@ -960,8 +994,10 @@ def _cell(value: Any) -> str:
 
 def _anchor_points(frame: gpd.GeoDataFrame) -> np.ndarray:
     """Lon/lat of each feature's marker: the point itself, or a point inside an area."""
-    anchors = shapely.point_on_surface(frame.geometry.values)
-    return shapely.get_coordinates(anchors)
+    geometry = frame.geometry.values
+    if (shapely.get_type_id(geometry) == shapely.GeometryType.POINT).all():
+        return shapely.get_coordinates(geometry)  # no new geometries for plain points
+    return shapely.get_coordinates(shapely.point_on_surface(geometry))
 
 
 def _look(mark: Mark, colour: str) -> list[Any]:
@@ -974,6 +1010,240 @@ def _look(mark: Mark, colour: str) -> list[Any]:
         mark.outline_width,
         mark.badge,
     ]
+
+
+#: Fixed point of a big layer's binary coordinates: 1e-5 degree, the sites' 5 decimals.
+_BULK_SCALE = 10**_SITE_DECIMALS
+#: The popup fields of a site that a big user layer takes from the file's columns (by
+#: group of equal rows); any other known column with a value keeps the layer on JSON.
+_GROUP_COLUMNS = (
+    "operator",
+    "lead_nation",
+    "country",
+    "side",
+    "located_in",
+    "status",
+    "confidence",
+    "since",
+    "until",
+    "last_verified",
+    "coord_note",
+    "kind",
+    "opposing_border",
+)
+#: First codes of the three precisions of :func:`geo.text.km_label` in :func:`_km_codes`.
+_KM_CODE_BASES = ((1, 2), (1002, 1), (2003, 0))
+
+
+def _km_codes(metres: npt.ArrayLike) -> np.ndarray:
+    """Encode distances as uint16 codes of the text :func:`geo.text.km_label` writes.
+
+    0 for a missing distance; ``1 + n`` for ``n / 100`` km (under 10 km, two decimals),
+    ``1002 + n`` for ``n / 10`` km (under 100 km), ``2003 + n`` for ``n`` km. The rounding is
+    km_label's own (half to even on the exact binary value): a near tie is written by Python.
+
+    Examples
+    --------
+    >>> _km_codes([8_421, 42_140, 1_234_000, float("nan")]).tolist()
+    [843, 1423, 3237, 0]
+    """
+    km = np.asarray(metres, dtype=float) / 1000.0
+    codes = np.zeros(km.shape, dtype=np.uint16)
+    finite = np.isfinite(km)
+    if (km[finite] < 0).any() or (km[finite] >= 60_000).any():
+        raise ValueError("distances must be from 0 to 60,000 km")
+    classes = (km < 10, (km >= 10) & (km < 100), km >= 100)
+    for (base, decimals), where in zip(_KM_CODE_BASES, classes, strict=True):
+        where &= finite
+        x = km[where] * 10.0**decimals
+        n = np.rint(x)
+        for k in np.flatnonzero(np.abs(x - np.floor(x) - 0.5) < 1e-6):
+            n[k] = int(f"{km[where][k]:.{decimals}f}".replace(".", ""))
+        codes[where] = base + n.astype(np.uint16)
+    return codes
+
+
+def _column_text(frame: gpd.GeoDataFrame, column: str) -> pd.Series | None:
+    """Return a column as popup text (missing: ``""``), or None if a value needs :func:`_cell`."""
+    if column not in frame.columns:
+        return pd.Series("", index=frame.index, dtype=object)
+    values = frame[column]
+    if values.dtype == object and values.map(lambda v: isinstance(v, dict | list | tuple)).any():
+        return None
+    return values.where(values.notna(), "").astype(str)
+
+
+def _joined(texts: pd.Series) -> bytes:
+    """Return the texts as UTF-8, newlines made spaces, joined by newlines (in Arrow)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    array = pa.array(texts, type=pa.large_string())
+    if isinstance(array, pa.ChunkedArray):  # an Arrow-backed column of several chunks
+        array = array.combine_chunks()
+    array = pc.replace_substring(array, "\n", " ")
+    whole = pa.LargeListArray.from_arrays(pa.array([0, len(array)], pa.int64()), array)
+    joined = pc.binary_join(whole, pa.scalar("\n", pa.large_string()))[0]
+    return bytes(joined.as_buffer().to_pybytes())
+
+
+def _has_text(texts: pd.Series) -> bool:
+    return bool((texts != "").to_numpy().any())
+
+
+def _bulk_payload(
+    frame: gpd.GeoDataFrame,
+    *,
+    slug: str,
+    title: str,
+    style: LayerStyle,
+    as_of: dt.date,
+    names: dict[str, str],
+    user_columns: Sequence[str],
+    colours: dict[str, str],
+) -> SitesOverlay | None:
+    """Return a big user point layer with its points in binary: about 15 bytes a point.
+
+    The popup's texts are worked out once per group of points that share every column they
+    come from (:data:`_GROUP_COLUMNS`); the distance text, the coordinates, the names, ids
+    and the file's own columns are the script's to write (see :class:`BulkPoints`). None when
+    the layer needs what only :func:`_sites_payload` gives: coordinate uncertainties (the
+    distance range), sources, notes, timelines, aliases or nested values.
+    """
+    if not (frame.geometry.geom_type == "Point").all():
+        return None
+    suffix = ""  # of the coordinates: no uncertainty, or 0 m everywhere (as site_analysis gives)
+    if "coord_uncertainty_m" in frame.columns:
+        unc = pd.to_numeric(frame["coord_uncertainty_m"], errors="coerce").to_numpy(dtype=float)
+        if (unc == 0).all():
+            suffix = " ± 0 m"
+        elif not np.isnan(unc).all():
+            return None
+    for column in ("sources", "notes", "timeline", "aliases"):
+        rich = _column_text(frame, column)
+        if rich is None or _has_text(rich):
+            return None
+    texts: dict[str, pd.Series] = {}
+    for column in ("id", "name", *user_columns):
+        text = _column_text(frame, column)
+        if text is None:
+            return None
+        texts[column] = text
+    dist = frame["opposing_distance_m"].to_numpy(dtype=float)
+    try:
+        km = _km_codes(dist)
+    except ValueError:
+        return None
+    lonlat = shapely.get_coordinates(frame.geometry.values)
+    fixed_xy = np.rint(lonlat * _BULK_SCALE).astype("<i4")
+    present = [c for c in _GROUP_COLUMNS if c in frame.columns]
+    group = np.zeros(len(frame), dtype=np.int64)
+    for column in present:  # one code per distinct combination, in order of appearance
+        try:
+            codes, uniques = pd.factorize(frame[column], use_na_sentinel=False)
+        except TypeError:  # unhashable values
+            return None
+        group = pd.factorize(group * len(uniques) + codes)[0]
+    firsts = np.unique(group, return_index=True)[1]
+    base = pd.DataFrame(frame.iloc[firsts][present])  # one row a group
+    values, looks_of, looks = [], [], []
+    for row in base.to_dict("records"):
+        row = {k: (None if _text(v) == "" else v) for k, v in row.items()}
+        operator = _place_name(row.get("operator"), names)
+        lead = _place_name(row.get("lead_nation"), names)
+        if lead:
+            operator = f"{operator}; lead nation {lead}" if operator else f"lead nation {lead}"
+        status = _text(row.get("status"))
+        border = _text(row.get("opposing_border"))
+        values.append(
+            [
+                operator,
+                _place_name(row.get("country"), names),
+                _side_text(row, names),
+                f"{status.replace('_', ' ')} on {as_of.isoformat()}" if status else "",
+                _confidence_text(row.get("confidence")),
+                dates_text(row.get("since"), row.get("until")),
+                _text(row.get("last_verified")),
+                f" to the {border.replace('-', '–')} border" if border else "",
+                "",
+                _text(row.get("coord_note")),
+            ]
+        )
+        colour = colours.get(_text(row.get("side")), style.colour)
+        look = _look(mark_of(status, row.get("confidence")), colour)
+        if look not in looks:
+            looks.append(look)
+        looks_of.append(looks.index(look))
+    kinds = {_kind_text(row.get("kind")) for row in base.to_dict("records")}
+    if len(kinds) > 1:
+        return None
+    kind = kinds.pop() if kinds else ""
+    km_field, xy_field = POPUP_FIELDS.index("To the frontier"), POPUP_FIELDS.index("Coordinates")
+    fields = [*POPUP_FIELDS, *user_columns]
+    used = [
+        k
+        for k in range(len(POPUP_FIELDS))
+        if k == xy_field or (k == km_field and bool(km.any())) or any(v[k] for v in values)
+    ]
+    own = [c for c in user_columns if _has_text(texts[c])]
+    columns = [*used, *(len(POPUP_FIELDS) + user_columns.index(c) for c in own)]
+    fixed = {
+        str(j): values[0][k]
+        for j, k in enumerate(used)
+        if k != xy_field and all(v[k] == values[0][k] for v in values)
+    }
+    varying = [k for j, k in enumerate(used) if str(j) not in fixed and k != xy_field]
+    name_text = texts["name"].where(texts["name"] != "", texts["id"])
+    name_text = name_text.where(name_text != "", "(unnamed)")
+    parts: list[tuple[Any, pd.Series]] = [("names", name_text)]
+    if _has_text(texts["id"]):
+        parts.append(("ids", texts["id"]))
+    parts += [(columns.index(len(POPUP_FIELDS) + user_columns.index(c)), texts[c]) for c in own]
+    encoded = [_joined(t) for _, t in parts]
+    width = 1 if len(values) <= 1 << 8 else 2 if len(values) <= 1 << 16 else 4
+    arrays = (fixed_xy[:, 0], fixed_xy[:, 1], group.astype(f"<u{width}"), km.astype("<u2"))
+    # Byte planes (every low byte, then every next byte...): the high bytes, nearly alike,
+    # then cost gzip almost nothing.
+    planes = [
+        np.ascontiguousarray(a).view(np.uint8).reshape(len(frame), a.itemsize).T.tobytes()
+        for a in arrays
+    ]
+    blob = b"".join([*planes, *encoded])
+    popup: Popup = {
+        "names": [],
+        "fields": [fields[k] for k in columns],
+        "fixed": fixed,
+        "rows": [[v[k] for k in varying] for v in values],
+        "sources": None,
+        "sub": f"{kind} · {title}" if kind else title,
+    }
+    return {
+        "type": "sites",
+        "slug": slug,
+        "label": f"{title} ({len(frame):,})",
+        "legend": title,
+        "user": True,
+        "colour": style.colour,
+        "symbol": MARKERS[style.shape][1],
+        "bulk": True,
+        "lat": [],
+        "lon": [],
+        "scale": _LINE_SCALE,
+        "areas": None,
+        "looks": looks,
+        "p": popup,
+        "pts": {
+            "n": len(frame),
+            "scale": _BULK_SCALE,
+            "group": width,
+            "looks": looks_of,
+            "km": columns.index(km_field) if km_field in columns else -1,
+            "xy": columns.index(xy_field),
+            "unc": suffix,
+            "texts": [[key, len(data)] for (key, _), data in zip(parts, encoded, strict=True)],
+            "data": base64.b64encode(gzip.compress(blob, 4, mtime=0)).decode("ascii"),
+        },
+    }
 
 
 def _sites_payload(
@@ -989,6 +1259,19 @@ def _sites_payload(
     colours: dict[str, str] | None = None,
 ) -> SitesOverlay:
     """One site layer. ``colours`` (side to colour) colours a user layer's points by side."""
+    if colours is not None and len(frame) > bulk_threshold:
+        compact = _bulk_payload(
+            frame,
+            slug=slug,
+            title=title,
+            style=style,
+            as_of=as_of,
+            names=names,
+            user_columns=user_columns,
+            colours=colours,
+        )
+        if compact is not None:
+            return compact
     xy = np.round(_anchor_points(frame), _SITE_DECIMALS)
     rows = frame.drop(columns=frame.geometry.name).to_dict("records")
     user = colours is not None
@@ -1587,8 +1870,16 @@ def _analyse(
         return frame
     lon, lat = _anchor_points(frame).T
     east = distance.to_territory(lon, lat, FRONTIER[0], as_of=as_of, borders=borders)
-    west = distance.to_territory(lon, lat, FRONTIER[1], as_of=as_of, borders=borders)
     in_east = (east["inside"] != "").to_numpy()
+    # Only the points in the east are measured to the west; the others only located there.
+    west = east.copy()
+    west["inside"] = distance.territory_of(lon, lat, FRONTIER[1], as_of=as_of, borders=borders)
+    if in_east.any():
+        measured = distance.to_territory(
+            lon[in_east], lat[in_east], FRONTIER[1], as_of=as_of, borders=borders
+        )
+        measured.index = np.flatnonzero(in_east)
+        west.loc[in_east] = measured[west.columns]
     in_west = (west["inside"] != "").to_numpy()
 
     def opposing(column: str) -> np.ndarray:

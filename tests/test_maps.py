@@ -5,8 +5,11 @@ The browser tests that open the map in Chromium live in tests/browser/.
 
 from __future__ import annotations
 
+import base64
+import gzip
 import html
 import json
+import math
 import os
 import re
 import subprocess
@@ -14,6 +17,7 @@ import sys
 from pathlib import Path
 
 import folium
+import numpy as np
 import pandas as pd
 import pytest
 from pyproj import Geod
@@ -21,6 +25,7 @@ from pyproj import Geod
 from geo import layers, maps
 from geo._errors import InputError
 from geo.cli import main
+from geo.text import km_label
 
 DATA = Path(__file__).parent / "data"
 MAP_LAYERS = DATA / "maps_layers"
@@ -362,6 +367,179 @@ def test_big_user_layers_are_drawn_on_a_canvas(map_layers):
     user = sites(data)["maps_points"]
     assert user["bulk"] is True
     assert "tips" not in user["p"]
+
+
+def km_code_text(code: int) -> str:
+    """What the script writes for a distance code (flankmap.js kmText), in Python."""
+    if not code:
+        return ""
+    if code < 1002:
+        return f"{(code - 1) / 100:.2f} km"
+    if code < 2003:
+        return f"{(code - 1002) / 10:.1f} km"
+    return f"{code - 2003:,} km"
+
+
+def test_km_codes_write_what_km_label_writes():
+    rng = np.random.default_rng(7)
+    metres = np.concatenate(
+        [
+            rng.uniform(0, 20_000_000, 20_000),
+            rng.uniform(0, 120_000, 20_000),
+            np.arange(0, 120_000, 5.0),  # every tie of the three precisions
+            [9_995, 9_994.999999, 9_999.9, 99_950, 99_949.99, 0.0, 1e-9, 20_037_508.34],
+        ]
+    )
+    codes = maps._km_codes(metres)
+    assert codes.dtype == np.uint16
+    assert [km_code_text(int(c)) for c in codes] == [km_label(m) for m in metres]
+    assert maps._km_codes([math.nan]).tolist() == [0]
+    with pytest.raises(ValueError, match="from 0 to 60,000 km"):
+        maps._km_codes([-1.0])
+
+
+def test_binary_texts_are_joined_from_any_column():
+    chunks = pd.concat(
+        [
+            pd.Series(["a\nb", ""], dtype="string[pyarrow]"),
+            pd.Series(["é"], dtype="string[pyarrow]"),
+        ],
+        ignore_index=True,
+    )
+    for texts in (chunks, chunks.astype(object), chunks.astype(str)):
+        assert maps._joined(texts) == "a b\n\né".encode()
+
+
+def decode_bulk(layer: dict) -> list[dict[str, str]]:
+    """Each point of a binary layer as the script shows it: name, id and popup rows."""
+    pts, p = layer["pts"], layer["p"]
+    raw = gzip.decompress(base64.b64decode(pts["data"]))
+    n, width = pts["n"], pts["group"]
+
+    def planes(dtype: str, size: int, at: int) -> np.ndarray:
+        data = np.frombuffer(raw, np.uint8, n * size, at).reshape(size, n).T.copy()
+        return data.view(dtype).ravel()
+
+    lon = planes("<i4", 4, 0) / pts["scale"]
+    lat = planes("<i4", 4, 4 * n) / pts["scale"]
+    group = planes(f"<u{width}", width, 8 * n)
+    km = planes("<u2", 2, (8 + width) * n)
+    offset, texts = (10 + width) * n, {}
+    for key, size in pts["texts"]:
+        texts[str(key)] = raw[offset : offset + size].decode("utf-8").split("\n")
+        offset += size
+    assert offset == len(raw)
+    points = []
+    for i in range(n):
+        row, nxt, shown = p["rows"][group[i]], 0, {}
+        for k, field in enumerate(p["fields"]):
+            if k == pts["xy"]:
+                value = maps._coordinates(float(lat[i]), float(lon[i]), math.nan) + pts["unc"]
+            elif str(k) in texts:
+                value = texts[str(k)][i]
+            else:
+                value = p["fixed"][str(k)] if str(k) in p["fixed"] else row[(nxt := nxt + 1) - 1]
+                if k == pts["km"]:
+                    value = km_code_text(int(km[i])) + value if km[i] else ""
+            if value:
+                shown[field] = value
+        look = layer["looks"][pts["looks"][group[i]]]
+        points.append(
+            {"name": texts["names"][i], "id": texts.get("ids", [""] * n)[i], "look": look, **shown}
+        )
+    return points
+
+
+def decode_json(layer: dict) -> list[dict[str, str]]:
+    """Each point of a JSON (marker) layer: name, id and popup rows."""
+    p, points = layer["p"], []
+    for i, name in enumerate(p["names"]):
+        row, nxt, shown = p["rows"][i], 0, {}
+        for k, field in enumerate(p["fields"]):
+            value = p["fixed"][str(k)] if str(k) in p["fixed"] else row[(nxt := nxt + 1) - 1]
+            if value:
+                shown[field] = value
+        look = layer["looks"][layer["look"][i] if "look" in layer else 0]
+        points.append({"name": name, "id": p.get("ids", [""] * len(p["names"]))[i], "look": look})
+        points[-1].update(shown)
+    return points
+
+
+def test_big_user_layers_ship_binary_points_that_show_as_the_json_ones(map_layers, tmp_path):
+    """A big user layer's binary points show the texts the per-point JSON shows."""
+    rng = np.random.default_rng(3)
+    n = 400
+    lat, lon = np.round(rng.uniform(43, 61, n), 5), np.round(rng.uniform(12, 32, n), 5)
+    lines = ["id,name,lat,lon,status,comment"]
+    for i in range(n):
+        name = "" if i % 7 == 0 else f"site {i}" if i % 5 else HOSTILE
+        status = ["", "active", "planned"][i % 3]
+        comment = "" if i % 4 else f'"{HOSTILE_COLUMN}, {i}"'
+        lines.append(
+            f"{'' if i % 11 == 0 else f'p{i}'},{name},{lat[i]},{lon[i]},{status},{comment}"
+        )
+    path = tmp_path / "many.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    binary = sites(payload(maps.render_html(maps.build_map(add=[path], bulk_threshold=100))))
+    plain = sites(payload(maps.render_html(maps.build_map(add=[path], bulk_threshold=n))))
+    big, small = binary["many"], plain["many"]
+    assert big["bulk"] is True
+    assert "pts" in big
+    assert big["lat"] == []
+    assert big["p"]["names"] == []
+    assert big["label"] == small["label"] == f"many.csv (added) ({n:,})"
+    assert small["bulk"] is False
+    assert "pts" not in small
+    shown, expected = decode_bulk(big), decode_json(small)
+    assert shown == expected
+    assert {p["name"] for p in shown} >= {HOSTILE, "site 1", "(unnamed)", "p7"}
+    assert any("km to the" in p["To the frontier"] for p in shown)
+    assert len({p["Side"] for p in shown}) >= 2  # points on both sides, coloured by side
+    assert len({p["look"][0] for p in shown}) >= 2
+
+
+def test_big_site_files_ship_binary_points_that_show_as_the_json_ones(map_layers, tmp_path):
+    """A big file with operator and country columns: measured as the layers, still binary."""
+    rng = np.random.default_rng(9)
+    n = 300
+    lat, lon = np.round(rng.uniform(50, 58, n), 5), np.round(rng.uniform(20, 30, n), 5)
+    lines = ["name,lat,lon,operator,country,confidence,since,status"]
+    for i in range(n):
+        operator, country = ["LTU", "POL", "RUS", "USA"][i % 4], ["LTU", "POL", "BLR"][i % 3]
+        since = ["2019-01-01", "", ""][i % 3]
+        confidence = ["high", "low", ""][i % 3]
+        lines.append(f"s{i},{lat[i]},{lon[i]},{operator},{country},{confidence},{since},active")
+    path = tmp_path / "garrisons.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    big = sites(payload(maps.render_html(maps.build_map(add=[path], bulk_threshold=100))))
+    small = sites(payload(maps.render_html(maps.build_map(add=[path], bulk_threshold=n))))
+    assert "pts" in big["garrisons"]
+    assert decode_bulk(big["garrisons"]) == decode_json(small["garrisons"])
+
+
+def test_big_user_layers_with_uncertainties_keep_the_json_points(map_layers):
+    data = maps.build_map(as_of=AS_OF, add=[DATA / "maps_points.csv"], bulk_threshold=1)
+    user = sites(payload(maps.render_html(data)))["maps_points"]
+    assert user["bulk"] is True
+    assert "pts" not in user  # the distance range within the uncertainty needs the JSON
+    assert user["p"]["names"] == ['<img src=x onerror="window.__xss=6">', "Kaunas depot"]
+
+
+def test_binary_points_are_small_and_reproducible(map_layers, tmp_path):
+    rng = np.random.default_rng(5)
+    n = 20_000
+    lat, lon = np.round(rng.uniform(43, 61, n), 5), np.round(rng.uniform(12, 32, n), 5)
+    body = "".join(
+        f"p{i},site {i},{a},{b}\n" for i, (a, b) in enumerate(zip(lat, lon, strict=True))
+    )
+    path = tmp_path / "p.csv"
+    path.write_text("id,name,lat,lon\n" + body, encoding="utf-8")
+    first = maps.render_html(maps.build_map(as_of=AS_OF, add=[path]))
+    second = maps.render_html(maps.build_map(as_of=AS_OF, add=[path]))
+    assert first == second
+    layer = sites(payload(first))["p"]
+    assert len(json.dumps(layer)) / n < 17  # lon, lat, distance, group, name, id: about 16 B
+    assert "site 1" not in first  # the names are inside the binary
 
 
 def test_bad_user_file_names_file_and_row(map_layers, tmp_path):

@@ -56,7 +56,8 @@
  *              outline_width, badge]], look[] (index per site; absent: all 0), unc[] (metres),
  *              to[] ([lat, lon] of the nearest opposing point, or null), since[], until[]
  *              (first and last day, "" when open), st[] ([[first_day, status, look]] or []),
- *              p (Popup)
+ *              p (Popup), pts (a big user layer in binary: geo.maps.BulkPoints; lat, lon,
+ *              look, the names and ids are then decoded from it, p.rows are per group of points)
  *   Popup:     names[], ids[], fields[], fixed {field index: value}, rows[][] (the values of
  *              the other fields), sources [[title, url, publisher, accessed]] per site,
  *              notes[], timeline [[date, status, event]] per site, aka[] (aliases),
@@ -291,6 +292,66 @@
   }
   fm.formatKm = formatKm;
 
+  /* The text of a distance code of geo.maps._km_codes: the digits of km_label, already
+     rounded in Python; "" for 0 (no distance). */
+  function kmText(code) {
+    if (!code) { return ""; }
+    if (code < 1002) { return fixedEven((code - 1) / 100, 2) + " km"; }
+    if (code < 2003) { return fixedEven((code - 1002) / 10, 1) + " km"; }
+    return String(code - 2003).replace(/\B(?=(\d{3})+(?!\d))/g, ",") + " km";
+  }
+  fm.kmText = kmText;
+
+  /* The coordinates text of geo.maps._coordinates (without an uncertainty). */
+  function coordinatesText(lat, lon) {
+    return fixedEven(Math.abs(lat), 4) + "° " + (lat >= 0 ? "N" : "S") + ", " +
+      fixedEven(Math.abs(lon), 4) + "° " + (lon >= 0 ? "E" : "W");
+  }
+
+  /* Decode a big user layer's binary points (geo.maps.BulkPoints): a promise of the layer
+     with lat, lon, look, group, km, the names, ids and columns filled in. */
+  function decodePoints(layer) {
+    var pts = layer.pts, raw = global.atob(pts.data), bytes = new Uint8Array(raw.length);
+    for (var b = 0; b < raw.length; b++) { bytes[b] = raw.charCodeAt(b); }
+    var stream = new global.Blob([bytes]).stream().pipeThrough(new global.DecompressionStream("gzip"));
+    return new global.Response(stream).arrayBuffer().then(function (buffer) {
+      var n = pts.n, offset = 0, bytes = new Uint8Array(buffer);
+      var lat = new Float64Array(n), lon = new Float64Array(n);
+      var group = new Uint32Array(n), km = new Uint16Array(n), look = new Uint16Array(n);
+      var i, g = pts.group, at = 8 * n;
+      /* point i's value of the array of byte planes at a: size bytes, little end first */
+      function word(a, size) {
+        var v = 0;
+        for (var k = size - 1; k >= 0; k--) { v = (v << 8) | bytes[a + k * n + i]; }
+        return v;  /* a signed int32 for size 4 */
+      }
+      for (i = 0; i < n; i++) {
+        lon[i] = word(0, 4) / pts.scale;
+        lat[i] = word(4 * n, 4) / pts.scale;
+        group[i] = word(at, g) >>> 0;
+        look[i] = pts.looks[group[i]];
+        km[i] = word(at + g * n, 2);
+      }
+      offset = at + (g + 2) * n;
+      var decoder = new global.TextDecoder("utf-8"), cols = {};
+      pts.texts.forEach(function (part) {
+        var text = decoder.decode(new Uint8Array(buffer, offset, part[1]));
+        offset += part[1];
+        var list = text.split("\n");
+        if (part[0] === "names") { layer.p.names = list; }
+        else if (part[0] === "ids") { layer.p.ids = list; }
+        else { cols[part[0]] = list; }
+      });
+      layer.lat = lat;
+      layer.lon = lon;
+      layer.look = look;
+      layer.group = group;
+      layer.km = km;
+      layer.cols = cols;
+      return layer;
+    });
+  }
+
   /* ---------- popups and tooltips, built from text nodes ---------- */
 
   function sourceList(box, sources) {
@@ -322,10 +383,19 @@
     if (sub) { el("div", "fm-popup-sub", sub, box); }
     if (p.aka && p.aka[i]) { el("div", "fm-popup-aka", "Also: " + p.aka[i], box); }
     if (p.fields.length) {
-      var table = el("table", "fm-popup-table", null, box), row = p.rows[i], next = 0;
+      var pts = layer.pts, row = p.rows[pts ? layer.group[i] : i], next = 0;
+      var table = el("table", "fm-popup-table", null, box);
       var fixed = p.fixed || {};
       for (var k = 0; k < p.fields.length; k++) {
-        var value = own.call(fixed, String(k)) ? fixed[String(k)] : row[next++];
+        var value;
+        if (pts && k === pts.xy) {
+          value = coordinatesText(layer.lat[i], layer.lon[i]) + pts.unc;
+        } else if (pts && own.call(layer.cols, String(k))) {
+          value = layer.cols[String(k)][i];
+        } else {
+          value = own.call(fixed, String(k)) ? fixed[String(k)] : row[next++];
+          if (pts && k === pts.km) { value = kmText(layer.km[i]) ? kmText(layer.km[i]) + value : ""; }
+        }
         if (day && p.fields[k] === "Status" && value) {
           var step = stepOn(layer, i, day);
           value = (step ? step[1] : String(value).replace(/ on \d{4}-\d{2}-\d{2}$/, "")) + " on " + day;
@@ -584,14 +654,25 @@
     initialize: function (layer, state) {
       this._layer = layer;
       this._state = state;
-      this._lat = layer.lat;
-      this._lon = layer.lon;
+      this._lat = layer.pts ? null : layer.lat;
+      this._lon = layer.pts ? null : layer.lon;
       this._colours = layer.looks.map(function (look) {
         return COLOUR_RE.test(look[0]) ? look[0] : "#555555";
       });
     },
     onAdd: function (map) {
       this._map = map;
+      this._project();
+      this._canvas = L.DomUtil.create("canvas", "fm-cloud leaflet-zoom-hide");
+      map.getPane("overlayPane").appendChild(this._canvas);
+      map.on("moveend resize", this._redraw, this);
+      map.on("click", this._onClick, this);
+      this._redraw();
+    },
+    /* The points' Web Mercator pixels at zoom 0, once (a binary layer: once decoded). */
+    _project: function () {
+      var map = this._map;
+      if (!map || this._px || !this._lat) { return; }
       var n = this._lat.length;
       if (!this._px) {
         this._px = new Float64Array(n);
@@ -602,11 +683,14 @@
           this._py[i] = p.y;
         }
       }
-      this._canvas = L.DomUtil.create("canvas", "fm-cloud leaflet-zoom-hide");
-      map.getPane("overlayPane").appendChild(this._canvas);
-      map.on("moveend resize", this._redraw, this);
-      map.on("click", this._onClick, this);
-      this._redraw();
+    },
+    /* A binary layer is drawn once decoded; its search entries come then. */
+    _decoded: function (layer) {
+      this._lat = layer.lat;
+      this._lon = layer.lon;
+      this.loaded = true;
+      this._project();
+      if (this._map && this._canvas) { this._redraw(); }
     },
     onRemove: function (map) {
       L.DomUtil.remove(this._canvas);
@@ -635,7 +719,7 @@
       ctx.lineWidth = 0.8;
       var look = this._layer.look, colours = this._colours;
       var cell = 8, grid = {}, zoom = map.getZoom(), r = zoom < 6 ? 2.2 : 3.5, drawn = 0;
-      var px = this._px, py = this._py, n = px.length;
+      var px = this._px || [], py = this._py || [], n = px.length;
       for (var i = 0; i < n; i++) {
         var x = px[i] * t.scale + t.dx, y = py[i] * t.scale + t.dy;
         if (x < -r || y < -r || x > size.x + r || y > size.y + r) { continue; }
@@ -660,6 +744,7 @@
     /* The index of the point drawn nearest to a container point, within 8 px, or -1. */
     nearest: function (p) {
       var best = -1, bestD = 64, cell = 8, t = this._transform();
+      if (!this._px) { return -1; }
       for (var dx = -1; dx <= 1; dx++) {
         for (var dy = -1; dy <= 1; dy++) {
           var key = (Math.floor(p.x / cell) + dx) + ":" + (Math.floor(p.y / cell) + dy);
@@ -706,14 +791,25 @@
     layer.fmState = state;
     if (layer.bulk) {
       group = new PointCloud(layer, state);
-      group.count = layer.lat.length;
+      group.count = layer.pts ? layer.pts.n : layer.lat.length;
       state.clouds.push(group);
-      layer.p.names.forEach(function (name, i) {
-        state.search.push(searchEntry(layer, i, function () {
-          state.map.setView([layer.lat[i], layer.lon[i]], Math.max(state.map.getZoom(), 9));
-          group.open(i);
-        }));
-      });
+      var searchable = function () {
+        layer.p.names.forEach(function (name, i) {
+          state.search.push(searchEntry(layer, i, function () {
+            state.map.setView([layer.lat[i], layer.lon[i]], Math.max(state.map.getZoom(), 9));
+            group.open(i);
+          }));
+        });
+      };
+      if (layer.pts) {
+        group.loaded = false;
+        group.decoding = decodePoints(layer).then(function () {
+          state.searchLater.push(searchable);  // a million names: indexed at the first search
+          group._decoded(layer);
+        });
+      } else {
+        searchable();
+      }
       return group;
     }
     group = L.featureGroup();
@@ -1398,6 +1494,7 @@
     find: function (text) {
       var q = fold(text).trim();
       if (!q) { return []; }
+      while (this._state.searchLater.length) { this._state.searchLater.shift()(); }
       var scored = [];
       var entries = this._state.search.concat(this._towns());
       var state = this._state;
@@ -1996,7 +2093,7 @@
   fm.render = function (map, data) {
     var state = {
       map: map, overlays: {}, counts: {}, markers: [], clouds: [], stacks: {}, stackCounts: {},
-      search: [], zooms: data.zooms, spread: null, selected: null, data: data,
+      search: [], searchLater: [], zooms: data.zooms, spread: null, selected: null, data: data,
       timeline: data.timeline || null, overlayData: {}, timedSites: {}
     };
     fm.maps.push(state);

@@ -7,8 +7,11 @@ layers in tests/data/maps_layers (one of them hostile) on a fixed date.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 from pyproj import Geod
 
@@ -328,3 +331,79 @@ def test_the_javascript_km_text_is_km_label(test_map, open_offline):
     page = open_offline(test_map[0]).page
     shown = page.evaluate("values => values.map(flankmap.formatKm)", KM_VALUES)
     assert shown == [km_label(v) for v in KM_VALUES]
+
+
+def test_the_javascript_text_of_km_codes_is_km_label(test_map, open_offline):
+    page = open_offline(test_map[0]).page
+    values = [v for v in KM_VALUES if v == v] + [i * 5.0 for i in range(0, 24_000, 7)]
+    codes = [int(c) for c in maps._km_codes(values)]
+    shown = page.evaluate("codes => codes.map(flankmap.kmText)", codes)
+    assert shown == [km_label(v) for v in values]
+
+
+def test_binary_user_points_show_their_count_distance_and_side(tmp_path, open_offline):
+    """5,000 added points, above the canvas threshold, travel in binary and show as in JSON."""
+    n = 5_000
+    assert n > maps.BULK_POINTS
+    rng = np.random.default_rng(11)
+    lat, lon = np.round(rng.uniform(50, 58, n), 5), np.round(rng.uniform(20, 32, n), 5)
+    rows = "".join(
+        f"p{i},site {i},{a},{b}\n" for i, (a, b) in enumerate(zip(lat, lon, strict=True))
+    )
+    points = tmp_path / "many.csv"
+    points.write_text("id,name,lat,lon\n" + rows, encoding="utf-8")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FLANKMAP_LAYERS_DIR", str(MAP_LAYERS))
+        path = tmp_path / "many.html"
+        maps.save_map(maps.build_map(as_of=AS_OF, add=[points]), path)
+        # The same points as per-point JSON (markers): what the popups must say.
+        plain = maps.build_map(as_of=AS_OF, add=[points], bulk_threshold=n)
+        document = maps.render_html(plain)
+    data = json.loads(re.search(r"flankmap\.render\(map_\w+, (\{.*\})\);", document).group(1))
+    layer = next(ov for ov in data["overlays"] if ov.get("slug") == "many")
+    fields, fixed = layer["p"]["fields"], layer["p"]["fixed"]
+
+    def expected(i: int, field: str) -> str:
+        k = fields.index(field)
+        if str(k) in fixed:
+            return fixed[str(k)]
+        return layer["p"]["rows"][i][sum(1 for j in range(k) if str(j) not in fixed)]
+
+    opened = open_offline(path)
+    page = opened.page
+    page.wait_for_function("flankmap.maps[0].overlays.many.loaded === true", timeout=30000)
+    assert page.evaluate("flankmap.maps[0].overlays.many.count") == n
+    assert page.evaluate("flankmap.maps[0].counts.many") == n
+    assert f"many.csv (added) ({n:,})" in page.locator(".leaflet-control-layers").text_content()
+    for i in (0, 1234, n - 1):
+        page.evaluate(
+            "([lat, lon]) => flankmap.maps[0].map.setView([lat, lon], 14, {animate: false})",
+            [float(lat[i]), float(lon[i])],
+        )
+        page.wait_for_timeout(100)
+        point = page.evaluate(
+            "([lat, lon]) => flankmap.maps[0].map.latLngToContainerPoint([lat, lon])",
+            [float(lat[i]), float(lon[i])],
+        )
+        box = page.locator(".folium-map").bounding_box()
+        page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+        popup = page.locator(".leaflet-popup-content")
+        assert popup.locator(".fm-popup-title").inner_text() == f"site {i}"
+        cells = dict(
+            zip(
+                popup.locator("th").all_inner_texts(),
+                popup.locator("td").all_inner_texts(),
+                strict=True,
+            )
+        )
+        assert cells["To the frontier"] == expected(i, "To the frontier")
+        assert "km to the" in cells["To the frontier"]
+        assert cells["Side"] == expected(i, "Side")
+        assert cells["Coordinates"] == expected(i, "Coordinates")
+        page.keyboard.press("Escape")
+    page.click(".fm-search a")  # the names, indexed at the first search
+    page.fill(".fm-search-input", "site 4321")
+    names = page.locator(".fm-search-name").evaluate_all("ns => ns.map(n => n.textContent)")
+    assert names[0] == "site 4321"
+    assert opened.errors == []
+    assert opened.requests == []
