@@ -1247,6 +1247,8 @@ def _distances_dask(points: Any, prepared: Target) -> Any:
     except (ImportError, ValueError):  # no distributed, or no client running
         client = None
     if client is not None:
-        shared = client.scatter(prepared, broadcast=True, hash=True)
+        # A fresh key per call (hash=False): reusing the key of an earlier, just released
+        # scatter of the same target races with its release ("lost dependencies").
+        shared = client.scatter(prepared, broadcast=True, hash=False)
     meta = _result_meta(points._meta, prepared)
     return points.map_partitions(measure, shared, meta=meta, align_dataframes=False)

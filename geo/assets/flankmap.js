@@ -1895,6 +1895,8 @@
     map.closePopup();
     /* sites */
     var counts = {}, sites = 0, layersShown = 0;
+    /* layers the slider does not date (big user layers, files without dates) keep their count */
+    Object.keys(state.counts).forEach(function (slug) { counts[slug] = state.counts[slug]; });
     state.stackCounts = {};
     data.overlays.forEach(function (ov) {
       if (ov.type !== "sites" || ov.bulk || !ov.fmParts) { return; }
