@@ -1585,12 +1585,31 @@ def _rings_payload(
     }
 
 
-def _frontier_payload(front: gpd.GeoDataFrame) -> tuple[FrontierOverlay, list[float] | None]:
+def _measured_lengths(
+    day: dt.date, source: str | _data.BorderSource | None
+) -> dict[str, float] | None:
+    """Length in km of each frontier pair on the borders measured to (None: the display's)."""
+    if _data.border_source(source).name == _DISPLAY:
+        return None
+    front = borders.frontier(*FRONTIER, as_of=day, borders=source)
+    return {str(p): float(km) for p, km in zip(front["pair"], front["length_km"], strict=True)}
+
+
+def _frontier_payload(
+    front: gpd.GeoDataFrame, lengths: dict[str, float] | None = None
+) -> tuple[FrontierOverlay, list[float] | None]:
+    """Return the frontier overlay: the display's lines, the lengths of the borders measured.
+
+    ``lengths`` (km by pair, from :func:`_measured_lengths`) replace the simplified display
+    lines' own lengths in the tooltips and the legend, so they agree with the distances.
+    """
+    own = {str(p): float(km) for p, km in zip(front["pair"], front["length_km"], strict=True)}
+    km = own if lengths is None else {p: lengths.get(p, own[p]) for p in own}
     lines: list[dict[str, Any]] = []
-    for pair, length, geom in zip(front["pair"], front["length_km"], front.geometry, strict=True):
-        tip = f"{pair.replace('-', '–')} frontier: {length:,.0f} km"
+    for pair, geom in zip(front["pair"], front.geometry, strict=True):
+        tip = f"{pair.replace('-', '–')} frontier: {km[str(pair)]:,.0f} km"
         lines.extend({"coords": [c], "tooltip": tip} for c in _encode_lines(geom, _LINE_SCALE))
-    total = float(front["length_km"].sum()) if len(front) else 0.0
+    total = sum(km.values())
     bounds = [float(v) for v in front.total_bounds] if len(front) else None
     overlay: FrontierOverlay = {
         "type": "frontier",
@@ -1776,12 +1795,13 @@ def _timeline_payload(
     measured = {slug: _state_distances(frame, starts, source) for slug, frame in layer_frames}
     for s, first in enumerate(starts):
         front = borders.frontier(*FRONTIER, as_of=first, borders=_DISPLAY)
-        overlay, _ = _frontier_payload(front)
+        lengths = _measured_lengths(first, source)
+        overlay, _ = _frontier_payload(front, lengths)
         names = []
         for pair in front["pair"]:
             names.append(str(pair))
             if str(pair) not in pairs:
-                part, _ = _frontier_payload(front[front["pair"] == pair])
+                part, _ = _frontier_payload(front[front["pair"] == pair], lengths)
                 pairs[str(pair)] = part["lines"]
         states.append(
             {
@@ -2252,7 +2272,7 @@ def build_map(
         gpd.GeoDataFrame(pd.concat(small, ignore_index=True), crs="EPSG:4326") if small else None
     )
     front = _display_frontier(day)
-    frontier, frontier_bounds = _frontier_payload(front)
+    frontier, frontier_bounds = _frontier_payload(front, _measured_lengths(day, source))
     overlays: list[Overlay] = [frontier]
     areas = _areas_payload()
     if areas is not None:

@@ -1069,3 +1069,20 @@ def test_skip_invalid_skips_bad_dates_and_codes_with_their_reason(map_layers, tm
         ["5", "country", "'YYY' is not a known ISO alpha-3 code"],
     ]
     assert json.loads(rejected["raw"].iloc[2])["name"] == "Code"
+
+
+@pytest.mark.parametrize("source", ["osm", "naturalearth"])
+def test_the_frontier_legend_gives_the_length_of_the_borders_measured(source):
+    """The line drawn is Natural Earth's, simplified; its length is that of the borders measured."""
+    from geo import borders
+
+    day = "2026-06-01"
+    data = payload(maps.render_html(maps.build_map(as_of=day, borders=source, timeline=False)))
+    frontier = next(ov for ov in data["overlays"] if ov["type"] == "frontier")
+    measured = borders.frontier("RUS,BLR", "NATO", as_of=day, borders=source)
+    total = float(measured["length_km"].sum())
+    assert frontier["legend"] == f"Land frontier Russia & Belarus – NATO ({total:,.0f} km)"
+    blr_pol = float(measured.set_index("pair").loc["BLR-POL", "length_km"])
+    assert any(
+        line["tooltip"] == f"BLR–POL frontier: {blr_pol:,.0f} km" for line in frontier["lines"]
+    )
