@@ -53,8 +53,27 @@ def read(name: str) -> str:
 
     Examples
     --------
-    >>> "flankmap" in read("flankmap.js")
+    >>> "sites-table" in read("report.js")
     True
     """
     text = tidy((ASSETS / name).read_text(encoding="utf-8"))
     return check_inline(text, "style" if name.endswith(".css") else "script")
+
+
+def joined(folder: str) -> str:
+    """Return the parts of a script kept in ``folder`` (``NN-name.js``), joined in order.
+
+    The map's own runtime is one script in several files, each about one concern (the
+    helpers and the basemap, the overlays, the controls, the view and the date), so that no
+    file grows past a reader's screenfuls; joined, they are the one script the page inlines.
+
+    Examples
+    --------
+    >>> text = joined("flankmap")
+    >>> text.lstrip().startswith("/*") and "fm.render" in text
+    True
+    """
+    parts = sorted((ASSETS / folder).glob("[0-9][0-9]-*.js"))
+    if not parts:
+        raise RuntimeError(f"no script parts in {folder!r} of the package's assets")
+    return "".join(part.read_text(encoding="utf-8") for part in parts)

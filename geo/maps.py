@@ -40,7 +40,7 @@ common edge) and coordinates are rounded to what a screen shows; the analysis be
 distances uses the full-resolution borders. Text from layers and user files reaches the page
 only as JSON data that the map's script puts into the page as text, never as HTML. The data
 handed to the script is described once, by the ``TypedDict`` classes below (:class:`MapData`
-and what it holds) and by the matching comment at the top of ``geo/assets/flankmap.js``. This
+and what it holds) and by the matching comment at the top of ``geo/assets/flankmap/`` (one script in parts). This
 is the only module that imports folium.
 """
 
@@ -249,7 +249,7 @@ NAMED_REGIONS: tuple[tuple[str, str, tuple[float, float, float, float]], ...] = 
 )
 
 
-# --- the data handed to the map's script (geo/assets/flankmap.js) ------------------------
+# --- the data handed to the map's script (geo/assets/flankmap/) ---------------------------
 # Text values are plain text: the script puts them into the page with textContent.
 # Coordinates: "lat"/"lon" in degrees; "codes" are delta-encoded integer rings
 # [x0, y0, dx1, dy1, ...] of lon/lat times "scale".
@@ -542,7 +542,7 @@ def _asset_bundle() -> tuple[str, str]:
 
     leaflet_css = re.sub(r"url\(images/([\w.-]+\.png)\)", inline_image, leaflet_css)
     own_css = (_assets.ASSETS / "flankmap.css").read_text(encoding="utf-8")
-    own_js = (_assets.ASSETS / "flankmap.js").read_text(encoding="utf-8")
+    own_js = _assets.joined("flankmap")
     css = _assets.tidy(f"{leaflet_css}\n{own_css}")
     js = _assets.tidy(f"{leaflet_js}\n{own_js}")
     return _assets.check_inline(css, "style"), _assets.check_inline(js, "script")

@@ -1,7 +1,7 @@
 """Texts the map, the figures, the report and the command line show: one rule each.
 
 - :func:`km_label` writes a distance with its unit, for a label, a popup or a bar of the
-  chart (and ``geo/assets/flankmap.js`` ``formatKm`` follows the same rule; a browser test
+  chart (and ``geo/assets/flankmap/`` (the map's script) ``formatKm`` follows the same rule; a browser test
   ties the two);
 - :func:`km_cell` writes the same number without the unit, for a table cell (report, CLI);
 - :func:`dates_text` writes the period a site is active;

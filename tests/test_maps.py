@@ -370,7 +370,7 @@ def test_big_user_layers_are_drawn_on_a_canvas(map_layers):
 
 
 def km_code_text(code: int) -> str:
-    """What the script writes for a distance code (flankmap.js kmText), in Python."""
+    """What the script writes for a distance code (the map script's kmText), in Python."""
     if not code:
         return ""
     if code < 1002:
