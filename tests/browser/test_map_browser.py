@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from pyproj import Geod
 
-from geo import layers, maps
+from geo import _bulk, layers, maps
 from geo.text import km_label
 
 pytestmark = pytest.mark.browser
@@ -336,7 +336,7 @@ def test_the_javascript_km_text_is_km_label(test_map, open_offline):
 def test_the_javascript_text_of_km_codes_is_km_label(test_map, open_offline):
     page = open_offline(test_map[0]).page
     values = [v for v in KM_VALUES if v == v] + [i * 5.0 for i in range(0, 24_000, 7)]
-    codes = [int(c) for c in maps._km_codes(values)]
+    codes = [int(c) for c in _bulk.km_codes(values)]
     shown = page.evaluate("codes => codes.map(flankmap.kmText)", codes)
     assert shown == [km_label(v) for v in values]
 

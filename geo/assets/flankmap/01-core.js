@@ -12,7 +12,7 @@
  * from values checked against a pattern (colours, SVG paths, dash arrays, numbers).
  *
  * The data: flankmap.render(map, data), with data as described by the TypedDicts of
- * geo/maps.py (MapData and what it holds):
+ * geo/_payload.py (MapData and what it holds):
  *
  * @typedef {Object} MapData
  * @property {string} title, date, subtitle, attribution
@@ -56,7 +56,7 @@
  *              outline_width, badge]], look[] (index per site; absent: all 0), unc[] (metres),
  *              to[] ([lat, lon] of the nearest opposing point, or null), since[], until[]
  *              (first and last day, "" when open), st[] ([[first_day, status, look]] or []),
- *              p (Popup), pts (a big user layer in binary: geo.maps.BulkPoints; lat, lon,
+ *              p (Popup), pts (a big user layer in binary: geo._payload.BulkPoints; lat, lon,
  *              look, the names and ids are then decoded from it, p.rows are per group of points)
  *   Popup:     names[], ids[], fields[], fixed {field index: value}, rows[][] (the values of
  *              the other fields), sources [[title, url, publisher, accessed]] per site,
@@ -292,7 +292,7 @@
   }
   fm.formatKm = formatKm;
 
-  /* The text of a distance code of geo.maps._km_codes: the digits of km_label, already
+  /* The text of a distance code of geo._bulk.km_codes: the digits of km_label, already
      rounded in Python; "" for 0 (no distance). */
   function kmText(code) {
     if (!code) { return ""; }
@@ -302,13 +302,13 @@
   }
   fm.kmText = kmText;
 
-  /* The coordinates text of geo.maps._coordinates (without an uncertainty). */
+  /* The coordinates text of geo._popups.coordinates_text (without an uncertainty). */
   function coordinatesText(lat, lon) {
     return fixedEven(Math.abs(lat), 4) + "° " + (lat >= 0 ? "N" : "S") + ", " +
       fixedEven(Math.abs(lon), 4) + "° " + (lon >= 0 ? "E" : "W");
   }
 
-  /* Decode a big user layer's binary points (geo.maps.BulkPoints): a promise of the layer
+  /* Decode a big user layer's binary points (geo._payload.BulkPoints): a promise of the layer
      with lat, lon, look, group, km, the names, ids and columns filled in. */
   function decodePoints(layer) {
     var pts = layer.pts, raw = global.atob(pts.data), bytes = new Uint8Array(raw.length);

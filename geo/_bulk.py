@@ -1,0 +1,282 @@
+"""Big point layers (more than :data:`geo.maps.BULK_POINTS`) as one compact binary member.
+
+A user file of a million points cannot be shipped as JSON objects: :func:`bulk_payload` packs
+the coordinates, a group per point (its popup row and look) and a distance code as byte
+planes in one gzip member, base64 in the page (:class:`geo._payload.BulkPoints` describes the
+layout), and the script draws them on one canvas.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import gzip
+from collections.abc import Sequence
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import shapely
+
+from geo._payload import LINE_SCALE, SITE_DECIMALS, Popup, SitesOverlay, as_text
+from geo._popups import (
+    POPUP_FIELDS,
+    confidence_text,
+    kind_text,
+    look_row,
+    place_name,
+    side_text,
+)
+from geo.styles import (
+    MARKERS,
+    LayerStyle,
+    mark_of,
+)
+from geo.text import dates_text
+
+#: Fixed point of a big layer's binary coordinates: 1e-5 degree, the sites' 5 decimals.
+BULK_SCALE = 10**SITE_DECIMALS
+#: The popup fields of a site that a big user layer takes from the file's columns (by
+#: group of equal rows); any other known column with a value keeps the layer on JSON.
+GROUP_COLUMNS = (
+    "operator",
+    "lead_nation",
+    "country",
+    "side",
+    "located_in",
+    "status",
+    "confidence",
+    "since",
+    "until",
+    "last_verified",
+    "coord_note",
+    "kind",
+    "opposing_border",
+)
+#: First codes of the three precisions of :func:`geo.text.km_label` in :func:`km_codes`.
+KM_CODE_BASES = ((1, 2), (1002, 1), (2003, 0))
+
+
+def km_codes(metres: npt.ArrayLike) -> np.ndarray:
+    """Encode distances as uint16 codes of the text :func:`geo.text.km_label` writes.
+
+    0 for a missing distance; ``1 + n`` for ``n / 100`` km (under 10 km, two decimals),
+    ``1002 + n`` for ``n / 10`` km (under 100 km), ``2003 + n`` for ``n`` km. The rounding is
+    km_label's own (half to even on the exact binary value): a near tie is written by Python.
+
+    Examples
+    --------
+    >>> km_codes([8_421, 42_140, 1_234_000, float("nan")]).tolist()
+    [843, 1423, 3237, 0]
+    """
+    km = np.asarray(metres, dtype=float) / 1000.0
+    codes = np.zeros(km.shape, dtype=np.uint16)
+    finite = np.isfinite(km)
+    if (km[finite] < 0).any() or (km[finite] >= 60_000).any():
+        raise ValueError("distances must be from 0 to 60,000 km")
+    classes = (km < 10, (km >= 10) & (km < 100), km >= 100)
+    for (base, decimals), where in zip(KM_CODE_BASES, classes, strict=True):
+        where &= finite
+        x = km[where] * 10.0**decimals
+        n = np.rint(x)
+        for k in np.flatnonzero(np.abs(x - np.floor(x) - 0.5) < 1e-6):
+            n[k] = int(f"{km[where][k]:.{decimals}f}".replace(".", ""))
+        codes[where] = base + n.astype(np.uint16)
+    return codes
+
+
+def column_text(frame: gpd.GeoDataFrame, column: str) -> pd.Series | None:
+    """Return a column as popup text (missing: ``""``), or None if a value needs :func:`cell_text`."""
+    if column not in frame.columns:
+        return pd.Series("", index=frame.index, dtype=object)
+    values = frame[column]
+    if values.dtype == object and values.map(lambda v: isinstance(v, dict | list | tuple)).any():
+        return None
+    return values.where(values.notna(), "").astype(str)
+
+
+def joined_texts(texts: pd.Series) -> bytes:
+    """Return the texts as UTF-8, newlines made spaces, joined by newlines (in Arrow)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    array = pa.array(texts, type=pa.large_string())
+    if isinstance(array, pa.ChunkedArray):  # an Arrow-backed column of several chunks
+        array = array.combine_chunks()
+    array = pc.replace_substring(array, "\n", " ")
+    whole = pa.LargeListArray.from_arrays(pa.array([0, len(array)], pa.int64()), array)
+    joined = pc.binary_join(whole, pa.scalar("\n", pa.large_string()))[0]
+    return bytes(joined.as_buffer().to_pybytes())
+
+
+def has_text(texts: pd.Series) -> bool:
+    return bool((texts != "").to_numpy().any())
+
+
+def bulk_payload(
+    frame: gpd.GeoDataFrame,
+    *,
+    slug: str,
+    title: str,
+    style: LayerStyle,
+    as_of: dt.date,
+    names: dict[str, str],
+    user_columns: Sequence[str],
+    colours: dict[str, str],
+) -> SitesOverlay | None:
+    """Return a big user point layer with its points in binary: about 15 bytes a point.
+
+    The popup's texts are worked out once per group of points that share every column they
+    come from (:data:`GROUP_COLUMNS`); the distance text, the coordinates, the names, ids
+    and the file's own columns are the script's to write (see :class:`BulkPoints`). None when
+    the layer needs what only :func:`geo.maps._sites_payload` gives: coordinate uncertainties (the
+    distance range), sources, notes, timelines, aliases or nested values.
+    """
+    if not (frame.geometry.geom_type == "Point").all():
+        return None
+    suffix = ""  # of the coordinates: no uncertainty, or 0 m everywhere (as site_analysis gives)
+    if "coord_uncertainty_m" in frame.columns:
+        unc = pd.to_numeric(frame["coord_uncertainty_m"], errors="coerce").to_numpy(dtype=float)
+        if (unc == 0).all():
+            suffix = " ± 0 m"
+        elif not np.isnan(unc).all():
+            return None
+    for column in ("sources", "notes", "timeline", "aliases"):
+        rich = column_text(frame, column)
+        if rich is None or has_text(rich):
+            return None
+    texts: dict[str, pd.Series] = {}
+    for column in ("id", "name", *user_columns):
+        text = column_text(frame, column)
+        if text is None:
+            return None
+        texts[column] = text
+    dist = frame["opposing_distance_m"].to_numpy(dtype=float)
+    try:
+        km = km_codes(dist)
+    except ValueError:
+        return None
+    lonlat = shapely.get_coordinates(frame.geometry.values)
+    fixed_xy = np.rint(lonlat * BULK_SCALE).astype("<i4")
+    present = [c for c in GROUP_COLUMNS if c in frame.columns]
+    group = np.zeros(len(frame), dtype=np.int64)
+    for column in present:  # one code per distinct combination, in order of appearance
+        try:
+            codes, uniques = pd.factorize(frame[column], use_na_sentinel=False)
+        except TypeError:  # unhashable values
+            return None
+        group = pd.factorize(group * len(uniques) + codes)[0]
+    firsts = np.unique(group, return_index=True)[1]
+    base = pd.DataFrame(frame.iloc[firsts][present])  # one row a group
+    values, looks_of, looks = [], [], []
+    for row in base.to_dict("records"):
+        row = {k: (None if as_text(v) == "" else v) for k, v in row.items()}
+        operator = place_name(row.get("operator"), names)
+        lead = place_name(row.get("lead_nation"), names)
+        if lead:
+            operator = f"{operator}; lead nation {lead}" if operator else f"lead nation {lead}"
+        status = as_text(row.get("status"))
+        border = as_text(row.get("opposing_border"))
+        values.append(
+            [
+                operator,
+                place_name(row.get("country"), names),
+                side_text(row, names),
+                f"{status.replace('_', ' ')} on {as_of.isoformat()}" if status else "",
+                confidence_text(row.get("confidence")),
+                dates_text(row.get("since"), row.get("until")),
+                as_text(row.get("last_verified")),
+                f" to the {border.replace('-', '–')} border" if border else "",
+                "",
+                as_text(row.get("coord_note")),
+            ]
+        )
+        colour = colours.get(as_text(row.get("side")), style.colour)
+        look = look_row(mark_of(status, row.get("confidence")), colour)
+        if look not in looks:
+            looks.append(look)
+        looks_of.append(looks.index(look))
+    kinds = {kind_text(row.get("kind")) for row in base.to_dict("records")}
+    if len(kinds) > 1:
+        return None
+    kind = kinds.pop() if kinds else ""
+    km_field, xy_field = POPUP_FIELDS.index("To the frontier"), POPUP_FIELDS.index("Coordinates")
+    fields = [*POPUP_FIELDS, *user_columns]
+    used = [
+        k
+        for k in range(len(POPUP_FIELDS))
+        if k == xy_field or (k == km_field and bool(km.any())) or any(v[k] for v in values)
+    ]
+    own = [c for c in user_columns if has_text(texts[c])]
+    columns = [*used, *(len(POPUP_FIELDS) + user_columns.index(c) for c in own)]
+    fixed = {
+        str(j): values[0][k]
+        for j, k in enumerate(used)
+        if k != xy_field and all(v[k] == values[0][k] for v in values)
+    }
+    varying = [k for j, k in enumerate(used) if str(j) not in fixed and k != xy_field]
+    name_text = texts["name"].where(texts["name"] != "", texts["id"])
+    name_text = name_text.where(name_text != "", "(unnamed)")
+    parts: list[tuple[Any, pd.Series]] = [("names", name_text)]
+    if has_text(texts["id"]):
+        parts.append(("ids", texts["id"]))
+    parts += [(columns.index(len(POPUP_FIELDS) + user_columns.index(c)), texts[c]) for c in own]
+    encoded = [joined_texts(t) for _, t in parts]
+    width = 1 if len(values) <= 1 << 8 else 2 if len(values) <= 1 << 16 else 4
+    arrays = (fixed_xy[:, 0], fixed_xy[:, 1], group.astype(f"<u{width}"), km.astype("<u2"))
+    # Byte planes (every low byte, then every next byte...): the high bytes, nearly alike,
+    # then cost gzip almost nothing.
+    planes = [
+        np.ascontiguousarray(a).view(np.uint8).reshape(len(frame), a.itemsize).T.tobytes()
+        for a in arrays
+    ]
+    blob = b"".join([*planes, *encoded])
+    popup: Popup = {
+        "names": [],
+        "fields": [fields[k] for k in columns],
+        "fixed": fixed,
+        "rows": [[v[k] for k in varying] for v in values],
+        "sources": None,
+        "sub": f"{kind} · {title}" if kind else title,
+    }
+    return {
+        "type": "sites",
+        "slug": slug,
+        "label": f"{title} ({len(frame):,})",
+        "legend": title,
+        "user": True,
+        "colour": style.colour,
+        "symbol": MARKERS[style.shape][1],
+        "bulk": True,
+        "lat": [],
+        "lon": [],
+        "scale": LINE_SCALE,
+        "areas": None,
+        "looks": looks,
+        "p": popup,
+        "pts": {
+            "n": len(frame),
+            "scale": BULK_SCALE,
+            "group": width,
+            "looks": looks_of,
+            "km": columns.index(km_field) if km_field in columns else -1,
+            "xy": columns.index(xy_field),
+            "unc": suffix,
+            "texts": [[key, len(data)] for (key, _), data in zip(parts, encoded, strict=True)],
+            "data": base64.b64encode(gzip.compress(blob, 4, mtime=0)).decode("ascii"),
+        },
+    }
+
+
+__all__ = [
+    "BULK_SCALE",
+    "GROUP_COLUMNS",
+    "KM_CODE_BASES",
+    "bulk_payload",
+    "column_text",
+    "has_text",
+    "joined_texts",
+    "km_codes",
+]
