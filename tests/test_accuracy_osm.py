@@ -433,3 +433,29 @@ def test_the_command_line_agrees_with_the_reference(case, tmp_path, capsys):
         assert located["lake Peipus"] in {"EST", "RUS"}  # a lake is part of the territory
     else:
         assert located["lake Druksiai"] in {"BLR", "LTU"}
+
+
+def test_the_map_puts_narva_castle_in_estonia_and_ivangorod_fortress_in_russia(
+    tmp_path, monkeypatch, extract_lines
+):
+    """The map's popups say the side each fortress is measured on (located_in), per bank."""
+    from geo import maps
+    from tests.test_maps import MAP_LAYERS, payload, popup_rows, sites
+
+    monkeypatch.setenv("FLANKMAP_LAYERS_DIR", str(MAP_LAYERS))
+    path = tmp_path / "narva.csv"
+    path.write_text(
+        "name,lat,lon\nNarva castle,59.3766,28.2019\nIvangorod fortress,59.3765,28.2115\n",
+        encoding="utf-8",
+    )
+    data = payload(maps.render_html(maps.build_map(as_of=AS_OF, add=[path])))
+    user = sites(data)["narva"]
+    names = user["p"]["names"]
+    castle = popup_rows(user, names.index("Narva castle"))
+    fortress = popup_rows(user, names.index("Ivangorod fortress"))
+    assert castle["Side"] == "NATO (in Estonia (EST))"
+    assert fortress["Side"] == "Russia & Belarus (in Russia (RUS))"
+    # Its distance is the reference's, to the Estonian-Russian line (RUS,BLR against NATO).
+    segments, labels = _frontier_segments(extract_lines, {"BLR", "RUS"}, set(NATO_2025))
+    (expected,), _ = Reference(segments, labels).measure([28.2019], [59.3766])
+    assert castle["To the frontier"].startswith(maps.format_km(expected))
