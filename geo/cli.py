@@ -582,6 +582,7 @@ def _stream_distances(
             excel_safe=args.excel_safe,
             borders=source,
             encoding=args.encoding,
+            format=args.format,
         )
     finally:
         progress.close()
@@ -628,6 +629,7 @@ def _dask_distances(args: argparse.Namespace, out: Path, as_of, source: Any) -> 
                 on_progress=progress.update,
                 excel_safe=args.excel_safe,
                 parts=points.part_files(args.points),
+                format=args.format,
             )
         finally:
             progress.close()
@@ -640,7 +642,7 @@ def _cmd_distances(args: argparse.Namespace) -> int:
     from geo import borders, distance, layers, sites
     from geo._errors import InputError
     from geo.dates import parse_as_of
-    from geo.writers import check_output_path
+    from geo.writers import check_output_path, writer_for
 
     if not args.points and (args.skip_invalid or args.engine == "dask"):
         raise InputError("--skip-invalid and --engine dask need --points FILE")
@@ -648,6 +650,10 @@ def _cmd_distances(args: argparse.Namespace) -> int:
         raise InputError("--encoding needs --points FILE (and the memory engine)")
     if args.chunk_rows < 1:
         raise InputError(f"--chunk-rows {args.chunk_rows} must be at least 1")
+    if args.format is not None and not args.output:
+        raise InputError("--format needs -o FILE: flankmap distances ... --format kmz -o FILE")
+    if args.output:  # an unknown format or suffix fails before any work
+        writer_for(args.output, format=args.format)
     as_of = parse_as_of(args.as_of)
     source = _border_source(args)
     inputs = (args.points,) if args.points else ()
@@ -682,7 +688,9 @@ def _cmd_distances(args: argparse.Namespace) -> int:
             from geo import writers
 
             results = [c for c in result.columns if c not in frame.columns]
-            writers.write_points(result, out, excel_safe=args.excel_safe, results=results)
+            writers.write_points(
+                result, out, excel_safe=args.excel_safe, results=results, format=args.format
+            )
             _wrote(out, f"{len(result):,} rows")
             _say_borders(source)
             return 0
@@ -954,6 +962,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--output",
         metavar="FILE",
         help="write .csv, .geojson, .parquet, .gpkg, .fgb, .kml or .kmz",
+    )
+    p.add_argument(
+        "--format",
+        metavar="FORMAT",
+        help="csv, geojson, parquet, gpkg, fgb, kml or kmz (default from the -o suffix)",
     )
     p.add_argument(
         "--skip-invalid",

@@ -1090,6 +1090,7 @@ def measure_file(
     excel_safe: bool = False,
     borders: str | BorderSource | None = None,
     encoding: str | None = None,
+    format: str | None = None,
 ) -> MeasuredFile:
     """Measure a point file chunk by chunk, in bounded memory, keeping the input order.
 
@@ -1121,6 +1122,8 @@ def measure_file(
         ``rejected`` (see :func:`geo.writers.write_points`).
     encoding : str, optional
         Of a CSV file (default UTF-8), e.g. ``"cp1252"`` or ``"latin-1"``.
+    format : str, optional
+        The format of ``out``, a name of :data:`geo.writers.FORMATS`; default from its suffix.
 
     Returns
     -------
@@ -1143,6 +1146,7 @@ def measure_file(
             stack.enter_context(
                 writers.point_writer(
                     out,
+                    format=format,
                     excel_safe=excel_safe,
                     # every column measure may append, whatever the chunks hold
                     results=result_columns(["coord_uncertainty_m"], prepared),
@@ -1159,7 +1163,9 @@ def measure_file(
         columns_only = Path(path).suffix.lower() in point_files.CSV_SUFFIXES
         # A CSV is measured from its lon/lat columns: geometries only for the outputs that
         # hold them.
-        bare = out is not None and issubclass(writers.writer_for(out), writers.CsvWriter)
+        bare = out is not None and issubclass(
+            writers.writer_for(out, format=format), writers.CsvWriter
+        )
         chunks: Iterable[Any] = (
             point_files.scan_columns(
                 path, chunk_rows=rows, skip_invalid=skip_invalid, encoding=encoding

@@ -10,7 +10,7 @@ rows at a time, so a query over billions of Parquet rows never holds them in mem
 
     con = duckdb.connect()
     register(con, frontier="RUS,BLR:NATO", as_of="2024-01-01")
-    con.sql("SELECT id, flankmap_distance_m(lon, lat) FROM 'points/*.parquet'")
+    con.sql("SELECT id, frontier_m(lon, lat) FROM 'points/*.parquet'")
 
 Needs the ``duckdb`` package (``pip install 'flankmap[duckdb]'``).
 """
@@ -27,10 +27,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from geo import borders
+from geo import distance
 from geo._errors import InputError
 from geo.dates import parse_as_of
-from geo.distance import to_frontier, to_territory
 
 __all__ = ["register"]
 
@@ -55,7 +54,7 @@ def _checked(name: str, lon: pa.ChunkedArray, lat: pa.ChunkedArray) -> tuple[np.
             f"{name}: lon {float(lon_a[i])!r}, lat {float(lat_a[i])!r} is not a position "
             "(lon must be -180..180, lat -90..90, both finite)"
         )
-    return lon_a, lat_a
+    return ((lon_a + 180.0) % 360.0) - 180.0, lat_a  # as geo.distance.to_frontier
 
 
 def _struct(result: pd.DataFrame, fields: Iterable[str]) -> pa.StructArray:
@@ -69,23 +68,25 @@ def _struct(result: pd.DataFrame, fields: Iterable[str]) -> pa.StructArray:
     return pa.StructArray.from_arrays(arrays, names=list(fields))
 
 
-def _lines_frame(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Return a copy of a frontier frame in lon/lat degrees and without a CRS object.
+#: A point beyond the OSM extract's coverage: measuring it builds the Natural Earth fallback.
+_FAR = (np.array([24.0, 0.0]), np.array([54.0, 0.0]))
+
+
+def _prepared(
+    frontier: str | gpd.GeoDataFrame | None, to: str | Iterable[str] | None, day: dt.date
+) -> distance.Target:
+    """Return the target, with everything its queries read built now, in the caller's thread.
 
     DuckDB calls the functions from its own threads, and a pyproj CRS made in one thread must
-    not be used in another (it can crash the process): the frame is reprojected here, once,
-    and what the threads see holds only shapely geometries and the ``pair`` labels. Later
-    changes to the caller's frame do not reach the queries.
+    not be used in another (it can crash the process): the frame of a frontier is reprojected
+    here (:func:`geo.distance.target` keeps only lon/lat lines), and one query of a point in
+    the borders' coverage and one beyond it fills the caches of the country data and of the
+    Natural Earth fallback, so the callbacks only evaluate. Later changes to the caller's
+    frame do not reach the queries.
     """
-    wgs84 = frame if frame.crs is None else frame.to_crs("EPSG:4326")
-    labels = (
-        wgs84["pair"].astype(str).to_numpy()
-        if "pair" in wgs84.columns
-        else np.full(len(wgs84), "", dtype=object)
-    )
-    return gpd.GeoDataFrame(
-        {"pair": labels}, geometry=np.asarray(wgs84.geometry.values, dtype=object)
-    )
+    target = distance.target(frontier=frontier, to=to, as_of=day)
+    distance.point_result(target, *_FAR)
+    return target
 
 
 def register(
@@ -95,20 +96,24 @@ def register(
     to: str | Iterable[str] | None = None,
     as_of: str | dt.date | None = None,
     prefix: str = "flankmap",
+    name: str | None = None,
 ) -> list[str]:
     """Add SQL functions measuring the exact geodesic distance from points to a connection.
 
-    Two functions are added; both take ``lon, lat`` in degrees (WGS84, in that order, as
+    Three functions are added; all take ``lon, lat`` in degrees (WGS84, in that order, as
     ``ST_Point``), are vectorised over Arrow batches and give NULL for a row whose ``lon`` or
     ``lat`` is NULL:
 
-    - ``<prefix>_distance_m(lon DOUBLE, lat DOUBLE) -> DOUBLE``: the distance in metres;
+    - ``frontier_m(lon DOUBLE, lat DOUBLE) -> DOUBLE`` for a frontier, ``territory_m`` for a
+      territory (``to=``), or ``name``: the distance in metres;
+    - ``<prefix>_distance_m(lon, lat) -> DOUBLE``: the same;
     - ``<prefix>_nearest(lon DOUBLE, lat DOUBLE) -> STRUCT(distance_m DOUBLE,
       nearest_lat DOUBLE, nearest_lon DOUBLE, border VARCHAR, bearing_deg DOUBLE)`` (and
       ``inside VARCHAR`` for a territory): every column of :func:`geo.distance.to_frontier`.
 
-    A value that is not a position (NaN, infinite, ``|lat| > 90`` or ``|lon| > 180``) stops
-    the query with an error naming the value.
+    The target is prepared once, here (:func:`geo.distance.target`); the functions only
+    evaluate it. A value that is not a position (NaN, infinite, ``|lat| > 90`` or
+    ``|lon| > 180``) stops the query with an error naming the value.
 
     Parameters
     ----------
@@ -123,7 +128,10 @@ def register(
     as_of : str, datetime.date or None
         Date for ``NATO``; default today (fixed when the functions are registered).
     prefix : str
-        Start of the function names, so that several targets can be registered side by side.
+        Start of the names of the two other functions.
+    name : str, optional
+        The name of the metres function; default ``frontier_m`` or ``territory_m``. Give
+        other names (``prefix`` and ``name``) to register several targets side by side.
 
     Returns
     -------
@@ -133,17 +141,18 @@ def register(
     Raises
     ------
     InputError
-        If both ``frontier`` and ``to`` are given, or one of them, the date or the prefix is
-        invalid.
+        If both ``frontier`` and ``to`` are given, or one of them, the date, the prefix or
+        the name is invalid, or a function of that name exists on the connection already
+        (nothing is added then).
 
     Examples
     --------
     >>> import duckdb
     >>> con = duckdb.connect()
     >>> register(con, frontier="BLR:POL", as_of="2024-01-01")
-    ['flankmap_distance_m', 'flankmap_nearest']
+    ['frontier_m', 'flankmap_distance_m', 'flankmap_nearest']
     >>> [row] = con.sql(
-    ...     "SELECT flankmap_distance_m(23.0, 53.0) AS d, (flankmap_nearest(23.0, 53.0)).border"
+    ...     "SELECT frontier_m(23.0, 53.0) AS d, (flankmap_nearest(23.0, 53.0)).border"
     ... ).fetchall()
     >>> bool(0 < row[0] < 200_000), row[1]
     (True, 'BLR-POL')
@@ -152,45 +161,47 @@ def register(
         raise InputError("give a frontier or a territory (to=...), not both")
     if not prefix.isidentifier():
         raise InputError(f"prefix {prefix!r} is not a valid SQL function name start")
-    day = parse_as_of(as_of)
-    measure: Callable[[np.ndarray, np.ndarray], pd.DataFrame]
-    if to is not None:
-        group = to
-
-        def measure(lon: np.ndarray, lat: np.ndarray) -> pd.DataFrame:
-            return to_territory(lon, lat, group, as_of=day)
-
-        fields = [*_FIELDS, "inside"]
-    else:
-        if isinstance(frontier, gpd.GeoDataFrame):
-            spec = _lines_frame(frontier)
-        else:  # the same lines as to_frontier's, built here in the caller's thread
-            text = borders.DEFAULT_FRONTIER if frontier is None else str(frontier)
-            side_a, side_b = borders.parse_frontier(text, as_of=day)
-            spec = _lines_frame(borders.frontier(side_a, side_b))
-
-        def measure(lon: np.ndarray, lat: np.ndarray) -> pd.DataFrame:
-            return to_frontier(lon, lat, spec, as_of=day)
-
-        fields = list(_FIELDS)
-    empty = np.empty(0)
-    measure(empty, empty)  # a bad frontier or group fails here, not in the middle of a query
-
+    short = name if name is not None else ("territory_m" if to is not None else "frontier_m")
+    if not short.isidentifier():
+        raise InputError(f"name {short!r} is not a valid SQL function name")
     distance_name, nearest_name = f"{prefix}_distance_m", f"{prefix}_nearest"
+    names = [short, distance_name, nearest_name]
+    if len(set(names)) < len(names):
+        raise InputError(f"name {short!r} is the name of one of the prefix's functions")
+    taken = sorted(
+        {
+            str(row[0])
+            for row in con.execute(
+                "SELECT function_name FROM duckdb_functions() WHERE function_name IN (?, ?, ?)",
+                names,
+            ).fetchall()
+        }
+    )
+    if taken:
+        raise InputError(
+            f"the connection has a function {', '.join(taken)} already (an earlier register?): "
+            "give another name= and prefix= for this target"
+        )
+    target = _prepared(frontier, to, parse_as_of(as_of))
+    fields = [*_FIELDS, "inside"] if target.territory else list(_FIELDS)
 
-    def distance_m(lon: pa.ChunkedArray, lat: pa.ChunkedArray) -> pa.Array:
-        result = measure(*_checked(distance_name, lon, lat))
-        return pa.array(result["distance_m"].to_numpy(dtype=float), type=pa.float64())
+    def metres(label: str) -> Callable[[pa.ChunkedArray, pa.ChunkedArray], pa.Array]:
+        def function(lon: pa.ChunkedArray, lat: pa.ChunkedArray) -> pa.Array:
+            result = distance.point_result(target, *_checked(label, lon, lat))
+            return pa.array(result["distance_m"].to_numpy(dtype=float), type=pa.float64())
+
+        return function
 
     def nearest(lon: pa.ChunkedArray, lat: pa.ChunkedArray) -> pa.StructArray:
-        return _struct(measure(*_checked(nearest_name, lon, lat)), fields)
+        return _struct(distance.point_result(target, *_checked(nearest_name, lon, lat)), fields)
 
     struct_type = "STRUCT(" + ", ".join(f"{f} {_FIELDS.get(f, 'VARCHAR')}" for f in fields) + ")"
     functions: list[tuple[str, Callable[..., Any], str]] = [
-        (distance_name, distance_m, "DOUBLE"),
+        (short, metres(short), "DOUBLE"),
+        (distance_name, metres(distance_name), "DOUBLE"),
         (nearest_name, nearest, struct_type),
     ]
-    for name, function, returns in functions:
+    for function_name, function, returns in functions:
         # "arrow" as a string: the enum moved between duckdb releases (functional, func).
-        con.create_function(name, function, ["DOUBLE", "DOUBLE"], returns, type="arrow")  # type: ignore[call-overload]
-    return [name for name, _, _ in functions]
+        con.create_function(function_name, function, ["DOUBLE", "DOUBLE"], returns, type="arrow")  # type: ignore[call-overload]
+    return names

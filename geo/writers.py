@@ -1125,6 +1125,7 @@ def write_parts(
     excel_safe: bool = False,
     parts: list[Path] | None = None,
     results: Collection[str] = (),
+    format: str | None = None,
 ) -> int:
     """Compute a dask frame a few partitions at a time and write them in order to one file.
 
@@ -1141,6 +1142,8 @@ def write_parts(
     parts : list of pathlib.Path, optional
         The file of each partition (:func:`geo.points.part_files`), to name in messages.
     results : collection of str
+        As in :func:`write_points`.
+    format : str, optional
         As in :func:`write_points`.
 
     Returns
@@ -1164,7 +1167,7 @@ def write_parts(
     except (ImportError, ValueError):
         window = 4
     rows = 0
-    with point_writer(path, excel_safe=excel_safe, results=results) as write:
+    with point_writer(path, excel_safe=excel_safe, results=results, format=format) as write:
         for start in range(0, len(partitions), window):
             batch = dask.compute(*partitions[start : start + window])  # type: ignore[no-untyped-call]
             for part in batch:

@@ -5,9 +5,14 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+import warnings
+import zipfile
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
+import pandas as pd
+import pyogrio
 import pytest
 
 from geo import distance
@@ -612,3 +617,70 @@ def test_many_small_chunks_are_said_once(tmp_path, capsys, monkeypatch):
         "milliseconds: 10,000 rows or more is usual (default 100,000)\n" + NOTICE
     )
     assert len(_csv_rows(out)) == 12
+
+
+@pytest.mark.parametrize("name", ["csv", "geojson", "parquet", "gpkg", "fgb", "kml", "kmz"])
+def test_format_writes_that_format_whatever_the_suffix(points_csv, tmp_path, capsys, name):
+    # --format F -o out.dat writes what -o out.F writes (the format inferred from the suffix).
+    (tmp_path / "ref").mkdir()
+    (tmp_path / "fmt").mkdir()
+    inferred = tmp_path / "ref" / f"out.{name}"
+    given = tmp_path / "fmt" / "out.dat"
+    base = ["distances", "--points", str(points_csv), "--as-of", "2024-01-01"]
+    assert main([*base, "-o", str(inferred)]) == 0
+    assert main([*base, "--format", name.upper(), "-o", str(given)]) == 0
+    assert f"wrote {given}" in capsys.readouterr().out
+    if name != "gpkg":  # a GeoPackage holds the time it was written (gpkg_contents)
+        assert given.read_bytes() == inferred.read_bytes()
+    if name in ("gpkg", "fgb", "geojson", "kml"):
+        with warnings.catch_warnings():  # GDAL: a GeoPackage named .dat is not conformant
+            warnings.filterwarnings("ignore", "File .* non conformant file extension")
+            back = pyogrio.read_dataframe(given)  # GDAL knows the format by its content
+        pd.testing.assert_frame_equal(back, pyogrio.read_dataframe(inferred))
+        assert pd.to_numeric(back["distance_m"]).gt(0).all()
+        assert len(back) == 3
+    elif name == "parquet":
+        back = gpd.read_parquet(given)
+        assert back["name"].tolist() == ["Riga", "Narva", "Warsaw"]
+        assert back["border"].str.len().gt(0).all()
+    elif name == "kmz":
+        with zipfile.ZipFile(given) as archive:
+            assert archive.namelist()[0].endswith(".kml")
+    else:
+        with given.open(encoding="utf-8") as handle:
+            assert [r["name"] for r in csv.DictReader(handle)] == ["Riga", "Narva", "Warsaw"]
+
+
+def test_format_for_the_sites_of_layers(sites_dir, tmp_path, capsys):
+    out = tmp_path / "sites.out"
+    args = ["distances", "--layers", "sites_small", "--format", "fgb", "-o", str(out)]
+    assert main(args) == 0
+    assert out.read_bytes()[:3] == b"fgb"
+    assert "opposing_distance_m" in pyogrio.read_dataframe(out).columns
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--format", "xlsx", "-o", "{tmp}/out.csv"],
+            "unknown format 'xlsx'; use csv, geojson, parquet, gpkg, fgb, kml, kmz",
+        ),
+        (
+            ["--format", "kml"],
+            "--format needs -o FILE: flankmap distances ... --format kmz -o FILE",
+        ),
+        (
+            ["-o", "{tmp}/out.dat"],
+            "out.dat: unknown output type '.dat'; "
+            "use .csv, .geojson, .parquet, .gpkg, .fgb, .kml, .kmz",
+        ),
+    ],
+)
+def test_format_errors_are_one_line_and_write_nothing(points_csv, tmp_path, capsys, args, message):
+    values = {"tmp": str(tmp_path)}
+    before = sorted(p.name for p in tmp_path.iterdir())
+    argv = ["distances", "--points", str(points_csv), *[a.format(**values) for a in args]]
+    assert main(argv) == 2
+    assert _one_error_line(capsys) == message.format(**values)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before

@@ -11,6 +11,7 @@ dask_geopandas = pytest.importorskip("dask_geopandas")
 distributed = pytest.importorskip("distributed")
 
 import geopandas as gpd  # noqa: E402
+import pyogrio  # noqa: E402
 
 from geo import distance, points, writers  # noqa: E402
 from geo.cli import main  # noqa: E402
@@ -90,6 +91,22 @@ def test_cli_engine_dask_over_a_folder_of_parts(client, tmp_path, capsys):
     got = points.read_points(out)
     expected = distance.distances(frame.reset_index(drop=True), as_of="2025-01-01")
     _same(expected, got)
+
+
+def test_cli_engine_dask_writes_the_format_given(tmp_path, capsys):
+    frame = _points(60)
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    for i, part in enumerate(np.array_split(np.arange(len(frame)), 2)):
+        writers.write_points(frame.iloc[part], folder / f"part{i}.parquet")
+    out = tmp_path / "out.dat"
+    args = ["distances", "--engine", "dask", "--points", str(folder), "--format", "fgb"]
+    assert main([*args, "-o", str(out), "--as-of", "2025-01-01"]) == 0
+    assert "wrote" in capsys.readouterr().out
+    assert out.read_bytes()[:3] == b"fgb"
+    got = pyogrio.read_dataframe(out)
+    expected = distance.distances(frame.reset_index(drop=True), as_of="2025-01-01")
+    np.testing.assert_array_equal(got["distance_m"], expected["distance_m"])
 
 
 def test_dask_engine_errors_are_one_line(tmp_path, capsys):

@@ -55,6 +55,7 @@ def test_frontier_functions_equal_distances_exactly(con):
     # 5000 rows are three Arrow batches: batching must not change a single bit.
     table = _points(5000)
     assert register(con, frontier="RUS,BLR:NATO", as_of=AS_OF) == [
+        "frontier_m",
         "flankmap_distance_m",
         "flankmap_nearest",
     ]
@@ -85,10 +86,11 @@ def test_a_frontier_frame_measures_as_its_spec(con):
     assert got["border"].tolist() == want["border"].tolist()
     # The frame went to EPSG:3035 and back: the lines moved by nanometres at most.
     np.testing.assert_allclose(got["distance_m"], want["distance_m"], rtol=0, atol=1e-3)
-    register(con, frontier=frame, as_of=AS_OF, prefix="same")
+    register(con, frontier=frame, as_of=AS_OF, prefix="same", name="same_m")
     con.register("pts", table)
-    exact = con.sql("SELECT same_distance_m(lon, lat) AS d FROM pts").df()["d"]
-    np.testing.assert_array_equal(exact.to_numpy(), want["distance_m"].to_numpy())
+    exact = con.sql("SELECT same_distance_m(lon, lat) AS d, same_m(lon, lat) AS m FROM pts").df()
+    np.testing.assert_array_equal(exact["d"].to_numpy(), want["distance_m"].to_numpy())
+    np.testing.assert_array_equal(exact["m"].to_numpy(), want["distance_m"].to_numpy())
 
 
 def test_territory_functions_equal_distances_and_say_inside(con):
@@ -192,9 +194,84 @@ def test_register_checks_its_arguments_before_any_query(con):
         register(con, frontier="BLR:XXX", as_of=AS_OF)
     with pytest.raises(InputError, match="prefix"):
         register(con, frontier="BLR:POL", prefix="bad name; DROP")
+    with pytest.raises(InputError, match="name 'bad name'"):
+        register(con, frontier="BLR:POL", name="bad name")
+    with pytest.raises(InputError, match="name 'flankmap_nearest'"):
+        register(con, frontier="BLR:POL", name="flankmap_nearest")
     assert con.sql(
-        "SELECT count(*) FROM duckdb_functions() WHERE function_name LIKE 'flankmap%'"
+        "SELECT count(*) FROM duckdb_functions() WHERE function_name LIKE 'flankmap%' "
+        "OR function_name IN ('frontier_m', 'territory_m')"
     ).fetchall() == [(0,)]
+
+
+def test_a_second_target_needs_other_names_and_adds_nothing_until_given(con):
+    register(con, frontier="BLR:POL", as_of=AS_OF)
+    with pytest.raises(
+        InputError,
+        match="has a function flankmap_distance_m, flankmap_nearest, frontier_m already",
+    ):
+        register(con, frontier="BLR:LTU", as_of=AS_OF)
+    with pytest.raises(InputError, match="has a function frontier_m already"):
+        register(con, frontier="BLR:LTU", as_of=AS_OF, prefix="ltu")
+    assert register(con, frontier="BLR:LTU", as_of=AS_OF, prefix="ltu", name="ltu_m") == [
+        "ltu_m",
+        "ltu_distance_m",
+        "ltu_nearest",
+    ]
+    [(pol, ltu)] = con.sql("SELECT frontier_m(25.0, 54.0), ltu_m(25.0, 54.0)").fetchall()
+    want = distance.to_frontier([25.0, 25.0], [54.0, 54.0], "BLR:POL", as_of=AS_OF)
+    assert pol == want.loc[0, "distance_m"]
+    assert ltu == distance.to_frontier([25.0], [54.0], "BLR:LTU", as_of=AS_OF).loc[0, "distance_m"]
+
+
+def test_the_issue_spelling_over_a_parquet_glob(con, tmp_path, monkeypatch):
+    # SELECT frontier_m(lon, lat) FROM 'points/*.parquet', and territory_m for to=.
+    table = _points(3000, seed=12)
+    (tmp_path / "points").mkdir()
+    for k in range(3):
+        part = table.iloc[k * 1000 : (k + 1) * 1000]
+        part.to_parquet(tmp_path / "points" / f"part-{k}.parquet", index=False)
+    monkeypatch.chdir(tmp_path)
+    register(con, frontier="RUS,BLR:NATO", as_of=AS_OF)
+    register(con, to="RUS,BLR", as_of=AS_OF, prefix="east")
+    got = con.sql(
+        "SELECT id, frontier_m(lon, lat) AS f, territory_m(lon, lat) AS t "
+        "FROM 'points/*.parquet' ORDER BY id"
+    ).df()
+    want_f = _expected(table, frontier="RUS,BLR:NATO")
+    want_t = _expected(table, to="RUS,BLR")
+    assert got["id"].tolist() == table["id"].tolist()
+    np.testing.assert_array_equal(got["f"].to_numpy(), want_f["distance_m"].to_numpy())
+    np.testing.assert_array_equal(got["t"].to_numpy(), want_t["distance_m"].to_numpy())
+
+
+@pytest.mark.parametrize("target", [{"frontier": "RUS,BLR:NATO"}, {"to": "RUS,BLR"}])
+def test_queries_only_evaluate_what_register_prepared(con, monkeypatch, target):
+    # Nothing is built (border data read, lines made, a CRS used) inside DuckDB's threads:
+    # empty the caches, register, break every builder, then query points inside and beyond
+    # the coverage of the OSM extract (the latter measured on Natural Earth).
+    points = pd.DataFrame(
+        {"id": [0, 1, 2], "lon": [24.0, -60.0, 150.0], "lat": [54.0, -30.0, -40.0]}
+    )
+    want = _expected(points, **target)
+    distance._frontier_lines.cache_clear()
+    distance._territory_target.cache_clear()
+    register(con, as_of=AS_OF, **target)
+
+    def broken(*args, **kwargs):
+        raise AssertionError("built in a query")
+
+    monkeypatch.setattr(borders, "countries", broken)
+    monkeypatch.setattr(borders, "frontier", broken)
+    monkeypatch.setattr(distance, "target", broken)
+    monkeypatch.setattr(distance, "line_set", broken)
+    monkeypatch.setattr(gpd.GeoDataFrame, "to_crs", broken)
+    name = "territory_m" if "to" in target else "frontier_m"
+    got = con.sql(
+        f"SELECT {name}(lon, lat) AS d FROM (VALUES (0, 24.0, 54.0), (1, -60.0, -30.0), "
+        "(2, 150.0, -40.0)) t(i, lon, lat) ORDER BY i"
+    ).df()["d"]
+    np.testing.assert_array_equal(got.to_numpy(), want["distance_m"].to_numpy())
 
 
 def test_integer_columns_are_cast(con):
@@ -212,7 +289,7 @@ def test_a_million_parquet_rows_match_the_in_memory_result_in_order(con, tmp_pat
     pq.write_table(pa.Table.from_pandas(table, preserve_index=False), path)
     register(con, frontier="RUS,BLR:NATO", as_of=AS_OF)
     got = con.sql(
-        "SELECT id, flankmap_distance_m(lon, lat) AS d FROM read_parquet(?)", params=[str(path)]
+        "SELECT id, frontier_m(lon, lat) AS d FROM read_parquet(?)", params=[str(path)]
     ).df()
     assert len(got) == 1_000_000
     np.testing.assert_array_equal(got["id"].to_numpy(), table["id"].to_numpy())

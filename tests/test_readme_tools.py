@@ -1,8 +1,7 @@
-"""The README's "With other tools" examples: the Jupyter and DuckDB ones run, Spark's is valid."""
+"""The README's "With other tools" examples run (Spark's is geo.spark, run by test_spark.py)."""
 
 from __future__ import annotations
 
-import ast
 import re
 from pathlib import Path
 
@@ -38,13 +37,3 @@ def test_the_duckdb_example_runs(tmp_path, monkeypatch, capsys):
     assert (tmp_path / "points.parquet").is_file()
     assert "BLR-POL" in out
     assert "inside_rus_blr" in out
-
-
-def test_the_spark_recipe_is_valid_python_only():
-    # pyspark is not installed here: the recipe is checked for syntax, not run (the README says so).
-    [code] = _blocks("### Spark")
-    tree = ast.parse(code)
-    names = {node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)}
-    assert names == {"measure"}
-    assert "mapInArrow(measure" in code
-    assert "from geo.distance import to_frontier" in code
