@@ -740,6 +740,32 @@ def _gdal_table(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return table
 
 
+#: GDAL's option for the time it writes into a file (GeoPackage's ``last_change``).
+_GDAL_DATE_OPTION = "OGR_CURRENT_DATE"
+
+
+def _fixed_date() -> str:
+    """Return the time written into GDAL files, so that the same data gives the same bytes.
+
+    ``SOURCE_DATE_EPOCH`` (seconds, the reproducible-builds convention) when it is set, else
+    the Unix epoch: the time of writing is not a property of the data.
+
+    Examples
+    --------
+    >>> len(_fixed_date())  # 1970-01-01T00:00:00.000Z unless SOURCE_DATE_EPOCH is set
+    24
+    """
+    import datetime as dt
+    import os
+
+    try:
+        seconds = int(os.environ.get("SOURCE_DATE_EPOCH", "0"))
+    except ValueError:
+        seconds = 0
+    when = dt.datetime.fromtimestamp(max(seconds, 0), tz=dt.UTC)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
 class _GdalWriter(Writer):
     """A format GDAL writes (through pyogrio), to a path: a scratch folder beside the output.
 
@@ -782,6 +808,8 @@ class _GdalWriter(Writer):
 
         table = _gdal_table(frame)
         layer = self.path.stem or "points"
+        before = pyogrio.get_gdal_config_option(_GDAL_DATE_OPTION)
+        pyogrio.set_gdal_config_options({_GDAL_DATE_OPTION: _fixed_date()})
         try:
             pyogrio.write_dataframe(
                 table,
@@ -793,6 +821,8 @@ class _GdalWriter(Writer):
             )
         except (OSError, RuntimeError, ValueError, TypeError) as exc:
             raise OutputError(f"{self.path}: cannot write {self.driver}: {exc}") from None
+        finally:
+            pyogrio.set_gdal_config_options({_GDAL_DATE_OPTION: before})
         self._written = True
 
     def close(self) -> None:

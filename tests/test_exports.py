@@ -143,6 +143,30 @@ def test_geopackage_appends_frames_in_order(tmp_path):
 
 
 @pytest.mark.parametrize("fmt", GIS)
+def test_gis_files_are_byte_reproducible(fmt, tmp_path, monkeypatch):
+    """GDAL writes the time into a GeoPackage; the writer fixes it (SOURCE_DATE_EPOCH)."""
+    import sqlite3
+    import time
+
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    frame = _typed_points()
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    write_points(frame, tmp_path / "a" / f"out.{fmt}")
+    time.sleep(1.1)  # GDAL's clock has seconds: a second later, the same bytes
+    write_points(frame, tmp_path / "b" / f"out.{fmt}")
+    first = (tmp_path / "a" / f"out.{fmt}").read_bytes()
+    assert first == (tmp_path / "b" / f"out.{fmt}").read_bytes()
+    assert pyogrio.get_gdal_config_option("OGR_CURRENT_DATE") is None  # restored
+    if fmt == "gpkg":
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", "1733184000")  # 2024-12-03
+        write_points(frame, tmp_path / "c.gpkg")
+        with sqlite3.connect(tmp_path / "c.gpkg") as con:
+            (changed,) = con.execute("SELECT last_change FROM gpkg_contents").fetchone()
+        assert changed == "2024-12-03T00:00:00.000Z"
+
+
+@pytest.mark.parametrize("fmt", GIS)
 def test_an_empty_gis_output_is_a_valid_file(fmt, tmp_path):
     with point_writer(tmp_path / f"e.{fmt}"):
         pass
