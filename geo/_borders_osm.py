@@ -41,6 +41,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyarrow.parquet as pq
 import shapely
@@ -384,7 +385,9 @@ def territory_boundary(
     ).reset_index(drop=True)
 
 
-def coverage_margin_m(lon, lat, *, path: str | Path | None = None) -> np.ndarray:
+def coverage_margin_m(
+    lon: npt.ArrayLike, lat: npt.ArrayLike, *, path: str | Path | None = None
+) -> np.ndarray:
     """Return a lower bound of the geodesic distance from points to the edge of the coverage.
 
     A distance ``d`` measured on the extract is the true distance to the border when
@@ -428,7 +431,9 @@ def coverage_margin_m(lon, lat, *, path: str | Path | None = None) -> np.ndarray
     return np.where(inside, margin, 0.0)
 
 
-def country_at(lon, lat, *, path: str | Path | None = None) -> np.ndarray:
+def country_at(
+    lon: npt.ArrayLike, lat: npt.ArrayLike, *, path: str | Path | None = None
+) -> np.ndarray:
     """Return the country each point lies in (its land, lakes, rivers or territorial sea).
 
     Parameters

@@ -91,7 +91,7 @@ class Deferred(MacroElement):
     """
 
     def __init__(self, name: str, text: str) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self._name = name
         self.text = text
 

@@ -20,10 +20,13 @@ import time
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from geo._errors import GeoError, OutputError
 from geo.text import km_cell, shorten
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 EXIT_USER_ERROR = 2
 #: ``flankmap layers check --strict``: the folder is valid, but features are due for a check.
@@ -332,7 +335,7 @@ def _cmd_map(args: argparse.Namespace) -> int:
         rejected, with_file=True, excel_safe=args.excel_safe
     ) as write_rejected:
 
-        def on_rejected(path: Path, rows) -> None:
+        def on_rejected(path: Path, rows: pd.DataFrame) -> None:
             counts[path.name] = counts.get(path.name, 0) + len(rows)
             write_rejected(rows.assign(file=path.name))
 
@@ -463,7 +466,7 @@ def _km(value: float) -> str:
     return km_cell(value, missing="-")
 
 
-def _site_row(r: dict) -> list[object]:
+def _site_row(r: dict[str, Any]) -> list[object]:
     name = shorten(r["name"], 40)
     return [
         r["id"],
@@ -479,7 +482,7 @@ def _site_row(r: dict) -> list[object]:
     ]
 
 
-def _point_cells(r: dict, geom: Any) -> list[object]:
+def _point_cells(r: dict[str, Any], geom: Any) -> list[object]:
     bearing = r["bearing_deg"]
     point = geom.geom_type == "Point"  # a line or polygon is measured from its nearest point
     return [
@@ -523,7 +526,10 @@ class _Progress:
 
 
 def _rejected_output(
-    args: argparse.Namespace, base: Path | str, out: Path | None, inputs: tuple
+    args: argparse.Namespace,
+    base: Path | str,
+    out: Path | None,
+    inputs: tuple[Path | str, ...],
 ) -> Path:
     """Where --skip-invalid writes the rejected rows (--rejected, else BASE.rejected.csv).
 
@@ -547,8 +553,12 @@ _FEW_ROWS = 10_000
 
 
 def _stream_distances(
-    args: argparse.Namespace, out: Path | None, rejected: Path | None, as_of, source: Any
-):
+    args: argparse.Namespace,
+    out: Path | None,
+    rejected: Path | None,
+    as_of: dt.date,
+    source: Any,
+) -> pd.DataFrame | None:
     """Measure a point file chunk by chunk; return the result, or None once OUT is written."""
     from geo import distance
 
@@ -601,7 +611,7 @@ def _stream_distances(
     return run.frame
 
 
-def _dask_distances(args: argparse.Namespace, out: Path, as_of, source: Any) -> int:
+def _dask_distances(args: argparse.Namespace, out: Path, as_of: dt.date, source: Any) -> int:
     """Run on dask over a folder of Parquet or CSV parts (or one file)."""
     from geo import distance, points, writers
 
@@ -613,7 +623,7 @@ def _dask_distances(args: argparse.Namespace, out: Path, as_of, source: Any) -> 
                 raise points.InputError(
                     "--scheduler needs dask's distributed: pip install 'flankmap[dask]'"
                 ) from None
-            stack.enter_context(Client(args.scheduler))
+            stack.enter_context(Client(args.scheduler))  # type: ignore[no-untyped-call,unused-ignore]
         frame = points.read_parts(args.points)
         result = distance.distances(
             frame, frontier=args.frontier, to=args.to, as_of=as_of, borders=source
@@ -1023,7 +1033,14 @@ def _notices() -> Iterator[None]:
     log.addHandler(handler)
     said: set[str] = set()
 
-    def show(message, category, filename, lineno, file=None, line=None) -> None:
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
         lines = [text.strip() for text in str(message).splitlines() if text.strip()]
         text = lines[0] if lines else category.__name__
         if text not in said:
@@ -1151,7 +1168,7 @@ class _GuardedStdout:
 @contextlib.contextmanager
 def _guarded_stdout() -> Iterator[None]:
     stream = sys.stdout
-    sys.stdout = _GuardedStdout(stream)  # type: ignore[assignment]
+    sys.stdout = _GuardedStdout(stream)
     try:
         yield
     finally:

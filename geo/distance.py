@@ -371,15 +371,6 @@ def _coords(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[np.ndarray, np.ndar
     return ((lon + 180.0) % 360.0) - 180.0, lat
 
 
-def _frontier_set(
-    frontier: str | gpd.GeoDataFrame, as_of: str | dt.date | None, source: BorderSource
-) -> LineSet:
-    if isinstance(frontier, gpd.GeoDataFrame):
-        return _frame_lines(frontier)
-    side_a, side_b = border_data.parse_frontier(str(frontier), as_of=parse_as_of(as_of))
-    return _frontier_lines(tuple(side_a), tuple(side_b), source)
-
-
 def to_frontier(
     lon: npt.ArrayLike,
     lat: npt.ArrayLike,

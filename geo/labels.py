@@ -361,7 +361,7 @@ def place_labels(
 def agg_renderer(fig: Any) -> Any:
     """Return the Agg renderer of a figure (with an Agg canvas), to measure text."""
     canvas: FigureCanvasAgg = fig.canvas
-    return canvas.get_renderer()
+    return canvas.get_renderer()  # type: ignore[no-untyped-call]
 
 
 # --- the key of numbered labels ----------------------------------------------------------

@@ -766,7 +766,7 @@ def status_on(feature: Mapping[str, Any], as_of: dt.date) -> str:
     status : str
         The status of the last timeline entry on or before ``as_of``, else ``status``.
     """
-    current = None
+    current: str | None = None
     for step in feature.get("timeline") or []:
         if date_bounds(step["date"])[0] <= as_of:
             current = step["status"]

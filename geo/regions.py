@@ -53,8 +53,11 @@ __all__ = [
 
 #: The registry file shipped inside the package.
 REGIONS_PATH = Path(__file__).resolve().parent / "data" / "regions.json"
+#: The border data :func:`suwalki_gap` can measure on, and the border source each one is (a
+#: new source of :data:`geo._data.BORDER_SOURCES` is one entry here).
+_BORDER_SOURCES = {"natural-earth": "naturalearth", "osm": "osm"}
 #: The border data :func:`suwalki_gap` can measure on.
-BORDER_DATA = ("natural-earth", "osm")
+BORDER_DATA = tuple(_BORDER_SOURCES)
 #: Extent kinds of the registry, and the field each needs.
 _EXTENT_FIELDS = {
     "countries": "codes",
@@ -202,11 +205,8 @@ def _check_data(data: str) -> str:
 
 
 def _country(code: str, data: str) -> shapely.Geometry:
-    if _check_data(data) == "osm":
-        from geo import _borders_osm
-
-        return _borders_osm.countries([code]).geometry.iloc[0]
-    return borders.countries([code], borders="naturalearth").geometry.iloc[0]
+    source = _BORDER_SOURCES[_check_data(data)]
+    return borders.countries([code], borders=source).geometry.iloc[0]
 
 
 @functools.cache

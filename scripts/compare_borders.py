@@ -11,7 +11,7 @@ It prints three tables.
 1. **Lengths.** The land frontier of every pair of Russia+Belarus with NATO (and with Ukraine,
    Georgia, Azerbaijan), in km: Natural Earth (``geo.borders.frontier(..., borders=
    "naturalearth")``, edges matched), OSM (the default source) and the national figure cited in
-   ``tests/test_borders_osm.py`` (repeated in :data:`PUBLISHED_KM`), with each one's ratio to it.
+   ``tests/test__borders_osm.py`` (repeated in :data:`PUBLISHED_KM`), with each one's ratio to it.
 2. **Shipped sites.** ``geo.distance.distances`` of every feature of every shipped layer to the
    default frontier (Russia+Belarus against NATO on ``--as-of``) on both sources: the median,
    p95 and largest change |OSM - NE| and the sites that move most. Lines and areas are measured
@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from geo import _borders_osm, borders, distance, layers  # noqa: E402
 
-#: National figures of each land frontier, km (sources cited in tests/test_borders_osm.py).
+#: National figures of each land frontier, km (sources cited in tests/test__borders_osm.py).
 PUBLISHED_KM = {
     "AZE-RUS": (350.0, "Rosgranitsa"),
     "BLR-LTU": (678.0, "Belarus"),

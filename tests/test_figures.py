@@ -1,7 +1,6 @@
 import html
 import itertools
 import re
-import struct
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -26,11 +25,6 @@ SMALL = (12.0, 15.0)
 @pytest.fixture
 def mini_figure(mini_layers):
     return figures.map_figure(as_of=AS_OF, size_cm=SMALL, dpi=80)
-
-
-def _png_size(data: bytes) -> tuple[int, int]:
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    return struct.unpack(">II", data[16:24])
 
 
 def test_map_figure_draws_every_layer_legend_and_furniture(mini_figure):
@@ -217,8 +211,8 @@ def test_save_figure_formats_are_reproducible(mini_figure, tmp_path, suffix, mag
     assert not list(tmp_path.glob(".*.tmp"))
 
 
-def test_png_size_follows_size_and_dpi(mini_figure):
-    width, height = _png_size(figures.figure_bytes(mini_figure, "png", dpi=100))
+def test_png_size_follows_size_and_dpi(mini_figure, png_size):
+    width, height = png_size(figures.figure_bytes(mini_figure, "png", dpi=100))
     assert (width, height) == (int(12 / 2.54 * 100), int(15 / 2.54 * 100))
 
 
@@ -275,28 +269,6 @@ def test_distance_chart_sorts_bars_nearest_on_top():
 def test_distance_chart_needs_the_analysis_columns():
     with pytest.raises(InputError, match="opposing_distance_m"):
         figures.distance_chart(pd.DataFrame({"id": [], "name": [], "layer": []}))
-
-
-def test_cli_figure(mini_layers, tmp_path, capsys):
-    out = tmp_path / "map.png"
-    assert main(["figure", "-o", str(out), "--as-of", AS_OF, "--width-cm", "10"]) == 0
-    assert _png_size(out.read_bytes()) == (int(10 / 2.54 * 200), int(22 / 2.54 * 200))
-    assert "wrote" in capsys.readouterr().out
-
-
-def test_cli_distance_chart_takes_a_width_alone(mini_layers, tmp_path):
-    out = tmp_path / "chart.png"
-    argv = ["figure", "--kind", "distances", "-o", str(out), "--as-of", AS_OF, "--dpi", "100"]
-    assert main([*argv, "--width-cm", "10"]) == 0
-    width, height = _png_size(out.read_bytes())
-    assert width == int(10 / 2.54 * 100)
-    assert height > 0
-
-
-def test_cli_figure_bad_suffix_is_exit_2(mini_layers, tmp_path, capsys):
-    assert main(["figure", "-o", str(tmp_path / "map.gif")]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("flankmap: error: cannot write 'map.gif'")
 
 
 # --- every text is drawn literally, in every format -----------------------------------------
@@ -420,16 +392,6 @@ def test_a4_at_1200_dpi_is_still_allowed(mini_figure):
     figures._check_size(figures.A4_SIZE_CM, 1200)
     with pytest.raises(InputError, match=r"is too large"):
         figures.figure_bytes(mini_figure, "png", dpi=5000)
-
-
-def test_cli_refuses_a_huge_raster_in_one_line(mini_layers, tmp_path, capsys):
-    out = tmp_path / "big.png"
-    args = ["figure", "-o", str(out), "--width-cm", "200", "--height-cm", "200", "--dpi", "1200"]
-    assert main(args) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("flankmap: error: figure of 94,489 x 94,489 px")
-    assert err.count("\n") == 1
-    assert not out.exists()
 
 
 def test_a_10000_character_name_is_cut_in_labels_key_legend_and_chart(mini_layers):
@@ -606,26 +568,3 @@ def test_the_log_scale_spreads_the_sub_100_km_band():
     assert below < log.get_window_extent(renderer).y0  # the long bars leave it no room inside
     with pytest.raises(InputError, match="chart scale 'loud' is not one of linear, log"):
         figures.distance_chart(near, scale="loud")
-
-
-def test_cli_page_sizes_and_scale(mini_layers, tmp_path, capsys):
-    from geo.cli import FIGURE_PAGES
-
-    assert sorted(FIGURE_PAGES) == sorted(figures.PAGE_SIZES_CM)
-    out = tmp_path / "page.png"
-    argv = ["figure", "-o", str(out), "--as-of", AS_OF, "--dpi", "40"]
-    assert main([*argv, "--page", "a4"]) == 0
-    assert _png_size(out.read_bytes()) == (int(21 / 2.54 * 40), int(29.7 / 2.54 * 40))
-    chart = tmp_path / "chart.svg"
-    chart_argv = ["figure", "--kind", "distances", "-o", str(chart), "--as-of", AS_OF]
-    assert main([*chart_argv, "--scale", "log", "--page", "a4-landscape"]) == 0
-    assert 'width="841.' in chart.read_text(encoding="utf-8")[:2000]  # 29.7 cm in points
-    capsys.readouterr()
-    assert main([*argv, "--page", "a4", "--width-cm", "10"]) == 2
-    assert capsys.readouterr().err == (
-        "flankmap: error: --page sets the size: give it or --width-cm/--height-cm, not both\n"
-    )
-    assert main([*argv, "--scale", "log"]) == 2
-    assert capsys.readouterr().err == (
-        "flankmap: error: --scale is for the distance chart: add --kind distances\n"
-    )

@@ -24,7 +24,6 @@ from pyproj import Geod
 
 from geo import _basemap, _bulk, _overlays, _payload, _popups, layers, maps
 from geo._errors import InputError
-from geo.cli import main
 from geo.text import km_label
 
 DATA = Path(__file__).parent / "data"
@@ -323,23 +322,6 @@ def test_display_borders_are_simplified_but_keep_shared_edges():
     assert pol.buffer(0).intersection(blr.buffer(0)).area < 1e-6  # no overlap
 
 
-def test_cli_map(map_layers, tmp_path, capsys):
-    out = tmp_path / "m.html"
-    assert main(["map", "-o", str(out), "--as-of", AS_OF, "--rings", "100,300"]) == 0
-    assert "wrote" in capsys.readouterr().out
-    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
-    # Comma lists are read as by report and figure: blanks around the items do not count.
-    assert main(["map", "-o", str(out), "--as-of", AS_OF, "--layers", "sites, hostile"]) == 0
-    assert (
-        main(["map", "-o", str(out), "--as-of", AS_OF, "--ring-sites", "east-radar, west-bg"]) == 0
-    )
-    capsys.readouterr()
-    assert main(["map", "-o", str(out), "--rings", "ten"]) == 2
-    assert "--rings 'ten'" in capsys.readouterr().err
-    assert main(["map", "-o", str(tmp_path / "nope" / "m.html")]) == 2
-    assert "does not exist" in capsys.readouterr().err
-
-
 def test_default_map_stays_small():
     """The shipped layers on today's date: well under 1.5 MB."""
     document = maps.render_html(maps.build_map())
@@ -554,81 +536,6 @@ def test_bad_user_file_names_file_and_row(map_layers, tmp_path):
     message = "dated.csv: row 1: field 'since': 'soon' is not a date of the form YYYY, YYYY-MM or YYYY-MM-DD"
     with pytest.raises(InputError, match=f"^{re.escape(message)}$"):
         maps.build_map(as_of=AS_OF, add=[dated])
-
-
-def test_cli_tiles_that_need_a_key(map_layers, tmp_path, capsys):
-    out = tmp_path / "t.html"
-    assert main(["map", "-o", str(out), "--as-of", AS_OF, "--tiles", "CartoDB.Positron"]) == 2
-    assert "needs an API key" in capsys.readouterr().err
-    argv = ["map", "-o", str(out), "--as-of", AS_OF, "--tiles", "CartoDB.Positron"]
-    assert main([*argv, "--tiles-key", "k3y"]) == 0
-    assert "key=k3y" in out.read_text(encoding="utf-8")
-
-
-@pytest.mark.parametrize(
-    ("provider", "query"),
-    [
-        ("MapBox", "access_token=k3y"),
-        ("Jawg.Streets", "access-token=k3y"),
-        ("MapTiler.Streets", "key=k3y"),
-        ("Thunderforest.OpenCycleMap", "apikey=k3y"),
-    ],
-)
-def test_cli_tiles_key_goes_to_the_providers_own_field(
-    provider, query, map_layers, tmp_path, capsys
-):
-    out = tmp_path / "t.html"
-    argv = ["map", "-o", str(out), "--as-of", AS_OF, "--tiles", provider, "--tiles-key", "k3y"]
-    assert main(argv) == 0, capsys.readouterr().err
-    tiles = payload(out.read_text(encoding="utf-8"))["tiles"]
-    assert tiles["url"].endswith(query)
-    assert "<insert" not in tiles["url"]
-
-
-def test_cli_tiles_help_example_needs_no_key(map_layers, tmp_path, capsys):
-    import xyzservices
-
-    with pytest.raises(SystemExit):
-        main(["map", "--help"])
-    help_text = " ".join(capsys.readouterr().out.split())
-    example = re.search(r"online tiles by xyzservices name, e\.g\. ([\w.]+)", help_text)
-    assert example, help_text
-    assert not xyzservices.providers.query_name(example[1]).requires_token()
-    out = tmp_path / "t.html"
-    assert main(["map", "-o", str(out), "--as-of", AS_OF, "--tiles", example[1]]) == 0
-    assert payload(out.read_text(encoding="utf-8"))["tiles"]["name"] == example[1]
-
-
-def test_cli_map_skip_invalid_writes_the_rejected_rows(map_layers, tmp_path, capsys):
-    bad = tmp_path / "mixed.csv"
-    bad.write_text(
-        "name,lat,lon\nVilnius,54.687,25.28\nB,abc,24.0\nRiga,56.95,24.1\nC,128.1,54\n",
-        encoding="utf-8",
-    )
-    out = tmp_path / "m.html"
-    assert main(["map", "-o", str(out), "--as-of", AS_OF, "--add", str(bad)]) == 2
-    assert not out.exists()
-    capsys.readouterr()
-    assert main(["map", "-o", str(out), "--as-of", AS_OF, "--add", str(bad), "--skip-invalid"]) == 0
-    err = capsys.readouterr().err
-    assert "skipped 2 invalid row(s); wrote them with the reason to" in err
-    user = sites(payload(out.read_text(encoding="utf-8")))["mixed"]
-    assert user["p"]["names"] == ["Vilnius", "Riga"]
-    rejected = (tmp_path / "m.rejected.csv").read_text(encoding="utf-8").splitlines()
-    assert rejected[0] == "file,row,field,reason,raw"
-    assert rejected[1].startswith("mixed.csv,2,lat,'abc' is not a number,")
-    assert rejected[2].startswith("mixed.csv,4,lat,128.1 is outside -90..90 (lat and lon swapped?)")
-
-
-def test_cli_map_skip_invalid_needs_a_file_and_a_distinct_side_file(map_layers, tmp_path, capsys):
-    out = tmp_path / "m.html"
-    assert main(["map", "-o", str(out), "--skip-invalid"]) == 2
-    assert capsys.readouterr().err == "flankmap: error: --skip-invalid needs --add FILE\n"
-    csv_path = str(DATA / "maps_points.csv")
-    argv = ["map", "-o", str(out), "--add", csv_path, "--skip-invalid", "--rejected", str(out)]
-    assert main(argv) == 2
-    assert "is the output file" in capsys.readouterr().err
-    assert not out.exists()
 
 
 def test_user_files_with_the_same_name_are_told_apart(map_layers, tmp_path):
@@ -896,37 +803,6 @@ def test_a_link_added_to_the_page_by_hand_is_refused_too(map_layers):
         maps.render_html(fmap)
 
 
-def test_fragment_height_or_aspect_ratio(map_layers, tmp_path, capsys):
-    fmap = maps.build_map(as_of=AS_OF)
-    ratio = maps.render_fragment(fmap)
-    assert 'style="display:block;width:100%;aspect-ratio:4/3;height:auto;' in ratio
-    fixed = maps.render_fragment(fmap, height="480px")
-    assert 'style="display:block;width:100%;height:480px;border:0"' in fixed
-    with pytest.raises(InputError, match="nor a ratio"):
-        maps.render_fragment(fmap, height="480px;background:url(x)")
-    out = tmp_path / "f.html"
-    assert main(["map", "-o", str(out), "--as-of", AS_OF, "--fragment", "--height", "16:9"]) == 0
-    assert "aspect-ratio:16/9" in out.read_text(encoding="utf-8")
-    capsys.readouterr()
-    assert main(["map", "-o", str(out), "--height", "500px"]) == 2
-    assert "add --fragment" in capsys.readouterr().err
-    assert main(["map", "-o", str(out), "--fragment", "--height", "tall"]) == 2
-    assert "is not a CSS length" in capsys.readouterr().err
-
-
-def test_cli_popup_fields(map_layers, tmp_path, capsys):
-    out = tmp_path / "m.html"
-    path = str(DATA / "maps_user_columns.csv")
-    argv = ["map", "-o", str(out), "--as-of", AS_OF, "--add", path, "--popup-fields", "unit"]
-    assert main(argv) == 0
-    user = sites(payload(out.read_text(encoding="utf-8")))["maps_user_columns"]
-    assert user["p"]["fields"][-1] == "unit"
-    assert "strength" not in user["p"]["fields"]
-    capsys.readouterr()
-    assert main(["map", "-o", str(out), "--popup-fields", "unit"]) == 2
-    assert "add --add FILE" in capsys.readouterr().err
-
-
 def test_timeline_states_follow_nato_and_ship_exact_distances():
     """One frontier state per accession; each distance as the engine measures it that day."""
     import datetime as dt
@@ -990,87 +866,6 @@ def test_the_soviet_union_is_named_in_popups(tmp_path, monkeypatch, write_layer,
     assert rows["Host country"] == "Russia (RUS)"
     assert _popups.place_name("NATO", {}) == "NATO"
     assert _popups.place_name("XYZ", {}) == "XYZ"
-
-
-@pytest.mark.parametrize(
-    ("name", "text", "message"),
-    [
-        (
-            "su.csv",
-            "name,lat,lon,since,until\nA,54.0,24.0,2020,\nB,54.1,24.1,2021,2021-13-01\n",
-            "su.csv: row 2: field 'until': '2021-13-01' has month 13, which is not 1 to 12",
-        ),
-        (
-            "su.geojson",
-            json.dumps(
-                {
-                    "type": "FeatureCollection",
-                    "features": [
-                        {
-                            "type": "Feature",
-                            "geometry": {"type": "Point", "coordinates": [24.0, 54.0]},
-                            "properties": {"name": n, "since": s, "until": ""},
-                        }
-                        for n, s in (("A", "2020"), ("B", "2021-02-30"), ("C", "2019"))
-                    ],
-                }
-            ),
-            "su.geojson: feature 2: field 'since': '2021-02-30' names no real day",
-        ),
-        (
-            "codes.csv",
-            "name,lat,lon,operator,country\nA,54.0,24.0,RUS,BLR\nB,54.1,24.1,YYY,BLR\n",
-            "codes.csv: row 2: field 'operator': 'YYY' is not an ISO alpha-3 code, NATO or SUN",
-        ),
-        (
-            "codes.csv",
-            "name,lat,lon,operator,country\nA,54.0,24.0,SUN,BLR\nB,54.1,24.1,RUS,YYY\n",
-            "codes.csv: row 2: field 'country': 'YYY' is not a known ISO alpha-3 code",
-        ),
-        (
-            "codes.csv",
-            "name,lat,lon,operator,country\nA,54.0,24.0,RUS,\n",
-            "codes.csv: row 1: field 'country': is empty",
-        ),
-    ],
-)
-def test_bad_dates_and_codes_of_user_files_name_file_row_and_field(
-    map_layers, tmp_path, capsys, name, text, message
-):
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    out = tmp_path / "m.html"
-    assert main(["map", "-o", str(out), "--as-of", AS_OF, "--add", str(path)]) == 2
-    assert capsys.readouterr().err == f"flankmap: error: {message}\n"
-    assert not out.exists()
-
-
-def test_skip_invalid_skips_bad_dates_and_codes_with_their_reason(map_layers, tmp_path, capsys):
-    path = tmp_path / "su.csv"
-    path.write_text(
-        "name,lat,lon,operator,country,since,until\n"
-        "Good,54.0,24.0,RUS,BLR,2020,\n"
-        "Month,54.1,24.1,RUS,BLR,2021,2021-13-01\n"
-        "Lat,abc,24.2,RUS,BLR,2020,\n"
-        "Code,54.3,24.3,YYY,BLR,2020,\n"
-        "Host,54.4,24.4,POL,YYY,2020,\n"
-        "Later,54.5,24.5,POL,POL,2030,\n",
-        encoding="utf-8",
-    )
-    out = tmp_path / "m.html"
-    argv = ["map", "-o", str(out), "--as-of", AS_OF, "--add", str(path), "--skip-invalid"]
-    assert main(argv) == 0, capsys.readouterr().err
-    assert "skipped 4 invalid row(s)" in capsys.readouterr().err
-    user = sites(payload(out.read_text(encoding="utf-8")))["su"]
-    assert user["p"]["names"] == ["Good"]  # "Later" is valid but not yet active
-    rejected = pd.read_csv(tmp_path / "m.rejected.csv", dtype=str, keep_default_na=False)
-    assert rejected[["row", "field", "reason"]].values.tolist() == [
-        ["2", "until", "'2021-13-01' has month 13, which is not 1 to 12"],
-        ["3", "lat", "'abc' is not a number"],
-        ["4", "operator", "'YYY' is not an ISO alpha-3 code, NATO or SUN"],
-        ["5", "country", "'YYY' is not a known ISO alpha-3 code"],
-    ]
-    assert json.loads(rejected["raw"].iloc[2])["name"] == "Code"
 
 
 @pytest.mark.parametrize("source", ["osm", "naturalearth"])

@@ -9,7 +9,6 @@ from scipy.spatial import cKDTree
 
 from geo import borders, regions
 from geo._errors import InputError
-from geo.cli import main
 
 GEOD = Geod(ellps="WGS84")
 TO_ECEF = Transformer.from_crs("EPSG:4326", "EPSG:4978", always_xy=True)
@@ -244,15 +243,6 @@ def test_an_unreadable_registry_is_one_line(tmp_path):
     path.write_text("{", encoding="utf-8")
     with pytest.raises(InputError, match=r"regions\.json: cannot read the region registry"):
         regions._registry(path)
-
-
-def test_cli_lists_the_regions(capsys):
-    assert main(["regions"]) == 0
-    out = capsys.readouterr().out.splitlines()
-    assert out[0].split()[:3] == ["region", "title", "bbox"]
-    assert out[2].startswith("suwalki-gap")
-    assert "https://en.wikipedia.org/wiki/Suwa%C5%82ki_Gap" in out[2]
-    assert len(out) == 2 + len(regions.list_regions())
 
 
 def test_focus_takes_a_box_or_a_region_not_both():

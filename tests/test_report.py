@@ -1,7 +1,6 @@
 import copy
 import html
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -13,55 +12,18 @@ from geo.cli import main
 AS_OF = "2022-03-01"
 
 
-class _Page(HTMLParser):
-    """Collect the rows of the sites table, the links and the resources a page loads."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: list[str] = []
-        self.links: list[str] = []
-        self.resources: list[str] = []
-        self.references: list[str] = []
-        self._in_table = False
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "table" and a.get("id") == "sites-table":
-            self._in_table = True
-        if tag == "tr" and self._in_table and a.get("id", "").startswith("site-"):
-            self.rows.append(a["id"].removeprefix("site-"))
-        if tag == "a" and a.get("href"):
-            self.links.append(a["href"])
-        if tag == "li" and a.get("id", "").startswith("ref-"):
-            self.references.append(a["id"])
-        for key in ("src", "href"):
-            value = a.get(key) or ""
-            if tag in ("img", "script", "link", "iframe", "source") and value:
-                self.resources.append(value)
-
-    def handle_endtag(self, tag):
-        if tag == "table":
-            self._in_table = False
-
-
-def _parse(page: str) -> _Page:
-    parser = _Page()
-    parser.feed(page)
-    return parser
-
-
 @pytest.fixture
 def static_page(mini_layers):
     return report.build_report(as_of=AS_OF, interactive=False, rings_km=[300])
 
 
-def test_rows_equal_the_active_sites(mini_layers, static_page):
+def test_rows_equal_the_active_sites(mini_layers, static_page, report_page):
     active = layers.load_layers(as_of=AS_OF)
-    assert sorted(_parse(static_page).rows) == sorted(active["id"])
+    assert sorted(report_page(static_page).rows) == sorted(active["id"])
 
 
-def test_every_source_is_a_numbered_reference(mini_layers, static_page):
-    parsed = _parse(static_page)
+def test_every_source_is_a_numbered_reference(mini_layers, static_page, report_page):
+    parsed = report_page(static_page)
     active = layers.load_layers(as_of=AS_OF)
     urls = {s["url"] for sources in active["sources"] for s in sources}
     assert urls <= set(parsed.links)
@@ -87,8 +49,8 @@ def test_distances_in_km_with_ranges(mini_layers):
     assert table["host_km"].notna().all()
 
 
-def test_the_page_loads_nothing(static_page):
-    resources = _parse(static_page).resources
+def test_the_page_loads_nothing(static_page, report_page):
+    resources = report_page(static_page).resources
     assert resources, "the print figure is an image"
     assert all(r.startswith("data:image/png;base64,") for r in resources)
     assert not re.search(r"""\bsrc=["']?(https?:)?//""", static_page)
@@ -161,22 +123,6 @@ def test_bad_dates(mini_layers, kwargs, message):
         report.report_data(**kwargs)
 
 
-def test_cli_report(mini_layers, tmp_path, capsys):
-    out = tmp_path / "report.html"
-    assert main(["report", "-o", str(out), "--as-of", AS_OF, "--static", "--rings", "0"]) == 0
-    assert "wrote" in capsys.readouterr().out
-    page = out.read_text(encoding="utf-8")
-    assert len(_parse(page).rows) == len(layers.load_layers(as_of=AS_OF))
-
-
-def test_cli_report_errors_are_one_line(mini_layers, tmp_path, capsys):
-    code = main(["report", "-o", str(tmp_path / "r.html"), "--compare", "2022-01-01", "2022-01-01"])
-    assert code == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1
-    assert "two different dates" in err
-
-
 def test_bad_rings_and_ring_sites_raise(mini_layers, tmp_path, capsys):
     with pytest.raises(InputError, match="ring radius"):
         report.report_data(as_of=AS_OF, rings_km=[-5])
@@ -202,7 +148,7 @@ REPORT_MODES = {
 
 @pytest.mark.parametrize("mode", sorted(REPORT_MODES))
 def test_the_hostile_corpus_is_shown_escaped_and_runs_nothing(
-    hostile_layers, hostile_corpus, capsys, mode
+    hostile_layers, hostile_corpus, capsys, mode, report_page
 ):
     """Every text of the corpus in every report: no crash (mathtext, U+FEFF), no code run."""
     title = "{{7*7}} $x^$ <b>title</b>\ufeff"
@@ -210,7 +156,7 @@ def test_the_hostile_corpus_is_shown_escaped_and_runs_nothing(
     assert main(args) == 0, capsys.readouterr().err
     assert not Path("PWNED").exists()
     page = Path("report.html").read_text(encoding="utf-8")
-    rows = _parse(page).rows
+    rows = report_page(page).rows
     for text_id, text in hostile_corpus:
         assert f"hostile-{text_id}" in rows
         assert f" {html.escape(text)}</td>" in page, text_id  # the site's name cell

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from geo import _data
+from geo import _data, figures, maps, report
 from geo._errors import DataDirError
 
 
@@ -151,3 +151,22 @@ def _write(path, properties):
 def _text(path, text):
     path.write_text(text)
     return str(path)
+
+
+OSM_CREDIT = "© OpenStreetMap contributors (ODbL)"
+
+
+def test_every_output_credits_openstreetmap():
+    osm = _data.border_source("osm")
+    long, short = maps._attributions(osm)
+    assert OSM_CREDIT in long
+    assert OSM_CREDIT in short
+    assert maps._attributions(_data.border_source("naturalearth")) == (
+        maps._ATTRIBUTION,
+        maps._ATTRIBUTION_SHORT,
+    )
+    assert OSM_CREDIT in figures.attribution(version="1", borders=osm)
+    assert "OpenStreetMap" not in figures.attribution(version="1")
+    paragraph = report._measured_html(osm)
+    assert "© OpenStreetMap contributors (ODbL)" in paragraph
+    assert "±10 m" in paragraph

@@ -1,70 +1,19 @@
+"""The ``flankmap`` command as a whole: one-line errors, escaping, signals, outputs, start-up."""
+
 import errno
 import json
 import os
-import re
 import signal
 import stat
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from geo import _data, writers
+from geo import writers
 from geo.cli import main, printable
-
-
-def test_layers_lists_every_layer(mini_layers, capsys):
-    assert main(["layers"]) == 0
-    out = capsys.readouterr().out.splitlines()
-    assert out[0].split() == ["layer", "title", "features", "dates"]
-    assert out[2].startswith("east")
-    assert "2003..2022-04" in out[2]
-    assert out[3].startswith("west")
-
-
-def test_layers_name_prints_a_table(mini_layers, capsys):
-    assert main(["layers", "west"]) == 0
-    out = capsys.readouterr().out
-    assert "west-md" in out
-    assert "54.5000,17.0000" in out
-
-
-def test_layers_geojson(mini_layers, capsys):
-    assert main(["layers", "east", "--geojson", "--as-of", "2021-10-20"]) == 0
-    collection = json.loads(capsys.readouterr().out)
-    assert [f["properties"]["id"] for f in collection["features"]] == ["east-radar"]
-
-
-def test_unknown_layer_is_one_line_and_exit_2(mini_layers, capsys):
-    assert main(["layers", "nope"]) == 2
-    err = capsys.readouterr().err
-    assert err == "flankmap: error: no layer named 'nope'; layers: east, west\n"
-
-
-def test_bad_as_of(mini_layers, capsys):
-    assert main(["layers", "east", "--as-of", "2021-10"]) == 2
-    assert "is not a date of the form YYYY-MM-DD" in capsys.readouterr().err
-
-
-def test_layer_options_without_a_name_are_not_ignored(mini_layers, capsys):
-    for option in (["--as-of", "x"], ["--as-of", "2021-10-20"], ["--geojson"]):
-        assert main(["layers", *option]) == 2
-        captured = capsys.readouterr()
-        assert captured.out == ""
-        assert captured.err.startswith("flankmap: error: --as-of and --geojson need a layer name")
-
-
-def test_invalid_layer_file_exit_2(tmp_path, monkeypatch, write_layer, feature, capsys):
-    feature["properties"]["since"] = "soon"
-    write_layer([feature], name="bad")
-    monkeypatch.setenv("FLANKMAP_LAYERS_DIR", str(tmp_path))
-    assert main(["layers"]) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1
-    assert "bad.geojson: feature test-site: field 'since'" in err
 
 
 def test_python_dash_m_geo(mini_layers):
@@ -77,29 +26,16 @@ def test_python_dash_m_geo(mini_layers):
 
 # --- hostile text on the terminal: control characters are shown escaped ------------------
 
-#: What a terminal acts on; nothing of it may reach stdout or stderr raw (but line ends).
-RAW_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
-
-def test_printable_escapes_every_control_character(hostile_corpus):
+def test_printable_escapes_every_control_character(hostile_corpus, raw_control):
     for _, text in hostile_corpus:
         shown = printable(text)
-        assert not RAW_CONTROL.search(shown)
+        assert not raw_control.search(shown)
         assert "\n" not in shown
-        if not RAW_CONTROL.search(text) and "\n" not in text:
+        if not raw_control.search(text) and "\n" not in text:
             assert shown == text  # nothing else changes
     assert printable("a\x1b[2Jb\u202ec\n\x9b") == "a\\x1b[2Jb\\u202ec\\n\\x9b"
     assert printable("Ünïcödé 🚀 ok") == "Ünïcödé 🚀 ok"
-
-
-def test_distances_table_shows_hostile_text_as_data(hostile_csv, hostile_corpus, capsys):
-    assert main(["distances", "--points", str(hostile_csv), "--as-of", "2021-10-20"]) == 0
-    captured = capsys.readouterr()
-    assert captured.err.startswith("flankmap: borders: OpenStreetMap")
-    assert captured.err.count("\n") == 1
-    assert not RAW_CONTROL.search(captured.out)
-    for _, text in hostile_corpus:
-        assert printable(text)[:30] in captured.out  # names are cut at 40 characters
 
 
 def test_a_hostile_header_in_an_error_is_escaped(tmp_path, capsys):
@@ -113,7 +49,7 @@ def test_a_hostile_header_in_an_error_is_escaped(tmp_path, capsys):
     )
 
 
-def test_a_hostile_file_name_in_notices_and_output_lines(tmp_path, data_dir, capsys):
+def test_a_hostile_file_name_in_notices_and_output_lines(tmp_path, data_dir, capsys, raw_control):
     source = tmp_path / "pts\x1b[2J.geojson"
     source.write_bytes((data_dir / "points_3035.geojson").read_bytes())
     out = tmp_path / "out\x07.csv"
@@ -121,32 +57,20 @@ def test_a_hostile_file_name_in_notices_and_output_lines(tmp_path, data_dir, cap
     captured = capsys.readouterr()
     assert "flankmap: warning: pts\\x1b[2J.geojson: reprojected from EPSG:3035" in captured.err
     assert "out\\x07.csv" in captured.out
-    assert not RAW_CONTROL.search(captured.out + captured.err)
-
-
-def test_hostile_layer_table_and_geojson(hostile_layers, hostile_corpus, capsys):
-    assert main(["layers", "hostile"]) == 0
-    table = capsys.readouterr().out
-    assert not RAW_CONTROL.search(table)
-    assert "\\x1b[31m" in table
-    assert main(["layers", "hostile", "--geojson"]) == 0
-    text = capsys.readouterr().out
-    assert not RAW_CONTROL.search(text)
-    names = [f["properties"]["name"] for f in json.loads(text)["features"]]
-    assert names == [t for _, t in hostile_corpus]  # the same data, escaped only as JSON
+    assert not raw_control.search(captured.out + captured.err)
 
 
 @pytest.mark.parametrize(
     "argv", [["layers", "x", "\x1b]0;t\x07"], ["distances", "--bogus\x1b[2J"]]
 )  # argparse quotes unrecognized arguments as they are
-def test_arguments_quoted_in_messages_are_escaped(mini_layers, capsys, argv):
+def test_arguments_quoted_in_messages_are_escaped(mini_layers, capsys, argv, raw_control):
     try:
         code = main(argv)
     except SystemExit as exc:  # argparse
         code = exc.code
     assert code == 2
     err = capsys.readouterr().err
-    assert not RAW_CONTROL.search(err)
+    assert not raw_control.search(err)
     assert "\\x1b" in err
 
 
@@ -302,23 +226,12 @@ def test_a_full_standard_output_is_one_line(mini_layers):
     )
 
 
-def _read_fifo(path: Path, into: list[bytes]) -> threading.Thread:
-    def read() -> None:
-        with open(path, "rb") as handle:
-            into.append(handle.read())
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    return reader
-
-
 @pytest.mark.parametrize("command", ["map", "distances"])
-def test_a_fifo_output_is_written_through_not_replaced(mini_layers, tmp_path, capsys, command):
+def test_a_fifo_output_is_written_through_not_replaced(
+    mini_layers, tmp_path, capsys, command, fifo_reader
+):
     """Like ``-o /dev/null``: the special file stays what it is and gets the content."""
-    fifo = tmp_path / f"out{SUFFIX[command]}"
-    os.mkfifo(fifo)
-    got: list[bytes] = []
-    reader = _read_fifo(fifo, got)
+    fifo, got, reader = fifo_reader(tmp_path, f"out{SUFFIX[command]}")
     assert main([*WRITES[command], "-o", str(fifo)]) == 0
     reader.join(30)
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
@@ -454,91 +367,6 @@ def test_sigterm_inside_a_write_unwinds_and_cleans_up(mini_layers, tmp_path, mon
 # --- flankmap layers check [DIR] ------------------------------------------------------------
 
 
-def _v2_layer(write_layer, feature, verified: dict[str, str], name: str = "maintained") -> None:
-    features = []
-    for fid, day in verified.items():
-        item = json.loads(json.dumps(feature))
-        item["properties"].update(
-            id=fid,
-            name=f"Site {fid}",
-            confidence="confirmed",
-            last_verified=day,
-            since_basis="activation",
-            coord_basis="facility",
-        )
-        for source in item["properties"]["sources"]:
-            source.update(type="press", language="en")
-        features.append(item)
-    write_layer(features, name=name)
-
-
-def test_layers_check_lists_the_stale_features_oldest_first(tmp_path, write_layer, feature, capsys):
-    verified = {"fresh": "2026-06-01", "old": "2025-12-01", "older": "2024-11-30"}
-    _v2_layer(write_layer, feature, verified)
-    assert main(["layers", "check", str(tmp_path), "--as-of", "2026-12-02"]) == 0
-    captured = capsys.readouterr()
-    assert captured.err == ""
-    lines = captured.out.splitlines()
-    assert lines[0] == (
-        f"{tmp_path}: valid; 2 feature(s) last verified more than a year before 2026-12-02, "
-        "oldest first:"
-    )
-    assert lines[1].split() == ["layer", "id", "name", "last_verified", "age"]
-    assert lines[3].split() == ["maintained", "older", "Site", "older", "2024-11-30", "732", "days"]
-    assert lines[4].split() == ["maintained", "old", "Site", "old", "2025-12-01", "366", "days"]
-    assert len(lines) == 5
-
-
-def test_layers_check_strict_makes_stale_features_exit_1(tmp_path, write_layer, feature, capsys):
-    _v2_layer(write_layer, feature, {"old": "2025-01-01"})
-    argv = ["layers", "check", str(tmp_path), "--as-of", "2026-12-02"]
-    assert main([*argv, "--strict"]) == 1
-    captured = capsys.readouterr()
-    assert "old" in captured.out
-    assert captured.err == "flankmap: 1 feature(s) due for a new check (--strict)\n"
-    assert main(["layers", "check", str(tmp_path), "--as-of", "2025-06-01", "--strict"]) == 0
-    assert capsys.readouterr().out == (
-        f"{tmp_path}: valid; every feature was verified in the year before 2025-06-01\n"
-    )
-
-
-def test_layers_check_of_an_invalid_folder_is_one_line_exit_2(
-    tmp_path, write_layer, feature, capsys
-):
-    write_layer([feature], name="old_style")  # schema v1: no confidence, no last_verified
-    assert main(["layers", "check", str(tmp_path)]) == 2
-    assert capsys.readouterr().err == (
-        "flankmap: error: old_style.geojson: feature test-site: field 'confidence': is missing "
-        "(missing: confidence, last_verified, since_basis, coord_basis)\n"
-    )
-    assert main(["layers", "check", str(tmp_path), "--lenient", "--as-of", "2026-12-02"]) == 0
-    assert "old_style  test-site  Test site  -              never" in capsys.readouterr().out
-    assert main(["layers", "check", str(tmp_path / "nowhere")]) == 2
-    assert capsys.readouterr().err == (
-        f"flankmap: error: {tmp_path / 'nowhere'} is not a folder of layer files\n"
-    )
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    assert main(["layers", "check", str(empty)]) == 2
-    assert "holds no layer files (*.geojson)" in capsys.readouterr().err
-
-
-def test_layers_check_defaults_to_the_layers_in_use(capsys):
-    assert main(["layers", "check"]) == 0
-    assert capsys.readouterr().out.startswith(f"{_data.layers_dir()}: valid; ")
-
-
-def test_layers_check_options_belong_to_check(mini_layers, capsys):
-    assert main(["layers", "east", "extra"]) == 2
-    assert "to check a folder: flankmap layers check DIR" in capsys.readouterr().err
-    assert main(["layers", "east", "--strict"]) == 2
-    assert "options of: flankmap layers check [DIR]" in capsys.readouterr().err
-    assert main(["layers", "check", "--geojson"]) == 2
-    assert "--geojson shows one layer" in capsys.readouterr().err
-    assert main(["layers", "east"]) == 0  # a layer name still shows the layer
-    assert "east-radar" in capsys.readouterr().out
-
-
 # --- start-up: the package and the command load no heavy library until a command needs it ---
 
 HEAVY = ("pandas", "geopandas", "shapely", "pyogrio", "folium", "matplotlib", "importlib.metadata")
@@ -591,11 +419,26 @@ def test_listing_the_layers_loads_neither_pandas_nor_geopandas(mini_layers):
 
 
 @pytest.mark.parametrize(
-    "options", [["--frontier", "RUS:NATO", "--to", "RUS"], ["--layers", "x", "--points", "p.csv"]]
+    "command",
+    [
+        ["distances"],
+        ["map", "-o", "m.html"],
+        ["report"],
+        ["figure", "-o", "f.svg", "--kind", "distances"],
+    ],
 )
-def test_exclusive_distances_options_are_refused_by_the_parser(options, capsys):
-    """argparse refuses them (usage and exit 2) before the command runs: no second check."""
-    with pytest.raises(SystemExit) as info:
-        main(["distances", *options])
-    assert info.value.code == 2
-    assert "not allowed with argument" in capsys.readouterr().err
+def test_a_bad_border_file_is_one_line_exit_2(tmp_path, capsys, command, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    bad = tmp_path / "countries.geojson"
+    bad.write_text(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", '
+        '"properties": {"iso_a3": "Estonia"}, "geometry": {"type": "Polygon", '
+        '"coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}}]}'
+    )
+    assert main([*command, "--borders", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "flankmap: error: countries.geojson: feature 1: field 'iso_a3': 'Estonia' is not an "
+        "ISO 3166-1 alpha-3 code\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["countries.geojson"]

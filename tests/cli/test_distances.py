@@ -16,7 +16,7 @@ import pyogrio
 import pytest
 
 from geo import distance
-from geo.cli import main
+from geo.cli import main, printable
 from geo.text import km_cell
 
 #: What a successful distances run says on stderr: the borders measured to, with attribution.
@@ -174,7 +174,7 @@ def test_layers_and_points_are_exclusive(points_csv, capsys):
 
 # --- bad input through the command line: one line, exit 2, no output, old output untouched ----
 
-BAD = Path(__file__).parent / "data" / "bad_points"
+BAD = Path(__file__).parents[1] / "data" / "bad_points"
 EXPECTED = json.loads((BAD / "expected.json").read_text(encoding="utf-8"))
 
 
@@ -546,7 +546,6 @@ def test_user_columns_named_like_results_are_kept(tmp_path, capsys):
 
 
 def test_the_api_keeps_colliding_columns_too(caplog):
-    import geopandas as gpd
 
     frame = gpd.GeoDataFrame(
         {"distance_m": [5.0], "distance_m_input": ["taken"]},
@@ -684,3 +683,163 @@ def test_format_errors_are_one_line_and_write_nothing(points_csv, tmp_path, caps
     assert main(argv) == 2
     assert _one_error_line(capsys) == message.format(**values)
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_distances_table_shows_hostile_text_as_data(
+    hostile_csv, hostile_corpus, capsys, raw_control
+):
+    assert main(["distances", "--points", str(hostile_csv), "--as-of", "2021-10-20"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.startswith("flankmap: borders: OpenStreetMap")
+    assert captured.err.count("\n") == 1
+    assert not raw_control.search(captured.out)
+    for _, text in hostile_corpus:
+        assert printable(text)[:30] in captured.out  # names are cut at 40 characters
+
+
+@pytest.mark.parametrize(
+    "options", [["--frontier", "RUS:NATO", "--to", "RUS"], ["--layers", "x", "--points", "p.csv"]]
+)
+def test_exclusive_distances_options_are_refused_by_the_parser(options, capsys):
+    """argparse refuses them (usage and exit 2) before the command runs: no second check."""
+    with pytest.raises(SystemExit) as info:
+        main(["distances", *options])
+    assert info.value.code == 2
+    assert "not allowed with argument" in capsys.readouterr().err
+
+
+OSM_CREDIT = "© OpenStreetMap contributors (ODbL)"
+
+
+def _points(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text(
+        "id,lat,lon,coord_uncertainty_m\n"
+        "castle,59.3766,28.2019,0\n"
+        "fortress,59.3765,28.2115,0\n"
+        "vilnius,54.6872,25.2797,100\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def _rows(path):
+    with path.open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_naturalearth_on_the_command_line_reproduces_todays_numbers(tmp_path, capsys):
+    points = _points(tmp_path)
+    out = tmp_path / "ne.csv"
+    assert (
+        main(["distances", "--points", str(points), "--borders", "naturalearth", "-o", str(out)])
+        == 0
+    )
+    assert "Natural Earth (public domain)" in capsys.readouterr().err
+    rows = _rows(out)
+    lon, lat = [28.2019, 28.2115, 25.2797], [59.3766, 59.3765, 54.6872]
+    expected = distance.to_frontier(lon, lat, borders="naturalearth")
+    np.testing.assert_allclose([float(r["distance_m"]) for r in rows], expected["distance_m"])
+    assert [r["located_in"] for r in rows] == ["RUS", "RUS", "LTU"]
+    assert float(rows[2]["distance_max_m"]) - float(rows[2]["distance_m"]) == pytest.approx(9700)
+
+
+def test_the_default_is_osm_and_says_so(tmp_path, capsys):
+    points = _points(tmp_path)
+    out = tmp_path / "osm.csv"
+    assert main(["distances", "--points", str(points), "--to", "RUS", "-o", str(out)]) == 0
+    assert OSM_CREDIT in capsys.readouterr().err
+    rows = _rows(out)
+    assert [r["inside"] for r in rows] == ["", "RUS", ""]
+    assert [r["located_in"] for r in rows] == ["EST", "RUS", "LTU"]
+    assert float(rows[2]["distance_max_m"]) - float(rows[2]["distance_m"]) == pytest.approx(110)
+
+
+def test_a_file_source_on_the_command_line(tmp_path, capsys):
+    from geo import borders
+
+    countries = tmp_path / "baltic.gpkg"
+    frame = borders.countries(["EST", "LVA", "RUS"], borders="naturalearth")
+    frame.reset_index()[["iso_a3", "geometry"]].to_file(countries, driver="GPKG")
+    points = _points(tmp_path)
+    out = tmp_path / "file.csv"
+    args = ["distances", "--points", str(points), "--frontier", "RUS:EST,LVA"]
+    assert main([*args, "--borders", str(countries), "-o", str(out)]) == 0
+    assert "Borders: baltic.gpkg" in capsys.readouterr().err
+    ne = distance.to_frontier(
+        [28.2019, 28.2115, 25.2797],
+        [59.3766, 59.3765, 54.6872],
+        "RUS:EST,LVA",
+        borders="naturalearth",
+    )
+    np.testing.assert_allclose([float(r["distance_m"]) for r in _rows(out)], ne["distance_m"])
+    # The border file is an input: no output may replace it.
+    assert main([*args, "--borders", str(countries), "-o", str(countries)]) == 2
+
+
+def test_geoparquet_output_names_the_borders(tmp_path, capsys):
+    import json
+
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "out.parquet"
+    assert main(["distances", "--points", str(_points(tmp_path)), "-o", str(out)]) == 0
+    meta = json.loads(pq.read_schema(out).metadata[b"flankmap"])
+    assert meta["borders"]["attribution"] == OSM_CREDIT
+    assert meta["borders"]["licence"] == "ODbL-1.0"
+    assert meta["borders"]["accuracy_m"] == 10.0
+    assert b"geo" in pq.read_schema(out).metadata
+
+
+def test_a_swapped_file_gets_one_warning(tmp_path, capsys):
+    path = tmp_path / "swapped.csv"
+    rows = "".join(f"p{i},{24 + i / 10:.2f},{55 + i / 20:.2f}\n" for i in range(30))
+    path.write_text("id,lat,lon\n" + rows, encoding="utf-8")
+    out = tmp_path / "out.csv"
+    assert main(["distances", "--points", str(path), "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert err.count("are the lat and lon columns swapped?") == 1
+    assert "every point is more than 2,000 km from the borders measured" in err
+    right = tmp_path / "right.csv"
+    rows = "".join(f"p{i},{55 + i / 20:.2f},{24 + i / 10:.2f}\n" for i in range(30))
+    right.write_text("id,lat,lon\n" + rows, encoding="utf-8")
+    assert main(["distances", "--points", str(right), "-o", str(out)]) == 0
+    assert "swapped" not in capsys.readouterr().err
+
+
+def test_a_far_file_that_swapped_would_not_help_gets_no_warning(tmp_path, capsys):
+    path = tmp_path / "far.csv"
+    path.write_text("id,lat,lon\nsydney,-33.87,151.21\nlima,-12.05,-77.04\n", encoding="utf-8")
+    assert main(["distances", "--points", str(path), "-o", str(tmp_path / "o.csv")]) == 0
+    assert "swapped" not in capsys.readouterr().err
+
+
+def test_distances_of_points_stream_into_a_geopackage(tmp_path):
+    points = tmp_path / "p.csv"
+    rows = "".join(f"p{i},{54 + i / 100},{25 + i / 100}\n" for i in range(25))
+    points.write_text("id,lat,lon\n" + rows, encoding="utf-8")
+    out = tmp_path / "d.gpkg"
+    args = ["distances", "--points", str(points), "-o", str(out), "--chunk-rows", "10"]
+    assert main(args) == 0
+    back = pyogrio.read_dataframe(out)
+    assert back["id"].tolist() == [f"p{i}" for i in range(25)]
+    assert back["distance_m"].dtype == np.float64
+
+
+def test_distances_to_a_stream_say_so_on_stderr(tmp_path, capfd, fifo_reader):
+    fifo, got, reader = fifo_reader(tmp_path)
+    args = ["distances", "--layers", "nato_efp", "--frontier", "RUS,BLR:NATO", "-o", str(fifo)]
+    assert main(args) == 2  # a FIFO's name has no suffix: one line
+    assert "unknown output type ''" in capfd.readouterr().err
+    points = tmp_path / "p.csv"
+    points.write_text("id,lat,lon\na,54.5,25.3\n", encoding="utf-8")
+    link = tmp_path / "out.csv"
+    link.symlink_to(fifo)
+    assert main(["distances", "--points", str(points), "-o", str(link)]) == 0
+    reader.join(10)
+    out, err = capfd.readouterr()
+    assert out == ""
+    wrote, borders_line = err.splitlines()
+    assert wrote == f"wrote {link} (1 rows)"
+    assert borders_line.startswith("flankmap: borders: OpenStreetMap")
+    assert got[0].startswith(b"id,lat,lon,distance_m")
