@@ -22,7 +22,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from geo._errors import GeoError, OutputError
+from geo._errors import GeoError, InputError, OutputError
 from geo.text import km_cell, shorten
 
 if TYPE_CHECKING:
@@ -620,7 +620,7 @@ def _dask_distances(args: argparse.Namespace, out: Path, as_of: dt.date, source:
             try:
                 from distributed import Client
             except ImportError:
-                raise points.InputError(
+                raise InputError(
                     "--scheduler needs dask's distributed: pip install 'flankmap[dask]'"
                 ) from None
             stack.enter_context(Client(args.scheduler))  # type: ignore[no-untyped-call,unused-ignore]
