@@ -857,7 +857,8 @@ def build_map(
     ------
     InputError
         If the date, a radius, a ring site, a popup field or the tile provider is invalid,
-        or a user file cannot be read.
+        a user file cannot be read (or has a bad date), or ``changes_since`` is not before
+        ``as_of`` or is given without ``timeline``.
     LayerNotFoundError, LayerValidationError
         If a layer is unknown or invalid.
     """
