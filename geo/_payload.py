@@ -274,6 +274,7 @@ class MapData(TypedDict):
     overlays: list[Overlay]
     certainty: list[list[Any]]
     timeline: NotRequired[Timeline]
+    changesSince: NotRequired[str]
 
 
 def script_json(value: Any) -> str:

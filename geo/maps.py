@@ -268,8 +268,13 @@ def _sites_payload(
     bulk_threshold: int,
     user_columns: Sequence[str] = (),
     colours: dict[str, str] | None = None,
+    dated: bool = True,
 ) -> SitesOverlay:
-    """One site layer. ``colours`` (side to colour) colours a user layer's points by side."""
+    """One site layer. ``colours`` (side to colour) colours a user layer's points by side.
+
+    With ``dated``, each site's ``since``/``until`` are shipped (as first and last days) for
+    the date slider; a layer without them is shown on every date.
+    """
     if colours is not None and len(frame) > bulk_threshold:
         compact = bulk_payload(
             frame,
@@ -412,7 +417,7 @@ def _sites_payload(
         payload["look"] = looks_of
     if not bulk and any(t is not None for t in to):
         payload["to"] = to
-    if {"since", "until"} <= set(frame.columns):
+    if dated and {"since", "until"} <= set(frame.columns):
         spans = [_day_span(row.get("since"), row.get("until")) for row in rows]
         payload["since"] = [first for first, _ in spans]
         payload["until"] = [last for _, last in spans]
@@ -602,15 +607,19 @@ def _read_user_layer(
     skip_invalid: bool = False,
     on_rejected: Callable[[pd.DataFrame], None] | None = None,
     encoding: str | None = None,
+    every_date: bool = False,
 ) -> gpd.GeoDataFrame:
-    """Read a user file; where it has ``since``/``until``, keep what is active on ``as_of``.
+    """Read a user file; where it has ``since`` or ``until``, keep what is active on ``as_of``.
 
-    Bad dates, and bad ``operator``/``country`` codes where both columns are there (the
-    site analysis reads them), are reported with their row and field, or skipped with
-    ``skip_invalid``, as the reader's own problems are.
+    A file with one of the two columns gets the other, empty (an open end), so that it is
+    dated as the shipped layers are. With ``every_date`` every row is kept: the map's date
+    slider shows and hides them (see :func:`_active_rows`).
+
+    Bad dates (and an ``until`` before its ``since``), and bad ``operator``/``country``
+    codes where both columns are there (the site analysis reads them), are reported with
+    their row and field, or skipped with ``skip_invalid``, as the reader's own problems are.
     """
     from geo import points
-    from geo.dates import active_on
 
     frame = points.read_points(
         path,
@@ -619,6 +628,19 @@ def _read_user_layer(
         encoding=encoding,
         check=_user_problems,
     )
+    present = {"since", "until"} & set(frame.columns)
+    if not present:
+        return frame
+    for column in ("since", "until"):
+        if column not in present:
+            frame[column] = ""
+    return frame if every_date else _active_rows(frame, as_of)
+
+
+def _active_rows(frame: gpd.GeoDataFrame, as_of: dt.date) -> gpd.GeoDataFrame:
+    """Keep the rows of a dated user file that are active on ``as_of`` (all if undated)."""
+    from geo.dates import active_on
+
     if not {"since", "until"} <= set(frame.columns):
         return frame
     keep = [
@@ -628,21 +650,37 @@ def _read_user_layer(
     return frame.loc[keep].reset_index(drop=True)
 
 
+def _slider_dated(frame: gpd.GeoDataFrame, bulk_threshold: int) -> bool:
+    """Whether the date slider dates a user file's points: dated, and drawn as markers.
+
+    The points of a bigger file of points are drawn on a canvas (:mod:`geo._bulk`): those
+    keep the rows of the map's date.
+    """
+    if not {"since", "until"} <= set(frame.columns):
+        return False
+    points_only = bool((frame.geometry.geom_type == "Point").all())
+    return not (points_only and len(frame) > bulk_threshold)
+
+
 def _user_problems(frame: gpd.GeoDataFrame) -> Iterator[tuple[int, str, str]]:
     """Yield ``(position, field, reason)`` for the bad dates and codes of a user file."""
     from geo.dates import date_bounds
 
     columns = set(frame.columns)
-    dated = ("since", "until") if {"since", "until"} <= columns else ()
+    dated = [field for field in ("since", "until") if field in columns]
     coded = {"operator", "country"} <= columns
     known = borders.country_codes() if coded else frozenset()
     for position, row in enumerate(frame.to_dict("records")):
+        bounds = {}
         for field in dated:
             if value := as_text(row[field]):
                 try:
-                    date_bounds(value)
+                    bounds[field] = date_bounds(value)
                 except ValueError as exc:
                     yield position, field, str(exc)
+        if len(bounds) == 2 and bounds["until"][1] < bounds["since"][0]:
+            since, until = as_text(row["since"]), as_text(row["until"])
+            yield position, "until", f"{shorten(until)!r} is before since {shorten(since)!r}"
         if coded:
             operator, country = as_text(row["operator"]), as_text(row["country"])
             if operator not in known and operator not in layers.EXTRA_OPERATORS:
@@ -757,6 +795,7 @@ def build_map(
     timeline: bool = True,
     region: Sequence[float] | None = None,
     encoding: str | None = None,
+    changes_since: str | dt.date | None = None,
 ) -> folium.Map:
     """Build the interactive map of the layers on a date.
 
@@ -804,6 +843,10 @@ def build_map(
         the frontier. Where the box holds the Suwałki Gap, its measured line is drawn.
     encoding : str, optional
         The encoding of the CSV user files (default UTF-8), e.g. ``"cp1252"``.
+    changes_since : str or datetime.date, optional
+        An earlier date (a report comparing two dates gives its first): the sites in service
+        on the day shown but not on this date are marked as added, those in service on this
+        date but no longer on the day shown are drawn faded, as ended. Needs ``timeline``.
 
     Returns
     -------
@@ -814,11 +857,18 @@ def build_map(
     ------
     InputError
         If the date, a radius, a ring site, a popup field or the tile provider is invalid,
-        or a user file cannot be read.
+        a user file cannot be read (or has a bad date), or ``changes_since`` is not before
+        ``as_of`` or is given without ``timeline``.
     LayerNotFoundError, LayerValidationError
         If a layer is unknown or invalid.
     """
     day = parse_as_of(as_of)
+    since_day = None if changes_since is None else parse_as_of(changes_since)
+    if since_day is not None and not (timeline and since_day < day):
+        raise InputError(
+            f"changes since {since_day.isoformat()} need the timeline and a date before "
+            f"the map's {day.isoformat()}"
+        )
     source = _data.border_source(borders)
     radii = view.check_rings_km(rings_km)
     box = None if region is None else view.check_bbox(region)
@@ -830,11 +880,20 @@ def build_map(
     paths = [Path(item) for item in add]
     labels = _user_labels(paths)
     user = []
-    for path in paths:
+    slider_dated: dict[str, bool] = {}  # by user key: whether the slider dates its points
+    for path, label in zip(paths, labels, strict=True):
         sink = functools.partial(on_rejected, path) if on_rejected is not None else None
         frame = _read_user_layer(
-            path, day, skip_invalid=skip_invalid, on_rejected=sink, encoding=encoding
+            path,
+            day,
+            skip_invalid=skip_invalid,
+            on_rejected=sink,
+            encoding=encoding,
+            every_date=timeline,
         )
+        slider_dated[f"user:{label}"] = timeline and _slider_dated(frame, bulk_threshold)
+        if timeline and not slider_dated[f"user:{label}"]:
+            frame = _active_rows(frame, day)
         user.append((path, frame))
     shown_columns = _chosen_columns(user, popup_fields)
     user_keys = [f"user:{label}" for label in labels]
@@ -870,15 +929,19 @@ def build_map(
 
     site_overlays: list[SitesOverlay] = []
     analysed: list[gpd.GeoDataFrame] = []
+    lined: list[gpd.GeoDataFrame] = []  # the sites with distance lines (the slider hides some)
     dated: list[tuple[str, gpd.GeoDataFrame]] = []  # the shipped layers' sites, for the slider
     n_sites = n_layers = n_user = n_files = 0
     for layer_name, title, group, style, columns in groups:
         is_user = columns is not None
+        by_slider = slider_dated.get(layer_name, False) if is_user else timeline
         every_day = _analyse(group, day, user=is_user, borders=source)
         frame = every_day
-        if timeline and not is_user and len(every_day):
+        if by_slider and len(every_day):
             frame = every_day[active_mask(every_day, day)].reset_index(drop=True)
         analysed.append(frame)
+        # a dated user file's lines are drawn for every date, shown on the days of its points
+        lined.append(every_day if is_user and by_slider else frame)
         side_colours = None
         if is_user:
             sides = side_styles(style, east=east_styles[layer_name])
@@ -899,6 +962,7 @@ def build_map(
                 bulk_threshold=bulk_threshold,
                 user_columns=columns or (),
                 colours=side_colours,
+                dated=by_slider or not timeline,
             )
         )
         if timeline and not is_user:
@@ -908,6 +972,9 @@ def build_map(
     small_frame = (
         gpd.GeoDataFrame(pd.concat(small, ignore_index=True), crs="EPSG:4326") if small else None
     )
+    small_lined = [
+        g for f, g in zip(analysed, lined, strict=True) if len(g) and len(f) <= bulk_threshold
+    ]
     front = display_frontier(day)
     frontier, frontier_bounds = frontier_payload(front, measured_lengths(day, source))
     overlays: list[Overlay] = [frontier]
@@ -916,8 +983,13 @@ def build_map(
         overlays.append(areas)
     if regions.shows_gap(box):
         overlays.append(gap_payload())
+    if small_lined:
+        overlays.extend(
+            distance_payloads(
+                gpd.GeoDataFrame(pd.concat(small_lined, ignore_index=True), crs="EPSG:4326")
+            )
+        )
     if small_frame is not None:
-        overlays.extend(distance_payloads(small_frame))
         rings = rings_payload(small_frame, radii, ring_sites, colours)
         if rings is not None:
             overlays.append(rings)
@@ -953,6 +1025,8 @@ def build_map(
     }
     if timeline and len(every):
         data["timeline"] = timeline_payload(every, day, dated, source)
+    if since_day is not None:
+        data["changesSince"] = since_day.isoformat()
     center = np.mean(np.asarray(data["bounds"]), axis=0)
     text = script_json(dict(data))
     # Element ids from a hash of the map's data and a counter: the same map, the same bytes.

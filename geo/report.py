@@ -382,14 +382,50 @@ def _references_html(sources: Sequence[Source]) -> str:
     return '<ol class="references">\n' + "\n".join(items) + "\n</ol>"
 
 
-def _summary_html(data: ReportData) -> str:
-    state = data.states[-1]
-    n_layers = state.sites["layer"].nunique() if len(state.sites) else 0
+def _state_figures(state: ReportState) -> str:
+    """Return the header figures of one date: sites, layers, the nearest site, frontier, members."""
+    sites = state.sites
+    n_layers = sites["layer"].nunique() if len(sites) else 0
+    text = f"{len(sites):,} sites in {n_layers} layers"
+    if len(sites) and "opposing_distance_m" in sites.columns:
+        measured = sites[pd.to_numeric(sites["opposing_distance_m"], errors="coerce").notna()]
+        if len(measured):
+            nearest = measured.sort_values(["opposing_distance_m", "id"], kind="stable").iloc[0]
+            text += (
+                f" · nearest to the opposing frontier: {_e(str(nearest['name']))}, "
+                f"{km_cell(float(nearest['opposing_distance_m']))} km"
+            )
     return (
-        f'<p class="summary">{len(state.sites):,} sites in {n_layers} layers · frontier between '
-        f"Russia and Belarus and NATO {state.frontier_km:,.0f} km · {len(state.members)} NATO "
-        "members</p>"
+        f"{text} · frontier between Russia and Belarus and NATO {state.frontier_km:,.0f} km · "
+        f"{len(state.members)} NATO members"
     )
+
+
+def _summary_html(data: ReportData, *, interactive: bool = True) -> str:
+    """Return the header figures; comparing, those of each date, switched by the toggle.
+
+    Both dates' figures are in the page: the toggle's script shows those of the map shown
+    (the later date first); in print, and in a page without maps, both are shown.
+    """
+    if not data.compare:
+        return f'<p class="summary">{_state_figures(data.states[0])}</p>'
+    old, new = data.states
+    added = int((data.rows["change"] == "added").sum()) if len(data.rows) else 0
+    ended = int((data.rows["change"] == "ended").sum()) if len(data.rows) else 0
+    d0, d1 = old.as_of.isoformat(), new.as_of.isoformat()
+    lines = [
+        (old, d0, ""),
+        (new, d1, f" · {added} added and {ended} ended since {d0}"),
+    ]
+    out = []
+    for i, (state, day, change) in enumerate(lines):
+        hidden = " inactive" if interactive and i == 0 else ""
+        out.append(
+            f'<p class="summary state-figures{hidden}" data-state="{day}">'
+            f'<strong>On <time datetime="{day}">{day}</time>:</strong> '
+            f"{_state_figures(state)}{change}</p>"
+        )
+    return "\n".join(out)
 
 
 def _changes_html(data: ReportData) -> str:
@@ -546,8 +582,10 @@ def _rings_here(data: ReportData, state: ReportState) -> list[str] | None:
 
 
 def _map_fragment(data: ReportData, state: ReportState) -> str:
+    """Return the interactive map of a date; comparing, the later marks what changed."""
     from geo import maps
 
+    first = data.states[0].as_of
     fmap = maps.build_map(
         data.layer_names,
         as_of=state.as_of,
@@ -555,6 +593,7 @@ def _map_fragment(data: ReportData, state: ReportState) -> str:
         ring_sites=_rings_here(data, state),
         borders=data.borders,
         region=data.region,
+        changes_since=first if data.compare and state.as_of > first else None,
     )
     return maps.render_fragment(fmap, height="640px")
 
@@ -662,7 +701,7 @@ def render_report(data: ReportData, *, title: str | None = None, interactive: bo
 <header>
 <h1>{_e(title)}</h1>
 <p class="date">{date_line}</p>
-{_summary_html(data)}
+{_summary_html(data, interactive=interactive)}
 </header>
 {_map_section(data, interactive=interactive)}
 {changes}

@@ -332,8 +332,12 @@ def test_add_user_file_as_its_own_overlay(map_layers):
     csv_path = DATA / "maps_points.csv"
     data = payload(maps.render_html(maps.build_map(as_of=AS_OF, add=[csv_path])))
     user = sites(data)["maps_points"]
-    assert user["label"] == "maps_points.csv (added) (2)"  # "Old site" ended in 2010
-    assert user["p"]["names"] == ['<img src=x onerror="window.__xss=6">', "Kaunas depot"]
+    # every date's points, dated for the slider: "Old site" ended in 2010
+    assert user["label"] == "maps_points.csv (added) (3)"
+    names = ['<img src=x onerror="window.__xss=6">', "Kaunas depot", "Old site"]
+    assert user["p"]["names"] == names
+    assert user["until"] == ["", "", "2010-12-31"]
+    assert "· 2 added points in 1 file" in data["subtitle"]  # those of the date
     assert user["bulk"] is False
     assert "To the frontier" in user["p"]["fields"]
     others = {ov["colour"] for slug, ov in sites(data).items() if slug != "maps_points"}
@@ -883,3 +887,66 @@ def test_the_frontier_legend_gives_the_length_of_the_borders_measured(source):
     assert any(
         line["tooltip"] == f"BLR–POL frontier: {blr_pol:,.0f} km" for line in frontier["lines"]
     )
+
+
+DATED_USER = (
+    "name,lat,lon,since,until\n"
+    "Old,54.0,24.0,2015,2019-06\n"
+    "Mid,54.2,24.5,2018-03,\n"
+    "New,54.4,25.0,2023-05-02,\n"
+    "Always,54.6,23.0,,\n"
+)
+
+
+def test_a_dated_user_file_ships_every_row_with_its_days_for_the_slider(map_layers, tmp_path):
+    dated = tmp_path / "dated.csv"
+    dated.write_text(DATED_USER, encoding="utf-8")
+    plain = tmp_path / "plain.csv"
+    plain.write_text("name,lat,lon\nP1,53.5,23.5\n", encoding="utf-8")
+    data = payload(maps.render_html(maps.build_map(as_of=AS_OF, add=[dated, plain])))
+    user = sites(data)["dated"]
+    assert user["p"]["names"] == ["Old", "Mid", "New", "Always"]
+    # partial dates as their first and last days, as the shipped layers' are
+    assert user["since"] == ["2015-01-01", "2018-03-01", "2023-05-02", ""]
+    assert user["until"] == ["2019-06-30", "", "", ""]
+    assert "since" not in sites(data)["plain"]  # no dates: shown on every day
+    # the counts of the build date: Mid and Always of the dated file, and P1
+    assert "· 3 added points in 2 files" in data["subtitle"]
+    # distance lines for every date's points (the slider shows those of the day)
+    tips = [line[5] for ov in data["overlays"] if ov["type"] == "distances" for line in ov["lines"]]
+    assert {tip.split(":")[0] for tip in tips} >= {"Old", "Mid", "New", "Always", "P1"}
+    # a map of the build date only keeps the points active on it, with no days
+    fixed = payload(maps.render_html(maps.build_map(as_of=AS_OF, add=[dated], timeline=False)))
+    assert sites(fixed)["dated"]["p"]["names"] == ["Mid", "Always"]
+
+
+def test_a_user_file_with_only_since_or_until_is_dated(map_layers, tmp_path):
+    since = tmp_path / "since.csv"
+    since.write_text("name,lat,lon,since\nA,54.0,24.0,2016\nB,54.1,24.1,2024-01\n", "utf-8")
+    until = tmp_path / "until.csv"
+    until.write_text("name,lat,lon,until\nC,54.0,24.0,2019\nD,54.1,24.1,\n", "utf-8")
+    data = payload(maps.render_html(maps.build_map(as_of=AS_OF, add=[since, until])))
+    assert sites(data)["since"]["since"] == ["2016-01-01", "2024-01-01"]
+    assert sites(data)["since"]["until"] == ["", ""]
+    assert sites(data)["until"]["since"] == ["", ""]
+    assert sites(data)["until"]["until"] == ["2019-12-31", ""]
+
+
+def test_a_big_dated_user_file_keeps_the_rows_of_the_date(map_layers, tmp_path):
+    """A file drawn on a canvas (more points than ``bulk_threshold``) is not dated by the slider."""
+    dated = tmp_path / "dated.csv"
+    dated.write_text(DATED_USER, encoding="utf-8")
+    data = payload(maps.render_html(maps.build_map(as_of=AS_OF, add=[dated], bulk_threshold=3)))
+    user = sites(data)["dated"]
+    assert user["p"]["names"] == ["Mid", "Always"]
+    assert "since" not in user
+
+
+def test_changes_since_marks_the_compare_date_in_the_payload(map_layers):
+    data = payload(maps.render_html(maps.build_map(as_of=AS_OF, changes_since="2019-01-01")))
+    assert data["changesSince"] == "2019-01-01"
+    assert "changesSince" not in payload(maps.render_html(maps.build_map(as_of=AS_OF)))
+    with pytest.raises(InputError, match="need the timeline and a date before"):
+        maps.build_map(as_of=AS_OF, changes_since=AS_OF)
+    with pytest.raises(InputError, match="need the timeline"):
+        maps.build_map(as_of=AS_OF, changes_since="2019-01-01", timeline=False)

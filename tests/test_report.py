@@ -287,3 +287,70 @@ def test_the_soviet_union_is_named(tmp_path, monkeypatch, write_layer, feature):
     cells = _site_cells(page, "test-site")
     assert '<td title="Soviet Union">SUN</td>' in cells
     assert '<td title="Russia">RUS</td>' in cells
+
+
+def _map_payloads(page: str) -> list[dict]:
+    """The data of each map frame of a report page, parsed back from its ``srcdoc``."""
+    import json
+
+    out = []
+    for srcdoc in re.findall(r'srcdoc="([^"]*)"', page):
+        match = re.search(r"flankmap\.render\(map_\w+, (\{.*\})\);", html.unescape(srcdoc))
+        assert match
+        out.append(json.loads(match.group(1)))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "kind"),
+    [("2021-06-01", "2022-03-01", "added"), ("2022-03-01", "2024-01-01", "ended")],
+)
+def test_the_compare_pages_later_map_marks_what_was_added_and_what_ended(
+    mini_layers, old, new, kind
+):
+    data = report.report_data(compare=[old, new])
+    page = report.render_report(data)
+    first, later = _map_payloads(page)
+    assert "changesSince" not in first
+    assert later["changesSince"] == old
+    # the marks the later map draws, from its shipped days, are the table's changes
+    marks = {}
+    for ov in later["overlays"]:
+        if ov["type"] != "sites":
+            continue
+        for fid, since, until in zip(ov["p"]["ids"], ov["since"], ov["until"], strict=True):
+            was = (not since or since <= old) and (not until or old <= until)
+            now = (not since or since <= new) and (not until or new <= until)
+            marks[fid] = "added" if now and not was else "ended" if was and not now else "kept"
+    change = dict(zip(data.rows["id"], data.rows["change"], strict=True))
+    assert {k for k, v in marks.items() if v == "added"} == {
+        k for k, v in change.items() if v == "added"
+    }
+    assert {k for k, v in marks.items() if v == "ended"} == {
+        k for k, v in change.items() if v == "ended"
+    }
+    assert change["east-depot"] == kind  # since 2022-02, until 2022-04
+
+
+def test_the_compare_pages_header_figures_are_those_of_each_date(mini_layers):
+    old, new = "2022-03-01", "2024-01-01"
+    data = report.report_data(compare=[old, new])
+    page = report.render_report(data)
+    figures = re.findall(
+        r'<p class="summary state-figures( inactive)?" data-state="([^"]+)">(.*?)</p>', page
+    )
+    assert [(hidden, day) for hidden, day, _ in figures] == [(" inactive", old), ("", new)]
+    for (_, day, text), state in zip(figures, data.states, strict=True):
+        assert day == state.as_of.isoformat()
+        n_layers = state.sites["layer"].nunique()
+        assert f"{len(state.sites):,} sites in {n_layers} layers" in text
+        assert f"{len(state.members)} NATO members" in text
+        assert f"NATO {state.frontier_km:,.0f} km" in text
+        nearest = state.sites.sort_values("opposing_distance_m").iloc[0]
+        assert html.escape(str(nearest["name"])) in text
+    added = int((data.rows["change"] == "added").sum())
+    ended = int((data.rows["change"] == "ended").sum())
+    assert f"{added} added and {ended} ended since {old}" in figures[1][2]
+    # without maps there is no toggle: both dates' figures are shown
+    static = report.render_report(data, interactive=False)
+    assert static.count('<p class="summary state-figures" data-state=') == 2

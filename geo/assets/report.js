@@ -29,7 +29,8 @@
   }
   Array.prototype.forEach.call(document.querySelectorAll("input[name=map-state]"), function (input) {
     input.addEventListener("change", function () {
-      Array.prototype.forEach.call(document.querySelectorAll(".map-pane"), function (pane) {
+      /* the map of the date, and the header figures of that date */
+      Array.prototype.forEach.call(document.querySelectorAll(".map-pane, .state-figures"), function (pane) {
         pane.classList.toggle("inactive", pane.getAttribute("data-state") !== input.value);
       });
     });

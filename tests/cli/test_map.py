@@ -197,6 +197,25 @@ def test_bad_dates_and_codes_of_user_files_name_file_row_and_field(
     assert not out.exists()
 
 
+def test_an_until_before_its_since_in_a_user_file_is_an_error(
+    map_layers, tmp_path, capsys, map_payload, map_overlays
+):
+    path = tmp_path / "order.csv"
+    path.write_text(
+        "name,lat,lon,since,until\nA,54.0,24.0,2020,\nB,54,24,2021-05,2021-04\n", "utf-8"
+    )
+    out = tmp_path / "m.html"
+    assert main(["map", "-o", str(out), "--as-of", AS_OF, "--add", str(path)]) == 2
+    assert capsys.readouterr().err == (
+        "flankmap: error: order.csv: row 2: field 'until': '2021-04' is before since '2021-05'\n"
+    )
+    assert not out.exists()
+    argv = ["map", "-o", str(out), "--as-of", AS_OF, "--add", str(path), "--skip-invalid"]
+    assert main(argv) == 0
+    data = map_payload(out.read_text(encoding="utf-8"))
+    assert map_overlays(data, "sites")["order"]["p"]["names"] == ["A"]
+
+
 def test_skip_invalid_skips_bad_dates_and_codes_with_their_reason(
     map_layers, tmp_path, capsys, map_payload, map_overlays
 ):
@@ -216,7 +235,8 @@ def test_skip_invalid_skips_bad_dates_and_codes_with_their_reason(
     assert main(argv) == 0, capsys.readouterr().err
     assert "skipped 4 invalid row(s)" in capsys.readouterr().err
     user = map_overlays(map_payload(out.read_text(encoding="utf-8")), "sites")["su"]
-    assert user["p"]["names"] == ["Good"]  # "Later" is valid but not yet active
+    assert user["p"]["names"] == ["Good", "Later"]  # both valid; the slider dates them
+    assert user["since"] == ["2020-01-01", "2030-01-01"]  # "Later" is not yet active
     rejected = pd.read_csv(tmp_path / "m.rejected.csv", dtype=str, keep_default_na=False)
     assert rejected[["row", "field", "reason"]].values.tolist() == [
         ["2", "until", "'2021-13-01' has month 13, which is not 1 to 12"],

@@ -146,6 +146,32 @@
 
   function countText(n) { return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ","); }
 
+  /* A site's change between the compare date (data.changesSince) and the day shown:
+     "added" (in service on the day, not on that date), "ended" (the reverse) or "". */
+  function changeOn(layer, i, from, day) {
+    if (!from || !layer.since) { return ""; }
+    var was = activeOn(layer, i, from), now = activeOn(layer, i, day);
+    return now && !was ? "added" : was && !now ? "ended" : "";
+  }
+
+  /* The marker of a changed site: its symbol in a ring (added) or faded (ended). */
+  function changeHtml(html, change) {
+    return change ? '<span class="fm-change fm-' + change + '">' + html + "</span>" : html;
+  }
+
+  /* Say a site's change in its marker's accessible name (the tooltip says it on sight). */
+  function nameChange(marker) {
+    var node = marker.getElement(), site = marker.fmSite;
+    if (!node || !site.change) { return; }
+    var label = site.layer.p.names[site.i] + " (" + site.layer.legend + "), " + site.change +
+      " since " + site.from;
+    node.setAttribute("aria-label", label);
+    node.setAttribute("data-change", site.change);
+  }
+
+  var CHANGE_SVG = '<svg width="16" height="16" viewBox="0 0 20 20" aria-hidden="true" focusable="false">' +
+    '<path d="M10 3a7 7 0 1 0 0.001 0z" fill="#777" stroke="#fff" stroke-width="1.5"/></svg>';
+
   /* The frontier of a state: its parts' lines, drawn as addLines draws them. */
   function drawFrontier(group, ov, lines) {
     group.clearLayers();
@@ -169,7 +195,9 @@
     collapse(state);
     map.closePopup();
     /* sites */
-    var counts = {}, sites = 0, layersShown = 0;
+    var counts = {}, sites = 0, layersShown = 0, userPoints = 0;
+    var from = data.changesSince && day > data.changesSince ? data.changesSince : "";
+    var changed = { added: 0, ended: 0 };
     /* layers the slider does not date (big user layers, files without dates) keep their count */
     Object.keys(state.counts).forEach(function (slug) { counts[slug] = state.counts[slug]; });
     state.stackCounts = {};
@@ -187,25 +215,43 @@
       var group = state.overlays[ov.slug], n = 0;
       ov.fmParts.forEach(function (parts, i) {
         var on = activeOn(ov, i, day), marker = parts.marker, site = marker.fmSite;
+        var change = changeOn(ov, i, from, day);
         parts.forEach(function (part) {
-          if (on && !group.hasLayer(part)) { group.addLayer(part); }
-          if (!on && group.hasLayer(part)) { group.removeLayer(part); }
+          /* an ended site keeps its marker, faded, without its area or line */
+          var shown = on || (change === "ended" && part === marker);
+          if (shown && !group.hasLayer(part)) { group.addLayer(part); }
+          if (!shown && group.hasLayer(part)) { group.removeLayer(part); }
         });
-        if (!on) { return; }
-        n++;
-        var step = stepOn(ov, i, day), html = step ? ov.fmSvgs[step[2]] || site.html : site.html;
-        var count = state.stackCounts[site.key] || 1;
+        if (change) { changed[change]++; }
+        if (!on && !change) { return; }
+        if (on) { n++; }
+        if (!site.plain) { site.plain = site.html; }
+        var step = stepOn(ov, i, on ? day : ov.until[i]);
+        var html = changeHtml(step ? ov.fmSvgs[step[2]] || site.plain : site.plain, change);
+        var count = on ? state.stackCounts[site.key] || 1 : 1;
+        var changeNow = site.change !== change || site.from !== from;
+        site.change = change;
+        site.from = from;
         if (html !== site.html || count !== site.count) {
           site.html = html;
           site.count = count;
           marker.setIcon(siteIcon(html, null, count));
           nameMarker({ target: marker });
         }
-        var row = distanceOn(state, ov, i);
-        if (row !== undefined && ov.p.tips) {
-          var name = ov.p.names[i];
-          marker.setTooltipContent(tooltipContent(row ? name + " · " + row[3] + " to the frontier" : name));
+        if (change && !site.namesChange) {
+          site.namesChange = true;
+          marker.on("add", function () { nameChange(marker); });
         }
+        nameChange(marker);
+        var row = distanceOn(state, ov, i), name = ov.p.names[i], tip = null;
+        if (row !== undefined && ov.p.tips) {
+          tip = row ? name + " · " + row[3] + " to the frontier" : name;
+        } else if (changeNow) {
+          tip = ov.p.tips ? ov.p.tips[i] : name;
+        }
+        if (change === "added") { tip = (tip || name) + " · added since " + from; }
+        if (change === "ended") { tip = name + " · ended: in service on " + from + ", not on " + day; }
+        if (tip !== null) { marker.setTooltipContent(tooltipContent(tip)); }
       });
       group.count = n;
       counts[ov.slug] = n;
@@ -216,6 +262,7 @@
       if (group.fmLabel) { group.fmLabel.text = String(ov.label).replace(/\([\d,]+\)$/, "(" + countText(n) + ")"); }
     });
     state.counts = counts;
+    data.overlays.forEach(function (ov) { if (ov.type === "sites" && ov.user) { userPoints += counts[ov.slug] || 0; } });
     /* NATO shading */
     var styles = data.basemap.styles, west = {};
     fs.west.forEach(function (code) { west[code] = true; });
@@ -248,7 +295,17 @@
     ["distances", "distances-far"].forEach(function (slug, k) {
       var group = state.overlays[slug], ov = state.overlayData[slug];
       if (!group || !ov) { return; }
-      var keep = ov.lines.filter(function (d) { return !state.timedSites[stackKey(d[0], d[1])]; });
+      var left = {};  // the dated user points in service at each place, one line each
+      var keep = ov.lines.filter(function (d) {
+        var key = stackKey(d[0], d[1]);
+        if (state.timedSites[key]) { return false; }
+        var dated = state.userDated[key];
+        if (!dated) { return true; }
+        if (!(key in left)) {
+          left[key] = dated.filter(function (site) { return activeOn(site[0], site[1], day); }).length;
+        }
+        return left[key]-- > 0;
+      });
       var fresh = addDistances(L.extend({}, ov, { lines: keep.concat(k ? far : near) }));
       group.clearLayers();
       group.fmLabels = fresh.fmLabels;
@@ -260,7 +317,8 @@
     /* words: title, subtitle, legend */
     if (state.titleDate) { state.titleDate.textContent = day; }
     var sub = String(data.subtitle).replace(/^[\d,]+ sites in \d+ layers/,
-      countText(sites) + " sites in " + layersShown + " layers");
+      countText(sites) + " sites in " + layersShown + " layers").replace(/ · [\d,]+ added points in /,
+      " · " + countText(userPoints) + " added points in ");
     if (state.subtitle) { state.subtitle.textContent = sub; }
     if (state.legend && state.legend.fmAbout) { state.legend.fmAbout.textContent = sub; }
     Object.keys(state.legendWords || {}).forEach(function (key) {
@@ -268,6 +326,10 @@
       if (key === "countries") { node.textContent = "Countries on " + day; }
       if (key === "west") { node.textContent = "NATO member on " + day; }
       if (key === "frontier") { node.textContent = fs.legend; }
+      if (key === "added" || key === "ended") {
+        node.textContent = (key === "added" ? "Added" : "Ended (faded)") + " since " + data.changesSince +
+          (from ? " (" + countText(changed[key]) + ")" : ": none before " + data.changesSince);
+      }
     });
     if (state.layerControl) { state.layerControl._update(); }
     if (state.slider) { state.slider.show(day); }
@@ -371,7 +433,7 @@
     var state = {
       map: map, overlays: {}, counts: {}, markers: [], clouds: [], stacks: {}, stackCounts: {},
       search: [], searchLater: [], zooms: data.zooms, spread: null, selected: null, data: data,
-      timeline: data.timeline || null, overlayData: {}, timedSites: {}
+      timeline: data.timeline || null, overlayData: {}, timedSites: {}, userDated: {}
     };
     fm.maps.push(state);
     if (map.attributionControl) { map.attributionControl.setPrefix(false); }
@@ -419,9 +481,21 @@
       if (ov.type === "sites" && state.timeline && state.timeline.states[0].to[ov.slug]) {
         for (var i = 0; i < ov.lat.length; i++) { state.timedSites[stackKey(ov.lat[i], ov.lon[i])] = true; }
       }
+      if (ov.type === "sites" && ov.user && ov.since && !ov.bulk) {
+        for (var j = 0; j < ov.lat.length; j++) {
+          var key = stackKey(ov.lat[j], ov.lon[j]);
+          (state.userDated[key] = state.userDated[key] || []).push([ov, j]);
+        }
+      }
       if (ov.type === "sites") { state.counts[ov.slug] = layer.count; }
     });
-    /* legend: basemap shading, then the analysis, then the site layers and their certainty */
+    /* legend: what changed (a compare page's later map), basemap shading, then the analysis,
+       then the site layers and their certainty */
+    if (data.changesSince && state.timeline) {
+      legend.push({ section: "Changes since " + data.changesSince });
+      legend.push({ svg: changeHtml(CHANGE_SVG, "added"), label: "Added since " + data.changesSince, key: "added" });
+      legend.push({ svg: changeHtml(CHANGE_SVG, "ended"), label: "Ended since " + data.changesSince, key: "ended" });
+    }
     legend.push({ section: "Countries on " + data.date, key: "countries" });
     data.basemap.legend.forEach(function (item) {
       var st = data.basemap.styles[item[0]];
@@ -436,6 +510,7 @@
     var sites = data.overlays.filter(function (ov) { return ov.type === "sites"; });
     if (sites.length) { legend.push({ section: "Sites" }); }
     sites.forEach(function (ov) { legend.push({ svg: ov.fmSvg, label: ov.legend }); });
+
     if (data.certainty && data.certainty.length) {
       legend.push({ section: "How sure" });
       data.certainty.forEach(function (row) {
