@@ -40,10 +40,12 @@ from geo import _data, borders, regions, view
 from geo._errors import InputError
 from geo.dates import parse_as_of
 from geo.labels import (
+    FAR_NAME_SCALES,
     KEY_CHARS,
     KEY_FONT,
     KEY_GAP_PT,
     LEGEND_CHARS,
+    NAME_SCALES,
     TITLE_CHARS,
     agg_renderer,
     draw_key,
@@ -826,7 +828,11 @@ def map_figure(
             fix = _legend_room(fig, ax, legend, points)
             if fix is not None:
                 fig, ax, legend, points = draw(key_in=key_in, shift_m=fix[0], legend_top=fix[1])
-            entries = _label_sites(fig, ax, sites, points, styles, legend, lines) if labels else []
+            entries = (
+                _label_sites(fig, ax, sites, points, styles, legend, lines, far=box is not None)
+                if labels
+                else []
+            )
             if not entries:
                 break
             need_in = key_layout(fig, entries, fontsize=KEY_FONT).height_in + KEY_GAP_PT / 72
@@ -1006,6 +1012,8 @@ def _legend_room(
     return 0.0, float(min((frame.y1 - box.y0) / frame.height, 0.6))
 
 
+#: Names on a region's map wrap at this many characters (else 30).
+_FAR_WRAP = 24
 #: The map axes span this part of the figure height when there is no key.
 _MAP_BOTTOM, _MAP_TOP = 0.045, 0.93
 #: The key takes at most this fraction of the figure height (its font shrinks to fit).
@@ -1022,8 +1030,16 @@ def _label_sites(
     styles: Mapping[str, LayerStyle],
     legend: Any,
     lines: gpd.GeoDataFrame,
+    *,
+    far: bool = False,
 ) -> list[tuple[str, str]]:
     """Label every site: its name where it fits, else a number; return the numbered sites.
+
+    With ``far`` (a region's map, which has room to spare), a name may go farther from its
+    site on a leader line, and wraps narrower (it then fits between a site and the frontier
+    more often), before it becomes a number: over the regions ``suwalki-gap``, ``baltics``,
+    ``kaliningrad``, ``belarus`` and the box 21,53,26,56, at the text block and A4 sizes,
+    30 sites are numbered instead of 42.
 
     Returns
     -------
@@ -1048,6 +1064,8 @@ def _label_sites(
         gids=[f"label-{sites['id'].iloc[i]}" for i in order],
         obstacles=obstacles,
         lines=line_xy,
+        name_scales=FAR_NAME_SCALES if far else NAME_SCALES,
+        wrap=_FAR_WRAP if far else 30,
     )
     fig.flankmap_unlabelled = [  # type: ignore[attr-defined]
         str(sites["id"].iloc[order[i]]) for i, p in enumerate(placed) if p is None

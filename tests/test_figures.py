@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
 from geo import figures, layers
@@ -759,3 +760,28 @@ def test_the_region_svg_keeps_text_and_the_locator_and_its_bytes(region_figure):
     assert "<image" not in text, "nothing is rasterised"
     again = figures.map_figure(as_of=REGION_DAY, region=REGION, size_cm=(12.0, 15.0), dpi=60)
     assert figures.figure_bytes(again, "svg") == svg
+
+
+def test_a_region_figure_names_its_sites_where_the_names_fit():
+    from geo import regions
+
+    box = regions.region("suwalki-gap").bbox
+    fig = figures.map_figure(
+        as_of=REGION_DAY, region=box, size_cm=figures.PAGE_SIZES_CM["a4"], dpi=60
+    )
+    ax = fig.axes[0]
+    labels = {t.get_gid(): t for t in ax.texts if str(t.get_gid()).startswith("label-")}
+    sites = _region_sites(box)
+    assert set(labels) == {f"label-{fid}" for fid in sites["id"]}
+    numbered = sorted(gid for gid, t in labels.items() if t.get_text().isdigit())
+    assert numbered == [], "at this scale every name finds a place (with a leader if need be)"
+    for fid, name in zip(sites["id"], sites["name"], strict=True):
+        assert " ".join(labels[f"label-{fid}"].get_text().split()) == name
+    renderer = fig.canvas.get_renderer()
+    # the texts themselves (an annotation's own extent holds its leader line)
+    boxes = []
+    for label in labels.values():
+        label.update_positions(renderer)
+        boxes.append(Text.get_window_extent(label, renderer))
+    for a, b in itertools.combinations(boxes, 2):
+        assert not a.overlaps(b)
