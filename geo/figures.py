@@ -825,7 +825,7 @@ def map_figure(
         key_in = 0.0
         for attempt in range(_KEY_PASSES):
             fig, ax, legend, points = draw(key_in=key_in)
-            fix = _legend_room(fig, ax, legend, points)
+            fix = _legend_room(fig, ax, legend, points, may_shift=box is None)
             if fix is not None:
                 fig, ax, legend, points = draw(key_in=key_in, shift_m=fix[0], legend_top=fix[1])
             entries = (
@@ -982,7 +982,7 @@ def _add_attribution(
 
 
 def _legend_room(
-    fig: Figure, ax: Any, legend: Any, points: np.ndarray
+    fig: Figure, ax: Any, legend: Any, points: np.ndarray, *, may_shift: bool = True
 ) -> tuple[float, float] | None:
     """Return how to draw the map again so that the legend (top left) hides no site.
 
@@ -993,7 +993,8 @@ def _legend_room(
         :func:`_draw_map`: how far to move the map north to bring the sites beside the
         legend below it, if the southernmost site then stays above the bottom tenth (the
         scale bar's strip); else the legend's share of the height, to keep free of sites
-        (at a smaller scale).
+        (at a smaller scale). Without ``may_shift`` (a region, which stays whole in view, so
+        :func:`_draw_map` does not move it), always the latter.
     """
     if not len(points):
         return None
@@ -1007,7 +1008,7 @@ def _legend_room(
     m_per_px = (top - bottom) / frame.height
     shift = (y[x < box.x1].max() - box.y0) * m_per_px
     room = (y.min() - frame.y0 - 0.1 * frame.height) * m_per_px
-    if shift <= room:
+    if may_shift and shift <= room:
         return float(shift), 0.0
     return 0.0, float(min((frame.y1 - box.y0) / frame.height, 0.6))
 

@@ -785,3 +785,16 @@ def test_a_region_figure_names_its_sites_where_the_names_fit():
         boxes.append(Text.get_window_extent(label, renderer))
     for a, b in itertools.combinations(boxes, 2):
         assert not a.overlaps(b)
+
+
+def test_a_region_figure_keeps_its_sites_out_from_under_the_legend():
+    # Sites in the north of the box, one where the legend goes (top left): the region is not
+    # moved (it stays whole in view), so the legend's room is added above it instead.
+    points = [(21.4, 55.8), (23.0, 55.6), (24.5, 55.4), (25.5, 55.0)]
+    fig = figures.map_figure(
+        _sites_at(points), as_of=REGION_DAY, region=REGION, size_cm=(12.0, 15.0), dpi=50
+    )
+    ax = fig.axes[0]
+    legend = ax.get_legend().get_window_extent(fig.canvas.get_renderer())
+    for x, y in ax.transData.transform(figures._anchor_points(_sites_at(points))):
+        assert not legend.contains(x, y)
