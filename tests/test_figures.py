@@ -767,16 +767,23 @@ def test_a_region_figure_names_its_sites_where_the_names_fit():
 
     box = regions.region("suwalki-gap").bbox
     fig = figures.map_figure(
-        as_of=REGION_DAY, region=box, size_cm=figures.PAGE_SIZES_CM["a4"], dpi=60
+        as_of=REGION_DAY, region=box, size_cm=figures.PAGE_SIZES_CM["a4"], dpi=110
     )
     ax = fig.axes[0]
     labels = {t.get_gid(): t for t in ax.texts if str(t.get_gid()).startswith("label-")}
     sites = _region_sites(box)
     assert set(labels) == {f"label-{fid}" for fid in sites["id"]}
-    numbered = sorted(gid for gid, t in labels.items() if t.get_text().isdigit())
-    assert numbered == [], "at this scale every name finds a place (with a leader if need be)"
+    # At this scale a name finds a place (with a leader if need be) unless its site shares
+    # its point with another site (the NATO Force Integration Unit and the German brigade's
+    # staff in Vilnius); with the label settings of the whole flank, the 11th Army Corps at Gusev
+    # was a number too.
+    shared = sites[sites.geometry.duplicated(keep=False)]
+    numbered = {gid.removeprefix("label-") for gid, t in labels.items() if t.get_text().isdigit()}
+    assert numbered <= set(shared["id"])
+    assert len(numbered) < len(shared)
     for fid, name in zip(sites["id"], sites["name"], strict=True):
-        assert " ".join(labels[f"label-{fid}"].get_text().split()) == name
+        if fid not in numbered:
+            assert " ".join(labels[f"label-{fid}"].get_text().split()) == name
     renderer = fig.canvas.get_renderer()
     # the texts themselves (an annotation's own extent holds its leader line)
     boxes = []
