@@ -1040,7 +1040,7 @@ def _label_sites(
     site on a leader line, and wraps narrower (it then fits between a site and the frontier
     more often), before it becomes a number: over the regions ``suwalki-gap``, ``baltics``,
     ``kaliningrad``, ``belarus`` and the box 21,53,26,56, at the text block and A4 sizes,
-    30 sites are numbered instead of 42.
+    30 sites are numbered instead of 46 (at 60 dpi).
 
     Returns
     -------
