@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: map test lint wheel-check bench clean
+.PHONY: map test lint wheel-check bench pictures clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_distance.py
 	$(BIN)/python benchmarks/bench_geodesic.py
 	$(BIN)/python benchmarks/bench_map.py
+
+# The README's region figure and date-slider screenshot (needs Chromium, see tests/browser/).
+pictures: $(STAMP)
+	$(BIN)/python scripts/readme_pictures.py
 
 clean:
 	rm -rf $(VENV) dist build flankmap.html

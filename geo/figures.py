@@ -33,16 +33,19 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrow, Patch, Rectangle
 from matplotlib.ticker import NullLocator
+from matplotlib.transforms import Bbox
 from pyproj import Geod, Transformer
 
 from geo import _data, borders, regions, view
 from geo._errors import InputError
 from geo.dates import parse_as_of
 from geo.labels import (
+    FAR_NAME_SCALES,
     KEY_CHARS,
     KEY_FONT,
     KEY_GAP_PT,
     LEGEND_CHARS,
+    NAME_SCALES,
     TITLE_CHARS,
     agg_renderer,
     draw_key,
@@ -303,13 +306,11 @@ def _extent(
     return cx - w / 2, cx + w / 2, bottom, bottom + h
 
 
-def _box_extent(
-    box: Sequence[float], aspect: float, *, top: float = 0.0
-) -> tuple[float, float, float, float]:
-    """Return the projected extent that holds a lon/lat box, fitted to ``aspect``.
+def _box_outline(box: Sequence[float]) -> np.ndarray:
+    """Return a lon/lat box's edges, sampled and projected (x, y rows; closed ring).
 
-    The box's edges are sampled, so the projected extent holds their curves; the top ``top``
-    fraction of the height is added for the legend, as in :func:`_extent`.
+    The edges are sampled, so the projected outline follows their curves (parallels bend in
+    the projection).
     """
     west, south, east, north = box
     t = np.linspace(0.0, 1.0, 33)
@@ -318,6 +319,18 @@ def _box_extent(
     lon = np.concatenate([lon, np.full(33, west)])
     lat = np.concatenate([lat, north - (north - south) * t])
     x, y = _to_display().transform(lon, lat)
+    return np.column_stack([x, y])
+
+
+def _box_extent(
+    box: Sequence[float], aspect: float, *, top: float = 0.0
+) -> tuple[float, float, float, float]:
+    """Return the projected extent that holds a lon/lat box, fitted to ``aspect``.
+
+    The box's edges are sampled, so the projected extent holds their curves; the top ``top``
+    fraction of the height is added for the legend, as in :func:`_extent`.
+    """
+    x, y = _box_outline(box).T
     x0, x1, y0, y1 = float(x.min()), float(x.max()), float(y.min()), float(y.max())
     w, h = x1 - x0, (y1 - y0) / (1 - top)
     cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
@@ -519,7 +532,159 @@ def _draw_north_arrow(
     )
 
 
-_FURNITURE = {"north-arrow", "north-arrow-area", *(f"scale-bar-{i}" for i in range(4))}
+#: The overview of the inset locator map of a region figure (west, south, east, north),
+#: degrees: the eastern flank from Denmark to the Caspian (widened to hold the region).
+_LOCATOR_LONLAT = (8.0, 41.0, 44.0, 70.0)
+#: The locator's width as a fraction of the map's, at most this many cm.
+_LOCATOR_WIDTH, _LOCATOR_MAX_CM = 0.26, 4.2
+#: Simplification of the locator's countries (metres): a 4-cm overview needs no 400-m detail.
+_LOCATOR_SIMPLIFY_M = 6000.0
+#: Colour of the region's outline on the locator.
+_LOCATOR_COLOUR = "#d7301f"
+
+
+@functools.cache
+def _locator_basemap() -> gpd.GeoDataFrame:
+    """Return the display countries of the map's wider extent, coarsened for the locator."""
+    from geo.borders import countries
+
+    frame = countries(borders="naturalearth")
+    frame = frame[frame.intersects(shapely.box(*view.BASEMAP_BOX))]
+    frame = frame.set_geometry(frame.geometry.clip_by_rect(*view.BASEMAP_BOX)).to_crs(DISPLAY_CRS)
+    frame = frame.set_geometry(frame.geometry.simplify(_LOCATOR_SIMPLIFY_M, preserve_topology=True))
+    return frame[~frame.geometry.is_empty]
+
+
+def _locator_extent(box: Sequence[float]) -> tuple[float, float, float, float]:
+    """Return the locator's projected extent: the overview, widened to hold the region."""
+    outline = np.vstack([_box_outline(_LOCATOR_LONLAT), _box_outline(box)])
+    (x0, y0), (x1, y1) = outline.min(axis=0), outline.max(axis=0)
+    pad = 0.03 * max(x1 - x0, y1 - y0)
+    return float(x0 - pad), float(x1 + pad), float(y0 - pad), float(y1 + pad)
+
+
+def _locator_corner(
+    ax: Any, size_px: tuple[float, float], points: np.ndarray, legend: Any
+) -> tuple[float, float]:
+    """Return the lower-left corner (display pixels) of the locator: a corner free of sites.
+
+    The candidates are the map's top right and bottom right, its bottom left above the scale
+    bar and its top left below the legend. The one covering the fewest sites wins, then the
+    one covering the least furniture (legend, texts, north arrow, scale bar, the gap line),
+    then the one farthest from the sites; ties go in that order.
+    """
+    renderer = agg_renderer(ax.figure)
+    frame = ax.get_window_extent(renderer)
+    w, h = size_px
+    margin = 5 * ax.figure.dpi / 72.0
+    legend_box = legend.get_window_extent(renderer)
+    candidates = [
+        (frame.x1 - margin - w, frame.y1 - margin - h),
+        (frame.x1 - margin - w, frame.y0 + margin),
+        (frame.x0 + margin, frame.y0 + 0.095 * frame.height),
+        (frame.x0 + margin, legend_box.y0 - margin - h),
+    ]
+    sites = ax.transData.transform(points) if len(points) else np.empty((0, 2))
+    furniture = [legend_box]
+    furniture += [t.get_window_extent(renderer) for t in ax.texts]
+    furniture += [p.get_window_extent(renderer) for p in ax.patches if p.get_gid() in _FURNITURE]
+    for line in ax.lines:
+        if line.get_gid() == "suwalki-gap":
+            xy = ax.transData.transform(line.get_xydata())
+            furniture.append(Bbox.from_extents(*xy.min(axis=0), *xy.max(axis=0)))
+    clear = 6 * ax.figure.dpi / 72.0  # a marker's half width and a little
+    best: tuple[tuple[int, int, float, int], tuple[float, float]] | None = None
+    for order, (x0, y0) in enumerate(candidates):
+        if x0 < frame.x0 or y0 < frame.y0 or x0 + w > frame.x1 or y0 + h > frame.y1:
+            continue
+        dx = np.maximum(np.maximum(x0 - sites[:, 0], sites[:, 0] - (x0 + w)), 0.0)
+        dy = np.maximum(np.maximum(y0 - sites[:, 1], sites[:, 1] - (y0 + h)), 0.0)
+        gaps = np.hypot(dx, dy)
+        covered = int(np.count_nonzero(gaps < clear))
+        area = Bbox.from_bounds(x0, y0, w, h)
+        hit = sum(1 for b in furniture if area.overlaps(b))
+        score = (covered, hit, -float(gaps.min()) if len(gaps) else 0.0, order)
+        if best is None or score < best[0]:
+            best = (score, (float(x0), float(y0)))
+    return best[1] if best is not None else (frame.x1 - margin - w, frame.y1 - margin - h)
+
+
+def _draw_locator(
+    ax: Any,
+    box: Sequence[float],
+    points: np.ndarray,
+    legend: Any,
+    *,
+    west: set[str],
+    east: set[str],
+) -> Any:
+    """Draw an inset locator map of the eastern flank with the region's box outlined.
+
+    It goes in a corner of the map that covers no site (see :func:`_locator_corner`), as a
+    child axes of the map (``gid`` ``locator``, the outline ``locator-box``); a transparent
+    patch of the same place (``locator-area``) keeps the labels off it. Returns the axes.
+    """
+    fig = ax.figure
+    ax.apply_aspect()
+    frame = ax.get_window_extent(agg_renderer(fig))
+    x0, x1, y0, y1 = _locator_extent(box)
+    w = min(_LOCATOR_WIDTH * frame.width, _LOCATOR_MAX_CM * _CM * fig.dpi)
+    h = w * (y1 - y0) / (x1 - x0)
+    if h > 0.45 * frame.height:  # a wide, low map: the locator keeps its shape
+        w, h = w * 0.45 * frame.height / h, 0.45 * frame.height
+    cx, cy = _locator_corner(ax, (w, h), points, legend)
+    bounds = [(cx - frame.x0) / frame.width, (cy - frame.y0) / frame.height]
+    inset = ax.inset_axes([*bounds, w / frame.width, h / frame.height])
+    inset.set_gid("locator")
+    inset.set_zorder(25)
+    inset.set_xlim(x0, x1)
+    inset.set_ylim(y0, y1)
+    inset.set_aspect("equal", adjustable="datalim")
+    inset.xaxis.set_major_locator(NullLocator())
+    inset.yaxis.set_major_locator(NullLocator())
+    inset.set_facecolor(BASE["water"])
+    for spine in inset.spines.values():
+        spine.set_edgecolor("#555555")
+        spine.set_linewidth(0.6)
+    base = _locator_basemap()
+    base = base[base.intersects(shapely.box(x0, y0, x1, y1))]
+    base = base.set_geometry(base.geometry.clip_by_rect(x0, y0, x1, y1))
+    for codes, colour in (
+        (base.index.isin(west), BASE["territory_west"]),
+        (base.index.isin(east), BASE["territory_east"]),
+        (~base.index.isin(west | east), BASE["territory_other"]),
+    ):
+        if codes.any():
+            base[codes].plot(
+                ax=inset, facecolor=colour, edgecolor=BASE["border"], linewidth=0.2, zorder=1
+            )
+    outline = _box_outline(box)
+    (region,) = inset.plot(
+        outline[:, 0], outline[:, 1], color=_LOCATOR_COLOUR, linewidth=1.1, zorder=3
+    )
+    region.set_gid("locator-box")
+    inset.set_xlabel("")  # geopandas names the axes by the CRS
+    inset.set_ylabel("")
+    corner = ax.transData.inverted().transform([[cx, cy], [cx + w, cy + h]])
+    ax.add_patch(
+        Rectangle(
+            (corner[0, 0], corner[0, 1]),
+            corner[1, 0] - corner[0, 0],
+            corner[1, 1] - corner[0, 1],
+            fill=False,
+            edgecolor="none",
+            gid="locator-area",
+        )
+    )
+    return inset
+
+
+_FURNITURE = {
+    "north-arrow",
+    "north-arrow-area",
+    "locator-area",
+    *(f"scale-bar-{i}" for i in range(4)),
+}
 
 
 def _new_figure(size_cm: tuple[float, float], dpi: float) -> Figure:
@@ -660,10 +825,14 @@ def map_figure(
         key_in = 0.0
         for attempt in range(_KEY_PASSES):
             fig, ax, legend, points = draw(key_in=key_in)
-            fix = _legend_room(fig, ax, legend, points)
+            fix = _legend_room(fig, ax, legend, points, may_shift=box is None)
             if fix is not None:
                 fig, ax, legend, points = draw(key_in=key_in, shift_m=fix[0], legend_top=fix[1])
-            entries = _label_sites(fig, ax, sites, points, styles, legend, lines) if labels else []
+            entries = (
+                _label_sites(fig, ax, sites, points, styles, legend, lines, far=box is not None)
+                if labels
+                else []
+            )
             if not entries:
                 break
             need_in = key_layout(fig, entries, fontsize=KEY_FONT).height_in + KEY_GAP_PT / 72
@@ -775,6 +944,8 @@ def _draw_map(
     legend.set_zorder(30)
     _draw_scale_bar(ax, extent)
     _draw_north_arrow(ax, extent, points, legend)
+    if box is not None:  # a region: a small overview shows where it is
+        _draw_locator(ax, box, points, legend, west=set(nato_members(day)), east=set(side_a))
     fig.text(
         0.5,
         0.975,
@@ -811,7 +982,7 @@ def _add_attribution(
 
 
 def _legend_room(
-    fig: Figure, ax: Any, legend: Any, points: np.ndarray
+    fig: Figure, ax: Any, legend: Any, points: np.ndarray, *, may_shift: bool = True
 ) -> tuple[float, float] | None:
     """Return how to draw the map again so that the legend (top left) hides no site.
 
@@ -822,7 +993,8 @@ def _legend_room(
         :func:`_draw_map`: how far to move the map north to bring the sites beside the
         legend below it, if the southernmost site then stays above the bottom tenth (the
         scale bar's strip); else the legend's share of the height, to keep free of sites
-        (at a smaller scale).
+        (at a smaller scale). Without ``may_shift`` (a region, which stays whole in view, so
+        :func:`_draw_map` does not move it), always the latter.
     """
     if not len(points):
         return None
@@ -836,11 +1008,13 @@ def _legend_room(
     m_per_px = (top - bottom) / frame.height
     shift = (y[x < box.x1].max() - box.y0) * m_per_px
     room = (y.min() - frame.y0 - 0.1 * frame.height) * m_per_px
-    if shift <= room:
+    if may_shift and shift <= room:
         return float(shift), 0.0
     return 0.0, float(min((frame.y1 - box.y0) / frame.height, 0.6))
 
 
+#: Names on a region's map wrap at this many characters (else 30).
+_FAR_WRAP = 24
 #: The map axes span this part of the figure height when there is no key.
 _MAP_BOTTOM, _MAP_TOP = 0.045, 0.93
 #: The key takes at most this fraction of the figure height (its font shrinks to fit).
@@ -857,8 +1031,16 @@ def _label_sites(
     styles: Mapping[str, LayerStyle],
     legend: Any,
     lines: gpd.GeoDataFrame,
+    *,
+    far: bool = False,
 ) -> list[tuple[str, str]]:
     """Label every site: its name where it fits, else a number; return the numbered sites.
+
+    With ``far`` (a region's map, which has room to spare), a name may go farther from its
+    site on a leader line, and wraps narrower (it then fits between a site and the frontier
+    more often), before it becomes a number: over the regions ``suwalki-gap``, ``baltics``,
+    ``kaliningrad``, ``belarus`` and the box 21,53,26,56, at the text block and A4 sizes,
+    30 sites are numbered instead of 46 (at 60 dpi).
 
     Returns
     -------
@@ -883,6 +1065,8 @@ def _label_sites(
         gids=[f"label-{sites['id'].iloc[i]}" for i in order],
         obstacles=obstacles,
         lines=line_xy,
+        name_scales=FAR_NAME_SCALES if far else NAME_SCALES,
+        wrap=_FAR_WRAP if far else 30,
     )
     fig.flankmap_unlabelled = [  # type: ignore[attr-defined]
         str(sites["id"].iloc[order[i]]) for i, p in enumerate(placed) if p is None
@@ -981,13 +1165,23 @@ def _draw_sites(
     if not len(sites):
         return handles
     titles = layer_titles(sorted(sites["layer"].unique()))
-    areas = sites[sites.geom_type != "Point"]
+    kinds = sites.geom_type
+    areas = sites[kinds.isin(["Polygon", "MultiPolygon"])]
     for layer, frame in areas.groupby("layer", sort=True):
         style = styles[str(layer)]
         _project(frame).plot(
             ax=ax, facecolor=style.colour, alpha=0.35, edgecolor=style.colour, lw=0.6, zorder=5
         )
         ax.collections[-1].set_gid(f"area-{layer}")
+    # Lines (defence lines) are drawn as lines, dashed over the frontier so that both show:
+    # a fill colour would close each line into a false polygon.
+    for layer, frame in sites[kinds.isin(["LineString", "MultiLineString"])].groupby(
+        "layer", sort=True
+    ):
+        _project(frame).plot(
+            ax=ax, color=styles[str(layer)].colour, lw=1.3, linestyle=(0, (3, 2)), zorder=7
+        )
+        ax.collections[-1].set_gid(f"line-{layer}")
     marks = [
         mark_of(st, conf) for st, conf in zip(sites["status"], sites["confidence"], strict=True)
     ]

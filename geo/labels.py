@@ -25,11 +25,13 @@ from geo.styles import BASE, FONT
 from geo.text import shorten
 
 __all__ = [
+    "FAR_NAME_SCALES",
     "KEY_CHARS",
     "KEY_FONT",
     "KEY_GAP_PT",
     "LABEL_CHARS",
     "LEGEND_CHARS",
+    "NAME_SCALES",
     "TITLE_CHARS",
     "agg_renderer",
     "draw_key",
@@ -138,6 +140,10 @@ _LABEL_PAD = 0.1
 _LABEL_BOX = {"boxstyle": f"square,pad={_LABEL_PAD}", "fc": "white", "ec": "none", "alpha": 0.75}
 #: Offsets farther than this many times the nearest get a leader line to their point.
 _LEADER_SCALE = 1.5
+#: How far names go from their point by default (multiples of the :data:`_CANDIDATES` offsets).
+NAME_SCALES: tuple[float, ...] = (1.0, 2.4, 4.0)
+#: Farther, for a map with room to spare (a region's): up to about 65 pt away on a leader.
+FAR_NAME_SCALES: tuple[float, ...] = (*NAME_SCALES, 6.0, 8.5, 11.5, 15.0)
 
 
 def _line_boxes(ax: Any, lines: Sequence[np.ndarray], half_px: float) -> np.ndarray:
@@ -266,6 +272,7 @@ def place_labels(
     fontsize: float = 6.0,
     marker_pt: float = 7.0,
     wrap: int = 30,
+    name_scales: Sequence[float] = NAME_SCALES,
 ) -> tuple[list[Any], list[int]]:
     """Place text labels beside points so that no two labels and no label and marker overlap.
 
@@ -299,6 +306,11 @@ def place_labels(
         The width of a marker in points, kept clear around every point.
     wrap : int
         Wrap labels longer than this many characters.
+    name_scales : sequence of float
+        How far from its point a name may go, as multiples of the nearest positions, tried in
+        turn (beyond 1.5 with a leader line); default :data:`NAME_SCALES`. A map with room
+        to spare (a region) gives farther ones, e.g. :data:`FAR_NAME_SCALES`, so that fewer
+        names become numbers.
 
     Returns
     -------
@@ -333,7 +345,7 @@ def place_labels(
     missing: list[int] = []
     for i, ((x, y), text) in enumerate(zip(points, texts, strict=True)):
         wrapped = textwrap.fill(figure_text(text, limit=LABEL_CHARS), wrap, break_on_hyphens=False)
-        label = place((x, y), wrapped, taken=taken, avoid=line_boxes, scales=(1.0, 2.4, 4.0))
+        label = place((x, y), wrapped, taken=taken, avoid=line_boxes, scales=name_scales)
         placed.append(label)
         if label is None:
             missing.append(i)

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
 from geo import figures, layers
@@ -568,3 +569,178 @@ def test_the_log_scale_spreads_the_sub_100_km_band():
     assert below < log.get_window_extent(renderer).y0  # the long bars leave it no room inside
     with pytest.raises(InputError, match="chart scale 'loud' is not one of linear, log"):
         figures.distance_chart(near, scale="loud")
+
+
+# The inset locator map of region figures.
+REGION = (21.0, 53.0, 26.0, 56.0)
+REGION_DAY = "2025-06-01"
+
+
+@pytest.fixture(scope="module")
+def region_figure():
+    """A figure of the shipped layers focused on ``--bbox 21,53,26,56``."""
+    return figures.map_figure(as_of=REGION_DAY, region=REGION, size_cm=(12.0, 15.0), dpi=60)
+
+
+def _locator(fig):
+    found = [a for a in fig.axes[0].child_axes if a.get_gid() == "locator"]
+    assert len(found) <= 1
+    return found[0] if found else None
+
+
+def _region_sites(box=REGION):
+    from geo import regions
+
+    return regions.within(layers.load_layers(as_of=REGION_DAY), box)
+
+
+def test_a_region_figure_has_a_locator_with_the_region_outlined(region_figure):
+    from pyproj import Transformer
+
+    inset = _locator(region_figure)
+    assert inset is not None
+    (outline,) = [line for line in inset.lines if line.get_gid() == "locator-box"]
+    x, y = outline.get_xydata().T
+    to_lonlat = Transformer.from_crs(figures.DISPLAY_CRS, "EPSG:4326", always_xy=True)
+    lon, lat = to_lonlat.transform(x, y)
+    west, south, east, north = REGION
+    assert (lon.min(), lat.min(), lon.max(), lat.max()) == pytest.approx(REGION, abs=1e-6)
+    on_edge = (
+        np.isclose(lon, west)
+        | np.isclose(lon, east)
+        | np.isclose(lat, south)
+        | np.isclose(lat, north)
+    )
+    assert on_edge.all(), "every vertex of the outline lies on an edge of the box"
+    assert (x[0], y[0]) == pytest.approx((x[-1], y[-1])), "the outline is closed"
+    # An overview: the outline is a small part of it, inside it, over drawn countries.
+    (x0, x1), (y0, y1) = inset.get_xlim(), inset.get_ylim()
+    assert x0 < x.min() < x.max() < x1
+    assert y0 < y.min() < y.max() < y1
+    assert x1 - x0 > 5 * (x.max() - x.min())
+    assert len(inset.collections) >= 2  # NATO members, the other side, the rest
+
+
+def test_the_locator_covers_no_site_no_label_and_not_the_legend(region_figure):
+    fig = region_figure
+    ax = fig.axes[0]
+    renderer = fig.canvas.get_renderer()
+    area = _locator(fig).get_window_extent(renderer)
+    frame = ax.get_window_extent(renderer)
+    assert frame.x0 <= area.x0
+    assert area.x1 <= frame.x1
+    assert frame.y0 <= area.y0
+    assert area.y1 <= frame.y1
+    assert area.width < 0.3 * frame.width
+    half = 7 * fig.dpi / 72 / 2
+    for x, y in ax.transData.transform(figures._anchor_points(_region_sites())):
+        if frame.contains(x, y):
+            assert not area.overlaps(Bbox.from_extents(x - half, y - half, x + half, y + half))
+    labels = [t for t in ax.texts if str(t.get_gid()).startswith("label-")]
+    assert labels
+    for label in labels:
+        assert not area.overlaps(label.get_window_extent(renderer)), label.get_text()
+    assert not area.overlaps(ax.get_legend().get_window_extent(renderer))
+
+
+def _sites_at(points):
+    template = _region_sites().iloc[0]
+    rows = []
+    for i, (lon, lat) in enumerate(points):
+        row = template.copy()
+        row["id"], row["name"] = f"corner-{i}", f"Site {i}"
+        row["geometry"] = shapely.Point(lon, lat)
+        rows.append(row)
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
+
+
+_TOP_RIGHT = [(25.7, 55.8), (25.3, 55.9), (25.8, 55.4)]
+_BOTTOM_RIGHT = [(25.7, 53.2), (25.2, 53.1), (25.8, 53.6)]
+
+
+@pytest.mark.parametrize(
+    ("crowded_corners", "points"),
+    [
+        ({"top right"}, [*_TOP_RIGHT, (22.0, 54.0)]),
+        ({"top right", "bottom right"}, [*_TOP_RIGHT, *_BOTTOM_RIGHT, (22.0, 54.5)]),
+    ],
+)
+def test_the_locator_leaves_the_corners_where_the_sites_are(crowded_corners, points):
+    fig = figures.map_figure(
+        _sites_at(points), as_of=REGION_DAY, region=REGION, size_cm=(12.0, 15.0), dpi=50
+    )
+    ax = fig.axes[0]
+    renderer = fig.canvas.get_renderer()
+    area = _locator(fig).get_window_extent(renderer)
+    frame = ax.get_window_extent(renderer)
+    side = "right" if area.x0 > (frame.x0 + frame.x1) / 2 else "left"
+    level = "top" if area.y0 > (frame.y0 + frame.y1) / 2 else "bottom"
+    assert f"{level} {side}" not in crowded_corners
+    half = 7 * fig.dpi / 72 / 2
+    for x, y in ax.transData.transform(figures._anchor_points(_sites_at(points))):
+        assert not area.overlaps(Bbox.from_extents(x - half, y - half, x + half, y + half))
+
+
+def test_the_default_figure_has_no_locator(mini_figure):
+    assert _locator(mini_figure) is None
+    assert 'id="locator' not in figures.figure_bytes(mini_figure, "svg").decode()
+
+
+def test_the_region_svg_keeps_text_and_the_locator_and_its_bytes(region_figure):
+    svg = figures.figure_bytes(region_figure, "svg")
+    text = svg.decode()
+    assert 'id="locator"' in text
+    assert 'id="locator-box"' in text
+    root = ET.fromstring(text)
+    texts = ["".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    assert any(t.startswith("Military posture") for t in texts)
+    names = set(_region_sites()["name"])
+    assert any(" ".join(t.split()) in names for t in texts)
+    assert "<image" not in text, "nothing is rasterised"
+    again = figures.map_figure(as_of=REGION_DAY, region=REGION, size_cm=(12.0, 15.0), dpi=60)
+    assert figures.figure_bytes(again, "svg") == svg
+
+
+def test_a_region_figure_names_its_sites_where_the_names_fit():
+    from geo import regions
+
+    box = regions.region("suwalki-gap").bbox
+    fig = figures.map_figure(
+        as_of=REGION_DAY, region=box, size_cm=figures.PAGE_SIZES_CM["a4"], dpi=110
+    )
+    ax = fig.axes[0]
+    labels = {t.get_gid(): t for t in ax.texts if str(t.get_gid()).startswith("label-")}
+    sites = _region_sites(box)
+    assert set(labels) == {f"label-{fid}" for fid in sites["id"]}
+    # At this scale a name finds a place (with a leader if need be) unless its site shares
+    # its point with another site (the NATO Force Integration Unit and the German brigade's
+    # staff in Vilnius); with the label settings of the whole flank, the 11th Army Corps at Gusev
+    # was a number too.
+    shared = sites[sites.geometry.duplicated(keep=False)]
+    numbered = {gid.removeprefix("label-") for gid, t in labels.items() if t.get_text().isdigit()}
+    assert numbered <= set(shared["id"])
+    assert len(numbered) < len(shared)
+    for fid, name in zip(sites["id"], sites["name"], strict=True):
+        if fid not in numbered:
+            assert " ".join(labels[f"label-{fid}"].get_text().split()) == name
+    renderer = fig.canvas.get_renderer()
+    # the texts themselves (an annotation's own extent holds its leader line)
+    boxes = []
+    for label in labels.values():
+        label.update_positions(renderer)
+        boxes.append(Text.get_window_extent(label, renderer))
+    for a, b in itertools.combinations(boxes, 2):
+        assert not a.overlaps(b)
+
+
+def test_a_region_figure_keeps_its_sites_out_from_under_the_legend():
+    # Sites in the north of the box, one where the legend goes (top left): the region is not
+    # moved (it stays whole in view), so the legend's room is added above it instead.
+    points = [(21.4, 55.8), (23.0, 55.6), (24.5, 55.4), (25.5, 55.0)]
+    fig = figures.map_figure(
+        _sites_at(points), as_of=REGION_DAY, region=REGION, size_cm=(12.0, 15.0), dpi=50
+    )
+    ax = fig.axes[0]
+    legend = ax.get_legend().get_window_extent(fig.canvas.get_renderer())
+    for x, y in ax.transData.transform(figures._anchor_points(_sites_at(points))):
+        assert not legend.contains(x, y)

@@ -74,7 +74,7 @@ def test_the_figure_draws_the_region_and_the_gap():
         x, y = to_map.transform(lon, lat)
         assert x0 - 1 <= x <= x1 + 1
         assert y0 - 1 <= y <= y1 + 1
-    assert x1 - x0 < 700_000  # the region, not the flank (about 2,500 km wide)
+    assert x1 - x0 < 1_000_000  # the region (and room for the legend), not the flank (2,500 km)
     assert {"suwalki-gap", "suwalki-gap-length"} <= _gids(fig)
     length = next(t for t in ax.texts if t.get_gid() == "suwalki-gap-length").get_text()
     assert length == km_label(regions.suwalki_gap()[1])
