@@ -48,6 +48,22 @@ from pyproj import Geod
 
 from geo._errors import DataDirError, InputError
 
+__all__ = [
+    "DATA_PATH",
+    "FRONTIER_KINDS",
+    "KINDS",
+    "Extract",
+    "codes_at",
+    "countries",
+    "country_at",
+    "coverage_margin_m",
+    "frontier",
+    "lines",
+    "load",
+    "metadata",
+    "territory_boundary",
+]
+
 #: The extract shipped inside the package.
 DATA_PATH = Path(__file__).resolve().parent / "data" / "borders_osm.parquet"
 #: Line kinds that make up a land frontier.
@@ -467,12 +483,56 @@ def country_at(lon, lat, *, path: str | Path | None = None) -> np.ndarray:
             f"point {i + 1} (lat {lat[i]:g}, lon {lon[i]:g}) is outside the OpenStreetMap "
             f"extract's coverage (lon {x0:g}..{x1:g}, lat {y0:g}..{y1:g})"
         )
-    tree = extract.tree
-    names = extract.countries.index.to_numpy()
-    point_no, country_no = tree.query(shapely.points(lon, lat), predicate="intersects")
+    return codes_at(extract.tree, extract.countries.index.to_numpy(), lon, lat)
+
+
+def codes_at(tree: shapely.STRtree, names: np.ndarray, lon: np.ndarray, lat: np.ndarray):
+    """Return the name of the first (sorted) tree polygon that covers each point, ``""`` if none.
+
+    Parameters
+    ----------
+    tree : shapely.STRtree
+        Over prepared polygons (``shapely.prepare``), in the order of ``names``.
+    names : numpy.ndarray
+        One name per tree geometry.
+    lon, lat : numpy.ndarray
+        Points in degrees.
+
+    Returns
+    -------
+    codes : numpy.ndarray of str
+        A point on the boundary of several polygons gets the name that sorts first.
+
+    Notes
+    -----
+    The tree gives the candidates by bounding box only; each polygon is then tested once,
+    prepared, against the coordinates of its candidates (``shapely.intersects_xy``, which uses
+    the prepared polygon's edge index). A tree query with ``predicate="intersects"`` on point
+    geometries tests each point against the unprepared polygon instead, walking every vertex:
+    about 100 times slower on the OpenStreetMap countries.
+
+    Examples
+    --------
+    >>> squares = np.array([shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)])
+    >>> _ = shapely.prepare(squares)
+    >>> names = np.array(["B", "A"], dtype=object)
+    >>> codes_at(shapely.STRtree(squares), names, np.array([0.5, 1, 5]), np.zeros(3) + 0.5).tolist()
+    ['B', 'A', '']
+    """
+    geoms = tree.geometries
+    point_no, shape_no = tree.query(shapely.points(lon, lat))
+    keep = np.zeros(len(point_no), dtype=bool)
+    order = np.argsort(shape_no, kind="stable")
+    shape_sorted = shape_no[order]
+    for k in np.unique(shape_sorted):
+        lo, hi = np.searchsorted(shape_sorted, [k, k + 1])
+        pick = order[lo:hi]
+        rows = point_no[pick]
+        keep[pick] = shapely.intersects_xy(geoms[k], lon[rows], lat[rows])
+    point_no, shape_no = point_no[keep], shape_no[keep]
     out = np.full(len(lon), "", dtype=object)
-    order = np.lexsort((names[country_no], point_no))  # first code wins on a border
-    point_no, country_no = point_no[order], country_no[order]
+    order = np.lexsort((names[shape_no], point_no))  # first code wins on a border
+    point_no, shape_no = point_no[order], shape_no[order]
     first = np.r_[True, point_no[1:] != point_no[:-1]] if len(point_no) else np.zeros(0, bool)
-    out[point_no[first]] = names[country_no[first]]
+    out[point_no[first]] = names[shape_no[first]]
     return out.astype(str)
