@@ -18,7 +18,8 @@ commands run alternately in one run (one warm-up round, then A B A B ..., ``--re
   saved once beforehand.
 
 Prints per size and format the median wall seconds of each (min-max), the median of the
-pair-by-pair ratio flankmap / geopandas (below 1: flankmap faster), each one's median peak
+pair-by-pair ratio flankmap / geopandas (below 1: flankmap faster), each one's median CPU
+seconds (user + system: what a shared machine's load changes least), each one's median peak
 resident memory (the child's own maximum RSS), and the geopandas approach's max and median
 error against flankmap in metres. The outputs are also checked: same rows, same order, CSV and
 GeoParquet giving the same distances.
@@ -217,6 +218,7 @@ def whole_process(args: argparse.Namespace) -> None:
                 rows.append(
                     f"| {size:,} | {fmt} | {spread([r.wall_s for r in a])} "
                     f"| {spread([r.wall_s for r in b])} | {spread(ratio)} "
+                    f"| {median([r.cpu_s for r in a]):.2f} | {median([r.cpu_s for r in b]):.2f} "
                     f"| {median([r.peak_mib for r in a]):,.0f} "
                     f"| {median([r.peak_mib for r in b]):,.0f} "
                     f"| {error.max():,.1f} | {np.median(error):,.1f} |"
@@ -231,14 +233,16 @@ def whole_process(args: argparse.Namespace) -> None:
             f"flankmap `distances --frontier {FRONTIER}` vs the geopandas EPSG:3035 script, "
             f"whole processes, median (min-max) of {args.repeats} alternating runs after 1 "
             "warm-up each; ratio = flankmap / geopandas pair by pair (below 1: flankmap faster); "
+            "CPU = median user+system seconds of the process (less sensitive to other jobs); "
             "peak = median max RSS of the process; error = |geopandas - flankmap|"
         )
         print()
         print(
-            "| points | in/out | flankmap s | geopandas s | ratio | flankmap peak MiB "
-            "| geopandas peak MiB | max error m | median error m |"
+            "| points | in/out | flankmap s | geopandas s | ratio | flankmap CPU s "
+            "| geopandas CPU s | flankmap peak MiB | geopandas peak MiB | max error m "
+            "| median error m |"
         )
-        print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+        print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         print("\n".join(rows))
 
 

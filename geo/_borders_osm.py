@@ -49,6 +49,22 @@ from pyproj import Geod
 
 from geo._errors import DataDirError, InputError
 
+__all__ = [
+    "DATA_PATH",
+    "FRONTIER_KINDS",
+    "KINDS",
+    "Extract",
+    "codes_at",
+    "countries",
+    "country_at",
+    "coverage_margin_m",
+    "frontier",
+    "lines",
+    "load",
+    "metadata",
+    "territory_boundary",
+]
+
 #: The extract shipped inside the package.
 DATA_PATH = Path(__file__).resolve().parent / "data" / "borders_osm.parquet"
 #: Line kinds that make up a land frontier.
@@ -472,12 +488,136 @@ def country_at(
             f"point {i + 1} (lat {lat[i]:g}, lon {lon[i]:g}) is outside the OpenStreetMap "
             f"extract's coverage (lon {x0:g}..{x1:g}, lat {y0:g}..{y1:g})"
         )
-    tree = extract.tree
-    names = extract.countries.index.to_numpy()
-    point_no, country_no = tree.query(shapely.points(lon, lat), predicate="intersects")
+    return codes_at(extract.tree, extract.countries.index.to_numpy(), lon, lat)
+
+
+def codes_at(
+    tree: shapely.STRtree, names: np.ndarray, lon: np.ndarray, lat: np.ndarray
+) -> np.ndarray:
+    """Return the name of the first (sorted) tree polygon that covers each point, ``""`` if none.
+
+    Parameters
+    ----------
+    tree : shapely.STRtree
+        Over prepared polygons (``shapely.prepare``), in the order of ``names``.
+    names : numpy.ndarray
+        One name per tree geometry.
+    lon, lat : numpy.ndarray
+        Points in degrees.
+
+    Returns
+    -------
+    codes : numpy.ndarray of str
+        A point on the boundary of several polygons gets the name that sorts first.
+
+    Notes
+    -----
+    Many points are first sorted into cells of 1/8 degree: the points of a cell that no polygon
+    touches, or that one polygon alone touches and contains properly, are settled at once
+    (two exact tests per cell). For the others the tree gives the candidates by bounding box
+    only; each polygon is then tested once, prepared, against the coordinates of its
+    candidates (``shapely.intersects_xy``, which uses the prepared polygon's edge index). A tree query with ``predicate="intersects"`` on point
+    geometries tests each point against the unprepared polygon instead, walking every vertex:
+    about 100 times slower on the OpenStreetMap countries.
+
+    Examples
+    --------
+    >>> squares = np.array([shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)])
+    >>> _ = shapely.prepare(squares)
+    >>> names = np.array(["B", "A"], dtype=object)
+    >>> codes_at(shapely.STRtree(squares), names, np.array([0.5, 1, 5]), np.zeros(3) + 0.5).tolist()
+    ['B', 'A', '']
+    """
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
     out = np.full(len(lon), "", dtype=object)
-    order = np.lexsort((names[country_no], point_no))  # first code wins on a border
-    point_no, country_no = point_no[order], country_no[order]
-    first = np.r_[True, point_no[1:] != point_no[:-1]] if len(point_no) else np.zeros(0, bool)
-    out[point_no[first]] = names[country_no[first]]
+    rest = _by_cells(tree, names, lon, lat, out) if len(lon) >= _CELL_MIN_POINTS else None
+    if rest is None:
+        out[:] = _exact_codes(tree, names, lon, lat)
+    elif len(rest):
+        out[rest] = _exact_codes(tree, names, lon[rest], lat[rest])
     return out.astype(str)
+
+
+#: Side of the cells :func:`codes_at` settles at once, degrees (a power of two: exact edges).
+_CELL_DEG = 0.125
+#: Fewest points worth sorting into cells.
+_CELL_MIN_POINTS = 2048
+
+
+def _by_cells(
+    tree: shapely.STRtree, names: np.ndarray, lon: np.ndarray, lat: np.ndarray, out: np.ndarray
+) -> np.ndarray:
+    """Settle the points of the cells no border crosses; return the indices of the others.
+
+    A cell (closed box) that no polygon touches holds no point of any; a cell that exactly
+    one polygon touches and that polygon contains properly holds only points of it. Both
+    tests are exact, so the answer is that of the point-by-point test.
+    """
+    ix, iy = np.floor(lon / _CELL_DEG), np.floor(lat / _CELL_DEG)
+    key = (ix + 2048).astype(np.int64) * 4096 + (iy + 2048).astype(np.int64)
+    cells, inverse = np.unique(key, return_inverse=True)
+    held, known = _CELL_CACHE.get(id(tree), (None, {}))
+    if held is not tree:  # a new tree (or a new one at the address of a freed one)
+        known = {}
+        _CELL_CACHE[id(tree)] = (tree, known)
+    state = np.array([known.get(c, _UNKNOWN) for c in cells.tolist()], dtype=np.int64)
+    new = np.flatnonzero(state == _UNKNOWN)
+    if len(new):
+        state[new] = _cell_states(tree, cells[new])
+        known.update(zip(cells[new].tolist(), state[new].tolist(), strict=True))
+    settled = np.full(len(cells), "", dtype=object)
+    whole = state >= 0
+    settled[whole] = names[state[whole]]
+    done = (state != _MIXED)[inverse]
+    out[done] = settled[inverse[done]]
+    return np.flatnonzero(~done)
+
+
+#: Cell states: not yet known, crossed by a border (points tested one by one), in no polygon;
+#: a polygon's index otherwise.
+_UNKNOWN, _MIXED, _EMPTY = -3, -2, -1
+#: Per tree, the states of the cells seen so far (a few bytes a cell; a file's chunks share them).
+_CELL_CACHE: dict[int, tuple[shapely.STRtree, dict[int, int]]] = {}
+
+
+def _cell_states(tree: shapely.STRtree, cells: np.ndarray) -> np.ndarray:
+    """Return the state of each cell (see :data:`_MIXED`): two exact tests per polygon near it."""
+    geoms = tree.geometries
+    cx = (cells // 4096 - 2048).astype(float) * _CELL_DEG
+    cy = (cells % 4096 - 2048).astype(float) * _CELL_DEG
+    boxes = shapely.box(cx, cy, cx + _CELL_DEG, cy + _CELL_DEG)
+    cell_no, shape_no = tree.query(boxes)
+    touched = np.zeros(len(cells), dtype=np.int64)
+    owner = np.full(len(cells), -1, dtype=np.int64)
+    order = np.argsort(shape_no, kind="stable")
+    shape_sorted = shape_no[order]
+    for k in np.unique(shape_sorted):
+        lo, hi = np.searchsorted(shape_sorted, [k, k + 1])
+        mine = cell_no[order[lo:hi]]
+        hit = mine[shapely.intersects(geoms[k], boxes[mine])]
+        touched[hit] += 1
+        owner[hit[shapely.contains_properly(geoms[k], boxes[hit])]] = k
+    return np.where(touched == 0, _EMPTY, np.where((touched == 1) & (owner >= 0), owner, _MIXED))
+
+
+def _exact_codes(
+    tree: shapely.STRtree, names: np.ndarray, lon: np.ndarray, lat: np.ndarray
+) -> np.ndarray:
+    """Test each point: the first (sorted) name of the polygons it intersects, ``""`` if none."""
+    geoms = tree.geometries
+    point_no, shape_no = tree.query(shapely.points(lon, lat))
+    keep = np.zeros(len(point_no), dtype=bool)
+    order = np.argsort(shape_no, kind="stable")
+    shape_sorted = shape_no[order]
+    for k in np.unique(shape_sorted):
+        lo, hi = np.searchsorted(shape_sorted, [k, k + 1])
+        pick = order[lo:hi]
+        rows = point_no[pick]
+        keep[pick] = shapely.intersects_xy(geoms[k], lon[rows], lat[rows])
+    point_no, shape_no = point_no[keep], shape_no[keep]
+    out = np.full(len(lon), "", dtype=object)
+    order = np.lexsort((names[shape_no], point_no))  # first code wins on a border
+    point_no, shape_no = point_no[order], shape_no[order]
+    first = np.r_[True, point_no[1:] != point_no[:-1]] if len(point_no) else np.zeros(0, bool)
+    out[point_no[first]] = names[shape_no[first]]
+    return out

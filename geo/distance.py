@@ -325,13 +325,7 @@ def located_in(
         names, tree = _country_tree(source)
         for start in range(0, len(rest), _INSIDE_CHUNK):
             part = rest[start : start + _INSIDE_CHUNK]
-            point_no, country_no = tree.query(
-                shapely.points(lon[part], lat[part]), predicate="intersects"
-            )
-            order = np.lexsort((names[country_no], point_no))
-            point_no, country_no = point_no[order], country_no[order]
-            first = np.r_[True, point_no[1:] != point_no[:-1]] if len(point_no) else point_no
-            out[part[point_no[first]]] = names[country_no[first]]
+            out[part] = border_data._borders_osm.codes_at(tree, names, lon[part], lat[part])
     return out.astype(str)
 
 

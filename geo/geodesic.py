@@ -351,7 +351,9 @@ def line_set(lines: Iterable[tuple[np.ndarray, Sequence[str] | str]]) -> LineSet
         nbr_b=nbr_b,
         next_in_line=next_in_line,
         sample_piece=sample_piece,
-        tree=cKDTree(sample_xyz, leafsize=32, balanced_tree=False),
+        # Leaves of 64: most queries come from far off the border (hundreds of km), where
+        # larger leaves visit fewer nodes (a fifth less time than 32 on the OSM borders).
+        tree=cKDTree(sample_xyz, leafsize=64, balanced_tree=False),
         chord_max=float(chord.max()),
         sag_max=float(piece_len.max() ** 2 / (8 * _R_MIN) * 1.01 + 1e-3),
     )

@@ -20,6 +20,7 @@ import collections
 import contextlib
 import csv
 import dataclasses
+import functools
 import io
 import itertools
 import json
@@ -1388,11 +1389,12 @@ def _check_geo_metadata(path: Path, geo: bytes, names: list[str]) -> None:
             )
 
 
-def _parquet_batches(path: Path, chunk_rows: int) -> Iterator[tuple[gpd.GeoDataFrame, int]]:
+def _parquet_batches(path: Path, chunk_rows: int) -> Iterator[tuple[pd.DataFrame, int]]:
     """GeoParquet row groups as frames, in batches bounded by rows and by decoded bytes.
 
     Yields each frame with the file's row count; see :func:`_parquet_plan` and the limits
-    :data:`PARQUET_BATCH_BYTES` to :data:`PARQUET_MAX_EXPANSION`.
+    :data:`PARQUET_BATCH_BYTES` to :data:`PARQUET_MAX_EXPANSION`. A plain Parquet file (no
+    ``geo`` metadata) with lat/lon columns yields plain frames, for :func:`_plain_points`.
     """
     try:
         import pyarrow as pa
@@ -1409,13 +1411,21 @@ def _parquet_batches(path: Path, chunk_rows: int) -> Iterator[tuple[gpd.GeoDataF
             source = pq.ParquetFile(handle)
             schema = source.schema_arrow
             metadata = schema.metadata or {}
-            if b"geo" not in metadata:
+            plain = b"geo" not in metadata
+            if plain and _lat_lon(list(schema.names)) is None:
+                listed = shorten(", ".join(schema.names), 200)
                 raise InputError(
                     located(
-                        path, "", "", "has no 'geo' metadata: a plain Parquet file, not GeoParquet"
+                        path,
+                        "",
+                        "",
+                        "has no 'geo' metadata (a plain Parquet file, not GeoParquet) and no "
+                        f"lat/lon columns (columns: {listed}); name them lat and lon, or "
+                        "latitude and longitude",
                     )
                 )
-            _check_geo_metadata(path, metadata[b"geo"], schema.names)
+            if not plain:
+                _check_geo_metadata(path, metadata[b"geo"], schema.names)
             texts = [
                 f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_binary(f.type)
             ]
@@ -1459,7 +1469,7 @@ def _parquet_batches(path: Path, chunk_rows: int) -> Iterator[tuple[gpd.GeoDataF
                         )
                     table = pa.Table.from_batches([batch]).replace_schema_metadata(metadata)
                     # dask-geopandas converts with this helper too (geopandas has no public one).
-                    yield _arrow_to_geopandas(table), total
+                    yield (table.to_pandas() if plain else _arrow_to_geopandas(table)), total
         except InputError:
             raise
         except Exception as exc:  # pyarrow raises its own errors for broken files
@@ -1480,6 +1490,58 @@ def _frame_raw(frame: gpd.GeoDataFrame, pos: int) -> str:
     return json.dumps(record, ensure_ascii=False, default=str)
 
 
+def _coordinate_problem(value: object, number: float) -> str:
+    """Why a lat or lon value of a plain Parquet file is not a finite number."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return "is empty"
+    if isinstance(value, str):
+        return _number_problem(value) or f"{_number_text(value)} is not a number"
+    if math.isinf(number):
+        return f"{_number_text(value)} is not a finite number"
+    return f"{_number_text(value)} is not a number"
+
+
+def _plain_points(path: Path, frame: pd.DataFrame) -> tuple[gpd.GeoDataFrame, _Problems]:
+    """Points of a plain Parquet batch from its lat/lon columns, as a CSV's; the bad rows found.
+
+    The lat/lon columns become floats and stay in the frame (as a CSV's do); a row whose
+    lat or lon is empty, not a number or not a position is named by row and field.
+    """
+    names = [str(c) for c in frame.columns]
+    pair = _lat_lon(names)
+    assert pair is not None  # checked by _parquet_batches
+    problems = _Problems(path, "row")
+    coords = []
+    for i in pair:
+        column = frame.iloc[:, i]
+        values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        for pos in np.flatnonzero(~np.isfinite(values)):
+            problems.add(pos, names[i], _coordinate_problem(column.iloc[pos], values[pos]))
+        coords.append(values)
+    lat, lon = coords
+    field_names = (names[pair[0]], names[pair[1]])
+    for pos in np.flatnonzero(
+        np.isfinite(lat) & np.isfinite(lon) & ((np.abs(lat) > 90) | (np.abs(lon) > 180))
+    ):
+        where = _position_problem(float(lat[pos]), float(lon[pos]), field_names)
+        if where:
+            problems.add(pos, *where)
+    frame = frame.copy()
+    frame[field_names[0]], frame[field_names[1]] = lat, lon
+    bad = problems.mask(len(frame))
+    geometry = gpd.points_from_xy(np.where(bad, 0.0, lon), np.where(bad, 0.0, lat))
+    return gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326"), problems
+
+
+def _plain_raw(frame: pd.DataFrame, pos: int) -> str:
+    """Return a plain Parquet row as JSON, as read (a missing value as null)."""
+    record = {
+        str(k): None if isinstance(v, float) and math.isnan(v) else v
+        for k, v in frame.iloc[pos].items()
+    }
+    return json.dumps(record, ensure_ascii=False, default=str)
+
+
 def _check_frame(
     path: Path,
     frame: gpd.GeoDataFrame,
@@ -1487,8 +1549,12 @@ def _check_frame(
     registry: _IdRegistry,
     skip: bool,
     raw: Callable[[int], str] | None = None,
+    problems: _Problems | None = None,
 ) -> tuple[gpd.GeoDataFrame, np.ndarray, pd.DataFrame]:
-    """Check a frame read by GDAL or pyarrow: geometry, coordinates, uncertainty, ids."""
+    """Check a frame read by GDAL or pyarrow: geometry, coordinates, uncertainty, ids.
+
+    ``problems`` holds those found before (a plain Parquet file's lat/lon); they come first.
+    """
     if frame.crs is None or _is_wgs84(frame.crs):
         frame = frame.set_crs("EPSG:4326", allow_override=True)
     else:
@@ -1498,7 +1564,7 @@ def _check_frame(
     if UNCERTAINTY in lower and lower[UNCERTAINTY] != UNCERTAINTY:
         frame = frame.rename(columns={lower[UNCERTAINTY]: UNCERTAINTY})
     n = len(frame)
-    problems = _Problems(path, "feature")
+    problems = _Problems(path, "feature") if problems is None else problems
     values = np.asarray(frame.geometry.values, dtype=object)
     for pos in np.flatnonzero(shapely.is_missing(values)):
         problems.add(pos, "geometry", "is null")
@@ -1579,11 +1645,24 @@ def _scan_other(path: Path, suffix: str, chunk_rows: int, skip: bool) -> Iterato
         first, start = True, 0
         for batch, total in _parquet_batches(path, chunk_rows):
             if first:
-                _reprojection_notice(path, batch.crs)
+                _reprojection_notice(path, getattr(batch, "crs", None))
                 first = False
             numbers = np.arange(start + 1, start + len(batch) + 1)
             start += len(batch)
-            yield PointChunk(*_check_frame(path, batch, numbers, registry, skip), start, total)
+            if isinstance(batch, gpd.GeoDataFrame):
+                checked = _check_frame(path, batch, numbers, registry, skip)
+            else:  # a plain Parquet file: points from its lat/lon columns
+                points, found = _plain_points(path, batch)
+                checked = _check_frame(
+                    path,
+                    points,
+                    numbers,
+                    registry,
+                    skip,
+                    raw=functools.partial(_plain_raw, batch),
+                    problems=found,
+                )
+            yield PointChunk(*checked, start, total)
         if first or not start:
             raise InputError(located(path, "", "", "holds no features"))
         return

@@ -65,6 +65,31 @@ def test_points_beside_every_estonian_russian_line_are_on_its_two_sides():
     assert np.mean(got == np.array(want)) > 0.999
 
 
+def test_codes_at_agrees_with_the_tree_predicate_query():
+    # The fast path (bounding boxes, then each prepared polygon against coordinates) gives what
+    # the slow STRtree "intersects" query on point geometries gives, vertices (on a border)
+    # and sea points included.
+    extract = osm.load()
+    names = extract.countries.index.to_numpy()
+    rng = np.random.default_rng(7)
+    lon, lat = rng.uniform(12, 32, 3000), rng.uniform(43, 61, 3000)
+    vertices = shapely.get_coordinates(extract.lines.geometry.values[:200])[::25]
+    # Points on the edges and corners of the 1/8-degree cells settled at once, too.
+    edges_lon, edges_lat = np.round(lon[:500] * 8) / 8, np.round(lat[:500] * 8) / 8
+    lon = np.r_[lon, vertices[:, 0], edges_lon, lon[:500]]
+    lat = np.r_[lat, vertices[:, 1], lat[:500], edges_lat]
+    assert len(lon) >= osm._CELL_MIN_POINTS  # the cell path
+    point_no, country_no = extract.tree.query(shapely.points(lon, lat), predicate="intersects")
+    want = np.full(len(lon), "", dtype=object)
+    for i, c in sorted(zip(point_no, names[country_no], strict=True), reverse=True):
+        want[i] = c  # the code that sorts first is written last
+    got = osm.codes_at(extract.tree, names, lon, lat)
+    assert (got == want.astype(str)).all()
+    again = osm.codes_at(extract.tree, names, lon[::-1], lat[::-1])  # cells now known
+    assert (again == want.astype(str)[::-1]).all()
+    assert {"", "POL", "UKR"} <= set(got.tolist())
+
+
 def test_country_at_is_empty_beyond_every_territorial_sea():
     # The middle of the Baltic between Gotland and Latvia, more than 12 nautical miles offshore.
     assert osm.country_at(20.0, 56.5).tolist() == [""]

@@ -151,3 +151,27 @@ def test_dask_meta_keeps_colliding_columns():
     computed = result.compute()
     assert list(computed.columns) == list(result.columns)
     assert (computed["border_input"] == "mine").all()
+
+
+@pytest.mark.slow
+def test_plain_parquet_parts_are_read_like_csv_parts(client, tmp_path, capsys):
+    # Parts with id, lat, lon columns and no 'geo' metadata: the same result as CSV parts.
+    frame = _points(200).drop(columns="coord_uncertainty_m")
+    plain = pd.DataFrame({"id": frame["id"], "lat": frame.geometry.y, "lon": frame.geometry.x})
+    results = {}
+    for kind in ("csv", "parquet"):
+        folder = tmp_path / kind
+        folder.mkdir()
+        for i, part in enumerate(np.array_split(np.arange(len(plain)), 2)):
+            rows = plain.iloc[part]
+            if kind == "csv":
+                rows.to_csv(folder / f"part{i}.csv", index=False)
+            else:
+                rows.to_parquet(folder / f"part{i}.parquet", index=False)
+        out = tmp_path / f"out_{kind}.parquet"
+        args = ["distances", "--engine", "dask", "--points", str(folder), "-o", str(out)]
+        assert main([*args, "--scheduler", client.scheduler.address]) == 0
+        assert "wrote" in capsys.readouterr().out
+        results[kind] = points.read_points(out)
+    _same(results["csv"], results["parquet"])
+    assert results["parquet"]["id"].tolist() == plain["id"].tolist()

@@ -156,6 +156,46 @@ def test_geoparquet(tmp_path):
     assert read_points(path).geometry.iloc[0].equals(shapely.Point(25.28, 54.687))
 
 
+def test_plain_parquet_with_lat_lon_columns(tmp_path):
+    # No 'geo' metadata: read from its lat/lon columns as a CSV is, errors by row and field.
+    path = tmp_path / "plain.parquet"
+    pd.DataFrame({"id": ["a", "b"], "lat": [54.687, 55.0], "lon": [25.28, 24.0]}).to_parquet(
+        path, index=False
+    )
+    got = read_points(path)
+    assert got["id"].tolist() == ["a", "b"]
+    assert got["lat"].tolist() == [54.687, 55.0]
+    assert got.geometry.iloc[0].equals(shapely.Point(25.28, 54.687))
+    bad = tmp_path / "bad.parquet"
+    pd.DataFrame(
+        {"id": ["a", "b", "c"], "lat": [54.7, None, 95.0], "lon": [25.0, 24.0, 20.0]}
+    ).to_parquet(bad, index=False)
+    with pytest.raises(InputError, match=r"^bad\.parquet: row 2: field 'lat': is empty$"):
+        read_points(bad)
+    kept = read_points(bad, skip_invalid=True)
+    assert kept["id"].tolist() == ["a"]
+    rejected = next(c.rejected for c in points.scan_points(bad, skip_invalid=True))
+    assert rejected["reason"].tolist() == [
+        "is empty",
+        "95.0 is outside -90..90 (lat and lon swapped?)",
+    ]
+    assert rejected["raw"].tolist()[0] == '{"id": "b", "lat": null, "lon": 24.0}'
+    text = tmp_path / "text.parquet"
+    pd.DataFrame(
+        {"id": ["a", "a"], "latitude": ["54.7", "55"], "longitude": [25.0, 24.0]}
+    ).to_parquet(text, index=False)
+    with pytest.raises(
+        InputError, match=r"^text\.parquet: row 2: field 'id': 'a' is used by row 1"
+    ):
+        read_points(text)
+    other = tmp_path / "other.parquet"
+    pd.DataFrame({"id": ["a"], "x": [1.0]}).to_parquet(other, index=False)
+    with pytest.raises(
+        InputError, match=r"^other\.parquet: has no 'geo' metadata .* no lat/lon columns"
+    ):
+        read_points(other)
+
+
 def test_unknown_type_and_missing_file(tmp_path):
     with pytest.raises(InputError, match=r"^p\.txt: unknown file type '\.txt'"):
         read_points(_write(tmp_path, "p.txt", "lat,lon\n1,2\n"))
