@@ -1190,16 +1190,21 @@ def write_parts(
 
     ids = _PartIds(parts)
     partitions = frame.to_delayed()
+    options: dict[str, str] = {}
     try:
         from distributed import default_client
 
         window = 2 * max(1, len(default_client().nthreads()))  # type: ignore[no-untyped-call]
     except (ImportError, ValueError):
+        # No cluster: one part after another in this process. The engine already uses every
+        # core for a part, and dask's threaded scheduler ran two parts' pandas work at once,
+        # which crashed now and then inside pandas (Arrow strings, 3 runs in 8).
         window = 4
+        options["scheduler"] = "synchronous"
     rows = 0
     with point_writer(path, excel_safe=excel_safe, results=results, format=format) as write:
         for start in range(0, len(partitions), window):
-            batch = dask.compute(*partitions[start : start + window])  # type: ignore[no-untyped-call]
+            batch = dask.compute(*partitions[start : start + window], **options)  # type: ignore[no-untyped-call]
             for part in batch:
                 ids.check(part)
                 write(part)
