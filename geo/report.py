@@ -103,6 +103,8 @@ class ReportData:
     ring_sites: list[str] | None = None
     borders: _data.BorderSource = _data.BORDER_SOURCES[_data.DEFAULT_BORDERS]
     region: tuple[float, float, float, float] | None = None
+    #: The layers' features of every date, as loaded (the interactive map draws them all).
+    every: gpd.GeoDataFrame | None = None
 
     @property
     def compare(self) -> bool:
@@ -245,6 +247,7 @@ def report_data(
         ring_sites=ring_sites,
         borders=source,
         region=box,
+        every=everything,
     )
 
 
@@ -548,8 +551,11 @@ def _rings_here(data: ReportData, state: ReportState) -> list[str] | None:
 def _map_fragment(data: ReportData, state: ReportState) -> str:
     from geo import maps
 
+    # The layers as loaded and the sites as measured here: the map reloads and remeasures
+    # only what the report does not hold (the sites of other dates, for its date slider).
     fmap = maps.build_map(
-        data.layer_names,
+        data.every if data.every is not None else data.layer_names,
+        measured=state.sites,
         as_of=state.as_of,
         rings_km=data.rings_km,
         ring_sites=_rings_here(data, state),
