@@ -4,7 +4,9 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pandas as pd
 import pytest
+import shapely
 
 from geo import layers, report
 from geo._errors import InputError
@@ -341,3 +343,47 @@ def test_the_soviet_union_is_named(tmp_path, monkeypatch, write_layer, feature):
     cells = _site_cells(page, "test-site")
     assert '<td title="Soviet Union">SUN</td>' in cells
     assert '<td title="Russia">RUS</td>' in cells
+
+
+def test_the_map_takes_the_reports_measurements(mini_layers, monkeypatch):
+    """The report's map measures only the sites the report did not (other dates' sites)."""
+    from geo import maps, sites
+
+    data = report.report_data(compare=["2021-10-20", AS_OF])
+    state = data.states[-1]
+    assert len(state.sites)
+    assert data.every is not None
+    measured: list[list[str]] = []
+    original = sites.site_analysis
+
+    def counting(frame, **kwargs):
+        measured.append([str(i) for i in frame["id"]])
+        return original(frame, **kwargs)
+
+    monkeypatch.setattr(sites, "site_analysis", counting)
+    given = maps.render_html(
+        maps.build_map(data.every, measured=state.sites, as_of=state.as_of, borders=data.borders)
+    )
+    again = [i for ids in measured for i in ids]
+    assert not set(again) & set(state.sites["id"]), "a site the report measured, measured again"
+    assert set(again) == set(data.every["id"]) - set(state.sites["id"])
+    measured.clear()
+    reloaded = maps.render_html(maps.build_map(as_of=state.as_of, borders=data.borders))
+    assert set(state.sites["id"]) <= {i for ids in measured for i in ids}
+    assert given == reloaded, "the same map as from the layer names, measured afresh"
+
+
+def test_the_map_measures_again_a_site_that_differs(mini_layers):
+    """A measured site whose position changed since is measured again, not taken over."""
+    from geo import maps
+    from geo.dates import parse_as_of
+
+    data = report.report_data(as_of=AS_OF)
+    day = parse_as_of(AS_OF)
+    group = maps._on_nearest_day(data.every, day)
+    moved = data.states[0].sites.copy()
+    moved.loc[0, "geometry"] = shapely.Point(0.0, 0.0)
+    moved.loc[0, "opposing_distance_m"] = -1.0  # a result that must not be taken over
+    fresh = maps._analyse(group, day, user=False, borders=data.borders)
+    taken = maps._analyse(group, day, user=False, borders=data.borders, measured=moved)
+    pd.testing.assert_frame_equal(taken, fresh)
