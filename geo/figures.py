@@ -531,13 +531,14 @@ def _new_figure(size_cm: tuple[float, float], dpi: float) -> Figure:
 
 @contextlib.contextmanager
 def _one_draw(fig: Figure) -> Iterator[None]:
-    """Render the figure once at the end of the block, not at each geopandas ``plot``.
+    """Do what geopandas' ``plot`` renders the figure for once, at the end of the block.
 
     geopandas' ``plot`` ends with ``canvas.draw_idle()``, which on an Agg canvas renders the
-    whole figure at once: five renders of a growing map for each layout pass, only for
-    their side effect (the axes take the shape of their equal aspect, which the legend and
-    the labels are then measured in). One render after the last plot leaves the figure in
-    the same state, so the output is the same, byte for byte.
+    whole figure at once: five renders of a growing map for each layout pass (the file is
+    rendered later, by ``savefig``). Here their one lasting effect is that the axes take
+    the shape of their equal aspect (``apply_aspect``), in which the legend and the labels
+    are then measured: the block applies it once instead, so the output is the same, byte
+    for byte.
     """
     canvas = fig.canvas
     asked: list[bool] = []
@@ -547,7 +548,8 @@ def _one_draw(fig: Figure) -> Iterator[None]:
     finally:
         del canvas.draw_idle  # the class's method again
     if asked:
-        canvas.draw()
+        for axes in fig.axes:
+            axes.apply_aspect()
 
 
 def _check_size(size_cm: tuple[float, float], dpi: float) -> None:
