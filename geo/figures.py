@@ -51,6 +51,7 @@ from geo.labels import (
     draw_key,
     figure_text,
     key_layout,
+    measuring,
     place_labels,
 )
 from geo.layers import layer_titles
@@ -693,6 +694,29 @@ def _new_figure(size_cm: tuple[float, float], dpi: float) -> Figure:
     return fig
 
 
+@contextlib.contextmanager
+def _one_draw(fig: Figure) -> Iterator[None]:
+    """Do what geopandas' ``plot`` renders the figure for once, at the end of the block.
+
+    geopandas' ``plot`` ends with ``canvas.draw_idle()``, which on an Agg canvas renders the
+    whole figure at once: five renders of a growing map for each layout pass (the file is
+    rendered later, by ``savefig``). Here their one lasting effect is that the axes take
+    the shape of their equal aspect (``apply_aspect``), in which the legend and the labels
+    are then measured: the block applies it once instead, so the output is the same, byte
+    for byte.
+    """
+    canvas = fig.canvas
+    asked: list[bool] = []
+    canvas.draw_idle = lambda *args, **kwargs: asked.append(True)  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        del canvas.draw_idle  # the class's method again
+    if asked:
+        for axes in fig.axes:
+            axes.apply_aspect()
+
+
 def _check_size(size_cm: tuple[float, float], dpi: float) -> None:
     w, h = size_cm
     if not (3 <= w <= 200 and 3 <= h <= 200):
@@ -803,7 +827,8 @@ def map_figure(
     lines = frontier_lines(side_a, side_b, as_of=day, borders="naturalearth")
 
     missing: set[int] = set()
-    with mpl.rc_context(_RC), _glyphs_noted(missing):
+    # Each text is measured once for all the layout passes (the glyphs noted all the same).
+    with mpl.rc_context(_RC), _glyphs_noted(missing), measuring():
         draw = functools.partial(
             _draw_map,
             sites=sites,
@@ -898,15 +923,16 @@ def _draw_map(
             zorder=0,
         )
     )
-    _draw_countries(ax, extent, set(nato_members(day)), set(side_a))
-    if len(lines):
-        _project(lines).plot(
-            ax=ax, color=BASE["frontier"], linewidth=2.2, zorder=6, capstyle="round"
-        )
-        ax.collections[-1].set_gid("frontier")
-    _draw_rings(ax, sites, rings_km, ring_sites)
-    gap = _draw_gap(ax) if regions.shows_gap(box) else []
-    handles = _draw_sites(ax, sites, points, styles)
+    with _one_draw(fig):
+        _draw_countries(ax, extent, set(nato_members(day)), set(side_a))
+        if len(lines):
+            _project(lines).plot(
+                ax=ax, color=BASE["frontier"], linewidth=2.2, zorder=6, capstyle="round"
+            )
+            ax.collections[-1].set_gid("frontier")
+        _draw_rings(ax, sites, rings_km, ring_sites)
+        gap = _draw_gap(ax) if regions.shows_gap(box) else []
+        handles = _draw_sites(ax, sites, points, styles)
     handles += [
         Line2D(
             [],

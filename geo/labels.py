@@ -9,10 +9,12 @@ safe to draw.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import re
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -37,6 +39,7 @@ __all__ = [
     "draw_key",
     "figure_text",
     "key_layout",
+    "measuring",
     "place_labels",
 ]
 
@@ -99,6 +102,74 @@ def figure_text(text: object, *, limit: int | None = None) -> str:
     return shorten(shown, limit) if limit is not None else shown
 
 
+# --- measuring text ---------------------------------------------------------------------
+
+#: The text measurements of the current :func:`measuring` block, or None outside one.
+_MEASURED: contextvars.ContextVar[dict[tuple[Any, ...], tuple[float, float]] | None] = (
+    contextvars.ContextVar("flankmap_measured", default=None)
+)
+
+
+@contextlib.contextmanager
+def measuring() -> Iterator[None]:
+    """Measure each text once inside the block: the layout passes of one figure.
+
+    A figure is laid out several times (each pass a new matplotlib figure, with a new
+    renderer, so matplotlib's own cache of text metrics starts empty each time), and the
+    key's word-wrapping measures the same line prefixes again and again. Inside the block
+    a text measured once at a size, font and resolution gives its width and height from
+    memory: the same numbers the renderer gave, so the figure comes out byte for byte the
+    same. The memory ends with the block, so that each figure still measures (and warns
+    about the glyphs its font lacks: see ``geo.figures``) every text it draws.
+
+    Examples
+    --------
+    >>> with measuring():
+    ...     pass
+    """
+    token = _MEASURED.set({})
+    try:
+        yield
+    finally:
+        _MEASURED.reset(token)
+
+
+def _remembered(key: tuple[Any, ...], measure: Any) -> tuple[float, float]:
+    """Return ``measure()`` (width, height), from the :func:`measuring` memory if it has it."""
+    memory = _MEASURED.get()
+    if memory is None:
+        return measure()  # type: ignore[no-any-return]
+    found = memory.get(key)
+    if found is None:
+        found = memory[key] = measure()
+    return found
+
+
+def _text_width(renderer: Any, text: str, font: FontProperties) -> float:
+    """Return the width in pixels of one line of plain text, as the renderer draws it."""
+
+    def measure() -> tuple[float, float]:
+        width, height, _ = renderer.get_text_width_height_descent(text, font, ismath=False)
+        return float(width), float(height)
+
+    return _remembered(("line", text, font.copy(), renderer.dpi), measure)[0]
+
+
+def _label_size(
+    ax: Any, xy: tuple[float, float], text: str, *, fontsize: float, renderer: Any
+) -> tuple[float, float]:
+    """Return the width and height in pixels of a label as :func:`_try_place` draws it."""
+
+    def measure() -> tuple[float, float]:
+        probe = ax.annotate(text, xy, fontsize=fontsize, linespacing=1.0, ha="left", va="bottom")
+        extent = probe.get_window_extent(renderer)
+        probe.remove()
+        return float(extent.width), float(extent.height)
+
+    font = FontProperties(size=fontsize)  # what the probe gets: the rc font at this size
+    return _remembered(("label", text, font, renderer.dpi), measure)
+
+
 # --- placing labels ---------------------------------------------------------------------
 
 
@@ -112,12 +183,27 @@ class _Boxes:
         rows = np.array(box.extents if isinstance(box, Bbox) else box, dtype=float)
         self.array = np.vstack([self.array, rows.reshape(-1, 4)])
 
+    def _near(self, q: np.ndarray) -> np.ndarray:
+        """Return the stored boxes that touch the box around all of ``q``.
+
+        Only they can touch one of ``q``: a cheap pass over every box before the pairwise test.
+        """
+        a = self.array
+        near = (a[:, 0] < q[:, 2].max()) & (a[:, 2] > q[:, 0].min())
+        near &= (a[:, 1] < q[:, 3].max()) & (a[:, 3] > q[:, 1].min())
+        touching: np.ndarray = a[near]
+        return touching
+
     def count(self, box: Bbox | np.ndarray) -> int:
         """Return how many stored boxes touch any of the given boxes."""
         q = np.array(box.extents if isinstance(box, Bbox) else box, dtype=float).reshape(-1, 4)
+        q = q[~np.isnan(q).any(axis=1)]  # (a box with a NaN side touches nothing)
         if not len(q) or not len(self.array):
             return 0
-        b = self.array[:, None, :]
+        near = self._near(q)
+        if len(q) == 1 or not len(near):
+            return len(near)
+        b = near[:, None, :]
         touch = (b[..., 0] < q[:, 2]) & (b[..., 2] > q[:, 0]) & (b[..., 1] < q[:, 3])
         touch &= b[..., 3] > q[:, 1]
         return int(touch.any(axis=1).sum())
@@ -178,6 +264,59 @@ def _leader_boxes(point: np.ndarray, box: np.ndarray, clear: float, half: float)
     return np.column_stack([xy - half, xy + half])
 
 
+def _leader(
+    point: np.ndarray, box: np.ndarray, scale: float, clear_px: float, px: float
+) -> np.ndarray:
+    """Return the boxes of the leader line of a label at ``scale`` (none for a near label)."""
+    if scale > _LEADER_SCALE:
+        return _leader_boxes(point, box, clear_px, 0.6 * px)
+    return np.empty((0, 4))
+
+
+def _markers_near(box: np.ndarray, markers: _Boxes, own: _Boxes, clear_px: float) -> int:
+    """How many markers other than the label's own stand close to a label at a leader's end."""
+    near = box + 1.5 * clear_px * np.array([-1, -1, 1, 1])
+    return markers.count(near) - own.count(near)
+
+
+def _score(
+    point: np.ndarray,
+    box: np.ndarray,
+    scale: float,
+    boxes: Sequence[_Boxes],
+    markers: _Boxes | None,
+    own: _Boxes,
+    *,
+    clear_px: float,
+    px: float,
+    below: float,
+) -> tuple[int, np.ndarray] | None:
+    """Score a candidate place, with its leader; None if the score is not below ``below``.
+
+    The score is 10 for each box of ``boxes`` the label covers and 1 for each its leader
+    crosses (when forced, a leader crossing something is better than a label covering it),
+    plus, for a label at a leader's end, the markers beside it other than its own. The
+    counting stops as soon as the score cannot end below ``below`` (the marker term is at
+    least -1: the label's own marker counted once too many): the same answers, less work.
+    """
+    slack = 1 if markers is not None and scale > _LEADER_SCALE else 0
+    covered = 0
+    for b in boxes:
+        covered += 10 * b.count(box)
+        if covered - slack >= below:
+            return None
+    leader = _leader(point, box, scale, clear_px, px)
+    if markers is not None and len(leader):
+        covered += _markers_near(box, markers, own, clear_px)
+    if covered >= below:  # what is left to count only adds
+        return None
+    for b in boxes:
+        covered += b.count(leader)
+        if covered >= below:
+            return None
+    return covered, leader
+
+
 def _try_place(
     ax: Any,
     xy: tuple[float, float],
@@ -202,33 +341,30 @@ def _try_place(
     is taken when none is free. The label's box and leader are added to ``taken``.
     """
     px = ax.figure.dpi / 72.0
-    probe = ax.annotate(text, xy, fontsize=fontsize, linespacing=1.0, ha="left", va="bottom")
-    extent = probe.get_window_extent(renderer)
-    probe.remove()
+    width, height = _label_size(ax, xy, text, fontsize=fontsize, renderer=renderer)
     pad = _LABEL_PAD * fontsize * px
-    w, h = extent.width + 2 * pad, extent.height + 2 * pad
+    w, h = width + 2 * pad, height + 2 * pad
     point = ax.transData.transform([xy])[0]
+    own = _Boxes(np.concatenate([point - clear_px, point + clear_px]).reshape(1, 4))
+    boxes = [b for b in (taken, avoid) if b is not None]
     best: tuple[int, float, tuple[int, int, str, str], np.ndarray, np.ndarray] | None = None
     for scale in scales:
         for candidate in _CANDIDATES:
             dx, dy, ha, va = candidate
             ox, oy = point[0] + dx * scale * px, point[1] + dy * scale * px
-            x0 = ox - _HA[ha] * extent.width - pad
-            y0 = oy - _VA[va] * extent.height - pad
+            x0 = ox - _HA[ha] * width - pad
+            y0 = oy - _VA[va] * height - pad
             box = np.array([x0, y0, x0 + w, y0 + h])
             if box[0] < frame.x0 or box[2] > frame.x1 or box[1] < frame.y0 or box[3] > frame.y1:
                 continue
-            leader = (
-                _leader_boxes(point, box, clear_px, 0.6 * px)
-                if scale > _LEADER_SCALE
-                else np.empty((0, 4))
+            # Unforced, only a free place (score 0) will do; forced, the lowest score.
+            below = (best[0] if best is not None else np.inf) if force else 1
+            scored = _score(
+                point, box, scale, boxes, markers, own, clear_px=clear_px, px=px, below=below
             )
-            # (when forced, a leader crossing something is better than a label covering it)
-            covered = sum(10 * b.count(box) + b.count(leader) for b in (taken, avoid) if b)
-            if markers is not None and len(leader):
-                near = box + 1.5 * clear_px * np.array([-1, -1, 1, 1])
-                own = _Boxes(np.concatenate([point - clear_px, point + clear_px]).reshape(1, 4))
-                covered += markers.count(near) - own.count(near)
+            if scored is None:
+                continue
+            covered, leader = scored
             if best is None or covered < best[0]:
                 best = (covered, scale, candidate, box, leader)
             if covered == 0:
@@ -427,7 +563,7 @@ def key_layout(fig: Figure, entries: Sequence[tuple[str, str]], *, fontsize: flo
     bold = FontProperties(family=FONT, size=fontsize, weight="bold")
 
     def measure(text: str, font: FontProperties = prop) -> float:
-        return float(renderer.get_text_width_height_descent(text, font, ismath=False)[0])
+        return _text_width(renderer, text, font)
 
     one = fig.text(0, 0, "lp", fontsize=fontsize, linespacing=_KEY_SPACING)
     first = one.get_window_extent(renderer).height

@@ -543,6 +543,7 @@ def _analyse(
     *,
     user: bool,
     borders: str | _data.BorderSource | None = None,
+    measured: gpd.GeoDataFrame | None = None,
 ) -> gpd.GeoDataFrame:
     """Add the distance analysis to a layer.
 
@@ -550,13 +551,52 @@ def _analyse(
     side of the operator). The points of a user file without them stand on the side of the
     territory they are in (``located_in``): a point in Russia or Belarus is measured to the
     NATO members' territory, any other point to Russia and Belarus.
+
+    ``measured`` holds sites that :func:`geo.sites.site_analysis` already measured on
+    ``as_of`` to the same borders (a report's): a site of ``frame`` with the same id,
+    operator, host country, geometry and coordinate uncertainty there takes those results,
+    the others are measured (each site's results depend on these fields only, so the frame
+    is the same as if all were measured here).
     """
     from geo import distance, sites
 
     if not len(frame):
         return frame
     if {"operator", "country"} <= set(frame.columns):
-        return sites.site_analysis(frame, as_of=as_of, borders=borders)
+        inputs = ["id", "operator", "country", "coord_uncertainty_m"]
+        if (
+            measured is None
+            or not len(measured)
+            or not set(inputs) <= set(measured.columns) & set(frame.columns)
+        ):
+            return sites.site_analysis(frame, as_of=as_of, borders=borders)
+        base = frame.reset_index(drop=True)
+        geometry = base.geometry.name
+        results = [c for c in measured.columns if c not in base.columns and c != geometry]
+        by_id = measured.drop_duplicates("id", keep=False).set_index("id", drop=False)
+        found = by_id.reindex(base["id"].astype(str))
+        same = np.ones(len(base), dtype=bool)
+        for column in inputs[1:]:
+            mine, theirs = base[column].to_numpy(), found[column].to_numpy()
+            same &= np.array(
+                [
+                    not pd.isna(a) and not pd.isna(b) and a == b
+                    for a, b in zip(mine, theirs, strict=True)
+                ],
+                dtype=bool,
+            )
+        same &= shapely.equals_exact(
+            base.geometry.to_numpy(), found.geometry.to_numpy(), tolerance=0.0
+        )
+        if not same.any():
+            return sites.site_analysis(frame, as_of=as_of, borders=borders)
+        block = found.loc[same, results].set_axis(np.flatnonzero(same))
+        if not same.all():
+            rest = sites.site_analysis(base[~same], as_of=as_of, borders=borders)
+            block = pd.concat([block, rest[results].set_axis(np.flatnonzero(~same))]).sort_index()
+        kept = base.drop(columns=geometry)
+        out = pd.concat([kept, block, base[[geometry]]], axis=1)
+        return gpd.GeoDataFrame(out, geometry=geometry, crs=frame.crs)
     if not user:
         return frame
     lon, lat = anchor_points(frame).T
@@ -779,7 +819,7 @@ def _chosen_columns(
 
 
 def build_map(
-    names: Iterable[str] | None = None,
+    names: Iterable[str] | gpd.GeoDataFrame | None = None,
     *,
     as_of: str | dt.date | None = None,
     add: Iterable[Path | str] = (),
@@ -796,13 +836,16 @@ def build_map(
     region: Sequence[float] | None = None,
     encoding: str | None = None,
     changes_since: str | dt.date | None = None,
+    measured: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """Build the interactive map of the layers on a date.
 
     Parameters
     ----------
-    names : iterable of str, optional
-        Layers to show; default every shipped layer.
+    names : iterable of str or geopandas.GeoDataFrame, optional
+        Layers to show; default every shipped layer. Or their features, already loaded:
+        a frame as :func:`geo.layers.load_layers` gives it (every date, with ``layer``),
+        shown layer by layer in the order the layers first appear in it.
     as_of : str, datetime.date or None
         ``YYYY-MM-DD``: show the features active on that day and NATO as it was; default
         today.
@@ -847,6 +890,10 @@ def build_map(
         An earlier date (a report comparing two dates gives its first): the sites in service
         on the day shown but not on this date are marked as added, those in service on this
         date but no longer on the day shown are drawn faded, as ended. Needs ``timeline``.
+    measured : geopandas.GeoDataFrame, optional
+        Sites of these layers already measured by :func:`geo.sites.site_analysis` on
+        ``as_of`` to ``borders`` (a report passes its own): the sites found there with the
+        same id, operator, host country, geometry and uncertainty are not measured again.
 
     Returns
     -------
@@ -874,8 +921,12 @@ def build_map(
     box = None if region is None else view.check_bbox(region)
     tile_data = _tiles_payload(tiles, tiles_key) if tiles else None
 
-    names = list(names) if names is not None else None
-    every = layers.load_layers(names)  # every date: styles stay fixed across dates
+    if isinstance(names, gpd.GeoDataFrame):  # loaded already: shown in their order
+        every = names.reset_index(drop=True)
+        names = list(dict.fromkeys(str(n) for n in every["layer"]))
+    else:
+        names = list(names) if names is not None else None
+        every = layers.load_layers(names)  # every date: styles stay fixed across dates
     active = layers.filter_active(every, day) if len(every) else every
     paths = [Path(item) for item in add]
     labels = _user_labels(paths)
@@ -935,7 +986,9 @@ def build_map(
     for layer_name, title, group, style, columns in groups:
         is_user = columns is not None
         by_slider = slider_dated.get(layer_name, False) if is_user else timeline
-        every_day = _analyse(group, day, user=is_user, borders=source)
+        every_day = _analyse(
+            group, day, user=is_user, borders=source, measured=None if is_user else measured
+        )
         frame = every_day
         if by_slider and len(every_day):
             frame = every_day[active_mask(every_day, day)].reset_index(drop=True)

@@ -103,6 +103,8 @@ class ReportData:
     ring_sites: list[str] | None = None
     borders: _data.BorderSource = _data.BORDER_SOURCES[_data.DEFAULT_BORDERS]
     region: tuple[float, float, float, float] | None = None
+    #: The layers' features of every date, as loaded (the interactive map draws them all).
+    every: gpd.GeoDataFrame | None = None
 
     @property
     def compare(self) -> bool:
@@ -110,12 +112,12 @@ class ReportData:
         return len(self.states) == 2
 
 
-def _state(names: list[str] | None, day: dt.date, source: _data.BorderSource) -> ReportState:
+def _state(every: gpd.GeoDataFrame, day: dt.date, source: _data.BorderSource) -> ReportState:
     from geo import sites as site_analyses
     from geo.borders import frontier, nato_members, parse_frontier
-    from geo.layers import load_layers
+    from geo.layers import filter_active
 
-    sites = load_layers(names, as_of=day)
+    sites = filter_active(every, day) if len(every) else every  # as load_layers(as_of=day)
     if len(sites):
         sites = site_analyses.site_analysis(sites, as_of=day, borders=source)
     side_a, side_b = parse_frontier(FRONTIER, as_of=day)
@@ -209,7 +211,8 @@ def report_data(
     radii = view.check_rings_km(rings_km)
     source = _data.border_source(borders)
     box = None if region is None else view.check_bbox(region)
-    states = [_state(layer_names, day, source) for day in days]
+    everything = load_layers(layer_names)  # read once: every date's sites
+    states = [_state(everything, day, source) for day in days]
     if box is not None:
         for state in states:
             state.sites = regions.within(state.sites, box).reset_index(drop=True)
@@ -217,7 +220,6 @@ def report_data(
         ring_sites = list(ring_sites)
         shown = pd.concat([s.sites[["id", "operator", "country"]] for s in states])
         view.ring_centres(shown, ring_sites, where="of the report")
-    everything = load_layers(layer_names)
     styles, titles = styles_for(everything)
 
     last = states[-1].sites.assign(change="kept")
@@ -245,6 +247,7 @@ def report_data(
         ring_sites=ring_sites,
         borders=source,
         region=box,
+        every=everything,
     )
 
 
@@ -585,9 +588,12 @@ def _map_fragment(data: ReportData, state: ReportState) -> str:
     """Return the interactive map of a date; comparing, the later marks what changed."""
     from geo import maps
 
+    # The layers as loaded and the sites as measured here: the map reloads and remeasures
+    # only what the report does not hold (the sites of other dates, for its date slider).
     first = data.states[0].as_of
     fmap = maps.build_map(
-        data.layer_names,
+        data.every if data.every is not None else data.layer_names,
+        measured=state.sites,
         as_of=state.as_of,
         rings_km=data.rings_km,
         ring_sites=_rings_here(data, state),

@@ -88,3 +88,72 @@ def test_draw_key_shrinks_its_font_to_fit_the_room():
     bottom = min(t.get_window_extent(fig.canvas.get_renderer()).y0 for t in fig.texts)
     top_of_room = ax.get_window_extent(fig.canvas.get_renderer()).y0
     assert bottom >= top_of_room - 1.0 * fig.dpi - 1  # within the room given (1 inch)
+
+
+def _crowded_axes(dpi: float = 100) -> tuple[Figure, object, np.ndarray, list[str]]:
+    fig = Figure(figsize=(3, 3), dpi=dpi)
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 10)
+    rng = np.random.default_rng(5)
+    points = rng.uniform(3, 7, size=(30, 2))
+    texts = [f"Base number {i} by the lake" for i in range(30)]
+    return fig, ax, points, texts
+
+
+def _placed(labels_: list, numbered: list[int]) -> list[tuple]:
+    return [
+        (t.get_text(), t.xyann, t.get_ha(), t.get_va()) if t is not None else None for t in labels_
+    ] + [tuple(numbered)]
+
+
+def test_measuring_remembers_texts_and_places_the_same(monkeypatch):
+    """Inside measuring() a text is measured once; the labels and the key come out the same."""
+    fig, ax, points, texts = _crowded_axes()
+    plain = _placed(*labels.place_labels(ax, points, texts))
+    entries = [(f"id-{i}", f"Training area number {i} with a long name") for i in range(24)]
+    plain_key = labels.key_layout(fig, entries, fontsize=labels.KEY_FONT)
+
+    calls = []
+    original = labels._remembered
+
+    def counting(key, measure):
+        def measured():
+            calls.append(key)
+            return measure()
+
+        return original(key, measured)
+
+    monkeypatch.setattr(labels, "_remembered", counting)
+    with labels.measuring():
+        fig2, ax2, _, _ = _crowded_axes()
+        again = _placed(*labels.place_labels(ax2, points, texts))
+        first_key = labels.key_layout(fig2, entries, fontsize=labels.KEY_FONT)
+        measured_once = len(calls)
+        second_key = labels.key_layout(fig2, entries, fontsize=labels.KEY_FONT)
+    assert again == plain
+    for key in (first_key, second_key):
+        assert key.columns == plain_key.columns
+        assert key.height_px == plain_key.height_px
+    assert measured_once == len(set(calls)), "each text is measured once"
+    assert len(calls) == measured_once, "the second key layout measured nothing"
+    calls.clear()
+    labels.key_layout(fig2, entries, fontsize=labels.KEY_FONT)  # outside: measured again
+    assert calls
+
+
+def test_boxes_count_matches_the_pairwise_test():
+    rng = np.random.default_rng(7)
+    lo = rng.uniform(0, 100, size=(400, 2))
+    stored = np.column_stack([lo, lo + rng.uniform(0.5, 6, size=(400, 2))])
+    boxes = labels._Boxes(stored)
+    for _ in range(200):
+        q_lo = rng.uniform(0, 100, size=(int(rng.integers(1, 30)), 2))
+        query = np.column_stack([q_lo, q_lo + rng.uniform(0.5, 4, size=q_lo.shape)])
+        if rng.random() < 0.2:
+            query[0, 0] = np.nan  # a box with a NaN side touches nothing
+        b, q = stored[:, None, :], query
+        touch = (b[..., 0] < q[:, 2]) & (b[..., 2] > q[:, 0]) & (b[..., 1] < q[:, 3])
+        touch &= b[..., 3] > q[:, 1]
+        assert boxes.count(query) == int(touch.any(axis=1).sum())

@@ -3,7 +3,9 @@ import html
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
+import shapely
 
 from geo import layers, report
 from geo._errors import InputError
@@ -354,3 +356,47 @@ def test_the_compare_pages_header_figures_are_those_of_each_date(mini_layers):
     # without maps there is no toggle: both dates' figures are shown
     static = report.render_report(data, interactive=False)
     assert static.count('<p class="summary state-figures" data-state=') == 2
+
+
+def test_the_map_takes_the_reports_measurements(mini_layers, monkeypatch):
+    """The report's map measures only the sites the report did not (other dates' sites)."""
+    from geo import maps, sites
+
+    data = report.report_data(compare=["2021-10-20", AS_OF])
+    state = data.states[-1]
+    assert len(state.sites)
+    assert data.every is not None
+    measured: list[list[str]] = []
+    original = sites.site_analysis
+
+    def counting(frame, **kwargs):
+        measured.append([str(i) for i in frame["id"]])
+        return original(frame, **kwargs)
+
+    monkeypatch.setattr(sites, "site_analysis", counting)
+    given = maps.render_html(
+        maps.build_map(data.every, measured=state.sites, as_of=state.as_of, borders=data.borders)
+    )
+    again = [i for ids in measured for i in ids]
+    assert not set(again) & set(state.sites["id"]), "a site the report measured, measured again"
+    assert set(again) == set(data.every["id"]) - set(state.sites["id"])
+    measured.clear()
+    reloaded = maps.render_html(maps.build_map(as_of=state.as_of, borders=data.borders))
+    assert set(state.sites["id"]) <= {i for ids in measured for i in ids}
+    assert given == reloaded, "the same map as from the layer names, measured afresh"
+
+
+def test_the_map_measures_again_a_site_that_differs(mini_layers):
+    """A measured site whose position changed since is measured again, not taken over."""
+    from geo import _timeline, maps
+    from geo.dates import parse_as_of
+
+    data = report.report_data(as_of=AS_OF)
+    day = parse_as_of(AS_OF)
+    group = _timeline.on_nearest_day(data.every, day)
+    moved = data.states[0].sites.copy()
+    moved.loc[0, "geometry"] = shapely.Point(0.0, 0.0)
+    moved.loc[0, "opposing_distance_m"] = -1.0  # a result that must not be taken over
+    fresh = maps._analyse(group, day, user=False, borders=data.borders)
+    taken = maps._analyse(group, day, user=False, borders=data.borders, measured=moved)
+    pd.testing.assert_frame_equal(taken, fresh)
