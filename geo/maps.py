@@ -85,7 +85,9 @@ from geo._errors import InputError, shorten
 from geo._overlays import (
     NAMED_AREAS,
     NEAR_KM,
+    analysis_frontier,
     areas_payload,
+    detail_payload,
     distance_payloads,
     frontier_payload,
     gap_payload,
@@ -909,7 +911,11 @@ def build_map(
         gpd.GeoDataFrame(pd.concat(small, ignore_index=True), crs="EPSG:4326") if small else None
     )
     front = display_frontier(day)
-    frontier, frontier_bounds = frontier_payload(front, measured_lengths(day, source))
+    measured = analysis_frontier(day, source)
+    detail = None if measured is None else detail_payload(measured, source)
+    frontier, frontier_bounds = frontier_payload(
+        front, measured_lengths(day, source), detail=detail
+    )
     overlays: list[Overlay] = [frontier]
     areas = areas_payload()
     if areas is not None:
@@ -952,7 +958,7 @@ def build_map(
         "certainty": _certainty_legend(site_overlays),
     }
     if timeline and len(every):
-        data["timeline"] = timeline_payload(every, day, dated, source)
+        data["timeline"] = timeline_payload(every, day, dated, source, detail=detail)
     center = np.mean(np.asarray(data["bounds"]), axis=0)
     text = script_json(dict(data))
     # Element ids from a hash of the map's data and a counter: the same map, the same bytes.

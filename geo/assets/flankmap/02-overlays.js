@@ -1,9 +1,8 @@
   /* ---------- overlays ---------- */
 
-  function addLines(data) {
-    var group = L.featureGroup();
-    var scale = data.scale;
-    data.lines.forEach(function (line) {
+  /* Lines {coords: [codes], tooltip} at a scale into a group, with the overlay's casing. */
+  function drawLines(group, data, lines, scale) {
+    lines.forEach(function (line) {
       var parts = line.coords.map(function (r) { return decode(r, scale); });
       if (data.casing) {
         L.polyline(parts, L.extend({ interactive: false }, data.casing)).addTo(group);
@@ -11,6 +10,32 @@
       var pl = L.polyline(parts, L.extend({}, data.style)).addTo(group);
       if (line.tooltip) { pl.bindTooltip(tooltipContent(line.tooltip), { sticky: true }); }
     });
+  }
+
+  /* The frontier: the display's lines, and from detail.zoom on the frontier of the borders
+     the distances are measured to (detail.pairs), so that no point is drawn on one side and
+     measured on the other. group.fmSet(lines, pairs) shows another state of the frontier. */
+  function addFrontier(data, state) {
+    var group = L.featureGroup(), detail = data.detail, map = state.map;
+    var low = data.lines, pairs = detail ? detail.shown : null;
+    function fine() { return !!(detail && pairs && map.getZoom() >= detail.zoom); }
+    function draw() {
+      group.clearLayers();
+      group.fmFine = fine();
+      if (!group.fmFine) { drawLines(group, data, low, data.scale); return; }
+      var lines = [];
+      pairs.forEach(function (pair) { lines = lines.concat(detail.pairs[pair] || []); });
+      drawLines(group, data, lines, detail.scale);
+    }
+    group.fmSet = function (lines, shown) {
+      low = lines;
+      pairs = shown || pairs;
+      draw();
+    };
+    if (detail) {
+      map.on("zoomend", function () { if (fine() !== group.fmFine) { draw(); } });
+    }
+    draw();
     return group;
   }
 
@@ -394,7 +419,7 @@
   /* The overlay types: each makes the Leaflet layer of one overlay of the data, called as
      make(overlay, state); an unknown type is an error, never drawn as something else. */
   var OVERLAY_TYPES = {
-    frontier: addLines,
+    frontier: addFrontier,
     distances: addDistances,
     rings: addRings,
     areas: addAreas,
