@@ -17,7 +17,7 @@ import numpy as np
 import shapely
 
 from geo import _data, borders, regions, view
-from geo._basemap import DISPLAY
+from geo._basemap import DISPLAY, display_countries
 from geo._payload import (
     DETAIL_SCALE,
     LINE_SCALE,
@@ -32,6 +32,7 @@ from geo._payload import (
     as_number,
     as_text,
     encode_lines,
+    encode_polygons,
     encode_ring,
 )
 from geo.styles import (
@@ -55,6 +56,9 @@ AREA_COLOUR = "#d08c00"
 DETAIL_ZOOM = 8.0
 #: Simplification of the analysis frontier drawn, degrees (about 2 m: a pixel at zoom 16).
 DETAIL_SIMPLIFY_DEG = 2e-5
+#: Parts of the fill corrections smaller than this are left off (square degrees, about
+#: 0.006 km², a few pixels at zoom 12).
+DETAIL_MIN_FILL_DEG2 = 1e-6
 #: Named areas drawn on the map: the land border between two countries, with what the name
 #: means and who uses it.
 NAMED_AREAS: tuple[dict[str, Any], ...] = (
@@ -307,7 +311,8 @@ def detail_payload(
     """Return the frontier of the borders measured to (``front``), as the map draws it.
 
     Each pair's line is simplified by :data:`DETAIL_SIMPLIFY_DEG` and encoded at
-    :data:`geo._payload.DETAIL_SCALE` (one line entry per pair, all its parts).
+    :data:`geo._payload.DETAIL_SCALE` (one line entry per pair, all its parts); the
+    fills (:func:`fill_corrections`) are added once every pair is in.
     """
     detail: FrontierDetail = {
         "zoom": DETAIL_ZOOM,
@@ -318,6 +323,39 @@ def detail_payload(
     }
     detail["shown"] = add_detail(detail, front)
     return detail
+
+
+def fill_corrections(
+    pairs: Iterable[str], source: str | _data.BorderSource | None
+) -> list[list[Any]]:
+    """Return ``[iso_a3, polygons]``: land of a country the basemap fills as its neighbour's.
+
+    For each frontier pair (``"EST-RUS"``: countries ``a`` and ``b``), the part of ``a`` on the borders
+    measured to that lies in ``b``'s simplified basemap shape, and the other way round; so that
+    from :data:`DETAIL_ZOOM` on the fill agrees with the frontier drawn (a site just inside
+    Estonia never stands on Russia's fill). Simplified and encoded like the lines; parts
+    smaller than :data:`DETAIL_MIN_FILL_DEG2` are left off.
+    """
+    measured = borders.countries(borders=source)
+    shown = display_countries()
+    out: list[list[Any]] = []
+    for a, b in sorted({tuple(str(p).split("-", 1)) for p in pairs}):
+        for code, other in ((a, b), (b, a)):
+            if code not in measured.index or other not in shown.index:
+                continue
+            wrong = shapely.intersection(measured.geometry[code], shown.geometry[other])
+            parts = [
+                p
+                for p in shapely.get_parts(wrong)
+                if p.geom_type == "Polygon" and p.area >= DETAIL_MIN_FILL_DEG2
+            ]
+            if not parts:
+                continue
+            simple = shapely.simplify(shapely.MultiPolygon(parts), DETAIL_SIMPLIFY_DEG)
+            polygons = encode_polygons(simple, DETAIL_SCALE)
+            if polygons:
+                out.append([code, polygons])
+    return out
 
 
 def add_detail(detail: FrontierDetail, front: gpd.GeoDataFrame) -> list[str]:
@@ -363,6 +401,7 @@ def gap_payload() -> DistancesOverlay:
 
 __all__ = [
     "AREA_COLOUR",
+    "DETAIL_MIN_FILL_DEG2",
     "DETAIL_SIMPLIFY_DEG",
     "DETAIL_ZOOM",
     "DISTANCE_COLOUR",
@@ -375,6 +414,7 @@ __all__ = [
     "areas_payload",
     "detail_payload",
     "distance_payloads",
+    "fill_corrections",
     "frontier_payload",
     "frontier_tip",
     "gap_payload",

@@ -171,6 +171,9 @@ class FrontierDetail(TypedDict):
     ``pairs`` maps each frontier part the map can show (``EST-RUS``; the parts of every
     timeline state) to its lines (``{"coords": [codes, ...], "tooltip": text}``, codes at
     ``scale``); ``shown`` lists the parts of the map's date. ``source`` names the borders.
+    ``fills`` rows ``[iso_a3, polygons]`` are the land the basemap's simplified countries
+    give to the neighbour across a part: painted in the country's fill from ``zoom`` on (absent
+    when online tiles show through the fills).
     """
 
     zoom: float
@@ -178,6 +181,7 @@ class FrontierDetail(TypedDict):
     source: str
     pairs: dict[str, list[dict[str, Any]]]
     shown: list[str]
+    fills: NotRequired[list[list[Any]]]
 
 
 class FrontierOverlay(TypedDict):

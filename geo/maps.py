@@ -89,6 +89,7 @@ from geo._overlays import (
     areas_payload,
     detail_payload,
     distance_payloads,
+    fill_corrections,
     frontier_payload,
     gap_payload,
     measured_lengths,
@@ -117,6 +118,7 @@ from geo._popups import (
     coordinates_text,
     dated_steps,
     frontier_text,
+    host_text,
     kind_text,
     look_row,
     place_name,
@@ -314,7 +316,7 @@ def _sites_payload(
         values.append(
             [
                 operator,
-                place_name(row.get("country"), names),
+                host_text(row, names),
                 side_text(row, names) if user else "",
                 f"{status.replace('_', ' ')} on {as_of.isoformat()}" if status else "",
                 confidence_text(row.get("confidence")),
@@ -553,7 +555,11 @@ def _analyse(
     if not len(frame):
         return frame
     if {"operator", "country"} <= set(frame.columns):
-        return sites.site_analysis(frame, as_of=as_of, borders=borders)
+        analysed = sites.site_analysis(frame, as_of=as_of, borders=borders)
+        # the country each site lies in, so that a popup shows one on the wrong side
+        lon, lat = anchor_points(analysed).T
+        analysed["located_in"] = distance.located_in(lon, lat, borders=borders)
+        return analysed
     if not user:
         return frame
     lon, lat = anchor_points(frame).T
@@ -959,6 +965,8 @@ def build_map(
     }
     if timeline and len(every):
         data["timeline"] = timeline_payload(every, day, dated, source, detail=detail)
+    if detail is not None and tile_data is None:  # no tiles show through the fills
+        detail["fills"] = fill_corrections(detail["pairs"], source)
     center = np.mean(np.asarray(data["bounds"]), axis=0)
     text = script_json(dict(data))
     # Element ids from a hash of the map's data and a counter: the same map, the same bytes.

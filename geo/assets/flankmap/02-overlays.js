@@ -12,16 +12,41 @@
     });
   }
 
+  /* The land the basemap's simplified countries give to the neighbour across the frontier,
+     in the fill of the country it belongs to (on the borders measured to), over the basemap;
+     restyled with the countries by date (state.countries). */
+  function frontierFills(state, detail) {
+    var group = L.layerGroup(), styles = state.data.basemap.styles, groups = {};
+    var renderer = L.canvas({ pane: "fm-basemap", padding: 0.5 });
+    state.countries.forEach(function (c) { groups[c.code] = groups[c.code] || c; });
+    detail.fills.forEach(function (row) {
+      var known = groups[row[0]], shown = known ? known.shown : "other";
+      var st = styles[shown] || styles.other;
+      var polygon = L.polygon(polygonsOf(row[1], detail.scale), {
+        pane: "fm-basemap", renderer: renderer, interactive: false, stroke: false,
+        fillColor: st.fill, fillOpacity: 1
+      }).addTo(group);
+      state.countries.push({
+        code: row[0], group: known ? known.group : "other", shown: shown, polygon: polygon
+      });
+    });
+    return group;
+  }
+
   /* The frontier: the display's lines, and from detail.zoom on the frontier of the borders
      the distances are measured to (detail.pairs), so that no point is drawn on one side and
      measured on the other. group.fmSet(lines, pairs) shows another state of the frontier. */
   function addFrontier(data, state) {
     var group = L.featureGroup(), detail = data.detail, map = state.map;
     var low = data.lines, pairs = detail ? detail.shown : null;
+    var fills = detail && detail.fills ? frontierFills(state, detail) : null;
     function fine() { return !!(detail && pairs && map.getZoom() >= detail.zoom); }
     function draw() {
       group.clearLayers();
       group.fmFine = fine();
+      if (fills && group.fmFine !== map.hasLayer(fills)) {
+        if (group.fmFine) { fills.addTo(map); } else { map.removeLayer(fills); }
+      }
       if (!group.fmFine) { drawLines(group, data, low, data.scale); return; }
       var lines = [];
       pairs.forEach(function (pair) { lines = lines.concat(detail.pairs[pair] || []); });
