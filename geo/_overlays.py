@@ -19,6 +19,7 @@ import shapely
 from geo import _data, borders, regions, view
 from geo._basemap import DISPLAY, display_countries
 from geo._payload import (
+    BASEMAP_SCALE,
     DETAIL_SCALE,
     LINE_SCALE,
     SITE_DECIMALS,
@@ -337,13 +338,18 @@ def fill_corrections(
     smaller than :data:`DETAIL_MIN_FILL_DEG2` are left off.
     """
     measured = borders.countries(borders=source)
-    shown = display_countries()
+    # the basemap as drawn: its vertices on the grid of its codes, so the edges coincide
+    shown = (
+        display_countries()
+        .geometry.transform(lambda xy: np.round(xy * BASEMAP_SCALE) / BASEMAP_SCALE)
+        .make_valid()
+    )
     out: list[list[Any]] = []
     for a, b in sorted({tuple(str(p).split("-", 1)) for p in pairs}):
         for code, other in ((a, b), (b, a)):
             if code not in measured.index or other not in shown.index:
                 continue
-            wrong = shapely.intersection(measured.geometry[code], shown.geometry[other])
+            wrong = shapely.intersection(measured.geometry[code], shown[other])
             parts = [
                 p
                 for p in shapely.get_parts(wrong)

@@ -22,12 +22,15 @@
     detail.fills.forEach(function (row) {
       var known = groups[row[0]], shown = known ? known.shown : "other";
       var st = styles[shown] || styles.other;
+      /* outlined in the fill, to cover the simplified border's stroke along its edge */
       var polygon = L.polygon(polygonsOf(row[1], detail.scale), {
-        pane: "fm-basemap", renderer: renderer, interactive: false, stroke: false,
-        fillColor: st.fill, fillOpacity: 1
+        pane: "fm-basemap", renderer: renderer, interactive: false, color: st.fill,
+        weight: 2 * st.weight, fillColor: st.fill, fillOpacity: 1, opacity: 1
       }).addTo(group);
       state.countries.push({
-        code: row[0], group: known ? known.group : "other", shown: shown, polygon: polygon
+        code: row[0], group: known ? known.group : "other", shown: shown, polygon: {
+          setStyle: function (s) { polygon.setStyle({ color: s.fillColor, fillColor: s.fillColor }); }
+        }
       });
     });
     return group;
