@@ -99,14 +99,13 @@ def host_text(row: dict[str, Any], names: dict[str, str]) -> str:
     site whose coordinate stands on the wrong side of a border; absent, the host alone.
     """
     host = place_name(row.get("country"), names)
-    if "located_in" not in row or row.get("located_in") is None:
-        return host
+    if not host or "located_in" not in row or row.get("located_in") is None:
+        return host  # without a host, the side's row names the country (side_text)
     where = as_text(row.get("located_in"))
     if where == as_text(row.get("country")):
         return host
     lies = f"in {place_name(where, names)}" if where else "in no country's territory"
-    text = f"the point lies {lies} on the borders measured to"
-    return f"{host}; {text}" if host else text[:1].upper() + text[1:]
+    return f"{host}; the point lies {lies} on the borders measured to"
 
 
 def kind_text(kind: Any) -> str:

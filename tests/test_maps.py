@@ -1186,3 +1186,4 @@ def test_a_popup_shows_a_site_that_lies_outside_its_host_country():
         "Estonia (EST); the point lies in no country's territory on the borders measured to"
     )
     assert _popups.host_text({"country": "EST"}, names) == "Estonia (EST)"
+    assert _popups.host_text({"located_in": "EST"}, names) == ""  # a user point: see Side
