@@ -1212,3 +1212,13 @@ def test_shipped_sites_popups_name_the_country_they_lie_in_when_not_their_host()
                 assert host.endswith(f"lies in {lies} on the borders measured to"), name
             checked += 1
     assert checked > 50
+
+
+def test_no_fill_corrections_where_tiles_show_through_the_fills():
+    """With online tiles the fills are translucent: the lines are corrected, not the fills."""
+    plain = payload(maps.render_html(maps.build_map(as_of="2026-06-01", timeline=False)))
+    assert plain["overlays"][0]["detail"]["fills"]
+    tiled = maps.build_map(as_of="2026-06-01", timeline=False, tiles="OpenStreetMap.Mapnik")
+    detail = payload(maps.render_html(tiled))["overlays"][0]["detail"]
+    assert detail["pairs"] == plain["overlays"][0]["detail"]["pairs"]
+    assert "fills" not in detail

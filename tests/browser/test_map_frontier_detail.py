@@ -118,3 +118,19 @@ def test_low_zoom_draws_the_simplified_line(osm_map, open_offline):
     detail = front["detail"]
     fine = decoded([ln for p in detail["shown"] for ln in detail["pairs"][p]], detail["scale"])
     assert same_points(page.evaluate(DRAWN)["points"], fine)
+
+
+def test_a_state_of_the_slider_draws_its_own_osm_frontier(osm_map, open_offline):
+    """On 2021-10-20 (before Finland joined) zoom 12 draws that state's OSM parts only."""
+    path, data = osm_map
+    day = "2021-10-20"
+    page = open_offline(path, width=900, height=700, hash=f"#map=12/60.5/28.0&date={day}").page
+    detail = data["overlays"][0]["detail"]
+    state = [s for s in data["timeline"]["states"] if s["start"] <= day][-1]
+    assert "FIN-RUS" not in state["detail"]
+    assert "FIN-RUS" in detail["shown"]
+    expected = decoded([ln for p in state["detail"] for ln in detail["pairs"][p]], detail["scale"])
+    assert same_points(page.evaluate(DRAWN)["points"], expected)
+    page.evaluate("flankmap.setDay(flankmap.maps[0], '2026-06-01')")
+    now = decoded([ln for p in detail["shown"] for ln in detail["pairs"][p]], detail["scale"])
+    assert same_points(page.evaluate(DRAWN)["points"], now)

@@ -27,10 +27,11 @@
         pane: "fm-basemap", renderer: renderer, interactive: false, color: st.fill,
         weight: 2 * st.weight, fillColor: st.fill, fillOpacity: 1, opacity: 1
       }).addTo(group);
+      polygon.setStyle = function (s) {  /* restyled by date as the countries: outline as fill */
+        return L.Polygon.prototype.setStyle.call(this, { color: s.fillColor, fillColor: s.fillColor });
+      };
       state.countries.push({
-        code: row[0], group: known ? known.group : "other", shown: shown, polygon: {
-          setStyle: function (s) { polygon.setStyle({ color: s.fillColor, fillColor: s.fillColor }); }
-        }
+        code: row[0], group: known ? known.group : "other", shown: shown, polygon: polygon
       });
     });
     return group;
