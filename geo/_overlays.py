@@ -318,7 +318,7 @@ def detail_payload(
     detail: FrontierDetail = {
         "zoom": DETAIL_ZOOM,
         "scale": DETAIL_SCALE,
-        "source": _data.border_source(source).title,
+        "source": _data.border_source(source).title.split(" (")[0],  # without the package
         "pairs": {},
         "shown": [],
     }

@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 from pyproj import Geod
 
-from geo import _basemap, _bulk, _data, _overlays, _payload, _popups, layers, maps
+from geo import _basemap, _bulk, _overlays, _payload, _popups, layers, maps
 from geo._errors import InputError
 from geo.cli import main
 from geo.text import km_label
@@ -1085,7 +1085,7 @@ def test_the_frontier_legend_gives_the_length_of_the_borders_measured(source):
     total = float(measured["length_km"].sum())
     legend = f"Land frontier Russia & Belarus – NATO ({total:,.0f} km)"
     if source == "osm":  # from the detail zoom on, the line measured to is drawn
-        legend += f"; from zoom 8 as measured, on {_data.border_source(source).title}"
+        legend += "; from zoom 8 as measured, on OpenStreetMap country borders"
     assert frontier["legend"] == legend
     blr_pol = float(measured.set_index("pair").loc["BLR-POL", "length_km"])
     assert any(
