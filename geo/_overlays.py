@@ -331,11 +331,12 @@ def fill_corrections(
 ) -> list[list[Any]]:
     """Return ``[iso_a3, polygons]``: land of a country the basemap fills as its neighbour's.
 
-    For each frontier pair (``"EST-RUS"``: countries ``a`` and ``b``), the part of ``a`` on the borders
-    measured to that lies in ``b``'s simplified basemap shape, and the other way round; so that
-    from :data:`DETAIL_ZOOM` on the fill agrees with the frontier drawn (a site just inside
-    Estonia never stands on Russia's fill). Simplified and encoded like the lines; parts
-    smaller than :data:`DETAIL_MIN_FILL_DEG2` are left off.
+    For each frontier pair (``"EST-RUS"``: countries ``a`` and ``b``), the part of ``a`` on
+    the borders measured to that lies in ``b``'s simplified basemap shape (as drawn: on the
+    grid of its codes), and the other way round; so that from :data:`DETAIL_ZOOM` on the fill
+    agrees with the frontier drawn (a site just inside Estonia never stands on Russia's fill).
+    Simplified and encoded like the lines; parts smaller than :data:`DETAIL_MIN_FILL_DEG2` are
+    left off. Other borders (Belarus-Russia, Latvia-Lithuania) stay the basemap's.
     """
     measured = borders.countries(borders=source)
     # the basemap as drawn: its vertices on the grid of its codes, so the edges coincide

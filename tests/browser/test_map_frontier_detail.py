@@ -1,4 +1,4 @@
-"""The frontier drawn in headless Chromium: Natural Earth's at low zoom, OSM's (measured to) at high.
+"""The frontier drawn in headless Chromium: Natural Earth's at low zoom, OSM's (measured to) high.
 
 The default map measures to the OSM borders; from the frontier's detail zoom it draws their
 line and corrects the basemap's fill along it, so that Narva castle (Estonian bank) is drawn in
