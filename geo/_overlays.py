@@ -17,12 +17,15 @@ import numpy as np
 import shapely
 
 from geo import _data, borders, regions, view
-from geo._basemap import DISPLAY
+from geo._basemap import DISPLAY, display_countries
 from geo._payload import (
+    BASEMAP_SCALE,
+    DETAIL_SCALE,
     LINE_SCALE,
     SITE_DECIMALS,
     AreasOverlay,
     DistancesOverlay,
+    FrontierDetail,
     FrontierOverlay,
     PathStyle,
     RingsOverlay,
@@ -30,6 +33,7 @@ from geo._payload import (
     as_number,
     as_text,
     encode_lines,
+    encode_polygons,
     encode_ring,
 )
 from geo.styles import (
@@ -45,6 +49,17 @@ DISTANCE_COLOUR = "#333333"
 #: Colour of the measured Suwałki Gap line.
 GAP_COLOUR = "#6a3d9a"
 AREA_COLOUR = "#d08c00"
+#: The frontier of the borders measured to is drawn instead of the display's from this zoom
+#: on. The Natural Earth line lies a median 1.2 km from the OpenStreetMap one (points every
+#: few hundred metres along each pair; 0.75 km on Belarus-Poland, 3 km on Poland-Russia): at
+#: zoom 8 near 56° N that is 3.4 pixels, most of the drawn line's 4 and more than half of it,
+#: at zoom 7 1.7 pixels, within the line (``tests/test_maps.py`` checks the rule on the data).
+DETAIL_ZOOM = 8.0
+#: Simplification of the analysis frontier drawn, degrees (about 2 m: a pixel at zoom 16).
+DETAIL_SIMPLIFY_DEG = 2e-5
+#: Parts of the fill corrections smaller than this are left off (square degrees, about
+#: 0.006 km², a few pixels at zoom 12).
+DETAIL_MIN_FILL_DEG2 = 1e-6
 #: Named areas drawn on the map: the land border between two countries, with what the name
 #: means and who uses it.
 NAMED_AREAS: tuple[dict[str, Any], ...] = (
@@ -228,43 +243,138 @@ def rings_payload(
     }
 
 
+def analysis_frontier(
+    day: dt.date, source: str | _data.BorderSource | None
+) -> gpd.GeoDataFrame | None:
+    """Return the frontier of the borders measured to on ``day`` (None: the display's)."""
+    if _data.border_source(source).name == DISPLAY:
+        return None
+    return borders.frontier(*view.FRONTIER_SIDES, as_of=day, borders=source)
+
+
 def measured_lengths(
     day: dt.date, source: str | _data.BorderSource | None
 ) -> dict[str, float] | None:
     """Length in km of each frontier pair on the borders measured to (None: the display's)."""
-    if _data.border_source(source).name == DISPLAY:
+    front = analysis_frontier(day, source)
+    if front is None:
         return None
-    front = borders.frontier(*view.FRONTIER_SIDES, as_of=day, borders=source)
     return {str(p): float(km) for p, km in zip(front["pair"], front["length_km"], strict=True)}
 
 
+def frontier_tip(pair: str, km: float) -> str:
+    """Return a frontier part's tooltip: its pair and length."""
+    return f"{pair.replace('-', '–')} frontier: {km:,.0f} km"
+
+
 def frontier_payload(
-    front: gpd.GeoDataFrame, lengths: dict[str, float] | None = None
+    front: gpd.GeoDataFrame,
+    lengths: dict[str, float] | None = None,
+    *,
+    detail: FrontierDetail | None = None,
 ) -> tuple[FrontierOverlay, list[float] | None]:
     """Return the frontier overlay: the display's lines, the lengths of the borders measured.
 
     ``lengths`` (km by pair, from :func:`measured_lengths`) replace the simplified display
     lines' own lengths in the tooltips and the legend, so they agree with the distances.
+    ``detail`` (from :func:`detail_payload`) is the frontier of those borders, drawn from
+    :data:`DETAIL_ZOOM` on; the legend says so.
     """
     own = {str(p): float(km) for p, km in zip(front["pair"], front["length_km"], strict=True)}
     km = own if lengths is None else {p: lengths.get(p, own[p]) for p in own}
     lines: list[dict[str, Any]] = []
     for pair, geom in zip(front["pair"], front.geometry, strict=True):
-        tip = f"{pair.replace('-', '–')} frontier: {km[str(pair)]:,.0f} km"
+        tip = frontier_tip(str(pair), km[str(pair)])
         lines.extend({"coords": [c], "tooltip": tip} for c in encode_lines(geom, LINE_SCALE))
     total = sum(km.values())
     bounds = [float(v) for v in front.total_bounds] if len(front) else None
+    legend = f"Land frontier Russia & Belarus – NATO ({total:,.0f} km)"
+    if detail is not None:
+        legend += f"; from zoom {detail['zoom']:g} as measured, on {detail['source']}"
     overlay: FrontierOverlay = {
         "type": "frontier",
         "slug": "frontier",
         "label": "Frontier Russia & Belarus – NATO",
-        "legend": f"Land frontier Russia & Belarus – NATO ({total:,.0f} km)",
+        "legend": legend,
         "scale": LINE_SCALE,
         "style": {"color": BASE["frontier"], "weight": 4, "opacity": 0.95, "lineCap": "round"},
         "casing": {"color": "#ffffff", "weight": 7, "opacity": 0.9},
         "lines": lines,
     }
+    if detail is not None:
+        overlay["detail"] = detail
     return overlay, bounds
+
+
+def detail_payload(
+    front: gpd.GeoDataFrame, source: str | _data.BorderSource | None
+) -> FrontierDetail:
+    """Return the frontier of the borders measured to (``front``), as the map draws it.
+
+    Each pair's line is simplified by :data:`DETAIL_SIMPLIFY_DEG` and encoded at
+    :data:`geo._payload.DETAIL_SCALE` (one line entry per pair, all its parts); the
+    fills (:func:`fill_corrections`) are added once every pair is in.
+    """
+    detail: FrontierDetail = {
+        "zoom": DETAIL_ZOOM,
+        "scale": DETAIL_SCALE,
+        "source": _data.border_source(source).title.split(" (")[0],  # without the package
+        "pairs": {},
+        "shown": [],
+    }
+    detail["shown"] = add_detail(detail, front)
+    return detail
+
+
+def fill_corrections(
+    pairs: Iterable[str], source: str | _data.BorderSource | None
+) -> list[list[Any]]:
+    """Return ``[iso_a3, polygons]``: land of a country the basemap fills as its neighbour's.
+
+    For each frontier pair (``"EST-RUS"``: countries ``a`` and ``b``), the part of ``a`` on
+    the borders measured to that lies in ``b``'s simplified basemap shape (as drawn: on the
+    grid of its codes), and the other way round; so that from :data:`DETAIL_ZOOM` on the fill
+    agrees with the frontier drawn (a site just inside Estonia never stands on Russia's fill).
+    Simplified and encoded like the lines; parts smaller than :data:`DETAIL_MIN_FILL_DEG2` are
+    left off. Other borders (Belarus-Russia, Latvia-Lithuania) stay the basemap's.
+    """
+    measured = borders.countries(borders=source)
+    # the basemap as drawn: its vertices on the grid of its codes, so the edges coincide
+    shown = (
+        display_countries()
+        .geometry.transform(lambda xy: np.round(xy * BASEMAP_SCALE) / BASEMAP_SCALE)
+        .make_valid()
+    )
+    out: list[list[Any]] = []
+    for a, b in sorted({tuple(str(p).split("-", 1)) for p in pairs}):
+        for code, other in ((a, b), (b, a)):
+            if code not in measured.index or other not in shown.index:
+                continue
+            wrong = shapely.intersection(measured.geometry[code], shown[other])
+            parts = [
+                p
+                for p in shapely.get_parts(wrong)
+                if p.geom_type == "Polygon" and p.area >= DETAIL_MIN_FILL_DEG2
+            ]
+            if not parts:
+                continue
+            simple = shapely.simplify(shapely.MultiPolygon(parts), DETAIL_SIMPLIFY_DEG)
+            polygons = encode_polygons(simple, DETAIL_SCALE)
+            if polygons:
+                out.append([code, polygons])
+    return out
+
+
+def add_detail(detail: FrontierDetail, front: gpd.GeoDataFrame) -> list[str]:
+    """Add the pairs of ``front`` that ``detail`` lacks to it; return ``front``'s pairs."""
+    names = []
+    for pair, geom, km in zip(front["pair"], front.geometry, front["length_km"], strict=True):
+        names.append(str(pair))
+        if str(pair) in detail["pairs"]:
+            continue
+        coords = encode_lines(shapely.simplify(geom, DETAIL_SIMPLIFY_DEG), DETAIL_SCALE)
+        detail["pairs"][str(pair)] = [{"coords": coords, "tooltip": frontier_tip(pair, km)}]
+    return names
 
 
 def gap_payload() -> DistancesOverlay:
@@ -298,14 +408,22 @@ def gap_payload() -> DistancesOverlay:
 
 __all__ = [
     "AREA_COLOUR",
+    "DETAIL_MIN_FILL_DEG2",
+    "DETAIL_SIMPLIFY_DEG",
+    "DETAIL_ZOOM",
     "DISTANCE_COLOUR",
     "GAP_COLOUR",
     "NAMED_AREAS",
     "NEAR_KM",
     "RING_POINTS",
+    "add_detail",
+    "analysis_frontier",
     "areas_payload",
+    "detail_payload",
     "distance_payloads",
+    "fill_corrections",
     "frontier_payload",
+    "frontier_tip",
     "gap_payload",
     "measured_lengths",
     "rings_payload",

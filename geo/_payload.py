@@ -21,6 +21,7 @@ import shapely
 #: Coordinate scales (integers per degree) of the embedded geometry.
 BASEMAP_SCALE = 1000  # about 100 m: finer than the simplification
 LINE_SCALE = 10000  # about 10 m, for the frontier and the rings
+DETAIL_SCALE = 20000  # 5e-5 degree (at most 2.8 m off in latitude), the analysis frontier
 SITE_DECIMALS = 5
 PLACE_DECIMALS = 3
 
@@ -164,8 +165,31 @@ class PathStyle(TypedDict, total=False):
     interactive: bool
 
 
+class FrontierDetail(TypedDict):
+    """The frontier of the borders measured to, drawn instead of the display's from ``zoom``.
+
+    ``pairs`` maps each frontier part the map can show (``EST-RUS``; the parts of every
+    timeline state) to its lines (``{"coords": [codes, ...], "tooltip": text}``, codes at
+    ``scale``); ``shown`` lists the parts of the map's date. ``source`` names the borders.
+    ``fills`` rows ``[iso_a3, polygons]`` are the land the basemap's simplified countries
+    give to the neighbour across a part: painted in the country's fill from ``zoom`` on (absent
+    when online tiles show through the fills).
+    """
+
+    zoom: float
+    scale: int
+    source: str
+    pairs: dict[str, list[dict[str, Any]]]
+    shown: list[str]
+    fills: NotRequired[list[list[Any]]]
+
+
 class FrontierOverlay(TypedDict):
-    """The frontier: ``lines`` entries are ``{"coords": [codes, ...], "tooltip": text}``."""
+    """The frontier: ``lines`` entries are ``{"coords": [codes, ...], "tooltip": text}``.
+
+    ``lines`` are the display's (Natural Earth) frontier; ``detail``, present when the map
+    measures to other borders, holds their frontier, drawn from its zoom on.
+    """
 
     type: Literal["frontier"]
     slug: str
@@ -175,6 +199,7 @@ class FrontierOverlay(TypedDict):
     style: PathStyle
     casing: PathStyle
     lines: list[dict[str, Any]]
+    detail: NotRequired[FrontierDetail]
 
 
 class DistancesOverlay(TypedDict):
@@ -220,7 +245,9 @@ class TimelineState(TypedDict):
     """One state of the frontier: from ``start`` to the next state's start.
 
     ``west`` holds the NATO members (ISO alpha-3), ``pairs`` the frontier's parts drawn (keys
-    of :attr:`Timeline.pairs`), ``legend`` the frontier's legend. ``to`` gives, per site layer
+    of :attr:`Timeline.pairs`), ``detail`` (when the map measures to other borders than the
+    display's) the parts of their frontier (keys of :attr:`FrontierDetail.pairs`), ``legend``
+    the frontier's legend. ``to`` gives, per site layer
     slug, one row per site of the layer: ``[distance_m, lat, lon, label, border]`` to the
     nearest point of the opposing side in this state (exact, computed in Python), or null.
     """
@@ -228,6 +255,7 @@ class TimelineState(TypedDict):
     start: str
     west: list[str]
     pairs: list[str]
+    detail: NotRequired[list[str]]
     legend: str
     to: dict[str, list[list[Any] | None]]
 
@@ -365,6 +393,7 @@ def anchor_points(frame: gpd.GeoDataFrame) -> np.ndarray:
 
 __all__ = [
     "BASEMAP_SCALE",
+    "DETAIL_SCALE",
     "LINE_SCALE",
     "PLACE_DECIMALS",
     "SITE_DECIMALS",
@@ -373,6 +402,7 @@ __all__ = [
     "BulkPoints",
     "CountryStyle",
     "DistancesOverlay",
+    "FrontierDetail",
     "FrontierOverlay",
     "MapData",
     "Overlay",

@@ -92,6 +92,22 @@ def side_text(row: dict[str, Any], names: dict[str, str]) -> str:
     return f"{text} (in {where})" if text and where else text
 
 
+def host_text(row: dict[str, Any], names: dict[str, str]) -> str:
+    """Return the host country, and the country the point lies in when that is another.
+
+    ``located_in`` (on the borders measured to; ``""`` in no country's territory) shows a
+    site whose coordinate stands on the wrong side of a border; absent, the host alone.
+    """
+    host = place_name(row.get("country"), names)
+    if not host or "located_in" not in row or row.get("located_in") is None:
+        return host  # without a host, the side's row names the country (side_text)
+    where = as_text(row.get("located_in"))
+    if where == as_text(row.get("country")):
+        return host
+    lies = f"in {place_name(where, names)}" if where else "in no country's territory"
+    return f"{host}; the point lies {lies} on the borders measured to"
+
+
 def kind_text(kind: Any) -> str:
     kind = as_text(kind).replace("_", " ")
     return kind[:1].upper() + kind[1:]
@@ -174,6 +190,7 @@ __all__ = [
     "coordinates_text",
     "dated_steps",
     "frontier_text",
+    "host_text",
     "kind_text",
     "look_row",
     "place_name",

@@ -16,8 +16,16 @@ import numpy as np
 
 from geo import _data, borders, view
 from geo._basemap import DISPLAY
-from geo._overlays import NEAR_KM, frontier_payload, measured_lengths
-from geo._payload import SITE_DECIMALS, Timeline, TimelineState, anchor_points, as_number, as_text
+from geo._overlays import NEAR_KM, add_detail, analysis_frontier, frontier_payload
+from geo._payload import (
+    SITE_DECIMALS,
+    FrontierDetail,
+    Timeline,
+    TimelineState,
+    anchor_points,
+    as_number,
+    as_text,
+)
 from geo._popups import dated_steps
 from geo.text import km_label
 
@@ -174,35 +182,46 @@ def timeline_payload(
     day: dt.date,
     layer_frames: Sequence[tuple[str, gpd.GeoDataFrame]],
     source: str | _data.BorderSource | None = None,
+    *,
+    detail: FrontierDetail | None = None,
 ) -> Timeline:
     """Return the frontier states of the span (one per accession), with each site's distance.
 
     ``layer_frames`` are ``(slug, sites)`` of the site overlays, in the overlays' order.
+    ``detail`` (the frontier overlay's, :func:`geo._overlays.detail_payload`) receives the
+    pairs of the borders measured to in every state, and each state names its own.
     """
     start, end = timeline_span(every, day)
     starts = [start, *sorted({d for d in borders.NATO_ACCESSION.values() if start < d <= end})]
     pairs: dict[str, list[dict[str, Any]]] = {}
     states: list[TimelineState] = []
-    measured = {slug: state_distances(frame, starts, source) for slug, frame in layer_frames}
+    distances = {slug: state_distances(frame, starts, source) for slug, frame in layer_frames}
     for s, first in enumerate(starts):
         front = borders.frontier(*view.FRONTIER_SIDES, as_of=first, borders=DISPLAY)
-        lengths = measured_lengths(first, source)
-        overlay, _ = frontier_payload(front, lengths)
+        measured = analysis_frontier(first, source)
+        lengths = None
+        if measured is not None:
+            lengths = {
+                str(p): float(km)
+                for p, km in zip(measured["pair"], measured["length_km"], strict=True)
+            }
+        overlay, _ = frontier_payload(front, lengths, detail=detail)
         names = []
         for pair in front["pair"]:
             names.append(str(pair))
             if str(pair) not in pairs:
                 part, _ = frontier_payload(front[front["pair"] == pair], lengths)
                 pairs[str(pair)] = part["lines"]
-        states.append(
-            {
-                "start": first.isoformat(),
-                "west": borders.nato_members(first),
-                "pairs": names,
-                "legend": overlay["legend"],
-                "to": {slug: rows[s] for slug, rows in measured.items()},
-            }
-        )
+        state: TimelineState = {
+            "start": first.isoformat(),
+            "west": borders.nato_members(first),
+            "pairs": names,
+            "legend": overlay["legend"],
+            "to": {slug: rows[s] for slug, rows in distances.items()},
+        }
+        if detail is not None and measured is not None:
+            state["detail"] = add_detail(detail, measured)
+        states.append(state)
     return {
         "start": start.isoformat(),
         "end": end.isoformat(),

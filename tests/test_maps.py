@@ -882,7 +882,10 @@ def test_the_frontier_legend_gives_the_length_of_the_borders_measured(source):
     frontier = next(ov for ov in data["overlays"] if ov["type"] == "frontier")
     measured = borders.frontier("RUS,BLR", "NATO", as_of=day, borders=source)
     total = float(measured["length_km"].sum())
-    assert frontier["legend"] == f"Land frontier Russia & Belarus – NATO ({total:,.0f} km)"
+    legend = f"Land frontier Russia & Belarus – NATO ({total:,.0f} km)"
+    if source == "osm":  # from the detail zoom on, the line measured to is drawn
+        legend += "; from zoom 8 as measured, on OpenStreetMap country borders"
+    assert frontier["legend"] == legend
     blr_pol = float(measured.set_index("pair").loc["BLR-POL", "length_km"])
     assert any(
         line["tooltip"] == f"BLR–POL frontier: {blr_pol:,.0f} km" for line in frontier["lines"]
@@ -950,3 +953,134 @@ def test_changes_since_marks_the_compare_date_in_the_payload(map_layers):
         maps.build_map(as_of=AS_OF, changes_since=AS_OF)
     with pytest.raises(InputError, match="need the timeline"):
         maps.build_map(as_of=AS_OF, changes_since="2019-01-01", timeline=False)
+
+
+def decoded(codes: list[int], scale: int) -> np.ndarray:
+    """Lon/lat of delta codes, as the map's script decodes them."""
+    return np.cumsum(np.asarray(codes, dtype=np.int64).reshape(-1, 2), axis=0) / scale
+
+
+@pytest.fixture(scope="module")
+def osm_and_ne_maps() -> dict[str, dict]:
+    """The shipped layers' map on one date, measured to OSM and to Natural Earth."""
+    return {
+        source: payload(maps.render_html(maps.build_map(as_of="2026-06-01", borders=source)))
+        for source in ("osm", "naturalearth")
+    }
+
+
+def test_the_analysis_frontier_is_shipped_only_when_it_is_not_the_display(osm_and_ne_maps):
+    """OSM: the detail lines (every timeline state's pairs) and fills; Natural Earth: none."""
+    ne = osm_and_ne_maps["naturalearth"]
+    assert "detail" not in ne["overlays"][0]
+    assert all("detail" not in state for state in ne["timeline"]["states"])
+    osm = osm_and_ne_maps["osm"]
+    detail = osm["overlays"][0]["detail"]
+    assert detail["zoom"] == _overlays.DETAIL_ZOOM
+    assert detail["scale"] == _payload.DETAIL_SCALE
+    assert "EST-RUS" in detail["shown"]
+    assert "FIN-RUS" in detail["shown"]
+    for state in osm["timeline"]["states"]:
+        assert state["detail"]
+        assert set(state["detail"]) <= set(detail["pairs"])
+        assert set(state["detail"]) == set(state["pairs"])  # the same parts, OSM's lines
+    codes = {row[0] for row in detail["fills"]}
+    assert {"EST", "RUS", "LTU", "BLR"} <= codes
+
+
+def test_the_analysis_lines_lie_on_the_osm_frontier(osm_and_ne_maps):
+    """Every vertex drawn is on the OSM frontier to within the encoding; not on Natural Earth's."""
+    import shapely
+
+    from geo import borders
+
+    detail = osm_and_ne_maps["osm"]["overlays"][0]["detail"]
+    osm = borders.frontier("RUS,BLR", "NATO", as_of="2026-06-01", borders="osm").set_index("pair")
+    ne = borders.frontier("RUS,BLR", "NATO", as_of="2026-06-01", borders="naturalearth")
+    ne = ne.set_index("pair")
+    step = 0.5 / detail["scale"] * math.sqrt(2)  # the rounding of one vertex, degrees
+    for pair, lines in detail["pairs"].items():
+        xy = np.vstack([decoded(c, detail["scale"]) for line in lines for c in line["coords"]])
+        points = shapely.points(xy)
+        to_osm = shapely.distance(points, osm.geometry[pair])
+        assert to_osm.max() <= step + 1e-9, pair
+        assert np.median(shapely.distance(points, ne.geometry[pair])) > 20 * step, pair
+        km = float(osm.loc[pair, "length_km"])
+        assert lines[0]["tooltip"] == f"{pair.replace('-', '–')} frontier: {km:,.0f} km"
+
+
+def test_the_detail_zoom_is_where_the_two_frontiers_differ_visibly():
+    """At DETAIL_ZOOM the median NE-to-OSM offset is over half the line's width, not before."""
+    import shapely
+    from pyproj import Geod as _Geod
+
+    from geo import borders
+
+    osm = borders.frontier("RUS,BLR", "NATO", as_of="2026-06-01", borders="osm").set_index("pair")
+    ne = borders.frontier("RUS,BLR", "NATO", as_of="2026-06-01", borders="naturalearth")
+    ne = ne.set_index("pair")
+    geod, offsets = _Geod(ellps="WGS84"), []
+    for pair in osm.index:
+        points = shapely.line_interpolate_point(
+            shapely.line_merge(osm.geometry[pair]), np.linspace(0, 1, 500), normalized=True
+        )
+        ends = shapely.get_coordinates(shapely.shortest_line(points, ne.geometry[pair]))
+        ends = ends.reshape(-1, 2, 2)
+        offsets.append(geod.inv(ends[:, 0, 0], ends[:, 0, 1], ends[:, 1, 0], ends[:, 1, 1])[2])
+    median_m = float(np.median(np.concatenate(offsets)))
+    assert 700 < median_m < 1500
+
+    def pixels(zoom: float) -> float:  # Web Mercator metres per pixel at 56° N
+        return median_m / (156543.03 * math.cos(math.radians(56)) / 2**zoom)
+
+    width = 4  # the frontier's weight in the payload
+    assert pixels(_overlays.DETAIL_ZOOM) > width / 2 > pixels(_overlays.DETAIL_ZOOM - 1)
+
+
+def test_a_popup_shows_a_site_that_lies_outside_its_host_country():
+    """located_in on the analysis borders: named in the host row only when it differs."""
+    names = {"EST": "Estonia", "RUS": "Russia"}
+    assert _popups.host_text({"country": "EST", "located_in": "EST"}, names) == "Estonia (EST)"
+    assert _popups.host_text({"country": "EST", "located_in": "RUS"}, names) == (
+        "Estonia (EST); the point lies in Russia (RUS) on the borders measured to"
+    )
+    assert _popups.host_text({"country": "EST", "located_in": ""}, names) == (
+        "Estonia (EST); the point lies in no country's territory on the borders measured to"
+    )
+    assert _popups.host_text({"country": "EST"}, names) == "Estonia (EST)"
+    assert _popups.host_text({"located_in": "EST"}, names) == ""  # a user point: see Side
+
+
+def test_shipped_sites_popups_name_the_country_they_lie_in_when_not_their_host():
+    """Every shipped site: its host row adds located_in (OSM) exactly where that differs."""
+    from geo import distance
+
+    data = payload(maps.render_html(maps.build_map(as_of="2026-06-01", timeline=False)))
+    names = _basemap.display_names()
+    frame = layers.load_layers(as_of="2026-06-01")
+    hosts = dict(zip(frame["name"], frame["country"], strict=True))
+    checked = 0
+    for overlay in sites(data).values():
+        if overlay["user"]:
+            continue
+        where = distance.located_in(overlay["lon"], overlay["lat"])
+        for i, name in enumerate(overlay["p"]["names"]):
+            host = popup_rows(overlay, i)["Host country"]
+            country = hosts[name]
+            if where[i] == country:
+                assert host == _popups.place_name(country, names)
+            else:
+                lies = _popups.place_name(where[i], names) or "no country's territory"
+                assert host.endswith(f"lies in {lies} on the borders measured to"), name
+            checked += 1
+    assert checked > 50
+
+
+def test_no_fill_corrections_where_tiles_show_through_the_fills():
+    """With online tiles the fills are translucent: the lines are corrected, not the fills."""
+    plain = payload(maps.render_html(maps.build_map(as_of="2026-06-01", timeline=False)))
+    assert plain["overlays"][0]["detail"]["fills"]
+    tiled = maps.build_map(as_of="2026-06-01", timeline=False, tiles="OpenStreetMap.Mapnik")
+    detail = payload(maps.render_html(tiled))["overlays"][0]["detail"]
+    assert detail["pairs"] == plain["overlays"][0]["detail"]["pairs"]
+    assert "fills" not in detail

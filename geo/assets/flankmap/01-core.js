@@ -30,7 +30,7 @@
  * @property {Array} events                      [date, text], the ticks
  * @property {Object<string, Array>} pairs       frontier part ("FIN-RUS") to its lines
  * @property {Array} states                      {start, west: [iso_a3], pairs: [part], legend,
- *                                               to: {slug: [[metres, lat, lon, label, border]
+ *                                               detail: [part of frontier.detail.pairs], to: {slug: [[metres, lat, lon, label, border]
  *                                               or null per site]}}, one per NATO accession
  *
  * @typedef {Object} Basemap
@@ -47,7 +47,9 @@
  * polygons: a list of polygons, each a list of rings.
  *
  * @typedef {Object} Overlay  (common: type, slug, label, legend; optional show:false)
- *   frontier:  scale, style, casing, lines [{coords:[codes], tooltip}]
+ *   frontier:  scale, style, casing, lines [{coords:[codes], tooltip}]; detail (when the
+ *              borders measured to are not the display's): {zoom, scale, source, shown:
+ *              [part], pairs: {part: lines}}, drawn instead of lines from that zoom on
  *   distances: style, lines [[lat, lon, to_lat, to_lon, label, tooltip]]
  *   rings:     scale, style, rings [[codes, colour, tooltip, label, label_lat, label_lon]]
  *   areas:     scale, style, areas [{name, text, lines:[codes], sources}]

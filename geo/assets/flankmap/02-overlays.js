@@ -1,9 +1,8 @@
   /* ---------- overlays ---------- */
 
-  function addLines(data) {
-    var group = L.featureGroup();
-    var scale = data.scale;
-    data.lines.forEach(function (line) {
+  /* Lines {coords: [codes], tooltip} at a scale into a group, with the overlay's casing. */
+  function drawLines(group, data, lines, scale) {
+    lines.forEach(function (line) {
       var parts = line.coords.map(function (r) { return decode(r, scale); });
       if (data.casing) {
         L.polyline(parts, L.extend({ interactive: false }, data.casing)).addTo(group);
@@ -11,6 +10,61 @@
       var pl = L.polyline(parts, L.extend({}, data.style)).addTo(group);
       if (line.tooltip) { pl.bindTooltip(tooltipContent(line.tooltip), { sticky: true }); }
     });
+  }
+
+  /* The land the basemap's simplified countries give to the neighbour across the frontier,
+     in the fill of the country it belongs to (on the borders measured to), over the basemap;
+     restyled with the countries by date (state.countries). */
+  function frontierFills(state, detail) {
+    var group = L.layerGroup(), styles = state.data.basemap.styles, groups = {};
+    var renderer = L.canvas({ pane: "fm-basemap", padding: 0.5 });
+    state.countries.forEach(function (c) { groups[c.code] = groups[c.code] || c; });
+    detail.fills.forEach(function (row) {
+      var known = groups[row[0]], shown = known ? known.shown : "other";
+      var st = styles[shown] || styles.other;
+      /* outlined in the fill, to cover the simplified border's stroke along its edge */
+      var polygon = L.polygon(polygonsOf(row[1], detail.scale), {
+        pane: "fm-basemap", renderer: renderer, interactive: false, color: st.fill,
+        weight: 2 * st.weight, fillColor: st.fill, fillOpacity: 1, opacity: 1
+      }).addTo(group);
+      polygon.setStyle = function (s) {  /* restyled by date as the countries: outline as fill */
+        return L.Polygon.prototype.setStyle.call(this, { color: s.fillColor, fillColor: s.fillColor });
+      };
+      state.countries.push({
+        code: row[0], group: known ? known.group : "other", shown: shown, polygon: polygon
+      });
+    });
+    return group;
+  }
+
+  /* The frontier: the display's lines, and from detail.zoom on the frontier of the borders
+     the distances are measured to (detail.pairs), so that no point is drawn on one side and
+     measured on the other. group.fmSet(lines, pairs) shows another state of the frontier. */
+  function addFrontier(data, state) {
+    var group = L.featureGroup(), detail = data.detail, map = state.map;
+    var low = data.lines, pairs = detail ? detail.shown : null;
+    var fills = detail && detail.fills ? frontierFills(state, detail) : null;
+    function fine() { return !!(detail && pairs && map.getZoom() >= detail.zoom); }
+    function draw() {
+      group.clearLayers();
+      group.fmFine = fine();
+      if (fills && group.fmFine !== map.hasLayer(fills)) {
+        if (group.fmFine) { fills.addTo(map); } else { map.removeLayer(fills); }
+      }
+      if (!group.fmFine) { drawLines(group, data, low, data.scale); return; }
+      var lines = [];
+      pairs.forEach(function (pair) { lines = lines.concat(detail.pairs[pair] || []); });
+      drawLines(group, data, lines, detail.scale);
+    }
+    group.fmSet = function (lines, shown) {
+      low = lines;
+      pairs = shown || pairs;
+      draw();
+    };
+    if (detail) {
+      map.on("zoomend", function () { if (fine() !== group.fmFine) { draw(); } });
+    }
+    draw();
     return group;
   }
 
@@ -394,7 +448,7 @@
   /* The overlay types: each makes the Leaflet layer of one overlay of the data, called as
      make(overlay, state); an unknown type is an error, never drawn as something else. */
   var OVERLAY_TYPES = {
-    frontier: addLines,
+    frontier: addFrontier,
     distances: addDistances,
     rings: addRings,
     areas: addAreas,

@@ -172,17 +172,6 @@
   var CHANGE_SVG = '<svg width="16" height="16" viewBox="0 0 20 20" aria-hidden="true" focusable="false">' +
     '<path d="M10 3a7 7 0 1 0 0.001 0z" fill="#777" stroke="#fff" stroke-width="1.5"/></svg>';
 
-  /* The frontier of a state: its parts' lines, drawn as addLines draws them. */
-  function drawFrontier(group, ov, lines) {
-    group.clearLayers();
-    lines.forEach(function (line) {
-      var parts = line.coords.map(function (r) { return decode(r, ov.scale); });
-      if (ov.casing) { L.polyline(parts, L.extend({ interactive: false }, ov.casing)).addTo(group); }
-      var pl = L.polyline(parts, L.extend({}, ov.style)).addTo(group);
-      if (line.tooltip) { pl.bindTooltip(tooltipContent(line.tooltip), { sticky: true }); }
-    });
-  }
-
   /* Show the map on a day: the sites in service and their status, the NATO members and the
      frontier of that day, each site's distance line (measured in Python for the state), the
      counts, the legend and the title. */
@@ -278,7 +267,7 @@
     if (front && frontOv) {
       var lines = [];
       fs.pairs.forEach(function (pair) { lines = lines.concat(tl.pairs[pair] || []); });
-      drawFrontier(front, frontOv, lines);
+      front.fmSet(lines, fs.detail);
     }
     /* the distance lines: the shipped sites' rows of this state, the added files' as built */
     var near = [], far = [];
