@@ -621,38 +621,65 @@ def _read_user_layer(
     )
     if not {"since", "until"} <= set(frame.columns):
         return frame
-    keep = [
-        active_on(as_text(since), as_text(until), as_of)
-        for since, until in zip(frame["since"], frame["until"], strict=True)
-    ]
+    since, since_texts = _column_texts(frame, "since")
+    until, until_texts = _column_texts(frame, "until")
+    pair_codes, inverse = np.unique(since * len(until_texts) + until, return_inverse=True)
+    active = np.array(
+        [
+            active_on(since_texts[c // len(until_texts)], until_texts[c % len(until_texts)], as_of)
+            for c in pair_codes
+        ],
+        dtype=bool,
+    )
+    keep = active[inverse]
+    if keep.all():
+        return frame
     return frame.loc[keep].reset_index(drop=True)
 
 
+def _column_texts(frame: gpd.GeoDataFrame, column: str) -> tuple[np.ndarray, list[str]]:
+    """Return a column's distinct texts (missing: ``""``) and each row's index into them."""
+    codes, uniques = pd.factorize(frame[column], use_na_sentinel=True)
+    texts = [as_text(v) for v in uniques]
+    codes = np.where(codes < 0, len(texts), codes)
+    return codes, [*texts, ""]
+
+
 def _user_problems(frame: gpd.GeoDataFrame) -> Iterator[tuple[int, str, str]]:
-    """Yield ``(position, field, reason)`` for the bad dates and codes of a user file."""
+    """Yield ``(position, field, reason)`` for the bad dates and codes of a user file.
+
+    Each distinct value is checked once; the problems come by position, then field.
+    """
     from geo.dates import date_bounds
 
     columns = set(frame.columns)
     dated = ("since", "until") if {"since", "until"} <= columns else ()
-    coded = {"operator", "country"} <= columns
+    coded = ("operator", "country") if {"operator", "country"} <= columns else ()
+    if not dated and not coded:
+        return
     known = borders.country_codes() if coded else frozenset()
-    for position, row in enumerate(frame.to_dict("records")):
-        for field in dated:
-            if value := as_text(row[field]):
+    operators = known | set(layers.EXTRA_OPERATORS)
+    found: list[tuple[int, int, str, str]] = []  # position, field's rank, field, reason
+    for rank, field in enumerate((*dated, *coded)):
+        codes, texts = _column_texts(frame, field)
+        reasons: list[str | None] = []
+        for value in texts:
+            reason = None
+            if field in dated and value:
                 try:
                     date_bounds(value)
                 except ValueError as exc:
-                    yield position, field, str(exc)
-        if coded:
-            operator, country = as_text(row["operator"]), as_text(row["country"])
-            if operator not in known and operator not in layers.EXTRA_OPERATORS:
-                yield (
-                    position,
-                    "operator",
-                    _code_problem(operator, "an ISO alpha-3 code, NATO or SUN"),
-                )
-            if country not in known:
-                yield position, "country", _code_problem(country, "a known ISO alpha-3 code")
+                    reason = str(exc)
+            elif field == "operator" and value not in operators:
+                reason = _code_problem(value, "an ISO alpha-3 code, NATO or SUN")
+            elif field == "country" and value not in known:
+                reason = _code_problem(value, "a known ISO alpha-3 code")
+            reasons.append(reason)
+        bad = np.flatnonzero([r is not None for r in reasons])
+        for position in np.flatnonzero(np.isin(codes, bad)):
+            found.append((int(position), rank, field, str(reasons[codes[position]])))
+    for position, _, field, reason in sorted(found):
+        yield position, field, reason
 
 
 def _code_problem(code: str, should_be: str) -> str:
