@@ -20,7 +20,7 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
-from geo._payload import LINE_SCALE, SITE_DECIMALS, Popup, SitesOverlay, as_text
+from geo._payload import LINE_SCALE, SITE_DECIMALS, BulkPoints, Popup, SitesOverlay, as_text
 from geo._popups import (
     POPUP_FIELDS,
     confidence_text,
@@ -171,7 +171,8 @@ def bulk_payload(
     firsts = np.unique(group, return_index=True)[1]
     base = pd.DataFrame(frame.iloc[firsts][present])  # one row a group
     values, looks_of, looks = [], [], []
-    for row in base.to_dict("records"):
+    rows = base.to_dict("records")
+    for row in rows:
         row = {k: (None if as_text(v) == "" else v) for k, v in row.items()}
         operator = place_name(row.get("operator"), names)
         lead = place_name(row.get("lead_nation"), names)
@@ -198,7 +199,7 @@ def bulk_payload(
         if look not in looks:
             looks.append(look)
         looks_of.append(looks.index(look))
-    kinds = {kind_text(row.get("kind")) for row in base.to_dict("records")}
+    kinds = {kind_text(row.get("kind")) for row in rows}
     if len(kinds) > 1:
         return None
     kind = kinds.pop() if kinds else ""
@@ -233,6 +234,13 @@ def bulk_payload(
         for a in arrays
     ]
     blob = b"".join([*planes, *encoded])
+    shown = len(frame)
+    days = None
+    if {"since", "until"} <= set(frame.columns):  # a dated file: the slider filters its groups
+        days = [group_days(row.get("since"), row.get("until")) for row in rows]
+        today = as_of.isoformat()
+        active = np.array([(not a or a <= today) and (not b or today <= b) for a, b in days])
+        shown = int(np.bincount(group, minlength=len(days))[active].sum())
     popup: Popup = {
         "names": [],
         "fields": [fields[k] for k in columns],
@@ -241,10 +249,23 @@ def bulk_payload(
         "sources": None,
         "sub": f"{kind} · {title}" if kind else title,
     }
-    return {
+    pts: BulkPoints = {
+        "n": len(frame),
+        "scale": BULK_SCALE,
+        "group": width,
+        "looks": looks_of,
+        "km": columns.index(km_field) if km_field in columns else -1,
+        "xy": columns.index(xy_field),
+        "unc": suffix,
+        "texts": [[key, len(data)] for (key, _), data in zip(parts, encoded, strict=True)],
+        "data": base64.b64encode(gzip.compress(blob, 4, mtime=0)).decode("ascii"),
+    }
+    if days is not None:
+        pts["days"] = days
+    payload: SitesOverlay = {
         "type": "sites",
         "slug": slug,
-        "label": f"{title} ({len(frame):,})",
+        "label": f"{title} ({shown:,})",
         "legend": title,
         "user": True,
         "colour": style.colour,
@@ -256,18 +277,24 @@ def bulk_payload(
         "areas": None,
         "looks": looks,
         "p": popup,
-        "pts": {
-            "n": len(frame),
-            "scale": BULK_SCALE,
-            "group": width,
-            "looks": looks_of,
-            "km": columns.index(km_field) if km_field in columns else -1,
-            "xy": columns.index(xy_field),
-            "unc": suffix,
-            "texts": [[key, len(data)] for (key, _), data in zip(parts, encoded, strict=True)],
-            "data": base64.b64encode(gzip.compress(blob, 4, mtime=0)).decode("ascii"),
-        },
+        "pts": pts,
     }
+    return payload
+
+
+def group_days(since: Any, until: Any) -> list[str]:
+    """Return the first and last day (``YYYY-MM-DD``, ``""`` where open) of partial dates.
+
+    Examples
+    --------
+    >>> group_days("2022-02", None)
+    ['2022-02-01', '']
+    """
+    from geo.dates import date_bounds
+
+    first = date_bounds(as_text(since))[0].isoformat() if as_text(since) else ""
+    last = date_bounds(as_text(until))[1].isoformat() if as_text(until) else ""
+    return [first, last]
 
 
 __all__ = [
@@ -276,6 +303,7 @@ __all__ = [
     "KM_CODE_BASES",
     "bulk_payload",
     "column_text",
+    "group_days",
     "has_text",
     "joined_texts",
     "km_codes",

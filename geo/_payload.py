@@ -137,7 +137,10 @@ class BulkPoints(TypedDict):
     (:func:`geo._bulk.km_codes`), then UTF-8 texts, ``"\n"``-joined, of the byte lengths in ``texts``
     (``[key, bytes]``: ``"names"``, ``"ids"`` or the index of a popup field). ``km`` and
     ``xy`` are the indices of the fields the script fills in from the distance and the
-    coordinates (-1: none), ``unc`` the text after every point's coordinates.
+    coordinates (-1: none), ``unc`` the text after every point's coordinates. ``days``, only
+    for a file with ``since`` and ``until``, gives each group's first and last day
+    (``YYYY-MM-DD``, ``""`` when open): the date slider draws the points of the groups in
+    service on its day.
     """
 
     n: int
@@ -149,6 +152,7 @@ class BulkPoints(TypedDict):
     unc: str
     texts: list[list[Any]]
     data: str
+    days: NotRequired[list[list[str]]]
 
 
 class PathStyle(TypedDict, total=False):

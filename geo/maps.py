@@ -602,15 +602,16 @@ def _read_user_layer(
     skip_invalid: bool = False,
     on_rejected: Callable[[pd.DataFrame], None] | None = None,
     encoding: str | None = None,
+    every_date: bool = False,
 ) -> gpd.GeoDataFrame:
     """Read a user file; where it has ``since``/``until``, keep what is active on ``as_of``.
 
+    With ``every_date`` every row is kept (the map's date slider shows and hides them).
     Bad dates, and bad ``operator``/``country`` codes where both columns are there (the
     site analysis reads them), are reported with their row and field, or skipped with
     ``skip_invalid``, as the reader's own problems are.
     """
     from geo import points
-    from geo.dates import active_on
 
     frame = points.read_points(
         path,
@@ -619,22 +620,36 @@ def _read_user_layer(
         encoding=encoding,
         check=_user_problems,
     )
+    return frame if every_date else _active_rows(frame, as_of)
+
+
+def _active_rows(frame: gpd.GeoDataFrame, as_of: dt.date) -> gpd.GeoDataFrame:
+    """Keep the rows of a dated user file that are active on ``as_of`` (all if undated)."""
     if not {"since", "until"} <= set(frame.columns):
         return frame
-    since, since_texts = _column_texts(frame, "since")
-    until, until_texts = _column_texts(frame, "until")
-    pair_codes, inverse = np.unique(since * len(until_texts) + until, return_inverse=True)
-    active = np.array(
-        [
-            active_on(since_texts[c // len(until_texts)], until_texts[c % len(until_texts)], as_of)
-            for c in pair_codes
-        ],
-        dtype=bool,
-    )
-    keep = active[inverse]
+    keep = _active_on(frame, as_of)
     if keep.all():
         return frame
     return frame.loc[keep].reset_index(drop=True)
+
+
+def _active_on(frame: gpd.GeoDataFrame, as_of: dt.date) -> np.ndarray:
+    """Whether each row's ``since``-``until`` holds ``as_of`` (each distinct pair tested once)."""
+    from geo.dates import active_on
+
+    since, since_texts = _column_texts(frame, "since")
+    until, until_texts = _column_texts(frame, "until")
+    width = len(until_texts)
+    pairs, inverse = np.unique(since * width + until, return_inverse=True)
+    active = [active_on(since_texts[c // width], until_texts[c % width], as_of) for c in pairs]
+    return np.asarray(active, dtype=bool)[inverse.ravel()]
+
+
+def _canvas_dated(frame: gpd.GeoDataFrame, bulk_threshold: int) -> bool:
+    """Whether a user file is dated and drawn on a canvas: the slider then filters its points."""
+    if not {"since", "until"} <= set(frame.columns) or len(frame) <= bulk_threshold:
+        return False
+    return bool((frame.geometry.geom_type == "Point").all())
 
 
 def _column_texts(frame: gpd.GeoDataFrame, column: str) -> tuple[np.ndarray, list[str]]:
@@ -676,8 +691,8 @@ def _user_problems(frame: gpd.GeoDataFrame) -> Iterator[tuple[int, str, str]]:
                 reason = _code_problem(value, "a known ISO alpha-3 code")
             reasons.append(reason)
         bad = np.flatnonzero([r is not None for r in reasons])
-        for position in np.flatnonzero(np.isin(codes, bad)):
-            found.append((int(position), rank, field, str(reasons[codes[position]])))
+        for where in np.flatnonzero(np.isin(codes, bad)):
+            found.append((int(where), rank, field, str(reasons[codes[where]])))
     for position, _, field, reason in sorted(found):
         yield position, field, reason
 
@@ -856,12 +871,21 @@ def build_map(
     active = layers.filter_active(every, day) if len(every) else every
     paths = [Path(item) for item in add]
     labels = _user_labels(paths)
+    sliding = timeline and bool(len(every))  # the map has a date slider
     user = []
     for path in paths:
         sink = functools.partial(on_rejected, path) if on_rejected is not None else None
         frame = _read_user_layer(
-            path, day, skip_invalid=skip_invalid, on_rejected=sink, encoding=encoding
+            path,
+            day,
+            skip_invalid=skip_invalid,
+            on_rejected=sink,
+            encoding=encoding,
+            every_date=sliding,
         )
+        # A canvas layer keeps every date (the slider filters its points); markers the map's.
+        if sliding and not _canvas_dated(frame, bulk_threshold):
+            frame = _active_rows(frame, day)
         user.append((path, frame))
     shown_columns = _chosen_columns(user, popup_fields)
     user_keys = [f"user:{label}" for label in labels]
@@ -897,6 +921,7 @@ def build_map(
 
     site_overlays: list[SitesOverlay] = []
     analysed: list[gpd.GeoDataFrame] = []
+    on_canvas: set[int] = set()  # the dated canvas layers among them (their rows of the day)
     dated: list[tuple[str, gpd.GeoDataFrame]] = []  # the shipped layers' sites, for the slider
     n_sites = n_layers = n_user = n_files = 0
     for layer_name, title, group, style, columns in groups:
@@ -905,6 +930,9 @@ def build_map(
         frame = every_day
         if timeline and not is_user and len(every_day):
             frame = every_day[active_mask(every_day, day)].reset_index(drop=True)
+        elif sliding and is_user and _canvas_dated(every_day, bulk_threshold):
+            frame = every_day[_active_on(every_day, day)].reset_index(drop=True)
+            on_canvas.add(len(analysed))
         analysed.append(frame)
         side_colours = None
         if is_user:
@@ -931,7 +959,11 @@ def build_map(
         if timeline and not is_user:
             dated.append((site_overlays[-1]["slug"], every_day))
     colours = {name: style.colour for name, _, _, style, _ in groups}
-    small = [f for f in analysed if len(f) and len(f) <= bulk_threshold]
+    small = [
+        f
+        for k, f in enumerate(analysed)
+        if len(f) and len(f) <= bulk_threshold and k not in on_canvas
+    ]
     small_frame = (
         gpd.GeoDataFrame(pd.concat(small, ignore_index=True), crs="EPSG:4326") if small else None
     )

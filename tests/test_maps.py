@@ -524,7 +524,17 @@ def test_big_user_layers_with_uncertainties_keep_the_json_points(map_layers):
     user = sites(payload(maps.render_html(data)))["maps_points"]
     assert user["bulk"] is True
     assert "pts" not in user  # the distance range within the uncertainty needs the JSON
-    assert user["p"]["names"] == ['<img src=x onerror="window.__xss=6">', "Kaunas depot"]
+    # a canvas layer ships every date; the slider draws those of its day (2 on AS_OF)
+    names = ['<img src=x onerror="window.__xss=6">', "Kaunas depot", "Old site"]
+    assert user["p"]["names"] == names
+    assert (user["since"], user["until"]) == (
+        ["2019-01-01", "2015-01-01", "2000-01-01"],
+        ["", "", "2010-12-31"],
+    )
+    undated = maps.build_map(
+        as_of=AS_OF, add=[DATA / "maps_points.csv"], bulk_threshold=1, timeline=False
+    )
+    assert sites(payload(maps.render_html(undated)))["maps_points"]["p"]["names"] == names[:2]
 
 
 def test_binary_points_are_small_and_reproducible(map_layers, tmp_path):
