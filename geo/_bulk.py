@@ -144,6 +144,8 @@ def bulk_payload(
         elif not np.isnan(unc).all():
             return None
     for column in ("sources", "notes", "timeline", "aliases"):
+        if column not in frame.columns:
+            continue
         rich = column_text(frame, column)
         if rich is None or has_text(rich):
             return None

@@ -557,29 +557,32 @@ def _analyse(
     lon, lat = anchor_points(frame).T
     east = distance.to_territory(lon, lat, FRONTIER[0], as_of=as_of, borders=borders)
     in_east = (east["inside"] != "").to_numpy()
+    west_inside = distance.territory_of(lon, lat, FRONTIER[1], as_of=as_of, borders=borders)
     # Only the points in the east are measured to the west; the others only located there.
-    west = east.copy()
-    west["inside"] = distance.territory_of(lon, lat, FRONTIER[1], as_of=as_of, borders=borders)
-    if in_east.any():
+    where = np.flatnonzero(in_east)
+    measured = None
+    if len(where):
         measured = distance.to_territory(
-            lon[in_east], lat[in_east], FRONTIER[1], as_of=as_of, borders=borders
+            lon[where], lat[where], FRONTIER[1], as_of=as_of, borders=borders
         )
-        measured.index = np.flatnonzero(in_east)
-        west.loc[in_east] = measured[west.columns]
-    in_west = (west["inside"] != "").to_numpy()
 
-    def opposing(column: str) -> np.ndarray:
-        return np.where(in_east, west[column].to_numpy(), east[column].to_numpy())
+    def opposing(column: str, dtype: type) -> np.ndarray:
+        values = east[column].to_numpy(dtype=dtype, copy=True)
+        if measured is not None:
+            values[where] = measured[column].to_numpy(dtype=dtype)
+        return values
 
+    in_west = ~in_east & (west_inside != "")
+    east_inside = east["inside"].to_numpy(dtype=object)
     result = pd.DataFrame(
         {
             "side": np.where(in_east, EAST, np.where(in_west, WEST, OTHER)),
-            "located_in": np.where(in_east, east["inside"], west["inside"]).astype(str),
-            "opposing_distance_m": opposing("distance_m").astype(float),
-            "opposing_lat": opposing("nearest_lat").astype(float),
-            "opposing_lon": opposing("nearest_lon").astype(float),
-            "opposing_border": opposing("border").astype(str),
-            "opposing_bearing_deg": opposing("bearing_deg").astype(float),
+            "located_in": np.where(in_east, east_inside, west_inside).astype(str),
+            "opposing_distance_m": opposing("distance_m", float),
+            "opposing_lat": opposing("nearest_lat", float),
+            "opposing_lon": opposing("nearest_lon", float),
+            "opposing_border": opposing("border", object).astype(str),
+            "opposing_bearing_deg": opposing("bearing_deg", float),
         }
     )
     if "coord_uncertainty_m" in frame.columns:
