@@ -140,7 +140,9 @@ class BulkPoints(TypedDict):
     coordinates (-1: none), ``unc`` the text after every point's coordinates. ``days``, only
     for a file with ``since`` and ``until``, gives each group's first and last day
     (``YYYY-MM-DD``, ``""`` when open): the date slider draws the points of the groups in
-    service on its day.
+    service on its day. With many distinct dates, ``epoch`` (``YYYY-MM-DD``) is there instead:
+    two more uint16 arrays follow the distance codes, each point's first and last day as days
+    after the epoch (0: open), and the dates field is one of the texts.
     """
 
     n: int
@@ -153,6 +155,7 @@ class BulkPoints(TypedDict):
     texts: list[list[Any]]
     data: str
     days: NotRequired[list[list[str]]]
+    epoch: NotRequired[str]
 
 
 class PathStyle(TypedDict, total=False):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from geo import maps
+from geo.dates import active_on
 
 pytestmark = pytest.mark.browser
 
@@ -43,12 +45,13 @@ def dated_canvas(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def shown(page) -> dict[str, object]:
+def shown(page, slug: str = "dated") -> dict[str, object]:
     """The canvas layer's count, its label in the layer control, and the points drawn."""
     return page.evaluate(
-        """() => { const s = flankmap.maps[0], cloud = s.overlays.dated;
-                   return { count: cloud.count, drawn: cloud.drawn, label: cloud.fmLabel.text,
-                            counted: s.counts.dated }; }"""
+        """slug => { const s = flankmap.maps[0], cloud = s.overlays[slug];
+                     return { count: cloud.count, drawn: cloud.drawn, label: cloud.fmLabel.text,
+                              counted: s.counts[slug] }; }""",
+        slug,
     )
 
 
@@ -88,5 +91,52 @@ def test_the_slider_day_filters_the_canvas_and_its_count(dated_canvas, open_offl
     assert page.evaluate(f"flankmap.maps[0].overlays.dated.nearest({json.dumps(at)})") == -1
     page.evaluate("flankmap.maps[0].setDay('2019-01-01')")
     assert page.evaluate(f"flankmap.maps[0].overlays.dated.nearest({json.dumps(at)})") == 1200
+    assert opened.errors == []
+    assert opened.requests == []
+
+
+@pytest.fixture(scope="module")
+def daily_canvas(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[tuple[str, str]]]:
+    """3,000 points that each start on their own day (too many dates for the groups)."""
+    folder = tmp_path_factory.mktemp("canvas-daily")
+    rows, spans = ["name,lat,lon,since,until"], []
+    start = dt.date(2012, 1, 1)
+    for k in range(3000):
+        since = (start + dt.timedelta(days=k)).isoformat()
+        until = "" if k % 3 else (start + dt.timedelta(days=k + 400)).isoformat()[:7]
+        lon, lat = 19.0 + 0.1 * (k % 60), 52.0 + 0.06 * (k // 60)
+        rows.append(f"d{k},{lat:.2f},{lon:.1f},{since},{until}")
+        spans.append((since, until))
+    points = folder / "daily.csv"
+    points.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    path = folder / "map.html"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FLANKMAP_LAYERS_DIR", str(MAP_LAYERS))
+        maps.save_map(maps.build_map(as_of=AS_OF, add=[points]), path)
+    return path, spans
+
+
+def test_points_with_days_of_their_own_follow_the_slider(daily_canvas, open_offline):
+    path, spans = daily_canvas
+    text = path.read_text(encoding="utf-8")
+    data = json.loads(re.search(r"flankmap\.render\(map_\w+, (\{.*\})\);", text).group(1))
+    layer = next(ov for ov in data["overlays"] if ov.get("slug") == "daily")
+    assert layer["pts"]["epoch"] == "2011-12-31"
+    assert "days" not in layer["pts"]
+    assert len(layer["p"]["rows"]) < 30  # the groups (side, border...) do not split on dates
+    opened = open_offline(path)
+    page = opened.page
+    page.wait_for_function("flankmap.maps[0].overlays.daily.loaded")
+    page.evaluate("flankmap.maps[0].map.setView([53.5, 22.0], 7, {animate: false})")
+    for day in ("2011-06-01", "2013-02-11", "2015-07-31", AS_OF):
+        expected = sum(active_on(s, u, dt.date.fromisoformat(day)) for s, u in spans)
+        page.evaluate(f"flankmap.maps[0].setDay('{day}')")
+        now = shown(page, "daily")
+        assert (now["count"], now["drawn"], now["counted"]) == (expected,) * 3, day
+        assert now["label"] == f"daily.csv (added) ({expected:,})", day
+    page.evaluate("flankmap.maps[0].overlays.daily.open(4)")
+    assert "since 2012-01-05" in page.locator(".leaflet-popup-content").last.inner_text()
+    page.evaluate("flankmap.maps[0].overlays.daily.open(0)")
+    assert "2012-01-01 – 2013-02" in page.locator(".leaflet-popup-content").last.inner_text()
     assert opened.errors == []
     assert opened.requests == []

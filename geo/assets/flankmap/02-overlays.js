@@ -128,14 +128,17 @@
     /* Which points the day shows (by group of a binary layer, else by point), and the count. */
     _filter: function () {
       var layer = this._layer, state = this._state, day = this._day;
-      var days = layer.pts ? layer.pts.days : null, since = layer.pts ? null : layer.since;
+      var pts = layer.pts, days = pts ? pts.days : null, since = pts ? null : layer.since;
       var n = this._lat ? this._lat.length : 0;
-      if (!day || !n || !(days || since)) { return; }
-      var within = function (first, last) { return (!first || first <= day) && (!last || day <= last); };
-      var groupOn = days && days.map(function (d) { return within(d[0], d[1]) ? 1 : 0; });
+      if (!day || !n || !(days || since || (pts && pts.epoch))) { return; }
+      /* first and last days: "YYYY-MM-DD" texts, or day numbers after the epoch (0: open) */
+      var within = function (first, last, d) { return (!first || first <= d) && (!last || d <= last); };
+      var groupOn = days && days.map(function (d) { return within(d[0], d[1], day) ? 1 : 0; });
+      var byDay = Boolean(pts && pts.epoch), today = byDay ? dayNumber(day) - dayNumber(pts.epoch) : 0;
       var on = this._on = new Uint8Array(n), shown = 0;
       for (var i = 0; i < n; i++) {
-        on[i] = groupOn ? groupOn[layer.group[i]] : within(since[i], layer.until[i]) ? 1 : 0;
+        on[i] = (groupOn ? groupOn[layer.group[i]] : byDay ? within(layer.first[i], layer.last[i], today)
+          : within(since[i], layer.until[i], day)) ? 1 : 0;
         shown += on[i];
       }
       this.count = state.counts[layer.slug] = shown;
