@@ -532,29 +532,16 @@ def _tiles_payload(name: str, key: str | None) -> Tiles:
 # --- the map ----------------------------------------------------------------------------
 
 
-def _analyse(
-    frame: gpd.GeoDataFrame,
-    as_of: dt.date,
-    *,
-    user: bool,
-    borders: str | _data.BorderSource | None = None,
-) -> gpd.GeoDataFrame:
-    """Add the distance analysis to a layer.
+#: User points measured at once in :func:`_analyse` (bounds the kernel's working memory).
+_ANALYSIS_CHUNK = 250_000
 
-    Sites with an operator and a host country get :func:`geo.sites.site_analysis` (the
-    side of the operator). The points of a user file without them stand on the side of the
-    territory they are in (``located_in``): a point in Russia or Belarus is measured to the
-    NATO members' territory, any other point to Russia and Belarus.
-    """
-    from geo import distance, sites
 
-    if not len(frame):
-        return frame
-    if {"operator", "country"} <= set(frame.columns):
-        return sites.site_analysis(frame, as_of=as_of, borders=borders)
-    if not user:
-        return frame
-    lon, lat = anchor_points(frame).T
+def _user_sides(
+    lon: np.ndarray, lat: np.ndarray, as_of: dt.date, borders: str | _data.BorderSource | None
+) -> pd.DataFrame:
+    """Side, country and distance to the opposing side of user points (see :func:`_analyse`)."""
+    from geo import distance
+
     east = distance.to_territory(lon, lat, FRONTIER[0], as_of=as_of, borders=borders)
     in_east = (east["inside"] != "").to_numpy()
     west_inside = distance.territory_of(lon, lat, FRONTIER[1], as_of=as_of, borders=borders)
@@ -574,7 +561,7 @@ def _analyse(
 
     in_west = ~in_east & (west_inside != "")
     east_inside = east["inside"].to_numpy(dtype=object)
-    result = pd.DataFrame(
+    return pd.DataFrame(
         {
             "side": np.where(in_east, EAST, np.where(in_west, WEST, OTHER)),
             "located_in": np.where(in_east, east_inside, west_inside).astype(str),
@@ -584,6 +571,44 @@ def _analyse(
             "opposing_border": opposing("border", object).astype(str),
             "opposing_bearing_deg": opposing("bearing_deg", float),
         }
+    )
+
+
+def _analyse(
+    frame: gpd.GeoDataFrame,
+    as_of: dt.date,
+    *,
+    user: bool,
+    borders: str | _data.BorderSource | None = None,
+) -> gpd.GeoDataFrame:
+    """Add the distance analysis to a layer.
+
+    Sites with an operator and a host country get :func:`geo.sites.site_analysis` (the
+    side of the operator). The points of a user file without them stand on the side of the
+    territory they are in (``located_in``): a point in Russia or Belarus is measured to the
+    NATO members' territory, any other point to Russia and Belarus.
+    """
+    from geo import sites
+
+    if not len(frame):
+        return frame
+    if {"operator", "country"} <= set(frame.columns):
+        return sites.site_analysis(frame, as_of=as_of, borders=borders)
+    if not user:
+        return frame
+    lon, lat = anchor_points(frame).T
+    # In chunks: the measurement's working memory stays that of a chunk (same results).
+    result = pd.concat(
+        [
+            _user_sides(
+                lon[start : start + _ANALYSIS_CHUNK],
+                lat[start : start + _ANALYSIS_CHUNK],
+                as_of,
+                borders,
+            )
+            for start in range(0, len(lon), _ANALYSIS_CHUNK)
+        ],
+        ignore_index=True,
     )
     if "coord_uncertainty_m" in frame.columns:
         unc = pd.to_numeric(frame["coord_uncertainty_m"], errors="coerce").to_numpy(dtype=float)
