@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import gzip
-from collections.abc import Sequence
+import itertools
+import zlib
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -244,11 +245,11 @@ def bulk_payload(
         arrays += [spans[1], spans[2]]
     # Byte planes (every low byte, then every next byte...): the high bytes, nearly alike,
     # then cost gzip almost nothing.
-    planes = [
+    planes = (
         np.ascontiguousarray(a).view(np.uint8).reshape(len(frame), a.itemsize).T.tobytes()
         for a in arrays
-    ]
-    blob = b"".join([*planes, *encoded])
+    )
+    packed = gzip_parts(itertools.chain(planes, encoded))
     shown = len(frame)
     days = None
     if spans is not None and spans[0] is not None:  # each point's days, from an epoch
@@ -279,7 +280,7 @@ def bulk_payload(
         "xy": columns.index(xy_field),
         "unc": suffix,
         "texts": [[key, len(data)] for (key, _), data in zip(parts, encoded, strict=True)],
-        "data": base64.b64encode(gzip.compress(blob, 4, mtime=0)).decode("ascii"),
+        "data": base64.b64encode(packed).decode("ascii"),
     }
     if days is not None:
         pts["days"] = days
@@ -303,6 +304,29 @@ def bulk_payload(
         "pts": pts,
     }
     return payload
+
+
+#: The gzip level of the binary member: on a million points, level 4 takes 0.33 s for
+#: 15.96 B a point (with base64), level 1 0.27 s for 16.20, level 9 1.26 s for 15.83.
+GZIP_LEVEL = 4
+
+
+def gzip_parts(parts: Iterable[bytes]) -> bytes:
+    """Return the parts, one after another, as one gzip member (mtime 0), compressed in turn.
+
+    The same bytes as ``gzip.compress(b"".join(parts), GZIP_LEVEL, mtime=0)``, without the
+    joined copy.
+
+    Examples
+    --------
+    >>> import zlib
+    >>> gzip_parts([b"ab", b"c"]) == gzip.compress(b"abc", GZIP_LEVEL, mtime=0)
+    True
+    """
+    packer = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)
+    out = [packer.compress(part) for part in parts]
+    out.append(packer.flush())
+    return b"".join(out)
 
 
 #: Distinct ``since``/``until`` pairs up to which a dated file's days go with its groups
@@ -364,10 +388,12 @@ __all__ = [
     "BULK_SCALE",
     "DATE_GROUPS",
     "GROUP_COLUMNS",
+    "GZIP_LEVEL",
     "KM_CODE_BASES",
     "bulk_payload",
     "column_text",
     "group_days",
+    "gzip_parts",
     "has_text",
     "joined_texts",
     "km_codes",
