@@ -943,9 +943,9 @@ def build_map(
             frame = on_nearest_day(frame, day)
         groups.append((layer_name, titles[layer_name], frame, styles[layer_name], None))
     for key, label, (_, added), own in zip(user_keys, labels, user, shown_columns, strict=True):
-        added = added.copy()
-        added["layer"] = key
+        added = added.assign(layer=key)  # copy on write: the file's columns are not copied
         groups.append((key, f"{label} (added)", added, styles[key], own))
+    user.clear()  # the frames live on in groups only
 
     site_overlays: list[SitesOverlay] = []
     analysed: list[gpd.GeoDataFrame] = []
