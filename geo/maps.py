@@ -682,7 +682,10 @@ def _canvas_dated(frame: gpd.GeoDataFrame, bulk_threshold: int) -> bool:
 
 def _column_texts(frame: gpd.GeoDataFrame, column: str) -> tuple[np.ndarray, list[str]]:
     """Return a column's distinct texts (missing: ``""``) and each row's index into them."""
-    codes, uniques = pd.factorize(frame[column], use_na_sentinel=True)
+    try:
+        codes, uniques = pd.factorize(frame[column], use_na_sentinel=True)
+    except TypeError:  # unhashable values (lists from a GeoJSON file): by their text
+        codes, uniques = pd.factorize(frame[column].map(as_text), use_na_sentinel=True)
     texts = [as_text(v) for v in uniques]
     codes = np.where(codes < 0, len(texts), codes)
     return codes, [*texts, ""]
