@@ -6,6 +6,7 @@ The browser tests that open the map in Chromium live in tests/browser/.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import gzip
 import html
 import json
@@ -425,6 +426,8 @@ def decode_bulk(layer: dict) -> list[dict[str, str]]:
     group = planes(f"<u{width}", width, 8 * n)
     km = planes("<u2", 2, (8 + width) * n)
     offset, texts = (10 + width) * n, {}
+    if "epoch" in pts:  # each point's first and last day after the epoch
+        offset += 4 * n
     for key, size in pts["texts"]:
         texts[str(key)] = raw[offset : offset + size].decode("utf-8").split("\n")
         offset += size
@@ -517,6 +520,40 @@ def test_big_site_files_ship_binary_points_that_show_as_the_json_ones(map_layers
     small = sites(payload(maps.render_html(maps.build_map(add=[path], bulk_threshold=n))))
     assert "pts" in big["garrisons"]
     assert decode_bulk(big["garrisons"]) == decode_json(small["garrisons"])
+
+
+def test_big_files_of_many_dates_ship_each_points_days(map_layers, tmp_path):
+    """Over DATE_GROUPS distinct dates: days per point (uint16 after an epoch), dates as text."""
+    n = _bulk.DATE_GROUPS + 44
+    start = dt.date(2012, 1, 1)
+    lines = ["name,lat,lon,since,until"]
+    for i in range(n):
+        since = (start + dt.timedelta(days=3 * i)).isoformat()
+        until = "" if i % 2 else f"{2030 + i % 5}"
+        lines.append(f"s{i},{50 + i % 70 / 10},{20 + i // 70},{since},{until}")
+    path = tmp_path / "daily.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    kwargs = {"as_of": "2026-01-01", "add": [path], "timeline": False}
+    big = sites(payload(maps.render_html(maps.build_map(**kwargs, bulk_threshold=100))))["daily"]
+    small = sites(payload(maps.render_html(maps.build_map(**kwargs, bulk_threshold=n))))["daily"]
+    pts = big["pts"]
+    assert pts["epoch"] == "2011-12-31"
+    assert "days" not in pts
+    assert len(big["p"]["rows"]) < 20  # the groups do not split on the dates
+    assert decode_bulk(big) == decode_json(small)  # the same dates text in every popup
+    raw = gzip.decompress(base64.b64decode(pts["data"]))
+    at = (10 + pts["group"]) * n
+    days = np.frombuffer(raw, np.uint8, 4 * n, at).reshape(2, 2, n).transpose(0, 2, 1).copy()
+    first, last = days.view("<u2").reshape(2, n)
+    epoch = dt.date.fromisoformat(pts["epoch"])
+    shown = [
+        (
+            (epoch + dt.timedelta(days=int(a))).isoformat() if a else "",
+            (epoch + dt.timedelta(days=int(b))).isoformat() if b else "",
+        )
+        for a, b in zip(first, last, strict=True)
+    ]
+    assert shown == list(zip(small["since"], small["until"], strict=True))
 
 
 def test_big_user_layers_with_uncertainties_keep_the_json_points(map_layers):
