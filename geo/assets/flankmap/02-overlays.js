@@ -135,7 +135,7 @@
       var within = function (first, last, d) { return (!first || first <= d) && (!last || d <= last); };
       var groupOn = days && days.map(function (d) { return within(d[0], d[1], day) ? 1 : 0; });
       var byDay = Boolean(pts && pts.epoch), today = byDay ? dayNumber(day) - dayNumber(pts.epoch) : 0;
-      var on = this._on = new Uint8Array(n), shown = 0;
+      var on = this._dayOn = new Uint8Array(n), shown = 0;
       for (var i = 0; i < n; i++) {
         on[i] = (groupOn ? groupOn[layer.group[i]] : byDay ? within(layer.first[i], layer.last[i], today)
           : within(since[i], layer.until[i], day)) ? 1 : 0;
@@ -172,7 +172,7 @@
       ctx.lineWidth = 0.8;
       var look = this._layer.look, colours = this._colours;
       var cell = 8, grid = {}, zoom = map.getZoom(), r = zoom < 6 ? 2.2 : 3.5, drawn = 0;
-      var px = this._px || [], py = this._py || [], n = px.length, on = this._on;
+      var px = this._px || [], py = this._py || [], n = px.length, on = this._dayOn;
       for (var i = 0; i < n; i++) {
         if (on && !on[i]) { continue; }  // not in service on the slider's day
         var x = px[i] * t.scale + t.dx, y = py[i] * t.scale + t.dy;
