@@ -13,7 +13,8 @@ runs ``python -m geo map -o out.html [--add P.csv]`` as a child process; up to
 ``benchmarks/peer_explore.py``, the usual ``GeoDataFrame.explore()`` script on the same layers
 and points. Prints the median wall seconds (min-max), the median peak resident memory of the
 process, the file's bytes and its bytes per added point (over the default map) of each, the
-pair-by-pair ratio, and the goals of issue 15. explore() needs mapclassify (not a dependency
+pair-by-pair ratio, and the goals of issue 15; the CPU seconds too (steadier than the wall time
+when other jobs load the machine). explore() needs mapclassify (not a dependency
 of flankmap): without it only flankmap is timed. Where Debian's Chromium is installed, each
 flankmap page is also opened offline to time the first draw and a pan (``--no-browser``: not).
 
@@ -107,11 +108,12 @@ def main(argv: list[str] | None = None) -> int:
             cells = [name]
             for tool in ("flankmap", "explore"):
                 if tool not in runs:
-                    cells += ["-", "-", "-", "-"]
+                    cells += ["-", "-", "-", "-", "-"]
                     continue
                 per_point = (sizes_b[tool] - default_size[tool]) / n if n else float("nan")
                 cells += [
                     spread([r.wall_s for r in runs[tool]]),
+                    spread([r.cpu_s for r in runs[tool]]),
                     f"{median([r.peak_mib for r in runs[tool]]):,.0f}",
                     f"{sizes_b[tool]:,}",
                     "-" if not n else f"{per_point:.1f}",
@@ -136,15 +138,18 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"`flankmap map -o out.html [--add P.csv]` vs the explore() script, whole processes, "
             f"median (min-max) of {args.repeats} alternating runs after 1 warm-up each; "
+            "CPU s = user + system seconds of the process (on a shared machine, steadier "
+            "than the wall time); "
             "ratio = flankmap / explore pair by pair; peak = median max RSS of the process; "
             "B/point = (bytes - default map's bytes) / points; explore()'s page also loads "
             "Leaflet and plugins from CDNs, not counted"
         )
         print()
-        head = "| case | flankmap s | peak MiB | bytes | B/point | explore() s | peak MiB | bytes "
-        head += "| B/point | ratio |" + ("" if args.no_browser else " flankmap page in Chromium |")
+        head = "| case | flankmap s | CPU s | peak MiB | bytes | B/point | explore() s | CPU s "
+        head += "| peak MiB | bytes | B/point | ratio |"
+        head += "" if args.no_browser else " flankmap page in Chromium |"
         print(head)
-        print("|---" + "|---:" * 9 + "|" + ("" if args.no_browser else "---|"))
+        print("|---" + "|---:" * 11 + "|" + ("" if args.no_browser else "---|"))
         print("\n".join(rows))
     return 0
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import gzip
-from collections.abc import Sequence
+import itertools
+import zlib
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -20,7 +21,7 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
-from geo._payload import LINE_SCALE, SITE_DECIMALS, Popup, SitesOverlay, as_text
+from geo._payload import LINE_SCALE, SITE_DECIMALS, BulkPoints, Popup, SitesOverlay, as_text
 from geo._popups import (
     POPUP_FIELDS,
     confidence_text,
@@ -144,6 +145,8 @@ def bulk_payload(
         elif not np.isnan(unc).all():
             return None
     for column in ("sources", "notes", "timeline", "aliases"):
+        if column not in frame.columns:
+            continue
         rich = column_text(frame, column)
         if rich is None or has_text(rich):
             return None
@@ -160,7 +163,11 @@ def bulk_payload(
         return None
     lonlat = shapely.get_coordinates(frame.geometry.values)
     fixed_xy = np.rint(lonlat * BULK_SCALE).astype("<i4")
+    spans = point_days(frame) if {"since", "until"} <= set(frame.columns) else None
+    per_point = spans is not None and spans[0] is not None
     present = [c for c in GROUP_COLUMNS if c in frame.columns]
+    if per_point:  # many dates: each point carries its days, the groups do not split on them
+        present = [c for c in present if c not in ("since", "until")]
     group = np.zeros(len(frame), dtype=np.int64)
     for column in present:  # one code per distinct combination, in order of appearance
         try:
@@ -171,7 +178,8 @@ def bulk_payload(
     firsts = np.unique(group, return_index=True)[1]
     base = pd.DataFrame(frame.iloc[firsts][present])  # one row a group
     values, looks_of, looks = [], [], []
-    for row in base.to_dict("records"):
+    rows = base.to_dict("records")
+    for row in rows:
         row = {k: (None if as_text(v) == "" else v) for k, v in row.items()}
         operator = place_name(row.get("operator"), names)
         lead = place_name(row.get("lead_nation"), names)
@@ -198,41 +206,63 @@ def bulk_payload(
         if look not in looks:
             looks.append(look)
         looks_of.append(looks.index(look))
-    kinds = {kind_text(row.get("kind")) for row in base.to_dict("records")}
+    kinds = {kind_text(row.get("kind")) for row in rows}
     if len(kinds) > 1:
         return None
     kind = kinds.pop() if kinds else ""
     km_field, xy_field = POPUP_FIELDS.index("To the frontier"), POPUP_FIELDS.index("Coordinates")
+    dates_field = POPUP_FIELDS.index("Dates") if per_point else -1
     fields = [*POPUP_FIELDS, *user_columns]
     used = [
         k
         for k in range(len(POPUP_FIELDS))
-        if k == xy_field or (k == km_field and bool(km.any())) or any(v[k] for v in values)
+        if k in (xy_field, dates_field)
+        or (k == km_field and bool(km.any()))
+        or any(v[k] for v in values)
     ]
     own = [c for c in user_columns if has_text(texts[c])]
     columns = [*used, *(len(POPUP_FIELDS) + user_columns.index(c) for c in own)]
     fixed = {
         str(j): values[0][k]
         for j, k in enumerate(used)
-        if k != xy_field and all(v[k] == values[0][k] for v in values)
+        if k not in (xy_field, dates_field) and all(v[k] == values[0][k] for v in values)
     }
-    varying = [k for j, k in enumerate(used) if str(j) not in fixed and k != xy_field]
+    varying = [
+        k for j, k in enumerate(used) if str(j) not in fixed and k not in (xy_field, dates_field)
+    ]
     name_text = texts["name"].where(texts["name"] != "", texts["id"])
     name_text = name_text.where(name_text != "", "(unnamed)")
     parts: list[tuple[Any, pd.Series]] = [("names", name_text)]
     if has_text(texts["id"]):
         parts.append(("ids", texts["id"]))
     parts += [(columns.index(len(POPUP_FIELDS) + user_columns.index(c)), texts[c]) for c in own]
+    if spans is not None and spans[0] is not None:
+        parts.append((columns.index(dates_field), spans[3]))
     encoded = [joined_texts(t) for _, t in parts]
     width = 1 if len(values) <= 1 << 8 else 2 if len(values) <= 1 << 16 else 4
-    arrays = (fixed_xy[:, 0], fixed_xy[:, 1], group.astype(f"<u{width}"), km.astype("<u2"))
+    arrays = [fixed_xy[:, 0], fixed_xy[:, 1], group.astype(f"<u{width}"), km.astype("<u2")]
+    if spans is not None and spans[0] is not None:
+        arrays += [spans[1], spans[2]]
     # Byte planes (every low byte, then every next byte...): the high bytes, nearly alike,
     # then cost gzip almost nothing.
-    planes = [
+    planes = (
         np.ascontiguousarray(a).view(np.uint8).reshape(len(frame), a.itemsize).T.tobytes()
         for a in arrays
-    ]
-    blob = b"".join([*planes, *encoded])
+    )
+    packed = gzip_parts(itertools.chain(planes, encoded))
+    shown = len(frame)
+    days = None
+    if spans is not None and spans[0] is not None:  # each point's days, from an epoch
+        today = (as_of - spans[0]).days + 1
+        first, last = spans[1], spans[2]
+        shown = int((((first == 0) | (first <= today)) & ((last == 0) | (today <= last))).sum())
+    elif spans is not None:  # a dated file: the slider filters its groups
+        days = [group_days(row.get("since"), row.get("until")) for row in rows]
+        today_text = as_of.isoformat()
+        active = np.array(
+            [(not a or a <= today_text) and (not b or today_text <= b) for a, b in days]
+        )
+        shown = int(np.bincount(group, minlength=len(days))[active].sum())
     popup: Popup = {
         "names": [],
         "fields": [fields[k] for k in columns],
@@ -241,10 +271,25 @@ def bulk_payload(
         "sources": None,
         "sub": f"{kind} · {title}" if kind else title,
     }
-    return {
+    pts: BulkPoints = {
+        "n": len(frame),
+        "scale": BULK_SCALE,
+        "group": width,
+        "looks": looks_of,
+        "km": columns.index(km_field) if km_field in columns else -1,
+        "xy": columns.index(xy_field),
+        "unc": suffix,
+        "texts": [[key, len(data)] for (key, _), data in zip(parts, encoded, strict=True)],
+        "data": base64.b64encode(packed).decode("ascii"),
+    }
+    if days is not None:
+        pts["days"] = days
+    if spans is not None and spans[0] is not None:
+        pts["epoch"] = spans[0].isoformat()
+    payload: SitesOverlay = {
         "type": "sites",
         "slug": slug,
-        "label": f"{title} ({len(frame):,})",
+        "label": f"{title} ({shown:,})",
         "legend": title,
         "user": True,
         "colour": style.colour,
@@ -256,27 +301,101 @@ def bulk_payload(
         "areas": None,
         "looks": looks,
         "p": popup,
-        "pts": {
-            "n": len(frame),
-            "scale": BULK_SCALE,
-            "group": width,
-            "looks": looks_of,
-            "km": columns.index(km_field) if km_field in columns else -1,
-            "xy": columns.index(xy_field),
-            "unc": suffix,
-            "texts": [[key, len(data)] for (key, _), data in zip(parts, encoded, strict=True)],
-            "data": base64.b64encode(gzip.compress(blob, 4, mtime=0)).decode("ascii"),
-        },
+        "pts": pts,
     }
+    return payload
+
+
+#: The gzip level of the binary member: on a million points, level 4 takes 0.33 s for
+#: 15.96 B a point (with base64), level 1 0.27 s for 16.20, level 9 1.26 s for 15.83.
+GZIP_LEVEL = 4
+
+
+def gzip_parts(parts: Iterable[bytes]) -> bytes:
+    """Return the parts, one after another, as one gzip member (mtime 0), compressed in turn.
+
+    The same bytes as ``gzip.compress(b"".join(parts), GZIP_LEVEL, mtime=0)``, without the
+    joined copy.
+
+    Examples
+    --------
+    >>> import zlib
+    >>> gzip_parts([b"ab", b"c"]) == gzip.compress(b"abc", GZIP_LEVEL, mtime=0)
+    True
+    """
+    packer = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)
+    out = [packer.compress(part) for part in parts]
+    out.append(packer.flush())
+    return b"".join(out)
+
+
+#: Distinct ``since``/``until`` pairs up to which a dated file's days go with its groups
+#: (``days``); beyond, each point carries its own days (``epoch``) and dates text.
+DATE_GROUPS = 256
+
+
+def point_days(
+    frame: gpd.GeoDataFrame,
+) -> tuple[dt.date | None, np.ndarray, np.ndarray, pd.Series]:
+    """Return each point's first and last day as uint16 days after an epoch, and its dates text.
+
+    ``(epoch, first, last, texts)``: day ``epoch`` is 1, 0 is an open end. The epoch is None
+    (the days go with the groups) when the file has at most :data:`DATE_GROUPS` distinct
+    pairs, or when its days span more than 65,534 days.
+    """
+    from geo.dates import date_bounds
+
+    since, since_uniques = pd.factorize(frame["since"].map(as_text))
+    until, until_uniques = pd.factorize(frame["until"].map(as_text))
+    pairs, inverse = np.unique(since * len(until_uniques) + until, return_inverse=True)
+    inverse = inverse.ravel()
+    empty = (None, np.empty(0, "<u2"), np.empty(0, "<u2"), pd.Series(dtype=object))
+    if len(pairs) <= DATE_GROUPS:
+        return empty
+    begins = [since_uniques[c // len(until_uniques)] for c in pairs]
+    ends = [until_uniques[c % len(until_uniques)] for c in pairs]
+    firsts = [date_bounds(b)[0] if b else None for b in begins]
+    lasts = [date_bounds(e)[1] if e else None for e in ends]
+    known = [d for d in (*firsts, *lasts) if d is not None]
+    epoch = min(known) - dt.timedelta(days=1)
+    if (max(known) - epoch).days > 0xFFFF:
+        return empty
+
+    def codes(days: list[dt.date | None]) -> np.ndarray:
+        number = np.array([0 if d is None else (d - epoch).days for d in days], dtype="<u2")
+        return number[inverse]
+
+    texts = np.array([dates_text(b, e) for b, e in zip(begins, ends, strict=True)], dtype=object)
+    return epoch, codes(firsts), codes(lasts), pd.Series(texts[inverse], index=frame.index)
+
+
+def group_days(since: Any, until: Any) -> list[str]:
+    """Return the first and last day (``YYYY-MM-DD``, ``""`` where open) of partial dates.
+
+    Examples
+    --------
+    >>> group_days("2022-02", None)
+    ['2022-02-01', '']
+    """
+    from geo.dates import date_bounds
+
+    first = date_bounds(as_text(since))[0].isoformat() if as_text(since) else ""
+    last = date_bounds(as_text(until))[1].isoformat() if as_text(until) else ""
+    return [first, last]
 
 
 __all__ = [
     "BULK_SCALE",
+    "DATE_GROUPS",
     "GROUP_COLUMNS",
+    "GZIP_LEVEL",
     "KM_CODE_BASES",
     "bulk_payload",
     "column_text",
+    "group_days",
+    "gzip_parts",
     "has_text",
     "joined_texts",
     "km_codes",
+    "point_days",
 ]

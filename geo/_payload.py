@@ -138,7 +138,12 @@ class BulkPoints(TypedDict):
     (:func:`geo._bulk.km_codes`), then UTF-8 texts, ``"\n"``-joined, of the byte lengths in ``texts``
     (``[key, bytes]``: ``"names"``, ``"ids"`` or the index of a popup field). ``km`` and
     ``xy`` are the indices of the fields the script fills in from the distance and the
-    coordinates (-1: none), ``unc`` the text after every point's coordinates.
+    coordinates (-1: none), ``unc`` the text after every point's coordinates. ``days``, only
+    for a file with ``since`` and ``until``, gives each group's first and last day
+    (``YYYY-MM-DD``, ``""`` when open): the date slider draws the points of the groups in
+    service on its day. With many distinct dates, ``epoch`` (``YYYY-MM-DD``) is there instead:
+    two more uint16 arrays follow the distance codes, each point's first and last day as days
+    after the epoch (0: open), and the dates field is one of the texts.
     """
 
     n: int
@@ -150,6 +155,8 @@ class BulkPoints(TypedDict):
     unc: str
     texts: list[list[Any]]
     data: str
+    days: NotRequired[list[list[str]]]
+    epoch: NotRequired[str]
 
 
 class PathStyle(TypedDict, total=False):

@@ -593,6 +593,48 @@ def _site_results(
     return gpd.GeoDataFrame(out, geometry=geometry, crs=frame.crs)
 
 
+#: User points measured at once in :func:`_analyse` (bounds the kernel's working memory).
+_ANALYSIS_CHUNK = 250_000
+
+
+def _user_sides(
+    lon: np.ndarray, lat: np.ndarray, as_of: dt.date, borders: str | _data.BorderSource | None
+) -> pd.DataFrame:
+    """Side, country and distance to the opposing side of user points (see :func:`_analyse`)."""
+    from geo import distance
+
+    east = distance.to_territory(lon, lat, FRONTIER[0], as_of=as_of, borders=borders)
+    in_east = (east["inside"] != "").to_numpy()
+    west_inside = distance.territory_of(lon, lat, FRONTIER[1], as_of=as_of, borders=borders)
+    # Only the points in the east are measured to the west; the others only located there.
+    where = np.flatnonzero(in_east)
+    measured = None
+    if len(where):
+        measured = distance.to_territory(
+            lon[where], lat[where], FRONTIER[1], as_of=as_of, borders=borders
+        )
+
+    def opposing(column: str, dtype: type) -> np.ndarray:
+        values = east[column].to_numpy(dtype=dtype, copy=True)
+        if measured is not None:
+            values[where] = measured[column].to_numpy(dtype=dtype)
+        return values
+
+    in_west = ~in_east & (west_inside != "")
+    east_inside = east["inside"].to_numpy(dtype=object)
+    return pd.DataFrame(
+        {
+            "side": np.where(in_east, EAST, np.where(in_west, WEST, OTHER)),
+            "located_in": np.where(in_east, east_inside, west_inside).astype(str),
+            "opposing_distance_m": opposing("distance_m", float),
+            "opposing_lat": opposing("nearest_lat", float),
+            "opposing_lon": opposing("nearest_lon", float),
+            "opposing_border": opposing("border", object).astype(str),
+            "opposing_bearing_deg": opposing("bearing_deg", float),
+        }
+    )
+
+
 def _analyse(
     frame: gpd.GeoDataFrame,
     as_of: dt.date,
@@ -627,32 +669,18 @@ def _analyse(
     if not user:
         return frame
     lon, lat = anchor_points(frame).T
-    east = distance.to_territory(lon, lat, FRONTIER[0], as_of=as_of, borders=borders)
-    in_east = (east["inside"] != "").to_numpy()
-    # Only the points in the east are measured to the west; the others only located there.
-    west = east.copy()
-    west["inside"] = distance.territory_of(lon, lat, FRONTIER[1], as_of=as_of, borders=borders)
-    if in_east.any():
-        measured = distance.to_territory(
-            lon[in_east], lat[in_east], FRONTIER[1], as_of=as_of, borders=borders
-        )
-        measured.index = np.flatnonzero(in_east)
-        west.loc[in_east] = measured[west.columns]
-    in_west = (west["inside"] != "").to_numpy()
-
-    def opposing(column: str) -> np.ndarray:
-        return np.where(in_east, west[column].to_numpy(), east[column].to_numpy())
-
-    result = pd.DataFrame(
-        {
-            "side": np.where(in_east, EAST, np.where(in_west, WEST, OTHER)),
-            "located_in": np.where(in_east, east["inside"], west["inside"]).astype(str),
-            "opposing_distance_m": opposing("distance_m").astype(float),
-            "opposing_lat": opposing("nearest_lat").astype(float),
-            "opposing_lon": opposing("nearest_lon").astype(float),
-            "opposing_border": opposing("border").astype(str),
-            "opposing_bearing_deg": opposing("bearing_deg").astype(float),
-        }
+    # In chunks: the measurement's working memory stays that of a chunk (same results).
+    result = pd.concat(
+        [
+            _user_sides(
+                lon[start : start + _ANALYSIS_CHUNK],
+                lat[start : start + _ANALYSIS_CHUNK],
+                as_of,
+                borders,
+            )
+            for start in range(0, len(lon), _ANALYSIS_CHUNK)
+        ],
+        ignore_index=True,
     )
     if "coord_uncertainty_m" in frame.columns:
         unc = pd.to_numeric(frame["coord_uncertainty_m"], errors="coerce").to_numpy(dtype=float)
@@ -706,58 +734,102 @@ def _read_user_layer(
 
 def _active_rows(frame: gpd.GeoDataFrame, as_of: dt.date) -> gpd.GeoDataFrame:
     """Keep the rows of a dated user file that are active on ``as_of`` (all if undated)."""
-    from geo.dates import active_on
-
     if not {"since", "until"} <= set(frame.columns):
         return frame
-    keep = [
-        active_on(as_text(since), as_text(until), as_of)
-        for since, until in zip(frame["since"], frame["until"], strict=True)
-    ]
+    keep = _active_on(frame, as_of)
+    if keep.all():
+        return frame
     return frame.loc[keep].reset_index(drop=True)
 
 
-def _slider_dated(frame: gpd.GeoDataFrame, bulk_threshold: int) -> bool:
-    """Whether the date slider dates a user file's points: dated, and drawn as markers.
+def _slider_dated(frame: gpd.GeoDataFrame) -> bool:
+    """Whether the date slider dates a user file's points: it has ``since`` and ``until``.
 
-    The points of a bigger file of points are drawn on a canvas (:mod:`geo._bulk`): those
-    keep the rows of the map's date.
+    Markers and canvas layers alike (:mod:`geo._bulk` ships a canvas layer's days).
     """
-    if not {"since", "until"} <= set(frame.columns):
+    return {"since", "until"} <= set(frame.columns)
+
+
+def _active_on(frame: gpd.GeoDataFrame, as_of: dt.date) -> np.ndarray:
+    """Whether each row's ``since``-``until`` holds ``as_of`` (each distinct pair tested once)."""
+    from geo.dates import active_on
+
+    since, since_texts = _column_texts(frame, "since")
+    until, until_texts = _column_texts(frame, "until")
+    width = len(until_texts)
+    pairs, inverse = np.unique(since * width + until, return_inverse=True)
+    active = [active_on(since_texts[c // width], until_texts[c % width], as_of) for c in pairs]
+    return np.asarray(active, dtype=bool)[inverse.ravel()]
+
+
+def _canvas_dated(frame: gpd.GeoDataFrame, bulk_threshold: int) -> bool:
+    """Whether a user file is dated and drawn on a canvas: the slider then filters its points."""
+    if not {"since", "until"} <= set(frame.columns) or len(frame) <= bulk_threshold:
         return False
-    points_only = bool((frame.geometry.geom_type == "Point").all())
-    return not (points_only and len(frame) > bulk_threshold)
+    return bool((frame.geometry.geom_type == "Point").all())
+
+
+def _column_texts(frame: gpd.GeoDataFrame, column: str) -> tuple[np.ndarray, list[str]]:
+    """Return a column's distinct texts (missing: ``""``) and each row's index into them."""
+    try:
+        codes, uniques = pd.factorize(frame[column], use_na_sentinel=True)
+    except TypeError:  # unhashable values (lists from a GeoJSON file): by their text
+        codes, uniques = pd.factorize(frame[column].map(as_text), use_na_sentinel=True)
+    texts = [as_text(v) for v in uniques]
+    codes = np.where(codes < 0, len(texts), codes)
+    return codes, [*texts, ""]
 
 
 def _user_problems(frame: gpd.GeoDataFrame) -> Iterator[tuple[int, str, str]]:
-    """Yield ``(position, field, reason)`` for the bad dates and codes of a user file."""
+    """Yield ``(position, field, reason)`` for the bad dates and codes of a user file.
+
+    Each distinct value is checked once; the problems come by position, then field.
+    """
     from geo.dates import date_bounds
 
     columns = set(frame.columns)
-    dated = [field for field in ("since", "until") if field in columns]
-    coded = {"operator", "country"} <= columns
+    dated = tuple(field for field in ("since", "until") if field in columns)
+    coded = ("operator", "country") if {"operator", "country"} <= columns else ()
+    if not dated and not coded:
+        return
     known = borders.country_codes() if coded else frozenset()
-    for position, row in enumerate(frame.to_dict("records")):
-        bounds = {}
-        for field in dated:
-            if value := as_text(row[field]):
+    operators = known | set(layers.EXTRA_OPERATORS)
+    found: list[tuple[int, float, str, str]] = []  # position, field's rank, field, reason
+    for rank, field in enumerate((*dated, *coded)):
+        codes, texts = _column_texts(frame, field)
+        reasons: list[str | None] = []
+        for value in texts:
+            reason = None
+            if field in dated and value:
                 try:
-                    bounds[field] = date_bounds(value)
+                    date_bounds(value)
                 except ValueError as exc:
-                    yield position, field, str(exc)
-        if len(bounds) == 2 and bounds["until"][1] < bounds["since"][0]:
-            since, until = as_text(row["since"]), as_text(row["until"])
-            yield position, "until", f"{shorten(until)!r} is before since {shorten(since)!r}"
-        if coded:
-            operator, country = as_text(row["operator"]), as_text(row["country"])
-            if operator not in known and operator not in layers.EXTRA_OPERATORS:
-                yield (
-                    position,
-                    "operator",
-                    _code_problem(operator, "an ISO alpha-3 code, NATO or SUN"),
-                )
-            if country not in known:
-                yield position, "country", _code_problem(country, "a known ISO alpha-3 code")
+                    reason = str(exc)
+            elif field == "operator" and value not in operators:
+                reason = _code_problem(value, "an ISO alpha-3 code, NATO or SUN")
+            elif field == "country" and value not in known:
+                reason = _code_problem(value, "a known ISO alpha-3 code")
+            reasons.append(reason)
+        bad = np.flatnonzero([r is not None for r in reasons])
+        for where in np.flatnonzero(np.isin(codes, bad)):
+            found.append((int(where), rank, field, str(reasons[codes[where]])))
+    if len(dated) == 2:  # an until before its since, each distinct pair tested once
+        since, since_texts = _column_texts(frame, "since")
+        until, until_texts = _column_texts(frame, "until")
+        width = len(until_texts)
+        pairs, inverse = np.unique(since * width + until, return_inverse=True)
+        for k, pair in enumerate(pairs):
+            first, last = since_texts[pair // width], until_texts[pair % width]
+            try:
+                wrong = bool(first and last) and date_bounds(last)[1] < date_bounds(first)[0]
+            except ValueError:  # a bad date, reported above
+                continue
+            if wrong:
+                reason = f"{shorten(last)!r} is before since {shorten(first)!r}"
+                for where in np.flatnonzero(inverse.ravel() == k):
+                    found.append((int(where), 1.5, "until", reason))
+    for position, _, field, reason in sorted(found):
+        yield position, field, reason
 
 
 def _code_problem(code: str, should_be: str) -> str:
@@ -959,6 +1031,7 @@ def build_map(
     active = layers.filter_active(every, day) if len(every) else every
     paths = [Path(item) for item in add]
     labels = _user_labels(paths)
+    sliding = timeline and bool(len(every))  # the map has a date slider
     user = []
     slider_dated: dict[str, bool] = {}  # by user key: whether the slider dates its points
     for path, label in zip(paths, labels, strict=True):
@@ -969,10 +1042,10 @@ def build_map(
             skip_invalid=skip_invalid,
             on_rejected=sink,
             encoding=encoding,
-            every_date=timeline,
+            every_date=sliding,
         )
-        slider_dated[f"user:{label}"] = timeline and _slider_dated(frame, bulk_threshold)
-        if timeline and not slider_dated[f"user:{label}"]:
+        slider_dated[f"user:{label}"] = sliding and _slider_dated(frame)
+        if sliding and not slider_dated[f"user:{label}"]:
             frame = _active_rows(frame, day)
         user.append((path, frame))
     shown_columns = _chosen_columns(user, popup_fields)
@@ -1003,13 +1076,14 @@ def build_map(
             frame = on_nearest_day(frame, day)
         groups.append((layer_name, titles[layer_name], frame, styles[layer_name], None))
     for key, label, (_, added), own in zip(user_keys, labels, user, shown_columns, strict=True):
-        added = added.copy()
-        added["layer"] = key
+        added = added.assign(layer=key)  # copy on write: the file's columns are not copied
         groups.append((key, f"{label} (added)", added, styles[key], own))
+    user.clear()  # the frames live on in groups only
 
     site_overlays: list[SitesOverlay] = []
     analysed: list[gpd.GeoDataFrame] = []
     lined: list[gpd.GeoDataFrame] = []  # the sites with distance lines (the slider hides some)
+    on_canvas: set[int] = set()  # the dated canvas layers among them (their rows of the day)
     dated: list[tuple[str, gpd.GeoDataFrame]] = []  # the shipped layers' sites, for the slider
     n_sites = n_layers = n_user = n_files = 0
     for layer_name, title, group, style, columns in groups:
@@ -1020,7 +1094,10 @@ def build_map(
         )
         frame = every_day
         if by_slider and len(every_day):
-            frame = every_day[active_mask(every_day, day)].reset_index(drop=True)
+            keep = _active_on(every_day, day) if is_user else active_mask(every_day, day)
+            frame = every_day[keep].reset_index(drop=True)
+            if is_user and _canvas_dated(every_day, bulk_threshold):
+                on_canvas.add(len(analysed))  # no distance lines or rings, as a canvas layer
         analysed.append(frame)
         # a dated user file's lines are drawn for every date, shown on the days of its points
         lined.append(every_day if is_user and by_slider else frame)
@@ -1050,12 +1127,18 @@ def build_map(
         if timeline and not is_user:
             dated.append((site_overlays[-1]["slug"], every_day))
     colours = {name: style.colour for name, _, _, style, _ in groups}
-    small = [f for f in analysed if len(f) and len(f) <= bulk_threshold]
+    small = [
+        f
+        for k, f in enumerate(analysed)
+        if len(f) and len(f) <= bulk_threshold and k not in on_canvas
+    ]
     small_frame = (
         gpd.GeoDataFrame(pd.concat(small, ignore_index=True), crs="EPSG:4326") if small else None
     )
     small_lined = [
-        g for f, g in zip(analysed, lined, strict=True) if len(g) and len(f) <= bulk_threshold
+        g
+        for k, (f, g) in enumerate(zip(analysed, lined, strict=True))
+        if len(g) and len(f) <= bulk_threshold and k not in on_canvas
     ]
     front = display_frontier(day)
     measured = analysis_frontier(day, source)

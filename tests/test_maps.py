@@ -6,6 +6,7 @@ The browser tests that open the map in Chromium live in tests/browser/.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import gzip
 import html
 import json
@@ -411,6 +412,8 @@ def decode_bulk(layer: dict) -> list[dict[str, str]]:
     group = planes(f"<u{width}", width, 8 * n)
     km = planes("<u2", 2, (8 + width) * n)
     offset, texts = (10 + width) * n, {}
+    if "epoch" in pts:  # each point's first and last day after the epoch
+        offset += 4 * n
     for key, size in pts["texts"]:
         texts[str(key)] = raw[offset : offset + size].decode("utf-8").split("\n")
         offset += size
@@ -505,12 +508,56 @@ def test_big_site_files_ship_binary_points_that_show_as_the_json_ones(map_layers
     assert decode_bulk(big["garrisons"]) == decode_json(small["garrisons"])
 
 
+def test_big_files_of_many_dates_ship_each_points_days(map_layers, tmp_path):
+    """Over DATE_GROUPS distinct dates: days per point (uint16 after an epoch), dates as text."""
+    n = _bulk.DATE_GROUPS + 44
+    start = dt.date(2012, 1, 1)
+    lines = ["name,lat,lon,since,until"]
+    for i in range(n):
+        since = (start + dt.timedelta(days=3 * i)).isoformat()
+        until = "" if i % 2 else f"{2030 + i % 5}"
+        lines.append(f"s{i},{50 + i % 70 / 10},{20 + i // 70},{since},{until}")
+    path = tmp_path / "daily.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    kwargs = {"as_of": "2026-01-01", "add": [path], "timeline": False}
+    big = sites(payload(maps.render_html(maps.build_map(**kwargs, bulk_threshold=100))))["daily"]
+    small = sites(payload(maps.render_html(maps.build_map(**kwargs, bulk_threshold=n))))["daily"]
+    pts = big["pts"]
+    assert pts["epoch"] == "2011-12-31"
+    assert "days" not in pts
+    assert len(big["p"]["rows"]) < 20  # the groups do not split on the dates
+    assert decode_bulk(big) == decode_json(small)  # the same dates text in every popup
+    raw = gzip.decompress(base64.b64decode(pts["data"]))
+    at = (10 + pts["group"]) * n
+    days = np.frombuffer(raw, np.uint8, 4 * n, at).reshape(2, 2, n).transpose(0, 2, 1).copy()
+    first, last = days.view("<u2").reshape(2, n)
+    epoch = dt.date.fromisoformat(pts["epoch"])
+    shown = [
+        (
+            (epoch + dt.timedelta(days=int(a))).isoformat() if a else "",
+            (epoch + dt.timedelta(days=int(b))).isoformat() if b else "",
+        )
+        for a, b in zip(first, last, strict=True)
+    ]
+    assert shown == list(zip(small["since"], small["until"], strict=True))
+
+
 def test_big_user_layers_with_uncertainties_keep_the_json_points(map_layers):
     data = maps.build_map(as_of=AS_OF, add=[DATA / "maps_points.csv"], bulk_threshold=1)
     user = sites(payload(maps.render_html(data)))["maps_points"]
     assert user["bulk"] is True
     assert "pts" not in user  # the distance range within the uncertainty needs the JSON
-    assert user["p"]["names"] == ['<img src=x onerror="window.__xss=6">', "Kaunas depot"]
+    # a canvas layer ships every date; the slider draws those of its day (2 on AS_OF)
+    names = ['<img src=x onerror="window.__xss=6">', "Kaunas depot", "Old site"]
+    assert user["p"]["names"] == names
+    assert (user["since"], user["until"]) == (
+        ["2019-01-01", "2015-01-01", "2000-01-01"],
+        ["", "", "2010-12-31"],
+    )
+    undated = maps.build_map(
+        as_of=AS_OF, add=[DATA / "maps_points.csv"], bulk_threshold=1, timeline=False
+    )
+    assert sites(payload(maps.render_html(undated)))["maps_points"]["p"]["names"] == names[:2]
 
 
 def test_binary_points_are_small_and_reproducible(map_layers, tmp_path):
@@ -935,14 +982,23 @@ def test_a_user_file_with_only_since_or_until_is_dated(map_layers, tmp_path):
     assert sites(data)["until"]["until"] == ["2019-12-31", ""]
 
 
-def test_a_big_dated_user_file_keeps_the_rows_of_the_date(map_layers, tmp_path):
-    """A file drawn on a canvas (more points than ``bulk_threshold``) is not dated by the slider."""
+def test_a_big_dated_user_file_keeps_every_date_on_its_canvas(map_layers, tmp_path):
+    """A file drawn on a canvas (more points than ``bulk_threshold``) is dated by the slider too.
+
+    Its points of every date are in the binary member with their groups' days; the label
+    counts the map date's.
+    """
     dated = tmp_path / "dated.csv"
     dated.write_text(DATED_USER, encoding="utf-8")
     data = payload(maps.render_html(maps.build_map(as_of=AS_OF, add=[dated], bulk_threshold=3)))
     user = sites(data)["dated"]
-    assert user["p"]["names"] == ["Mid", "Always"]
-    assert "since" not in user
+    assert user["bulk"]
+    assert user["pts"]["n"] == 4
+    days = sorted(map(tuple, user["pts"]["days"]))
+    assert days == sorted(
+        {("2015-01-01", "2019-06-30"), ("2018-03-01", ""), ("2023-05-02", ""), ("", "")}
+    )
+    assert "(2)" in user["label"]  # Mid and Always on the map date
 
 
 def test_changes_since_marks_the_compare_date_in_the_payload(map_layers):

@@ -334,7 +334,14 @@
         look[i] = pts.looks[group[i]];
         km[i] = word(at + g * n, 2);
       }
-      offset = at + (g + 2) * n;
+      if (pts.epoch) {  /* each point's first and last day after the epoch (0: open) */
+        var first = layer.first = new Uint16Array(n), last = layer.last = new Uint16Array(n);
+        for (i = 0; i < n; i++) {
+          first[i] = word(at + (g + 2) * n, 2);
+          last[i] = word(at + (g + 4) * n, 2);
+        }
+      }
+      offset = at + (g + (pts.epoch ? 6 : 2)) * n;
       var decoder = new global.TextDecoder("utf-8"), cols = {};
       pts.texts.forEach(function (part) {
         var text = decoder.decode(new Uint8Array(buffer, offset, part[1]));

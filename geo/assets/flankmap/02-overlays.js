@@ -170,7 +170,34 @@
       this._lon = layer.lon;
       this.loaded = true;
       this._project();
+      this._filter();
       if (this._map && this._canvas) { this._redraw(); }
+    },
+    /* The slider's day (the map's "fmday"): a dated file shows the points in service then. */
+    _onDay: function (e) {
+      this._day = e.day;
+      this._filter();
+      if (this._map && this._canvas) { this._redraw(); }
+    },
+    /* Which points the day shows (by group of a binary layer, else by point), and the count. */
+    _filter: function () {
+      var layer = this._layer, state = this._state, day = this._day;
+      var pts = layer.pts, days = pts ? pts.days : null, since = pts ? null : layer.since;
+      var n = this._lat ? this._lat.length : 0;
+      if (!day || !n || !(days || since || (pts && pts.epoch))) { return; }
+      /* first and last days: "YYYY-MM-DD" texts, or day numbers after the epoch (0: open) */
+      var within = function (first, last, d) { return (!first || first <= d) && (!last || d <= last); };
+      var groupOn = days && days.map(function (d) { return within(d[0], d[1], day) ? 1 : 0; });
+      var byDay = Boolean(pts && pts.epoch), today = byDay ? dayNumber(day) - dayNumber(pts.epoch) : 0;
+      var on = this._dayOn = new Uint8Array(n), shown = 0;
+      for (var i = 0; i < n; i++) {
+        on[i] = (groupOn ? groupOn[layer.group[i]] : byDay ? within(layer.first[i], layer.last[i], today)
+          : within(since[i], layer.until[i], day)) ? 1 : 0;
+        shown += on[i];
+      }
+      this.count = state.counts[layer.slug] = shown;
+      if (this.fmLabel) { this.fmLabel.text = String(layer.label).replace(/\([\d,]+\)$/, "(" + countText(shown) + ")"); }
+      if (state.layerControl) { state.layerControl._update(); }
     },
     onRemove: function (map) {
       L.DomUtil.remove(this._canvas);
@@ -199,8 +226,9 @@
       ctx.lineWidth = 0.8;
       var look = this._layer.look, colours = this._colours;
       var cell = 8, grid = {}, zoom = map.getZoom(), r = zoom < 6 ? 2.2 : 3.5, drawn = 0;
-      var px = this._px || [], py = this._py || [], n = px.length;
+      var px = this._px || [], py = this._py || [], n = px.length, on = this._dayOn;
       for (var i = 0; i < n; i++) {
+        if (on && !on[i]) { continue; }  // not in service on the slider's day
         var x = px[i] * t.scale + t.dx, y = py[i] * t.scale + t.dy;
         if (x < -r || y < -r || x > size.x + r || y > size.y + r) { continue; }
         var key = Math.floor(x / cell) + ":" + Math.floor(y / cell);
@@ -273,6 +301,7 @@
       group = new PointCloud(layer, state);
       group.count = layer.pts ? layer.pts.n : layer.lat.length;
       state.clouds.push(group);
+      state.map.on("fmday", group._onDay, group);
       var searchable = function () {
         layer.p.names.forEach(function (name, i) {
           state.search.push(searchEntry(layer, i, function () {
