@@ -86,7 +86,11 @@ _MAX_NEWTON = 12
 _CHUNK = 100_000
 #: Fewest points a thread measures on its own: below twice this, one chunk at a time.
 _MIN_PER_THREAD = 10_000
-_K_FIRST = 2
+#: Samples fetched per point in the first k-d tree round. The samples within reach of the
+#: nearest one number 1-4 for most points (coasts and shared lines repeat samples), so 2 sent
+#: most points far from the border into a second, full query; 8 settles nearly all of them in
+#: one (the CPU time of 100k points 500-1500 km from Russia and Belarus fell by half).
+_K_FIRST = 8
 
 
 def _usable_cores() -> int:
@@ -351,9 +355,10 @@ def line_set(lines: Iterable[tuple[np.ndarray, Sequence[str] | str]]) -> LineSet
         nbr_b=nbr_b,
         next_in_line=next_in_line,
         sample_piece=sample_piece,
-        # Leaves of 64: most queries come from far off the border (hundreds of km), where
-        # larger leaves visit fewer nodes (a fifth less time than 32 on the OSM borders).
-        tree=cKDTree(sample_xyz, leafsize=64, balanced_tree=False),
+        # Leaves of 128: most queries come from far off the border (hundreds of km), where
+        # larger leaves visit fewer nodes (measured against 32, 64 and 256 on the OSM borders:
+        # benchmarks/RESULTS-distances.md). The leaf size changes no result.
+        tree=cKDTree(sample_xyz, leafsize=128, balanced_tree=False),
         chord_max=float(chord.max()),
         sag_max=float(piece_len.max() ** 2 / (8 * _R_MIN) * 1.01 + 1e-3),
     )
