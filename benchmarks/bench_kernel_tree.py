@@ -28,8 +28,17 @@ from scipy.spatial import cKDTree
 
 from geo import distance, geodesic
 
-#: (leaf size, first k): the settings before issue 15, and the ones tried against them.
-SETTINGS = [(64, 2), (64, 8), (128, 2), (128, 4), (128, 8), (256, 8)]
+#: (leaf size, first k, compact nodes): the settings before issue 15 first, then the ones
+#: tried against them.
+SETTINGS = [
+    (64, 2, True),
+    (128, 8, True),
+    (16, 8, False),
+    (32, 2, False),
+    (32, 4, False),
+    (32, 8, False),
+    (64, 8, False),
+]
 
 
 def main() -> None:
@@ -48,14 +57,16 @@ def main() -> None:
         "far": (rng.uniform(-10, 10, args.n), rng.uniform(38, 55, args.n)),
     }
     k_first = geodesic._K_FIRST
-    cpu: dict[tuple[str, str, int, int], list[float]] = {}
-    wall: dict[tuple[str, str, int, int], list[float]] = {}
+    cpu: dict[tuple[str, str, int, int, bool], list[float]] = {}
+    wall: dict[tuple[str, str, int, int, bool], list[float]] = {}
     reference = {}
     loads = []
     for round_no in range(args.repeat + 1):
         for target_name, lines in targets.items():
-            for leaf, k in SETTINGS:
-                tree = cKDTree(lines.tree.data, leafsize=leaf, balanced_tree=False)
+            for leaf, k, compact in SETTINGS:
+                tree = cKDTree(
+                    lines.tree.data, leafsize=leaf, balanced_tree=False, compact_nodes=compact
+                )
                 tuned = dataclasses.replace(lines, tree=tree)
                 geodesic._K_FIRST = k
                 for points_name, (lon, lat) in points.items():
@@ -67,7 +78,7 @@ def main() -> None:
                     if not first.equals(result):
                         raise SystemExit(f"results differ: {target_name}, {points_name}, {leaf}")
                     if round_no:  # round 0 warms up
-                        key = (target_name, points_name, leaf, k)
+                        key = (target_name, points_name, leaf, k, compact)
                         cpu.setdefault(key, []).append(used)
                         wall.setdefault(key, []).append(took)
     geodesic._K_FIRST = k_first
@@ -77,15 +88,15 @@ def main() -> None:
     )
     for target_name, lines in targets.items():
         print(f"{target_name}: {lines.n_samples:,} samples")
-        for leaf, k in SETTINGS:
+        for leaf, k, compact in SETTINGS:
             cells = []
             for points_name in points:
-                key = (target_name, points_name, leaf, k)
+                key = (target_name, points_name, leaf, k, compact)
                 cells.append(
                     f"{points_name} CPU {statistics.median(cpu[key]):6.3f} "
                     f"wall {statistics.median(wall[key]):6.3f}"
                 )
-            print(f"  leaf {leaf:3d}, k {k}: " + "   ".join(cells))
+            print(f"  leaf {leaf:3d}, k {k}, compact {compact!s:5}: " + "   ".join(cells))
     print(f"load average (1 min) during the runs: {min(loads):.2f}-{max(loads):.2f}")
     print("results identical for every setting: True")
 

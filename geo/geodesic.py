@@ -355,10 +355,12 @@ def line_set(lines: Iterable[tuple[np.ndarray, Sequence[str] | str]]) -> LineSet
         nbr_b=nbr_b,
         next_in_line=next_in_line,
         sample_piece=sample_piece,
-        # Leaves of 128: most queries come from far off the border (hundreds of km), where
-        # larger leaves visit fewer nodes (measured against 32, 64 and 256 on the OSM borders:
-        # benchmarks/RESULTS-distances.md). The leaf size changes no result.
-        tree=cKDTree(sample_xyz, leafsize=128, balanced_tree=False),
+        # Nodes not shrunk to their data (compact_nodes=False) and leaves of 32: most queries
+        # come from far off the border (hundreds of km), and there this tree answered 5-10
+        # times faster than the compact one with leaves of 64 on the OSM borders (measured:
+        # benchmarks/bench_kernel_tree.py, RESULTS-distances.md). The tree finds the same
+        # nearest samples whatever its shape: these settings change no result.
+        tree=cKDTree(sample_xyz, leafsize=32, balanced_tree=False, compact_nodes=False),
         chord_max=float(chord.max()),
         sag_max=float(piece_len.max() ** 2 / (8 * _R_MIN) * 1.01 + 1e-3),
     )
