@@ -88,9 +88,9 @@ _CHUNK = 100_000
 _MIN_PER_THREAD = 10_000
 #: Samples fetched per point in the first k-d tree round. The samples within reach of the
 #: nearest one number 1-4 for most points (coasts and shared lines repeat samples), so 2 sent
-#: most points far from the border into a second, full query; 8 settles nearly all of them in
-#: one (the CPU time of 100k points 500-1500 km from Russia and Belarus fell by half).
-_K_FIRST = 8
+#: many points into a second, larger query; 4 settles nearly all of them in one (4 and 8
+#: measured alike, 2 up to an eighth slower: benchmarks/bench_kernel_tree.py).
+_K_FIRST = 4
 
 
 def _usable_cores() -> int:
