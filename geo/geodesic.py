@@ -356,9 +356,9 @@ def line_set(lines: Iterable[tuple[np.ndarray, Sequence[str] | str]]) -> LineSet
         next_in_line=next_in_line,
         sample_piece=sample_piece,
         # Nodes not shrunk to their data (compact_nodes=False) and leaves of 32: most queries
-        # come from far off the border (hundreds of km), and there this tree answered 5-10
-        # times faster than the compact one with leaves of 64 on the OSM borders (measured:
-        # benchmarks/bench_kernel_tree.py, RESULTS-distances.md). The tree finds the same
+        # come from far off the border (hundreds of km), and there its queries took a tenth
+        # of the time of the compact tree's, the whole kernel 2-6.5x less CPU on the OSM
+        # borders (benchmarks/bench_kernel_tree.py, RESULTS-distances.md). The tree finds the same
         # nearest samples whatever its shape: these settings change no result.
         tree=cKDTree(sample_xyz, leafsize=32, balanced_tree=False, compact_nodes=False),
         chord_max=float(chord.max()),
