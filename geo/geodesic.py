@@ -86,7 +86,11 @@ _MAX_NEWTON = 12
 _CHUNK = 100_000
 #: Fewest points a thread measures on its own: below twice this, one chunk at a time.
 _MIN_PER_THREAD = 10_000
-_K_FIRST = 2
+#: Samples fetched per point in the first k-d tree round. The samples within reach of the
+#: nearest one number 1-4 for most points (coasts and shared lines repeat samples), so 2 sent
+#: many points into a second, larger query; 4 settles nearly all of them in one (4 and 8
+#: measured alike, 2 up to an eighth slower: benchmarks/bench_kernel_tree.py).
+_K_FIRST = 4
 
 
 def _usable_cores() -> int:
@@ -351,9 +355,12 @@ def line_set(lines: Iterable[tuple[np.ndarray, Sequence[str] | str]]) -> LineSet
         nbr_b=nbr_b,
         next_in_line=next_in_line,
         sample_piece=sample_piece,
-        # Leaves of 64: most queries come from far off the border (hundreds of km), where
-        # larger leaves visit fewer nodes (a fifth less time than 32 on the OSM borders).
-        tree=cKDTree(sample_xyz, leafsize=64, balanced_tree=False),
+        # Nodes not shrunk to their data (compact_nodes=False) and leaves of 32: most queries
+        # come from far off the border (hundreds of km), and there its queries took a tenth
+        # of the time of the compact tree's, the whole kernel 2-6.5x less CPU on the OSM
+        # borders (benchmarks/bench_kernel_tree.py, RESULTS-distances.md). The tree finds the same
+        # nearest samples whatever its shape: these settings change no result.
+        tree=cKDTree(sample_xyz, leafsize=32, balanced_tree=False, compact_nodes=False),
         chord_max=float(chord.max()),
         sag_max=float(piece_len.max() ** 2 / (8 * _R_MIN) * 1.01 + 1e-3),
     )

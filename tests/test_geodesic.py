@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import os
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyproj import Geod
+from scipy.spatial import cKDTree
 
 from geo import borders, geodesic
 from geo._errors import InputError
@@ -143,6 +145,21 @@ def test_nearest_is_identical_on_any_threads_and_chunks(lines, monkeypatch, thre
     assert list(split.columns) == geodesic.RESULT_COLUMNS
     assert str(split["border"].dtype) == "str"
     assert set(split["border"]) <= set(lines.labels)
+
+
+@pytest.mark.parametrize(
+    ("leafsize", "compact", "k_first"), [(64, True, 2), (1, False, 1), (500, True, 50)]
+)
+def test_tree_shape_and_first_k_change_no_result(lines, monkeypatch, leafsize, compact, k_first):
+    """The k-d tree settings are speed only: any tree and any first ``k`` give the same frame."""
+    rng = np.random.default_rng(17)
+    lon = np.r_[rng.uniform(12, 32, 1500), rng.uniform(-20, 60, 500)]
+    lat = np.r_[rng.uniform(43, 61, 1500), rng.uniform(30, 75, 500)]
+    built = geodesic.nearest(lines, lon, lat)
+    tree = cKDTree(lines.tree.data, leafsize=leafsize, compact_nodes=compact)
+    monkeypatch.setattr(geodesic, "_K_FIRST", k_first)
+    other = geodesic.nearest(dataclasses.replace(lines, tree=tree), lon, lat)
+    assert other.equals(built)
 
 
 def test_nearest_of_no_points(lines):
