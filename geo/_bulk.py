@@ -319,7 +319,7 @@ def gzip_parts(parts: Iterable[bytes]) -> bytes:
 
     Examples
     --------
-    >>> import zlib
+    >>> import gzip
     >>> gzip_parts([b"ab", b"c"]) == gzip.compress(b"abc", GZIP_LEVEL, mtime=0)
     True
     """

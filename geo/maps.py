@@ -615,7 +615,7 @@ def _user_sides(
         )
 
     def opposing(column: str, dtype: type) -> np.ndarray:
-        values = east[column].to_numpy(dtype=dtype, copy=True)
+        values: np.ndarray = east[column].to_numpy(dtype=dtype, copy=True)
         if measured is not None:
             values[where] = measured[column].to_numpy(dtype=dtype)
         return values
