@@ -232,7 +232,7 @@ def bulk_payload(
     ]
     name_text = texts["name"].where(texts["name"] != "", texts["id"])
     name_text = name_text.where(name_text != "", "(unnamed)")
-    parts: list[tuple[Any, pd.Series]] = [("names", name_text)]
+    parts: list[tuple[str | int, pd.Series]] = [("names", name_text)]
     if has_text(texts["id"]):
         parts.append(("ids", texts["id"]))
     parts += [(columns.index(len(POPUP_FIELDS) + user_columns.index(c)), texts[c]) for c in own]
@@ -319,7 +319,7 @@ def gzip_parts(parts: Iterable[bytes]) -> bytes:
 
     Examples
     --------
-    >>> import zlib
+    >>> import gzip
     >>> gzip_parts([b"ab", b"c"]) == gzip.compress(b"abc", GZIP_LEVEL, mtime=0)
     True
     """

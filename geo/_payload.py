@@ -394,8 +394,10 @@ def anchor_points(frame: gpd.GeoDataFrame) -> np.ndarray:
     """Lon/lat of each feature's marker: the point itself, or a point inside an area."""
     geometry = frame.geometry.values
     if (shapely.get_type_id(geometry) == shapely.GeometryType.POINT).all():
-        return shapely.get_coordinates(geometry)  # no new geometries for plain points
-    return shapely.get_coordinates(shapely.point_on_surface(geometry))
+        plain: np.ndarray = shapely.get_coordinates(geometry)  # no new geometries for points
+        return plain
+    inside: np.ndarray = shapely.get_coordinates(shapely.point_on_surface(geometry))
+    return inside
 
 
 __all__ = [

@@ -109,8 +109,8 @@ def host_text(row: dict[str, Any], names: dict[str, str]) -> str:
 
 
 def kind_text(kind: Any) -> str:
-    kind = as_text(kind).replace("_", " ")
-    return kind[:1].upper() + kind[1:]
+    text = as_text(kind).replace("_", " ")
+    return text[:1].upper() + text[1:]
 
 
 def confidence_text(value: Any) -> str:

@@ -104,7 +104,9 @@ def timeline_events(every: gpd.GeoDataFrame, start: dt.date, end: dt.date) -> li
     return [[when, "; ".join(texts)] for when, texts in merged.items()]
 
 
-def distance_entry(dist: float, olat: float, olon: float, border: Any, unc: float) -> list[Any]:
+def distance_entry(
+    dist: float, olat: float, olon: float, border: Any, unc: float
+) -> list[float | str]:
     """Return a timeline distance row: metres, nearest lat and lon, km label, border."""
     return [
         round(float(dist), 1),

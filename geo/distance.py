@@ -31,7 +31,7 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
-from geo import _data
+from geo import _borders_osm, _data
 from geo import borders as border_data
 from geo._data import BorderSource
 from geo._errors import InputError
@@ -114,11 +114,11 @@ def boundary_lines(
 @functools.lru_cache(maxsize=32)
 def _boundary_lines(codes: tuple[str, ...], coast: bool, source: BorderSource) -> LineSet:
     if source.frontier_from == "lines":
-        found = border_data._borders_osm.territory_boundary(
+        found = _borders_osm.territory_boundary(
             border_data.source_codes(codes, source), coast=coast
         )
         if not coast:
-            found = found[found["kind"].isin(border_data._borders_osm.FRONTIER_KINDS)]
+            found = found[found["kind"].isin(_borders_osm.FRONTIER_KINDS)]
         return line_set(
             [
                 (shapely.get_coordinates(geom), str(label))
@@ -219,7 +219,7 @@ def _beyond_coverage(
     """
     if source.frontier_from != "lines" or not len(lon):
         return np.empty(0, dtype=np.int64)
-    x0, y0, x1, y1 = border_data._borders_osm.load().box
+    x0, y0, x1, y1 = _borders_osm.load().box
     rho = 6_378_137.0 * np.cos(np.radians(lat))
     quick = np.minimum.reduce(
         [
@@ -233,7 +233,7 @@ def _beyond_coverage(
     maybe = np.flatnonzero(~inside | (dist > quick))
     if not len(maybe):
         return maybe
-    margin = border_data._borders_osm.coverage_margin_m(lon[maybe], lat[maybe])
+    margin = _borders_osm.coverage_margin_m(lon[maybe], lat[maybe])
     return maybe[dist[maybe] > margin]
 
 
@@ -262,7 +262,7 @@ def _covered(target: Target, lon: np.ndarray, lat: np.ndarray) -> tuple[pd.DataF
         result[name] = values.astype(str) if name in ("border", "inside") else values
     if "inside" in result.columns:
         result["inside"] = pd.array(result["inside"].to_numpy(dtype=str), dtype=str)
-    x0, y0, x1, y1 = border_data._borders_osm.load().box
+    x0, y0, x1, y1 = _borders_osm.load().box
     logger.info(
         "%d point(s) beyond the coverage of %s (lon %g..%g, lat %g..%g): measured on Natural Earth",
         len(beyond),
@@ -313,19 +313,19 @@ def located_in(
     out = np.full(len(lon), "", dtype=object)
     rest = np.arange(len(lon))
     if source.frontier_from == "lines":
-        x0, y0, x1, y1 = border_data._borders_osm.load().box
+        x0, y0, x1, y1 = _borders_osm.load().box
         box = (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1)
         inside = np.flatnonzero(box)
         for start in range(0, len(inside), _INSIDE_CHUNK):
             part = inside[start : start + _INSIDE_CHUNK]
-            out[part] = border_data._borders_osm.country_at(lon[part], lat[part])
+            out[part] = _borders_osm.country_at(lon[part], lat[part])
         rest = np.flatnonzero(~box)
         source = _data.BORDER_SOURCES["naturalearth"]
     if len(rest):
         names, tree = _country_tree(source)
         for start in range(0, len(rest), _INSIDE_CHUNK):
             part = rest[start : start + _INSIDE_CHUNK]
-            out[part] = border_data._borders_osm.codes_at(tree, names, lon[part], lat[part])
+            out[part] = _borders_osm.codes_at(tree, names, lon[part], lat[part])
     return out.astype(str)
 
 
@@ -1228,9 +1228,9 @@ def _result_meta(meta: gpd.GeoDataFrame, target: Target) -> gpd.GeoDataFrame:
 
 def _distances_dask(points: Any, prepared: Target) -> Any:
     """Measure a dask-geopandas frame: one task per partition, the target sent once."""
-    import dask
+    from dask.delayed import delayed
 
-    shared: object = dask.delayed(prepared, pure=True)
+    shared: object = delayed(prepared, pure=True)
     try:
         from distributed import default_client
 

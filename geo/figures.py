@@ -28,8 +28,11 @@ import matplotlib as mpl
 import numpy as np
 import pandas as pd
 import shapely
+from matplotlib.artist import Artist
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrow, Patch, Rectangle
 from matplotlib.ticker import NullLocator
@@ -99,6 +102,7 @@ _CM = 1 / 2.54
 _GEOD = Geod(ellps="WGS84")
 _REGION_LONLAT = view.FIGURE_BOX
 _SIMPLIFY_M = 400.0
+# Any: rc_context() takes dict[RcKeyType, Any], a type that older matplotlib (>=3.8) lacks.
 _RC: Any = {
     "font.family": FONT,
     "svg.hashsalt": "flankmap",
@@ -230,7 +234,7 @@ def _basemap() -> gpd.GeoDataFrame:
     return frame[~frame.geometry.is_empty]
 
 
-def _project(frame: gpd.GeoDataFrame | gpd.GeoSeries) -> Any:
+def _project(frame: gpd.GeoDataFrame | gpd.GeoSeries) -> gpd.GeoDataFrame | gpd.GeoSeries:
     return frame.to_crs(DISPLAY_CRS)
 
 
@@ -343,7 +347,7 @@ def _box_extent(
     return cx - w / 2, cx + w / 2, bottom, bottom + h
 
 
-def _draw_gap(ax: Any) -> list[Any]:
+def _draw_gap(ax: Axes) -> list[Line2D]:
     """Draw the measured Suwałki Gap line with its length; return its legend handle."""
     _, length_m = regions.suwalki_gap()
     path = shapely.get_coordinates(regions.gap_path())
@@ -374,14 +378,14 @@ def _draw_gap(ax: Any) -> list[Any]:
 
 
 def _nice_length(target_m: float) -> float:
-    exp = 10 ** math.floor(math.log10(target_m))
+    exp: float = 10 ** math.floor(math.log10(target_m))  # int for lengths of 1 m or more
     for step in (1, 2, 5, 10):
         if step * exp >= target_m:
             return step * exp
     return 10 * exp  # pragma: no cover
 
 
-def _draw_scale_bar(ax: Any, extent: tuple[float, float, float, float]) -> None:
+def _draw_scale_bar(ax: Axes, extent: tuple[float, float, float, float]) -> None:
     """Draw a scale bar whose length is geodesically true where it stands."""
     x0, x1, y0, y1 = extent
     width = x1 - x0
@@ -420,7 +424,7 @@ def _draw_scale_bar(ax: Any, extent: tuple[float, float, float, float]) -> None:
 
 
 def _north_place(
-    ax: Any, extent: tuple[float, float, float, float], points: np.ndarray, legend: Any
+    ax: Axes, extent: tuple[float, float, float, float], points: np.ndarray, legend: Legend
 ) -> tuple[float, float]:
     """Return where the north arrow goes: among the sites, in a free place.
 
@@ -487,7 +491,7 @@ def north_direction(x: float, y: float) -> tuple[float, float]:
 
 
 def _draw_north_arrow(
-    ax: Any, extent: tuple[float, float, float, float], points: np.ndarray, legend: Any
+    ax: Axes, extent: tuple[float, float, float, float], points: np.ndarray, legend: Legend
 ) -> None:
     """Draw an arrow to true north among the sites (meridians converge in LAEA)."""
     base = _north_place(ax, extent, points, legend)
@@ -565,7 +569,7 @@ def _locator_extent(box: Sequence[float]) -> tuple[float, float, float, float]:
 
 
 def _locator_corner(
-    ax: Any, size_px: tuple[float, float], points: np.ndarray, legend: Any
+    ax: Axes, size_px: tuple[float, float], points: np.ndarray, legend: Legend
 ) -> tuple[float, float]:
     """Return the lower-left corner (display pixels) of the locator: a corner free of sites.
 
@@ -611,14 +615,14 @@ def _locator_corner(
 
 
 def _draw_locator(
-    ax: Any,
+    ax: Axes,
     box: Sequence[float],
     points: np.ndarray,
-    legend: Any,
+    legend: Legend,
     *,
     west: set[str],
     east: set[str],
-) -> Any:
+) -> Axes:
     """Draw an inset locator map of the eastern flank with the region's box outlined.
 
     It goes in a corner of the map that covers no site (see :func:`_locator_corner`), as a
@@ -634,8 +638,8 @@ def _draw_locator(
     if h > 0.45 * frame.height:  # a wide, low map: the locator keeps its shape
         w, h = w * 0.45 * frame.height / h, 0.45 * frame.height
     cx, cy = _locator_corner(ax, (w, h), points, legend)
-    bounds = [(cx - frame.x0) / frame.width, (cy - frame.y0) / frame.height]
-    inset = ax.inset_axes([*bounds, w / frame.width, h / frame.height])
+    left, bottom = (cx - frame.x0) / frame.width, (cy - frame.y0) / frame.height
+    inset = ax.inset_axes((left, bottom, w / frame.width, h / frame.height))
     inset.set_gid("locator")
     inset.set_zorder(25)
     inset.set_xlim(x0, x1)
@@ -887,7 +891,7 @@ def _draw_map(
     shift_m: float = 0.0,
     legend_top: float = 0.0,
     box: tuple[float, float, float, float] | None = None,
-) -> tuple[Figure, Any, Any, np.ndarray]:
+) -> tuple[Figure, Axes, Legend, np.ndarray]:
     """Draw the map without labels, leaving ``key_in`` inches below it for the key.
 
     The map is moved north by ``shift_m`` metres, and its top ``legend_top`` fraction is
@@ -1008,7 +1012,7 @@ def _add_attribution(
 
 
 def _legend_room(
-    fig: Figure, ax: Any, legend: Any, points: np.ndarray, *, may_shift: bool = True
+    fig: Figure, ax: Axes, legend: Legend, points: np.ndarray, *, may_shift: bool = True
 ) -> tuple[float, float] | None:
     """Return how to draw the map again so that the legend (top left) hides no site.
 
@@ -1051,11 +1055,11 @@ _KEY_PASSES = 3
 
 def _label_sites(
     fig: Figure,
-    ax: Any,
+    ax: Axes,
     sites: gpd.GeoDataFrame,
     points: np.ndarray,
     styles: Mapping[str, LayerStyle],
-    legend: Any,
+    legend: Legend,
     lines: gpd.GeoDataFrame,
     *,
     far: bool = False,
@@ -1127,7 +1131,7 @@ def _label_order(sites: gpd.GeoDataFrame, styles: Mapping[str, LayerStyle]) -> l
 
 
 def _draw_countries(
-    ax: Any, extent: tuple[float, float, float, float], west: set[str], east: set[str]
+    ax: Axes, extent: tuple[float, float, float, float], west: set[str], east: set[str]
 ) -> None:
     x0, x1, y0, y1 = extent
     base = _basemap()
@@ -1152,7 +1156,7 @@ def _draw_countries(
 
 
 def _draw_rings(
-    ax: Any,
+    ax: Axes,
     sites: gpd.GeoDataFrame,
     rings_km: Sequence[float],
     ring_sites: Iterable[str] | None,
@@ -1185,9 +1189,9 @@ def _draw_rings(
 
 
 def _draw_sites(
-    ax: Any, sites: gpd.GeoDataFrame, points: np.ndarray, styles: Mapping[str, LayerStyle]
-) -> list[Any]:
-    handles: list[Any] = []
+    ax: Axes, sites: gpd.GeoDataFrame, points: np.ndarray, styles: Mapping[str, LayerStyle]
+) -> list[Artist]:
+    handles: list[Artist] = []
     if not len(sites):
         return handles
     titles = layer_titles(sorted(sites["layer"].unique()))
@@ -1225,7 +1229,7 @@ def _draw_sites(
                 s=_SITE_SIZE,
                 marker=style.mpl_marker,
                 zorder=10,
-                **mark.mpl_kwargs(style.colour, scale=_MARK_SCALE),  # type: ignore[arg-type]
+                **mark.mpl_kwargs(style.colour, scale=_MARK_SCALE),
             )
             collection.set_gid(f"layer-{layer}{name}")
             if mark.badge:
@@ -1275,14 +1279,14 @@ def _mark_name(mark: Mark) -> str:
     return next(name for name, known in _MARKS if known == mark)
 
 
-def _certainty_handles(ax: Any, shown: set[str]) -> list[Any]:
+def _certainty_handles(ax: Axes, shown: set[str]) -> list[Artist]:
     """Legend entries for the certainty marks drawn (grey circles): none if all are solid."""
     if shown <= {""}:
         return []
     entries = [("", "Solid: confirmed, or not rated")]
     entries += [(f"-{c}", f"{c.capitalize()}: {CONFIDENCE_MEANINGS[c]}") for c in CONFIDENCES[1:]]
     entries.append(("-not-active", "Hollow: planned or under construction"))
-    handles: list[Any] = []
+    handles: list[Artist] = []
     for i, (name, text) in enumerate(entries):
         if i and not any(name in n for n in shown):
             continue
@@ -1293,7 +1297,7 @@ def _certainty_handles(ax: Any, shown: set[str]) -> list[Any]:
             s=_SITE_SIZE,
             marker="o",
             label=figure_text(text, limit=LEGEND_CHARS),
-            **mark.mpl_kwargs("#8c8c8c", scale=_MARK_SCALE),  # type: ignore[arg-type]
+            **mark.mpl_kwargs("#8c8c8c", scale=_MARK_SCALE),
         )
         handle.remove()  # only its look goes into the legend
         handles.append(handle)

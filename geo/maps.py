@@ -66,7 +66,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import folium
 import geopandas as gpd
@@ -147,6 +147,9 @@ from geo.styles import (
 )
 from geo.text import dates_text, km_label
 from geo.writers import atomic_writer, check_output_path
+
+if TYPE_CHECKING:
+    from xyzservices import TileProvider
 
 #: The two sides of the frontier the map draws and measures to.
 FRONTIER = view.FRONTIER_SIDES
@@ -501,7 +504,7 @@ def _certainty_legend(overlays: Sequence[SitesOverlay]) -> list[list[Any]]:
     return rows
 
 
-def _token_fields(provider: Any) -> list[str]:
+def _token_fields(provider: TileProvider) -> list[str]:
     """Return the fields of an xyzservices provider that take an API key (URL placeholders)."""
     return [
         field
@@ -615,7 +618,7 @@ def _user_sides(
         )
 
     def opposing(column: str, dtype: type) -> np.ndarray:
-        values = east[column].to_numpy(dtype=dtype, copy=True)
+        values: np.ndarray = east[column].to_numpy(dtype=dtype, copy=True)
         if measured is not None:
             values[where] = measured[column].to_numpy(dtype=dtype)
         return values

@@ -2033,9 +2033,10 @@ def read_parts(path: str | Path) -> Any:
         part cannot be read; a bad later part raises when computed.
     """
     try:
-        import dask
         import dask.dataframe as dd
         import dask_geopandas  # noqa: F401  (registers the GeoDataFrame backend)
+        from dask.base import tokenize
+        from dask.delayed import delayed
     except ImportError:
         raise InputError(
             "the dask engine needs dask-geopandas: pip install 'flankmap[dask]'"
@@ -2045,11 +2046,10 @@ def read_parts(path: str | Path) -> Any:
     meta = first.points.iloc[:0]
     columns = list(meta.columns)
     parts = [
-        dask.delayed(_read_part, pure=True)(
+        delayed(_read_part, pure=True)(
             file,
             columns,
-            dask_key_name=f"flankmap-part-{i}-"
-            f"{dask.base.tokenize(str(file), file.stat().st_mtime_ns)}",
+            dask_key_name=f"flankmap-part-{i}-{tokenize(str(file), file.stat().st_mtime_ns)}",
         )
         for i, file in enumerate(files)
     ]

@@ -28,7 +28,7 @@ import struct
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
@@ -39,6 +39,9 @@ from geo.dates import parse_as_of
 from geo.styles import BASE, LayerStyle, styles_for
 from geo.text import dates_text, km_cell
 from geo.writers import check_output_path, write_text_atomic
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 logger = logging.getLogger(__name__)
 
@@ -554,7 +557,7 @@ def _png_size(png: bytes) -> tuple[int, int]:
     return struct.unpack(">II", png[16:24])
 
 
-def _figure_img(data: ReportData, state: ReportState, drawn: list[Any]) -> str:
+def _figure_img(data: ReportData, state: ReportState, drawn: list[Figure]) -> str:
     from geo.figures import figure_bytes, map_figure
 
     fig = map_figure(
@@ -608,7 +611,7 @@ def _map_section(data: ReportData, *, interactive: bool) -> str:
     from geo.figures import missing_glyphs_notice
 
     panes, figures, toggles = [], [], []
-    drawn: list[Any] = []
+    drawn: list[Figure] = []
     for i, state in enumerate(data.states):
         day = state.as_of.isoformat()
         hidden = "" if i == len(data.states) - 1 else " inactive"

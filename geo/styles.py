@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TypedDict
 
 import pandas as pd
 
@@ -230,6 +231,15 @@ CONFIDENCE_MEANINGS = {
 HOLLOW_STATUSES = frozenset({"planned", "under_construction"})
 
 
+class ScatterStyle(TypedDict):
+    """Keyword arguments of ``Axes.scatter`` that draw a certainty mark (:meth:`Mark.mpl_kwargs`)."""
+
+    facecolor: tuple[str, float]
+    edgecolor: str
+    linewidths: float
+    linestyle: str | tuple[int, tuple[float, ...]]
+
+
 @dataclass(frozen=True)
 class Mark:
     """How a site's certainty changes its symbol (its shape and colour come from the layer).
@@ -254,7 +264,7 @@ class Mark:
         """Return the outline colour of the symbol of a layer drawn in ``colour``."""
         return colour if self.hollow else BASE["text"]
 
-    def mpl_kwargs(self, colour: str, *, scale: float = 0.4) -> dict[str, object]:
+    def mpl_kwargs(self, colour: str, *, scale: float = 0.4) -> ScatterStyle:
         """Keyword arguments for ``Axes.scatter`` that draw this mark in ``colour``.
 
         Parameters
@@ -266,7 +276,7 @@ class Mark:
 
         Returns
         -------
-        kwargs : dict
+        kwargs : ScatterStyle
             ``facecolor``, ``edgecolor``, ``linewidths`` and ``linestyle``.
 
         Examples
@@ -274,7 +284,9 @@ class Mark:
         >>> mark_of("planned", "").mpl_kwargs("#1f5fbf")["facecolor"]
         ('#ffffff', 1.0)
         """
-        linestyle: object = (0, tuple(d * scale for d in self.dash)) if self.dash else "solid"
+        linestyle: str | tuple[int, tuple[float, ...]] = (
+            (0, tuple(d * scale for d in self.dash)) if self.dash else "solid"
+        )
         return {
             "facecolor": (self.fill(colour), 1.0 if self.hollow else self.fill_opacity),
             "edgecolor": self.outline(colour),
@@ -360,6 +372,7 @@ __all__ = [
     "WEST",
     "LayerStyle",
     "Mark",
+    "ScatterStyle",
     "assign_styles",
     "layer_sides",
     "layer_styles",

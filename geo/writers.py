@@ -1186,7 +1186,7 @@ def write_parts(
     InputError
         As :func:`geo.points.read_points` for a part, or if an ``id`` repeats one of an earlier part.
     """
-    import dask
+    from dask.base import compute
 
     ids = _PartIds(parts)
     partitions = frame.to_delayed()
@@ -1204,7 +1204,7 @@ def write_parts(
     rows = 0
     with point_writer(path, excel_safe=excel_safe, results=results, format=format) as write:
         for start in range(0, len(partitions), window):
-            batch = dask.compute(*partitions[start : start + window], **options)  # type: ignore[no-untyped-call]
+            batch = compute(*partitions[start : start + window], **options)  # type: ignore[no-untyped-call]
             for part in batch:
                 ids.check(part)
                 write(part)
