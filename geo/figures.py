@@ -1088,7 +1088,7 @@ def _label_sites(
         parts = shapely.get_parts(_project(lines).geometry.values)
         line_xy = [shapely.get_coordinates(part) for part in parts]
     order = _label_order(sites, styles)
-    placed, numbered = place_labels(
+    _, numbered = place_labels(
         ax,
         points[order],
         [str(sites["name"].iloc[i]) for i in order],
@@ -1098,9 +1098,6 @@ def _label_sites(
         name_scales=FAR_NAME_SCALES if far else NAME_SCALES,
         wrap=_FAR_WRAP if far else 30,
     )
-    fig.flankmap_unlabelled = [  # type: ignore[attr-defined]
-        str(sites["id"].iloc[order[i]]) for i, p in enumerate(placed) if p is None
-    ]
     return [
         (
             str(sites["id"].iloc[order[i]]),

@@ -1396,14 +1396,10 @@ def _parquet_batches(path: Path, chunk_rows: int) -> Iterator[tuple[pd.DataFrame
     :data:`PARQUET_BATCH_BYTES` to :data:`PARQUET_MAX_EXPANSION`. A plain Parquet file (no
     ``geo`` metadata) with lat/lon columns yields plain frames, for :func:`_plain_points`.
     """
-    try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-        from geopandas.io.arrow import _arrow_to_geopandas
-    except ImportError:
-        raise InputError(
-            located(path, "", "", "reading GeoParquet needs pyarrow: pip install pyarrow")
-        ) from None
+    import pyarrow as pa  # a dependency of flankmap
+    import pyarrow.parquet as pq
+    from geopandas.io.arrow import _arrow_to_geopandas
+
     disk = path.stat().st_size
     limit = max(PARQUET_EXPANSION_FLOOR, PARQUET_MAX_EXPANSION * disk)
     with _open_bytes(path) as handle, _open_bytes(path) as probe_handle:

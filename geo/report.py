@@ -348,10 +348,9 @@ def _verified_cell(value: Any) -> str:
 
 
 def _host_cell(row: Mapping[str, Any]) -> str:
+    # the host border's distance has no range (the site analysis gives the opposing side's)
     renamed = {
         "host_distance_m": row.get("host_border_distance_m"),
-        "host_distance_min_m": row.get("host_border_distance_min_m"),
-        "host_distance_max_m": row.get("host_border_distance_max_m"),
         "host_where": row.get("host_border"),
     }
     return _distance_cell(renamed, "host_distance", "host_where")

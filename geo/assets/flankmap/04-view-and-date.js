@@ -48,7 +48,6 @@
     });
     return out;
   }
-  fm.parseHash = parseHash;
 
   /* The view as a hash: the zoom and the centre to a precision that the zoom shows. */
   function viewHash(state) {
@@ -328,7 +327,6 @@
     if (state.writeHash) { state.writeHash(); }
     map.fire("fmday", { day: day });
   }
-  fm.setDay = setDay;
 
   var ICON_PLAY = '<svg width="14" height="14" viewBox="0 0 14 14" aria-hidden="true" focusable="false">' +
     '<path d="M3 1.5v11l9-5.5z" fill="#333"/></svg>';
