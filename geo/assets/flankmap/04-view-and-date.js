@@ -327,6 +327,7 @@
     if (state.writeHash) { state.writeHash(); }
     map.fire("fmday", { day: day });
   }
+  fm.setDay = setDay; /* for the browser tests, as formatKm and kmText */
 
   var ICON_PLAY = '<svg width="14" height="14" viewBox="0 0 14 14" aria-hidden="true" focusable="false">' +
     '<path d="M3 1.5v11l9-5.5z" fill="#333"/></svg>';
