@@ -49,8 +49,9 @@ handed to the script is described once, by the ``TypedDict`` classes of :mod:`ge
 This module builds and writes the map; its parts live beside it: :mod:`geo._payload` (the
 payload's types and encoders), :mod:`geo._basemap` (countries, names, towns),
 :mod:`geo._overlays` (frontier, distance lines, rings, areas, the Suwałki Gap),
-:mod:`geo._popups` (popup text), :mod:`geo._bulk` (big point layers as binary) and
-:mod:`geo._timeline` (the date slider's states and events). It is the only module that
+:mod:`geo._popups` (popup text), :mod:`geo._bulk` (big point layers as binary),
+:mod:`geo._timeline` (the date slider's states and events) and :mod:`geo._user_layers` (the
+files added with ``--add``: reading, checks, dates, names). It is the only module that
 imports folium (its internals only through :mod:`geo._folium`).
 """
 
@@ -63,7 +64,7 @@ import hashlib
 import html
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -74,7 +75,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo import _assets, _data, _folium, borders, layers, regions, view
+from geo import _assets, _data, _folium, layers, regions, view
 from geo._basemap import (
     DISPLAY,
     basemap_payload,
@@ -84,7 +85,7 @@ from geo._basemap import (
     places_payload,
 )
 from geo._bulk import bulk_payload
-from geo._errors import InputError, shorten
+from geo._errors import InputError
 from geo._overlays import (
     NAMED_AREAS,
     NEAR_KM,
@@ -130,6 +131,15 @@ from geo._popups import (
     timeline_rows,
 )
 from geo._timeline import active_mask, on_nearest_day, timeline_payload
+from geo._user_layers import (
+    active_on,
+    active_rows,
+    canvas_dated,
+    chosen_columns,
+    dated_by_slider,
+    read_user_layer,
+    user_labels,
+)
 from geo.dates import parse_as_of
 from geo.styles import (
     CONFIDENCE_MEANINGS,
@@ -185,31 +195,6 @@ def _attributions(source: _data.BorderSource) -> tuple[str, str]:
 
 
 _SLUG_RE = re.compile(r"[^a-z0-9_]+")
-#: Columns of a user file that the popup shows in its own rows (or not at all), so that they
-#: are not listed again among the file's own columns.
-_KNOWN_COLUMNS = frozenset(
-    {
-        "id",
-        "name",
-        "kind",
-        "operator",
-        "country",
-        "status",
-        "since",
-        "until",
-        "coord_uncertainty_m",
-        "coord_note",
-        "notes",
-        "timeline",
-        "sources",
-        "lead_nation",
-        "confidence",
-        "last_verified",
-        "aliases",
-        "layer",
-    }
-)
-_COORDINATE_NAMES = frozenset({"lat", "lon", "latitude", "longitude", "lng", "x", "y"})
 
 
 @functools.cache
@@ -698,170 +683,6 @@ def _analyse(
     )
 
 
-def _read_user_layer(
-    path: Path | str,
-    as_of: dt.date,
-    *,
-    skip_invalid: bool = False,
-    on_rejected: Callable[[pd.DataFrame], None] | None = None,
-    encoding: str | None = None,
-    every_date: bool = False,
-) -> gpd.GeoDataFrame:
-    """Read a user file; where it has ``since`` or ``until``, keep what is active on ``as_of``.
-
-    A file with one of the two columns gets the other, empty (an open end), so that it is
-    dated as the shipped layers are. With ``every_date`` every row is kept: the map's date
-    slider shows and hides them (see :func:`_active_rows`).
-
-    Bad dates (and an ``until`` before its ``since``), and bad ``operator``/``country``
-    codes where both columns are there (the site analysis reads them), are reported with
-    their row and field, or skipped with ``skip_invalid``, as the reader's own problems are.
-    """
-    from geo import points
-
-    frame = points.read_points(
-        path,
-        skip_invalid=skip_invalid,
-        on_rejected=on_rejected,
-        encoding=encoding,
-        check=_user_problems,
-    )
-    present = {"since", "until"} & set(frame.columns)
-    if not present:
-        return frame
-    for column in ("since", "until"):
-        if column not in present:
-            frame[column] = ""
-    return frame if every_date else _active_rows(frame, as_of)
-
-
-def _active_rows(frame: gpd.GeoDataFrame, as_of: dt.date) -> gpd.GeoDataFrame:
-    """Keep the rows of a dated user file that are active on ``as_of`` (all if undated)."""
-    if not {"since", "until"} <= set(frame.columns):
-        return frame
-    keep = _active_on(frame, as_of)
-    if keep.all():
-        return frame
-    return frame.loc[keep].reset_index(drop=True)
-
-
-def _slider_dated(frame: gpd.GeoDataFrame) -> bool:
-    """Whether the date slider dates a user file's points: it has ``since`` and ``until``.
-
-    Markers and canvas layers alike (:mod:`geo._bulk` ships a canvas layer's days).
-    """
-    return {"since", "until"} <= set(frame.columns)
-
-
-def _active_on(frame: gpd.GeoDataFrame, as_of: dt.date) -> np.ndarray:
-    """Whether each row's ``since``-``until`` holds ``as_of`` (each distinct pair tested once)."""
-    from geo.dates import active_on
-
-    since, since_texts = _column_texts(frame, "since")
-    until, until_texts = _column_texts(frame, "until")
-    width = len(until_texts)
-    pairs, inverse = np.unique(since * width + until, return_inverse=True)
-    active = [active_on(since_texts[c // width], until_texts[c % width], as_of) for c in pairs]
-    return np.asarray(active, dtype=bool)[inverse.ravel()]
-
-
-def _canvas_dated(frame: gpd.GeoDataFrame, bulk_threshold: int) -> bool:
-    """Whether a user file is dated and drawn on a canvas: the slider then filters its points."""
-    if not {"since", "until"} <= set(frame.columns) or len(frame) <= bulk_threshold:
-        return False
-    return bool((frame.geometry.geom_type == "Point").all())
-
-
-def _column_texts(frame: gpd.GeoDataFrame, column: str) -> tuple[np.ndarray, list[str]]:
-    """Return a column's distinct texts (missing: ``""``) and each row's index into them."""
-    try:
-        codes, uniques = pd.factorize(frame[column], use_na_sentinel=True)
-    except TypeError:  # unhashable values (lists from a GeoJSON file): by their text
-        codes, uniques = pd.factorize(frame[column].map(as_text), use_na_sentinel=True)
-    texts = [as_text(v) for v in uniques]
-    codes = np.where(codes < 0, len(texts), codes)
-    return codes, [*texts, ""]
-
-
-def _user_problems(frame: gpd.GeoDataFrame) -> Iterator[tuple[int, str, str]]:
-    """Yield ``(position, field, reason)`` for the bad dates and codes of a user file.
-
-    Each distinct value is checked once; the problems come by position, then field.
-    """
-    from geo.dates import date_bounds
-
-    columns = set(frame.columns)
-    dated = tuple(field for field in ("since", "until") if field in columns)
-    coded = ("operator", "country") if {"operator", "country"} <= columns else ()
-    if not dated and not coded:
-        return
-    known = borders.country_codes() if coded else frozenset()
-    operators = known | set(layers.EXTRA_OPERATORS)
-    found: list[tuple[int, float, str, str]] = []  # position, field's rank, field, reason
-    for rank, field in enumerate((*dated, *coded)):
-        codes, texts = _column_texts(frame, field)
-        reasons: list[str | None] = []
-        for value in texts:
-            reason = None
-            if field in dated and value:
-                try:
-                    date_bounds(value)
-                except ValueError as exc:
-                    reason = str(exc)
-            elif field == "operator" and value not in operators:
-                reason = _code_problem(value, "an ISO alpha-3 code, NATO or SUN")
-            elif field == "country" and value not in known:
-                reason = _code_problem(value, "a known ISO alpha-3 code")
-            reasons.append(reason)
-        bad = np.flatnonzero([r is not None for r in reasons])
-        for where in np.flatnonzero(np.isin(codes, bad)):
-            found.append((int(where), rank, field, str(reasons[codes[where]])))
-    if len(dated) == 2:  # an until before its since, each distinct pair tested once
-        since, since_texts = _column_texts(frame, "since")
-        until, until_texts = _column_texts(frame, "until")
-        width = len(until_texts)
-        pairs, inverse = np.unique(since * width + until, return_inverse=True)
-        for k, pair in enumerate(pairs):
-            first, last = since_texts[pair // width], until_texts[pair % width]
-            try:
-                wrong = bool(first and last) and date_bounds(last)[1] < date_bounds(first)[0]
-            except ValueError:  # a bad date, reported above
-                continue
-            if wrong:
-                reason = f"{shorten(last)!r} is before since {shorten(first)!r}"
-                for where in np.flatnonzero(inverse.ravel() == k):
-                    found.append((int(where), 1.5, "until", reason))
-    for position, _, field, reason in sorted(found):
-        yield position, field, reason
-
-
-def _code_problem(code: str, should_be: str) -> str:
-    return f"{shorten(code)!r} is not {should_be}" if code else "is empty"
-
-
-def _user_labels(paths: Sequence[Path]) -> list[str]:
-    """Name each user file by its file name, or by as much of its path as tells it apart.
-
-    Raises
-    ------
-    InputError
-        If one file is given twice.
-    """
-    resolved = [p.resolve() for p in paths]
-    for i, path in enumerate(resolved):
-        if path in resolved[:i]:
-            raise InputError(f"{paths[i].name}: is added twice; give each file once")
-    labels = []
-    for full in resolved:
-        depth = 1
-        while depth < len(full.parts) and any(
-            other != full and other.parts[-depth:] == full.parts[-depth:] for other in resolved
-        ):
-            depth += 1
-        labels.append("/".join(full.parts[-depth:]))
-    return labels
-
-
 def _bounds(frames: Iterable[gpd.GeoDataFrame], extra: Sequence[float] | None) -> list[list[float]]:
     boxes = [f.total_bounds for f in frames if len(f)]
     if extra is not None:
@@ -881,43 +702,6 @@ def _box_bounds(box: Sequence[float]) -> list[list[float]]:
     """Leaflet bounds ``[[south, west], [north, east]]`` of a (west, south, east, north) box."""
     west, south, east, north = (round(float(v), 3) for v in box)
     return [[south, west], [north, east]]
-
-
-def _user_columns(frame: gpd.GeoDataFrame) -> list[str]:
-    """Return a user file's own columns: those the popup does not already show, in order."""
-    return [
-        str(c)
-        for c in frame.columns
-        if c != frame.geometry.name
-        and str(c) not in _KNOWN_COLUMNS
-        and str(c).lower() not in _COORDINATE_NAMES
-    ]
-
-
-def _chosen_columns(
-    frames: Sequence[tuple[Path, gpd.GeoDataFrame]], popup_fields: Sequence[str] | None
-) -> list[list[str]]:
-    """Return the own columns each user file shows: all, or those chosen, in chosen order.
-
-    Raises
-    ------
-    InputError
-        If a chosen column is in none of the files.
-    """
-    own = [_user_columns(frame) for _, frame in frames]
-    if popup_fields is None:
-        return own
-    chosen = list(dict.fromkeys(str(f).strip() for f in popup_fields if str(f).strip()))
-    if not frames:
-        raise InputError("popup fields name columns of added files, but no file is added")
-    for name in chosen:
-        if not any(name in frame.columns for _, frame in frames):
-            columns = sorted({c for cols in own for c in cols})
-            raise InputError(
-                f"popup field {name!r} is a column of none of the added files "
-                f"(their own columns: {', '.join(columns) or 'none'})"
-            )
-    return [[c for c in chosen if c in cols] for cols in own]
 
 
 def build_map(
@@ -1033,13 +817,13 @@ def build_map(
         every = layers.load_layers(names)  # every date: styles stay fixed across dates
     active = layers.filter_active(every, day) if len(every) else every
     paths = [Path(item) for item in add]
-    labels = _user_labels(paths)
+    labels = user_labels(paths)
     sliding = timeline and bool(len(every))  # the map has a date slider
     user = []
     slider_dated: dict[str, bool] = {}  # by user key: whether the slider dates its points
     for path, label in zip(paths, labels, strict=True):
         sink = functools.partial(on_rejected, path) if on_rejected is not None else None
-        frame = _read_user_layer(
+        frame = read_user_layer(
             path,
             day,
             skip_invalid=skip_invalid,
@@ -1047,11 +831,11 @@ def build_map(
             encoding=encoding,
             every_date=sliding,
         )
-        slider_dated[f"user:{label}"] = sliding and _slider_dated(frame)
+        slider_dated[f"user:{label}"] = sliding and dated_by_slider(frame)
         if sliding and not slider_dated[f"user:{label}"]:
-            frame = _active_rows(frame, day)
+            frame = active_rows(frame, day)
         user.append((path, frame))
-    shown_columns = _chosen_columns(user, popup_fields)
+    shown_columns = chosen_columns(user, popup_fields)
     user_keys = [f"user:{label}" for label in labels]
     styles, titles = styles_for(every, extra=user_keys)
     east_sides = {n: s for n, s in layer_sides(every).items() if s == EAST}
@@ -1097,9 +881,9 @@ def build_map(
         )
         frame = every_day
         if by_slider and len(every_day):
-            keep = _active_on(every_day, day) if is_user else active_mask(every_day, day)
+            keep = active_on(every_day, day) if is_user else active_mask(every_day, day)
             frame = every_day[keep].reset_index(drop=True)
-            if is_user and _canvas_dated(every_day, bulk_threshold):
+            if is_user and canvas_dated(every_day, bulk_threshold):
                 on_canvas.add(len(analysed))  # no distance lines or rings, as a canvas layer
         analysed.append(frame)
         # a dated user file's lines are drawn for every date, shown on the days of its points
