@@ -111,12 +111,20 @@ def active_on(frame: gpd.GeoDataFrame, as_of: dt.date) -> np.ndarray:
     """Whether each row's ``since``-``until`` holds ``as_of`` (each distinct pair tested once)."""
     from geo.dates import active_on
 
+    pairs, inverse = date_pairs(frame)
+    active = np.array([active_on(since, until, as_of) for since, until in pairs], dtype=bool)
+    rows: np.ndarray = active[inverse]
+    return rows
+
+
+def date_pairs(frame: gpd.GeoDataFrame) -> tuple[list[tuple[str, str]], np.ndarray]:
+    """Return the distinct ``(since, until)`` texts of a frame and each row's index into them."""
     since, since_texts = column_texts(frame, "since")
     until, until_texts = column_texts(frame, "until")
     width = len(until_texts)
-    pairs, inverse = np.unique(since * width + until, return_inverse=True)
-    active = [active_on(since_texts[c // width], until_texts[c % width], as_of) for c in pairs]
-    return np.asarray(active, dtype=bool)[inverse.ravel()]
+    codes, inverse = np.unique(since * width + until, return_inverse=True)
+    pairs = [(since_texts[c // width], until_texts[c % width]) for c in codes]
+    return pairs, inverse.ravel()
 
 
 def canvas_dated(frame: gpd.GeoDataFrame, bulk_threshold: int) -> bool:
@@ -171,19 +179,15 @@ def user_problems(frame: gpd.GeoDataFrame) -> Iterator[tuple[int, str, str]]:
         for where in np.flatnonzero(np.isin(codes, bad)):
             found.append((int(where), rank, field, str(reasons[codes[where]])))
     if len(dated) == 2:  # an until before its since, each distinct pair tested once
-        since, since_texts = column_texts(frame, "since")
-        until, until_texts = column_texts(frame, "until")
-        width = len(until_texts)
-        pairs, inverse = np.unique(since * width + until, return_inverse=True)
-        for k, pair in enumerate(pairs):
-            first, last = since_texts[pair // width], until_texts[pair % width]
+        pairs, inverse = date_pairs(frame)
+        for k, (first, last) in enumerate(pairs):
             try:
                 wrong = bool(first and last) and date_bounds(last)[1] < date_bounds(first)[0]
             except ValueError:  # a bad date, reported above
                 continue
             if wrong:
                 reason = f"{shorten(last)!r} is before since {shorten(first)!r}"
-                for where in np.flatnonzero(inverse.ravel() == k):
+                for where in np.flatnonzero(inverse == k):
                     found.append((int(where), 1.5, "until", reason))
     for position, _, field, reason in sorted(found):
         yield position, field, reason
@@ -262,6 +266,7 @@ __all__ = [
     "chosen_columns",
     "code_problem",
     "column_texts",
+    "date_pairs",
     "dated_by_slider",
     "read_user_layer",
     "user_columns",
