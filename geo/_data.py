@@ -157,6 +157,30 @@ def _dbf_bytes(path: str) -> bytes | None:
     return None
 
 
+def countries_encoding(path: str) -> str | None:
+    """Return the text encoding to read a countries shapefile with, None to let GDAL decide.
+
+    Natural Earth writes its attribute tables in UTF-8 and says so in a ``.cpg`` file beside
+    them; the zip of the data package has no ``.cpg``, and GDAL then reads the table as
+    ISO-8859-1 ("Åland" came out as "Ã", a control character and "land"). A shapefile without a ``.cpg`` is therefore read
+    as UTF-8; one with a ``.cpg``, and any other format, as GDAL reads it.
+
+    Examples
+    --------
+    >>> countries_encoding("countries.gpkg") is None
+    True
+    """
+    plain = path.removeprefix("zip://")
+    if plain.lower().endswith(".zip") and Path(plain).is_file():
+        with zipfile.ZipFile(plain) as archive:
+            names = [n.lower() for n in archive.namelist()]
+        shapefile = any(n.endswith(".dbf") for n in names)
+        return "UTF-8" if shapefile and not any(n.endswith(".cpg") for n in names) else None
+    if plain.lower().endswith(".shp"):
+        return None if Path(plain).with_suffix(".cpg").is_file() else "UTF-8"
+    return None
+
+
 @functools.cache
 def _codes_of(path: str) -> frozenset[str]:
     data = _dbf_bytes(path)

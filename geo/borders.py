@@ -123,7 +123,10 @@ def nato_members(as_of: str | dt.date | None = None) -> list[str]:
 
 @functools.cache
 def _countries_cached() -> gpd.GeoDataFrame:
-    frame = pyogrio.read_dataframe(_data.countries_path(), columns=_NE_COLUMNS)
+    path = _data.countries_path()
+    frame = pyogrio.read_dataframe(
+        path, columns=_NE_COLUMNS, encoding=_data.countries_encoding(path)
+    )
     codes = [
         _data.iso_code(a, e) for a, e in zip(frame["ADM0_A3"], frame["ISO_A3_EH"], strict=True)
     ]

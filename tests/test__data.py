@@ -59,6 +59,23 @@ def test_country_codes_from_the_attribute_table_match_gdal():
     assert "-99" not in expected
 
 
+def test_a_shapefile_without_cpg_is_read_as_utf8(tmp_path, monkeypatch):
+    import zipfile
+
+    monkeypatch.delenv(_data.COUNTRIES_ENV, raising=False)
+    shipped = _data.countries_path()
+    assert _data.countries_encoding(shipped) == "UTF-8"  # the data package's zip has no .cpg
+    with_cpg = tmp_path / "with_cpg.zip"
+    with zipfile.ZipFile(with_cpg, "w") as archive:
+        archive.writestr("c.dbf", b"")
+        archive.writestr("c.cpg", b"ISO-8859-1")
+    assert _data.countries_encoding(f"zip://{with_cpg}") is None
+    (tmp_path / "plain.shp").write_bytes(b"")
+    assert _data.countries_encoding(str(tmp_path / "plain.shp")) == "UTF-8"
+    (tmp_path / "plain.cpg").write_text("UTF-8")
+    assert _data.countries_encoding(str(tmp_path / "plain.shp")) is None
+
+
 def test_country_codes_of_another_format_are_read_by_gdal(tmp_path, monkeypatch):
     import pyogrio
 

@@ -250,3 +250,14 @@ def test_only_countries_of_several_records_are_merged():
         assert shapely.equals(frame.loc[code, "geometry"], shapely.union_all(parts.values))
     single = raw.set_index("iso_a3").loc["POL", "geometry"]
     assert frame.loc["POL", "geometry"].equals_exact(shapely.make_valid(single), 0)
+
+
+@pytest.mark.parametrize("source", ["naturalearth", "osm"])
+def test_country_names_are_read_as_utf8(source):
+    """Natural Earth's table is UTF-8 without a .cpg beside it: GDAL alone read it as Latin-1."""
+    assert borders.countries(["ALA"], borders=source)["name"].tolist() == ["Åland"]
+    if source == "naturalearth":  # the OSM extract holds Europe's countries only
+        names = borders.countries(["CUW", "STP"], borders=source)["name"].tolist()
+        assert names == ["Curaçao", "São Tomé and Príncipe"]
+    every = borders.countries(borders=source)["name"]
+    assert not every.str.contains("[\u0080-\u009f]|Ã", regex=True).any()
