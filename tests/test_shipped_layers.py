@@ -136,19 +136,41 @@ def test_the_2021_report_date_shows_the_pre_2022_posture():
     assert {"ROU", "BGR", "HUN", "SVK"} <= groups(after)
 
 
-def test_sources_file_is_up_to_date():
-    """layers/SOURCES.md is generated from the layers; rebuild it with scripts/build_sources.py."""
+def _script(name):
+    """The module of scripts/NAME.py of the source checkout (skips in an installed wheel)."""
     import importlib.util
 
     root = _data.layers_dir().parent
-    spec = importlib.util.spec_from_file_location(
-        "build_sources", root / "scripts" / "build_sources.py"
-    )
+    spec = importlib.util.spec_from_file_location(name, root / "scripts" / f"{name}.py")
     if spec is None or not (root / "scripts").is_dir():
         pytest.skip("not a source checkout")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return root, module
+
+
+def test_sources_file_is_up_to_date():
+    """layers/SOURCES.md is generated from the layers; rebuild it with scripts/build_sources.py."""
+    root, module = _script("build_sources")
     assert (root / "layers" / "SOURCES.md").read_text(encoding="utf-8") == module.render()
+
+
+def test_defence_lines_are_the_derived_osm_courses():
+    """The schematic courses are the OSM border as scripts/build_defence_lines.py derives it."""
+    _, module = _script("build_defence_lines")
+    text = module.LAYER.read_text(encoding="utf-8")
+    assert module.render(module.derive(json.loads(text))) == text
+
+
+def test_defence_lines_lie_on_their_countrys_border():
+    """Each course, and the marker the map puts on it, is on the border of the state building it."""
+    frame = layers.load_layer("defence_lines")
+    countries = borders.countries(sorted(set(frame["country"])), borders="osm")
+    for country, line in zip(frame["country"], frame.geometry, strict=True):
+        border = countries.loc[country, "geometry"].boundary
+        coordinates = shapely.points(shapely.get_coordinates(line))
+        assert shapely.distance(coordinates, border).max() < 2e-5  # the 5 decimals: ~1 m
+        assert shapely.distance(shapely.point_on_surface(line), border) < 2e-5
 
 
 # --- schema v2 for the shipped layers -------------------------------------------------------
