@@ -118,7 +118,7 @@ _NUMBER = r"^(0|[1-9][0-9]{0,9})$"
 
 
 def numbered(texts: pd.Series) -> tuple[str, bytes] | None:
-    """Return the prefix and the numbers of texts that are all one prefix and a number.
+    r"""Return the prefix and the numbers of texts that are all one prefix and a number.
 
     Ids and names like ``p1, p2, ...`` or ``site 1, site 2, ...`` are shipped as their
     prefix and each number's step from the one before (int32 byte planes, the first from
@@ -133,6 +133,8 @@ def numbered(texts: pd.Series) -> tuple[str, bytes] | None:
     ('p', [7, 1, 2])
     >>> numbered(pd.Series(["p7", "p08"])) is None, numbered(pd.Series(["7", ""])) is None
     (True, True)
+    >>> numbered(pd.Series(["a\nb1", "a\nb2"])) is None
+    True
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -144,6 +146,8 @@ def numbered(texts: pd.Series) -> tuple[str, bytes] | None:
     if found is None:
         return None
     prefix = first[: found.start()]
+    if "\n" in prefix:  # joined_texts writes a space for it
+        return None
     array = pa.array(texts, type=pa.large_string())
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
