@@ -136,7 +136,10 @@ class BulkPoints(TypedDict):
     int32 lat (degrees times ``scale``), the group of each point (uint of ``group`` bytes:
     a row of the popup's ``rows`` and an entry of ``looks``), a uint16 distance code
     (:func:`geo._bulk.km_codes`), then UTF-8 texts, ``"\n"``-joined, of the byte lengths in ``texts``
-    (``[key, bytes]``: ``"names"``, ``"ids"`` or the index of a popup field). ``km`` and
+    (``[key, bytes]``: ``"names"``, ``"ids"`` or the index of a popup field), or, for texts that
+    are all one prefix and a number (``[key, bytes, prefix]``), int32 byte planes of each
+    number's step from the one before (the first from 0): the text is ``prefix + number``
+    (:func:`geo._bulk.numbered`). ``km`` and
     ``xy`` are the indices of the fields the script fills in from the distance and the
     coordinates (-1: none), ``unc`` the text after every point's coordinates. ``days``, only
     for a file with ``since`` and ``until``, gives each group's first and last day

@@ -495,21 +495,19 @@ def territory_of(
 
 def _territory_result(target: Target, lon: np.ndarray, lat: np.ndarray) -> pd.DataFrame:
     inside = _inside(target, lon, lat)
-    result = pd.DataFrame(
-        {
-            "distance_m": 0.0,
-            "nearest_lat": lat,
-            "nearest_lon": lon,
-            "border": "",
-            "bearing_deg": np.nan,
-        },
-        index=pd.RangeIndex(len(lon)),
-    )
+    columns: dict[str, np.ndarray] = {
+        "distance_m": np.zeros(len(lon)),
+        "nearest_lat": np.array(lat, dtype=float),
+        "nearest_lon": np.array(lon, dtype=float),
+        "border": np.full(len(lon), "", dtype=object),
+        "bearing_deg": np.full(len(lon), np.nan),
+    }
     outside = np.flatnonzero(inside == "")
-    if len(outside):
+    if len(outside):  # filled in column by column: no pandas row indexing of a million rows
         found = nearest(target.lines, lon[outside], lat[outside])
-        found.index = outside
-        result.loc[outside, RESULT_COLUMNS] = found[RESULT_COLUMNS]
+        for name in RESULT_COLUMNS:
+            columns[name][outside] = found[name].to_numpy()
+    result = pd.DataFrame(columns, index=pd.RangeIndex(len(lon)), copy=False)
     result["border"] = result["border"].astype(str)
     result["inside"] = pd.array(inside, dtype=str)
     return result

@@ -414,8 +414,12 @@ def decode_bulk(layer: dict) -> list[dict[str, str]]:
     offset, texts = (10 + width) * n, {}
     if "epoch" in pts:  # each point's first and last day after the epoch
         offset += 4 * n
-    for key, size in pts["texts"]:
-        texts[str(key)] = raw[offset : offset + size].decode("utf-8").split("\n")
+    for key, size, *prefix in pts["texts"]:
+        if prefix:  # a prefix and numbers: int32 steps from the number before
+            numbers = np.cumsum(planes("<i4", 4, offset).astype(np.int64))
+            texts[str(key)] = [f"{prefix[0]}{v}" for v in numbers.tolist()]
+        else:
+            texts[str(key)] = raw[offset : offset + size].decode("utf-8").split("\n")
         offset += size
     assert offset == len(raw)
     points = []
@@ -487,6 +491,32 @@ def test_big_user_layers_ship_binary_points_that_show_as_the_json_ones(map_layer
     assert any("km to the" in p["To the frontier"] for p in shown)
     assert len({p["Side"] for p in shown}) >= 2  # points on both sides, coloured by side
     assert len({p["look"][0] for p in shown}) >= 2
+
+
+def test_big_layers_ship_numbered_texts_as_numbers(map_layers, tmp_path):
+    """Ids, names and columns that are one prefix and a number go as int32 steps, same text."""
+    rng = np.random.default_rng(5)
+    n = 300
+    lat, lon = np.round(rng.uniform(43, 61, n), 5), np.round(rng.uniform(12, 32, n), 5)
+    order = rng.permutation(n)  # steps up and down
+    lines = ["id,name,lat,lon,count,code"]
+    for i in range(n):
+        code = f"0{i}" if i == 7 else str(i)  # one leading zero: shipped as text
+        count = 2**31 - 1 if i == 3 else i * 1000
+        lines.append(f"p{i},site {order[i]},{lat[i]},{lon[i]},{count},{code}")
+    path = tmp_path / "counted.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    big = sites(payload(maps.render_html(maps.build_map(add=[path], bulk_threshold=100))))
+    small = sites(payload(maps.render_html(maps.build_map(add=[path], bulk_threshold=n))))
+    parts = {str(part[0]): part[2:] for part in big["counted"]["pts"]["texts"]}
+    assert parts.pop("names") == ["site "]
+    assert parts.pop("ids") == ["p"]
+    assert sorted(parts.values()) == [[], [""]]  # count as numbers, code as text
+    shown = decode_bulk(big["counted"])
+    assert shown == decode_json(small["counted"])
+    assert [p["id"] for p in shown[:3]] == ["p0", "p1", "p2"]
+    assert shown[3]["count"] == "2147483647"
+    assert shown[7]["code"] == "07"
 
 
 def test_big_site_files_ship_binary_points_that_show_as_the_json_ones(map_layers, tmp_path):

@@ -405,5 +405,8 @@ def test_binary_user_points_show_their_count_distance_and_side(tmp_path, open_of
     page.fill(".fm-search-input", "site 4321")
     names = page.locator(".fm-search-name").evaluate_all("ns => ns.map(n => n.textContent)")
     assert names[0] == "site 4321"
+    page.fill(".fm-search-input", "p4321")  # the ids, shipped as numbers, are found too
+    names = page.locator(".fm-search-name").evaluate_all("ns => ns.map(n => n.textContent)")
+    assert names[0] == "site 4321"
     assert opened.errors == []
     assert opened.requests == []

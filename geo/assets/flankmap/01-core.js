@@ -344,9 +344,15 @@
       offset = at + (g + (pts.epoch ? 6 : 2)) * n;
       var decoder = new global.TextDecoder("utf-8"), cols = {};
       pts.texts.forEach(function (part) {
-        var text = decoder.decode(new Uint8Array(buffer, offset, part[1]));
+        var list;
+        if (part.length > 2) {  /* a prefix and numbers: int32 steps, each from the one before */
+          var v = 0;  /* word() reads point i of decodePoints */
+          list = new Array(n);
+          for (i = 0; i < n; i++) { v += word(offset, 4); list[i] = part[2] + v; }
+        } else {
+          list = decoder.decode(new Uint8Array(buffer, offset, part[1])).split("\n");
+        }
         offset += part[1];
-        var list = text.split("\n");
         if (part[0] === "names") { layer.p.names = list; }
         else if (part[0] === "ids") { layer.p.ids = list; }
         else { cols[part[0]] = list; }
