@@ -478,6 +478,19 @@ def _shared_edges(
     return shapely.line_merge(shapely.union_all(segments))
 
 
+@functools.cache
+def _pair_border(
+    source: BorderSource, code_a: str, code_b: str
+) -> tuple[shapely.Geometry, float] | None:
+    """Return the border of two countries of a polygon source and its length in km, or None.
+
+    Cached: the frontier of every date (a map's date slider draws one per NATO accession) is
+    made of the same few pairs.
+    """
+    line = _shared_edges(_source_countries(source), code_a, code_b)
+    return None if line.is_empty else (line, geodesic_length_m(line) / 1000.0)
+
+
 def frontier(
     side_a: str | Iterable[str],
     side_b: str | Iterable[str],
@@ -534,16 +547,16 @@ def frontier(
     for code_a in codes_a:
         hits = tree.query(frame.geometry[code_a], predicate="intersects")
         for code_b in sorted(np.asarray(codes_b)[hits]):
-            line = _shared_edges(frame, code_a, code_b)
-            if line.is_empty:
+            found = _pair_border(source, str(code_a), str(code_b))
+            if found is None:
                 continue
             rows.append(
                 {
                     "a": code_a,
                     "b": code_b,
                     "pair": "-".join(sorted((code_a, code_b))),
-                    "length_km": geodesic_length_m(line) / 1000.0,
-                    "geometry": line,
+                    "length_km": found[1],
+                    "geometry": found[0],
                 }
             )
     result = gpd.GeoDataFrame(
