@@ -479,6 +479,16 @@ def _shared_edges(
 
 
 @functools.cache
+def _touching(source: BorderSource, code: str) -> frozenset[str]:
+    """Return the codes of the source's countries whose polygons meet the country's."""
+    frame = _source_countries(source)
+    hits = shapely.STRtree(frame.geometry.values).query(
+        frame.geometry[code], predicate="intersects"
+    )
+    return frozenset(str(c) for c in frame.index[hits])
+
+
+@functools.cache
 def _pair_border(
     source: BorderSource, code_a: str, code_b: str
 ) -> tuple[shapely.Geometry, float] | None:
@@ -541,13 +551,11 @@ def frontier(
     codes_a, codes_b = source_codes(codes_a, source), source_codes(codes_b, source)
     if source.frontier_from == "lines":
         return _borders_osm.frontier(codes_a, codes_b)
-    frame = _source_countries(source)
-    tree = shapely.STRtree(frame.loc[codes_b].geometry.values)
     rows = []
     for code_a in codes_a:
-        hits = tree.query(frame.geometry[code_a], predicate="intersects")
-        for code_b in sorted(np.asarray(codes_b)[hits]):
-            found = _pair_border(source, str(code_a), str(code_b))
+        touching = _touching(source, code_a)
+        for code_b in sorted(c for c in codes_b if c in touching):
+            found = _pair_border(source, code_a, code_b)
             if found is None:
                 continue
             rows.append(
