@@ -117,6 +117,10 @@ def distance_entry(
     ]
 
 
+#: How far a lower bound must exceed a site's distance so far to skip measuring, metres.
+_BOUND_MARGIN_M = 1.0
+
+
 def state_distances(
     frame: gpd.GeoDataFrame,
     starts: Sequence[dt.date],
@@ -129,6 +133,8 @@ def state_distances(
     accession, and the distance to a union of territories is the least distance to one of
     them, so each accession's members are measured once and a state takes the nearest of
     those that have joined by its start: the same numbers as measuring to the whole union.
+    Members who cannot be nearer to any site than those before them
+    (:func:`geo.distance.territory_lower_bound_m`) are not measured.
     """
     from geo import distance
     from geo.layers import operator_on
@@ -165,9 +171,14 @@ def state_distances(
         for s, first in enumerate(starts):
             for when in sorted(w for w in joined if w <= first and w not in done):
                 done.add(when)
-                part = distance.to_territory(
-                    lon[east], lat[east], ",".join(sorted(joined[when])), borders=source
-                )
+                codes = ",".join(sorted(joined[when]))
+                if np.isfinite(best).all():
+                    bound = distance.territory_lower_bound_m(
+                        lon[east], lat[east], codes, borders=source
+                    )
+                    if (bound > best + _BOUND_MARGIN_M).all():
+                        continue  # none of these members is nearer to a site: none measured
+                part = distance.to_territory(lon[east], lat[east], codes, borders=source)
                 for j, row in enumerate(part.itertuples(index=False)):
                     if row.distance_m < best[j]:
                         best[j] = row.distance_m
