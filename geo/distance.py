@@ -494,15 +494,10 @@ def territory_lower_bound_m(
     lon, lat = _coords(lon, lat)
     source = _data.border_source(borders)
     codes = border_data.resolve_group(group, as_of=parse_as_of(as_of), borders=source)
-    boxes = []
-    for on in dict.fromkeys([source, _NATURAL_EARTH]):
-        with contextlib.suppress(InputError):  # a source that holds none of them
-            held = border_data.source_codes(codes, on)
-            boxes.append(border_data.countries(held, borders=on).total_bounds)
-    if not boxes:
+    box = _group_box(tuple(codes), source)
+    if box is None:
         return np.zeros(len(lon))
-    west, south = min(b[0] for b in boxes), min(b[1] for b in boxes)
-    east, north = max(b[2] for b in boxes), max(b[3] for b in boxes)
+    west, south, east, north = box
     bound = np.maximum.reduce(
         [np.zeros(len(lat)), (south - lat) * _DEGREE_LAT_M, (lat - north) * _DEGREE_LAT_M]
     )
@@ -513,6 +508,23 @@ def territory_lower_bound_m(
             chord = rho * np.sin(np.radians(np.where(beyond, gap, 0.0)))
             bound = np.where(beyond, np.maximum(bound, chord), bound)
     return np.asarray(bound, dtype=float)
+
+
+@functools.lru_cache(maxsize=64)
+def _group_box(
+    codes: tuple[str, ...], source: BorderSource
+) -> tuple[float, float, float, float] | None:
+    """Return the box around the group's countries on the source and on Natural Earth."""
+    boxes = []
+    for on in dict.fromkeys([source, _NATURAL_EARTH]):
+        with contextlib.suppress(InputError):  # a source that holds none of them
+            held = border_data.source_codes(codes, on)
+            boxes.append(border_data.countries(held, borders=on).total_bounds)
+    if not boxes:
+        return None
+    west, south = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    east, north = max(b[2] for b in boxes), max(b[3] for b in boxes)
+    return float(west), float(south), float(east), float(north)
 
 
 def territory_of(
