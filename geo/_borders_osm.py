@@ -329,24 +329,42 @@ def frontier(
     keep = frame["kind"].isin(kinds).to_numpy() & (
         (in_a_left & in_b_right) | (in_b_left & in_a_right)
     )
-    rows = []
+    rows, lengths = [], []
     chosen = frame[keep]
     a_codes = np.where(np.isin(chosen["left"], codes_a), chosen["left"], chosen["right"])
     b_codes = np.where(np.isin(chosen["left"], codes_a), chosen["right"], chosen["left"])
-    for (code_a, code_b), group in pd.DataFrame(
-        {"a": a_codes, "b": b_codes, "geometry": chosen.geometry.values}
-    ).groupby(["a", "b"], sort=True):
-        geom = shapely.line_merge(shapely.multilinestrings(list(group["geometry"])))
+    where = str(Path(path or DATA_PATH).resolve())  # the key of load()
+    for code_a, code_b in sorted(set(zip(a_codes.tolist(), b_codes.tolist(), strict=True))):
+        geom, km = _pair_line(where, kinds, str(code_a), str(code_b))
         rows.append(
             {"a": code_a, "b": code_b, "pair": "-".join(sorted((code_a, code_b))), "geometry": geom}
         )
+        lengths.append(km)
     result = gpd.GeoDataFrame(
         pd.DataFrame(rows, columns=["a", "b", "pair", "geometry"]),
         geometry="geometry",
         crs="EPSG:4326",
     )
-    result.insert(3, "length_km", _length_km(result.geometry))
+    result.insert(3, "length_km", np.array(lengths, dtype=float))
     return result.sort_values("pair", ignore_index=True)
+
+
+@functools.lru_cache(maxsize=256)
+def _pair_line(
+    path: str, kinds: tuple[str, ...], code_a: str, code_b: str
+) -> tuple[shapely.Geometry, float]:
+    """Return the merged border lines of two countries of the extract and their length in km.
+
+    Cached: the frontier of every date (the slider's, one per NATO accession) repeats the
+    same pairs.
+    """
+    frame = _cached(path).lines
+    left, right = frame["left"].to_numpy(), frame["right"].to_numpy()
+    mine = frame["kind"].isin(kinds).to_numpy() & (
+        ((left == code_a) & (right == code_b)) | ((left == code_b) & (right == code_a))
+    )
+    geom = shapely.line_merge(shapely.multilinestrings(list(frame.geometry.values[mine])))
+    return geom, float(_length_km([geom])[0])
 
 
 def territory_boundary(

@@ -117,6 +117,10 @@ def distance_entry(
     ]
 
 
+#: How far a lower bound must exceed a site's distance so far to skip measuring, metres.
+_BOUND_MARGIN_M = 1.0
+
+
 def state_distances(
     frame: gpd.GeoDataFrame,
     starts: Sequence[dt.date],
@@ -129,6 +133,8 @@ def state_distances(
     accession, and the distance to a union of territories is the least distance to one of
     them, so each accession's members are measured once and a state takes the nearest of
     those that have joined by its start: the same numbers as measuring to the whole union.
+    A site is not measured to members who cannot be nearer to it than those before them
+    (:func:`geo.distance.territory_lower_bound_m`).
     """
     from geo import distance
     from geo.layers import operator_on
@@ -165,10 +171,22 @@ def state_distances(
         for s, first in enumerate(starts):
             for when in sorted(w for w in joined if w <= first and w not in done):
                 done.add(when)
+                codes = ",".join(sorted(joined[when]))
+                # Each site's distance stands alone: measure only the sites these members
+                # might come nearer to than those before them.
+                near = np.ones(len(east), dtype=bool)
+                if np.isfinite(best).any():
+                    bound = distance.territory_lower_bound_m(
+                        lon[east], lat[east], codes, borders=source
+                    )
+                    near = ~(bound > best + _BOUND_MARGIN_M)
+                rows = np.flatnonzero(near)
+                if not len(rows):
+                    continue
                 part = distance.to_territory(
-                    lon[east], lat[east], ",".join(sorted(joined[when])), borders=source
+                    lon[east[rows]], lat[east[rows]], codes, borders=source
                 )
-                for j, row in enumerate(part.itertuples(index=False)):
+                for j, row in zip(rows.tolist(), part.itertuples(index=False), strict=True):
                     if row.distance_m < best[j]:
                         best[j] = row.distance_m
                         found_at[j] = (row.distance_m, row.nearest_lat, row.nearest_lon, row.border)

@@ -481,6 +481,29 @@ def _shared_edges(
     return shapely.line_merge(shapely.union_all(segments))
 
 
+@functools.cache
+def _touching(source: BorderSource, code: str) -> frozenset[str]:
+    """Return the codes of the source's countries whose polygons meet the country's."""
+    frame = _source_countries(source)
+    hits = shapely.STRtree(frame.geometry.values).query(
+        frame.geometry[code], predicate="intersects"
+    )
+    return frozenset(str(c) for c in frame.index[hits])
+
+
+@functools.cache
+def _pair_border(
+    source: BorderSource, code_a: str, code_b: str
+) -> tuple[shapely.Geometry, float] | None:
+    """Return the border of two countries of a polygon source and its length in km, or None.
+
+    Cached: the frontier of every date (a map's date slider draws one per NATO accession) is
+    made of the same few pairs.
+    """
+    line = _shared_edges(_source_countries(source), code_a, code_b)
+    return None if line.is_empty else (line, geodesic_length_m(line) / 1000.0)
+
+
 def frontier(
     side_a: str | Iterable[str],
     side_b: str | Iterable[str],
@@ -531,22 +554,20 @@ def frontier(
     codes_a, codes_b = source_codes(codes_a, source), source_codes(codes_b, source)
     if source.frontier_from == "lines":
         return _borders_osm.frontier(codes_a, codes_b)
-    frame = _source_countries(source)
-    tree = shapely.STRtree(frame.loc[codes_b].geometry.values)
     rows = []
     for code_a in codes_a:
-        hits = tree.query(frame.geometry[code_a], predicate="intersects")
-        for code_b in sorted(np.asarray(codes_b)[hits]):
-            line = _shared_edges(frame, code_a, code_b)
-            if line.is_empty:
+        touching = _touching(source, code_a)
+        for code_b in sorted(c for c in codes_b if c in touching):
+            found = _pair_border(source, code_a, code_b)
+            if found is None:
                 continue
             rows.append(
                 {
                     "a": code_a,
                     "b": code_b,
                     "pair": "-".join(sorted((code_a, code_b))),
-                    "length_km": geodesic_length_m(line) / 1000.0,
-                    "geometry": line,
+                    "length_km": found[1],
+                    "geometry": found[0],
                 }
             )
     result = gpd.GeoDataFrame(

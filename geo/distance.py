@@ -60,6 +60,7 @@ __all__ = [
     "point_result",
     "result_columns",
     "target",
+    "territory_lower_bound_m",
     "territory_of",
     "to_frontier",
     "to_territory",
@@ -467,6 +468,63 @@ def to_territory(
     source = _data.border_source(borders)
     codes = tuple(border_data.resolve_group(group, as_of=parse_as_of(as_of), borders=source))
     return _covered(_territory_target(codes, source), lon, lat)[0]
+
+
+def territory_lower_bound_m(
+    lon: npt.ArrayLike,
+    lat: npt.ArrayLike,
+    group: str | Iterable[str],
+    *,
+    as_of: str | dt.date | None = None,
+    borders: str | BorderSource | None = None,
+) -> np.ndarray:
+    """Return a lower bound of :func:`to_territory`'s distance, without building the target.
+
+    The bound holds for the distance to the group's countries on the source and on Natural
+    Earth (where :func:`to_territory` measures the points beyond the source's coverage): it
+    is the distance to the box around both, bounded from below by the meridian arc to its
+    parallels and the chord to the planes of its meridians; 0 in the box.
+
+    Examples
+    --------
+    >>> far = territory_lower_bound_m([25.0], [60.0], "ESP")[0]
+    >>> bool(far > 1_000_000 and far <= to_territory([25.0], [60.0], "ESP").loc[0, "distance_m"])
+    True
+    """
+    lon, lat = _coords(lon, lat)
+    source = _data.border_source(borders)
+    codes = border_data.resolve_group(group, as_of=parse_as_of(as_of), borders=source)
+    box = _group_box(tuple(codes), source)
+    if box is None:
+        return np.zeros(len(lon))
+    west, south, east, north = box
+    bound = np.maximum.reduce(
+        [np.zeros(len(lat)), (south - lat) * _DEGREE_LAT_M, (lat - north) * _DEGREE_LAT_M]
+    )
+    if east - west < 180:  # the box lies beyond the plane of each of its side meridians
+        rho = 6_378_137.0 * np.cos(np.radians(lat))  # at most the distance to the axis
+        for gap in (west - lon, lon - east):
+            beyond = (gap > 0) & (gap < 90)
+            chord = rho * np.sin(np.radians(np.where(beyond, gap, 0.0)))
+            bound = np.where(beyond, np.maximum(bound, chord), bound)
+    return np.asarray(bound, dtype=float)
+
+
+@functools.lru_cache(maxsize=64)
+def _group_box(
+    codes: tuple[str, ...], source: BorderSource
+) -> tuple[float, float, float, float] | None:
+    """Return the box around the group's countries on the source and on Natural Earth."""
+    boxes = []
+    for on in dict.fromkeys([source, _NATURAL_EARTH]):
+        with contextlib.suppress(InputError):  # a source that holds none of them
+            held = border_data.source_codes(codes, on)
+            boxes.append(border_data.countries(held, borders=on).total_bounds)
+    if not boxes:
+        return None
+    west, south = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    east, north = max(b[2] for b in boxes), max(b[3] for b in boxes)
+    return float(west), float(south), float(east), float(north)
 
 
 def territory_of(

@@ -5,7 +5,8 @@ measures them with :func:`geo.sites.site_analysis` and renders one HTML page wit
 
 - a title, the date and a short summary (sites, layers, frontier length, NATO members);
 - the interactive map of :mod:`geo.maps` in a sandboxed ``<iframe srcdoc>`` (two maps with a
-  toggle when comparing dates), replaced in print by the static figure of :mod:`geo.figures`;
+  toggle when comparing dates), replaced in print by the static figure of :mod:`geo.figures`
+  (its sites unlabelled: the table below names them);
 - when comparing: what changed (features added and ended, NATO members who joined, the
   frontier by country pair);
 - a sortable table of the sites with the geodesic distance to the opposing frontier and to the
@@ -556,7 +557,9 @@ def _png_size(png: bytes) -> tuple[int, int]:
     return struct.unpack(">II", png[16:24])
 
 
-def _figure_img(data: ReportData, state: ReportState, drawn: list[Figure]) -> str:
+def _figure_img(
+    data: ReportData, state: ReportState, drawn: list[Figure], *, labels: bool = True
+) -> str:
     from geo.figures import figure_bytes, map_figure
 
     fig = map_figure(
@@ -565,6 +568,7 @@ def _figure_img(data: ReportData, state: ReportState, drawn: list[Figure]) -> st
         styles=data.styles,
         rings_km=data.rings_km,
         ring_sites=_rings_here(data, state),
+        labels=labels,
         size_cm=_FIGURE_SIZE_CM,
         dpi=_FIGURE_DPI,
         region=data.region,
@@ -618,8 +622,12 @@ def _map_section(data: ReportData, *, interactive: bool) -> str:
             panes.append(
                 f'<div class="map-pane{hidden}" data-state="{day}">{_map_fragment(data, state)}</div>'
             )
+        # On the interactive page the figure is for print only, above the sites table that
+        # names every site: its sites go unlabelled (placing and keying 75 names is 85 % of
+        # the figure's time). On the static page it is the map on screen, labelled.
+        img = _figure_img(data, state, drawn, labels=not interactive)
         figures.append(
-            f'<figure class="print-map" data-state="{day}">{_figure_img(data, state, drawn)}'
+            f'<figure class="print-map" data-state="{day}">{img}'
             f"<figcaption>The sites and the frontier on {day}.</figcaption></figure>"
         )
         checked = " checked" if i == len(data.states) - 1 else ""
@@ -668,8 +676,9 @@ def render_report(data: ReportData, *, title: str | None = None, interactive: bo
     title : str, optional
         The page title; default ``"Military posture on NATO's eastern flank"``.
     interactive : bool
-        Embed the interactive map; ``False`` shows the static figure on screen too (a
-        smaller page without scripts in frames).
+        Embed the interactive map, with the static figure for print (its sites unlabelled,
+        the table names them); ``False`` shows the static figure, its sites labelled, on
+        screen too (a smaller page without scripts in frames).
 
     Returns
     -------

@@ -389,3 +389,15 @@ def test_a_file_of_countries_is_a_border_source(tmp_path):
         "",
         "LVA",
     ]
+
+
+@pytest.mark.parametrize("borders", ["osm", "naturalearth"])
+@pytest.mark.parametrize("group", ["ESP", "GRC,TUR", "FIN", "BGR,EST,LTU,LVA,ROU,SVK,SVN"])
+def test_territory_lower_bound_never_exceeds_the_distance(group, borders):
+    rng = np.random.default_rng(20261203)
+    lon, lat = rng.uniform(-30.0, 60.0, 400), rng.uniform(25.0, 75.0, 400)
+    bound = distance.territory_lower_bound_m(lon, lat, group, borders=borders)
+    exact = distance.to_territory(lon, lat, group, borders=borders)["distance_m"].to_numpy()
+    assert (bound <= exact).all()
+    assert (bound[exact == 0] == 0).all()  # inside the territory
+    assert (bound > 0.8 * exact).sum() > 100  # and it is a useful bound far away

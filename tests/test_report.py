@@ -400,3 +400,25 @@ def test_the_map_measures_again_a_site_that_differs(mini_layers):
     fresh = maps._analyse(group, day, user=False, borders=data.borders)
     taken = maps._analyse(group, day, user=False, borders=data.borders, measured=moved)
     pd.testing.assert_frame_equal(taken, fresh)
+
+
+def test_the_print_figure_names_the_sites_only_on_the_static_page(mini_layers, monkeypatch):
+    """The interactive page's print-only figure leaves the names to the table below it."""
+    from geo import figures
+
+    labelled: list[bool] = []
+    original = figures.map_figure
+
+    def spying(*args, **kwargs):
+        labelled.append(kwargs["labels"])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(figures, "map_figure", spying)
+    data = report.report_data(as_of=AS_OF)
+    interactive = report.render_report(data, interactive=True)
+    static = report.render_report(data, interactive=False)
+    assert labelled == [False, True]
+    for page in (interactive, static):
+        assert page.count('<img class="static-map"') == 1
+        for name in data.rows["name"]:  # the table names every site on both pages
+            assert html.escape(str(name)) in page
