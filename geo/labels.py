@@ -14,6 +14,7 @@ import contextvars
 import functools
 import re
 import textwrap
+import unicodedata
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -541,9 +542,67 @@ class _KeyLayout:
 
 
 def _wrap_px(text: str, width_px: float, measure: Any) -> str:
-    """Wrap ``text`` at spaces so that each line is at most ``width_px`` wide (if it can)."""
+    """Wrap ``text`` at spaces so that each line is at most ``width_px`` wide (if it can).
+
+    The lines are those of measuring each line with the next word in turn, with a fraction
+    of the measurements (each costs some 10 us a character, and a key wraps hundreds of
+    names at several widths): a line with one word more is as wide as the line, plus the
+    word, plus what the space adds between the two letters around it (``measure("a b") -
+    measure("a") - measure("b")``, measured once a pair: exact for this font, whose glyphs
+    and kerning are laid out one after another). Only where that sum comes within
+    :data:`_WRAP_SURE_PX` a word of the width is the line measured whole, and decides. A text
+    with marks, format characters or right-to-left letters (laid out in context) is measured
+    line by line as before.
+    """
+    words = text.split()
+    if not _plain(text):
+        return _wrap_measured(words, width_px, measure)
     lines: list[str] = []
-    for word in text.split():
+    line_px = unsure = 0.0  # the width of the last line, and how far it may be off
+    for word in words:
+        if lines:
+            joined = f"{lines[-1]} {word}"
+            sum_px = line_px + _join_px(lines[-1][-1], word[0], measure) + measure(word)
+            sure = unsure + _WRAP_SURE_PX
+            if sum_px + sure <= width_px:  # fits for sure
+                lines[-1], line_px, unsure = joined, sum_px, sure
+                continue
+            if sum_px - sure <= width_px:  # too close to tell: measure
+                whole = measure(joined)
+                if whole <= width_px:
+                    lines[-1], line_px, unsure = joined, whole, 0.0
+                    continue
+        lines.append(word)
+        line_px, unsure = measure(word), 0.0
+    return "\n".join(lines)
+
+
+#: How far (in pixels) a sum of word widths may be from the measured line for each word: a
+#: line is measured whole where its sum comes within this much of the width, per word summed.
+_WRAP_SURE_PX = 2.0
+
+
+def _join_px(before: str, after: str, measure: Any) -> float:
+    """Return what a space between two letters adds to the widths of the texts around it."""
+    return float(measure(f"{before} {after}") - measure(before) - measure(after))
+
+
+def _plain(text: str) -> bool:
+    """Whether a text is laid out letter after letter: no marks, format characters, or RTL."""
+    return all(
+        unicodedata.category(char)[0] not in "MC"
+        and unicodedata.bidirectional(char) not in _RTL_CLASSES
+        for char in text
+    )
+
+
+_RTL_CLASSES = frozenset({"R", "AL", "AN"})  # (the explicit embeddings are format characters)
+
+
+def _wrap_measured(words: Sequence[str], width_px: float, measure: Any) -> str:
+    """:func:`_wrap_px` measuring each line with the next word: the same lines, more slowly."""
+    lines: list[str] = []
+    for word in words:
         if lines and measure(f"{lines[-1]} {word}") <= width_px:
             lines[-1] = f"{lines[-1]} {word}"
         else:
