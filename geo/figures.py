@@ -222,6 +222,11 @@ def _to_display() -> Transformer:
 
 
 @functools.cache
+def _from_display() -> Transformer:
+    return Transformer.from_crs(DISPLAY_CRS, "EPSG:4326", always_xy=True)
+
+
+@functools.cache
 def _basemap() -> gpd.GeoDataFrame:
     """Countries of the wider region, projected and simplified for display."""
     from geo.borders import countries
@@ -391,7 +396,7 @@ def _draw_scale_bar(ax: Axes, extent: tuple[float, float, float, float]) -> None
     width = x1 - x0
     nominal = _nice_length(width / 5)
     start = (x0 + 0.04 * width, y0 + 0.035 * (y1 - y0))
-    inverse = Transformer.from_crs(DISPLAY_CRS, "EPSG:4326", always_xy=True)
+    inverse = _from_display()
     lon0, lat0 = inverse.transform(*start)
     lon1, lat1 = inverse.transform(start[0] + nominal, start[1])
     true_m = _GEOD.inv(lon0, lat0, lon1, lat1)[2]
@@ -483,7 +488,7 @@ def north_direction(x: float, y: float) -> tuple[float, float]:
     >>> round(ux, 6), round(uy, 6)
     (0.0, 1.0)
     """
-    inverse = Transformer.from_crs(DISPLAY_CRS, "EPSG:4326", always_xy=True)
+    inverse = _from_display()
     lon, lat = inverse.transform(x, y)
     sx, sy = _to_display().transform(lon, lat - 0.01)  # south of it: no step past the pole
     norm = math.hypot(x - sx, y - sy)

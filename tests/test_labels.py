@@ -147,16 +147,22 @@ def test_boxes_count_matches_the_pairwise_test():
     rng = np.random.default_rng(7)
     lo = rng.uniform(0, 100, size=(400, 2))
     stored = np.column_stack([lo, lo + rng.uniform(0.5, 6, size=(400, 2))])
-    boxes = labels._Boxes(stored)
-    for _ in range(200):
-        q_lo = rng.uniform(0, 100, size=(int(rng.integers(1, 30)), 2))
-        query = np.column_stack([q_lo, q_lo + rng.uniform(0.5, 4, size=q_lo.shape)])
-        if rng.random() < 0.2:
-            query[0, 0] = np.nan  # a box with a NaN side touches nothing
-        b, q = stored[:, None, :], query
-        touch = (b[..., 0] < q[:, 2]) & (b[..., 2] > q[:, 0]) & (b[..., 1] < q[:, 3])
-        touch &= b[..., 3] > q[:, 1]
-        assert boxes.count(query) == int(touch.any(axis=1).sum())
+    stored[:3] = [[np.nan, 1, 2, 3], [-np.inf, 0, -np.inf, 100], [-np.inf, 20, np.inf, 21]]
+    # Many boxes are first narrowed down by their left sides, a few are not.
+    for some in (stored, stored[:100]):
+        boxes = labels._Boxes(some)
+        for _ in range(200):
+            q_lo = rng.uniform(0, 100, size=(int(rng.integers(1, 30)), 2))
+            query = np.column_stack([q_lo, q_lo + rng.uniform(0.5, 4, size=q_lo.shape)])
+            if rng.random() < 0.2:
+                query[0, 0] = np.nan  # a box with a NaN side touches nothing
+            b, q = some[:, None, :], query
+            touch = (b[..., 0] < q[:, 2]) & (b[..., 2] > q[:, 0]) & (b[..., 1] < q[:, 3])
+            touch &= b[..., 3] > q[:, 1]
+            assert boxes.count(query) == int(touch.any(axis=1).sum())
+            if rng.random() < 0.1:
+                boxes.add(query[~np.isnan(query).any(axis=1)])
+                some = boxes.array
 
 
 def test_wrapping_by_sums_of_word_widths_gives_the_measured_lines():
