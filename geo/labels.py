@@ -204,7 +204,7 @@ class _Boxes:
         return touching
 
     def _sorted(self) -> tuple[np.ndarray, np.ndarray, float]:
-        """The boxes by their left side (with their left sides) and the widest box's width."""
+        """Return the boxes by their left side, their left sides and the widest box's width."""
         if self._by_x0 is None:
             a = self.array[~np.isnan(self.array).any(axis=1)]  # (touch nothing)
             rows = a[np.argsort(a[:, 0], kind="stable")]
@@ -213,6 +213,20 @@ class _Boxes:
             widest = float(np.max(widths, initial=0.0, where=~np.isnan(widths)))
             self._by_x0 = (rows[:, 0].copy(), rows, widest)
         return self._by_x0
+
+    def touched(self, boxes: np.ndarray) -> np.ndarray:
+        """Return, for each of the given boxes (rows), whether a stored box touches it."""
+        q = np.asarray(boxes, dtype=float).reshape(-1, 4)
+        hit = np.zeros(len(q), dtype=bool)
+        valid = ~np.isnan(q).any(axis=1)  # (a box with a NaN side touches nothing)
+        if not valid.any() or not len(self.array):
+            return hit
+        q = q[valid]
+        b = self._near(q)[:, None, :]
+        touch = (b[..., 0] < q[:, 2]) & (b[..., 2] > q[:, 0]) & (b[..., 1] < q[:, 3])
+        touch &= b[..., 3] > q[:, 1]
+        hit[valid] = touch.any(axis=0)
+        return hit
 
     def count(self, box: Bbox | np.ndarray) -> int:
         """Return how many stored boxes touch any of the given boxes."""
@@ -314,6 +328,7 @@ def _score(
     clear_px: float,
     px: float,
     below: float,
+    free: bool = False,
 ) -> tuple[int, np.ndarray] | None:
     """Score a candidate place, with its leader; None if the score is not below ``below``.
 
@@ -322,10 +337,11 @@ def _score(
     plus, for a label at a leader's end, the markers beside it other than its own. The
     counting stops as soon as the score cannot end below ``below`` (the marker term is at
     least -1: the label's own marker counted once too many): the same answers, less work.
+    With ``free``, the label is known to cover none of ``boxes`` (they are not counted).
     """
     slack = 1 if markers is not None and scale > _LEADER_SCALE else 0
     covered = 0
-    for b in boxes:
+    for b in () if free else boxes:
         covered += 10 * b.count(box)
         if covered - slack >= below:
             return None
@@ -371,7 +387,7 @@ def _try_place(
     point = ax.transData.transform([xy])[0]
     own = _Boxes(np.concatenate([point - clear_px, point + clear_px]).reshape(1, 4))
     boxes = [b for b in (taken, avoid) if b is not None]
-    best: tuple[int, float, tuple[int, int, str, str], np.ndarray, np.ndarray] | None = None
+    places: list[tuple[float, tuple[int, int, str, str], np.ndarray]] = []
     for scale in scales:
         for candidate in _CANDIDATES:
             dx, dy, ha, va = candidate
@@ -381,19 +397,38 @@ def _try_place(
             box = np.array([x0, y0, x0 + w, y0 + h])
             if box[0] < frame.x0 or box[2] > frame.x1 or box[1] < frame.y0 or box[3] > frame.y1:
                 continue
-            # Unforced, only a free place (score 0) will do; forced, the lowest score.
-            below = (best[0] if best is not None else np.inf) if force else 1
-            scored = _score(
-                point, box, scale, boxes, markers, own, clear_px=clear_px, px=px, below=below
-            )
-            if scored is None:
-                continue
-            covered, leader = scored
-            if best is None or covered < best[0]:
-                best = (covered, scale, candidate, box, leader)
-            if covered == 0:
-                break
-        if best is not None and best[0] == 0:
+            places.append((scale, candidate, box))
+    # Unforced, only a free place (score 0) will do: one test of all the places at once
+    # rules out those that cover a box (10 or more) before the score of each is counted.
+    covering = np.zeros(len(places), dtype=bool)
+    if not force and places:
+        every = np.array([box for _, _, box in places])
+        for b in boxes:
+            covering |= b.touched(every)
+    best: tuple[int, float, tuple[int, int, str, str], np.ndarray, np.ndarray] | None = None
+    for (scale, candidate, box), covers in zip(places, covering, strict=True):
+        if covers:
+            continue
+        # Forced, the lowest score.
+        below = (best[0] if best is not None else np.inf) if force else 1
+        scored = _score(
+            point,
+            box,
+            scale,
+            boxes,
+            markers,
+            own,
+            clear_px=clear_px,
+            px=px,
+            below=below,
+            free=not force,
+        )
+        if scored is None:
+            continue
+        covered, leader = scored
+        if best is None or covered < best[0]:
+            best = (covered, scale, candidate, box, leader)
+        if covered == 0:
             break
     if best is None or (best[0] > 0 and not force):
         return None
