@@ -605,9 +605,9 @@ def _wrap_px(text: str, width_px: float, measure: Any) -> str:
     The lines are those of measuring each line with the next word in turn, with a fraction
     of the measurements (each costs some 10 us a character, and a key wraps hundreds of
     names at several widths): a line with one word more is as wide as the line, plus the
-    word, plus what the space adds between the two letters around it (``measure("a b") -
-    measure("a") - measure("b")``, measured once a pair: exact for this font, whose glyphs
-    and kerning are laid out one after another). Only where that sum comes within
+    word, plus what the space adds between the two letters around it (:func:`_join_px`:
+    exact for this font, whose glyphs and kerning are laid out one after another, as
+    ``tests/test_labels.py`` checks on every name). Only where that sum comes within
     :data:`_WRAP_SURE_PX` a word of the width is the line measured whole, and decides. A text
     with marks, format characters or right-to-left letters (laid out in context) is measured
     line by line as before.
@@ -641,8 +641,23 @@ _WRAP_SURE_PX = 2.0
 
 
 def _join_px(before: str, after: str, measure: Any) -> float:
-    """Return what a space between two letters adds to the widths of the texts around it."""
-    return float(measure(f"{before} {after}") - measure(before) - measure(after))
+    """Return what a space between two letters adds to the widths of the texts around it.
+
+    That is a part from the letter before the space (its kerning with the space and what
+    it leaves blank at its right) and a part from the letter after, each measured once
+    against a reference letter: ``join("a", "b") = join("a", "n") + join("n", "b") -
+    join("n", "n")``, a handful of measurements a font instead of one for each pair.
+    """
+
+    def join(a: str, b: str) -> float:
+        return float(measure(f"{a} {b}") - measure(a) - measure(b))
+
+    ref = _JOIN_REF
+    return join(before, ref) + join(ref, after) - join(ref, ref)
+
+
+#: The letter each side of a space is measured against (see :func:`_join_px`).
+_JOIN_REF = "n"
 
 
 def _plain(text: str) -> bool:

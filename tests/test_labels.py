@@ -220,3 +220,21 @@ def test_wrapping_measures_lines_in_context_where_letters_join():
     assert wrapped == labels._wrap_measured(
         ["plain", "words", "of", "a", "longer", "name"], 95, measure
     )
+
+
+def test_what_a_space_adds_between_two_letters_is_well_within_the_margin():
+    """The join of two letters, from each letter's part, is what the pair measures."""
+    from matplotlib.font_manager import FontProperties
+
+    renderer = _figure().canvas.get_renderer()
+    letters = "aAfjTVWy.,'\"(/)1Łżй—ʼ"
+    for size in (labels.KEY_FONT, 4.0):
+        font = FontProperties(family="DejaVu Sans", size=size)
+
+        def measure(text: str, font: FontProperties = font) -> float:
+            return labels._text_width(renderer, text, font)
+
+        with labels.measuring():
+            for a, b in itertools.product(letters, repeat=2):
+                pair = measure(f"{a} {b}") - measure(a) - measure(b)
+                assert abs(labels._join_px(a, b, measure) - pair) < labels._WRAP_SURE_PX / 4
