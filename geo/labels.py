@@ -214,19 +214,22 @@ class _Boxes:
             self._by_x0 = (rows[:, 0].copy(), rows, widest)
         return self._by_x0
 
-    def touched(self, boxes: np.ndarray) -> np.ndarray:
-        """Return, for each of the given boxes (rows), whether a stored box touches it."""
+    def each(self, boxes: np.ndarray) -> np.ndarray:
+        """Return, for each of the given boxes (rows), how many stored boxes touch it.
+
+        The :meth:`count` of each box alone, all at once.
+        """
         q = np.asarray(boxes, dtype=float).reshape(-1, 4)
-        hit = np.zeros(len(q), dtype=bool)
+        counts = np.zeros(len(q), dtype=int)
         valid = ~np.isnan(q).any(axis=1)  # (a box with a NaN side touches nothing)
         if not valid.any() or not len(self.array):
-            return hit
+            return counts
         q = q[valid]
         b = self._near(q)[:, None, :]
         touch = (b[..., 0] < q[:, 2]) & (b[..., 2] > q[:, 0]) & (b[..., 1] < q[:, 3])
         touch &= b[..., 3] > q[:, 1]
-        hit[valid] = touch.any(axis=0)
-        return hit
+        counts[valid] = touch.sum(axis=0)
+        return counts
 
     def count(self, box: Bbox | np.ndarray) -> int:
         """Return how many stored boxes touch any of the given boxes."""
@@ -328,7 +331,7 @@ def _score(
     clear_px: float,
     px: float,
     below: float,
-    free: bool = False,
+    covers: int | None = None,
 ) -> tuple[int, np.ndarray] | None:
     """Score a candidate place, with its leader; None if the score is not below ``below``.
 
@@ -337,11 +340,15 @@ def _score(
     plus, for a label at a leader's end, the markers beside it other than its own. The
     counting stops as soon as the score cannot end below ``below`` (the marker term is at
     least -1: the label's own marker counted once too many): the same answers, less work.
-    With ``free``, the label is known to cover none of ``boxes`` (they are not counted).
+    ``covers``, if given, is how many of ``boxes`` the label covers (they are not counted).
     """
     slack = 1 if markers is not None and scale > _LEADER_SCALE else 0
     covered = 0
-    for b in () if free else boxes:
+    if covers is not None:
+        covered = 10 * covers
+        if covered - slack >= below:
+            return None
+    for b in () if covers is not None else boxes:
         covered += 10 * b.count(box)
         if covered - slack >= below:
             return None
@@ -387,27 +394,25 @@ def _try_place(
     point = ax.transData.transform([xy])[0]
     own = _Boxes(np.concatenate([point - clear_px, point + clear_px]).reshape(1, 4))
     boxes = [b for b in (taken, avoid) if b is not None]
-    places: list[tuple[float, tuple[int, int, str, str], np.ndarray]] = []
-    for scale in scales:
-        for candidate in _CANDIDATES:
-            dx, dy, ha, va = candidate
-            ox, oy = point[0] + dx * scale * px, point[1] + dy * scale * px
-            x0 = ox - _HA[ha] * width - pad
-            y0 = oy - _VA[va] * height - pad
-            box = np.array([x0, y0, x0 + w, y0 + h])
-            if box[0] < frame.x0 or box[2] > frame.x1 or box[1] < frame.y0 or box[3] > frame.y1:
-                continue
-            places.append((scale, candidate, box))
-    # Unforced, only a free place (score 0) will do: one test of all the places at once
-    # rules out those that cover a box (10 or more) before the score of each is counted.
-    covering = np.zeros(len(places), dtype=bool)
-    if not force and places:
-        every = np.array([box for _, _, box in places])
+    # Every place's box at once, inside the frame, in the order tried.
+    tried = [(scale, candidate) for scale in scales for candidate in _CANDIDATES]
+    ox = point[0] + np.array([c[0] * scale * px for scale, c in tried])
+    oy = point[1] + np.array([c[1] * scale * px for scale, c in tried])
+    x0 = ox - np.array([_HA[c[2]] for _, c in tried]) * width - pad
+    y0 = oy - np.array([_VA[c[3]] for _, c in tried]) * height - pad
+    every = np.column_stack([x0, y0, x0 + w, y0 + h])
+    outside = (every[:, 0] < frame.x0) | (every[:, 2] > frame.x1)
+    outside |= (every[:, 1] < frame.y0) | (every[:, 3] > frame.y1)
+    places = [(*tried[i], every[i]) for i in np.flatnonzero(~outside)]
+    # The boxes each place covers, counted for all the places at once. Unforced, only a
+    # free place (score 0) will do: those that cover a box (10 or more) are ruled out.
+    covering = np.zeros(len(places), dtype=int)
+    if places:
         for b in boxes:
-            covering |= b.touched(every)
+            covering += b.each(every[~outside])
     best: tuple[int, float, tuple[int, int, str, str], np.ndarray, np.ndarray] | None = None
-    for (scale, candidate, box), covers in zip(places, covering, strict=True):
-        if covers:
+    for (scale, candidate, box), covers in zip(places, covering.tolist(), strict=True):
+        if covers and not force:
             continue
         # Forced, the lowest score.
         below = (best[0] if best is not None else np.inf) if force else 1
@@ -421,7 +426,7 @@ def _try_place(
             clear_px=clear_px,
             px=px,
             below=below,
-            free=not force,
+            covers=covers,
         )
         if scored is None:
             continue

@@ -160,7 +160,7 @@ def test_boxes_count_matches_the_pairwise_test():
             touch = (b[..., 0] < q[:, 2]) & (b[..., 2] > q[:, 0]) & (b[..., 1] < q[:, 3])
             touch &= b[..., 3] > q[:, 1]
             assert boxes.count(query) == int(touch.any(axis=1).sum())
-            assert boxes.touched(query).tolist() == touch.any(axis=0).tolist()
+            assert boxes.each(query).tolist() == touch.sum(axis=0).tolist()
             if rng.random() < 0.1:
                 boxes.add(query[~np.isnan(query).any(axis=1)])
                 some = boxes.array
