@@ -5,10 +5,12 @@ Run from the repository root::
     python benchmarks/bench_report.py                       # report, figure: 5 runs each
     python benchmarks/bench_report.py --repeats 7 --compare
     python benchmarks/bench_report.py --baseline OTHER_CHECKOUT
+    python benchmarks/bench_report.py --only figure          # one case
 
 Cases: ``python -m geo report -o r.html`` (the interactive page: map, print-only figure, table)
 and ``python -m geo figure -o f.png`` (the A4 map figure at 200 dpi), each a child process; with
-``--compare`` also ``report --compare 2021-10-20 2025-01-01``. The cases alternate (one warm-up
+``--compare`` also ``report --compare 2021-10-20 2025-01-01``; ``--only`` keeps the cases named
+(``report``, ``figure``, ``report --compare``). The cases alternate (one warm-up
 round, then A B A B ...) so that a shared machine's drift spreads over all of them alike.
 
 ``--baseline DIR`` runs every case also with ``PYTHONPATH=DIR`` (a checkout of another commit,
@@ -74,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compare", action="store_true", help="also a two-date report")
     parser.add_argument("--as-of", help="the date of the report and figure; default today")
     parser.add_argument("--baseline", type=Path, help="another checkout to alternate with")
+    parser.add_argument(
+        "--only", action="append", metavar="CASE", help="run only this case (repeatable)"
+    )
     args = parser.parse_args(argv)
     trees = {"this": ROOT}
     if args.baseline is not None:
@@ -84,7 +89,19 @@ def main(argv: list[str] | None = None) -> int:
         for tree_name, tree in trees.items():
             folder = Path(tmp) / tree_name
             folder.mkdir()
-            for case, geo_args in cases(folder, compare=args.compare, as_of=args.as_of).items():
+            chosen = cases(
+                folder,
+                compare=args.compare or "report --compare" in (args.only or []),
+                as_of=args.as_of,
+            )
+            unknown = set(args.only or []) - set(chosen)
+            if unknown:
+                parser.error(
+                    f"unknown case {sorted(unknown)[0]!r}: give one of {', '.join(chosen)}"
+                )
+            for case, geo_args in chosen.items():
+                if args.only and case not in args.only:
+                    continue
                 commands[f"{case} [{tree_name}]"] = command(tree, *geo_args)
                 outputs.setdefault(case, []).append(Path(geo_args[geo_args.index("-o") + 1]))
         # From an empty folder: ``python -m`` puts the working folder first on the import

@@ -222,6 +222,11 @@ def _to_display() -> Transformer:
 
 
 @functools.cache
+def _from_display() -> Transformer:
+    return Transformer.from_crs(DISPLAY_CRS, "EPSG:4326", always_xy=True)
+
+
+@functools.cache
 def _basemap() -> gpd.GeoDataFrame:
     """Countries of the wider region, projected and simplified for display."""
     from geo.borders import countries
@@ -391,7 +396,7 @@ def _draw_scale_bar(ax: Axes, extent: tuple[float, float, float, float]) -> None
     width = x1 - x0
     nominal = _nice_length(width / 5)
     start = (x0 + 0.04 * width, y0 + 0.035 * (y1 - y0))
-    inverse = Transformer.from_crs(DISPLAY_CRS, "EPSG:4326", always_xy=True)
+    inverse = _from_display()
     lon0, lat0 = inverse.transform(*start)
     lon1, lat1 = inverse.transform(start[0] + nominal, start[1])
     true_m = _GEOD.inv(lon0, lat0, lon1, lat1)[2]
@@ -483,7 +488,7 @@ def north_direction(x: float, y: float) -> tuple[float, float]:
     >>> round(ux, 6), round(uy, 6)
     (0.0, 1.0)
     """
-    inverse = Transformer.from_crs(DISPLAY_CRS, "EPSG:4326", always_xy=True)
+    inverse = _from_display()
     lon, lat = inverse.transform(x, y)
     sx, sy = _to_display().transform(lon, lat - 0.01)  # south of it: no step past the pole
     norm = math.hypot(x - sx, y - sy)
@@ -853,10 +858,11 @@ def map_figure(
         # room the last key needed (and a little more), until the key fits.
         key_in = 0.0
         for attempt in range(_KEY_PASSES):
-            fig, ax, legend, points = draw(key_in=key_in)
+            # A draft first: where the legend falls decides how the map is drawn.
+            fig, ax, legend, points = draw(key_in=key_in, layers=False)
             fix = _legend_room(fig, ax, legend, points, may_shift=box is None)
-            if fix is not None:
-                fig, ax, legend, points = draw(key_in=key_in, shift_m=fix[0], legend_top=fix[1])
+            shift_m, legend_top = fix if fix is not None else (0.0, 0.0)
+            fig, ax, legend, points = draw(key_in=key_in, shift_m=shift_m, legend_top=legend_top)
             entries = (
                 _label_sites(fig, ax, sites, points, styles, legend, lines, far=box is not None)
                 if labels
@@ -891,11 +897,15 @@ def _draw_map(
     shift_m: float = 0.0,
     legend_top: float = 0.0,
     box: tuple[float, float, float, float] | None = None,
+    layers: bool = True,
 ) -> tuple[Figure, Axes, Legend, np.ndarray]:
     """Draw the map without labels, leaving ``key_in`` inches below it for the key.
 
     The map is moved north by ``shift_m`` metres, and its top ``legend_top`` fraction is
-    kept free of sites (see :func:`_legend_room`).
+    kept free of sites (see :func:`_legend_room`). Without ``layers``, a draft in which to
+    measure the legend: the countries, the frontier and the sites' areas and lines are not
+    plotted (what costs most), nor the north arrow, the locator, the title and the
+    attribution; the rest is drawn, in the same places, as in the map.
     """
     from geo.borders import nato_members
 
@@ -928,15 +938,17 @@ def _draw_map(
         )
     )
     with _one_draw(fig):
-        _draw_countries(ax, extent, set(nato_members(day)), set(side_a))
-        if len(lines):
+        _draw_countries(ax, extent, set(nato_members(day)), set(side_a), plot=layers)
+        if len(lines) and not layers:
+            _plotted(ax)
+        elif len(lines):
             _project(lines).plot(
                 ax=ax, color=BASE["frontier"], linewidth=2.2, zorder=6, capstyle="round"
             )
             ax.collections[-1].set_gid("frontier")
         _draw_rings(ax, sites, rings_km, ring_sites)
         gap = _draw_gap(ax) if regions.shows_gap(box) else []
-        handles = _draw_sites(ax, sites, points, styles)
+        handles = _draw_sites(ax, sites, points, styles, plot=layers)
     handles += [
         Line2D(
             [],
@@ -973,6 +985,8 @@ def _draw_map(
     legend.set_gid("legend")
     legend.set_zorder(30)
     _draw_scale_bar(ax, extent)
+    if not layers:  # a draft: the legend is in place
+        return fig, ax, legend, points
     _draw_north_arrow(ax, extent, points, legend)
     if box is not None:  # a region: a small overview shows where it is
         _draw_locator(ax, box, points, legend, west=set(nato_members(day)), east=set(side_a))
@@ -1127,8 +1141,21 @@ def _label_order(sites: gpd.GeoDataFrame, styles: Mapping[str, LayerStyle]) -> l
     return sorted(range(len(sites)), key=lambda i: keys[i])
 
 
+def _plotted(ax: Axes) -> None:
+    """Do what a geopandas plot left out of a draft does to the figure: ask for a draw.
+
+    (See :func:`_one_draw`: the axes then take the shape of their aspect, as in the map.)
+    """
+    ax.figure.canvas.draw_idle()
+
+
 def _draw_countries(
-    ax: Axes, extent: tuple[float, float, float, float], west: set[str], east: set[str]
+    ax: Axes,
+    extent: tuple[float, float, float, float],
+    west: set[str],
+    east: set[str],
+    *,
+    plot: bool = True,
 ) -> None:
     x0, x1, y0, y1 = extent
     base = _basemap()
@@ -1145,7 +1172,9 @@ def _draw_countries(
         "territory-other": BASE["territory_other"],
     }
     for gid, frame in groups.items():
-        if len(frame):
+        if len(frame) and not plot:
+            _plotted(ax)
+        elif len(frame):
             frame.plot(
                 ax=ax, facecolor=colours[gid], edgecolor=BASE["border"], linewidth=0.35, zorder=1
             )
@@ -1186,8 +1215,14 @@ def _draw_rings(
 
 
 def _draw_sites(
-    ax: Axes, sites: gpd.GeoDataFrame, points: np.ndarray, styles: Mapping[str, LayerStyle]
+    ax: Axes,
+    sites: gpd.GeoDataFrame,
+    points: np.ndarray,
+    styles: Mapping[str, LayerStyle],
+    *,
+    plot: bool = True,
 ) -> list[Artist]:
+    """Draw the sites and return their legend handles; without ``plot``, no areas or lines."""
     handles: list[Artist] = []
     if not len(sites):
         return handles
@@ -1196,6 +1231,9 @@ def _draw_sites(
     areas = sites[kinds.isin(["Polygon", "MultiPolygon"])]
     for layer, frame in areas.groupby("layer", sort=True):
         style = styles[str(layer)]
+        if not plot:
+            _plotted(ax)
+            continue
         _project(frame).plot(
             ax=ax, facecolor=style.colour, alpha=0.35, edgecolor=style.colour, lw=0.6, zorder=5
         )
@@ -1205,6 +1243,9 @@ def _draw_sites(
     for layer, frame in sites[kinds.isin(["LineString", "MultiLineString"])].groupby(
         "layer", sort=True
     ):
+        if not plot:
+            _plotted(ax)
+            continue
         _project(frame).plot(
             ax=ax, color=styles[str(layer)].colour, lw=1.3, linestyle=(0, (3, 2)), zorder=7
         )

@@ -52,12 +52,12 @@ import numpy as np
 import pandas as pd
 import shapely
 from pyproj import Geod
-from scipy.spatial import cKDTree
 
 from geo._errors import InputError
 
 if TYPE_CHECKING:
     import geopandas as gpd
+    from scipy.spatial import cKDTree
 
 __all__ = [
     "GEOD",
@@ -250,6 +250,8 @@ def line_set(lines: Iterable[tuple[np.ndarray, Sequence[str] | str]]) -> LineSet
     >>> int(ls.seg_len.round()[0])
     110574
     """
+    from scipy.spatial import cKDTree  # (here: a figure, which measures no distance, skips it)
+
     label_codes: dict[str, int] = {}
     seg_parts, label_parts, line_of_seg, closed_of_line = [], [], [], []
     for line_no, (coords, labels) in enumerate(lines):

@@ -14,6 +14,7 @@ import contextvars
 import functools
 import re
 import textwrap
+import unicodedata
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -178,21 +179,57 @@ class _Boxes:
 
     def __init__(self, boxes: np.ndarray | None = None) -> None:
         self.array = boxes if boxes is not None else np.empty((0, 4))
+        self._by_x0: tuple[np.ndarray, np.ndarray, float] | None = None
 
     def add(self, box: Bbox | np.ndarray) -> None:
         rows = np.array(box.extents if isinstance(box, Bbox) else box, dtype=float)
         self.array = np.vstack([self.array, rows.reshape(-1, 4)])
+        self._by_x0 = None
 
     def _near(self, q: np.ndarray) -> np.ndarray:
         """Return the stored boxes that touch the box around all of ``q``.
 
         Only they can touch one of ``q``: a cheap pass over every box before the pairwise test.
+        Many boxes (the line's, thousands) are first narrowed down to those whose left side
+        lies between the query's left side less the widest box and its right side.
         """
         a = self.array
+        if len(a) >= _INDEXED_FROM:
+            x0, rows, widest = self._sorted()
+            lo = np.searchsorted(x0, q[:, 0].min() - 2 * widest, side="left")
+            a = rows[lo : np.searchsorted(x0, q[:, 2].max(), side="left")]
         near = (a[:, 0] < q[:, 2].max()) & (a[:, 2] > q[:, 0].min())
         near &= (a[:, 1] < q[:, 3].max()) & (a[:, 3] > q[:, 1].min())
         touching: np.ndarray = a[near]
         return touching
+
+    def _sorted(self) -> tuple[np.ndarray, np.ndarray, float]:
+        """Return the boxes by their left side, their left sides and the widest box's width."""
+        if self._by_x0 is None:
+            a = self.array[~np.isnan(self.array).any(axis=1)]  # (touch nothing)
+            rows = a[np.argsort(a[:, 0], kind="stable")]
+            with np.errstate(invalid="ignore"):  # NaN for a box from -inf to -inf: skipped
+                widths = rows[:, 2] - rows[:, 0]
+            widest = float(np.max(widths, initial=0.0, where=~np.isnan(widths)))
+            self._by_x0 = (rows[:, 0].copy(), rows, widest)
+        return self._by_x0
+
+    def each(self, boxes: np.ndarray) -> np.ndarray:
+        """Return, for each of the given boxes (rows), how many stored boxes touch it.
+
+        The :meth:`count` of each box alone, all at once.
+        """
+        q = np.asarray(boxes, dtype=float).reshape(-1, 4)
+        counts = np.zeros(len(q), dtype=int)
+        valid = ~np.isnan(q).any(axis=1)  # (a box with a NaN side touches nothing)
+        if not valid.any() or not len(self.array):
+            return counts
+        q = q[valid]
+        b = self._near(q)[:, None, :]
+        touch = (b[..., 0] < q[:, 2]) & (b[..., 2] > q[:, 0]) & (b[..., 1] < q[:, 3])
+        touch &= b[..., 3] > q[:, 1]
+        counts[valid] = touch.sum(axis=0)
+        return counts
 
     def count(self, box: Bbox | np.ndarray) -> int:
         """Return how many stored boxes touch any of the given boxes."""
@@ -207,6 +244,10 @@ class _Boxes:
         touch = (b[..., 0] < q[:, 2]) & (b[..., 2] > q[:, 0]) & (b[..., 1] < q[:, 3])
         touch &= b[..., 3] > q[:, 1]
         return int(touch.any(axis=1).sum())
+
+
+#: A :class:`_Boxes` of this many boxes sorts them by their left side to find the near ones.
+_INDEXED_FROM = 256
 
 
 #: Label positions tried in order: (dx, dy) in points from the marker, then alignment.
@@ -290,6 +331,7 @@ def _score(
     clear_px: float,
     px: float,
     below: float,
+    covers: int | None = None,
 ) -> tuple[int, np.ndarray] | None:
     """Score a candidate place, with its leader; None if the score is not below ``below``.
 
@@ -298,10 +340,15 @@ def _score(
     plus, for a label at a leader's end, the markers beside it other than its own. The
     counting stops as soon as the score cannot end below ``below`` (the marker term is at
     least -1: the label's own marker counted once too many): the same answers, less work.
+    ``covers``, if given, is how many of ``boxes`` the label covers (they are not counted).
     """
     slack = 1 if markers is not None and scale > _LEADER_SCALE else 0
     covered = 0
-    for b in boxes:
+    if covers is not None:
+        covered = 10 * covers
+        if covered - slack >= below:
+            return None
+    for b in () if covers is not None else boxes:
         covered += 10 * b.count(box)
         if covered - slack >= below:
             return None
@@ -347,29 +394,46 @@ def _try_place(
     point = ax.transData.transform([xy])[0]
     own = _Boxes(np.concatenate([point - clear_px, point + clear_px]).reshape(1, 4))
     boxes = [b for b in (taken, avoid) if b is not None]
+    # Every place's box at once, inside the frame, in the order tried.
+    tried = [(scale, candidate) for scale in scales for candidate in _CANDIDATES]
+    ox = point[0] + np.array([c[0] * scale * px for scale, c in tried])
+    oy = point[1] + np.array([c[1] * scale * px for scale, c in tried])
+    x0 = ox - np.array([_HA[c[2]] for _, c in tried]) * width - pad
+    y0 = oy - np.array([_VA[c[3]] for _, c in tried]) * height - pad
+    every = np.column_stack([x0, y0, x0 + w, y0 + h])
+    outside = (every[:, 0] < frame.x0) | (every[:, 2] > frame.x1)
+    outside |= (every[:, 1] < frame.y0) | (every[:, 3] > frame.y1)
+    places = [(*tried[i], every[i]) for i in np.flatnonzero(~outside)]
+    # The boxes each place covers, counted for all the places at once. Unforced, only a
+    # free place (score 0) will do: those that cover a box (10 or more) are ruled out.
+    covering = np.zeros(len(places), dtype=int)
+    if places:
+        for b in boxes:
+            covering += b.each(every[~outside])
     best: tuple[int, float, tuple[int, int, str, str], np.ndarray, np.ndarray] | None = None
-    for scale in scales:
-        for candidate in _CANDIDATES:
-            dx, dy, ha, va = candidate
-            ox, oy = point[0] + dx * scale * px, point[1] + dy * scale * px
-            x0 = ox - _HA[ha] * width - pad
-            y0 = oy - _VA[va] * height - pad
-            box = np.array([x0, y0, x0 + w, y0 + h])
-            if box[0] < frame.x0 or box[2] > frame.x1 or box[1] < frame.y0 or box[3] > frame.y1:
-                continue
-            # Unforced, only a free place (score 0) will do; forced, the lowest score.
-            below = (best[0] if best is not None else np.inf) if force else 1
-            scored = _score(
-                point, box, scale, boxes, markers, own, clear_px=clear_px, px=px, below=below
-            )
-            if scored is None:
-                continue
-            covered, leader = scored
-            if best is None or covered < best[0]:
-                best = (covered, scale, candidate, box, leader)
-            if covered == 0:
-                break
-        if best is not None and best[0] == 0:
+    for (scale, candidate, box), covers in zip(places, covering.tolist(), strict=True):
+        if covers and not force:
+            continue
+        # Forced, the lowest score.
+        below = (best[0] if best is not None else np.inf) if force else 1
+        scored = _score(
+            point,
+            box,
+            scale,
+            boxes,
+            markers,
+            own,
+            clear_px=clear_px,
+            px=px,
+            below=below,
+            covers=covers,
+        )
+        if scored is None:
+            continue
+        covered, leader = scored
+        if best is None or covered < best[0]:
+            best = (covered, scale, candidate, box, leader)
+        if covered == 0:
             break
     if best is None or (best[0] > 0 and not force):
         return None
@@ -541,9 +605,82 @@ class _KeyLayout:
 
 
 def _wrap_px(text: str, width_px: float, measure: Any) -> str:
-    """Wrap ``text`` at spaces so that each line is at most ``width_px`` wide (if it can)."""
+    """Wrap ``text`` at spaces so that each line is at most ``width_px`` wide (if it can).
+
+    The lines are those of measuring each line with the next word in turn, with a fraction
+    of the measurements (each costs some 10 us a character, and a key wraps hundreds of
+    names at several widths): a line with one word more is as wide as the line, plus the
+    word, plus what the space adds between the two letters around it (:func:`_join_px`:
+    exact for this font, whose glyphs and kerning are laid out one after another, as
+    ``tests/test_labels.py`` checks on every name). Only where that sum comes within
+    :data:`_WRAP_SURE_PX` a word of the width is the line measured whole, and decides. A text
+    with marks, format characters or right-to-left letters (laid out in context) is measured
+    line by line as before.
+    """
+    words = text.split()
+    if not _plain(text):
+        return _wrap_measured(words, width_px, measure)
     lines: list[str] = []
-    for word in text.split():
+    line_px = unsure = 0.0  # the width of the last line, and how far it may be off
+    for word in words:
+        if lines:
+            joined = f"{lines[-1]} {word}"
+            sum_px = line_px + _join_px(lines[-1][-1], word[0], measure) + measure(word)
+            sure = unsure + _WRAP_SURE_PX
+            if sum_px + sure <= width_px:  # fits for sure
+                lines[-1], line_px, unsure = joined, sum_px, sure
+                continue
+            if sum_px - sure <= width_px:  # too close to tell: measure
+                whole = measure(joined)
+                if whole <= width_px:
+                    lines[-1], line_px, unsure = joined, whole, 0.0
+                    continue
+        lines.append(word)
+        line_px, unsure = measure(word), 0.0
+    return "\n".join(lines)
+
+
+#: How far (in pixels) a sum of word widths may be from the measured line for each word: a
+#: line is measured whole where its sum comes within this much of the width, per word summed.
+_WRAP_SURE_PX = 2.0
+
+
+def _join_px(before: str, after: str, measure: Any) -> float:
+    """Return what a space between two letters adds to the widths of the texts around it.
+
+    That is a part from the letter before the space (its kerning with the space and what
+    it leaves blank at its right) and a part from the letter after, each measured once
+    against a reference letter: ``join("a", "b") = join("a", "n") + join("n", "b") -
+    join("n", "n")``, a handful of measurements a font instead of one for each pair.
+    """
+
+    def join(a: str, b: str) -> float:
+        return float(measure(f"{a} {b}") - measure(a) - measure(b))
+
+    ref = _JOIN_REF
+    return join(before, ref) + join(ref, after) - join(ref, ref)
+
+
+#: The letter each side of a space is measured against (see :func:`_join_px`).
+_JOIN_REF = "n"
+
+
+def _plain(text: str) -> bool:
+    """Whether a text is laid out letter after letter: no marks, format characters, or RTL."""
+    return all(
+        unicodedata.category(char)[0] not in "MC"
+        and unicodedata.bidirectional(char) not in _RTL_CLASSES
+        for char in text
+    )
+
+
+_RTL_CLASSES = frozenset({"R", "AL", "AN"})  # (the explicit embeddings are format characters)
+
+
+def _wrap_measured(words: Sequence[str], width_px: float, measure: Any) -> str:
+    """:func:`_wrap_px` measuring each line with the next word: the same lines, more slowly."""
+    lines: list[str] = []
+    for word in words:
         if lines and measure(f"{lines[-1]} {word}") <= width_px:
             lines[-1] = f"{lines[-1]} {word}"
         else:

@@ -147,13 +147,94 @@ def test_boxes_count_matches_the_pairwise_test():
     rng = np.random.default_rng(7)
     lo = rng.uniform(0, 100, size=(400, 2))
     stored = np.column_stack([lo, lo + rng.uniform(0.5, 6, size=(400, 2))])
-    boxes = labels._Boxes(stored)
-    for _ in range(200):
-        q_lo = rng.uniform(0, 100, size=(int(rng.integers(1, 30)), 2))
-        query = np.column_stack([q_lo, q_lo + rng.uniform(0.5, 4, size=q_lo.shape)])
-        if rng.random() < 0.2:
-            query[0, 0] = np.nan  # a box with a NaN side touches nothing
-        b, q = stored[:, None, :], query
-        touch = (b[..., 0] < q[:, 2]) & (b[..., 2] > q[:, 0]) & (b[..., 1] < q[:, 3])
-        touch &= b[..., 3] > q[:, 1]
-        assert boxes.count(query) == int(touch.any(axis=1).sum())
+    stored[:3] = [[np.nan, 1, 2, 3], [-np.inf, 0, -np.inf, 100], [-np.inf, 20, np.inf, 21]]
+    # Many boxes are first narrowed down by their left sides, a few are not.
+    for some in (stored, stored[:100]):
+        boxes = labels._Boxes(some)
+        for _ in range(200):
+            q_lo = rng.uniform(0, 100, size=(int(rng.integers(1, 30)), 2))
+            query = np.column_stack([q_lo, q_lo + rng.uniform(0.5, 4, size=q_lo.shape)])
+            if rng.random() < 0.2:
+                query[0, 0] = np.nan  # a box with a NaN side touches nothing
+            b, q = some[:, None, :], query
+            touch = (b[..., 0] < q[:, 2]) & (b[..., 2] > q[:, 0]) & (b[..., 1] < q[:, 3])
+            touch &= b[..., 3] > q[:, 1]
+            assert boxes.count(query) == int(touch.any(axis=1).sum())
+            assert boxes.each(query).tolist() == touch.sum(axis=0).tolist()
+            if rng.random() < 0.1:
+                boxes.add(query[~np.isnan(query).any(axis=1)])
+                some = boxes.array
+
+
+def test_wrapping_by_sums_of_word_widths_gives_the_measured_lines():
+    """The key wraps by adding word widths; it must break where measuring each line would."""
+
+    from geo.layers import load_layers
+
+    fig = _figure(8.0, 3.0)
+    renderer = fig.canvas.get_renderer()
+    names = sorted(set(load_layers()["name"]))
+    names += [
+        "Very long name of a training ground with a (bracketed) part, a 'quoted' word and W.A.V.E.",
+        "Łask air base — 32. Baza Lotnictwa Taktycznego, Jagodne / Ягодное №7",
+        'AVAVAV TyTyTy Wa.Wa, "fi" ffi Tj jT f/ /f ʼ‘’“” ... iii WWW',
+    ]
+    with labels.measuring():  # each text measured once
+        _compare_wrapping(names, renderer)
+
+
+def _compare_wrapping(names: list[str], renderer: object) -> None:
+    from matplotlib.font_manager import FontProperties
+
+    for size, weight in ((labels.KEY_FONT, "normal"), (4.75, "normal"), (7.0, "bold")):
+        font = FontProperties(family="DejaVu Sans", size=size, weight=weight)
+
+        def measure(text: str, font: FontProperties = font) -> float:
+            return labels._text_width(renderer, text, font)
+
+        for name in names:
+            text = labels.figure_text(name, limit=labels.KEY_CHARS)
+            for width_px in np.linspace(20, 700, 25):
+                assert labels._wrap_px(text, width_px, measure) == labels._wrap_measured(
+                    text.split(), width_px, measure
+                ), (name, size, width_px)
+
+
+def test_wrapping_measures_lines_in_context_where_letters_join():
+    """Marks and right-to-left letters are laid out in context: their lines are measured."""
+    calls: list[str] = []
+
+    def measure(text: str) -> float:
+        calls.append(text)
+        return 10.0 * len(text)
+
+    for text in ("cafe\u0301 au lait noir", "\u05e9\u05dc\u05d5\u05dd base name here"):
+        calls.clear()
+        wrapped = labels._wrap_px(text, 95, measure)
+        assert len(calls) == len(text.split()) - 1  # each line with its next word, whole
+        assert wrapped == labels._wrap_measured(text.split(), 95, measure)
+    calls.clear()
+    wrapped = labels._wrap_px("plain words of a longer name", 95, measure)
+    assert "plain words of a" not in calls  # far over the width: not measured whole
+    assert wrapped == "plain\nwords of\na longer\nname"
+    assert wrapped == labels._wrap_measured(
+        ["plain", "words", "of", "a", "longer", "name"], 95, measure
+    )
+
+
+def test_what_a_space_adds_between_two_letters_is_well_within_the_margin():
+    """The join of two letters, from each letter's part, is what the pair measures."""
+    from matplotlib.font_manager import FontProperties
+
+    renderer = _figure().canvas.get_renderer()
+    letters = "aAfjTVWy.,'\"(/)1Łżй—ʼ"
+    for size in (labels.KEY_FONT, 4.0):
+        font = FontProperties(family="DejaVu Sans", size=size)
+
+        def measure(text: str, font: FontProperties = font) -> float:
+            return labels._text_width(renderer, text, font)
+
+        with labels.measuring():
+            for a, b in itertools.product(letters, repeat=2):
+                pair = measure(f"{a} {b}") - measure(a) - measure(b)
+                assert abs(labels._join_px(a, b, measure) - pair) < labels._WRAP_SURE_PX / 4
