@@ -187,6 +187,38 @@ def _inv(
     return _threaded(GEOD.inv, len(lon1), lon1, lat1, lon2, lat2, threads=threads)
 
 
+def _inv_once(
+    lon1: np.ndarray,
+    lat1: np.ndarray,
+    lon2: np.ndarray,
+    lat2: np.ndarray,
+    *,
+    threads: int,
+) -> tuple[np.ndarray, ...]:
+    """:func:`_inv`, computed once for a run of equal consecutive inputs.
+
+    A vertex shared by two lines (a coast and a land border, a label change) is a contender of
+    each: the same point and foot, one after the other. Equal inputs give equal outputs, so the
+    runs are measured once and copied; nothing else changes.
+    """
+    n = len(lon1)
+    same = np.zeros(n, bool)
+    if n > 1:
+        same[1:] = (
+            (lon2[1:] == lon2[:-1])
+            & (lat2[1:] == lat2[:-1])
+            & (lon1[1:] == lon1[:-1])
+            & (lat1[1:] == lat1[:-1])
+        )
+    n_same = int(np.count_nonzero(same))
+    if n_same < n // 16:  # too few repeats to pay for the copying
+        return _inv(lon1, lat1, lon2, lat2, threads=threads)
+    first = np.flatnonzero(~same)
+    run = np.cumsum(~same) - 1
+    results = _inv(lon1[first], lat1[first], lon2[first], lat2[first], threads=threads)
+    return tuple(r[run] for r in results)
+
+
 @dataclass(frozen=True)
 class LineSet:
     """Border lines prepared for distance queries (see the module docstring).
@@ -493,7 +525,7 @@ def _refine(
         s_act = s if every else s[active]
         qlon, qlat, back = _point_on(lines, sg, s_act, threads=threads)
         plon, plat = (lon, lat) if every else (lon[active], lat[active])
-        az_pq, az_qp, d = _inv(plon, plat, qlon, qlat, threads=threads)
+        az_pq, az_qp, d = _inv_once(plon, plat, qlon, qlat, threads=threads)
         dist[active], foot_lon[active], foot_lat[active], bearing[active] = d, qlon, qlat, az_pq
         alpha = np.radians(az_qp - back - 180.0)
         along = _R_MEAN * np.arctan(np.tan(np.minimum(d / _R_MEAN, 1.5)) * np.cos(alpha))
