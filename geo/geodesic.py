@@ -241,8 +241,9 @@ class LineSet:
     piece_len: np.ndarray
     piece_a: np.ndarray  # (n, 3) ECEF of the piece ends
     piece_b: np.ndarray
-    piece_v: np.ndarray  # (n, 3) chord from end a to end b
-    piece_vv: np.ndarray  # squared chord length of each piece
+    #: (n + 1, 7): end a, the chord v from end a to end b, and v·v of each piece, in one row
+    #: (one gather per candidate); the last row, piece -1, lies far from everything.
+    piece_geo: np.ndarray
     nbr_a: np.ndarray  # (n, 3) a vertex beyond end a on the line (NaN if none)
     nbr_b: np.ndarray
     next_in_line: np.ndarray  # bool: the next piece continues this line from end b
@@ -255,6 +256,16 @@ class LineSet:
     def n_samples(self) -> int:
         """Number of samples in the k-d tree."""
         return int(self.tree.n)
+
+
+def _piece_geo(piece_a: np.ndarray, piece_b: np.ndarray) -> np.ndarray:
+    """Return :attr:`LineSet.piece_geo` for pieces from ``piece_a`` to ``piece_b``."""
+    v = piece_b - piece_a
+    geo = np.empty((len(v) + 1, 7))
+    geo[:-1, :3], geo[:-1, 3:6], geo[:-1, 6] = piece_a, v, np.einsum("ij,ij->i", v, v)
+    # The sentinel: a point 10^12 m away, its chord 0 (its distance bound exceeds any answer).
+    geo[-1] = [1e12, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0]
+    return geo
 
 
 def line_set(lines: Iterable[tuple[np.ndarray, Sequence[str] | str]]) -> LineSet:
@@ -381,8 +392,7 @@ def line_set(lines: Iterable[tuple[np.ndarray, Sequence[str] | str]]) -> LineSet
         piece_len=piece_len,
         piece_a=piece_a,
         piece_b=piece_b,
-        piece_v=piece_b - piece_a,
-        piece_vv=np.einsum("ij,ij->i", piece_b - piece_a, piece_b - piece_a),
+        piece_geo=_piece_geo(piece_a, piece_b),
         nbr_a=nbr_a,
         nbr_b=nbr_b,
         next_in_line=next_in_line,
@@ -402,43 +412,36 @@ def _candidate_pairs(
     lines: LineSet, xyz: np.ndarray, *, workers: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return (row, sample) pairs that may hold the nearest piece, and each row's upper bound."""
-    n = len(xyz)
     k = min(_K_FIRST, lines.n_samples)
-    pending = np.arange(n)
-    upper = np.empty(n)
-    threshold = np.empty(n)
-    rows, samples = [], []
-    first = True
+    dist, idx = lines.tree.query(xyz, k=k, workers=workers if len(xyz) > 512 else 1)
+    if k == 1:
+        dist, idx = dist[:, None], idx[:, None]
+    # The nearest sample lies on the border: the answer is at most its arc.
+    upper = _arc(_R_MIN, dist[:, 0])
+    c_up = _chord(_R_LOWER, upper + 0.01 + 1e-9 * upper) + lines.sag_max
+    threshold = np.sqrt(c_up * c_up + lines.chord_max**2 / 4)
+    hit = dist <= threshold[:, None]
+    # Rows whose k-th sample is still within reach need more samples (a NaN row has none).
+    pending = np.flatnonzero(hit[:, -1]) if k < lines.n_samples else np.zeros(0, np.int64)
+    hit[pending] = False
+    r, c = np.nonzero(hit)
+    rows, samples = [r], [idx[r, c]]
     while len(pending):
+        k = min(4 * k, lines.n_samples)
         dist, idx = lines.tree.query(
             xyz[pending], k=k, workers=workers if len(pending) > 512 else 1
         )
-        if k == 1:
-            dist, idx = dist[:, None], idx[:, None]
-        if first:
-            # The nearest sample lies on the border: the answer is at most its arc.
-            upper[:] = _arc(_R_MIN, dist[:, 0])
-            c_up = _chord(_R_LOWER, upper + 0.01 + 1e-9 * upper) + lines.sag_max
-            threshold[:] = np.sqrt(c_up * c_up + lines.chord_max**2 / 4)
-            first = False
         limit = threshold[pending]
         done = (dist[:, -1] > limit) | (k >= lines.n_samples)
-        if done.all():  # the usual case: one round decides every row
-            r, c = np.nonzero(dist <= limit[:, None])
-            rows.append(pending[r])
-            samples.append(idx[r, c])
-            break
-        hit = dist[done] <= limit[done, None]
-        r, c = np.nonzero(hit)
-        rows.append(pending[done][r])
-        samples.append(idx[done][r, c])
+        r, c = np.nonzero((dist <= limit[:, None]) & done[:, None])
+        rows.append(pending[r])
+        samples.append(idx[r, c])
         pending = pending[~done]
-        k = min(4 * k, lines.n_samples)
+    if len(rows) == 1:
+        return rows[0], samples[0], upper
     row, sample = np.concatenate(rows), np.concatenate(samples)
-    if len(rows) > 1:  # later rounds append rows: group them again
-        order = np.argsort(row, kind="stable")
-        row, sample = row[order], sample[order]
-    return row, sample, upper
+    order = np.argsort(row, kind="stable")  # later rounds append rows: group them again
+    return row[order], sample[order], upper
 
 
 def _contenders(
@@ -446,40 +449,41 @@ def _contenders(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return (row, segment, start offset in metres) of the pieces that may hold the answer."""
     row, sample, upper = _candidate_pairs(lines, xyz, workers=workers)
-    pieces = lines.sample_piece[sample]
-    keep = pieces >= 0
-    row = np.repeat(row, 2).reshape(-1, 2)[keep]
-    piece = pieces[keep]
+    # Both pieces touching each sample; a missing one (-1) is the far sentinel of piece_geo.
+    piece = lines.sample_piece[sample].ravel()
+    row = np.repeat(row, 2)
     p = xyz[row]
-    a, v = lines.piece_a[piece], lines.piece_v[piece]
-    w = p - a
-    raw = np.einsum("ij,ij->i", w, v) / lines.piece_vv[piece]
+    geo = lines.piece_geo[piece]
+    w = p - geo[:, :3]
+    v = geo[:, 3:6]
+    raw = np.einsum("ij,ij->i", w, v) / geo[:, 6]
     t = np.clip(raw, 0.0, 1.0)
-    off = w - t[:, None] * v
-    chord = np.sqrt(np.einsum("ij,ij->i", off, off))
-    # Best upper bound per row: the nearest sample, or the best piece chord (+ its sag).
+    w -= np.multiply(v, t[:, None], out=v)  # w becomes the offset from the chord's foot
+    chord = np.sqrt(np.einsum("ij,ij->i", w, w))
+    # Best upper bound per row: the nearest sample, or the best piece chord (+ its sag); a
+    # piece is near when its lower bound does not exceed it, compared as chords (G is monotone).
     starts = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
-    best = np.minimum.reduceat(chord, starts)
-    bound = np.minimum(upper[row[starts]], _arc(_R_MIN, best + lines.sag_max))
-    bound = np.repeat(bound, np.diff(np.r_[starts, len(row)]))
-    lower = _arc(_R_LOWER, np.maximum(chord - lines.sag_max, 0.0))
-    near = lower <= bound + 0.01 + 1e-9 * bound
+    bound = np.minimum(
+        upper[row[starts]],
+        _arc(_R_MIN, np.minimum.reduceat(chord, starts) + lines.sag_max),
+    )
+    reach = _chord(_R_LOWER, bound + 0.01 + 1e-9 * bound) + lines.sag_max
+    near = chord <= np.repeat(reach, np.diff(np.r_[starts, len(row)]))
     # A piece counts once per valley of the distance along its line: an interior foot, or an
     # end beyond which the line climbs (an end shared with the next piece counts there).
-    interior = (raw > 0) & (raw < 1)
-    at_a = near & (raw <= 0)
-    at_b = near & (raw >= 1) & ~lines.next_in_line[piece]
-    for end_mask, end, beyond in (
+    chosen = near & (raw > 0) & (raw < 1)
+    at_a = np.flatnonzero(near & (raw <= 0))
+    at_b = np.flatnonzero(near & (raw >= 1))
+    at_b = at_b[~lines.next_in_line[piece[at_b]]]
+    for i, end, beyond in (
         (at_a, lines.piece_a, lines.nbr_a),
         (at_b, lines.piece_b, lines.nbr_b),
     ):
-        i = np.flatnonzero(end_mask)
         end_i = end[piece[i]]
         to_p, out = p[i] - end_i, beyond[piece[i]] - end_i
         dot = np.einsum("ij,ij->i", to_p, out)
         scale = np.sqrt(np.einsum("ij,ij->i", to_p, to_p) * np.einsum("ij,ij->i", out, out))
-        end_mask[i] = np.isnan(dot) | (dot <= 1e-9 * scale)
-    chosen = near & (interior | at_a | at_b)
+        chosen[i] = np.isnan(dot) | (dot <= 1e-9 * scale)
     row, piece, t = row[chosen], piece[chosen], t[chosen]
     offset = lines.piece_s0[piece] + t * lines.piece_len[piece]
     return row, lines.piece_seg[piece], offset
