@@ -241,8 +241,9 @@ class LineSet:
     piece_len: np.ndarray
     piece_a: np.ndarray  # (n, 3) ECEF of the piece ends
     piece_b: np.ndarray
-    #: (n + 1, 7): end a, the chord v from end a to end b, and v·v of each piece, in one row
-    #: (one gather per candidate); the last row, piece -1, lies far from everything.
+    #: (7, n + 1): end a, the chord v from end a to end b, and v·v of each piece, by rows
+    #: (one gather per candidate, contiguous rows after it); the last column, piece -1, lies
+    #: far from everything.
     piece_geo: np.ndarray
     nbr_a: np.ndarray  # (n, 3) a vertex beyond end a on the line (NaN if none)
     nbr_b: np.ndarray
@@ -261,10 +262,10 @@ class LineSet:
 def _piece_geo(piece_a: np.ndarray, piece_b: np.ndarray) -> np.ndarray:
     """Return :attr:`LineSet.piece_geo` for pieces from ``piece_a`` to ``piece_b``."""
     v = piece_b - piece_a
-    geo = np.empty((len(v) + 1, 7))
-    geo[:-1, :3], geo[:-1, 3:6], geo[:-1, 6] = piece_a, v, np.einsum("ij,ij->i", v, v)
+    geo = np.empty((7, len(v) + 1))
+    geo[:3, :-1], geo[3:6, :-1], geo[6, :-1] = piece_a.T, v.T, np.einsum("ij,ij->i", v, v)
     # The sentinel: a point 10^12 m away, its chord 0 (its distance bound exceeds any answer).
-    geo[-1] = [1e12, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0]
+    geo[:, -1] = [1e12, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0]
     return geo
 
 
@@ -452,14 +453,23 @@ def _contenders(
     # Both pieces touching each sample; a missing one (-1) is the far sentinel of piece_geo.
     piece = lines.sample_piece[sample].ravel()
     row = np.repeat(row, 2)
-    p = xyz[row]
-    geo = lines.piece_geo[piece]
-    w = p - geo[:, :3]
-    v = geo[:, 3:6]
-    raw = np.einsum("ij,ij->i", w, v) / geo[:, 6]
+    # By coordinate rows (3 or 7 contiguous rows of one value per pair): few, fast passes. The
+    # sums run x + z, then + y, always: the offsets, and so the results, never move by a bit.
+    geo = np.take(lines.piece_geo, piece, axis=1)
+    w = np.take(np.ascontiguousarray(xyz.T), row, axis=1)
+    w -= geo[:3]  # from end a to the point
+    v = geo[3:6]
+    prod = w * v
+    raw = prod[0] + prod[2]
+    raw += prod[1]
+    raw /= geo[6]
     t = np.clip(raw, 0.0, 1.0)
-    w -= np.multiply(v, t[:, None], out=v)  # w becomes the offset from the chord's foot
-    chord = np.sqrt(np.einsum("ij,ij->i", w, w))
+    v *= t
+    w -= v  # from the chord's foot to the point
+    w *= w
+    chord = w[0] + w[2]
+    chord += w[1]
+    np.sqrt(chord, out=chord)
     # Best upper bound per row: the nearest sample, or the best piece chord (+ its sag); a
     # piece is near when its lower bound does not exceed it, compared as chords (G is monotone).
     starts = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
@@ -480,7 +490,7 @@ def _contenders(
         (at_b, lines.piece_b, lines.nbr_b),
     ):
         end_i = end[piece[i]]
-        to_p, out = p[i] - end_i, beyond[piece[i]] - end_i
+        to_p, out = xyz[row[i]] - end_i, beyond[piece[i]] - end_i
         dot = np.einsum("ij,ij->i", to_p, out)
         scale = np.sqrt(np.einsum("ij,ij->i", to_p, to_p) * np.einsum("ij,ij->i", out, out))
         chosen[i] = np.isnan(dot) | (dot <= 1e-9 * scale)
@@ -557,11 +567,15 @@ def _nearest_chunk(
         sub = np.flatnonzero(np.repeat(counts > 1, counts))
         sub_starts = np.r_[0, np.cumsum(counts[several])[:-1]]
         best = np.repeat(np.minimum.reduceat(dist[sub], sub_starts), counts[several])
-        # Ties (a vertex shared by two border stretches) go to the first label A-Z.
+        # Ties (a vertex shared by two border stretches) go to the first label A-Z, then to
+        # the shortest distance, then to the first contender: each row's tied contenders
+        # (in order) narrowed to the lowest label rank, then to the shortest distance.
         tied = sub[dist[sub] <= best + 1e-6]
-        tied = tied[
-            np.lexsort((dist[tied], lines.label_rank[lines.seg_label[seg[tied]]], row[tied]))
-        ]
+        for by_label in (True, False):
+            key = lines.label_rank[lines.seg_label[seg[tied]]] if by_label else dist[tied]
+            group = np.flatnonzero(np.r_[True, row[tied][1:] != row[tied][:-1]])
+            lowest = np.repeat(np.minimum.reduceat(key, group), np.diff(np.r_[group, len(tied)]))
+            tied = tied[key == lowest]
         first[several] = tied[np.r_[True, row[tied][1:] != row[tied][:-1]]]
     return (
         row[first],
