@@ -241,14 +241,14 @@ class LineSet:
     piece_len: np.ndarray
     piece_a: np.ndarray  # (n, 3) ECEF of the piece ends
     piece_b: np.ndarray
-    #: (7, n + 1): end a, the chord v from end a to end b, and v·v of each piece, by rows
-    #: (one gather per candidate, contiguous rows after it); the last column, piece -1, lies
-    #: far from everything.
+    #: (7, n): end a, the chord v from end a to end b, and v·v of each piece, by rows (one
+    #: gather per candidate, contiguous rows after it).
     piece_geo: np.ndarray
     nbr_a: np.ndarray  # (n, 3) a vertex beyond end a on the line (NaN if none)
     nbr_b: np.ndarray
     next_in_line: np.ndarray  # bool: the next piece continues this line from end b
-    sample_piece: np.ndarray  # (m, 2) pieces touching each sample (-1 for none)
+    sample_start: np.ndarray  # (m + 1,): sample i touches sample_pieces[start[i]:start[i + 1]]
+    sample_pieces: np.ndarray
     tree: cKDTree
     chord_max: float  # longest piece chord, metres
     sag_max: float  # how far a piece's geodesic can leave its chord, metres
@@ -262,11 +262,7 @@ class LineSet:
 def _piece_geo(piece_a: np.ndarray, piece_b: np.ndarray) -> np.ndarray:
     """Return :attr:`LineSet.piece_geo` for pieces from ``piece_a`` to ``piece_b``."""
     v = piece_b - piece_a
-    geo = np.empty((7, len(v) + 1))
-    geo[:3, :-1], geo[3:6, :-1], geo[6, :-1] = piece_a.T, v.T, np.einsum("ij,ij->i", v, v)
-    # The sentinel: a point 10^12 m away, its chord 0 (its distance bound exceeds any answer).
-    geo[:, -1] = [1e12, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0]
-    return geo
+    return np.vstack([piece_a.T, v.T, np.einsum("ij,ij->i", v, v)])
 
 
 def line_set(lines: Iterable[tuple[np.ndarray, Sequence[str] | str]]) -> LineSet:
@@ -376,6 +372,17 @@ def line_set(lines: Iterable[tuple[np.ndarray, Sequence[str] | str]]) -> LineSet
             np.column_stack([open_ends, -np.ones_like(open_ends)]),
         ]
     )
+    # One sample per place: a vertex of two lines (a coast and a land border, a label change)
+    # would fill the first k-d tree round with copies and send its rows to a second one.
+    _, first, inverse = np.unique(sample_xyz, axis=0, return_index=True, return_inverse=True)
+    place = np.empty(len(first), np.int64)
+    place[np.argsort(first)] = np.arange(len(first))  # places in order of first sample
+    sample_place = np.repeat(place[inverse.ravel()], 2)
+    touching = sample_piece.ravel() >= 0
+    by_place = np.argsort(sample_place[touching], kind="stable")
+    sample_pieces = sample_piece.ravel()[touching][by_place]
+    sample_start = np.r_[0, np.cumsum(np.bincount(sample_place[touching], minlength=len(first)))]
+    sample_xyz = sample_xyz[np.sort(first)]
     chord = np.linalg.norm(piece_b - piece_a, axis=1)
     return LineSet(
         labels=np.array(list(label_codes), dtype=object),
@@ -397,7 +404,8 @@ def line_set(lines: Iterable[tuple[np.ndarray, Sequence[str] | str]]) -> LineSet
         nbr_a=nbr_a,
         nbr_b=nbr_b,
         next_in_line=next_in_line,
-        sample_piece=sample_piece,
+        sample_start=sample_start,
+        sample_pieces=sample_pieces,
         # Nodes not shrunk to their data (compact_nodes=False) and leaves of 32: most queries
         # come from far off the border (hundreds of km), and there its queries took a tenth
         # of the time of the compact tree's, the whole kernel 2-6.5x less CPU on the OSM
@@ -450,9 +458,13 @@ def _contenders(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return (row, segment, start offset in metres) of the pieces that may hold the answer."""
     row, sample, upper = _candidate_pairs(lines, xyz, workers=workers)
-    # Both pieces touching each sample; a missing one (-1) is the far sentinel of piece_geo.
-    piece = lines.sample_piece[sample].ravel()
-    row = np.repeat(row, 2)
+    # Every piece touching each sample.
+    start = lines.sample_start[sample]
+    count = lines.sample_start[sample + 1] - start
+    row = np.repeat(row, count)
+    piece = lines.sample_pieces[
+        np.repeat(start - (np.cumsum(count) - count), count) + np.arange(len(row))
+    ]
     # By coordinate rows (3 or 7 contiguous rows of one value per pair): few, fast passes. The
     # sums run x + z, then + y, always: the offsets, and so the results, never move by a bit.
     geo = np.take(lines.piece_geo, piece, axis=1)
