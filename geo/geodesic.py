@@ -5,8 +5,9 @@ Every distance here is a geodesic on the WGS84 ellipsoid (GeographicLib through
 is measured in a projection.
 
 How a distance is found
-    The border lines are cut into pieces of at most 2 km and every piece end becomes a *sample*,
-    held in 3-D Earth-centred coordinates (ECEF) in a k-d tree.
+    The border lines are cut into pieces of at most 2 km and every piece end becomes a *sample*
+    (one per place, however many lines meet there), held in 3-D Earth-centred coordinates
+    (ECEF) in a k-d tree.
 
     1. *Candidates.* The straight 3-D chord between two points of the ellipsoid is never longer
        than the geodesic between them, and a geodesic of length ``L`` whose chord is ``c``
@@ -87,9 +88,9 @@ _CHUNK = 100_000
 #: Fewest points a thread measures on its own: below twice this, one chunk at a time.
 _MIN_PER_THREAD = 10_000
 #: Samples fetched per point in the first k-d tree round. The samples within reach of the
-#: nearest one number 1-4 for most points (coasts and shared lines repeat samples), so 2 sent
-#: many points into a second, larger query; 4 settles nearly all of them in one (4 and 8
-#: measured alike, 2 up to an eighth slower: benchmarks/bench_kernel_tree.py).
+#: nearest one number 1-4 for most points, so 2 sent many points into a second, larger query;
+#: 4 settles nearly all of them in one (3, 4 and 6 measured alike, 2 up to a fifth slower:
+#: benchmarks/bench_kernel_tree.py).
 _K_FIRST = 4
 
 
@@ -239,13 +240,13 @@ class LineSet:
     piece_seg: np.ndarray
     piece_s0: np.ndarray  # where the piece starts along its segment, metres
     piece_len: np.ndarray
-    piece_a: np.ndarray  # (n, 3) ECEF of the piece ends
-    piece_b: np.ndarray
     #: (7, n): end a, the chord v from end a to end b, and v·v of each piece, by rows (one
     #: gather per candidate, contiguous rows after it).
     piece_geo: np.ndarray
-    nbr_a: np.ndarray  # (n, 3) a vertex beyond end a on the line (NaN if none)
-    nbr_b: np.ndarray
+    #: (n, 6): ECEF of end a of each piece, then the chord from it to a vertex beyond it on
+    #: the line (NaN if none); end_b the same for end b.
+    end_a: np.ndarray
+    end_b: np.ndarray
     next_in_line: np.ndarray  # bool: the next piece continues this line from end b
     sample_start: np.ndarray  # (m + 1,): sample i touches sample_pieces[start[i]:start[i + 1]]
     sample_pieces: np.ndarray
@@ -398,11 +399,9 @@ def line_set(lines: Iterable[tuple[np.ndarray, Sequence[str] | str]]) -> LineSet
         piece_seg=piece_seg,
         piece_s0=piece_s0,
         piece_len=piece_len,
-        piece_a=piece_a,
-        piece_b=piece_b,
         piece_geo=_piece_geo(piece_a, piece_b),
-        nbr_a=nbr_a,
-        nbr_b=nbr_b,
+        end_a=np.hstack([piece_a, nbr_a - piece_a]),
+        end_b=np.hstack([piece_b, nbr_b - piece_b]),
         next_in_line=next_in_line,
         sample_start=sample_start,
         sample_pieces=sample_pieces,
@@ -497,12 +496,9 @@ def _contenders(
     at_a = np.flatnonzero(near & (raw <= 0))
     at_b = np.flatnonzero(near & (raw >= 1))
     at_b = at_b[~lines.next_in_line[piece[at_b]]]
-    for i, end, beyond in (
-        (at_a, lines.piece_a, lines.nbr_a),
-        (at_b, lines.piece_b, lines.nbr_b),
-    ):
-        end_i = end[piece[i]]
-        to_p, out = xyz[row[i]] - end_i, beyond[piece[i]] - end_i
+    for i, ends in ((at_a, lines.end_a), (at_b, lines.end_b)):
+        end = ends[piece[i]]
+        to_p, out = xyz[row[i]] - end[:, :3], end[:, 3:]
         dot = np.einsum("ij,ij->i", to_p, out)
         scale = np.sqrt(np.einsum("ij,ij->i", to_p, to_p) * np.einsum("ij,ij->i", out, out))
         chosen[i] = np.isnan(dot) | (dot <= 1e-9 * scale)
