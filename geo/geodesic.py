@@ -84,6 +84,9 @@ _R_MEAN = 6371008.8
 _PIECE_M = 2000.0
 _STEP_TOL_M = 0.5
 _MAX_NEWTON = 12
+#: Pieces of at most this chord (metres) count as short: near dense lines their samples are
+#: searched apart, to a reach of half of it rather than half the longest piece.
+_SHORT_M = 400.0
 _CHUNK = 100_000
 #: Fewest points a thread measures on its own: below twice this, one chunk at a time.
 _MIN_PER_THREAD = 10_000
@@ -251,6 +254,9 @@ class LineSet:
     sample_start: np.ndarray  # (m + 1,): sample i touches sample_pieces[start[i]:start[i + 1]]
     sample_pieces: np.ndarray
     sample_reach2: np.ndarray  # (m,): the largest (chord / 2)² of the pieces touching a sample
+    #: The samples again in two trees, those of short pieces and the others: (tree, sample ids,
+    #: the largest sample_reach2 of the tree) each; rows near dense lines search these.
+    sample_classes: tuple[tuple[cKDTree, np.ndarray, float], ...]
     tree: cKDTree
     chord_max: float  # longest piece chord, metres
     sag_max: float  # how far a piece's geodesic can leave its chord, metres
@@ -259,6 +265,11 @@ class LineSet:
     def n_samples(self) -> int:
         """Number of samples in the k-d tree."""
         return int(self.tree.n)
+
+
+def _tree(xyz: np.ndarray) -> cKDTree:
+    """Return the k-d tree of samples (see :attr:`LineSet.tree`)."""
+    return cKDTree(xyz, leafsize=32, balanced_tree=False, compact_nodes=False)
 
 
 def _piece_geo(piece_a: np.ndarray, piece_b: np.ndarray) -> np.ndarray:
@@ -386,6 +397,10 @@ def line_set(lines: Iterable[tuple[np.ndarray, Sequence[str] | str]]) -> LineSet
     sample_start = np.r_[0, np.cumsum(np.bincount(sample_place[touching], minlength=len(first)))]
     sample_xyz = sample_xyz[np.sort(first)]
     chord = np.linalg.norm(piece_b - piece_a, axis=1)
+    sample_reach2 = np.maximum.reduceat(
+        np.einsum("ij,ij->i", piece_b - piece_a, piece_b - piece_a)[sample_pieces] / 4,
+        sample_start[:-1],
+    )
     return LineSet(
         labels=np.array(list(label_codes), dtype=object),
         label_rank=np.argsort(np.argsort(np.array(list(label_codes), dtype=str))),
@@ -406,16 +421,21 @@ def line_set(lines: Iterable[tuple[np.ndarray, Sequence[str] | str]]) -> LineSet
         next_in_line=next_in_line,
         sample_start=sample_start,
         sample_pieces=sample_pieces,
-        sample_reach2=np.maximum.reduceat(
-            np.einsum("ij,ij->i", piece_b - piece_a, piece_b - piece_a)[sample_pieces] / 4,
-            sample_start[:-1],
+        sample_reach2=sample_reach2,
+        sample_classes=tuple(
+            (_tree(sample_xyz[ids]), ids, float(sample_reach2[ids].max()))
+            for ids in (
+                np.flatnonzero(sample_reach2 <= (_SHORT_M / 2) ** 2),
+                np.flatnonzero(sample_reach2 > (_SHORT_M / 2) ** 2),
+            )
+            if len(ids)
         ),
         # Nodes not shrunk to their data (compact_nodes=False) and leaves of 32: most queries
         # come from far off the border (hundreds of km), and there its queries took a tenth
         # of the time of the compact tree's, the whole kernel 2-6.5x less CPU on the OSM
         # borders (benchmarks/bench_kernel_tree.py, RESULTS-distances.md). The tree finds the same
         # nearest samples whatever its shape: these settings change no result.
-        tree=cKDTree(sample_xyz, leafsize=32, balanced_tree=False, compact_nodes=False),
+        tree=_tree(sample_xyz),
         chord_max=float(chord.max()),
         sag_max=float(piece_len.max() ** 2 / (8 * _R_MIN) * 1.01 + 1e-3),
     )
@@ -439,26 +459,71 @@ def _candidate_pairs(
     hit[pending] = False
     r, c = np.nonzero(hit)
     rows, samples = [r], [idx[r, c]]
-    while len(pending):
-        k = min(4 * k, lines.n_samples)
-        dist, idx = lines.tree.query(
-            xyz[pending], k=k, workers=workers if len(pending) > 512 else 1
-        )
-        limit = threshold[pending]
-        done = (dist[:, -1] > limit) | (k >= lines.n_samples)
-        # These rows lie near dense lines: of the samples within the reach of the longest
-        # piece, keep those within their own (a piece within c_up of the point has an end
-        # within sqrt(c_up² + its chord² / 4)); the others' pieces cannot be near.
-        own = (c_up[pending, None] ** 2 + lines.sample_reach2[idx]) * (1 + 1e-9)
-        r, c = np.nonzero((dist <= limit[:, None]) & (dist * dist <= own) & done[:, None])
-        rows.append(pending[r])
-        samples.append(idx[r, c])
-        pending = pending[~done]
+    if len(pending):
+        # These rows lie near dense lines, where the reach of the longest piece (2 km) holds
+        # dozens of samples: a piece within c_up of the point has an end within
+        # sqrt(c_up² + its chord² / 4), so the samples of short pieces are searched apart, to
+        # their own smaller reach, and any sample is kept only within its own reach.
+        c2, limit = c_up[pending] ** 2, threshold[pending]
+        found = [
+            _within(
+                lines,
+                tree,
+                ids,
+                xyz[pending],
+                np.minimum(np.sqrt(c2 + reach2) * (1 + 1e-9), limit),
+                c2,
+            )
+            for tree, ids, reach2 in lines.sample_classes
+        ]
+        r = np.concatenate([f[0] for f in found])
+        sample = np.concatenate([f[1] for f in found])
+        order = np.lexsort((np.concatenate([f[2] for f in found]), r))
+        rows.append(pending[r[order]])
+        samples.append(sample[order])
     if len(rows) == 1:
         return rows[0], samples[0], upper
     row, sample = np.concatenate(rows), np.concatenate(samples)
     order = np.argsort(row, kind="stable")  # later rounds append rows: group them again
     return row[order], sample[order], upper
+
+
+def _within(
+    lines: LineSet,
+    tree: cKDTree,
+    ids: np.ndarray,
+    xyz: np.ndarray,
+    radius: np.ndarray,
+    c2: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return (row, sample, distance) of the samples of ``tree`` within reach of each row.
+
+    Within ``radius`` of the row, and within the sample's own reach (``c2`` is the squared
+    chord bound of each row).
+    """
+    rows, samples, dists = [], [], []
+    pending = np.arange(len(xyz))
+    k = min(_K_FIRST, tree.n)
+    while len(pending) and k:
+        dist, idx = tree.query(xyz[pending], k=k)
+        if k == 1:
+            dist, idx = dist[:, None], idx[:, None]
+        limit = radius[pending]
+        done = (dist[:, -1] > limit) | (k >= tree.n)
+        sample = ids[np.minimum(idx, tree.n - 1)]
+        own = (c2[pending, None] + lines.sample_reach2[sample]) * (1 + 1e-9)
+        r, c = np.nonzero((dist <= limit[:, None]) & (dist * dist <= own) & done[:, None])
+        rows.append(pending[r])
+        samples.append(sample[r, c])
+        dists.append(dist[r, c])
+        pending = pending[~done]
+        k = min(4 * k, tree.n)
+    empty = np.zeros(0, np.int64)
+    return (
+        np.concatenate([empty, *rows]),
+        np.concatenate([empty, *samples]),
+        np.concatenate([np.zeros(0), *dists]),
+    )
 
 
 def _contenders(
