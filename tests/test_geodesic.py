@@ -178,6 +178,23 @@ def test_tree_shape_and_first_k_change_no_result(lines, monkeypatch, leafsize, c
     assert other.equals(built)
 
 
+@pytest.mark.parametrize("short_m", [0.0, 150.0, 1e9])
+def test_the_split_of_short_pieces_changes_no_result(frontier, lines, monkeypatch, short_m):
+    """Near dense lines the samples of short pieces are searched apart: any split, same answer."""
+    monkeypatch.setattr(geodesic, "_SHORT_M", short_m)
+    split = geodesic.line_set(
+        (shapely.get_coordinates(part), str(pair))
+        for geom, pair in zip(frontier.geometry, frontier["pair"], strict=True)
+        for part in shapely.get_parts(geom)
+    )
+    assert len(split.sample_classes) == (1 if short_m in (0.0, 1e9) else 2)
+    rng = np.random.default_rng(11)
+    vertex = rng.integers(0, len(lines.seg_lon), 3000)
+    lon = np.r_[lines.seg_lon[vertex] + rng.uniform(-0.01, 0.01, 3000), rng.uniform(12, 32, 300)]
+    lat = np.r_[lines.seg_lat[vertex] + rng.uniform(-0.01, 0.01, 3000), rng.uniform(43, 61, 300)]
+    assert geodesic.nearest(split, lon, lat).equals(geodesic.nearest(lines, lon, lat))
+
+
 def test_nearest_of_no_points(lines):
     empty = geodesic.nearest(lines, [], [])
     assert len(empty) == 0
