@@ -17,8 +17,10 @@ How a distance is found
        million random pairs and is widened by a margin). The nearest sample gives an upper bound
        of the answer; the k nearest samples are fetched until every piece that could beat it
        has been seen (a piece whose ends are both ``d`` away is at least
-       ``sqrt(d² - piece²/4)`` away), doubling ``k`` for the points where that is not yet
-       certain.
+       ``sqrt(d² - piece²/4)`` away). The few points where ``k`` samples do not settle it lie
+       near dense lines, where the reach of the longest piece holds dozens of samples: there
+       the samples of short pieces and of the others are searched in two trees of their own,
+       each to its own pieces' reach, ``k`` growing fourfold until it is certain.
     2. *Contenders.* On each candidate piece the chord distance is computed exactly; a piece is
        kept when it is a local minimum of the distance along its line and its lower bound does
        not exceed the best upper bound. Far from the border this keeps one piece per valley of
