@@ -6,9 +6,10 @@ Run from the repository root::
     .venv/bin/python benchmarks/bench_kernel_tree.py --n 200000 --repeat 5
 
 Two OSM targets are prepared once: the Russia+Belarus / NATO frontier and the territory of
-Russia and Belarus (their whole outer boundary, coasts included). Two fixed-seed point sets are
-measured to each: *near* (lon 12..32, lat 43..61, the flank itself) and *far* (lon -10..10,
-lat 38..55, western Europe, 500-2500 km from the territory). Every setting is one
+Russia and Belarus (their whole outer boundary, coasts included). Three fixed-seed point sets
+are measured to each: *near* (lon 12..32, lat 43..61, the flank itself), *far* (lon -10..10,
+lat 38..55, western Europe, 500-2500 km from the territory) and *border* (a tenth as many:
+border vertices of the target moved by up to 0.01 degree, where the lines are dense). Every setting is one
 :func:`geo.geodesic.nearest` call on the machine's threads, run alternately with the others,
 ``--repeat`` rounds after one warm-up round. Prints the median CPU (``time.process_time``) and
 wall seconds, the load average of the machine (it may be shared), and checks that every setting
@@ -56,6 +57,11 @@ def main() -> None:
         "near": (rng.uniform(12, 32, args.n), rng.uniform(43, 61, args.n)),
         "far": (rng.uniform(-10, 10, args.n), rng.uniform(38, 55, args.n)),
     }
+    border = {}
+    for target_name, lines in targets.items():
+        vertex = rng.integers(0, len(lines.seg_lon), args.n // 10)
+        shift = rng.uniform(-0.01, 0.01, (2, len(vertex)))
+        border[target_name] = (lines.seg_lon[vertex] + shift[0], lines.seg_lat[vertex] + shift[1])
     k_first = geodesic._K_FIRST
     cpu: dict[tuple[str, str, int, int, bool], list[float]] = {}
     wall: dict[tuple[str, str, int, int, bool], list[float]] = {}
@@ -69,7 +75,8 @@ def main() -> None:
                 )
                 tuned = dataclasses.replace(lines, tree=tree)
                 geodesic._K_FIRST = k
-                for points_name, (lon, lat) in points.items():
+                sets = {**points, "border": border[target_name]}
+                for points_name, (lon, lat) in sets.items():
                     loads.append(os.getloadavg()[0])
                     start, used = time.perf_counter(), time.process_time()
                     result = geodesic.nearest(tuned, lon, lat)
@@ -90,7 +97,7 @@ def main() -> None:
         print(f"{target_name}: {lines.n_samples:,} samples")
         for leaf, k, compact in SETTINGS:
             cells = []
-            for points_name in points:
+            for points_name in [*points, "border"]:
                 key = (target_name, points_name, leaf, k, compact)
                 cells.append(
                     f"{points_name} CPU {statistics.median(cpu[key]):6.3f} "

@@ -5,8 +5,9 @@ Every distance here is a geodesic on the WGS84 ellipsoid (GeographicLib through
 is measured in a projection.
 
 How a distance is found
-    The border lines are cut into pieces of at most 2 km and every piece end becomes a *sample*,
-    held in 3-D Earth-centred coordinates (ECEF) in a k-d tree.
+    The border lines are cut into pieces of at most 2 km and every piece end becomes a *sample*
+    (one per place, however many lines meet there), held in 3-D Earth-centred coordinates
+    (ECEF) in a k-d tree.
 
     1. *Candidates.* The straight 3-D chord between two points of the ellipsoid is never longer
        than the geodesic between them, and a geodesic of length ``L`` whose chord is ``c``
@@ -16,8 +17,10 @@ How a distance is found
        million random pairs and is widened by a margin). The nearest sample gives an upper bound
        of the answer; the k nearest samples are fetched until every piece that could beat it
        has been seen (a piece whose ends are both ``d`` away is at least
-       ``sqrt(d² - piece²/4)`` away), doubling ``k`` for the points where that is not yet
-       certain.
+       ``sqrt(d² - piece²/4)`` away). The few points where ``k`` samples do not settle it lie
+       near dense lines, where the reach of the longest piece holds dozens of samples: there
+       the samples of short pieces and of the others are searched in two trees of their own,
+       each to its own pieces' reach, ``k`` growing fourfold until it is certain.
     2. *Contenders.* On each candidate piece the chord distance is computed exactly; a piece is
        kept when it is a local minimum of the distance along its line and its lower bound does
        not exceed the best upper bound. Far from the border this keeps one piece per valley of
@@ -83,13 +86,16 @@ _R_MEAN = 6371008.8
 _PIECE_M = 2000.0
 _STEP_TOL_M = 0.5
 _MAX_NEWTON = 12
+#: Pieces of at most this chord (metres) count as short: near dense lines their samples are
+#: searched apart, to a reach of half of it rather than half the longest piece.
+_SHORT_M = 400.0
 _CHUNK = 100_000
 #: Fewest points a thread measures on its own: below twice this, one chunk at a time.
 _MIN_PER_THREAD = 10_000
 #: Samples fetched per point in the first k-d tree round. The samples within reach of the
-#: nearest one number 1-4 for most points (coasts and shared lines repeat samples), so 2 sent
-#: many points into a second, larger query; 4 settles nearly all of them in one (4 and 8
-#: measured alike, 2 up to an eighth slower: benchmarks/bench_kernel_tree.py).
+#: nearest one number 1-4 for most points, so 2 sent many points into a second, larger query;
+#: 4 settles nearly all of them in one (3, 4 and 6 measured alike, 2 up to a fifth slower:
+#: benchmarks/bench_kernel_tree.py).
 _K_FIRST = 4
 
 
@@ -187,6 +193,38 @@ def _inv(
     return _threaded(GEOD.inv, len(lon1), lon1, lat1, lon2, lat2, threads=threads)
 
 
+def _inv_once(
+    lon1: np.ndarray,
+    lat1: np.ndarray,
+    lon2: np.ndarray,
+    lat2: np.ndarray,
+    *,
+    threads: int,
+) -> tuple[np.ndarray, ...]:
+    """:func:`_inv`, computed once for a run of equal consecutive inputs.
+
+    A vertex shared by two lines (a coast and a land border, a label change) is a contender of
+    each: the same point and foot, one after the other. Equal inputs give equal outputs, so the
+    runs are measured once and copied; nothing else changes.
+    """
+    n = len(lon1)
+    same = np.zeros(n, bool)
+    if n > 1:
+        same[1:] = (
+            (lon2[1:] == lon2[:-1])
+            & (lat2[1:] == lat2[:-1])
+            & (lon1[1:] == lon1[:-1])
+            & (lat1[1:] == lat1[:-1])
+        )
+    n_same = int(np.count_nonzero(same))
+    if n_same < n // 16:  # too few repeats to pay for the copying
+        return _inv(lon1, lat1, lon2, lat2, threads=threads)
+    first = np.flatnonzero(~same)
+    run = np.cumsum(~same) - 1
+    results = _inv(lon1[first], lat1[first], lon2[first], lat2[first], threads=threads)
+    return tuple(r[run] for r in results)
+
+
 @dataclass(frozen=True)
 class LineSet:
     """Border lines prepared for distance queries (see the module docstring).
@@ -207,14 +245,20 @@ class LineSet:
     piece_seg: np.ndarray
     piece_s0: np.ndarray  # where the piece starts along its segment, metres
     piece_len: np.ndarray
-    piece_a: np.ndarray  # (n, 3) ECEF of the piece ends
-    piece_b: np.ndarray
-    piece_v: np.ndarray  # (n, 3) chord from end a to end b
-    piece_vv: np.ndarray  # squared chord length of each piece
-    nbr_a: np.ndarray  # (n, 3) a vertex beyond end a on the line (NaN if none)
-    nbr_b: np.ndarray
+    #: (7, n): end a, the chord v from end a to end b, and v·v of each piece, by rows (one
+    #: gather per candidate, contiguous rows after it).
+    piece_geo: np.ndarray
+    #: (n, 6): ECEF of end a of each piece, then the chord from it to a vertex beyond it on
+    #: the line (NaN if none); end_b the same for end b.
+    end_a: np.ndarray
+    end_b: np.ndarray
     next_in_line: np.ndarray  # bool: the next piece continues this line from end b
-    sample_piece: np.ndarray  # (m, 2) pieces touching each sample (-1 for none)
+    sample_start: np.ndarray  # (m + 1,): sample i touches sample_pieces[start[i]:start[i + 1]]
+    sample_pieces: np.ndarray
+    sample_reach2: np.ndarray  # (m,): the largest (chord / 2)² of the pieces touching a sample
+    #: The samples again in two trees, those of short pieces and the others: (tree, sample ids,
+    #: the largest sample_reach2 of the tree) each; rows near dense lines search these.
+    sample_classes: tuple[tuple[cKDTree, np.ndarray, float], ...]
     tree: cKDTree
     chord_max: float  # longest piece chord, metres
     sag_max: float  # how far a piece's geodesic can leave its chord, metres
@@ -223,6 +267,17 @@ class LineSet:
     def n_samples(self) -> int:
         """Number of samples in the k-d tree."""
         return int(self.tree.n)
+
+
+def _tree(xyz: np.ndarray) -> cKDTree:
+    """Return the k-d tree of samples (see :attr:`LineSet.tree`)."""
+    return cKDTree(xyz, leafsize=32, balanced_tree=False, compact_nodes=False)
+
+
+def _piece_geo(piece_a: np.ndarray, piece_b: np.ndarray) -> np.ndarray:
+    """Return :attr:`LineSet.piece_geo` for pieces from ``piece_a`` to ``piece_b``."""
+    v = piece_b - piece_a
+    return np.vstack([piece_a.T, v.T, np.einsum("ij,ij->i", v, v)])
 
 
 def line_set(lines: Iterable[tuple[np.ndarray, Sequence[str] | str]]) -> LineSet:
@@ -334,7 +389,22 @@ def line_set(lines: Iterable[tuple[np.ndarray, Sequence[str] | str]]) -> LineSet
             np.column_stack([open_ends, -np.ones_like(open_ends)]),
         ]
     )
+    # One sample per place: a vertex of two lines (a coast and a land border, a label change)
+    # would fill the first k-d tree round with copies and send its rows to a second one.
+    _, first, inverse = np.unique(sample_xyz, axis=0, return_index=True, return_inverse=True)
+    place = np.empty(len(first), np.int64)
+    place[np.argsort(first)] = np.arange(len(first))  # places in order of first sample
+    sample_place = np.repeat(place[inverse.ravel()], 2)
+    touching = sample_piece.ravel() >= 0
+    by_place = np.argsort(sample_place[touching], kind="stable")
+    sample_pieces = sample_piece.ravel()[touching][by_place]
+    sample_start = np.r_[0, np.cumsum(np.bincount(sample_place[touching], minlength=len(first)))]
+    sample_xyz = sample_xyz[np.sort(first)]
     chord = np.linalg.norm(piece_b - piece_a, axis=1)
+    sample_reach2 = np.maximum.reduceat(
+        np.einsum("ij,ij->i", piece_b - piece_a, piece_b - piece_a)[sample_pieces] / 4,
+        sample_start[:-1],
+    )
     return LineSet(
         labels=np.array(list(label_codes), dtype=object),
         label_rank=np.argsort(np.argsort(np.array(list(label_codes), dtype=str))),
@@ -349,20 +419,27 @@ def line_set(lines: Iterable[tuple[np.ndarray, Sequence[str] | str]]) -> LineSet
         piece_seg=piece_seg,
         piece_s0=piece_s0,
         piece_len=piece_len,
-        piece_a=piece_a,
-        piece_b=piece_b,
-        piece_v=piece_b - piece_a,
-        piece_vv=np.einsum("ij,ij->i", piece_b - piece_a, piece_b - piece_a),
-        nbr_a=nbr_a,
-        nbr_b=nbr_b,
+        piece_geo=_piece_geo(piece_a, piece_b),
+        end_a=np.hstack([piece_a, nbr_a - piece_a]),
+        end_b=np.hstack([piece_b, nbr_b - piece_b]),
         next_in_line=next_in_line,
-        sample_piece=sample_piece,
+        sample_start=sample_start,
+        sample_pieces=sample_pieces,
+        sample_reach2=sample_reach2,
+        sample_classes=tuple(
+            (_tree(sample_xyz[ids]), ids, float(sample_reach2[ids].max()))
+            for ids in (
+                np.flatnonzero(sample_reach2 <= (_SHORT_M / 2) ** 2),
+                np.flatnonzero(sample_reach2 > (_SHORT_M / 2) ** 2),
+            )
+            if len(ids)
+        ),
         # Nodes not shrunk to their data (compact_nodes=False) and leaves of 32: most queries
         # come from far off the border (hundreds of km), and there its queries took a tenth
         # of the time of the compact tree's, the whole kernel 2-6.5x less CPU on the OSM
         # borders (benchmarks/bench_kernel_tree.py, RESULTS-distances.md). The tree finds the same
         # nearest samples whatever its shape: these settings change no result.
-        tree=cKDTree(sample_xyz, leafsize=32, balanced_tree=False, compact_nodes=False),
+        tree=_tree(sample_xyz),
         chord_max=float(chord.max()),
         sag_max=float(piece_len.max() ** 2 / (8 * _R_MIN) * 1.01 + 1e-3),
     )
@@ -372,43 +449,85 @@ def _candidate_pairs(
     lines: LineSet, xyz: np.ndarray, *, workers: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return (row, sample) pairs that may hold the nearest piece, and each row's upper bound."""
-    n = len(xyz)
     k = min(_K_FIRST, lines.n_samples)
-    pending = np.arange(n)
-    upper = np.empty(n)
-    threshold = np.empty(n)
-    rows, samples = [], []
-    first = True
-    while len(pending):
-        dist, idx = lines.tree.query(
-            xyz[pending], k=k, workers=workers if len(pending) > 512 else 1
-        )
+    dist, idx = lines.tree.query(xyz, k=k, workers=workers if len(xyz) > 512 else 1)
+    if k == 1:
+        dist, idx = dist[:, None], idx[:, None]
+    # The nearest sample lies on the border: the answer is at most its arc.
+    upper = _arc(_R_MIN, dist[:, 0])
+    c_up = _chord(_R_LOWER, upper + 0.01 + 1e-9 * upper) + lines.sag_max
+    threshold = np.sqrt(c_up * c_up + lines.chord_max**2 / 4)
+    hit = dist <= threshold[:, None]
+    # Rows whose k-th sample is still within reach need more samples (a NaN row has none).
+    pending = np.flatnonzero(hit[:, -1]) if k < lines.n_samples else np.zeros(0, np.int64)
+    hit[pending] = False
+    r, c = np.nonzero(hit)
+    rows, samples = [r], [idx[r, c]]
+    if len(pending):
+        # These rows lie near dense lines, where the reach of the longest piece (2 km) holds
+        # dozens of samples: a piece within c_up of the point has an end within
+        # sqrt(c_up² + its chord² / 4), so the samples of short pieces are searched apart, to
+        # their own smaller reach, and any sample is kept only within its own reach.
+        c2, limit = c_up[pending] ** 2, threshold[pending]
+        found = [
+            _within(
+                lines,
+                tree,
+                ids,
+                xyz[pending],
+                np.minimum(np.sqrt(c2 + reach2) * (1 + 1e-9), limit),
+                c2,
+            )
+            for tree, ids, reach2 in lines.sample_classes
+        ]
+        r = np.concatenate([f[0] for f in found])
+        sample = np.concatenate([f[1] for f in found])
+        order = np.lexsort((np.concatenate([f[2] for f in found]), r))
+        rows.append(pending[r[order]])
+        samples.append(sample[order])
+    if len(rows) == 1:
+        return rows[0], samples[0], upper
+    row, sample = np.concatenate(rows), np.concatenate(samples)
+    order = np.argsort(row, kind="stable")  # later rounds append rows: group them again
+    return row[order], sample[order], upper
+
+
+def _within(
+    lines: LineSet,
+    tree: cKDTree,
+    ids: np.ndarray,
+    xyz: np.ndarray,
+    radius: np.ndarray,
+    c2: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return (row, sample, distance) of the samples of ``tree`` within reach of each row.
+
+    Within ``radius`` of the row, and within the sample's own reach (``c2`` is the squared
+    chord bound of each row).
+    """
+    rows, samples, dists = [], [], []
+    pending = np.arange(len(xyz))
+    k = min(_K_FIRST, tree.n)
+    while len(pending) and k:
+        dist, idx = tree.query(xyz[pending], k=k)
         if k == 1:
             dist, idx = dist[:, None], idx[:, None]
-        if first:
-            # The nearest sample lies on the border: the answer is at most its arc.
-            upper[:] = _arc(_R_MIN, dist[:, 0])
-            c_up = _chord(_R_LOWER, upper + 0.01 + 1e-9 * upper) + lines.sag_max
-            threshold[:] = np.sqrt(c_up * c_up + lines.chord_max**2 / 4)
-            first = False
-        limit = threshold[pending]
-        done = (dist[:, -1] > limit) | (k >= lines.n_samples)
-        if done.all():  # the usual case: one round decides every row
-            r, c = np.nonzero(dist <= limit[:, None])
-            rows.append(pending[r])
-            samples.append(idx[r, c])
-            break
-        hit = dist[done] <= limit[done, None]
-        r, c = np.nonzero(hit)
-        rows.append(pending[done][r])
-        samples.append(idx[done][r, c])
+        limit = radius[pending]
+        done = (dist[:, -1] > limit) | (k >= tree.n)
+        sample = ids[np.minimum(idx, tree.n - 1)]
+        own = (c2[pending, None] + lines.sample_reach2[sample]) * (1 + 1e-9)
+        r, c = np.nonzero((dist <= limit[:, None]) & (dist * dist <= own) & done[:, None])
+        rows.append(pending[r])
+        samples.append(sample[r, c])
+        dists.append(dist[r, c])
         pending = pending[~done]
-        k = min(4 * k, lines.n_samples)
-    row, sample = np.concatenate(rows), np.concatenate(samples)
-    if len(rows) > 1:  # later rounds append rows: group them again
-        order = np.argsort(row, kind="stable")
-        row, sample = row[order], sample[order]
-    return row, sample, upper
+        k = min(4 * k, tree.n)
+    empty = np.zeros(0, np.int64)
+    return (
+        np.concatenate([empty, *rows]),
+        np.concatenate([empty, *samples]),
+        np.concatenate([np.zeros(0), *dists]),
+    )
 
 
 def _contenders(
@@ -416,40 +535,51 @@ def _contenders(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return (row, segment, start offset in metres) of the pieces that may hold the answer."""
     row, sample, upper = _candidate_pairs(lines, xyz, workers=workers)
-    pieces = lines.sample_piece[sample]
-    keep = pieces >= 0
-    row = np.repeat(row, 2).reshape(-1, 2)[keep]
-    piece = pieces[keep]
-    p = xyz[row]
-    a, v = lines.piece_a[piece], lines.piece_v[piece]
-    w = p - a
-    raw = np.einsum("ij,ij->i", w, v) / lines.piece_vv[piece]
+    # Every piece touching each sample.
+    start = lines.sample_start[sample]
+    count = lines.sample_start[sample + 1] - start
+    row = np.repeat(row, count)
+    piece = lines.sample_pieces[
+        np.repeat(start - (np.cumsum(count) - count), count) + np.arange(len(row))
+    ]
+    # By coordinate rows (3 or 7 contiguous rows of one value per pair): few, fast passes. The
+    # sums run x + z, then + y, always: the offsets, and so the results, never move by a bit.
+    geo = np.take(lines.piece_geo, piece, axis=1)
+    w = np.take(np.ascontiguousarray(xyz.T), row, axis=1)
+    w -= geo[:3]  # from end a to the point
+    v = geo[3:6]
+    prod = w * v
+    raw = prod[0] + prod[2]
+    raw += prod[1]
+    raw /= geo[6]
     t = np.clip(raw, 0.0, 1.0)
-    off = w - t[:, None] * v
-    chord = np.sqrt(np.einsum("ij,ij->i", off, off))
-    # Best upper bound per row: the nearest sample, or the best piece chord (+ its sag).
+    v *= t
+    w -= v  # from the chord's foot to the point
+    w *= w
+    chord = w[0] + w[2]
+    chord += w[1]
+    np.sqrt(chord, out=chord)
+    # Best upper bound per row: the nearest sample, or the best piece chord (+ its sag); a
+    # piece is near when its lower bound does not exceed it, compared as chords (G is monotone).
     starts = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
-    best = np.minimum.reduceat(chord, starts)
-    bound = np.minimum(upper[row[starts]], _arc(_R_MIN, best + lines.sag_max))
-    bound = np.repeat(bound, np.diff(np.r_[starts, len(row)]))
-    lower = _arc(_R_LOWER, np.maximum(chord - lines.sag_max, 0.0))
-    near = lower <= bound + 0.01 + 1e-9 * bound
+    bound = np.minimum(
+        upper[row[starts]],
+        _arc(_R_MIN, np.minimum.reduceat(chord, starts) + lines.sag_max),
+    )
+    reach = _chord(_R_LOWER, bound + 0.01 + 1e-9 * bound) + lines.sag_max
+    near = chord <= np.repeat(reach, np.diff(np.r_[starts, len(row)]))
     # A piece counts once per valley of the distance along its line: an interior foot, or an
     # end beyond which the line climbs (an end shared with the next piece counts there).
-    interior = (raw > 0) & (raw < 1)
-    at_a = near & (raw <= 0)
-    at_b = near & (raw >= 1) & ~lines.next_in_line[piece]
-    for end_mask, end, beyond in (
-        (at_a, lines.piece_a, lines.nbr_a),
-        (at_b, lines.piece_b, lines.nbr_b),
-    ):
-        i = np.flatnonzero(end_mask)
-        end_i = end[piece[i]]
-        to_p, out = p[i] - end_i, beyond[piece[i]] - end_i
+    chosen = near & (raw > 0) & (raw < 1)
+    at_a = np.flatnonzero(near & (raw <= 0))
+    at_b = np.flatnonzero(near & (raw >= 1))
+    at_b = at_b[~lines.next_in_line[piece[at_b]]]
+    for i, ends in ((at_a, lines.end_a), (at_b, lines.end_b)):
+        end = ends[piece[i]]
+        to_p, out = xyz[row[i]] - end[:, :3], end[:, 3:]
         dot = np.einsum("ij,ij->i", to_p, out)
         scale = np.sqrt(np.einsum("ij,ij->i", to_p, to_p) * np.einsum("ij,ij->i", out, out))
-        end_mask[i] = np.isnan(dot) | (dot <= 1e-9 * scale)
-    chosen = near & (interior | at_a | at_b)
+        chosen[i] = np.isnan(dot) | (dot <= 1e-9 * scale)
     row, piece, t = row[chosen], piece[chosen], t[chosen]
     offset = lines.piece_s0[piece] + t * lines.piece_len[piece]
     return row, lines.piece_seg[piece], offset
@@ -495,7 +625,7 @@ def _refine(
         s_act = s if every else s[active]
         qlon, qlat, back = _point_on(lines, sg, s_act, threads=threads)
         plon, plat = (lon, lat) if every else (lon[active], lat[active])
-        az_pq, az_qp, d = _inv(plon, plat, qlon, qlat, threads=threads)
+        az_pq, az_qp, d = _inv_once(plon, plat, qlon, qlat, threads=threads)
         dist[active], foot_lon[active], foot_lat[active], bearing[active] = d, qlon, qlat, az_pq
         alpha = np.radians(az_qp - back - 180.0)
         along = _R_MEAN * np.arctan(np.tan(np.minimum(d / _R_MEAN, 1.5)) * np.cos(alpha))
@@ -523,11 +653,15 @@ def _nearest_chunk(
         sub = np.flatnonzero(np.repeat(counts > 1, counts))
         sub_starts = np.r_[0, np.cumsum(counts[several])[:-1]]
         best = np.repeat(np.minimum.reduceat(dist[sub], sub_starts), counts[several])
-        # Ties (a vertex shared by two border stretches) go to the first label A-Z.
+        # Ties (a vertex shared by two border stretches) go to the first label A-Z, then to
+        # the shortest distance, then to the first contender: each row's tied contenders
+        # (in order) narrowed to the lowest label rank, then to the shortest distance.
         tied = sub[dist[sub] <= best + 1e-6]
-        tied = tied[
-            np.lexsort((dist[tied], lines.label_rank[lines.seg_label[seg[tied]]], row[tied]))
-        ]
+        for by_label in (True, False):
+            key = lines.label_rank[lines.seg_label[seg[tied]]] if by_label else dist[tied]
+            group = np.flatnonzero(np.r_[True, row[tied][1:] != row[tied][:-1]])
+            lowest = np.repeat(np.minimum.reduceat(key, group), np.diff(np.r_[group, len(tied)]))
+            tied = tied[key == lowest]
         first[several] = tied[np.r_[True, row[tied][1:] != row[tied][:-1]]]
     return (
         row[first],

@@ -92,6 +92,22 @@ def test_nearest_on_a_small_line_set_matches_brute_force(brute_force):
         assert result.loc[i, "border"] in set(labels[np.isclose(each, min(each), atol=0.01)])
 
 
+def test_a_line_shared_by_two_labels_is_one_set_of_samples_and_the_first_label():
+    """A stretch that is two lines (a coast and a land border) measures as once, label A-Z."""
+    zigzag = np.array([[0.0, 0.0], [0.3, 0.4], [0.6, -0.1], [1.2, 0.5]])
+    tail = np.array([[1.2, 0.5], [1.6, 0.2]])  # meets the zig-zag at its last vertex
+    once = geodesic.line_set([(zigzag, "m"), (tail, "t")])
+    twice = geodesic.line_set([(zigzag, "z"), (zigzag, "m"), (tail, "t")])
+    assert twice.n_samples == once.n_samples
+    rng = np.random.default_rng(7)
+    # Far points (the nearest place is a vertex of both copies) and near ones.
+    lon = np.r_[rng.uniform(-20, 20, 300), rng.uniform(-0.2, 1.8, 300)]
+    lat = np.r_[rng.uniform(-20, 20, 300), rng.uniform(-0.3, 0.7, 300)]
+    a, b = geodesic.nearest(once, lon, lat), geodesic.nearest(twice, lon, lat)
+    assert a.equals(b)  # same numbers, and "m" before "z" wherever both are nearest
+    assert set(b.border) == {"m", "t"}
+
+
 def test_points_on_the_border_are_at_zero(lines, segments):
     on_vertex = geodesic.nearest(lines, segments[:, 0], segments[:, 1])
     assert on_vertex["distance_m"].max() < 1e-3
@@ -160,6 +176,23 @@ def test_tree_shape_and_first_k_change_no_result(lines, monkeypatch, leafsize, c
     monkeypatch.setattr(geodesic, "_K_FIRST", k_first)
     other = geodesic.nearest(dataclasses.replace(lines, tree=tree), lon, lat)
     assert other.equals(built)
+
+
+@pytest.mark.parametrize("short_m", [0.0, 150.0, 1e9])
+def test_the_split_of_short_pieces_changes_no_result(frontier, lines, monkeypatch, short_m):
+    """Near dense lines the samples of short pieces are searched apart: any split, same answer."""
+    monkeypatch.setattr(geodesic, "_SHORT_M", short_m)
+    split = geodesic.line_set(
+        (shapely.get_coordinates(part), str(pair))
+        for geom, pair in zip(frontier.geometry, frontier["pair"], strict=True)
+        for part in shapely.get_parts(geom)
+    )
+    assert len(split.sample_classes) == (1 if short_m in (0.0, 1e9) else 2)
+    rng = np.random.default_rng(11)
+    vertex = rng.integers(0, len(lines.seg_lon), 3000)
+    lon = np.r_[lines.seg_lon[vertex] + rng.uniform(-0.01, 0.01, 3000), rng.uniform(12, 32, 300)]
+    lat = np.r_[lines.seg_lat[vertex] + rng.uniform(-0.01, 0.01, 3000), rng.uniform(43, 61, 300)]
+    assert geodesic.nearest(split, lon, lat).equals(geodesic.nearest(lines, lon, lat))
 
 
 def test_nearest_of_no_points(lines):
