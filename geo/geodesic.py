@@ -271,6 +271,8 @@ class LineSet:
 
 def _tree(xyz: np.ndarray) -> cKDTree:
     """Return the k-d tree of samples (see :attr:`LineSet.tree`)."""
+    from scipy.spatial import cKDTree  # here, not at import: a figure builds no tree
+
     return cKDTree(xyz, leafsize=32, balanced_tree=False, compact_nodes=False)
 
 
