@@ -31,7 +31,7 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
-from geo import _borders_osm, _data
+from geo import _borders_osm, _data, _pipeline
 from geo import borders as border_data
 from geo._data import BorderSource
 from geo._errors import InputError
@@ -1158,6 +1158,11 @@ def measure_file(
             if columns_only
             else point_files.scan_points(path, chunk_rows=rows, skip_invalid=skip_invalid)
         )
+        # The next chunk is read and the last one written on threads of their own while this
+        # one is measured (see geo._pipeline); the order and every message stay the same.
+        chunks = stack.enter_context(_pipeline.read_ahead(chunks))
+        if out:
+            write = stack.enter_context(_pipeline.write_behind(write))
         for number, chunk in enumerate(chunks):
             frame = chunk.frame if columns_only else chunk.points
             if not number:
