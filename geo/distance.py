@@ -309,24 +309,53 @@ def located_in(
     ['EST', 'RUS']
     """
     lon, lat = _coords(lon, lat)
-    source = _data.border_source(borders)
-    out = np.full(len(lon), "", dtype=object)
+    numbers, names = _located_numbers(lon, lat, _data.border_source(borders))
+    codes: np.ndarray = names[numbers].astype(str)
+    return codes
+
+
+def _located_numbers(
+    lon: np.ndarray, lat: np.ndarray, source: BorderSource
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return :func:`located_in` as numbers into a list of codes (checked lon/lat).
+
+    The codes are those of the source's countries, then Natural Earth's for the points beyond
+    the OSM extract, then ``""`` (last: number -1).
+    """
+    numbers = np.full(len(lon), -1, dtype=np.int64)
     rest = np.arange(len(lon))
+    names: list[np.ndarray] = []
     if source.frontier_from == "lines":
-        x0, y0, x1, y1 = _borders_osm.load().box
+        extract = _borders_osm.load()
+        x0, y0, x1, y1 = extract.box
         box = (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1)
         inside = np.flatnonzero(box)
+        osm_names = extract.countries.index.to_numpy()
         for start in range(0, len(inside), _INSIDE_CHUNK):
             part = inside[start : start + _INSIDE_CHUNK]
-            out[part] = _borders_osm.country_at(lon[part], lat[part])
+            numbers[part] = _borders_osm.shapes_at(extract.tree, osm_names, lon[part], lat[part])
+        names.append(osm_names)
         rest = np.flatnonzero(~box)
         source = _data.BORDER_SOURCES["naturalearth"]
     if len(rest):
-        names, tree = _country_tree(source)
+        tree_names, tree = _country_tree(source)
+        first = sum(len(n) for n in names)
         for start in range(0, len(rest), _INSIDE_CHUNK):
             part = rest[start : start + _INSIDE_CHUNK]
-            out[part] = _borders_osm.codes_at(tree, names, lon[part], lat[part])
-    return out.astype(str)
+            found = _borders_osm.shapes_at(tree, tree_names, lon[part], lat[part])
+            numbers[part] = np.where(found >= 0, found + first, -1)
+        names.append(tree_names)
+    return numbers, np.concatenate([*(n.astype(object) for n in names), [""]])
+
+
+def _text_column(numbers: np.ndarray, names: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """Return ``names[numbers]`` as a pandas ``str`` array, without a Python string per row."""
+    import pyarrow as pa
+
+    codes = np.where(numbers >= 0, numbers, len(names) - 1).astype(np.int32)
+    dictionary = pa.array(names.tolist(), type=pa.large_string())
+    text = pa.DictionaryArray.from_arrays(pa.array(codes), dictionary).cast(pa.large_string())
+    return pd.array(text, dtype=str)
 
 
 def _inside(target: Target, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
@@ -809,8 +838,7 @@ def _side_and_accuracy(
     frame: pd.DataFrame,
 ) -> None:
     """Add ``located_in`` and the uncertainty range (the coordinate's and the borders')."""
-    result["located_in"] = located_in(lon, lat, borders=target.source) if len(lon) else ""
-    result["located_in"] = result["located_in"].astype(str)
+    result["located_in"] = _text_column(*_located_numbers(lon, lat, target.source))
     accuracy = np.full(len(result), target.source.accuracy_m)
     accuracy[beyond] = max(target.source.accuracy_m, _NATURAL_EARTH.accuracy_m)
     with_uncertainty(result, frame, accuracy_m=accuracy)
