@@ -882,7 +882,7 @@ def measure(points: gpd.GeoDataFrame, target: Target) -> gpd.GeoDataFrame:
     _side_and_accuracy(result, beyond, target, lon, lat, points)
     out = points.rename(columns=kept_names(points.columns, result.columns, points.geometry.name))
     for name in result.columns:
-        out[name] = result[name].to_numpy()
+        out[name] = _column_values(result[name])
     geometry = out.pop(out.geometry.name)
     out[geometry.name] = geometry
     measured = gpd.GeoDataFrame(out, geometry=geometry.name, crs=points.crs)
@@ -902,6 +902,15 @@ def _source_record(source: BorderSource) -> dict[str, Any]:
         "accuracy_m": source.accuracy_m,
         "accuracy_source": source.accuracy_source,
     }
+
+
+def _column_values(column: pd.Series) -> Any:
+    """Return a result column to set into another frame by position (no index alignment).
+
+    Text columns stay Arrow strings: their values as a NumPy array would be made Python
+    strings, one per row, and then Arrow strings again.
+    """
+    return column.array if isinstance(column.dtype, pd.StringDtype) else column.to_numpy()
 
 
 def result_columns(columns: Iterable[object], target: Target) -> list[str]:
@@ -1028,7 +1037,7 @@ def measure_columns(
     _side_and_accuracy(result, beyond, target, lon, lat, frame)
     out = frame.rename(columns=kept_names(frame.columns, result.columns))
     for name in result.columns:
-        out[name] = result[name].to_numpy()
+        out[name] = _column_values(result[name])
     out.attrs["flankmap"] = {"borders": _source_record(target.source)}
     return out
 
