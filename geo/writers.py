@@ -60,6 +60,7 @@ from geo.points import (
     _csv_raw,
     _flat,
     _PartIds,
+    _text_buffers,
 )
 
 __all__ = [
@@ -539,22 +540,13 @@ def _has_bytes(text: Any, which: bytes, *, first: bool = False) -> bool:
 
     Read from the strings' buffers: one pass over the bytes, no regular expression.
     """
-    import pyarrow as pa
-
     wanted = np.frombuffer(which, np.uint8)
-    for chunk in text.chunks if isinstance(text, pa.ChunkedArray) else [text]:
-        if not len(chunk):
-            continue
-        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
-        offsets: np.ndarray = np.frombuffer(chunk.buffers()[1], width)[
-            chunk.offset : chunk.offset + len(chunk) + 1
-        ].astype(np.int64)
-        data = np.frombuffer(chunk.buffers()[2] or b"", np.uint8)
+    for offsets, data in _text_buffers(text):
         if first:
             starts = offsets[:-1][offsets[1:] > offsets[:-1]]
             if np.isin(data[starts], wanted).any():
                 return True
-        elif np.isin(data[int(offsets[0]) : int(offsets[-1])], wanted).any():
+        elif np.isin(data[offsets[0] : offsets[-1]], wanted).any():
             return True
     return False
 
