@@ -62,6 +62,7 @@ __all__ = [
     "lines",
     "load",
     "metadata",
+    "shapes_at",
     "territory_boundary",
 ]
 
@@ -546,14 +547,35 @@ def codes_at(
     >>> codes_at(shapely.STRtree(squares), names, np.array([0.5, 1, 5]), np.zeros(3) + 0.5).tolist()
     ['B', 'A', '']
     """
+    numbers = shapes_at(tree, names, lon, lat)
+    codes: np.ndarray = np.append(np.asarray(names, dtype=object), "")[numbers].astype(str)
+    return codes
+
+
+def shapes_at(
+    tree: shapely.STRtree, names: np.ndarray, lon: np.ndarray, lat: np.ndarray
+) -> np.ndarray:
+    """Return the number of the tree polygon :func:`codes_at` names for each point, -1 if none.
+
+    Parameters
+    ----------
+    tree, names, lon, lat
+        As in :func:`codes_at`.
+
+    Returns
+    -------
+    numbers : numpy.ndarray of int64
+        The index in ``names`` (and in the tree) of each point's polygon; -1 where none holds
+        it.
+    """
     lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
-    out = np.full(len(lon), "", dtype=object)
-    rest = _by_cells(tree, names, lon, lat, out) if len(lon) >= _CELL_MIN_POINTS else None
+    out = np.full(len(lon), -1, dtype=np.int64)
+    rest = _by_cells(tree, lon, lat, out) if len(lon) >= _CELL_MIN_POINTS else None
     if rest is None:
-        out[:] = _exact_codes(tree, names, lon, lat)
+        out[:] = _exact_numbers(tree, names, lon, lat)
     elif len(rest):
-        out[rest] = _exact_codes(tree, names, lon[rest], lat[rest])
-    return out.astype(str)
+        out[rest] = _exact_numbers(tree, names, lon[rest], lat[rest])
+    return out
 
 
 #: Side of the cells :func:`codes_at` settles at once, degrees (a power of two: exact edges).
@@ -563,39 +585,45 @@ _CELL_MIN_POINTS = 2048
 
 
 def _by_cells(
-    tree: shapely.STRtree, names: np.ndarray, lon: np.ndarray, lat: np.ndarray, out: np.ndarray
+    tree: shapely.STRtree, lon: np.ndarray, lat: np.ndarray, out: np.ndarray
 ) -> np.ndarray:
     """Settle the points of the cells no border crosses; return the indices of the others.
 
     A cell (closed box) that no polygon touches holds no point of any; a cell that exactly
     one polygon touches and that polygon contains properly holds only points of it. Both
-    tests are exact, so the answer is that of the point-by-point test.
+    tests are exact, so the answer is that of the point-by-point test. ``out`` gets the
+    polygon number of each settled point (-1: none).
     """
     ix, iy = np.floor(lon / _CELL_DEG), np.floor(lat / _CELL_DEG)
     key = (ix + 2048).astype(np.int64) * 4096 + (iy + 2048).astype(np.int64)
     cells, inverse = np.unique(key, return_inverse=True)
-    held, known = _CELL_CACHE.get(id(tree), (None, {}))
+    held, keys, states = _CELL_CACHE.get(id(tree), (None, _NO_CELLS, _NO_CELLS))
     if held is not tree:  # a new tree (or a new one at the address of a freed one)
-        known = {}
-        _CELL_CACHE[id(tree)] = (tree, known)
-    state = np.array([known.get(c, _UNKNOWN) for c in cells.tolist()], dtype=np.int64)
-    new = np.flatnonzero(state == _UNKNOWN)
+        keys, states = _NO_CELLS, _NO_CELLS
+    where = np.searchsorted(keys, cells)
+    found = where < len(keys)
+    found[found] = keys[where[found]] == cells[found]
+    state = np.full(len(cells), _UNKNOWN, dtype=np.int64)
+    state[found] = states[where[found]]
+    new = np.flatnonzero(~found)
     if len(new):
         state[new] = _cell_states(tree, cells[new])
-        known.update(zip(cells[new].tolist(), state[new].tolist(), strict=True))
-    settled = np.full(len(cells), "", dtype=object)
-    whole = state >= 0
-    settled[whole] = names[state[whole]]
+        # cells is sorted: inserted before the same places of the old keys, they stay sorted
+        keys = np.insert(keys, where[new], cells[new])
+        states = np.insert(states, where[new], state[new])
+        _CELL_CACHE[id(tree)] = (tree, keys, states)
     done = (state != _MIXED)[inverse]
-    out[done] = settled[inverse[done]]
+    out[done] = state[inverse[done]]  # a polygon's number, or _EMPTY (-1, as out has it)
     return np.flatnonzero(~done)
 
 
 #: Cell states: not yet known, crossed by a border (points tested one by one), in no polygon;
 #: a polygon's index otherwise.
 _UNKNOWN, _MIXED, _EMPTY = -3, -2, -1
-#: Per tree, the states of the cells seen so far (a few bytes a cell; a file's chunks share them).
-_CELL_CACHE: dict[int, tuple[shapely.STRtree, dict[int, int]]] = {}
+#: Per tree, the cells seen so far (sorted keys) and their states: 16 bytes a cell; a file's
+#: chunks share them.
+_CELL_CACHE: dict[int, tuple[shapely.STRtree, np.ndarray, np.ndarray]] = {}
+_NO_CELLS = np.empty(0, dtype=np.int64)
 
 
 def _cell_states(tree: shapely.STRtree, cells: np.ndarray) -> np.ndarray:
@@ -618,10 +646,10 @@ def _cell_states(tree: shapely.STRtree, cells: np.ndarray) -> np.ndarray:
     return np.where(touched == 0, _EMPTY, np.where((touched == 1) & (owner >= 0), owner, _MIXED))
 
 
-def _exact_codes(
+def _exact_numbers(
     tree: shapely.STRtree, names: np.ndarray, lon: np.ndarray, lat: np.ndarray
 ) -> np.ndarray:
-    """Test each point: the first (sorted) name of the polygons it intersects, ``""`` if none."""
+    """Test each point: the polygon of the first (sorted) name it intersects, -1 if none."""
     geoms = tree.geometries
     point_no, shape_no = tree.query(shapely.points(lon, lat))
     keep = np.zeros(len(point_no), dtype=bool)
@@ -633,9 +661,9 @@ def _exact_codes(
         rows = point_no[pick]
         keep[pick] = shapely.intersects_xy(geoms[k], lon[rows], lat[rows])
     point_no, shape_no = point_no[keep], shape_no[keep]
-    out = np.full(len(lon), "", dtype=object)
+    out = np.full(len(lon), -1, dtype=np.int64)
     order = np.lexsort((names[shape_no], point_no))  # first code wins on a border
     point_no, shape_no = point_no[order], shape_no[order]
     first = np.r_[True, point_no[1:] != point_no[:-1]] if len(point_no) else np.zeros(0, bool)
-    out[point_no[first]] = names[shape_no[first]]
+    out[point_no[first]] = shape_no[first]
     return out

@@ -31,7 +31,7 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
-from geo import _borders_osm, _data
+from geo import _borders_osm, _data, _pipeline
 from geo import borders as border_data
 from geo._data import BorderSource
 from geo._errors import InputError
@@ -310,24 +310,53 @@ def located_in(
     ['EST', 'RUS']
     """
     lon, lat = _coords(lon, lat)
-    source = _data.border_source(borders)
-    out = np.full(len(lon), "", dtype=object)
+    numbers, names = _located_numbers(lon, lat, _data.border_source(borders))
+    codes: np.ndarray = names[numbers].astype(str)
+    return codes
+
+
+def _located_numbers(
+    lon: np.ndarray, lat: np.ndarray, source: BorderSource
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return :func:`located_in` as numbers into a list of codes (checked lon/lat).
+
+    The codes are those of the source's countries, then Natural Earth's for the points beyond
+    the OSM extract, then ``""`` (last: number -1).
+    """
+    numbers = np.full(len(lon), -1, dtype=np.int64)
     rest = np.arange(len(lon))
+    names: list[np.ndarray] = []
     if source.frontier_from == "lines":
-        x0, y0, x1, y1 = _borders_osm.load().box
+        extract = _borders_osm.load()
+        x0, y0, x1, y1 = extract.box
         box = (lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1)
         inside = np.flatnonzero(box)
+        osm_names = extract.countries.index.to_numpy()
         for start in range(0, len(inside), _INSIDE_CHUNK):
             part = inside[start : start + _INSIDE_CHUNK]
-            out[part] = _borders_osm.country_at(lon[part], lat[part])
+            numbers[part] = _borders_osm.shapes_at(extract.tree, osm_names, lon[part], lat[part])
+        names.append(osm_names)
         rest = np.flatnonzero(~box)
         source = _data.BORDER_SOURCES["naturalearth"]
     if len(rest):
-        names, tree = _country_tree(source)
+        tree_names, tree = _country_tree(source)
+        first = sum(len(n) for n in names)
         for start in range(0, len(rest), _INSIDE_CHUNK):
             part = rest[start : start + _INSIDE_CHUNK]
-            out[part] = _borders_osm.codes_at(tree, names, lon[part], lat[part])
-    return out.astype(str)
+            found = _borders_osm.shapes_at(tree, tree_names, lon[part], lat[part])
+            numbers[part] = np.where(found >= 0, found + first, -1)
+        names.append(tree_names)
+    return numbers, np.concatenate([*(n.astype(object) for n in names), [""]])
+
+
+def _text_column(numbers: np.ndarray, names: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """Return ``names[numbers]`` as a pandas ``str`` array, without a Python string per row."""
+    import pyarrow as pa
+
+    codes = np.where(numbers >= 0, numbers, len(names) - 1).astype(np.int32)
+    dictionary = pa.array(names.tolist(), type=pa.large_string())
+    text = pa.DictionaryArray.from_arrays(pa.array(codes), dictionary).cast(pa.large_string())
+    return pd.array(text, dtype=str)
 
 
 def _inside(target: Target, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
@@ -865,8 +894,7 @@ def _side_and_accuracy(
     frame: pd.DataFrame,
 ) -> None:
     """Add ``located_in`` and the uncertainty range (the coordinate's and the borders')."""
-    result["located_in"] = located_in(lon, lat, borders=target.source) if len(lon) else ""
-    result["located_in"] = result["located_in"].astype(str)
+    result["located_in"] = _text_column(*_located_numbers(lon, lat, target.source))
     accuracy = np.full(len(result), target.source.accuracy_m)
     accuracy[beyond] = max(target.source.accuracy_m, _NATURAL_EARTH.accuracy_m)
     with_uncertainty(result, frame, accuracy_m=accuracy)
@@ -910,7 +938,7 @@ def measure(points: gpd.GeoDataFrame, target: Target) -> gpd.GeoDataFrame:
     _side_and_accuracy(result, beyond, target, lon, lat, points)
     out = points.rename(columns=kept_names(points.columns, result.columns, points.geometry.name))
     for name in result.columns:
-        out[name] = result[name].to_numpy()
+        out[name] = _column_values(result[name])
     geometry = out.pop(out.geometry.name)
     out[geometry.name] = geometry
     measured = gpd.GeoDataFrame(out, geometry=geometry.name, crs=points.crs)
@@ -930,6 +958,15 @@ def _source_record(source: BorderSource) -> dict[str, Any]:
         "accuracy_m": source.accuracy_m,
         "accuracy_source": source.accuracy_source,
     }
+
+
+def _column_values(column: pd.Series) -> Any:
+    """Return a result column to set into another frame by position (no index alignment).
+
+    Text columns stay Arrow strings: their values as a NumPy array would be made Python
+    strings, one per row, and then Arrow strings again.
+    """
+    return column.array if isinstance(column.dtype, pd.StringDtype) else column.to_numpy()
 
 
 def result_columns(columns: Iterable[object], target: Target) -> list[str]:
@@ -1056,7 +1093,7 @@ def measure_columns(
     _side_and_accuracy(result, beyond, target, lon, lat, frame)
     out = frame.rename(columns=kept_names(frame.columns, result.columns))
     for name in result.columns:
-        out[name] = result[name].to_numpy()
+        out[name] = _column_values(result[name])
     out.attrs["flankmap"] = {"borders": _source_record(target.source)}
     return out
 
@@ -1214,6 +1251,11 @@ def measure_file(
             if columns_only
             else point_files.scan_points(path, chunk_rows=rows, skip_invalid=skip_invalid)
         )
+        # The next chunk is read and the last one written on threads of their own while this
+        # one is measured (see geo._pipeline); the order and every message stay the same.
+        chunks = stack.enter_context(_pipeline.read_ahead(chunks))
+        if out:
+            write = stack.enter_context(_pipeline.write_behind(write))
         for number, chunk in enumerate(chunks):
             frame = chunk.frame if columns_only else chunk.points
             if not number:

@@ -782,6 +782,45 @@ def _arrow_table(layout: _Layout, data: bytes, lines: int, quoted: bool) -> Any:
     return table
 
 
+def _text_buffers(text: Any) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Yield the offsets (int64) and the UTF-8 bytes of each chunk of Arrow strings.
+
+    Cell ``k`` of a chunk is ``data[offsets[k]:offsets[k + 1]]``.
+    """
+    import pyarrow as pa
+
+    for chunk in text.chunks if isinstance(text, pa.ChunkedArray) else [text]:
+        if not len(chunk):
+            continue
+        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        offsets: np.ndarray = np.frombuffer(chunk.buffers()[1], width)[
+            chunk.offset : chunk.offset + len(chunk) + 1
+        ].astype(np.int64)
+        yield offsets, np.frombuffer(chunk.buffers()[2] or b"", np.uint8)
+
+
+#: The bytes of a number as :data:`_FAST_NUMBER` has it.
+_NUMBER_BYTES = np.frombuffer(b"0123456789.+-eE", np.uint8)
+
+
+def _fast_numbers(text: Any, decimal: str) -> bool:
+    """Whether every cell may be a number as the fast path takes it; the cast settles the rest.
+
+    With a decimal point, a pass over the bytes: only digits, '.', '+', '-', 'e' and 'E'. Of
+    such cells Arrow's cast to float reads exactly those :data:`_FAST_NUMBER` matches (a
+    digit before or after the point, a whole exponent; an empty cell is no number) and
+    refuses the others, so the chunk goes to the row-by-row checks as with the pattern.
+    """
+    import pyarrow.compute as pc
+
+    if decimal == ".":
+        return all(
+            np.isin(data[offsets[0] : offsets[-1]], _NUMBER_BYTES).all()
+            for offsets, data in _text_buffers(text)
+        )
+    return bool(pc.all(pc.match_substring_regex(text, _FAST_NUMBER_COMMA)).as_py())
+
+
 def _fast_chunk(
     layout: _Layout, table: Any, start: int
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, pd.DataFrame] | None:
@@ -809,11 +848,10 @@ def _fast_chunk(
             _settle_decimal(layout, [text[at].as_py()], numbers[at : at + 1])
     if not layout.decimal:
         return None
-    pattern = _FAST_NUMBER_COMMA if layout.decimal == "," else _FAST_NUMBER
     values: dict[int, np.ndarray] = {}
     for i in layout.number_columns():
         text = table.column(i)
-        if not pc.all(pc.match_substring_regex(text, pattern)).as_py():
+        if not _fast_numbers(text, layout.decimal):
             return None
         if layout.decimal == ",":
             text = pc.replace_substring(text, ",", ".")

@@ -60,6 +60,7 @@ from geo.points import (
     _csv_raw,
     _flat,
     _PartIds,
+    _text_buffers,
 )
 
 __all__ = [
@@ -465,6 +466,8 @@ class _Formulas:
         """Arrow strings of one text column, checked (and neutralised)."""
         import pyarrow.compute as pc
 
+        if not _has_bytes(text, _FORMULA_BYTES, first=True):  # the usual case, checked fast
+            return text
         starts = pc.match_substring_regex(text, FORMULA_START)
         if not pc.any(starts).as_py():
             return text
@@ -519,11 +522,33 @@ def _csv_text(column: pd.Series, formulas: _Formulas | None = None) -> Any:
         return text
     if formulas is not None:
         text = formulas.column(text)
-    needs = pc.match_substring_regex(text, '[",\r\n]')
-    if pc.any(needs).as_py():
+    if _has_bytes(text, _QUOTED_BYTES):
+        needs = pc.match_substring_regex(text, '[",\r\n]')
         quoted = pc.binary_join_element_wise('"', pc.replace_substring(text, '"', '""'), '"', "")
         text = pc.if_else(needs, quoted, text)
     return text
+
+
+#: The first characters of a cell that :data:`FORMULA_START` matches, and those that make a
+#: CSV cell need quotes: all ASCII, so never a byte inside another UTF-8 character.
+_FORMULA_BYTES = b"=+-@\t\r"
+_QUOTED_BYTES = b'",\r\n'
+
+
+def _has_bytes(text: Any, which: bytes, *, first: bool = False) -> bool:
+    """Whether Arrow strings hold one of the ASCII bytes ``which`` (``first``: as first byte).
+
+    Read from the strings' buffers: one pass over the bytes, no regular expression.
+    """
+    wanted = np.frombuffer(which, np.uint8)
+    for offsets, data in _text_buffers(text):
+        if first:
+            starts = offsets[:-1][offsets[1:] > offsets[:-1]]
+            if np.isin(data[starts], wanted).any():
+                return True
+        elif np.isin(data[offsets[0] : offsets[-1]], wanted).any():
+            return True
+    return False
 
 
 def _csv_bytes(table: pd.DataFrame, *, header: bool, formulas: _Formulas | None = None) -> bytes:

@@ -996,3 +996,31 @@ def test_3d_points_are_not_said_to_be_reprojected(tmp_path, caplog):
         frame = read_points(path)
     assert caplog.messages == []
     assert frame.crs.to_epsg() == 4326
+
+
+def test_the_fast_number_check_with_the_cast_takes_what_the_pattern_takes():
+    """Every short text of number characters: bytes checked, then cast, as the pattern."""
+    import itertools
+    import re
+
+    import pyarrow as pa
+
+    pattern = re.compile(points._FAST_NUMBER)
+    texts = ["".join(t) for n in range(6) for t in itertools.product("10.+-eE", repeat=n)] + [
+        "1e400",
+        " 1",
+        "1_0",
+        "nan",
+        "inf",
+        "٣",
+        "0x1",
+    ]
+    for text in texts:
+        cell = pa.array([text], pa.string())
+        fast = points._fast_numbers(cell, ".")
+        if fast:
+            try:
+                pa.compute.cast(cell, pa.float64())
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                fast = False
+        assert fast == bool(pattern.match(text)), text

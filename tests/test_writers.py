@@ -372,3 +372,25 @@ def test_an_empty_geojson_output_is_an_empty_collection(tmp_path):
         "type": "FeatureCollection",
         "features": [],
     }
+
+
+def test_the_fast_byte_checks_of_text_cells_agree_with_the_patterns():
+    import pyarrow as pa
+
+    cells = ["ab", "", "=1", "x,y", 'é"', "-5", "ok"]
+    for kind in (pa.string(), pa.large_string()):
+        array = pa.array(cells, kind)
+        for start in range(len(cells)):
+            for stop in range(start, len(cells) + 1):
+                part = array[start:stop]
+                chunked = pa.chunked_array([part, array[:start]], kind)
+                got = cells[start:stop]
+                for text in (part, chunked):
+                    extra = cells[:start] if text is chunked else []
+                    every = got + extra
+                    assert writers._has_bytes(text, writers._QUOTED_BYTES) == any(
+                        c in s for s in every for c in ',"\r\n'
+                    )
+                    assert writers._has_bytes(text, writers._FORMULA_BYTES, first=True) == any(
+                        s[:1] in ("=", "+", "-", "@", "\t", "\r") and s for s in every
+                    )
