@@ -396,6 +396,8 @@ def _draw_scale_bar(ax: Axes, extent: tuple[float, float, float, float]) -> None
     x0, x1, y0, y1 = extent
     width = x1 - x0
     nominal = _nice_length(width / 5)
+    if nominal > 0.3 * width:  # e.g. 5,000 km for 2,100: half the map; 2,000 km instead
+        nominal = _nice_length(nominal / 2.5 * 0.999)
     start = (x0 + 0.04 * width, y0 + 0.035 * (y1 - y0))
     inverse = _from_display()
     lon0, lat0 = inverse.transform(*start)
@@ -580,7 +582,7 @@ def _locator_corner(
     """Return the lower-left corner (display pixels) of the locator: a corner free of sites.
 
     The candidates are the map's top right and bottom right, its bottom left above the scale
-    bar and its top left below the legend. The one covering the fewest sites wins, then the
+    bar and its top left below the legend (if it is in the map). The one covering the fewest sites wins, then the
     one covering the least furniture (legend, texts, north arrow, scale bar, the gap line),
     then the one farthest from the sites; ties go in that order.
     """
@@ -593,7 +595,7 @@ def _locator_corner(
         (frame.x1 - margin - w, frame.y1 - margin - h),
         (frame.x1 - margin - w, frame.y0 + margin),
         (frame.x0 + margin, frame.y0 + 0.095 * frame.height),
-        (frame.x0 + margin, legend_box.y0 - margin - h),
+        (frame.x0 + margin, min(legend_box.y0, frame.y1) - margin - h),
     ]
     sites = ax.transData.transform(points) if len(points) else np.empty((0, 2))
     furniture = [legend_box]
@@ -973,7 +975,7 @@ def _draw_map(
         handles.append(
             Line2D([], [], color=BASE["ring"], lw=0.9, ls=(0, (4, 2)), label=f"{radii} km")
         )
-    legend = _add_legend(ax, handles, day, ncols=place.ncols)
+    legend = _add_legend(ax, handles, day, ncols=place.ncols, fontsize=place.fontsize)
     _draw_scale_bar(ax, extent)
     if not layers:  # a draft: the legend is in place
         return fig, ax, legend, points
@@ -1022,8 +1024,9 @@ _LEGEND_INSIDE = 0.25
 _LEGEND_MAX_COLS = 4
 #: The gap between the map and a legend below it, points.
 _LEGEND_GAP_PT = 5.0
-#: The legend's font size, points.
-_LEGEND_FONT = 6.5
+#: The legend's font size, points, and the smaller ones a legend below the map may take to
+#: fit in two columns.
+_LEGEND_FONT, _LEGEND_SMALLER = 6.5, (6.0, 5.5)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -1039,6 +1042,7 @@ class _LegendPlace:
     top: float = 0.0
     ncols: int = 0
     below_in: float = 0.0
+    fontsize: float = _LEGEND_FONT
 
 
 def _add_legend(
@@ -1048,6 +1052,7 @@ def _add_legend(
     *,
     ncols: int = 0,
     labels: Sequence[str] | None = None,
+    fontsize: float = _LEGEND_FONT,
 ) -> Legend:
     """Add the legend: in the map's top left, or with ``ncols`` columns below the map."""
     where: dict[str, Any] = {"loc": "upper left"}
@@ -1056,21 +1061,21 @@ def _add_legend(
             "ncols": ncols,
             "bbox_to_anchor": (0.0, 0.0),
             "bbox_transform": ax.transAxes,
-            "borderaxespad": _LEGEND_GAP_PT / _LEGEND_FONT,
+            "borderaxespad": _LEGEND_GAP_PT / fontsize,
             "columnspacing": 1.6,
         }
     if labels is not None:
         where["labels"] = labels
     legend = ax.legend(
         handles=handles,
-        fontsize=_LEGEND_FONT,
+        fontsize=fontsize,
         frameon=True,
         framealpha=0.92,
         edgecolor="#999999",
         borderpad=0.6,
         handlelength=1.6,
         title=f"On {day.isoformat()}",
-        title_fontsize=7,
+        title_fontsize=fontsize + 0.5,
         **where,
     )
     legend.set_gid("legend")
@@ -1091,27 +1096,31 @@ def _legend_place(
 
     A legend that takes more than :data:`_LEGEND_INSIDE` of the map's height (or more than
     half its width) would leave the sites a small part of the map: it goes below the map,
-    in as many columns (at most :data:`_LEGEND_MAX_COLS`) as the map's width holds, and the
-    map spans its whole frame. Else it stays in the map (see :func:`_legend_room`).
+    in as many columns (at most :data:`_LEGEND_MAX_COLS`, at least 2) as the map's width
+    holds (if even two do not, in two in a smaller font, down to 5.5 points), and the map
+    spans its whole frame. Else it stays in the map (see :func:`_legend_room`).
     """
     renderer = agg_renderer(fig)
     frame = ax.get_window_extent(renderer)
     box = legend.get_window_extent(renderer)
-    if box.height <= _LEGEND_INSIDE * frame.height and box.width <= 0.5 * frame.width:
-        fix = _legend_room(fig, ax, legend, points, may_shift=may_shift)
-        return _LegendPlace() if fix is None else _LegendPlace(shift_m=fix[0], top=fix[1])
-    # The draft's legend drawn again in columns (its handles drawn as they are in it).
-    handles = [h for h in legend.legend_handles if h is not None]
-    labels = [t.get_text() for t in legend.texts]
-    ncols = 1
-    for n in range(min(_LEGEND_MAX_COLS, len(handles)), 1, -1):
-        columns = _add_legend(ax, handles, day, ncols=n, labels=labels)
-        wide = columns.get_window_extent(renderer)
-        if wide.width <= frame.width:
-            ncols, box = n, wide
-            break
-    gap = _LEGEND_GAP_PT * fig.dpi / 72.0
-    return _LegendPlace(ncols=ncols, below_in=(box.height + gap) / fig.dpi)
+    if box.height > _LEGEND_INSIDE * frame.height or box.width > 0.5 * frame.width:
+        # The draft's legend drawn again in columns (its handles drawn as they are in it).
+        handles = [h for h in legend.legend_handles if h is not None]
+        labels = [t.get_text() for t in legend.texts]
+        tries = [(n, _LEGEND_FONT) for n in range(min(_LEGEND_MAX_COLS, len(handles)), 1, -1)]
+        tries += [(2, size) for size in _LEGEND_SMALLER]
+        for ncols, size in tries:
+            columns = _add_legend(ax, handles, day, ncols=ncols, labels=labels, fontsize=size)
+            wide = columns.get_window_extent(renderer)
+            if wide.width <= frame.width:
+                gap = _LEGEND_GAP_PT * fig.dpi / 72.0
+                below_in = (wide.height + gap) / fig.dpi
+                return _LegendPlace(ncols=ncols, below_in=below_in, fontsize=size)
+        # A map too narrow for two columns: below it, the legend would take as much of
+        # its height as in it.
+        legend = _add_legend(ax, handles, day, labels=labels)
+    fix = _legend_room(fig, ax, legend, points, may_shift=may_shift)
+    return _LegendPlace() if fix is None else _LegendPlace(shift_m=fix[0], top=fix[1])
 
 
 def _legend_room(
