@@ -13,6 +13,7 @@ every measurement comes from :mod:`geo.geodesic` on the WGS84 ellipsoid.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import functools
 import logging
@@ -395,6 +396,8 @@ def _draw_scale_bar(ax: Axes, extent: tuple[float, float, float, float]) -> None
     x0, x1, y0, y1 = extent
     width = x1 - x0
     nominal = _nice_length(width / 5)
+    if nominal > 0.3 * width:  # e.g. 5,000 km for 2,100: half the map; 2,000 km instead
+        nominal = _nice_length(nominal / 2.5 * 0.999)
     start = (x0 + 0.04 * width, y0 + 0.035 * (y1 - y0))
     inverse = _from_display()
     lon0, lat0 = inverse.transform(*start)
@@ -579,7 +582,7 @@ def _locator_corner(
     """Return the lower-left corner (display pixels) of the locator: a corner free of sites.
 
     The candidates are the map's top right and bottom right, its bottom left above the scale
-    bar and its top left below the legend. The one covering the fewest sites wins, then the
+    bar and its top left below the legend (if it is in the map). The one covering the fewest sites wins, then the
     one covering the least furniture (legend, texts, north arrow, scale bar, the gap line),
     then the one farthest from the sites; ties go in that order.
     """
@@ -592,7 +595,7 @@ def _locator_corner(
         (frame.x1 - margin - w, frame.y1 - margin - h),
         (frame.x1 - margin - w, frame.y0 + margin),
         (frame.x0 + margin, frame.y0 + 0.095 * frame.height),
-        (frame.x0 + margin, legend_box.y0 - margin - h),
+        (frame.x0 + margin, min(legend_box.y0, frame.y1) - margin - h),
     ]
     sites = ax.transData.transform(points) if len(points) else np.empty((0, 2))
     furniture = [legend_box]
@@ -860,9 +863,8 @@ def map_figure(
         for attempt in range(_KEY_PASSES):
             # A draft first: where the legend falls decides how the map is drawn.
             fig, ax, legend, points = draw(key_in=key_in, layers=False)
-            fix = _legend_room(fig, ax, legend, points, may_shift=box is None)
-            shift_m, legend_top = fix if fix is not None else (0.0, 0.0)
-            fig, ax, legend, points = draw(key_in=key_in, shift_m=shift_m, legend_top=legend_top)
+            place = _legend_place(fig, ax, legend, points, day, may_shift=box is None)
+            fig, ax, legend, points = draw(key_in=key_in, place=place)
             entries = (
                 _label_sites(fig, ax, sites, points, styles, legend, lines, far=box is not None)
                 if labels
@@ -873,9 +875,11 @@ def map_figure(
             need_in = key_layout(fig, entries, fontsize=KEY_FONT).height_in + KEY_GAP_PT / 72
             if need_in <= key_in or attempt == _KEY_PASSES - 1:
                 break
-            key_in = min(need_in * 1.1, _KEY_MAX * size_cm[1] * _CM)
+            # The key and a legend below the map share the room the map gives up.
+            most = max(_KEY_MAX * size_cm[1] * _CM - place.below_in, _KEY_MIN * size_cm[1] * _CM)
+            key_in = min(need_in * 1.1, most)
         if entries:
-            draw_key(fig, ax, entries, key_in=key_in)
+            draw_key(fig, ax, entries, key_in=key_in, below_px=place.below_in * fig.dpi)
     _note_glyphs(fig, missing)
     return fig
 
@@ -894,24 +898,25 @@ def _draw_map(
     size_cm: tuple[float, float],
     dpi: float,
     key_in: float,
-    shift_m: float = 0.0,
-    legend_top: float = 0.0,
+    place: _LegendPlace | None = None,
     box: tuple[float, float, float, float] | None = None,
     layers: bool = True,
 ) -> tuple[Figure, Axes, Legend, np.ndarray]:
     """Draw the map without labels, leaving ``key_in`` inches below it for the key.
 
-    The map is moved north by ``shift_m`` metres, and its top ``legend_top`` fraction is
-    kept free of sites (see :func:`_legend_room`). Without ``layers``, a draft in which to
-    measure the legend: the countries, the frontier and the sites' areas and lines are not
-    plotted (what costs most), nor the north arrow, the locator, the title and the
-    attribution; the rest is drawn, in the same places, as in the map.
+    ``place`` says where the legend goes (see :func:`_legend_place`; default the map's top
+    left, as in a draft). Without ``layers``, a draft in which to measure the legend: the
+    countries, the frontier and the sites' areas and lines are not plotted (what costs
+    most), nor the north arrow, the locator, the title and the attribution; the rest is
+    drawn, in the same places, as in the map.
     """
     from geo.borders import nato_members
 
+    place = place or _LegendPlace()
+    shift_m, legend_top = place.shift_m, place.top
     fig = _new_figure(size_cm, dpi)
-    key_frac = key_in / (size_cm[1] * _CM)
-    rect = (0.01, _MAP_BOTTOM + key_frac, 0.98, _MAP_TOP - _MAP_BOTTOM - key_frac)
+    below_frac = (key_in + place.below_in) / (size_cm[1] * _CM)
+    rect = (0.01, _MAP_BOTTOM + below_frac, 0.98, _MAP_TOP - _MAP_BOTTOM - below_frac)
     ax = fig.add_axes(rect)
     ax.set_axis_off()
     ax.set_gid("map")
@@ -970,20 +975,7 @@ def _draw_map(
         handles.append(
             Line2D([], [], color=BASE["ring"], lw=0.9, ls=(0, (4, 2)), label=f"{radii} km")
         )
-    legend = ax.legend(
-        handles=handles,
-        loc="upper left",
-        fontsize=6.5,
-        frameon=True,
-        framealpha=0.92,
-        edgecolor="#999999",
-        borderpad=0.6,
-        handlelength=1.6,
-        title=f"On {day.isoformat()}",
-        title_fontsize=7,
-    )
-    legend.set_gid("legend")
-    legend.set_zorder(30)
+    legend = _add_legend(ax, handles, day, ncols=place.ncols, fontsize=place.fontsize)
     _draw_scale_bar(ax, extent)
     if not layers:  # a draft: the legend is in place
         return fig, ax, legend, points
@@ -1025,6 +1017,112 @@ def _add_attribution(
     )
 
 
+#: The legend stays in the map (top left) if it takes at most this part of the map's height
+#: and half its width; else it goes below the map, in columns.
+_LEGEND_INSIDE = 0.25
+#: A legend below the map has at most this many columns.
+_LEGEND_MAX_COLS = 4
+#: The gap between the map and a legend below it, points.
+_LEGEND_GAP_PT = 5.0
+#: The legend's font size, points, and the smaller ones a legend below the map may take to
+#: fit in two columns.
+_LEGEND_FONT, _LEGEND_SMALLER = 6.5, (6.0, 5.5)
+
+
+@dataclasses.dataclass(frozen=True)
+class _LegendPlace:
+    """Where the legend goes: in the map's top left, or below the map (``ncols`` > 0).
+
+    In the map, the map is moved north by ``shift_m`` metres and its top ``top`` fraction
+    is kept free of sites (see :func:`_legend_room`); below it, in ``ncols`` columns, the
+    map gives up ``below_in`` inches of its height for it (above the key of numbers).
+    """
+
+    shift_m: float = 0.0
+    top: float = 0.0
+    ncols: int = 0
+    below_in: float = 0.0
+    fontsize: float = _LEGEND_FONT
+
+
+def _add_legend(
+    ax: Axes,
+    handles: Sequence[Artist],
+    day: dt.date,
+    *,
+    ncols: int = 0,
+    labels: Sequence[str] | None = None,
+    fontsize: float = _LEGEND_FONT,
+) -> Legend:
+    """Add the legend: in the map's top left, or with ``ncols`` columns below the map."""
+    where: dict[str, Any] = {"loc": "upper left"}
+    if ncols:  # its top left a gap below the map's bottom left
+        where |= {
+            "ncols": ncols,
+            "bbox_to_anchor": (0.0, 0.0),
+            "bbox_transform": ax.transAxes,
+            "borderaxespad": _LEGEND_GAP_PT / fontsize,
+            "columnspacing": 1.6,
+        }
+    if labels is not None:
+        where["labels"] = labels
+    legend = ax.legend(
+        handles=handles,
+        fontsize=fontsize,
+        frameon=True,
+        framealpha=0.92,
+        edgecolor="#999999",
+        borderpad=0.6,
+        handlelength=1.6,
+        title=f"On {day.isoformat()}",
+        title_fontsize=fontsize + 0.5,
+        **where,
+    )
+    legend.set_gid("legend")
+    legend.set_zorder(30)
+    return legend
+
+
+def _legend_place(
+    fig: Figure,
+    ax: Axes,
+    legend: Legend,
+    points: np.ndarray,
+    day: dt.date,
+    *,
+    may_shift: bool = True,
+) -> _LegendPlace:
+    """Return where the legend goes, measured in a draft with the legend in the map.
+
+    A legend that takes more than :data:`_LEGEND_INSIDE` of the map's height (or more than
+    half its width) would leave the sites a small part of the map: it goes below the map,
+    in as many columns (at most :data:`_LEGEND_MAX_COLS`, at least 2) as the map's width
+    holds (if even two do not, in two in a smaller font, down to 5.5 points), and the map
+    spans its whole frame. Else it stays in the map (see :func:`_legend_room`).
+    """
+    renderer = agg_renderer(fig)
+    frame = ax.get_window_extent(renderer)
+    box = legend.get_window_extent(renderer)
+    if box.height > _LEGEND_INSIDE * frame.height or box.width > 0.5 * frame.width:
+        # The draft's legend drawn again in columns (its handles drawn as they are in it).
+        handles = [h for h in legend.legend_handles if h is not None]
+        labels = [t.get_text() for t in legend.texts]
+        tries = [(n, _LEGEND_FONT) for n in range(min(_LEGEND_MAX_COLS, len(handles)), 1, -1)]
+        tries += [(2, size) for size in _LEGEND_SMALLER]
+        for ncols, size in tries:
+            columns = _add_legend(ax, handles, day, ncols=ncols, labels=labels, fontsize=size)
+            wide = columns.get_window_extent(renderer)
+            if wide.width <= frame.width:
+                gap = _LEGEND_GAP_PT * fig.dpi / 72.0
+                below_in = (wide.height + gap) / fig.dpi
+                return _LegendPlace(ncols=ncols, below_in=below_in, fontsize=size)
+        # A map too narrow for two columns: below it, the legend would take as much of
+        # its height as in it.
+        legend = _add_legend(ax, handles, day, labels=labels)
+    fix = _legend_room(fig, ax, legend, points, may_shift=may_shift)
+    return _LegendPlace() if fix is None else _LegendPlace(shift_m=fix[0], top=fix[1])
+
+
 def _legend_room(
     fig: Figure, ax: Axes, legend: Legend, points: np.ndarray, *, may_shift: bool = True
 ) -> tuple[float, float] | None:
@@ -1061,8 +1159,9 @@ def _legend_room(
 _FAR_WRAP = 24
 #: The map axes span this part of the figure height when there is no key.
 _MAP_BOTTOM, _MAP_TOP = 0.045, 0.93
-#: The key takes at most this fraction of the figure height (its font shrinks to fit).
-_KEY_MAX = 0.4
+#: The key (with a legend below the map) takes at most this fraction of the figure height,
+#: the key at least :data:`_KEY_MIN` of it (its font shrinks to fit).
+_KEY_MAX, _KEY_MIN = 0.4, 0.15
 #: How many times the map is drawn at most to make room for the key.
 _KEY_PASSES = 3
 

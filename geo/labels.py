@@ -765,8 +765,19 @@ _KEY_SPACING = 1.15
 _KEY_SLACK = 1.2
 
 
-def draw_key(fig: Figure, ax: Any, entries: Sequence[tuple[str, str]], *, key_in: float) -> None:
-    """Draw the key of numbered labels in the room below the map (its font shrinks to fit)."""
+def draw_key(
+    fig: Figure,
+    ax: Any,
+    entries: Sequence[tuple[str, str]],
+    *,
+    key_in: float,
+    below_px: float = 0.0,
+) -> None:
+    """Draw the key of numbered labels in the room below the map (its font shrinks to fit).
+
+    The room is ``key_in`` inches high, ``below_px`` pixels below the map (what lies
+    between them, e.g. a legend below the map).
+    """
     renderer = agg_renderer(fig)
     frame = ax.get_window_extent(renderer)
     px = fig.dpi / 72.0
@@ -776,7 +787,7 @@ def draw_key(fig: Figure, ax: Any, entries: Sequence[tuple[str, str]], *, key_in
     while key.height_px > room and fontsize > 3.5:
         fontsize -= 0.25
         key = key_layout(fig, entries, fontsize=fontsize)
-    top = frame.y0 - KEY_GAP_PT * px
+    top = frame.y0 - below_px - KEY_GAP_PT * px
     left = 0.01 * fig.bbox.width
     to_fig = fig.transFigure.inverted()
     for c, column in enumerate(key.columns):

@@ -744,3 +744,26 @@ def test_a_region_figure_keeps_its_sites_out_from_under_the_legend():
     legend = ax.get_legend().get_window_extent(fig.canvas.get_renderer())
     for x, y in ax.transData.transform(figures._anchor_points(_sites_at(points))):
         assert not legend.contains(x, y)
+
+
+def test_a_tall_legend_goes_below_the_map_and_the_sites_span_the_frame():
+    # Every shipped layer on the text-block page: a legend of some 16 rows in the map's top
+    # left took 60 % of its height, and the sites were drawn small in the rest.
+    fig = figures.map_figure(as_of="2026-12-03", size_cm=(17.0, 22.0), dpi=40)
+    ax = fig.axes[0]
+    renderer = fig.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    legend = ax.get_legend()
+    box = legend.get_window_extent(renderer)
+    assert box.y1 < frame.y0, "the legend goes below the map"
+    assert frame.x0 <= box.x0
+    assert box.x1 <= frame.x1
+    assert legend._ncols >= 2
+    x, y = ax.transData.transform(figures._anchor_points(layers.load_layers(as_of="2026-12-03"))).T
+    assert (y.max() - y.min()) > 0.7 * frame.height or (x.max() - x.min()) > 0.7 * frame.width
+    key = [t for gid, t in _by_gid(fig).items() if gid.startswith("key-")]
+    assert key
+    for text in key:
+        assert text.get_window_extent(renderer).y1 < box.y0, "the key goes below the legend"
+    labels = [t.get_text() for t in legend.get_texts()]
+    assert labels[-1] == "300 km"  # the same entries in the same order, in columns
