@@ -22,7 +22,16 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
-from geo._payload import LINE_SCALE, SITE_DECIMALS, BulkPoints, Popup, SitesOverlay, as_text
+from geo._payload import (
+    LINE_SCALE,
+    SITE_DECIMALS,
+    BulkPoints,
+    Popup,
+    SitesOverlay,
+    anchor_points,
+    as_text,
+    point_columns,
+)
 from geo._popups import (
     POPUP_FIELDS,
     confidence_text,
@@ -187,7 +196,8 @@ def bulk_payload(
     the layer needs what only :func:`geo.maps._sites_payload` gives: coordinate uncertainties (the
     distance range), sources, notes, timelines, aliases or nested values.
     """
-    if not (frame.geometry.geom_type == "Point").all():
+    plain = point_columns(frame) is not None  # a plain point frame: points only
+    if not plain and not (shapely.get_type_id(frame.geometry.values) == 0).all():
         return None
     suffix = ""  # of the coordinates: no uncertainty, or 0 m everywhere (as site_analysis gives)
     if "coord_uncertainty_m" in frame.columns:
@@ -213,7 +223,7 @@ def bulk_payload(
         km = km_codes(dist)
     except ValueError:
         return None
-    lonlat = shapely.get_coordinates(frame.geometry.values)
+    lonlat = anchor_points(frame) if plain else shapely.get_coordinates(frame.geometry.values)
     fixed_xy = np.rint(lonlat * BULK_SCALE).astype("<i4")
     spans = point_days(frame) if {"since", "until"} <= set(frame.columns) else None
     per_point = spans is not None and spans[0] is not None

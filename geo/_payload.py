@@ -16,6 +16,7 @@ from typing import Any, Literal, NotRequired, TypedDict
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 #: Coordinate scales (integers per degree) of the embedded geometry.
@@ -393,8 +394,49 @@ def as_number(value: Any) -> float:
     return number
 
 
+#: The key of ``DataFrame.attrs`` that names the lon and lat columns of a plain point frame.
+POINT_COLUMNS = "flankmap.point_columns"
+
+
+def point_columns(frame: pd.DataFrame) -> tuple[str, str] | None:
+    """Return the lon and lat columns of a plain point frame (:func:`plain_points`), or None.
+
+    A big user file of points is kept as such a frame (its columns and no shapely points:
+    a million of them take about 200 MiB); a GeoDataFrame is never one.
+    """
+    if isinstance(frame, gpd.GeoDataFrame):
+        return None
+    names = frame.attrs.get(POINT_COLUMNS)
+    return None if names is None else (str(names[0]), str(names[1]))
+
+
+def plain_points(frame: pd.DataFrame, lon: str, lat: str) -> pd.DataFrame:
+    """Mark a frame whose float columns ``lon`` and ``lat`` are its points (see :func:`as_geo`)."""
+    frame.attrs[POINT_COLUMNS] = (lon, lat)
+    return frame
+
+
+def as_geo(frame: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Return a plain point frame as a GeoDataFrame (EPSG:4326) with its points; others as is.
+
+    The same frame as :func:`geo.points.read_points` gives: the columns, then ``geometry``.
+    """
+    names = point_columns(frame)
+    if names is None:
+        return frame
+    plain = frame.copy(deep=False)
+    plain.attrs.clear()
+    geometry = gpd.points_from_xy(frame[names[0]].to_numpy(), frame[names[1]].to_numpy())
+    return gpd.GeoDataFrame(plain, geometry=geometry, crs="EPSG:4326")
+
+
 def anchor_points(frame: gpd.GeoDataFrame) -> np.ndarray:
     """Lon/lat of each feature's marker: the point itself, or a point inside an area."""
+    names = point_columns(frame)
+    if names is not None:  # a plain point frame: its columns
+        return np.column_stack(
+            [frame[names[0]].to_numpy(dtype=float), frame[names[1]].to_numpy(dtype=float)]
+        )
     geometry = frame.geometry.values
     if (shapely.get_type_id(geometry) == shapely.GeometryType.POINT).all():
         plain: np.ndarray = shapely.get_coordinates(geometry)  # no new geometries for points
@@ -408,6 +450,7 @@ __all__ = [
     "DETAIL_SCALE",
     "LINE_SCALE",
     "PLACE_DECIMALS",
+    "POINT_COLUMNS",
     "SITE_DECIMALS",
     "AreasOverlay",
     "Basemap",
@@ -427,10 +470,13 @@ __all__ = [
     "Timeline",
     "TimelineState",
     "anchor_points",
+    "as_geo",
     "as_number",
     "as_text",
     "encode_lines",
     "encode_polygons",
     "encode_ring",
+    "plain_points",
+    "point_columns",
     "script_json",
 ]

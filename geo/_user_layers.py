@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -20,7 +21,10 @@ import pandas as pd
 from geo import borders, layers
 from geo._errors import InputError, shorten
 from geo._payload import (
+    as_geo,
     as_text,
+    plain_points,
+    point_columns,
 )
 
 #: Columns of a user file that the popup shows in its own rows (or not at all), so that they
@@ -60,6 +64,7 @@ def read_user_layer(
     on_rejected: Callable[[pd.DataFrame], None] | None = None,
     encoding: str | None = None,
     every_date: bool = False,
+    plain_over: int | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a user file; where it has ``since`` or ``until``, keep what is active on ``as_of``.
 
@@ -70,16 +75,27 @@ def read_user_layer(
     Bad dates (and an ``until`` before its ``since``), and bad ``operator``/``country``
     codes where both columns are there (the site analysis reads them), are reported with
     their row and field, or skipped with ``skip_invalid``, as the reader's own problems are.
+
+    With ``plain_over``, a CSV file of more rows than that comes as a plain point frame
+    (:func:`geo._payload.plain_points`: its columns, lon and lat among them, and no shapely
+    points); :func:`geo._payload.as_geo` makes it the GeoDataFrame it would otherwise be.
     """
     from geo import points
 
-    frame = points.read_points(
-        path,
-        skip_invalid=skip_invalid,
-        on_rejected=on_rejected,
-        encoding=encoding,
-        check=user_problems,
-    )
+    options: dict[str, Any] = {
+        "skip_invalid": skip_invalid,
+        "on_rejected": on_rejected,
+        "encoding": encoding,
+        "check": user_problems,
+    }
+    frame: gpd.GeoDataFrame
+    if plain_over is not None and Path(path).suffix.lower() in points.CSV_SUFFIXES:
+        table, lon, lat = points.read_point_columns(path, **options)
+        frame = plain_table(table, lon, lat)
+        if len(frame) <= plain_over:
+            frame = as_geo(frame)
+    else:
+        frame = points.read_points(path, **options)
     present = {"since", "until"} & set(frame.columns)
     if not present:
         return frame
@@ -87,6 +103,32 @@ def read_user_layer(
         if column not in present:
             frame[column] = ""
     return frame if every_date else active_rows(frame, as_of)
+
+
+def plain_table(table: pd.DataFrame, lon: np.ndarray, lat: np.ndarray) -> pd.DataFrame:
+    """Mark a CSV file's columns as a plain point frame by its lat and lon columns.
+
+    The columns are those the reader found (:data:`geo.points.COORDINATE_COLUMNS`), holding
+    the points' lon and lat; where they do not (a name given twice), the frame gets its
+    points as a GeoDataFrame.
+    """
+    from geo import points
+
+    names = [str(c) for c in table.columns]
+    for lat_name, lon_name in points.COORDINATE_COLUMNS:
+        lower = [n.strip().lower() for n in names]
+        if lower.count(lat_name) == 1 and lower.count(lon_name) == 1:
+            x, y = names[lower.index(lon_name)], names[lower.index(lat_name)]
+            if (
+                table[x].dtype == np.float64
+                and table[y].dtype == np.float64
+                and np.array_equal(table[x].to_numpy(), lon)
+                and np.array_equal(table[y].to_numpy(), lat)
+            ):
+                return plain_points(table, x, y)
+            break
+    geometry = gpd.points_from_xy(lon, lat)
+    return gpd.GeoDataFrame(table, geometry=geometry, crs="EPSG:4326")
 
 
 def active_rows(frame: gpd.GeoDataFrame, as_of: dt.date) -> gpd.GeoDataFrame:
@@ -131,6 +173,8 @@ def canvas_dated(frame: gpd.GeoDataFrame, bulk_threshold: int) -> bool:
     """Whether a user file is dated and drawn on a canvas: the slider then filters its points."""
     if not {"since", "until"} <= set(frame.columns) or len(frame) <= bulk_threshold:
         return False
+    if point_columns(frame) is not None:  # a plain point frame: points only
+        return True
     return bool((frame.geometry.geom_type == "Point").all())
 
 
@@ -222,12 +266,11 @@ def user_labels(paths: Sequence[Path]) -> list[str]:
 
 def user_columns(frame: gpd.GeoDataFrame) -> list[str]:
     """Return a user file's own columns: those the popup does not already show, in order."""
+    geometry = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
     return [
         str(c)
         for c in frame.columns
-        if c != frame.geometry.name
-        and str(c) not in KNOWN_COLUMNS
-        and str(c).lower() not in COORDINATE_NAMES
+        if c != geometry and str(c) not in KNOWN_COLUMNS and str(c).lower() not in COORDINATE_NAMES
     ]
 
 
@@ -268,6 +311,7 @@ __all__ = [
     "column_texts",
     "date_pairs",
     "dated_by_slider",
+    "plain_table",
     "read_user_layer",
     "user_columns",
     "user_labels",

@@ -108,10 +108,13 @@ from geo._payload import (
     SitesOverlay,
     Tiles,
     anchor_points,
+    as_geo,
     as_number,
     as_text,
     encode_lines,
     encode_polygons,
+    plain_points,
+    point_columns,
     script_json,
 )
 from geo._popups import (
@@ -283,6 +286,7 @@ def _sites_payload(
         )
         if compact is not None:
             return compact
+    frame = as_geo(frame)  # markers or the JSON layer: from the points
     xy = np.round(anchor_points(frame), SITE_DECIMALS)
     rows = frame.drop(columns=frame.geometry.name).to_dict("records")
     user = colours is not None
@@ -652,6 +656,7 @@ def _analyse(
     if not len(frame):
         return frame
     if {"operator", "country"} <= set(frame.columns):
+        frame = as_geo(frame)  # the site analysis takes geometries
         analysed = _site_results(frame, as_of=as_of, borders=borders, measured=measured)
         # the country each site lies in, so that a popup shows one on the wrong side
         lon, lat = anchor_points(analysed).T
@@ -681,13 +686,16 @@ def _analyse(
         result["opposing_distance_max_m"] = dist + unc
     base = frame.reset_index(drop=True)
     base = base.drop(columns=[c for c in result.columns if c in base.columns])
+    names = point_columns(frame)
+    if names is not None:  # a plain point frame stays one
+        return plain_points(pd.concat([base, result], axis=1), *names)
     return gpd.GeoDataFrame(
         pd.concat([base, result], axis=1), geometry=frame.geometry.name, crs=frame.crs
     )
 
 
 def _bounds(frames: Iterable[gpd.GeoDataFrame], extra: Sequence[float] | None) -> list[list[float]]:
-    boxes = [f.total_bounds for f in frames if len(f)]
+    boxes = [_total_bounds(f) for f in frames if len(f)]
     if extra is not None:
         boxes.append(np.asarray(extra, dtype=float))
     if not boxes:
@@ -699,6 +707,15 @@ def _bounds(frames: Iterable[gpd.GeoDataFrame], extra: Sequence[float] | None) -
         [round(float(south), 3), round(float(west), 3)],
         [round(float(north), 3), round(float(east), 3)],
     ]
+
+
+def _total_bounds(frame: gpd.GeoDataFrame) -> np.ndarray:
+    """``total_bounds`` of a frame (west, south, east, north); of a plain point frame too."""
+    names = point_columns(frame)
+    if names is None:
+        return np.asarray(frame.total_bounds)
+    lon, lat = (frame[name].to_numpy(dtype=float) for name in names)
+    return np.array([lon.min(), lat.min(), lon.max(), lat.max()])
 
 
 def _box_bounds(box: Sequence[float]) -> list[list[float]]:
@@ -833,10 +850,13 @@ def build_map(
             on_rejected=sink,
             encoding=encoding,
             every_date=sliding,
+            plain_over=bulk_threshold,
         )
         slider_dated[f"user:{label}"] = sliding and dated_by_slider(frame)
         if sliding and not slider_dated[f"user:{label}"]:
             frame = active_rows(frame, day)
+        if len(frame) <= bulk_threshold:  # markers: from the points
+            frame = as_geo(frame)
         user.append((path, frame))
     shown_columns = chosen_columns(user, popup_fields)
     user_keys = [f"user:{label}" for label in labels]
@@ -918,7 +938,7 @@ def build_map(
             dated.append((site_overlays[-1]["slug"], every_day))
     colours = {name: style.colour for name, _, _, style, _ in groups}
     small = [
-        f
+        as_geo(f)
         for k, f in enumerate(analysed)
         if len(f) and len(f) <= bulk_threshold and k not in on_canvas
     ]
@@ -926,7 +946,7 @@ def build_map(
         gpd.GeoDataFrame(pd.concat(small, ignore_index=True), crs="EPSG:4326") if small else None
     )
     small_lined = [
-        g
+        as_geo(g)
         for k, (f, g) in enumerate(zip(analysed, lined, strict=True))
         if len(g) and len(f) <= bulk_threshold and k not in on_canvas
     ]

@@ -29,7 +29,7 @@ import math
 import re
 import tempfile
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -58,6 +58,7 @@ __all__ = [
     "PointColumns",
     "part_files",
     "read_parts",
+    "read_point_columns",
     "read_points",
     "scan_columns",
     "scan_points",
@@ -1890,21 +1891,89 @@ def read_points(
     ]
     frames = [c.points for c in chunks]
     frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
-    rejected = sum(len(c.rejected) for c in chunks)
+    _report_rejected(Path(path), [c.rejected for c in chunks], on_rejected)
+    return gpd.GeoDataFrame(frame, geometry=frame.geometry.name, crs="EPSG:4326")
+
+
+def read_point_columns(
+    path: str | Path,
+    *,
+    skip_invalid: bool = False,
+    on_rejected: Callable[[pd.DataFrame], None] | None = None,
+    encoding: str | None = None,
+    check: Callable[[gpd.GeoDataFrame], Iterable[tuple[int, str, str]]] | None = None,
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Read a CSV file of points as :func:`read_points` does, without point geometries.
+
+    The same rows, checks, notices and rejected rows; the columns as a plain frame (lat and
+    lon among them, as floats) and each row's lon and lat: a million points take no
+    million shapely objects. ``check`` is called with the chunk's columns, and with its
+    points (a GeoDataFrame) only where it finds a problem.
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+        The file's columns, index from 0 (those of :func:`read_points`, without ``geometry``).
+    lon, lat : numpy.ndarray
+        Degrees, one per row.
+
+    Raises
+    ------
+    InputError
+        As :func:`read_points`; also when ``path`` is not a CSV file.
+    """
+    chunks = []
+    for chunk in scan_columns(path, skip_invalid=skip_invalid, encoding=encoding):
+        if check is not None and next(iter(check(chunk.frame)), None) is not None:
+            points = gpd.GeoDataFrame(
+                chunk.frame, geometry=gpd.points_from_xy(chunk.lon, chunk.lat), crs="EPSG:4326"
+            )
+            found = _checked(
+                PointChunk(points, chunk.rows, chunk.rejected, chunk.done, chunk.total),
+                Path(path),
+                check,
+                skip=skip_invalid,
+            )
+            kept = found.points.geometry.values
+            chunk = dataclasses.replace(
+                chunk,
+                frame=pd.DataFrame(found.points.drop(columns=found.points.geometry.name)),
+                lon=shapely.get_x(kept),
+                lat=shapely.get_y(kept),
+                rows=found.rows,
+                rejected=found.rejected,
+            )
+        chunks.append(chunk)
+    if len(chunks) == 1:
+        frame, lon, lat = chunks[0].frame, chunks[0].lon, chunks[0].lat
+    else:
+        frame = pd.concat([c.frame for c in chunks], ignore_index=True)
+        lon = np.concatenate([c.lon for c in chunks])
+        lat = np.concatenate([c.lat for c in chunks])
+    _report_rejected(Path(path), [c.rejected for c in chunks], on_rejected)
+    return frame, lon, lat
+
+
+def _report_rejected(
+    path: Path,
+    rejected: Sequence[pd.DataFrame],
+    on_rejected: Callable[[pd.DataFrame], None] | None,
+) -> None:
+    """Pass each chunk's rejected rows on, and log how many were skipped and the first."""
     if on_rejected is not None:
-        for chunk in chunks:
-            if len(chunk.rejected):
-                on_rejected(chunk.rejected)
-    if rejected:
-        first = chunks[next(i for i, c in enumerate(chunks) if len(c.rejected))].rejected.iloc[0]
+        for rows in rejected:
+            if len(rows):
+                on_rejected(rows)
+    total = sum(len(rows) for rows in rejected)
+    if total:
+        first = next(rows for rows in rejected if len(rows)).iloc[0]
         logger.warning(
             "%s: skipped %d invalid row(s); the first, row %d: %s",
-            Path(path).name,
-            rejected,
+            path.name,
+            total,
             first["row"],
             f"field {first['field']!r}: {first['reason']}" if first["field"] else first["reason"],
         )
-    return gpd.GeoDataFrame(frame, geometry=frame.geometry.name, crs="EPSG:4326")
 
 
 def _checked(
