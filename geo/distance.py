@@ -1244,6 +1244,9 @@ def measure_file(
         bare = out is not None and issubclass(
             writers.writer_for(out, format=format), writers.CsvWriter
         )
+        as_table = out is not None and issubclass(
+            writers.writer_for(out, format=format), writers.GeoParquetWriter
+        )
         chunks: Iterable[Any] = (
             point_files.scan_columns(
                 path, chunk_rows=rows, skip_invalid=skip_invalid, encoding=encoding
@@ -1267,7 +1270,10 @@ def measure_file(
             if columns_only:
                 result = measure_columns(frame, chunk.lon, chunk.lat, prepared)
                 swapped.add(chunk.lon, chunk.lat, result["distance_m"].to_numpy())
-                if not bare:
+                if as_table and "geometry" not in result.columns:
+                    # GeoParquet is written from the positions: no geometries made
+                    result = writers.PointTable(result, chunk.lon, chunk.lat)
+                elif not bare:
                     result = gpd.GeoDataFrame(
                         result, geometry=gpd.points_from_xy(chunk.lon, chunk.lat), crs="EPSG:4326"
                     )
