@@ -1058,7 +1058,12 @@ def point_result(target: Target, lon: np.ndarray, lat: np.ndarray) -> pd.DataFra
 
 
 def measure_columns(
-    frame: pd.DataFrame, lon: np.ndarray, lat: np.ndarray, target: Target
+    frame: pd.DataFrame,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    target: Target,
+    *,
+    geometry: str | None = None,
 ) -> pd.DataFrame:
     """Append distances to a prepared :class:`Target` to a frame of points given as lon/lat.
 
@@ -1072,6 +1077,9 @@ def measure_columns(
         Degrees, checked positions.
     target : Target
         From :func:`target`.
+    geometry : str, optional
+        The name of a geometry column the points have outside ``frame`` (a GeoParquet
+        file's): no column is renamed to it.
 
     Returns
     -------
@@ -1091,7 +1099,8 @@ def measure_columns(
     lon, lat = _coords(lon, lat)
     result, beyond = _covered(target, lon, lat)
     _side_and_accuracy(result, beyond, target, lon, lat, frame)
-    out = frame.rename(columns=kept_names(frame.columns, result.columns))
+    names = [*frame.columns] + ([geometry] if geometry is not None else [])
+    out = frame.rename(columns=kept_names(names, result.columns, geometry))
     for name in result.columns:
         out[name] = _column_values(result[name])
     out.attrs["flankmap"] = {"borders": _source_record(target.source)}
@@ -1244,11 +1253,24 @@ def measure_file(
         bare = out is not None and issubclass(
             writers.writer_for(out, format=format), writers.CsvWriter
         )
+        as_table = out is not None and issubclass(
+            writers.writer_for(out, format=format), writers.GeoParquetWriter
+        )
+        parquet = Path(path).suffix.lower() in point_files.PARQUET_SUFFIXES
         chunks: Iterable[Any] = (
             point_files.scan_columns(
                 path, chunk_rows=rows, skip_invalid=skip_invalid, encoding=encoding
             )
             if columns_only
+            # GeoParquet points are measured from their positions too, without geometries
+            # (a batch of other shapes, or with a bad row, as a frame).
+            else point_files._scan_geoparquet_columns(
+                path,
+                chunk_rows=rows,
+                skip_invalid=skip_invalid,
+                avoid=result_columns(["coord_uncertainty_m"], prepared),
+            )
+            if parquet
             else point_files.scan_points(path, chunk_rows=rows, skip_invalid=skip_invalid)
         )
         # The next chunk is read and the last one written on threads of their own while this
@@ -1257,17 +1279,25 @@ def measure_file(
         if out:
             write = stack.enter_context(_pipeline.write_behind(write))
         for number, chunk in enumerate(chunks):
-            frame = chunk.frame if columns_only else chunk.points
+            as_columns = isinstance(chunk, point_files.PointColumns)
+            frame = chunk.frame if as_columns else chunk.points
             if not number:
-                geometry = None if columns_only else frame.geometry.name
-                renames = kept_names(
-                    frame.columns, result_columns(frame.columns, prepared), geometry
-                )
+                geometry = chunk.geometry if as_columns else frame.geometry.name
+                names = [*frame.columns] + ([geometry] if as_columns and geometry else [])
+                renames = kept_names(names, result_columns(names, prepared), geometry)
                 _say_kept(renames, Path(path).name)
-            if columns_only:
-                result = measure_columns(frame, chunk.lon, chunk.lat, prepared)
+            if as_columns:
+                result = measure_columns(
+                    frame, chunk.lon, chunk.lat, prepared, geometry=chunk.geometry
+                )
                 swapped.add(chunk.lon, chunk.lat, result["distance_m"].to_numpy())
-                if not bare:
+                name = chunk.geometry or "geometry"
+                if (as_table or chunk.geometry) and name not in result.columns:
+                    # GeoParquet is written from the positions: no geometries made
+                    result = writers.PointTable(result, chunk.lon, chunk.lat, name)
+                    if not as_table:
+                        result = result.geodataframe()
+                elif not bare:
                     result = gpd.GeoDataFrame(
                         result, geometry=gpd.points_from_xy(chunk.lon, chunk.lat), crs="EPSG:4326"
                     )

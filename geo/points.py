@@ -541,6 +541,9 @@ class PointColumns:
         The positions of the rows, degrees.
     rows, rejected, done, total
         As in :class:`PointChunk`.
+    geometry : str or None
+        For the points of a GeoParquet file: the name of its geometry column, which ``frame``
+        leaves out. None for a CSV.
     """
 
     frame: pd.DataFrame
@@ -550,6 +553,7 @@ class PointColumns:
     rejected: pd.DataFrame
     done: int
     total: int
+    geometry: str | None = None
 
 
 def _parse_rows(layout: _Layout, text: str, first_line: int) -> list[list[str]]:
@@ -1428,16 +1432,30 @@ def _check_geo_metadata(path: Path, geo: bytes, names: list[str]) -> None:
             )
 
 
-def _parquet_batches(path: Path, chunk_rows: int) -> Iterator[tuple[pd.DataFrame, int]]:
-    """GeoParquet row groups as frames, in batches bounded by rows and by decoded bytes.
+def _parquet_frame(path: Path, table: Any, plain: bool) -> pd.DataFrame:
+    """Return a batch of :func:`_parquet_batches` as a GeoDataFrame (plain frame if ``plain``)."""
+    from geopandas.io.arrow import _arrow_to_geopandas
 
-    Yields each frame with the file's row count; see :func:`_parquet_plan` and the limits
-    :data:`PARQUET_BATCH_BYTES` to :data:`PARQUET_MAX_EXPANSION`. A plain Parquet file (no
-    ``geo`` metadata) with lat/lon columns yields plain frames, for :func:`_plain_points`.
+    try:
+        # dask-geopandas converts with this helper too (geopandas has no public one).
+        return table.to_pandas() if plain else _arrow_to_geopandas(table)
+    except Exception as exc:  # pyarrow and shapely raise their own errors for broken data
+        raise InputError(
+            located(path, "", "", f"cannot be read as GeoParquet ({_first_line(exc)})")
+        ) from None
+
+
+def _parquet_batches(path: Path, chunk_rows: int) -> Iterator[tuple[Any, int, bool]]:
+    """GeoParquet row groups as Arrow tables, in batches bounded by rows and by decoded bytes.
+
+    Yields each table (the file's schema metadata kept) with the file's row count and whether
+    the file is plain Parquet; see :func:`_parquet_plan` and the limits
+    :data:`PARQUET_BATCH_BYTES` to :data:`PARQUET_MAX_EXPANSION`. :func:`_parquet_frame`
+    makes a frame of a table: a plain Parquet file (no ``geo`` metadata) with lat/lon columns
+    gives plain frames, for :func:`_plain_points`.
     """
     import pyarrow as pa  # a dependency of flankmap
     import pyarrow.parquet as pq
-    from geopandas.io.arrow import _arrow_to_geopandas
 
     disk = path.stat().st_size
     limit = max(PARQUET_EXPANSION_FLOOR, PARQUET_MAX_EXPANSION * disk)
@@ -1503,8 +1521,7 @@ def _parquet_batches(path: Path, chunk_rows: int) -> Iterator[tuple[pd.DataFrame
                             )
                         )
                     table = pa.Table.from_batches([batch]).replace_schema_metadata(metadata)
-                    # dask-geopandas converts with this helper too (geopandas has no public one).
-                    yield (table.to_pandas() if plain else _arrow_to_geopandas(table)), total
+                    yield table, total, plain
         except InputError:
             raise
         except Exception as exc:  # pyarrow raises its own errors for broken files
@@ -1674,32 +1691,164 @@ def _reprojection_notice(path: Path, crs: Any) -> None:
         logger.warning("%s: reprojected from %s to WGS84 (EPSG:4326)", path.name, _crs_name(crs))
 
 
+def _fast_geometry(table: Any, geometry: str) -> bool:
+    """Whether the batches of a GeoParquet file may be read as positions (its first batch).
+
+    Yes for a WKB geometry column, the only one, in WGS 84 or with no CRS; no for other
+    encodings, several geometry columns or another CRS (reprojected as a frame).
+    """
+    import pyarrow as pa
+    from geopandas.io.arrow import _arrow_to_geopandas
+
+    if not table.num_rows or table.schema.field(geometry).type not in (
+        pa.binary(),
+        pa.large_binary(),
+    ):
+        return False
+    try:  # one row as geopandas reads it: its geometry columns and CRS
+        sample = _arrow_to_geopandas(table.slice(0, 1))
+    except Exception:  # read the usual way, the batch says what is wrong
+        return False
+    names = [c for c in sample.columns if isinstance(sample[c].dtype, gpd.array.GeometryDtype)]
+    return names == [geometry] and (sample.crs is None or _is_wgs84(sample.crs))
+
+
+#: A 2-D point in ISO WKB, little-endian: byte order 1, type 1 (Point), x, y (21 bytes).
+_POINT_WKB = np.dtype([("order", "u1"), ("kind", "<u4"), ("x", "<f8"), ("y", "<f8")])
+
+
+def _wkb_positions(column: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """Return lon and lat of an Arrow column of WKB when every row is a finite 2-D point.
+
+    Only little-endian ISO WKB points of finite coordinates within [-180, 180] x [-90, 90];
+    None for any other column (nulls, other shapes, Z, SRID, big-endian, empty points).
+    """
+    import pyarrow as pa
+
+    column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    n = len(column)
+    if not n or column.null_count:
+        return None
+    width = 4 if column.type == pa.binary() else 8
+    _, offsets_buffer, data_buffer = column.buffers()
+    offsets = np.frombuffer(
+        offsets_buffer, np.int32 if width == 4 else np.int64, n + 1, column.offset * width
+    )
+    size = _POINT_WKB.itemsize
+    if int(offsets[-1] - offsets[0]) != n * size or (np.diff(offsets) != size).any():
+        return None
+    cells = np.frombuffer(data_buffer, _POINT_WKB, n, int(offsets[0]))
+    if not ((cells["order"] == 1).all() and (cells["kind"] == 1).all()):
+        return None
+    lon, lat = cells["x"].astype(float), cells["y"].astype(float)
+    if not (
+        np.isfinite(lon).all()
+        and np.isfinite(lat).all()
+        and (np.abs(lat) <= 90).all()
+        and (np.abs(lon) <= 180).all()
+    ):
+        return None
+    return lon, lat
+
+
+def _fast_parquet(
+    table: Any, geometry: str, numbers: np.ndarray, registry: _IdRegistry
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray] | None:
+    """Check a GeoParquet batch of points vectorised, without geometries; None if a row fails.
+
+    Every check of :func:`_check_frame` is made on whole columns; a batch where any fails
+    (or that holds other than 2-D points) is read again by it, to word the message.
+    """
+    import pyarrow as pa
+
+    positions = _wkb_positions(table.column(geometry))
+    if positions is None:
+        return None
+    lon, lat = positions
+    # As geopandas reads it, the geometry column left out.
+    frame = table.drop_columns([geometry]).to_pandas().reset_index(drop=True)
+    lower = {str(c).lower(): c for c in frame.columns}
+    if UNCERTAINTY in lower and lower[UNCERTAINTY] != UNCERTAINTY:
+        frame = frame.rename(columns={lower[UNCERTAINTY]: UNCERTAINTY})
+    if UNCERTAINTY in frame.columns:
+        unc = pd.to_numeric(frame[UNCERTAINTY], errors="coerce").to_numpy(dtype=float)
+        if not (np.isfinite(unc).all() and (unc >= 0).all()):
+            return None
+        frame[UNCERTAINTY] = unc
+    for name in frame.columns:
+        if pd.api.types.is_float_dtype(frame[name]) and np.isinf(frame[name].to_numpy(float)).any():
+            return None
+    if "id" in lower:
+        name = lower["id"]
+        where = table.schema.get_field_index(str(name))
+        kind = table.schema.field(where).type if where >= 0 else None
+        text = kind in (pa.string(), pa.large_string()) and not table.column(where).null_count
+        ids = (
+            table.column(where).to_numpy(zero_copy_only=False)
+            if text
+            else frame[name].to_numpy(dtype=object)
+        )
+        saved = registry.hashes, registry.rows
+        repeat, _ = registry.check(ids, numbers, text=text)
+        if len(repeat):
+            registry.hashes, registry.rows = saved
+            return None
+    return frame, lon, lat
+
+
+def _scan_parquet(
+    path: Path, chunk_rows: int, skip: bool, *, columns: bool = False, avoid: Iterable[str] = ()
+) -> Iterator[PointChunk | PointColumns]:
+    """Read a (Geo)Parquet file batch by batch, checking every row.
+
+    ``columns``: yield a batch of WGS 84 2-D points, all valid, as :class:`PointColumns`
+    (its geometry column by name only, no geometries made), the others as
+    :class:`PointChunk`. ``avoid``: names the geometry column must not have for that.
+    """
+    registry = _IdRegistry()
+    first, start = True, 0
+    fast: str | None = None  # the geometry column, when batches are read as positions
+    for table, total, plain in _parquet_batches(path, chunk_rows):
+        numbers = np.arange(start + 1, start + table.num_rows + 1)
+        if first and columns and not plain:
+            geometry = str(json.loads(table.schema.metadata[b"geo"])["primary_column"])
+            if geometry not in set(avoid) and _fast_geometry(table, geometry):
+                fast = geometry
+        quick = _fast_parquet(table, fast, numbers, registry) if fast is not None else None
+        if quick is not None and fast is not None:
+            # WGS 84 or no CRS (_fast_geometry): no reprojection to tell
+            first = False
+            start += table.num_rows
+            empty = pd.DataFrame(columns=REJECTED_COLUMNS)
+            yield PointColumns(*quick, numbers, empty, start, total, fast)
+            continue
+        batch = _parquet_frame(path, table, plain)
+        if first:
+            _reprojection_notice(path, getattr(batch, "crs", None))
+            first = False
+        start += len(batch)
+        if isinstance(batch, gpd.GeoDataFrame):
+            checked = _check_frame(path, batch, numbers, registry, skip)
+        else:  # a plain Parquet file: points from its lat/lon columns
+            points, found = _plain_points(path, batch)
+            checked = _check_frame(
+                path,
+                points,
+                numbers,
+                registry,
+                skip,
+                raw=functools.partial(_plain_raw, batch),
+                problems=found,
+            )
+        yield PointChunk(*checked, start, total)
+    if first or not start:
+        raise InputError(located(path, "", "", "holds no features"))
+
+
 def _scan_other(path: Path, suffix: str, chunk_rows: int, skip: bool) -> Iterator[PointChunk]:
     registry = _IdRegistry()
     if suffix in PARQUET_SUFFIXES:
-        first, start = True, 0
-        for batch, total in _parquet_batches(path, chunk_rows):
-            if first:
-                _reprojection_notice(path, getattr(batch, "crs", None))
-                first = False
-            numbers = np.arange(start + 1, start + len(batch) + 1)
-            start += len(batch)
-            if isinstance(batch, gpd.GeoDataFrame):
-                checked = _check_frame(path, batch, numbers, registry, skip)
-            else:  # a plain Parquet file: points from its lat/lon columns
-                points, found = _plain_points(path, batch)
-                checked = _check_frame(
-                    path,
-                    points,
-                    numbers,
-                    registry,
-                    skip,
-                    raw=functools.partial(_plain_raw, batch),
-                    problems=found,
-                )
-            yield PointChunk(*checked, start, total)
-        if first or not start:
-            raise InputError(located(path, "", "", "holds no features"))
+        yield from _scan_parquet(path, chunk_rows, skip)  # type: ignore[misc]
         return
     if suffix in GEOJSON_SUFFIXES:
         frame, numbers, early = _read_geojson(path, skip)
@@ -1786,6 +1935,22 @@ def scan_points(
     if suffix in CSV_SUFFIXES:
         return _scan_csv(path, chunk_rows, skip_invalid, encoding)
     return _scan_other(path, suffix, chunk_rows, skip_invalid)
+
+
+def _scan_geoparquet_columns(
+    path: str | Path, *, chunk_rows: int, skip_invalid: bool, avoid: Iterable[str] = ()
+) -> Iterator[PointChunk | PointColumns]:
+    """Read a (Geo)Parquet file as :func:`scan_points`, its batches of points as positions.
+
+    A batch of valid WGS 84 2-D points comes as :class:`PointColumns` (no geometries made),
+    any other as :class:`PointChunk`; the checks and messages are those of
+    :func:`scan_points`. ``avoid``: names the geometry column must not have for the former.
+    """
+    checked, suffix = _checked_path(path)
+    if suffix not in PARQUET_SUFFIXES:
+        raise InputError(f"{checked.name}: is not a Parquet file; read it with scan_points")
+    _check_signature(checked, suffix)
+    return _scan_parquet(checked, chunk_rows, skip_invalid, columns=True, avoid=avoid)
 
 
 def scan_columns(

@@ -711,8 +711,65 @@ class GeoJsonWriter(Writer):
         self.handle.write(b"]}")
 
 
+@dataclass(frozen=True)
+class PointTable:
+    """Points kept as columns and positions, for :class:`GeoParquetWriter` to take as they are.
+
+    Writing them makes no geometries: the point WKB is built from the positions directly.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        The columns, without the geometry (its ``attrs`` written as a frame's).
+    lon, lat : numpy.ndarray
+        The position of each row, degrees (EPSG:4326), finite.
+    geometry : str
+        The name of the geometry column, written after the others.
+    """
+
+    frame: pd.DataFrame
+    lon: np.ndarray
+    lat: np.ndarray
+    geometry: str = "geometry"
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    @property
+    def columns(self) -> list[Any]:
+        """The columns as written: the frame's, then the geometry."""
+        return [*self.frame.columns, self.geometry]
+
+    def geodataframe(self, stop: int | None = None) -> gpd.GeoDataFrame:
+        """Return the rows (up to ``stop``) as a GeoDataFrame of points, geometry last."""
+        out = pd.DataFrame(self.frame.iloc[:stop].copy(deep=False))
+        out[self.geometry] = gpd.points_from_xy(self.lon[:stop], self.lat[:stop])
+        frame = gpd.GeoDataFrame(out, geometry=self.geometry, crs="EPSG:4326")
+        frame.attrs = dict(self.frame.attrs)
+        return frame
+
+
+#: One 2-D point in ISO WKB, little-endian: byte order 1, type 1 (Point), x, y (21 bytes).
+_POINT_WKB = np.dtype([("order", "u1"), ("kind", "<u4"), ("x", "<f8"), ("y", "<f8")])
+
+
+def _point_wkb(lon: np.ndarray, lat: np.ndarray) -> Any:
+    """Return the points as an Arrow binary array of WKB, the bytes shapely.to_wkb gives."""
+    import pyarrow as pa
+
+    n = len(lon)
+    cells = np.empty(n, _POINT_WKB)
+    cells["order"], cells["kind"], cells["x"], cells["y"] = 1, 1, lon, lat
+    offsets = np.arange(0, (n + 1) * _POINT_WKB.itemsize, _POINT_WKB.itemsize, dtype=np.int32)
+    data = pa.py_buffer(cells.view(np.uint8))
+    return pa.Array.from_buffers(pa.binary(), n, [None, pa.py_buffer(offsets), data])
+
+
 class GeoParquetWriter(Writer):
-    """GeoParquet: one row group per frame, the schema of the first frame."""
+    """GeoParquet: one row group per frame, the schema of the first frame.
+
+    Takes a :class:`PointTable` too (written as the GeoDataFrame of its points would be).
+    """
 
     suffixes = PARQUET_SUFFIXES
 
@@ -720,22 +777,64 @@ class GeoParquetWriter(Writer):
         """Start with no Parquet writer: the first frame gives the schema."""
         self._parquet: Any = None
         self._schema: Any = None
+        self._point_field: Any = None  # the geometry field and 'geo' metadata of a PointTable
+        self._point_geo: bytes = b""
 
-    def _write(self, frame: gpd.GeoDataFrame, *, first: bool) -> None:
-        import pyarrow.parquet as pq
+    def write(self, frame: gpd.GeoDataFrame | PointTable) -> None:
+        """Append a frame of points, or a :class:`PointTable`."""
+        if isinstance(frame, PointTable):
+            # Only while the offsets of the WKB fit Arrow's binary type (2 GiB a chunk).
+            fits = len(frame.lon) * _POINT_WKB.itemsize < 2**31
+            if fits and (self.columns is None or frame.columns == self.columns):
+                if self.columns is None:
+                    self.columns = frame.columns
+                self._write_points(frame)
+                return
+            frame = frame.geodataframe()
+        super().write(frame)
+
+    def _write_points(self, points: PointTable) -> None:
+        """Write a PointTable as geopandas' ``_geopandas_to_arrow`` would its GeoDataFrame."""
+        import pyarrow as pa
         from geopandas.io.arrow import _geopandas_to_arrow
 
-        # dask-geopandas writes through this helper too (geopandas has no public one). The
-        # bbox and the geometry types of the first chunk would not describe the whole file:
-        # drop them.
-        table = _geopandas_to_arrow(frame, index=False)
+        if self._point_field is None:
+            # The geometry field and the 'geo' metadata (CRS, encoding), from one row; the
+            # column names are checked as for a frame.
+            sample = _geopandas_to_arrow(points.geodataframe(stop=1), index=False)
+            self._point_field = sample.schema.field(points.geometry)
+            self._point_geo = sample.schema.metadata[b"geo"]
+        # As geopandas: the other columns from pandas, the geometry a null column replaced.
+        attrs = pd.DataFrame(points.frame.copy(deep=False))
+        attrs[points.geometry] = None
+        table = pa.Table.from_pandas(attrs, preserve_index=False)
+        table = table.set_column(
+            table.num_columns - 1, self._point_field, _point_wkb(points.lon, points.lat)
+        )
+        metadata = {**table.schema.metadata, b"geo": self._point_geo}
+        if points.frame.attrs:
+            metadata[b"PANDAS_ATTRS"] = json.dumps(points.frame.attrs).encode()
+        self._append(table.replace_schema_metadata(metadata), points.frame.attrs)
+
+    def _write(self, frame: gpd.GeoDataFrame, *, first: bool) -> None:
+        from geopandas.io.arrow import _geopandas_to_arrow
+
+        # dask-geopandas writes through this helper too (geopandas has no public one).
+        self._append(_geopandas_to_arrow(frame, index=False), frame.attrs)
+
+    def _append(self, table: Any, attrs: Mapping[str, Any]) -> None:
+        """Write a table made from a frame with these ``attrs``; the first gives the schema."""
+        import pyarrow.parquet as pq
+
+        # The bbox and the geometry types of the first chunk would not describe the whole
+        # file: drop them.
         meta = json.loads(table.schema.metadata[b"geo"])
         for column in meta["columns"].values():
             column.pop("bbox", None)
             column["geometry_types"] = []
         extra = {b"geo": json.dumps(meta)}
-        if "flankmap" in frame.attrs:  # what the results were measured to (geo.distance)
-            extra[b"flankmap"] = json.dumps(frame.attrs["flankmap"], ensure_ascii=False)
+        if "flankmap" in attrs:  # what the results were measured to (geo.distance)
+            extra[b"flankmap"] = json.dumps(attrs["flankmap"], ensure_ascii=False)
         table = table.replace_schema_metadata({**table.schema.metadata, **extra})
         if self._parquet is None:
             self._parquet = pq.ParquetWriter(self.handle, table.schema)

@@ -401,3 +401,103 @@ def test_territory_lower_bound_never_exceeds_the_distance(group, borders):
     assert (bound <= exact).all()
     assert (bound[exact == 0] == 0).all()  # inside the territory
     assert (bound > 0.8 * exact).sum() > 100  # and it is a useful bound far away
+
+
+# --- GeoParquet points read as positions: the same results and messages as geometries -------
+
+
+def _geoparquet_cases(tmp_path):
+    """GeoParquet files of points, valid and hostile, each with a reason to leave the fast path."""
+    rng = np.random.default_rng(11)
+    n = 90
+    lon, lat = rng.uniform(18, 30, n).round(5), rng.uniform(50, 58, n).round(5)
+    ids = [f"p{i}" for i in range(n)]
+
+    def frame(geometry, **columns):
+        data = {"id": ids, "name": [f"site {i}" for i in range(n)], **columns}
+        return gpd.GeoDataFrame(data, geometry=geometry, crs="EPSG:4326")
+
+    points = gpd.points_from_xy(lon, lat)
+    cases = {"valid": frame(points)}
+    empty = points.copy()
+    empty[50] = shapely.Point()  # in the second batch
+    cases["empty_point"] = frame(empty)
+    far = points.copy()
+    far[70] = shapely.Point(25.0, 95.0)
+    cases["latitude_beyond_90"] = frame(far)
+    cases["negative_uncertainty"] = frame(
+        points, coord_uncertainty_m=np.where(np.arange(n) == 40, -5.0, 10.0)
+    )
+    cases["infinite_number"] = frame(points, speed=np.where(np.arange(n) == 65, np.inf, 1.0))
+    repeated = list(ids)
+    repeated[75] = "p3"  # an id of the first batch, again in the third
+    cases["repeated_id"] = frame(points).assign(id=repeated)
+    mixed = points.copy()
+    mixed[45] = shapely.LineString([(24.0, 55.0), (24.5, 55.5)])
+    cases["a_line"] = frame(mixed)
+    cases["projected_crs"] = frame(points).to_crs(3035)
+    middle = frame(points).rename_geometry("geom")
+    cases["geometry_named_geom_in_the_middle"] = middle[["id", "geom", "name"]]
+    paths = {}
+    for name, data in cases.items():
+        path = tmp_path / f"{name}.parquet"
+        data.to_parquet(path)
+        paths[name] = path
+    return paths
+
+
+def _run(path, out, **options):
+    try:
+        distance.measure_file(
+            path, out, as_of="2025-01-01", borders="naturalearth", chunk_rows=30, **options
+        )
+    except InputError as exc:
+        return f"error: {exc}"
+    return out.read_bytes()
+
+
+def test_geoparquet_read_as_positions_gives_the_bytes_of_geometries(tmp_path, monkeypatch):
+    """Every case gives the same output, error or rejected rows read either way."""
+    from geo import points as point_files
+
+    paths = _geoparquet_cases(tmp_path)
+    fast = {}
+    for name, path in paths.items():
+        for suffix in (".parquet", ".csv"):
+            fast[name, suffix] = _run(path, tmp_path / f"fast_{name}{suffix}")
+        fast[name, "skip"] = (
+            _run(
+                path,
+                tmp_path / f"fast_skip_{name}.parquet",
+                skip_invalid=True,
+                rejected=tmp_path / f"fast_rejected_{name}.csv",
+            ),
+            (tmp_path / f"fast_rejected_{name}.csv").read_bytes(),
+        )
+    chunks = list(
+        point_files._scan_geoparquet_columns(paths["valid"], chunk_rows=30, skip_invalid=False)
+    )
+    assert [type(c).__name__ for c in chunks] == ["PointColumns"] * 3
+    assert chunks[0].geometry == "geometry"
+    monkeypatch.setattr(point_files, "_wkb_positions", lambda column: None)  # geometries only
+    for name, path in paths.items():
+        for suffix in (".parquet", ".csv"):
+            slow = _run(path, tmp_path / f"slow_{name}{suffix}")
+            assert fast[name, suffix] == slow, (name, suffix)
+        slow_skip = (
+            _run(
+                path,
+                tmp_path / f"slow_skip_{name}.parquet",
+                skip_invalid=True,
+                rejected=tmp_path / f"slow_rejected_{name}.csv",
+            ),
+            (tmp_path / f"slow_rejected_{name}.csv").read_bytes(),
+        )
+        assert fast[name, "skip"] == slow_skip, name
+    assert fast["empty_point", ".csv"] == (
+        "error: empty_point.parquet: feature 51: field 'geometry': is empty"
+    )
+    assert fast["repeated_id", ".parquet"].startswith(
+        "error: repeated_id.parquet: feature 76: field 'id': 'p3' is used by feature 4"
+    )
+    assert fast["valid", ".parquet"][:4] == b"PAR1"

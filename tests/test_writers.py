@@ -394,3 +394,31 @@ def test_the_fast_byte_checks_of_text_cells_agree_with_the_patterns():
                     assert writers._has_bytes(text, writers._FORMULA_BYTES, first=True) == any(
                         s[:1] in ("=", "+", "-", "@", "\t", "\r") and s for s in every
                     )
+
+
+def test_point_table_writes_the_bytes_of_its_geodataframe(tmp_path: Path) -> None:
+    """A PointTable (positions, no geometries) gives the GeoParquet bytes of its frame."""
+    rng = np.random.default_rng(7)
+    lon, lat = rng.uniform(-180, 180, 50), rng.uniform(-90, 90, 50)
+    frame = pd.DataFrame(
+        {"id": [f"p{i}" for i in range(50)], "distance_m": rng.uniform(0, 1e6, 50)}
+    )
+    frame.attrs["flankmap"] = {"borders": {"name": "test"}}
+    table = writers.PointTable(frame, lon, lat)
+    with point_writer(tmp_path / "table.parquet") as write:
+        write(writers.PointTable(frame.iloc[:20], lon[:20], lat[:20]))
+        write(writers.PointTable(frame.iloc[20:].reset_index(drop=True), lon[20:], lat[20:]))
+    with point_writer(tmp_path / "frame.parquet") as write:
+        write(table.geodataframe(stop=20))
+        write(writers.PointTable(frame.iloc[20:].reset_index(drop=True), lon[20:], lat[20:]))
+    with point_writer(tmp_path / "plain.parquet") as write:
+        whole = table.geodataframe()
+        write(whole.iloc[:20])
+        write(whole.iloc[20:])
+    plain = (tmp_path / "plain.parquet").read_bytes()
+    assert (tmp_path / "table.parquet").read_bytes() == plain
+    assert (tmp_path / "frame.parquet").read_bytes() == plain
+    back = gpd.read_parquet(tmp_path / "table.parquet")
+    assert back.crs == "EPSG:4326"
+    assert np.array_equal(back.geometry.x, lon)
+    assert np.array_equal(back.geometry.y, lat)
