@@ -435,26 +435,3 @@ def test_the_print_figures_drawn_apart_are_those_drawn_here(mini_layers, monkeyp
     here = report.render_report(data, interactive=True)
     assert apart == here
     assert apart.count('<img class="static-map"') == 2
-
-
-def test_work_apart_runs_in_a_child_and_falls_back_here(monkeypatch):
-    """The work runs in another process; if the child fails, here, with its own error."""
-    import os
-
-    from geo import _apart
-
-    assert _apart.Apart(os.getpid).result() != os.getpid()
-    parent = os.getpid()
-
-    def fails_in_the_child() -> int:
-        if os.getpid() != parent:
-            raise RuntimeError("child")
-        return 7
-
-    assert _apart.Apart(fails_in_the_child).result() == 7
-
-    def always_fails() -> int:
-        raise ValueError("bad input")
-
-    with pytest.raises(ValueError, match="bad input"):
-        _apart.Apart(always_fails).result()
