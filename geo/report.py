@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import pandas as pd
 
-from geo import _assets, _data, regions, view
+from geo import _apart, _assets, _data, regions, view
 from geo._errors import InputError
 from geo.dates import parse_as_of
 from geo.styles import BASE, LayerStyle, styles_for
@@ -610,31 +610,47 @@ def _map_fragment(data: ReportData, state: ReportState) -> str:
     return maps.render_fragment(fmap, height="640px")
 
 
-def _map_section(data: ReportData, *, interactive: bool) -> str:
+def _figure_imgs(data: ReportData, *, labels: bool) -> tuple[list[str], str | None]:
+    """Return the ``<img>`` of each date's figure and the line on missing glyphs, if any."""
     from geo.figures import missing_glyphs_notice
 
-    panes, figures, toggles = [], [], []
     drawn: list[Figure] = []
-    for i, state in enumerate(data.states):
-        day = state.as_of.isoformat()
-        hidden = "" if i == len(data.states) - 1 else " inactive"
-        if interactive:
-            panes.append(
-                f'<div class="map-pane{hidden}" data-state="{day}">{_map_fragment(data, state)}</div>'
+    imgs = [_figure_img(data, state, drawn, labels=labels) for state in data.states]
+    return imgs, missing_glyphs_notice(drawn)
+
+
+def _map_section(data: ReportData, *, interactive: bool) -> str:
+    # On the interactive page the figure is for print only, above the sites table that names
+    # every site: its sites go unlabelled (placing and keying 75 names is 85 % of the
+    # figure's time). On the static page it is the map on screen, labelled. With maps to
+    # build, the figures are drawn meanwhile in a child process (matplotlib imported there).
+    draw = functools.partial(_figure_imgs, data, labels=not interactive)
+    drawing = _apart.Apart(draw) if interactive else None
+    panes, figures, toggles = [], [], []
+    try:
+        for i, state in enumerate(data.states):
+            day = state.as_of.isoformat()
+            hidden = "" if i == len(data.states) - 1 else " inactive"
+            if interactive:
+                panes.append(
+                    f'<div class="map-pane{hidden}" data-state="{day}">'
+                    f"{_map_fragment(data, state)}</div>"
+                )
+            checked = " checked" if i == len(data.states) - 1 else ""
+            toggles.append(
+                f'<label><input type="radio" name="map-state" value="{day}"{checked}> {day}</label>'
             )
-        # On the interactive page the figure is for print only, above the sites table that
-        # names every site: its sites go unlabelled (placing and keying 75 names is 85 % of
-        # the figure's time). On the static page it is the map on screen, labelled.
-        img = _figure_img(data, state, drawn, labels=not interactive)
+        imgs, notice = drawing.result() if drawing is not None else draw()
+    except BaseException:
+        if drawing is not None:
+            drawing.cancel()
+        raise
+    for state, img in zip(data.states, imgs, strict=True):
+        day = state.as_of.isoformat()
         figures.append(
             f'<figure class="print-map" data-state="{day}">{img}'
             f"<figcaption>The sites and the frontier on {day}.</figcaption></figure>"
         )
-        checked = " checked" if i == len(data.states) - 1 else ""
-        toggles.append(
-            f'<label><input type="radio" name="map-state" value="{day}"{checked}> {day}</label>'
-        )
-    notice = missing_glyphs_notice(drawn)
     if notice:  # one line for all the figures of the page
         logger.warning(notice)
     toggle = (

@@ -404,7 +404,7 @@ def test_the_map_measures_again_a_site_that_differs(mini_layers):
 
 def test_the_print_figure_names_the_sites_only_on_the_static_page(mini_layers, monkeypatch):
     """The interactive page's print-only figure leaves the names to the table below it."""
-    from geo import figures
+    from geo import _apart, figures
 
     labelled: list[bool] = []
     original = figures.map_figure
@@ -414,6 +414,7 @@ def test_the_print_figure_names_the_sites_only_on_the_static_page(mini_layers, m
         return original(*args, **kwargs)
 
     monkeypatch.setattr(figures, "map_figure", spying)
+    monkeypatch.setattr(_apart, "ENABLED", False)  # drawn here, where the spy counts
     data = report.report_data(as_of=AS_OF)
     interactive = report.render_report(data, interactive=True)
     static = report.render_report(data, interactive=False)
@@ -422,3 +423,15 @@ def test_the_print_figure_names_the_sites_only_on_the_static_page(mini_layers, m
         assert page.count('<img class="static-map"') == 1
         for name in data.rows["name"]:  # the table names every site on both pages
             assert html.escape(str(name)) in page
+
+
+def test_the_print_figures_drawn_apart_are_those_drawn_here(mini_layers, monkeypatch):
+    """The figures drawn in a child process while the maps are built give the same page."""
+    from geo import _apart
+
+    data = report.report_data(compare=["2021-10-20", AS_OF])
+    apart = report.render_report(data, interactive=True)
+    monkeypatch.setattr(_apart, "ENABLED", False)
+    here = report.render_report(data, interactive=True)
+    assert apart == here
+    assert apart.count('<img class="static-map"') == 2
