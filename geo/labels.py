@@ -106,8 +106,8 @@ def figure_text(text: object, *, limit: int | None = None) -> str:
 # --- measuring text ---------------------------------------------------------------------
 
 #: The text measurements of the current :func:`measuring` block, or None outside one.
-_MEASURED: contextvars.ContextVar[dict[tuple[Any, ...], tuple[float, float]] | None] = (
-    contextvars.ContextVar("flankmap_measured", default=None)
+_MEASURED: contextvars.ContextVar[dict[tuple[Any, ...], Any] | None] = contextvars.ContextVar(
+    "flankmap_measured", default=None
 )
 
 
@@ -140,20 +140,33 @@ def _remembered(key: tuple[Any, ...], measure: Any) -> tuple[float, float]:
     memory = _MEASURED.get()
     if memory is None:
         return measure()  # type: ignore[no-any-return]
-    found = memory.get(key)
+    found: tuple[float, float] | None = memory.get(key)
     if found is None:
         found = memory[key] = measure()
     return found
 
 
-def _text_width(renderer: Any, text: str, font: FontProperties) -> float:
-    """Return the width in pixels of one line of plain text, as the renderer draws it."""
+def _line_widths(renderer: Any, font: FontProperties) -> Any:
+    """Return a function giving the width in pixels of one line of plain text in ``font``.
 
-    def measure() -> tuple[float, float]:
-        width, height, _ = renderer.get_text_width_height_descent(text, font, ismath=False)
-        return float(width), float(height)
+    The widths are those the renderer gives, each text measured once per function (and, in
+    a :func:`measuring` block, once per block, font and resolution): the key's word-wrapping
+    asks for the same words and lines tens of thousands of times, so the memory is a plain
+    dictionary of texts, found without hashing the font again for each.
+    """
+    memory = _MEASURED.get()
+    widths: dict[str, float] = {}
+    if memory is not None:
+        widths = memory.setdefault(("lines", font.copy(), renderer.dpi), widths)
 
-    return _remembered(("line", text, font.copy(), renderer.dpi), measure)[0]
+    def measure(text: str) -> float:
+        found = widths.get(text)
+        if found is None:
+            width, _, _ = renderer.get_text_width_height_descent(text, font, ismath=False)
+            found = widths[text] = float(width)
+        return found
+
+    return measure
 
 
 def _label_size(
@@ -699,8 +712,7 @@ def key_layout(fig: Figure, entries: Sequence[tuple[str, str]], *, fontsize: flo
     prop = FontProperties(family=FONT, size=fontsize)
     bold = FontProperties(family=FONT, size=fontsize, weight="bold")
 
-    def measure(text: str, font: FontProperties = prop) -> float:
-        return _text_width(renderer, text, font)
+    measure = _line_widths(renderer, prop)
 
     one = fig.text(0, 0, "lp", fontsize=fontsize, linespacing=_KEY_SPACING)
     first = one.get_window_extent(renderer).height
@@ -710,7 +722,7 @@ def key_layout(fig: Figure, entries: Sequence[tuple[str, str]], *, fontsize: flo
     gap = 0.25 * fontsize * px
     width = 0.98 * fig.bbox.width
     gutter = _KEY_GUTTER_PT * px
-    number_px = measure(f"{len(entries)}  ", bold)
+    number_px = _line_widths(renderer, bold)(f"{len(entries)}  ")
     layouts: list[_KeyLayout] = []
     for ncols in range(1, len(entries) + 1):
         col_w = (width - (ncols - 1) * gutter) / ncols
