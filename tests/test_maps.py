@@ -538,6 +538,52 @@ def test_big_site_files_ship_binary_points_that_show_as_the_json_ones(map_layers
     assert decode_bulk(big["garrisons"]) == decode_json(small["garrisons"])
 
 
+def test_big_files_with_skipped_rows_show_and_report_what_small_ones_do(map_layers, tmp_path):
+    """Skip-invalid over a file read as plain columns: same kept points, same rejected rows."""
+    n = 240
+    lines = ["name,lat,lon,operator,country,since,until"]
+    for i in range(n):
+        lat, lon, since, until = f"{50 + i % 60 / 10}", f"{20 + i // 60}", "2015", ""
+        operator, country = ["POL", "RUS", "USA"][i % 3], ["LTU", "POL", "BLR"][i % 3]
+        if i % 17 == 3:
+            lat = "north"  # the reader's own check
+        elif i % 17 == 5:
+            since = "soon"  # a bad date: the user layer's check
+        elif i % 17 == 7:
+            country = "XXX"  # a bad code, read by the site analysis
+        elif i % 17 == 9:
+            since, until = "2020", "2019"  # until before since
+        elif i % 17 == 11:
+            until = "2016-06-30"  # ended: shown on its dates by the slider only
+        lines.append(f"s{i},{lat},{lon},{operator},{country},{since},{until}")
+    path = tmp_path / "mixed.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    def build(threshold: int) -> tuple[dict, list[pd.DataFrame]]:
+        rejected: list[pd.DataFrame] = []
+        built = maps.build_map(
+            as_of=AS_OF,
+            add=[path],
+            bulk_threshold=threshold,
+            skip_invalid=True,
+            on_rejected=lambda _path, rows: rejected.append(rows),
+        )
+        return sites(payload(maps.render_html(built)))["mixed"], rejected
+
+    (big, big_rejected), (small, small_rejected) = build(100), build(n)
+    assert "pts" in big
+    assert "pts" not in small
+    assert decode_bulk(big) == decode_json(small)
+    # a canvas counts the map date's points, markers every date's (as for the small files)
+    assert (big["label"], small["label"]) == ("mixed.csv (added) (170)", "mixed.csv (added) (184)")
+    rows = pd.concat(big_rejected, ignore_index=True)
+    pd.testing.assert_frame_equal(rows, pd.concat(small_rejected, ignore_index=True))
+    assert sorted(set(rows["field"])) == ["country", "lat", "since", "until"]
+    assert len(rows) == 4 * len(range(3, n, 17))  # every bad row, once
+    with pytest.raises(InputError, match=r"^mixed\.csv: row 4: field 'lat'"):
+        maps.build_map(as_of=AS_OF, add=[path], bulk_threshold=100)
+
+
 def test_big_files_of_many_dates_ship_each_points_days(map_layers, tmp_path):
     """Over DATE_GROUPS distinct dates: days per point (uint16 after an epoch), dates as text."""
     n = _bulk.DATE_GROUPS + 44
