@@ -1111,12 +1111,38 @@ def build_map(
     return fmap
 
 
-_INLINE_BLOCK_RE = re.compile(r"<(script|style)>.*?</\1>", re.DOTALL)
+#: The openings of our inline code and data blocks (no attributes), and their closings.
+_INLINE_BLOCKS = {"<script>": "</script>", "<style>": "</style>"}
 _EXTERNAL_RE = re.compile(
     r"<(?:script|link|img|iframe|embed|object|source)\b[^>]*?\b(?:src|href|data)\s*=\s*"
     r"[\"']?((?:https?:)?//[^\"'\s>]+)",
     re.IGNORECASE,
 )
+
+
+def _without_inline_blocks(document: str) -> str:
+    r"""Return the document without its ``<script>...</script>`` and ``<style>...</style>``.
+
+    Each block runs from an opening without attributes to the first closing of its tag after
+    it, taken from the start on (as the regular expression ``<(script|style)>.*?</\1>``
+    would, over the dot-all text), by searching for the tags themselves: a page's megabytes
+    of inline data are skipped, not read character by character.
+    """
+    kept: list[str] = []
+    done = search = 0
+    while True:
+        found = [(at, tag) for tag in _INLINE_BLOCKS if (at := document.find(tag, search)) >= 0]
+        if not found:
+            break
+        at, tag = min(found)
+        end = document.find(_INLINE_BLOCKS[tag], at + len(tag))
+        if end < 0:  # never closed: no block starts here
+            search = at + 1
+            continue
+        kept.append(document[done:at])
+        done = search = end + len(_INLINE_BLOCKS[tag])
+    kept.append(document[done:])
+    return "".join(kept)
 
 
 def _online_resources(fmap: folium.Map, document: str) -> list[str]:
@@ -1128,7 +1154,7 @@ def _online_resources(fmap: folium.Map, document: str) -> list[str]:
             for item in getattr(element, attribute, None) or ():
                 url = item[1] if isinstance(item, tuple | list) else str(item)
                 found.append(f"{type(element).__name__} ({url})")
-    markup = _INLINE_BLOCK_RE.sub("", document)  # our inline code and data fetch nothing
+    markup = _without_inline_blocks(document)  # our inline code and data fetch nothing
     known = " ".join(found)
     found.extend(url for url in _EXTERNAL_RE.findall(markup) if url not in known)
     return list(dict.fromkeys(found))
