@@ -282,6 +282,72 @@ def _piece_geo(piece_a: np.ndarray, piece_b: np.ndarray) -> np.ndarray:
     return np.vstack([piece_a.T, v.T, np.einsum("ij,ij->i", v, v)])
 
 
+_NO_LINE = "no border line to measure to (the groups share no border?)"
+
+
+def _edges(
+    lines: Iterable[tuple[np.ndarray, Sequence[str] | str]],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Return the edges of the lines that join two distinct vertices, all lines at once.
+
+    Returns ``(edges, label, line, closed, labels)``: each edge's lon0, lat0, lon1, lat1, its
+    label code (into ``labels``, the texts in order of first appearance) and its line (among
+    the lines with an edge kept), and whether each such line is a closed ring.
+
+    Raises
+    ------
+    InputError
+        If no line has two distinct vertices.
+    """
+    items = [(np.asarray(coords, dtype=float)[:, :2], labels) for coords, labels in lines]
+    sizes = np.array([len(xy) for xy, _ in items], dtype=np.int64)
+    if not (sizes > 1).any():
+        raise InputError(_NO_LINE)
+    xy = np.concatenate([xy for xy, _ in items])
+    start = np.cumsum(sizes) - sizes
+    n_edges = np.maximum(sizes - 1, 0)
+    inner = np.ones(len(xy), dtype=bool)  # a vertex followed by one of its own line
+    inner[(start + sizes - 1)[sizes > 0]] = False
+    at = np.flatnonzero(inner)
+    edge_line = np.repeat(np.arange(len(items)), n_edges)
+    keep = np.any(xy[at + 1] != xy[at], axis=1)
+    if not keep.any():
+        raise InputError(_NO_LINE)
+    shown = np.bincount(edge_line[keep], minlength=len(items)) > 0  # lines with an edge kept
+    # Label codes in order of first appearance over every edge of the lines shown.
+    texts: list[object] = []
+    for (line_xy, labels), taken in zip(items, shown, strict=True):
+        if taken:
+            texts.extend([labels] * (len(line_xy) - 1) if isinstance(labels, str) else labels)
+    codes, uniques = pd.factorize(np.array(texts, dtype=object), use_na_sentinel=False)
+    label = np.full(len(at), -1, dtype=np.int64)
+    label[np.repeat(shown, n_edges)] = codes
+    rank = np.cumsum(shown) - 1
+    first, last = xy[start[shown]], xy[(start + sizes - 1)[shown]]
+    closed = np.all(first == last, axis=1) & (sizes[shown] > 3)
+    edges = np.hstack([xy[at], xy[at + 1]])[keep]
+    labels_out = np.empty(len(uniques), dtype=object)
+    labels_out[:] = list(uniques)
+    return edges, label[keep].astype(np.int32), rank[edge_line[keep]], closed, labels_out
+
+
+def _places(xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the first row of each distinct place (sorted) and each row's place number.
+
+    Places are numbered in order of their first row; rows are equal when their coordinates
+    are (as ``numpy.unique(xyz, axis=0)`` finds them, by one stable sort of the three).
+    """
+    order = np.lexsort((xyz[:, 2], xyz[:, 1], xyz[:, 0]))
+    ordered = xyz[order]
+    new = np.r_[True, np.any(ordered[1:] != ordered[:-1], axis=1)]
+    first = order[new]  # the stable sort puts each place's first row first
+    place = np.empty(len(first), np.int64)
+    place[np.argsort(first)] = np.arange(len(first))
+    place_of = np.empty(len(xyz), np.int64)
+    place_of[order] = place[np.cumsum(new) - 1]
+    return np.sort(first), place_of
+
+
 def line_set(lines: Iterable[tuple[np.ndarray, Sequence[str] | str]]) -> LineSet:
     """Prepare labelled border lines for :func:`nearest`.
 
@@ -309,27 +375,8 @@ def line_set(lines: Iterable[tuple[np.ndarray, Sequence[str] | str]]) -> LineSet
     """
     from scipy.spatial import cKDTree  # (here: a figure, which measures no distance, skips it)
 
-    label_codes: dict[str, int] = {}
-    seg_parts, label_parts, line_of_seg, closed_of_line = [], [], [], []
-    for line_no, (coords, labels) in enumerate(lines):
-        xy = np.asarray(coords, dtype=float)[:, :2]
-        edge_labels = [labels] * (len(xy) - 1) if isinstance(labels, str) else list(labels)
-        keep = np.any(xy[1:] != xy[:-1], axis=1) if len(xy) > 1 else np.zeros(0, bool)
-        if not keep.any():
-            continue
-        edges = np.hstack([xy[:-1], xy[1:]])[keep]
-        codes = [label_codes.setdefault(lab, len(label_codes)) for lab in edge_labels]
-        seg_parts.append(edges)
-        label_parts.append(np.asarray(codes, dtype=np.int32)[keep])
-        line_of_seg.append(np.full(len(edges), line_no))
-        closed_of_line.append(bool(np.all(xy[0] == xy[-1])) and len(xy) > 3)
-    if not seg_parts:
-        raise InputError("no border line to measure to (the groups share no border?)")
-    edges = np.vstack(seg_parts)
-    seg_label = np.concatenate(label_parts)
-    seg_line = np.concatenate(line_of_seg)
-    line_index = np.unique(seg_line, return_inverse=True)[1]
-    closed = np.asarray(closed_of_line)[line_index]
+    edges, seg_label, line_index, closed_line, labels = _edges(lines)
+    closed = closed_line[line_index]
     lon0, lat0, lon1, lat1 = edges.T
     az, back1, seg_len = (np.asarray(v) for v in GEOD.inv(lon0, lat0, lon1, lat1))
 
@@ -393,23 +440,21 @@ def line_set(lines: Iterable[tuple[np.ndarray, Sequence[str] | str]]) -> LineSet
     )
     # One sample per place: a vertex of two lines (a coast and a land border, a label change)
     # would fill the first k-d tree round with copies and send its rows to a second one.
-    _, first, inverse = np.unique(sample_xyz, axis=0, return_index=True, return_inverse=True)
-    place = np.empty(len(first), np.int64)
-    place[np.argsort(first)] = np.arange(len(first))  # places in order of first sample
-    sample_place = np.repeat(place[inverse.ravel()], 2)
+    first, place_of = _places(sample_xyz)
+    sample_place = np.repeat(place_of, 2)
     touching = sample_piece.ravel() >= 0
     by_place = np.argsort(sample_place[touching], kind="stable")
     sample_pieces = sample_piece.ravel()[touching][by_place]
     sample_start = np.r_[0, np.cumsum(np.bincount(sample_place[touching], minlength=len(first)))]
-    sample_xyz = sample_xyz[np.sort(first)]
+    sample_xyz = sample_xyz[first]
     chord = np.linalg.norm(piece_b - piece_a, axis=1)
     sample_reach2 = np.maximum.reduceat(
         np.einsum("ij,ij->i", piece_b - piece_a, piece_b - piece_a)[sample_pieces] / 4,
         sample_start[:-1],
     )
     return LineSet(
-        labels=np.array(list(label_codes), dtype=object),
-        label_rank=np.argsort(np.argsort(np.array(list(label_codes), dtype=str))),
+        labels=labels,
+        label_rank=np.argsort(np.argsort(labels.astype(str))),
         seg_lon=lon0,
         seg_lat=lat0,
         seg_az=az,

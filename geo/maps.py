@@ -75,7 +75,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo import _assets, _data, _folium, layers, regions, view
+from geo import _apart, _assets, _data, _folium, layers, regions, view
 from geo._basemap import (
     DISPLAY,
     basemap_payload,
@@ -630,6 +630,50 @@ def _user_sides(
     )
 
 
+def _user_measure(
+    lon: np.ndarray, lat: np.ndarray, as_of: dt.date, borders: str | _data.BorderSource | None
+) -> pd.DataFrame:
+    """:func:`_user_sides` of user points, in chunks (the working memory stays a chunk's)."""
+    return pd.concat(
+        [
+            _user_sides(
+                lon[start : start + _ANALYSIS_CHUNK],
+                lat[start : start + _ANALYSIS_CHUNK],
+                as_of,
+                borders,
+            )
+            for start in range(0, len(lon), _ANALYSIS_CHUNK)
+        ],
+        ignore_index=True,
+    )
+
+
+#: User files of at least this many points are measured in a child process (geo._apart)
+#: while the map's own layers are analysed and drawn here: on two cores the two overlap.
+APART_POINTS = 50_000
+
+
+def _measures_apart(
+    frame: gpd.GeoDataFrame, as_of: dt.date, borders: _data.BorderSource
+) -> _apart.Apart[pd.DataFrame] | None:
+    """Start measuring a big user file's points apart (:func:`_user_measure`), or None.
+
+    Only a file that :func:`_analyse` measures by :func:`_user_sides` (points without an
+    operator and a host country) and has :data:`APART_POINTS` or more. The borders it is
+    measured to are made here first (this process measures its own sites to them too), so
+    that the child does not make them again.
+    """
+    if len(frame) < APART_POINTS or {"operator", "country"} <= set(frame.columns):
+        return None
+    from geo import distance
+
+    empty = np.empty(0)
+    for side in FRONTIER:  # builds and keeps each side's territory (lines and countries)
+        distance.territory_of(empty, empty, side, as_of=as_of, borders=borders)
+    lon, lat = anchor_points(frame).T
+    return _apart.Apart(functools.partial(_user_measure, lon, lat, as_of, borders))
+
+
 def _analyse(
     frame: gpd.GeoDataFrame,
     as_of: dt.date,
@@ -637,6 +681,7 @@ def _analyse(
     user: bool,
     borders: str | _data.BorderSource | None = None,
     measured: gpd.GeoDataFrame | None = None,
+    sides: pd.DataFrame | None = None,
 ) -> gpd.GeoDataFrame:
     """Add the distance analysis to a layer.
 
@@ -650,6 +695,9 @@ def _analyse(
     operator, host country, geometry and coordinate uncertainty there takes those results,
     the others are measured (each site's results depend on these fields only, so the frame
     is the same as if all were measured here).
+
+    ``sides`` holds :func:`_user_measure` of a user file's points, measured already (in a
+    child process, see :func:`_measures_apart`).
     """
     from geo import distance
 
@@ -664,20 +712,10 @@ def _analyse(
         return analysed
     if not user:
         return frame
-    lon, lat = anchor_points(frame).T
-    # In chunks: the measurement's working memory stays that of a chunk (same results).
-    result = pd.concat(
-        [
-            _user_sides(
-                lon[start : start + _ANALYSIS_CHUNK],
-                lat[start : start + _ANALYSIS_CHUNK],
-                as_of,
-                borders,
-            )
-            for start in range(0, len(lon), _ANALYSIS_CHUNK)
-        ],
-        ignore_index=True,
-    )
+    if sides is None:
+        lon, lat = anchor_points(frame).T
+        sides = _user_measure(lon, lat, as_of, borders)
+    result = sides
     if "coord_uncertainty_m" in frame.columns:
         unc = pd.to_numeric(frame["coord_uncertainty_m"], errors="coerce").to_numpy(dtype=float)
         unc = unc + _data.border_source(borders).accuracy_m  # the borders' accuracy too
@@ -890,17 +928,33 @@ def build_map(
         groups.append((key, f"{label} (added)", added, styles[key], own))
     user.clear()  # the frames live on in groups only
 
+    # A big user file is measured in a child process while this one analyses and draws the
+    # shipped layers (which come first in the groups): the same frames, the same order.
+    apart = {
+        k: _measures_apart(group, day, source)
+        for k, (_, _, group, _, columns) in enumerate(groups)
+        if columns is not None
+    }
     site_overlays: list[SitesOverlay] = []
     analysed: list[gpd.GeoDataFrame] = []
     lined: list[gpd.GeoDataFrame] = []  # the sites with distance lines (the slider hides some)
     on_canvas: set[int] = set()  # the dated canvas layers among them (their rows of the day)
     dated: list[tuple[str, gpd.GeoDataFrame]] = []  # the shipped layers' sites, for the slider
-    n_sites = n_layers = n_user = n_files = 0
-    for layer_name, title, group, style, columns in groups:
+    counts = {"sites": 0, "layers": 0, "user": 0, "files": 0}
+
+    def show(k: int) -> None:
+        """Analyse the k-th group and add its sites overlay."""
+        layer_name, title, group, style, columns = groups[k]
         is_user = columns is not None
         by_slider = slider_dated.get(layer_name, False) if is_user else timeline
+        child = apart.get(k)
         every_day = _analyse(
-            group, day, user=is_user, borders=source, measured=None if is_user else measured
+            group,
+            day,
+            user=is_user,
+            borders=source,
+            measured=None if is_user else measured,
+            sides=None if child is None else child.result(),
         )
         frame = every_day
         if by_slider and len(every_day):
@@ -915,11 +969,11 @@ def build_map(
         if is_user:
             sides = side_styles(style, east=east_styles[layer_name])
             side_colours = {side: s.colour for side, s in sides.items()}
-            n_user += len(frame)
-            n_files += 1
+            counts["user"] += len(frame)
+            counts["files"] += 1
         elif len(frame):
-            n_sites += len(frame)
-            n_layers += 1
+            counts["sites"] += len(frame)
+            counts["layers"] += 1
         site_overlays.append(
             _sites_payload(
                 every_day,
@@ -936,6 +990,47 @@ def build_map(
         )
         if timeline and not is_user:
             dated.append((site_overlays[-1]["slug"], every_day))
+
+    try:
+        for k in range(len(groups)):
+            if k not in apart:
+                show(k)
+        # What does not depend on the user files, made while they may still be measured.
+        front = display_frontier(day)
+        frontier_lines = analysis_frontier(day, source)
+        detail = None if frontier_lines is None else detail_payload(frontier_lines, source)
+        frontier, frontier_bounds = frontier_payload(
+            front, measured_lengths(day, source), detail=detail
+        )
+        overlays: list[Overlay] = [frontier]
+        areas = areas_payload()
+        if areas is not None:
+            overlays.append(areas)
+        if regions.shows_gap(box):
+            overlays.append(gap_payload())
+        states = (
+            timeline_payload(every, day, dated, source, detail=detail)
+            if timeline and len(every)
+            else None
+        )
+        fills = (
+            fill_corrections(detail["pairs"], source)
+            if detail is not None and tile_data is None  # no tiles show through the fills
+            else None
+        )
+        basemap = basemap_payload(
+            day,
+            tiles=tile_data is not None,
+            frontline={*front["a"], *front["b"]},
+            places={"zooms": [], "towns": []},  # below, once the user files' points are known
+        )
+        for k in apart:
+            show(k)
+    finally:
+        for child in apart.values():
+            if child is not None:
+                child.cancel()
+    basemap["places"] = places_payload(analysed, front)
     colours = {name: style.colour for name, _, _, style, _ in groups}
     small = [
         as_geo(f)
@@ -950,18 +1045,6 @@ def build_map(
         for k, (f, g) in enumerate(zip(analysed, lined, strict=True))
         if len(g) and len(f) <= bulk_threshold and k not in on_canvas
     ]
-    front = display_frontier(day)
-    measured = analysis_frontier(day, source)
-    detail = None if measured is None else detail_payload(measured, source)
-    frontier, frontier_bounds = frontier_payload(
-        front, measured_lengths(day, source), detail=detail
-    )
-    overlays: list[Overlay] = [frontier]
-    areas = areas_payload()
-    if areas is not None:
-        overlays.append(areas)
-    if regions.shows_gap(box):
-        overlays.append(gap_payload())
     if small_lined:
         overlays.extend(
             distance_payloads(
@@ -975,10 +1058,10 @@ def build_map(
     elif ring_sites:
         raise InputError("ring sites were given but the map has no sites")
     overlays.extend(site_overlays)
-    counted = f"{n_sites:,} sites in {n_layers} layers"
-    if n_files:
-        files = "file" if n_files == 1 else "files"
-        counted += f" · {n_user:,} added points in {n_files} {files}"
+    counted = f"{counts['sites']:,} sites in {counts['layers']} layers"
+    if counts["files"]:
+        files = "file" if counts["files"] == 1 else "files"
+        counted += f" · {counts['user']:,} added points in {counts['files']} {files}"
     data: MapData = {
         "title": f"NATO's eastern flank on {day.isoformat()}",
         "date": day.isoformat(),
@@ -992,20 +1075,15 @@ def build_map(
             "areaLabels": 5.5,
         },
         "bounds": _bounds(analysed, frontier_bounds) if box is None else _box_bounds(box),
-        "basemap": basemap_payload(
-            day,
-            tiles=tile_data is not None,
-            frontline={*front["a"], *front["b"]},
-            places=places_payload(analysed, front),
-        ),
+        "basemap": basemap,
         "tiles": tile_data,
         "overlays": overlays,
         "certainty": _certainty_legend(site_overlays),
     }
-    if timeline and len(every):
-        data["timeline"] = timeline_payload(every, day, dated, source, detail=detail)
-    if detail is not None and tile_data is None:  # no tiles show through the fills
-        detail["fills"] = fill_corrections(detail["pairs"], source)
+    if states is not None:
+        data["timeline"] = states
+    if fills is not None and detail is not None:
+        detail["fills"] = fills
     if since_day is not None:
         data["changesSince"] = since_day.isoformat()
     center = np.mean(np.asarray(data["bounds"]), axis=0)
@@ -1033,12 +1111,38 @@ def build_map(
     return fmap
 
 
-_INLINE_BLOCK_RE = re.compile(r"<(script|style)>.*?</\1>", re.DOTALL)
+#: The openings of our inline code and data blocks (no attributes), and their closings.
+_INLINE_BLOCKS = {"<script>": "</script>", "<style>": "</style>"}
 _EXTERNAL_RE = re.compile(
     r"<(?:script|link|img|iframe|embed|object|source)\b[^>]*?\b(?:src|href|data)\s*=\s*"
     r"[\"']?((?:https?:)?//[^\"'\s>]+)",
     re.IGNORECASE,
 )
+
+
+def _without_inline_blocks(document: str) -> str:
+    r"""Return the document without its ``<script>...</script>`` and ``<style>...</style>``.
+
+    Each block runs from an opening without attributes to the first closing of its tag after
+    it, taken from the start on (as the regular expression ``<(script|style)>.*?</\1>``
+    would, over the dot-all text), by searching for the tags themselves: a page's megabytes
+    of inline data are skipped, not read character by character.
+    """
+    kept: list[str] = []
+    done = search = 0
+    while True:
+        found = [(at, tag) for tag in _INLINE_BLOCKS if (at := document.find(tag, search)) >= 0]
+        if not found:
+            break
+        at, tag = min(found)
+        end = document.find(_INLINE_BLOCKS[tag], at + len(tag))
+        if end < 0:  # never closed: no block starts here
+            search = at + 1
+            continue
+        kept.append(document[done:at])
+        done = search = end + len(_INLINE_BLOCKS[tag])
+    kept.append(document[done:])
+    return "".join(kept)
 
 
 def _online_resources(fmap: folium.Map, document: str) -> list[str]:
@@ -1050,7 +1154,7 @@ def _online_resources(fmap: folium.Map, document: str) -> list[str]:
             for item in getattr(element, attribute, None) or ():
                 url = item[1] if isinstance(item, tuple | list) else str(item)
                 found.append(f"{type(element).__name__} ({url})")
-    markup = _INLINE_BLOCK_RE.sub("", document)  # our inline code and data fetch nothing
+    markup = _without_inline_blocks(document)  # our inline code and data fetch nothing
     known = " ".join(found)
     found.extend(url for url in _EXTERNAL_RE.findall(markup) if url not in known)
     return list(dict.fromkeys(found))
