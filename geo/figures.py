@@ -859,21 +859,27 @@ def map_figure(
         # Names that do not fit become numbers, listed in a key below the map. The key's
         # room is taken from the map, which changes where labels fit: draw again with the
         # room the last key needed (and a little more), until the key fits.
+        # A pass that may not be the last is drawn without the countries, the frontier and
+        # the sites' areas and lines (see _draw_map's ``plot``): where the labels go does not
+        # depend on them. The pass that turns out the last is drawn again, whole.
+        label = functools.partial(
+            _label_sites, sites=sites, styles=styles, lines=lines, far=box is not None
+        )
         key_in = 0.0
         for attempt in range(_KEY_PASSES):
+            whole = not labels or attempt == _KEY_PASSES - 1
             # A draft first: where the legend falls decides how the map is drawn.
             fig, ax, legend, points = draw(key_in=key_in, layers=False)
             place = _legend_place(fig, ax, legend, points, day, may_shift=box is None)
-            fig, ax, legend, points = draw(key_in=key_in, place=place)
-            entries = (
-                _label_sites(fig, ax, sites, points, styles, legend, lines, far=box is not None)
-                if labels
-                else []
-            )
-            if not entries:
-                break
-            need_in = key_layout(fig, entries, fontsize=KEY_FONT).height_in + KEY_GAP_PT / 72
-            if need_in <= key_in or attempt == _KEY_PASSES - 1:
+            fig, ax, legend, points = draw(key_in=key_in, place=place, plot=whole)
+            entries = label(fig, ax, points=points, legend=legend) if labels else []
+            need_in = 0.0
+            if entries:
+                need_in = key_layout(fig, entries, fontsize=KEY_FONT).height_in + KEY_GAP_PT / 72
+            if not entries or need_in <= key_in or attempt == _KEY_PASSES - 1:
+                if not whole:  # the last pass: the same map, whole, labelled the same
+                    fig, ax, legend, points = draw(key_in=key_in, place=place)
+                    entries = label(fig, ax, points=points, legend=legend)
                 break
             # The key and a legend below the map share the room the map gives up.
             most = max(_KEY_MAX * size_cm[1] * _CM - place.below_in, _KEY_MIN * size_cm[1] * _CM)
@@ -901,6 +907,7 @@ def _draw_map(
     place: _LegendPlace | None = None,
     box: tuple[float, float, float, float] | None = None,
     layers: bool = True,
+    plot: bool = True,
 ) -> tuple[Figure, Axes, Legend, np.ndarray]:
     """Draw the map without labels, leaving ``key_in`` inches below it for the key.
 
@@ -908,7 +915,9 @@ def _draw_map(
     left, as in a draft). Without ``layers``, a draft in which to measure the legend: the
     countries, the frontier and the sites' areas and lines are not plotted (what costs
     most), nor the north arrow, the locator, the title and the attribution; the rest is
-    drawn, in the same places, as in the map.
+    drawn, in the same places, as in the map. Without ``plot``, a map in which to place
+    the labels: all but the countries, the frontier and the sites' areas and lines, which
+    the labels do not avoid (they avoid the frontier's lines, given apart).
     """
     from geo.borders import nato_members
 
@@ -942,9 +951,10 @@ def _draw_map(
             zorder=0,
         )
     )
+    plot = plot and layers
     with _one_draw(fig):
-        _draw_countries(ax, extent, set(nato_members(day)), set(side_a), plot=layers)
-        if len(lines) and not layers:
+        _draw_countries(ax, extent, set(nato_members(day)), set(side_a), plot=plot)
+        if len(lines) and not plot:
             _plotted(ax)
         elif len(lines):
             _project(lines).plot(
@@ -953,7 +963,7 @@ def _draw_map(
             ax.collections[-1].set_gid("frontier")
         _draw_rings(ax, sites, rings_km, ring_sites)
         gap = _draw_gap(ax) if regions.shows_gap(box) else []
-        handles = _draw_sites(ax, sites, points, styles, plot=layers)
+        handles = _draw_sites(ax, sites, points, styles, plot=plot)
     handles += [
         Line2D(
             [],
