@@ -15,6 +15,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import folium
@@ -536,6 +537,43 @@ def test_big_site_files_ship_binary_points_that_show_as_the_json_ones(map_layers
     small = sites(payload(maps.render_html(maps.build_map(add=[path], bulk_threshold=n))))
     assert "pts" in big["garrisons"]
     assert decode_bulk(big["garrisons"]) == decode_json(small["garrisons"])
+
+
+def test_a_big_file_measured_in_a_child_makes_the_same_page(map_layers, tmp_path, monkeypatch):
+    """Points measured in a forked child (APART_POINTS or more) give the page made here."""
+    from geo import _apart
+
+    rng = np.random.default_rng(11)
+    n = 300
+    lat, lon = np.round(rng.uniform(43, 61, n), 5), np.round(rng.uniform(12, 32, n), 5)
+    lines = ["id,name,lat,lon,since"] + [
+        f"p{i},{HOSTILE if i % 9 == 0 else f'site {i}'},{lat[i]},{lon[i]},{2000 + i % 25}"
+        for i in range(n)
+    ]
+    path = tmp_path / "apart.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.setattr(maps, "APART_POINTS", 100)
+    count = threading.active_count  # idle pools of earlier tests would keep the work here
+    earlier = count() - 1
+    monkeypatch.setattr(threading, "active_count", lambda: count() - earlier)
+    forked: list[bool] = []
+
+    class Recorded(_apart.Apart):
+        def __init__(self, func):
+            super().__init__(func)
+            forked.append(self._process is not None)
+
+    monkeypatch.setattr(_apart, "Apart", Recorded)
+    kwargs = {"as_of": AS_OF, "add": [path], "bulk_threshold": 100}
+    apart = maps.render_html(maps.build_map(**kwargs))
+    assert forked == [True]
+    monkeypatch.setattr(_apart, "ENABLED", False)
+    here = maps.render_html(maps.build_map(**kwargs))
+    assert forked == [True, False]
+    assert apart == here
+    layer = sites(payload(apart))["apart"]
+    assert "pts" in layer
+    assert HOSTILE in {p["name"] for p in decode_bulk(layer)}
 
 
 def test_big_files_with_skipped_rows_show_and_report_what_small_ones_do(map_layers, tmp_path):
