@@ -53,6 +53,19 @@ VALID_FEATURE: dict[str, Any] = {
 
 
 @pytest.fixture
+def only_new_threads_counted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Count only the threads a test starts (geo._apart forks only where there is no other).
+
+    Tests run earlier in this process leave idle thread pools (the kernel's, a stream's),
+    which would keep every piece of work in this process; the command line forks before it
+    starts any.
+    """
+    count = threading.active_count
+    earlier = count() - 1
+    monkeypatch.setattr(threading, "active_count", lambda: count() - earlier)
+
+
+@pytest.fixture
 def data_dir() -> Path:
     """The folder of tiny test data."""
     return DATA

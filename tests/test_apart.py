@@ -13,21 +13,12 @@ import pytest
 
 from geo import _apart
 
-pytestmark = pytest.mark.skipif(
-    not sys.platform.startswith("linux"), reason="the child process is Linux-only"
-)
-
-
-@pytest.fixture(autouse=True)
-def _threads_of_earlier_tests_not_counted(monkeypatch):
-    """Count only the threads a test starts: earlier tests in this process leave idle pools.
-
-    The command line forks before it starts any; here the thread pools of tests run earlier
-    (the kernel's, a stream's) would keep every piece of work in this process.
-    """
-    count = threading.active_count
-    earlier = count() - 1
-    monkeypatch.setattr(threading, "active_count", lambda: count() - earlier)
+pytestmark = [
+    pytest.mark.skipif(
+        not sys.platform.startswith("linux"), reason="the child process is Linux-only"
+    ),
+    pytest.mark.usefixtures("only_new_threads_counted"),
+]
 
 
 def _pid_and_squares() -> tuple[int, list[int]]:

@@ -15,7 +15,6 @@ import os
 import re
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import folium
@@ -539,7 +538,9 @@ def test_big_site_files_ship_binary_points_that_show_as_the_json_ones(map_layers
     assert decode_bulk(big["garrisons"]) == decode_json(small["garrisons"])
 
 
-def test_a_big_file_measured_in_a_child_makes_the_same_page(map_layers, tmp_path, monkeypatch):
+def test_a_big_file_measured_in_a_child_makes_the_same_page(
+    map_layers, tmp_path, monkeypatch, only_new_threads_counted
+):
     """Points measured in a forked child (APART_POINTS or more) give the page made here."""
     from geo import _apart
 
@@ -553,9 +554,6 @@ def test_a_big_file_measured_in_a_child_makes_the_same_page(map_layers, tmp_path
     path = tmp_path / "apart.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     monkeypatch.setattr(maps, "APART_POINTS", 100)
-    count = threading.active_count  # idle pools of earlier tests would keep the work here
-    earlier = count() - 1
-    monkeypatch.setattr(threading, "active_count", lambda: count() - earlier)
     forked: list[bool] = []
 
     class Recorded(_apart.Apart):
