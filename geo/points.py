@@ -865,12 +865,7 @@ def _fast_chunk(
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             return None
     lat, lon = values[layout.i_lat], values[layout.i_lon]
-    if not (
-        np.isfinite(lat).all()
-        and np.isfinite(lon).all()
-        and (np.abs(lat) <= 90).all()
-        and (np.abs(lon) <= 180).all()
-    ):
+    if not _valid_degrees(lon, lat):
         return None
     if layout.i_unc >= 0 and not (
         np.isfinite(values[layout.i_unc]).all() and (values[layout.i_unc] >= 0).all()
@@ -892,6 +887,16 @@ def _fast_chunk(
     if layout.i_unc >= 0:
         frame[UNCERTAINTY] = values[layout.i_unc]
     return frame, lon, lat, numbers, pd.DataFrame(columns=REJECTED_COLUMNS)
+
+
+def _valid_degrees(lon: np.ndarray, lat: np.ndarray) -> bool:
+    """Whether every lon and lat is a finite number of degrees within its range."""
+    return bool(
+        np.isfinite(lon).all()
+        and np.isfinite(lat).all()
+        and (np.abs(lat) <= 90).all()
+        and (np.abs(lon) <= 180).all()
+    )
 
 
 def _csv_layout(path: Path, blocks: _Blocks, skip: bool) -> _Layout:
@@ -1741,12 +1746,7 @@ def _wkb_positions(column: Any) -> tuple[np.ndarray, np.ndarray] | None:
     if not ((cells["order"] == 1).all() and (cells["kind"] == 1).all()):
         return None
     lon, lat = cells["x"].astype(float), cells["y"].astype(float)
-    if not (
-        np.isfinite(lon).all()
-        and np.isfinite(lat).all()
-        and (np.abs(lat) <= 90).all()
-        and (np.abs(lon) <= 180).all()
-    ):
+    if not _valid_degrees(lon, lat):
         return None
     return lon, lat
 

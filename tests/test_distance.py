@@ -461,39 +461,34 @@ def test_geoparquet_read_as_positions_gives_the_bytes_of_geometries(tmp_path, mo
     from geo import points as point_files
 
     paths = _geoparquet_cases(tmp_path)
-    fast = {}
-    for name, path in paths.items():
-        for suffix in (".parquet", ".csv"):
-            fast[name, suffix] = _run(path, tmp_path / f"fast_{name}{suffix}")
-        fast[name, "skip"] = (
-            _run(
-                path,
-                tmp_path / f"fast_skip_{name}.parquet",
-                skip_invalid=True,
-                rejected=tmp_path / f"fast_rejected_{name}.csv",
-            ),
-            (tmp_path / f"fast_rejected_{name}.csv").read_bytes(),
-        )
+
+    def run_all(prefix: str) -> dict:
+        runs = {}
+        for name, path in paths.items():
+            for suffix in (".parquet", ".csv"):
+                runs[name, suffix] = _run(path, tmp_path / f"{prefix}_{name}{suffix}")
+            rejected = tmp_path / f"{prefix}_rejected_{name}.csv"
+            runs[name, "skip"] = (
+                _run(
+                    path,
+                    tmp_path / f"{prefix}_skip_{name}.parquet",
+                    skip_invalid=True,
+                    rejected=rejected,
+                ),
+                rejected.read_bytes(),
+            )
+        return runs
+
+    fast = run_all("fast")
     chunks = list(
         point_files._scan_geoparquet_columns(paths["valid"], chunk_rows=30, skip_invalid=False)
     )
     assert [type(c).__name__ for c in chunks] == ["PointColumns"] * 3
     assert chunks[0].geometry == "geometry"
     monkeypatch.setattr(point_files, "_wkb_positions", lambda column: None)  # geometries only
-    for name, path in paths.items():
-        for suffix in (".parquet", ".csv"):
-            slow = _run(path, tmp_path / f"slow_{name}{suffix}")
-            assert fast[name, suffix] == slow, (name, suffix)
-        slow_skip = (
-            _run(
-                path,
-                tmp_path / f"slow_skip_{name}.parquet",
-                skip_invalid=True,
-                rejected=tmp_path / f"slow_rejected_{name}.csv",
-            ),
-            (tmp_path / f"slow_rejected_{name}.csv").read_bytes(),
-        )
-        assert fast[name, "skip"] == slow_skip, name
+    slow = run_all("slow")
+    for key, value in fast.items():
+        assert value == slow[key], key
     assert fast["empty_point", ".csv"] == (
         "error: empty_point.parquet: feature 51: field 'geometry': is empty"
     )
